@@ -1,0 +1,102 @@
+//! The wire shape of every error, and the request id that ties an error to
+//! the server's log line.
+//!
+//! `{"error":{"code","message","detail","field","request_id"}}`, where
+//! `request_id` equals the `X-Request-Id` response header. The id lives in a
+//! task-local set by the outermost middleware, so any code that turns an
+//! error into a response finds it without threading it through.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lightbox_core::{CoreError, ErrorKind};
+use serde::Serialize;
+
+tokio::task_local! {
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `validation`.
+    #[schema(example = "validation")]
+    pub code: String,
+    /// For people; may change wording between versions.
+    #[schema(example = "name must not be empty.")]
+    pub message: String,
+    pub detail: Option<String>,
+    /// The offending field, header or parameter.
+    #[schema(example = "name")]
+    pub field: Option<String>,
+    /// Equals the `X-Request-Id` response header.
+    pub request_id: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// A handler's error. Wraps the domain error; only this type becomes a
+/// response, so every error on the wire has the same shape.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: CoreError,
+    /// `Retry-After` seconds, for 429.
+    pub retry_after: Option<u64>,
+    /// Overrides the status the kind implies (405 for a wrong method).
+    pub status: Option<StatusCode>,
+}
+
+impl From<CoreError> for ApiError {
+    fn from(error: CoreError) -> Self {
+        Self { error, retry_after: None, status: None }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+pub fn status_for(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Validation => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden | ErrorKind::ApiNotEnabled => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound | ErrorKind::SetNotFound | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
+        ErrorKind::IdempotencyKeyConflict | ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status.unwrap_or_else(|| status_for(self.error.kind));
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                code: self.error.kind.code().to_owned(),
+                message: self.error.message,
+                detail: self.error.detail,
+                field: self.error.field,
+                request_id: current_request_id(),
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
+    }
+}
+
+pub fn error(kind: ErrorKind, message: impl Into<String>) -> ApiError {
+    CoreError::new(kind, message).into()
+}

@@ -1,0 +1,249 @@
+//! Request extractors shared by every handler: the caller, strict JSON
+//! bodies, writes (Idempotency-Key + fingerprint), paging, strict queries.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use lightbox_core::auth::Principal;
+use lightbox_core::writes::{WriteContext, validate_idempotency_key};
+use lightbox_core::{CoreError, ErrorKind};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, error};
+
+/// The authenticated caller, put in the request by the `authorize` layer.
+#[derive(Clone)]
+pub struct Caller(pub std::sync::Arc<Principal>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            tracing::error!(path = %parts.uri.path(), "handler reached without a caller; route not behind authorize");
+            ApiError::from(CoreError::internal())
+        })
+    }
+}
+
+/// Reads the whole body, honouring the size cap set by `authorize`
+/// (`http_body_util::Limited`): going over it is a 413, mid-stream.
+pub async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(err) = source {
+                if err.is::<http_body_util::LengthLimitError>() {
+                    return Err(too_large());
+                }
+                source = err.source();
+            }
+            Err(error(ErrorKind::Validation, "The request body could not be read.").error.with_field("body").into())
+        }
+    }
+}
+
+pub fn too_large() -> ApiError {
+    error(ErrorKind::PayloadTooLarge, "The request body is larger than this token or server accepts.")
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    match headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("")) {
+        None => Ok(()),
+        Some(ct) if ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) => Ok(()),
+        Some(ct) => Err(CoreError::new(ErrorKind::UnsupportedMediaType, format!("Send JSON (Content-Type: application/json), not {ct:?}."))
+            .with_field("Content-Type")
+            .into()),
+    }
+}
+
+/// Parses JSON strictly: unknown fields, wrong types and `"true"` for a
+/// boolean are `400 validation` naming the field (a JSON path like
+/// `operations[3].body.rating`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(CoreError::validation("body", "A JSON object body is required.").into());
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let text = inner.to_string();
+        // serde reports an unknown field at its parent; name the field itself.
+        let field = match text.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+            Some(unknown) if path == "." => unknown.to_owned(),
+            Some(unknown) if path == unknown || path.ends_with(&format!(".{unknown}")) => path,
+            Some(unknown) => format!("{path}.{unknown}"),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        let message = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("The body is not valid JSON: {text}"),
+            _ => format!("{field}: {}", strip_position(&text)),
+        };
+        CoreError::validation(field, message).into()
+    })
+}
+
+fn strip_position(text: &str) -> &str {
+    text.find(" at line ").map_or(text, |i| &text[..i])
+}
+
+/// A strict JSON body.
+pub struct StrictJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for StrictJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        check_content_type(req.headers())?;
+        let bytes = read_body(req.into_body()).await?;
+        parse_json(&bytes).map(StrictJson)
+    }
+}
+
+/// A write: the caller, its validated Idempotency-Key, the request's
+/// fingerprint, and the strictly parsed body.
+pub struct Write<T> {
+    pub caller: Caller,
+    pub ctx: WriteContext,
+    pub body: T,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        check_content_type(&parts.headers)?;
+        let bytes = read_body(body).await?;
+        let key = parts.headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
+        let key = validate_idempotency_key(key)?;
+        let parsed: T = parse_json(&bytes)?;
+        let request_hash = fingerprint(&parts.method, parts.uri.path(), &bytes);
+        let ctx = WriteContext { account_id: caller.0.account.uuid.clone(), idempotency_key: key, request_hash };
+        Ok(Write { caller, ctx, body: parsed })
+    }
+}
+
+/// method + path + canonical JSON (keys sorted, whitespace dropped), hashed:
+/// the same request always has the same fingerprint however it is spelled.
+pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
+    let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string()).unwrap_or_default();
+    let digest = Sha256::new().chain_update(method.as_str()).chain_update(b" ").chain_update(path).chain_update(b"\n").chain_update(canonical).finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Query parameters, strictly: each known once, unknown ones refused.
+pub struct Query(pub BTreeMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut map = BTreeMap::new();
+        for (k, v) in form_urlencoded_pairs(parts.uri.query().unwrap_or("")) {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(CoreError::validation(k.clone(), format!("The query parameter {k} is given more than once.")).into());
+            }
+        }
+        Ok(Query(map))
+    }
+}
+
+fn form_urlencoded_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Query {
+    /// Refuses parameters this endpoint does not know.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(unknown) => Err(CoreError::validation(unknown.clone(), format!("Unknown query parameter {unknown}; this endpoint takes: {}.", known.join(", "))).into()),
+            None => Ok(()),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// `limit` (1..=200, default 50) and `offset` (≥ 0, default 0).
+    pub fn paging(&self) -> Result<Paging, ApiError> {
+        let limit = match self.get("limit") {
+            None => 50,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if (1..=200).contains(&n) => n,
+                _ => return Err(CoreError::validation("limit", "limit must be an integer from 1 to 200.").into()),
+            },
+        };
+        let offset = match self.get("offset") {
+            None => 0,
+            Some(text) => match text.parse::<i64>() {
+                Ok(n) if n >= 0 => n,
+                _ => return Err(CoreError::validation("offset", "offset must be an integer of 0 or more.").into()),
+            },
+        };
+        Ok(Paging { limit, offset })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A page of a list: a bare JSON array plus `X-Has-More` / `X-Next-Offset`.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+    pub paging: Paging,
+}
+
+impl<T: serde::Serialize> IntoResponse for Page<T> {
+    fn into_response(self) -> Response {
+        let next = self.paging.offset + self.items.len() as i64;
+        let mut response = axum::Json(self.items).into_response();
+        let headers = response.headers_mut();
+        headers.insert("x-has-more", axum::http::HeaderValue::from_static(if self.has_more { "true" } else { "false" }));
+        if self.has_more {
+            headers.insert("x-next-offset", next.into());
+        }
+        response
+    }
+}

@@ -1,0 +1,164 @@
+//! The HTTP API of Lightbox: the axum router, the layers every request
+//! passes through, the error wire shape and the OpenAPI document.
+//!
+//! Route declarations are the single source of truth: each handler's
+//! `#[utoipa::path]` names its path, method, shapes and required scope; the
+//! router, the enforcement (`access`) and `/openapi.v1.yaml` are all built
+//! from them.
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod routes;
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::routing::get;
+use ipnet::IpNet;
+use lightbox_core::Core;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi, ServerBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::access::AccessTable;
+
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Server-wide cap on a request body; a token's own cap can only lower it.
+    pub max_body_bytes: u64,
+    /// The base URL clients reach this server at (for the OpenAPI `servers`).
+    pub public_url: String,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self { trusted_proxies: Vec::new(), max_body_bytes: 10 * 1024 * 1024, public_url: "http://127.0.0.1:8080".to_owned() }
+    }
+}
+
+pub struct Docs {
+    pub openapi_yaml: String,
+    pub llms: String,
+    pub llms_full: String,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub settings: Arc<ApiSettings>,
+    pub access: Arc<AccessTable>,
+    pub docs: Arc<Docs>,
+    pub metrics: PrometheusHandle,
+}
+
+/// The `/v1` routes with their OpenAPI declarations.
+fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::me::get_me))
+        .routes(routes!(routes::sets::create_set, routes::sets::list_sets))
+        .routes(routes!(routes::sets::get_set))
+        .routes(routes!(routes::operations::get_operation))
+}
+
+/// The OpenAPI document, complete (common errors, headers, security).
+pub fn openapi(public_url: &str) -> OpenApi {
+    let (_, doc) = v1_routes().split_for_parts();
+    finish_openapi(doc, public_url)
+}
+
+fn finish_openapi(mut doc: OpenApi, public_url: &str) -> OpenApi {
+    doc.info.title = "Lightbox API".to_owned();
+    doc.info.version = "1".to_owned();
+    doc.info.description = Some(include_str!("llms.txt").to_owned());
+    doc.servers = Some(vec![ServerBuilder::new().url(public_url).build()]);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        access::SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("A service token `dpg_api_live_…`. The scopes listed on each operation are required."))
+                .build(),
+        ),
+    );
+    openapi_common::add(&mut doc);
+    doc
+}
+
+mod openapi_common;
+
+static METRICS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process-wide Prometheus recorder (installed once).
+pub fn metrics_handle() -> PrometheusHandle {
+    METRICS
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// Builds the whole application.
+pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
+    let (v1, doc) = v1_routes().split_for_parts();
+    let doc = finish_openapi(doc, &settings.public_url);
+    let access = AccessTable::from_openapi(&doc).map_err(|missing| format!("routes without an access declaration: {}", missing.join(", ")))?;
+    let openapi_yaml = doc.to_yaml().map_err(|e| format!("OpenAPI document: {e}"))?;
+    let llms = include_str!("llms.txt").to_owned();
+    let llms_full = format!("{llms}\n## Endpoints\n{}\n## OpenAPI document\n\n{openapi_yaml}", endpoint_list(&access));
+    let state = AppState {
+        core,
+        settings: Arc::new(settings),
+        access: Arc::new(access),
+        docs: Arc::new(Docs { openapi_yaml, llms, llms_full }),
+        metrics: metrics_handle(),
+    };
+    let v1 = v1
+        .layer(axum::middleware::from_fn(middleware::etag))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authorize));
+    let public = Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .route("/openapi.v1.yaml", get(routes::docs::openapi_yaml))
+        .route("/llms.txt", get(routes::docs::llms_txt))
+        .route("/llms-full.txt", get(routes::docs::llms_full_txt))
+        .layer(axum::middleware::from_fn(middleware::etag));
+    Ok(Router::new()
+        .merge(v1)
+        .merge(public)
+        .fallback(middleware::not_found)
+        .layer(axum::middleware::from_fn(middleware::method_not_allowed))
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .with_state(state))
+}
+
+fn endpoint_list(access: &AccessTable) -> String {
+    let mut lines: Vec<String> = access
+        .routes()
+        .map(|(method, path, a)| {
+            let need = match a {
+                lightbox_core::scope::Access::AnyCredential => "any credential".to_owned(),
+                lightbox_core::scope::Access::Scope(s) => format!("scope {}", s.as_str()),
+            };
+            format!("- `{method} {path}` — {need}")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}

@@ -1,0 +1,175 @@
+//! Layers every request passes through, outermost first:
+//! `observe` (request id, metrics, log) → routing → `authorize` (/v1 only:
+//! credential → API switch → IP allow-list → scope → body-size cap) →
+//! `etag` (GET: `ETag`, `304` on `If-None-Match`) → handler.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ipnet::IpNet;
+use lightbox_core::{CoreError, ErrorKind};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::{ApiError, REQUEST_ID, error};
+use crate::extract::{Caller, too_large};
+
+/// Gives the request an id (echoed as `X-Request-Id` and in error bodies),
+/// and records `lightbox_http_requests_total` and the latency histogram by
+/// route template and status.
+pub async fn observe(req: Request, next: Next) -> Response {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let started = Instant::now();
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let route = route.unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status().as_u16().to_string();
+    let elapsed = started.elapsed().as_secs_f64();
+    metrics::counter!("lightbox_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("lightbox_http_request_duration_seconds", "method" => method.to_string(), "route" => route).record(elapsed);
+    response
+}
+
+/// The client's address: the socket peer, or — only when the peer is a
+/// configured trusted proxy — the nearest untrusted hop of
+/// `X-Forwarded-For`, read right to left.
+pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&lightbox_core::auth::canonical_ip(*ip)));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|hop| hop.parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    client
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Enforces the route's declared access, in the documented order, and caps
+/// the body while it streams.
+pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match admit(&state, &mut req).await {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let Some(access) = state.access.get(req.method().as_str(), &route) else {
+        if state.access.has_path(&route) {
+            // axum's method router answers this one with 405 after us.
+            let mut e: ApiError = CoreError::new(ErrorKind::NotFound, "This endpoint does not take that method.").into();
+            e.status = Some(StatusCode::METHOD_NOT_ALLOWED);
+            return Err(e);
+        }
+        tracing::error!(route, "route has no access declaration; refusing");
+        return Err(CoreError::internal().into());
+    };
+    // 1. credential
+    let token = bearer(req).ok_or_else(|| error(ErrorKind::Unauthorized, "Send a token: Authorization: Bearer <token>."))?;
+    let principal = state.core.auth.authenticate(token).await?;
+    // 2. API switch, right after the credential
+    if !principal.api_enabled {
+        return Err(error(ErrorKind::ApiNotEnabled, "API access is switched off for this account (Settings → API → Settings)."));
+    }
+    // 3. IP allow-list
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
+    if !principal.ip_allowed(ip) {
+        return Err(CoreError::forbidden(format!("This token may not be used from {ip}.")).with_detail("ip_not_allowed").into());
+    }
+    // 4. scope
+    principal.check_access(access)?;
+    state.core.auth.note_use(&principal.token.uuid, ip);
+    // 5. size: refuse by Content-Length at once, else stop reading at the cap.
+    let cap = principal.max_request_bytes.unwrap_or(u64::MAX).min(state.settings.max_body_bytes);
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > cap) {
+        return Err(too_large());
+    }
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX);
+    let body = std::mem::replace(req.body_mut(), Body::empty());
+    *req.body_mut() = Body::new(http_body_util::Limited::new(body, cap));
+    req.extensions_mut().insert(Caller(Arc::new(principal)));
+    Ok(())
+}
+
+/// Tags every successful GET with a strong `ETag` over its body and answers
+/// `304` when `If-None-Match` carries the current tag.
+pub async fn etag(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let response = next.run(req).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return ApiError::from(CoreError::internal()).into_response();
+    };
+    let digest = Sha256::digest(&bytes);
+    let tag = format!("\"{}\"", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let matches = if_none_match.is_some_and(|inm| inm.split(',').map(str::trim).any(|t| t == tag || t == "*" || t.strip_prefix("W/") == Some(tag.as_str())));
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.remove(header::CONTENT_TYPE);
+        return Response::from_parts(parts, Body::empty());
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// 404 for paths no route matches, in the error shape.
+pub async fn not_found() -> ApiError {
+    error(ErrorKind::NotFound, "No such endpoint.")
+}
+
+/// Wraps axum's bare 405 in the error shape.
+pub async fn method_not_allowed(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED && response.headers().get(header::CONTENT_TYPE).is_none() {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        let mut e = ApiError::from(CoreError::new(ErrorKind::NotFound, "This endpoint does not take that method."));
+        e.status = Some(StatusCode::METHOD_NOT_ALLOWED);
+        let mut r = e.into_response();
+        if let Some(allow) = allow {
+            r.headers_mut().insert(header::ALLOW, allow);
+        }
+        return r;
+    }
+    response
+}

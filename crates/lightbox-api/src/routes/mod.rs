@@ -1,0 +1,8 @@
+//! One module per API resource. A handler parses and checks the request,
+//! calls one core use-case, and shapes the answer.
+
+pub mod docs;
+pub mod health;
+pub mod me;
+pub mod operations;
+pub mod sets;

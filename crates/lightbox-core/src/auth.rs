@@ -1,0 +1,206 @@
+//! Authenticating a presented credential, cheaply.
+//!
+//! Cost per request: the checksum (pure), one SHA-256, and one cache hit.
+//! The cache holds a token's row (and its account's switch) for at most
+//! `cache_ttl`; revocations made by this process drop the entry at once, so
+//! they bite on the very next request, and ones made elsewhere (another
+//! node, the CLI) bite within `cache_ttl`. `cache_ttl = 0` reads the
+//! database on every request.
+//!
+//! `last_used_at`/`last_used_ip` are collected in memory and written in one
+//! batch every `last_used_flush` instead of a database write per request.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use ipnet::IpNet;
+use lightbox_auth::{ServiceTokenSecret, TokenFormatError, hashes_equal};
+use lightbox_store::Store;
+use lightbox_store::service_tokens::{self, TokenWithAccount};
+
+use crate::accounts::AccountRef;
+use crate::clock::Clock;
+use crate::error::{CoreError, ErrorKind};
+use crate::scope::{Access, Scope};
+use crate::tokens::ServiceTokenView;
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub cache_ttl: Duration,
+    pub last_used_flush: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { cache_ttl: Duration::from_millis(100), last_used_flush: Duration::from_secs(10) }
+    }
+}
+
+/// The caller, once its credential checked out.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account: AccountRef,
+    pub api_enabled: bool,
+    pub token: ServiceTokenView,
+    pub allowed_ips: Vec<IpNet>,
+    pub max_request_bytes: Option<u64>,
+}
+
+impl Principal {
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.token.scopes.contains(&scope)
+    }
+
+    /// True if `ip` may use this credential (an empty list allows any).
+    pub fn ip_allowed(&self, ip: IpAddr) -> bool {
+        let ip = canonical_ip(ip);
+        self.allowed_ips.is_empty() || self.allowed_ips.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Checks a route's declared access; `Err` names the missing scope.
+    pub fn check_access(&self, access: Access) -> Result<(), CoreError> {
+        match access {
+            Access::AnyCredential => Ok(()),
+            Access::Scope(scope) if self.has_scope(scope) => Ok(()),
+            Access::Scope(scope) => Err(CoreError::forbidden(format!("This token lacks the scope {} that this call needs.", scope.as_str()))
+                .with_detail(scope.as_str())),
+        }
+    }
+
+    /// Capability names for `/v1/me`.
+    pub fn capabilities(&self) -> Vec<String> {
+        self.token.scopes.iter().map(|s| s.as_str().to_owned()).collect()
+    }
+}
+
+/// `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4 for allow-list purposes.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+struct Cached {
+    row: Arc<TokenWithAccount>,
+    fetched: Instant,
+}
+
+pub struct Authenticator {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    settings: AuthSettings,
+    cache: DashMap<String, Cached>,
+    last_used: DashMap<String, (i64, String)>,
+}
+
+impl Authenticator {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AuthSettings) -> Self {
+        Self { store, clock, settings, cache: DashMap::new(), last_used: DashMap::new() }
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// Checks a bearer credential: format and checksum first (no I/O), then
+    /// the stored hash, revocation and expiry.
+    pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
+        let secret = ServiceTokenSecret::parse(presented).map_err(|e| match e {
+            TokenFormatError::Malformed => CoreError::unauthorized("The bearer token is not a valid Lightbox token."),
+            TokenFormatError::BadChecksum => CoreError::unauthorized("The bearer token's checksum does not match; it was mistyped or altered."),
+        })?;
+        let hash = secret.hash();
+        let row = self.lookup(&hash).await?.ok_or_else(|| CoreError::unauthorized("Unknown token."))?;
+        if !hashes_equal(&row.token.token_hash, &hash) {
+            return Err(CoreError::unauthorized("Unknown token."));
+        }
+        if row.token.revoked_at.is_some() {
+            return Err(CoreError::unauthorized("This token has been revoked."));
+        }
+        let now = self.clock.now_micros();
+        if row.token.expires_at.is_some_and(|exp| now >= exp) {
+            return Err(CoreError::unauthorized("This token has expired."));
+        }
+        principal_from_row(&row)
+    }
+
+    async fn lookup(&self, hash: &str) -> Result<Option<Arc<TokenWithAccount>>, CoreError> {
+        if let Some(entry) = self.cache.get(hash)
+            && entry.fetched.elapsed() < self.settings.cache_ttl
+        {
+            return Ok(Some(entry.row.clone()));
+        }
+        let mut conn = self.store.read().await?;
+        let found = service_tokens::find_by_hash(&mut conn, hash).await?;
+        Ok(found.map(|row| {
+            let row = Arc::new(row);
+            if !self.settings.cache_ttl.is_zero() {
+                self.cache.insert(hash.to_owned(), Cached { row: row.clone(), fetched: Instant::now() });
+            }
+            row
+        }))
+    }
+
+    /// Drops a token from the cache (after this process revoked it).
+    pub fn forget(&self, token_hash: &str) {
+        self.cache.remove(token_hash);
+    }
+
+    /// Drops every cached token of an account (after its switch changed).
+    pub fn forget_account(&self, account_id: &str) {
+        self.cache.retain(|_, cached| cached.row.token.account_id != account_id);
+    }
+
+    /// Notes a use; written to the database by [`Self::flush_last_used`].
+    pub fn note_use(&self, token_id: &str, ip: IpAddr) {
+        let now = self.clock.now_micros();
+        self.last_used.insert(token_id.to_owned(), (now, canonical_ip(ip).to_string()));
+    }
+
+    /// The in-memory last use of a token, if any since the last flush.
+    pub fn pending_last_use(&self, token_id: &str) -> Option<(i64, String)> {
+        self.last_used.get(token_id).map(|v| v.clone())
+    }
+
+    /// Writes collected last-use times; returns how many tokens were written.
+    pub async fn flush_last_used(&self) -> Result<usize, CoreError> {
+        let pending: Vec<(String, (i64, String))> = self.last_used.iter().map(|e| (e.key().clone(), e.value().clone())).collect();
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.store.begin_write().await?;
+        for (id, (at, ip)) in &pending {
+            service_tokens::record_last_used(&mut tx, id, *at, ip).await?;
+        }
+        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        for (id, (at, _)) in &pending {
+            // Keep a newer use that arrived during the write.
+            self.last_used.remove_if(id, |_, (t, _)| t == at);
+        }
+        Ok(pending.len())
+    }
+}
+
+fn principal_from_row(row: &TokenWithAccount) -> Result<Principal, CoreError> {
+    let token = ServiceTokenView::from_row(&row.token, None)?;
+    let allowed_ips = token
+        .allowed_ips
+        .iter()
+        .map(|s| s.parse::<IpNet>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| CoreError::new(ErrorKind::Internal, "stored IP allow-list is invalid"))?;
+    Ok(Principal {
+        account: AccountRef {
+            uuid: row.token.account_id.clone(),
+            name: row.account_name.clone(),
+            unique_id: row.account_unique_id.clone(),
+        },
+        api_enabled: row.account_api_enabled != 0,
+        max_request_bytes: token.max_request_bytes,
+        allowed_ips,
+        token,
+    })
+}

@@ -1,0 +1,101 @@
+//! The one error type of the domain. `kind` decides the wire `code` and the
+//! HTTP status (in `lightbox-api`); `message` is for people; `field` names
+//! the offending input.
+
+use lightbox_store::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Validation,
+    Unauthorized,
+    Forbidden,
+    ApiNotEnabled,
+    NotFound,
+    SetNotFound,
+    OperationNotFound,
+    IdempotencyKeyConflict,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "validation",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::ApiNotEnabled => "api_not_enabled",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::SetNotFound => "set_not_found",
+            ErrorKind::OperationNotFound => "operation_not_found",
+            ErrorKind::IdempotencyKeyConflict => "idempotency_key_conflict",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UnsupportedMediaType => "unsupported_media_type",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+}
+
+impl std::fmt::Display for CoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.code(), self.message)
+    }
+}
+
+impl std::error::Error for CoreError {}
+
+impl CoreError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), detail: None, field: None }
+    }
+
+    /// A bad input field: names the field and the rule it broke.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Validation, message: message.into(), detail: None, field: Some(field.into()) }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthorized, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(ErrorKind::Internal, "Something went wrong on our side; it has been logged.")
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        // Log the cause here, where it is known; the wire never sees it.
+        tracing::error!(error = %e, "store error");
+        CoreError::internal()
+    }
+}
+
+impl CoreError {
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}

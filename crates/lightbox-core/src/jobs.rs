@@ -1,0 +1,253 @@
+//! Background work: workers that claim jobs from the database queue, keep a
+//! heartbeat, and end the job's Operation; and a recoverer that takes back
+//! jobs whose worker vanished (crash, kill -9, lost node).
+//!
+//! A job is at-least-once: a handler must be safe to run again after a crash
+//! (it re-derives its output from the database and the originals).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lightbox_store::jobs::{self, JobRow};
+use lightbox_store::operations as op_store;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::Core;
+use crate::error::CoreError;
+use crate::operations::{OperationError, OperationStatus};
+
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<Value, JobFailure>> + Send>>;
+
+/// Why a job did not succeed, and whether trying again could help.
+#[derive(Debug)]
+pub struct JobFailure {
+    pub error: CoreError,
+    pub retryable: bool,
+}
+
+pub trait JobHandler: Send + Sync + 'static {
+    fn run(&self, core: Core, payload: Value) -> JobFuture;
+}
+
+#[derive(Clone, Default)]
+pub struct JobRegistry {
+    handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
+}
+
+impl JobRegistry {
+    pub fn register(&mut self, kind: &'static str, handler: impl JobHandler) {
+        self.handlers.insert(kind, Arc::new(handler));
+    }
+    fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.handlers.get(kind).cloned()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub workers: usize,
+    /// How often an idle worker looks for work.
+    pub poll: Duration,
+    /// A running job whose heartbeat is older than this is taken back.
+    pub lease: Duration,
+    /// Tag of this process in `locked_by`.
+    pub node: String,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self { workers: 2, poll: Duration::from_millis(200), lease: Duration::from_secs(30), node: "node".to_owned() }
+    }
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// Starts the workers and the recoverer. They stop claiming new work when
+/// `shutdown` turns true; the returned handles end once in-flight jobs end.
+pub fn spawn(core: Core, registry: JobRegistry, settings: WorkerSettings, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+    for n in 0..settings.workers {
+        let worker = format!("{}/{}/{n}", settings.node, std::process::id());
+        handles.push(tokio::spawn(worker_loop(core.clone(), registry.clone(), settings.clone(), worker, shutdown.clone())));
+    }
+    handles.push(tokio::spawn(recover_loop(core, settings, shutdown)));
+    handles
+}
+
+async fn worker_loop(core: Core, registry: JobRegistry, settings: WorkerSettings, worker: String, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        match run_one(&core, &registry, &settings, &worker).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "job worker"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(settings.poll) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Claims and runs one job. `Ok(false)` when the queue had nothing ready.
+pub async fn run_one(core: &Core, registry: &JobRegistry, settings: &WorkerSettings, worker: &str) -> Result<bool, CoreError> {
+    let job = {
+        let mut tx = core.store.begin_write().await?;
+        let Some(job) = jobs::claim(&mut tx, core.store.engine(), worker, core.now()).await? else {
+            return Ok(false);
+        };
+        op_store::set_status(&mut tx, &job.operation_id, OperationStatus::Running.as_str(), None, None, core.now(), false).await?;
+        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        job
+    };
+    tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
+    let outcome = match registry.get(&job.kind) {
+        None => Err(JobFailure { error: CoreError::new(crate::ErrorKind::Internal, format!("No worker here handles jobs of kind {}.", job.kind)), retryable: false }),
+        Some(handler) => {
+            let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
+            let heartbeat = tokio::spawn(heartbeat_loop(core.clone(), job.id, worker.to_owned(), settings.lease / 3));
+            let result = handler.run(core.clone(), payload).await;
+            heartbeat.abort();
+            result
+        }
+    };
+    finish_job(core, &job, worker, outcome).await?;
+    Ok(true)
+}
+
+async fn heartbeat_loop(core: Core, job_id: i64, worker: String, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let beat = async {
+            let mut tx = core.store.begin_write().await?;
+            let held = jobs::heartbeat(&mut tx, job_id, &worker, core.now()).await?;
+            tx.commit().await?;
+            Ok::<bool, lightbox_store::StoreError>(held)
+        };
+        match beat.await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => tracing::warn!(error = %e, job = job_id, "heartbeat"),
+        }
+    }
+}
+
+async fn finish_job(core: &Core, job: &JobRow, worker: &str, outcome: Result<Value, JobFailure>) -> Result<(), CoreError> {
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    match outcome {
+        Ok(result) => {
+            if jobs::finish(&mut tx, job.id, worker, "succeeded", None, now).await? {
+                op_store::set_status(&mut tx, &job.operation_id, "succeeded", Some(&result.to_string()), None, now, true).await?;
+            }
+        }
+        Err(failure) if failure.retryable && job.attempts < job.max_attempts => {
+            // Back off 2^attempts seconds, at most a minute.
+            let delay = 1_000_000i64 << job.attempts.clamp(0, 6);
+            if jobs::retry_later(&mut tx, job.id, worker, &failure.error.message, now + delay, now).await? {
+                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false).await?;
+            }
+        }
+        Err(failure) => {
+            let error = serde_json::to_string(&OperationError::from(&failure.error)).unwrap_or_default();
+            if jobs::finish(&mut tx, job.id, worker, "failed", Some(&failure.error.message), now).await? {
+                op_store::set_status(&mut tx, &job.operation_id, "failed", None, Some(&error), now, true).await?;
+            }
+        }
+    }
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+async fn recover_loop(core: Core, settings: WorkerSettings, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if let Err(e) = recover_stale(&core, settings.lease).await {
+            tracing::warn!(error = %e, "job recovery");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(settings.lease / 2) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Takes back running jobs whose heartbeat is older than `lease`: queued
+/// again if attempts remain, else failed with the reason. Returns how many.
+pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreError> {
+    let now = core.now();
+    let stale_before = now - micros(lease);
+    let stale = {
+        let mut conn = core.store.read().await?;
+        jobs::stale(&mut conn, stale_before).await?
+    };
+    let mut taken = 0;
+    for job in stale {
+        let requeue = job.attempts < job.max_attempts;
+        let reason = format!(
+            "The worker running this job stopped responding (attempt {} of {}).",
+            job.attempts, job.max_attempts
+        );
+        let mut tx = core.store.begin_write().await?;
+        if jobs::take_back(&mut tx, job.id, stale_before, requeue, &reason, now).await? {
+            if requeue {
+                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false).await?;
+            } else {
+                let error = OperationError { code: "internal".to_owned(), message: reason.clone(), detail: Some("worker_lost".to_owned()), field: None };
+                let error = serde_json::to_string(&error).unwrap_or_default();
+                op_store::set_status(&mut tx, &job.operation_id, "failed", None, Some(&error), now, true).await?;
+            }
+            taken += 1;
+            tracing::warn!(job = job.id, requeue, "took back a job whose worker stopped");
+        }
+        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    }
+    Ok(taken)
+}
+
+/// A job that only waits: lets operators and tests check that the queue,
+/// heartbeats and crash recovery work on a live server. Registered only
+/// when diagnostics are switched on.
+pub mod diagnostic {
+    use super::*;
+    use crate::writes::{Begun, JobSpec, WorkDone, WriteContext};
+
+    pub const KIND: &str = "diagnostic.sleep";
+
+    pub struct SleepJob;
+
+    impl JobHandler for SleepJob {
+        fn run(&self, _core: Core, payload: Value) -> JobFuture {
+            Box::pin(async move {
+                let millis = payload.get("millis").and_then(Value::as_u64).unwrap_or(0).min(600_000);
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                Ok(json!({ "slept_ms": millis }))
+            })
+        }
+    }
+
+    /// Enqueues a sleep job as a queued Operation; returns the operation id.
+    pub async fn enqueue(core: &Core, ctx: &WriteContext, millis: u64, max_attempts: i64) -> Result<String, CoreError> {
+        let write = match crate::writes::begin(core, ctx).await? {
+            Begun::Replay(op) => return Ok(op.uuid),
+            Begun::Fresh(write) => write,
+        };
+        let op = write
+            .finish(WorkDone {
+                kind: KIND,
+                status: OperationStatus::Queued,
+                result: json!({}),
+                image_public_uuids: vec![],
+                set_public_uuid: None,
+                jobs: vec![JobSpec { kind: KIND, payload: json!({ "millis": millis }), max_attempts }],
+                changes: vec![],
+            })
+            .await?;
+        Ok(op.uuid)
+    }
+}

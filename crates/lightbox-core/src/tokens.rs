@@ -1,0 +1,152 @@
+//! Service tokens: create (the secret is returned once), list, revoke.
+
+use ipnet::IpNet;
+use lightbox_auth::ServiceTokenSecret;
+use lightbox_auth::token::SERVICE_TOKEN_PREFIX;
+use lightbox_store::service_tokens::{self, ServiceTokenRow};
+use serde::Serialize;
+
+use crate::clock::format_rfc3339;
+use crate::error::{CoreError, ErrorKind};
+use crate::scope::Scope;
+use crate::{Core, accounts, ids, validate};
+
+/// A token as listings and `/v1/me` show it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ServiceTokenView {
+    pub uuid: String,
+    #[schema(example = "My integration")]
+    pub name: String,
+    /// Prefix and last four characters, e.g. `dpg_api_live_…a1B2`.
+    #[schema(example = "dpg_api_live_…a1B2")]
+    pub display: String,
+    pub scopes: Vec<Scope>,
+    /// RFC 3339, or null for a token that does not expire.
+    pub expires_at: Option<String>,
+    /// IP addresses and CIDR blocks; empty means any address.
+    #[schema(example = json!(["203.0.113.0/24", "2001:db8::/32"]))]
+    pub allowed_ips: Vec<String>,
+    /// Largest request body accepted, in bytes; null = the server default.
+    pub max_request_bytes: Option<u64>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub last_used_ip: Option<String>,
+}
+
+impl ServiceTokenView {
+    /// `pending` is a last use noted in memory and not yet written.
+    pub fn from_row(row: &ServiceTokenRow, pending: Option<(i64, String)>) -> Result<Self, CoreError> {
+        let corrupt = |what: &str| CoreError::new(ErrorKind::Internal, format!("stored {what} of token {} is invalid", row.id));
+        let scope_names: Vec<String> = serde_json::from_str(&row.scopes).map_err(|_| corrupt("scopes"))?;
+        let scopes = scope_names.iter().map(|s| Scope::parse(s).ok_or_else(|| corrupt("scopes"))).collect::<Result<Vec<_>, _>>()?;
+        let allowed_ips: Vec<String> = serde_json::from_str(&row.allowed_ips).map_err(|_| corrupt("allowed_ips"))?;
+        let (last_used_at, last_used_ip) = match pending {
+            Some((at, ip)) if row.last_used_at.is_none_or(|stored| stored < at) => (Some(at), Some(ip)),
+            _ => (row.last_used_at, row.last_used_ip.clone()),
+        };
+        Ok(Self {
+            uuid: row.id.clone(),
+            name: row.name.clone(),
+            display: format!("{SERVICE_TOKEN_PREFIX}…{}", row.last4),
+            scopes,
+            expires_at: row.expires_at.map(format_rfc3339),
+            allowed_ips,
+            max_request_bytes: row.max_request_bytes.and_then(|b| u64::try_from(b).ok()),
+            created_at: format_rfc3339(row.created_at),
+            revoked_at: row.revoked_at.map(format_rfc3339),
+            last_used_at: last_used_at.map(format_rfc3339),
+            last_used_ip,
+        })
+    }
+}
+
+/// Options of a new token.
+#[derive(Debug, Clone, Default)]
+pub struct NewServiceToken {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// Unix microseconds.
+    pub expires_at: Option<i64>,
+    pub allowed_ips: Vec<String>,
+    pub max_request_bytes: Option<u64>,
+}
+
+/// Parses an allow-list entry: an address (`203.0.113.7`, `2001:db8::1`) or
+/// a CIDR block (`203.0.113.0/24`). Returns the canonical network form.
+pub fn parse_allowed_ip(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Some(net.trunc());
+    }
+    text.parse::<std::net::IpAddr>().ok().map(IpNet::from)
+}
+
+pub async fn create(core: &Core, account: &str, new: NewServiceToken) -> Result<(ServiceTokenView, ServiceTokenSecret), CoreError> {
+    let account = accounts::find(core, account).await?;
+    let name = validate::required_text("name", &new.name, 200)?;
+    if new.scopes.is_empty() {
+        return Err(CoreError::validation("scopes", "A token needs at least one scope."));
+    }
+    let now = core.now();
+    if new.expires_at.is_some_and(|exp| exp <= now) {
+        return Err(CoreError::validation("expires_at", "The expiry must be in the future."));
+    }
+    let mut nets = Vec::new();
+    for (i, entry) in new.allowed_ips.iter().enumerate() {
+        let net = parse_allowed_ip(entry)
+            .ok_or_else(|| CoreError::validation(format!("allowed_ips[{i}]"), format!("{entry:?} is not an IP address or CIDR block.")))?;
+        nets.push(net.to_string());
+    }
+    if new.max_request_bytes == Some(0) {
+        return Err(CoreError::validation("max_request_bytes", "The request-size cap must be at least 1 byte."));
+    }
+    let max_request_bytes = new
+        .max_request_bytes
+        .map(|b| i64::try_from(b).map_err(|_| CoreError::validation("max_request_bytes", "The request-size cap is too large.")))
+        .transpose()?;
+    let secret = ServiceTokenSecret::generate().map_err(|e| {
+        tracing::error!(error = %e, "no randomness");
+        CoreError::internal()
+    })?;
+    let scope_names: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
+    let row = ServiceTokenRow {
+        id: ids::new_public_uuid(),
+        account_id: account.uuid,
+        name,
+        token_hash: secret.hash(),
+        last4: secret.last4().to_owned(),
+        scopes: serde_json::to_string(&scope_names).unwrap_or_default(),
+        allowed_ips: serde_json::to_string(&nets).unwrap_or_default(),
+        max_request_bytes,
+        expires_at: new.expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        last_used_ip: None,
+        created_at: now,
+    };
+    let mut tx = core.store.begin_write().await?;
+    service_tokens::insert(&mut tx, &row).await?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    Ok((ServiceTokenView::from_row(&row, None)?, secret))
+}
+
+pub async fn list(core: &Core, account: &str) -> Result<Vec<ServiceTokenView>, CoreError> {
+    let account = accounts::find(core, account).await?;
+    let mut conn = core.store.read().await?;
+    let rows = service_tokens::list_for_account(&mut conn, &account.uuid).await?;
+    rows.iter().map(|row| ServiceTokenView::from_row(row, core.auth.pending_last_use(&row.id))).collect()
+}
+
+/// Revokes a token; effective on this process's next request at once.
+pub async fn revoke(core: &Core, token_uuid: &str) -> Result<ServiceTokenView, CoreError> {
+    validate::uuid("token_uuid", token_uuid)?;
+    let mut tx = core.store.begin_write().await?;
+    let hash = service_tokens::revoke(&mut tx, token_uuid, core.now())
+        .await?
+        .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No token {token_uuid}.")))?;
+    let row = service_tokens::find(&mut tx, token_uuid).await?.ok_or_else(CoreError::internal)?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    core.auth.forget(&hash);
+    ServiceTokenView::from_row(&row, None)
+}

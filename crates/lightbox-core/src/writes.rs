@@ -1,0 +1,169 @@
+//! The one path every write takes: idempotency key, transaction, Operation.
+//!
+//! ```text
+//! begin(key, fingerprint) ─┬─ key seen, same request      → Replay(original Operation)
+//!                          ├─ key seen, other request     → 409 idempotency_key_conflict
+//!                          └─ new: BEGIN; claim key       → Fresh(PendingWrite)
+//! PendingWrite: the use-case changes rows in the same transaction, then
+//! finish(done): INSERT Operation (+ jobs, + change log); COMMIT.
+//! ```
+//! The claim is an INSERT on the (account, key) primary key, so two
+//! concurrent requests with one key collide in the database: one does the
+//! work, the other waits for it and replays its Operation. A write that fails
+//! validation rolls back, key included, so the client may retry the key.
+
+use lightbox_store::change_log::{self, Change};
+use lightbox_store::jobs::{self, NewJob};
+use lightbox_store::operations::{self as op_store, OperationRow};
+use lightbox_store::{Conn, Tx, idempotency};
+use serde_json::Value;
+
+use crate::Core;
+use crate::error::{CoreError, ErrorKind};
+use crate::ids;
+use crate::operations::{Operation, OperationStatus};
+
+/// How long a key is remembered.
+pub const IDEMPOTENCY_RETENTION_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+/// Checks an `Idempotency-Key`: 1–255 printable ASCII characters.
+pub fn validate_idempotency_key(key: Option<&str>) -> Result<String, CoreError> {
+    let key = key.ok_or_else(|| CoreError::validation("Idempotency-Key", "Every write needs an Idempotency-Key header."))?;
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(CoreError::validation("Idempotency-Key", "The Idempotency-Key must be 1-255 printable ASCII characters."));
+    }
+    Ok(key.to_owned())
+}
+
+/// Who writes, under which key, and the request's fingerprint
+/// (method + path + canonical body, hashed by the caller).
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    pub account_id: String,
+    pub idempotency_key: String,
+    pub request_hash: String,
+}
+
+pub enum Begun {
+    /// The same request was already done: answer with its Operation.
+    Replay(Operation),
+    Fresh(PendingWrite),
+}
+
+pub struct PendingWrite {
+    tx: Tx,
+    operation_id: String,
+    account_id: String,
+    now: i64,
+}
+
+/// A job to run after the write commits.
+pub struct JobSpec {
+    pub kind: &'static str,
+    pub payload: Value,
+    pub max_attempts: i64,
+}
+
+/// What a use-case did inside its transaction.
+pub struct WorkDone {
+    pub kind: &'static str,
+    pub status: OperationStatus,
+    pub result: Value,
+    pub image_public_uuids: Vec<String>,
+    pub set_public_uuid: Option<String>,
+    pub jobs: Vec<JobSpec>,
+    /// (entity, entity id, action) for the change log.
+    pub changes: Vec<(&'static str, String, &'static str)>,
+}
+
+pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> {
+    // Three rounds cover: read miss → claim collides with a concurrent
+    // winner → read its record. More means something is badly wrong.
+    for _ in 0..3 {
+        let now = core.now();
+        let not_before = now - IDEMPOTENCY_RETENTION_MICROS;
+        {
+            let mut conn = core.store.read().await?;
+            if let Some(rec) = idempotency::find(&mut conn, &ctx.account_id, &ctx.idempotency_key, not_before).await? {
+                return replay(&mut conn, ctx, &rec.request_hash, &rec.operation_id).await.map(Begun::Replay);
+            }
+        }
+        let mut tx = core.store.begin_write().await?;
+        let operation_id = ids::new_operation_id();
+        match idempotency::claim(&mut tx, &ctx.account_id, &ctx.idempotency_key, &ctx.request_hash, &operation_id, now, not_before).await {
+            Ok(()) => return Ok(Begun::Fresh(PendingWrite { tx, operation_id, account_id: ctx.account_id.clone(), now })),
+            Err(e) if e.is_unique_violation() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CoreError::new(ErrorKind::Conflict, "This Idempotency-Key is busy; retry the request."))
+}
+
+async fn replay(conn: &mut Conn, ctx: &WriteContext, request_hash: &str, operation_id: &str) -> Result<Operation, CoreError> {
+    if request_hash != ctx.request_hash {
+        return Err(CoreError::new(
+            ErrorKind::IdempotencyKeyConflict,
+            "This Idempotency-Key was already used for a different request.",
+        )
+        .with_field("Idempotency-Key"));
+    }
+    let row = op_store::find(conn, &ctx.account_id, operation_id).await?.ok_or_else(CoreError::internal)?;
+    Operation::from_row(&row)
+}
+
+impl PendingWrite {
+    /// The transaction to make the write's changes in.
+    pub fn tx(&mut self) -> &mut Conn {
+        &mut self.tx
+    }
+
+    pub fn operation_id(&self) -> &str {
+        &self.operation_id
+    }
+
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The write's single timestamp.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
+    /// Records the Operation, its jobs and change-log rows, and commits.
+    pub async fn finish(mut self, done: WorkDone) -> Result<Operation, CoreError> {
+        let finished = matches!(done.status, OperationStatus::Succeeded | OperationStatus::Failed);
+        let row = OperationRow {
+            id: self.operation_id.clone(),
+            account_id: self.account_id.clone(),
+            kind: done.kind.to_owned(),
+            status: done.status.as_str().to_owned(),
+            image_public_uuids: serde_json::to_string(&done.image_public_uuids).unwrap_or_else(|_| "[]".to_owned()),
+            set_public_uuid: done.set_public_uuid.clone(),
+            result: done.result.to_string(),
+            error: None,
+            created_at: self.now,
+            updated_at: self.now,
+            finished_at: finished.then_some(self.now),
+        };
+        op_store::insert(&mut self.tx, &row).await?;
+        for job in &done.jobs {
+            let payload = job.payload.to_string();
+            let new = NewJob { operation_id: &self.operation_id, kind: job.kind, payload: &payload, max_attempts: job.max_attempts, run_after: self.now };
+            jobs::enqueue(&mut self.tx, &new, self.now).await?;
+        }
+        for (entity, entity_id, action) in &done.changes {
+            let change = Change {
+                account_id: &self.account_id,
+                entity,
+                entity_id,
+                action,
+                operation_id: Some(&self.operation_id),
+                at: self.now,
+            };
+            change_log::append(&mut self.tx, &change).await?;
+        }
+        self.tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        Operation::from_row(&row)
+    }
+}

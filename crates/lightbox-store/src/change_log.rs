@@ -1,0 +1,35 @@
+//! The change log: every write appends one row per changed entity in the
+//! same transaction, so derived state (search index, caches) can follow it.
+
+use crate::{Conn, Result};
+
+pub struct Change<'a> {
+    pub account_id: &'a str,
+    pub entity: &'a str,
+    pub entity_id: &'a str,
+    pub action: &'a str,
+    pub operation_id: Option<&'a str>,
+    pub at: i64,
+}
+
+pub async fn append(conn: &mut Conn, change: &Change<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO change_log (account_id, entity, entity_id, action, operation_id, at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(change.account_id)
+    .bind(change.entity)
+    .bind(change.entity_id)
+    .bind(change.action)
+    .bind(change.operation_id)
+    .bind(change.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The highest sequence number written so far (0 when empty).
+pub async fn head(conn: &mut Conn) -> Result<i64> {
+    let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetch_one(conn).await?;
+    Ok(seq)
+}

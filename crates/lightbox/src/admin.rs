@@ -1,0 +1,120 @@
+//! Administration commands: they open the database directly (no server
+//! needed, safe beside a running one) and call the same core use-cases as
+//! the API. Script-facing output (uuids, tokens, JSON) goes to stdout;
+//! remarks for people go to stderr.
+
+use std::sync::Arc;
+
+use lightbox_core::scope::{Scope, parse_scope_list};
+use lightbox_core::tokens::NewServiceToken;
+use lightbox_core::users::Role;
+use lightbox_core::{Core, SystemClock, accounts, auth::AuthSettings, clock, tokens, users};
+
+use crate::Failure;
+use crate::cli::{AccountCommand, Command, DebugCommand, TokenCommand, UserCommand};
+use crate::config::{Storage, parse_duration};
+
+pub async fn open(storage: &Storage) -> Result<Core, Failure> {
+    let store = lightbox_core::Store::connect(&storage.database_url, 4).await?;
+    store.migrate().await?;
+    Ok(Core::new(store, Arc::new(SystemClock), AuthSettings::default()))
+}
+
+fn fail(e: lightbox_core::CoreError) -> Failure {
+    match &e.field {
+        Some(field) => Failure(format!("{} ({field})", e.message)),
+        None => Failure(e.message),
+    }
+}
+
+pub async fn run(storage: Storage, command: Command) -> Result<(), Failure> {
+    let core = open(&storage).await?;
+    let outcome = dispatch(&core, command).await;
+    core.store.close().await;
+    outcome
+}
+
+async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Migrate => {
+            eprintln!("migrations applied ({})", core.store.engine().name());
+        }
+        Command::Account(AccountCommand::Create { name, unique_id }) => {
+            let account = accounts::create(core, &name, &unique_id).await.map_err(fail)?;
+            println!("{}", account.uuid);
+        }
+        Command::Account(AccountCommand::ApiAccess { account, state }) => {
+            let account = accounts::set_api_access(core, &account, state == "on").await.map_err(fail)?;
+            eprintln!("API access for {} is {}", account.unique_id, if account.api_enabled { "on" } else { "off" });
+        }
+        Command::User(UserCommand::Create { login, name }) => {
+            let user = users::create(core, &login, &name).await.map_err(fail)?;
+            println!("{}", user.uuid);
+        }
+        Command::User(UserCommand::AddToAccount { user, account, role }) => {
+            let role = Role::parse(&role).ok_or_else(|| Failure("role must be admin or user".to_owned()))?;
+            users::add_to_account(core, &user, &account, role).await.map_err(fail)?;
+            eprintln!("{user} is now {} of {account}", role.as_str());
+        }
+        Command::Token(TokenCommand::Create { account, name, scopes, expires_in, expires_at, allow_ip, max_request_bytes }) => {
+            let scopes = if scopes.trim() == "all" {
+                Scope::ALL.to_vec()
+            } else {
+                parse_scope_list(&scopes).map_err(|bad| Failure(format!("unknown scope {bad:?}; scopes are: {}", scope_names())))?
+            };
+            let expires_at = match (expires_in, expires_at) {
+                (Some(d), _) => {
+                    let d = parse_duration(&d).ok_or_else(|| Failure(format!("--expires-in {d:?}: use a number and s, m, h or d, e.g. 30d")))?;
+                    Some(core.now() + i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2))
+                }
+                (None, Some(at)) => Some(clock::parse_request_time(&at).ok_or_else(|| Failure(format!("--expires-at {at:?}: use RFC 3339 or YYYY-MM-DD")))?),
+                (None, None) => None,
+            };
+            let new = NewServiceToken { name, scopes, expires_at, allowed_ips: allow_ip, max_request_bytes };
+            let (view, secret) = tokens::create(core, &account, new).await.map_err(fail)?;
+            eprintln!("token {} created; it is shown only now:", view.uuid);
+            println!("{}", secret.as_str());
+        }
+        Command::Token(TokenCommand::List { account, json }) => {
+            let list = tokens::list(core, &account).await.map_err(fail)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{:<36}  {:<24}  {:<22}  {:<20}  {:<20}  SCOPES", "UUID", "NAME", "TOKEN", "EXPIRES", "LAST USED");
+                for t in list {
+                    let state = if t.revoked_at.is_some() { " (revoked)" } else { "" };
+                    let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
+                    println!(
+                        "{:<36}  {:<24}  {:<22}  {:<20}  {:<20}  {}{state}",
+                        t.uuid,
+                        t.name,
+                        t.display,
+                        t.expires_at.as_deref().unwrap_or("never"),
+                        t.last_used_at.as_deref().unwrap_or("never"),
+                        scopes.join(",")
+                    );
+                }
+            }
+        }
+        Command::Token(TokenCommand::Revoke { token_uuid }) => {
+            let view = tokens::revoke(core, &token_uuid).await.map_err(fail)?;
+            eprintln!("token {} ({}) revoked", view.uuid, view.name);
+        }
+        Command::Debug(DebugCommand::SleepJob { account, millis, max_attempts }) => {
+            let account = accounts::find(core, &account).await.map_err(fail)?;
+            let ctx = lightbox_core::writes::WriteContext {
+                account_id: account.uuid,
+                idempotency_key: lightbox_core::ids::new_public_uuid(),
+                request_hash: String::new(),
+            };
+            let op = lightbox_core::jobs::diagnostic::enqueue(core, &ctx, millis, max_attempts).await.map_err(fail)?;
+            println!("{op}");
+        }
+        Command::Serve(_) | Command::Demo(_) => return Err(Failure("not an administration command".to_owned())),
+    }
+    Ok(())
+}
+
+fn scope_names() -> String {
+    Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}

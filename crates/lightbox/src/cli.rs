@@ -1,0 +1,178 @@
+//! The command line of `../shared/spec/cli.md`. Every flag also reads an
+//! environment variable (`--database-url` ↔ `LIGHTBOX_DATABASE_URL`) and a
+//! key of the optional TOML file (`--config`); a flag beats the variable,
+//! which beats the file, which beats the built-in default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "lightbox", version, about = "Lightbox: a self-hosted photo-library server.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives; taken by every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StorageArgs {
+    /// TOML file with any of the settings below (keys as the long flags, with `_`).
+    #[arg(long, global = true, env = "LIGHTBOX_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Folder for the embedded database and blobs [default: ./lightbox-data].
+    #[arg(long, global = true, env = "LIGHTBOX_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…` [default: SQLite under --data-dir].
+    #[arg(long, global = true, env = "LIGHTBOX_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// `file://…` or `s3://bucket/prefix` [default: a folder under --data-dir].
+    #[arg(long, global = true, env = "LIGHTBOX_BLOB_STORE")]
+    pub blob_store: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run the server on a demo data dir, seeded with an account (API on) and sets;
+    /// prints the base URL and an all-scope service token on stdout.
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Users and their roles.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Service tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Operator diagnostics.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long, env = "LIGHTBOX_LISTEN")]
+    pub listen: Option<String>,
+    /// Base URL clients use to reach this server [default: http://<listen>].
+    #[arg(long, env = "LIGHTBOX_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// all | api | worker [default: all].
+    #[arg(long, env = "LIGHTBOX_ROLE")]
+    pub role: Option<String>,
+    /// Proxy address or CIDR whose X-Forwarded-For is believed (repeatable; env: comma list).
+    #[arg(long = "trusted-proxy", env = "LIGHTBOX_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+    /// Largest request body the API accepts, in bytes [default: 10485760].
+    #[arg(long, env = "LIGHTBOX_MAX_REQUEST_BYTES")]
+    pub max_request_bytes: Option<u64>,
+    /// Background job workers [default: 2].
+    #[arg(long, env = "LIGHTBOX_WORKERS")]
+    pub workers: Option<usize>,
+    /// Seconds without a heartbeat before a running job is taken back [default: 30].
+    #[arg(long, env = "LIGHTBOX_JOB_LEASE_SECS")]
+    pub job_lease_secs: Option<u64>,
+    /// How long a checked token is trusted before it is re-read, in ms; 0 reads every time [default: 100].
+    #[arg(long, env = "LIGHTBOX_AUTH_CACHE_TTL_MS")]
+    pub auth_cache_ttl_ms: Option<u64>,
+    /// Log format: text | json [default: text].
+    #[arg(long, env = "LIGHTBOX_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Register the diagnostic sleep job (for checking crash recovery).
+    #[arg(long, env = "LIGHTBOX_DIAGNOSTIC_JOBS", hide = true)]
+    pub diagnostic_jobs: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account; prints its uuid.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        unique_id: String,
+    },
+    /// Switch API access on or off.
+    ApiAccess {
+        /// Account uuid or unique id.
+        account: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints its uuid.
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a user to an account (or change its role there).
+    AddToAccount {
+        /// User uuid or login.
+        user: String,
+        /// Account uuid or unique id.
+        account: String,
+        #[arg(long, value_parser = ["admin", "user"])]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a service token; prints the token (shown only this once).
+    Create {
+        /// Account uuid or unique id.
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// Comma list of scopes, or `all`.
+        #[arg(long)]
+        scopes: String,
+        /// Lifetime like 90s, 15m, 12h, 30d.
+        #[arg(long, conflicts_with = "expires_at")]
+        expires_in: Option<String>,
+        /// Expiry as RFC 3339 or YYYY-MM-DD.
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// IP address or CIDR block the token may be used from (repeatable).
+        #[arg(long = "allow-ip")]
+        allow_ip: Vec<String>,
+        /// Largest request body this token may send, in bytes.
+        #[arg(long)]
+        max_request_bytes: Option<u64>,
+    },
+    /// List an account's tokens.
+    List {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its uuid.
+    Revoke { token_uuid: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Queue a job that sleeps; prints its operation id.
+    SleepJob {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        millis: u64,
+        #[arg(long, default_value_t = 3)]
+        max_attempts: i64,
+    },
+}

@@ -1,0 +1,180 @@
+//! `lightbox serve` and `lightbox demo`: wire the store, the core, the job
+//! workers and the HTTP API together, and stop cleanly on SIGTERM/SIGINT.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lightbox_api::ApiSettings;
+use lightbox_core::auth::AuthSettings;
+use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
+use lightbox_core::scope::Scope;
+use lightbox_core::sets::{Colour, NewSet, SetType};
+use lightbox_core::tokens::NewServiceToken;
+use lightbox_core::writes::WriteContext;
+use lightbox_core::{Core, SystemClock, accounts, ids, sets, tokens, users};
+use tokio::sync::watch;
+
+use crate::Failure;
+use crate::config::{Role, Serve, Storage};
+
+/// Marker: seed demo data and print the URL and a token.
+pub struct Demo;
+
+pub fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIGHTBOX_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Result<(), Failure> {
+    let store = lightbox_core::Store::connect(&storage.database_url, 16).await?;
+    store.migrate().await?;
+    let auth = AuthSettings { cache_ttl: settings.auth_cache_ttl, ..AuthSettings::default() };
+    let core = Core::new(store, Arc::new(SystemClock), auth);
+
+    let listener = tokio::net::TcpListener::bind(&settings.listen).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let addr = listener.local_addr()?;
+    let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+
+    if demo.is_some() {
+        let token = seed_demo(&core).await?;
+        println!("{base_url}");
+        println!("{token}");
+        eprintln!("\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n");
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut background = Vec::new();
+    if matches!(settings.role, Role::All | Role::Worker) {
+        let mut registry = JobRegistry::default();
+        if settings.diagnostic_jobs {
+            registry.register(jobs::diagnostic::KIND, jobs::diagnostic::SleepJob);
+        }
+        let worker_settings = WorkerSettings {
+            workers: settings.workers,
+            lease: settings.job_lease,
+            node: hostname(),
+            ..WorkerSettings::default()
+        };
+        background.extend(jobs::spawn(core.clone(), registry, worker_settings, stop_rx.clone()));
+    }
+    background.push(tokio::spawn(housekeeping(core.clone(), stop_rx.clone())));
+
+    let api = ApiSettings { trusted_proxies: settings.trusted_proxies.clone(), max_body_bytes: settings.max_request_bytes, public_url: base_url.clone() };
+    let app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
+    tracing::info!(%addr, engine = core.store.engine().name(), role = ?settings.role, "Lightbox listening on {base_url}");
+
+    let mut stop_signal = stop_rx.clone();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = stop_signal.changed().await;
+        });
+    let server = tokio::spawn(async move { server.await });
+
+    shutdown_signal().await;
+    tracing::info!("stopping: no new requests or jobs; finishing in-flight work (at most 10 s)");
+    let _ = stop_tx.send(true);
+    // In-flight requests and jobs get a bounded grace period; a job cut off
+    // here is taken back by the next worker once its lease lapses.
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _ = server.await;
+        for handle in background {
+            let _ = handle.await;
+        }
+    })
+    .await;
+    if let Err(e) = core.auth.flush_last_used().await {
+        tracing::warn!(error = %e, "could not write last-used times");
+    }
+    core.store.close().await;
+    Ok(())
+}
+
+/// Writes last-use times every 10 s and forgets idempotency keys past 24 h.
+async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
+    let every = core.auth.settings().last_used_flush;
+    let mut ticks: u64 = 0;
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = core.auth.flush_last_used().await {
+            tracing::warn!(error = %e, "could not write last-used times");
+        }
+        ticks += 1;
+        if ticks % 360 == 1 {
+            let before = core.now() - lightbox_core::writes::IDEMPOTENCY_RETENTION_MICROS;
+            let purge = async {
+                let mut tx = core.store.begin_write().await?;
+                let n = lightbox_store_purge(&mut tx, before).await?;
+                tx.commit().await?;
+                Ok::<u64, lightbox_core::lightbox_store::StoreError>(n)
+            };
+            match purge.await {
+                Ok(n) if n > 0 => tracing::info!(keys = n, "forgot expired idempotency keys"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "idempotency purge"),
+            }
+        }
+    }
+}
+
+use lightbox_core::lightbox_store::idempotency::purge as lightbox_store_purge;
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "node".to_owned())
+}
+
+/// Seeds (or reuses) the demo account and mints a fresh all-scope token.
+async fn seed_demo(core: &Core) -> Result<String, Failure> {
+    let fail = |e: lightbox_core::CoreError| Failure(e.message);
+    let account = match accounts::find(core, "demo").await {
+        Ok(account) => account,
+        Err(_) => {
+            let account = accounts::create(core, "Demo Festival", "demo").await.map_err(fail)?;
+            let admin = users::create(core, "admin@demo.example", "Demo Admin").await.map_err(fail)?;
+            users::add_to_account(core, &admin.uuid, &account.uuid, users::Role::Admin).await.map_err(fail)?;
+            let mut parent = None;
+            for (name, colour, set_type) in [
+                ("Main stage", Colour::Blue, SetType::Gallery),
+                ("Saturday night", Colour::Purple, SetType::Gallery),
+                ("Press kit", Colour::Green, SetType::Press),
+            ] {
+                let ctx = WriteContext { account_id: account.uuid.clone(), idempotency_key: ids::new_public_uuid(), request_hash: String::new() };
+                let input = NewSet { name: name.to_owned(), description: None, colour: Some(colour), set_type: Some(set_type), parent_public_uuid: parent.clone() };
+                let op = sets::create(core, &ctx, input).await.map_err(fail)?;
+                if name == "Main stage" {
+                    parent = op.set_public_uuid;
+                }
+            }
+            account
+        }
+    };
+    accounts::set_api_access(core, &account.uuid, true).await.map_err(fail)?;
+    let new = NewServiceToken { name: "demo (all scopes)".to_owned(), scopes: Scope::ALL.to_vec(), ..NewServiceToken::default() };
+    let (_, secret) = tokens::create(core, &account.uuid, new).await.map_err(fail)?;
+    Ok(secret.as_str().to_owned())
+}
