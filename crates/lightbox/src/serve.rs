@@ -38,9 +38,10 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     let addr = listener.local_addr()?;
     let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
 
+    // stdout carries the base URL (first line) so scripts can find a port-0 server.
+    println!("{base_url}");
     if demo.is_some() {
         let token = seed_demo(&core).await?;
-        println!("{base_url}");
         println!("{token}");
         eprintln!("\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n");
     }

@@ -1,0 +1,262 @@
+//! Test harness: real `lightbox` processes on 127.0.0.1, on SQLite and on
+//! PostgreSQL, driven through real HTTP and the real command line.
+//!
+//! `both_engines!` turns one test body into a test per engine. PostgreSQL
+//! tests need `LIGHTBOX_TEST_POSTGRES_URL` (an admin URL; `.ci/run` starts a
+//! server and sets it); each test gets a fresh database. They fail, loudly,
+//! when it is missing: a skipped engine is not a tested engine.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::Connection;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty storage for one test.
+pub struct Env {
+    pub engine: Engine,
+    pub dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_lightbox")
+}
+
+fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+impl Env {
+    pub async fn new(engine: Engine) -> Env {
+        let dir = std::env::temp_dir().join(format!("lightbox-test-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let database_url = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(fresh_postgres_database().await),
+        };
+        Env { engine, dir, database_url }
+    }
+
+    /// Storage flags for the CLI and the server.
+    pub fn storage_args(&self) -> Vec<String> {
+        let mut args = vec!["--data-dir".to_owned(), self.dir.display().to_string()];
+        if let Some(url) = &self.database_url {
+            args.push("--database-url".to_owned());
+            args.push(url.clone());
+        }
+        args
+    }
+
+    /// Runs a CLI command; returns (exit code, stdout, stderr).
+    pub async fn cli_raw(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(bin())
+            .args(args)
+            .args(self.storage_args())
+            .env("LIGHTBOX_LOG", "warn")
+            .output()
+            .await
+            .unwrap_or_else(|e| panic!("cannot run lightbox: {e}"));
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// Runs a CLI command that must succeed; returns stdout trimmed.
+    pub async fn cli(&self, args: &[&str]) -> String {
+        let (code, out, err) = self.cli_raw(args).await;
+        assert_eq!(code, 0, "lightbox {args:?} failed: {err}");
+        out.trim().to_owned()
+    }
+
+    /// An account with the API switched on; returns its unique id.
+    pub async fn account(&self, unique_id: &str) -> String {
+        self.cli(&["account", "create", "--name", &format!("Account {unique_id}"), "--unique-id", unique_id]).await;
+        self.cli(&["account", "api-access", unique_id, "on"]).await;
+        unique_id.to_owned()
+    }
+
+    /// A token for `account` with `scopes` (comma list or `all`) and extra flags.
+    pub async fn token(&self, account: &str, scopes: &str, extra: &[&str]) -> String {
+        let mut args = vec!["token", "create", "--account", account, "--name", "test token", "--scopes", scopes];
+        args.extend_from_slice(extra);
+        self.cli(&args).await
+    }
+
+    pub async fn serve(&self, extra: &[&str]) -> Server {
+        Server::start(self, "127.0.0.1:0", extra).await
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn fresh_postgres_database() -> String {
+    let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| panic!("LIGHTBOX_TEST_POSTGRES_URL is not set: run the suite with `bash .ci/run`, which starts PostgreSQL"));
+    let name = format!("lbt_{}", unique());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| panic!("connect {admin}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap_or_else(|e| panic!("create db: {e}"));
+    let _ = conn.close().await;
+    // Same server and user, the new database.
+    let (scheme, rest) = admin.split_once("://").unwrap_or(("postgres", &admin));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{authority}/{name}")
+}
+
+/// A running `lightbox serve`, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    pub async fn start(env: &Env, listen: &str, extra: &[&str]) -> Server {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .args(["--listen", listen])
+            .args(env.storage_args())
+            .args(extra)
+            .env("LIGHTBOX_LOG", std::env::var("LIGHTBOX_TEST_LOG").unwrap_or_else(|_| "warn".to_owned()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start lightbox: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("server did not print its URL within 60 s"))
+            .unwrap_or_else(|e| panic!("reading server stdout: {e}"))
+            .unwrap_or_else(|| panic!("server exited before printing its URL"));
+        let http = reqwest::Client::builder().no_proxy().build().unwrap_or_else(|e| panic!("client: {e}"));
+        let server = Server { child, url, http };
+        for _ in 0..100 {
+            if let Ok(r) = server.http.get(format!("{}/readyz", server.url)).send().await
+                && r.status() == 200
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server at {} never became ready", server.url);
+    }
+
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        Reply::from(self.http.get(self.at(path)).bearer_auth(token).send().await).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, key: Option<&str>, body: &Value) -> Reply {
+        let mut req = self.http.post(self.at(path)).bearer_auth(token).json(body);
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        Reply::from(req.send().await).await
+    }
+
+    /// Sends SIGTERM and waits for a clean exit; returns the exit code.
+    pub async fn stop(mut self) -> Option<i32> {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.ok()?.ok()?.code()
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub async fn crash(mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(result: Result<reqwest::Response, reqwest::Error>) -> Reply {
+        let response = result.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        Reply { status, headers, text }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// Asserts the documented error shape and code; returns the error object.
+    pub fn error(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "expected {status} {code}, got: {}", self.text);
+        let body = self.json();
+        let error = body.get("error").cloned().unwrap_or_else(|| panic!("no error object: {}", self.text));
+        assert_eq!(error["code"], code, "{}", self.text);
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(error.get("detail").is_some() && error.get("field").is_some(), "detail/field keys present: {}", self.text);
+        assert_eq!(Some(error["request_id"].as_str().unwrap_or("").to_owned()), self.header("x-request-id"), "request_id = X-Request-Id");
+        error
+    }
+}
+
+/// One test body, run once per engine.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() -> common::TestResult {
+                let env = common::Env::new(common::Engine::Sqlite).await;
+                ($body)(env).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() -> common::TestResult {
+                let env = common::Env::new(common::Engine::Postgres).await;
+                ($body)(env).await
+            }
+        }
+    };
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, for at most `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
