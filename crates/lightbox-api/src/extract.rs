@@ -75,16 +75,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         let text = inner.to_string();
         // serde reports an unknown field at its parent; name the field itself.
-        let field = match text.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        let named = text.strip_prefix("unknown field `").or_else(|| text.strip_prefix("missing field `"));
+        let field = match named.and_then(|rest| rest.split('`').next()) {
             Some(unknown) if path == "." => unknown.to_owned(),
             Some(unknown) if path == unknown || path.ends_with(&format!(".{unknown}")) => path,
             Some(unknown) => format!("{path}.{unknown}"),
             None if path == "." => "body".to_owned(),
             None => path,
         };
-        let message = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => format!("The body is not valid JSON: {text}"),
-            _ => format!("{field}: {}", strip_position(&text)),
+        // Broken JSON is the body's fault, wherever the parser stopped.
+        let (field, message) = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => ("body".to_owned(), format!("The body is not valid JSON: {text}")),
+            _ => (field.clone(), format!("{field}: {}", strip_position(&text))),
         };
         CoreError::validation(field, message).into()
     })
