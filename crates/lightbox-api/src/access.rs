@@ -24,27 +24,41 @@ impl AccessTable {
         let mut table = AccessTable::default();
         let mut problems = Vec::new();
         let paths = serde_json::to_value(&doc.paths).unwrap_or_default();
-        let Some(paths) = paths.as_object() else { return Ok(table) };
+        let Some(paths) = paths.as_object() else {
+            return Ok(table);
+        };
         for (path, item) in paths {
-            let Some(item) = item.as_object() else { continue };
+            let Some(item) = item.as_object() else {
+                continue;
+            };
             for (method, op) in item {
                 if !is_method(method) {
                     continue;
                 }
                 match declared_access(op) {
                     Some(access) => {
-                        table.by_route.insert((method.to_uppercase(), path.clone()), access);
+                        table
+                            .by_route
+                            .insert((method.to_uppercase(), path.clone()), access);
                     }
-                    None if path.starts_with("/v1/") => problems.push(format!("{} {path}", method.to_uppercase())),
+                    None if path.starts_with("/v1/") => {
+                        problems.push(format!("{} {path}", method.to_uppercase()))
+                    }
                     None => {}
                 }
             }
         }
-        if problems.is_empty() { Ok(table) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(table)
+        } else {
+            Err(problems)
+        }
     }
 
     pub fn get(&self, method: &str, path: &str) -> Option<Access> {
-        self.by_route.get(&(method.to_owned(), path.to_owned())).copied()
+        self.by_route
+            .get(&(method.to_owned(), path.to_owned()))
+            .copied()
     }
 
     /// True when some method of this path is declared.
@@ -61,17 +75,24 @@ impl AccessTable {
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&str, &str, Access)> {
-        self.by_route.iter().map(|((m, p), a)| (m.as_str(), p.as_str(), *a))
+        self.by_route
+            .iter()
+            .map(|((m, p), a)| (m.as_str(), p.as_str(), *a))
     }
 }
 
 fn is_method(name: &str) -> bool {
-    matches!(name, "get" | "put" | "post" | "delete" | "patch" | "head" | "options" | "trace")
+    matches!(
+        name,
+        "get" | "put" | "post" | "delete" | "patch" | "head" | "options" | "trace"
+    )
 }
 
 fn declared_access(op: &serde_json::Value) -> Option<Access> {
     let requirements = op.get("security")?.as_array()?;
-    let [requirement] = requirements.as_slice() else { return None };
+    let [requirement] = requirements.as_slice() else {
+        return None;
+    };
     let scopes = requirement.get(SCHEME)?.as_array()?;
     match scopes.as_slice() {
         [] => Some(Access::AnyCredential),

@@ -54,7 +54,11 @@ pub struct ApiError {
 
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
-        Self { error, retry_after: None, status: None }
+        Self {
+            error,
+            retry_after: None,
+            status: None,
+        }
     }
 }
 
@@ -65,7 +69,9 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
         ErrorKind::Validation => StatusCode::BAD_REQUEST,
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden | ErrorKind::ApiNotEnabled => StatusCode::FORBIDDEN,
-        ErrorKind::NotFound | ErrorKind::SetNotFound | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
+        ErrorKind::NotFound | ErrorKind::SetNotFound | ErrorKind::OperationNotFound => {
+            StatusCode::NOT_FOUND
+        }
         ErrorKind::IdempotencyKeyConflict | ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -88,10 +94,15 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
         }
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
     }

@@ -43,22 +43,43 @@ pub async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
                 }
                 source = err.source();
             }
-            Err(error(ErrorKind::Validation, "The request body could not be read.").error.with_field("body").into())
+            Err(
+                error(ErrorKind::Validation, "The request body could not be read.")
+                    .error
+                    .with_field("body")
+                    .into(),
+            )
         }
     }
 }
 
 pub fn too_large() -> ApiError {
-    error(ErrorKind::PayloadTooLarge, "The request body is larger than this token or server accepts.")
+    error(
+        ErrorKind::PayloadTooLarge,
+        "The request body is larger than this token or server accepts.",
+    )
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    match headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("")) {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or(""))
+    {
         None => Ok(()),
-        Some(ct) if ct.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) => Ok(()),
-        Some(ct) => Err(CoreError::new(ErrorKind::UnsupportedMediaType, format!("Send JSON (Content-Type: application/json), not {ct:?}."))
-            .with_field("Content-Type")
-            .into()),
+        Some(ct)
+            if ct
+                .split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")) =>
+        {
+            Ok(())
+        }
+        Some(ct) => Err(CoreError::new(
+            ErrorKind::UnsupportedMediaType,
+            format!("Send JSON (Content-Type: application/json), not {ct:?}."),
+        )
+        .with_field("Content-Type")
+        .into()),
     }
 }
 
@@ -75,7 +96,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         let text = inner.to_string();
         // serde reports an unknown field at its parent; name the field itself.
-        let named = text.strip_prefix("unknown field `").or_else(|| text.strip_prefix("missing field `"));
+        let named = text
+            .strip_prefix("unknown field `")
+            .or_else(|| text.strip_prefix("missing field `"));
         let field = match named.and_then(|rest| rest.split('`').next()) {
             Some(unknown) if path == "." => unknown.to_owned(),
             Some(unknown) if path == unknown || path.ends_with(&format!(".{unknown}")) => path,
@@ -85,7 +108,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         // Broken JSON is the body's fault, wherever the parser stopped.
         let (field, message) = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => ("body".to_owned(), format!("The body is not valid JSON: {text}")),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => (
+                "body".to_owned(),
+                format!("The body is not valid JSON: {text}"),
+            ),
             _ => (field.clone(), format!("{field}: {}", strip_position(&text))),
         };
         CoreError::validation(field, message).into()
@@ -123,20 +149,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
         let caller = Caller::from_request_parts(&mut parts, state).await?;
         check_content_type(&parts.headers)?;
         let bytes = read_body(body).await?;
-        let key = parts.headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
+        let key = parts
+            .headers
+            .get("idempotency-key")
+            .map(|v| v.to_str().unwrap_or("\u{0}"));
         let key = validate_idempotency_key(key)?;
         let parsed: T = parse_json(&bytes)?;
         let request_hash = fingerprint(&parts.method, parts.uri.path(), &bytes);
-        let ctx = WriteContext { account_id: caller.0.account.uuid.clone(), idempotency_key: key, request_hash };
-        Ok(Write { caller, ctx, body: parsed })
+        let ctx = WriteContext {
+            account_id: caller.0.account.uuid.clone(),
+            idempotency_key: key,
+            request_hash,
+        };
+        Ok(Write {
+            caller,
+            ctx,
+            body: parsed,
+        })
     }
 }
 
 /// method + path + canonical JSON (keys sorted, whitespace dropped), hashed:
 /// the same request always has the same fingerprint however it is spelled.
 pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
-    let canonical = serde_json::from_slice::<serde_json::Value>(body).map(|v| v.to_string()).unwrap_or_default();
-    let digest = Sha256::new().chain_update(method.as_str()).chain_update(b" ").chain_update(path).chain_update(b"\n").chain_update(canonical).finalize();
+    let canonical = serde_json::from_slice::<serde_json::Value>(body)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let digest = Sha256::new()
+        .chain_update(method.as_str())
+        .chain_update(b" ")
+        .chain_update(path)
+        .chain_update(b"\n")
+        .chain_update(canonical)
+        .finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -149,7 +194,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
         let mut map = BTreeMap::new();
         for (k, v) in form_urlencoded_pairs(parts.uri.query().unwrap_or("")) {
             if map.insert(k.clone(), v).is_some() {
-                return Err(CoreError::validation(k.clone(), format!("The query parameter {k} is given more than once.")).into());
+                return Err(CoreError::validation(
+                    k.clone(),
+                    format!("The query parameter {k} is given more than once."),
+                )
+                .into());
             }
         }
         Ok(Query(map))
@@ -175,7 +224,9 @@ fn percent_decode(text: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -195,7 +246,14 @@ impl Query {
     /// Refuses parameters this endpoint does not know.
     pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !known.contains(&k.as_str())) {
-            Some(unknown) => Err(CoreError::validation(unknown.clone(), format!("Unknown query parameter {unknown}; this endpoint takes: {}.", known.join(", "))).into()),
+            Some(unknown) => Err(CoreError::validation(
+                unknown.clone(),
+                format!(
+                    "Unknown query parameter {unknown}; this endpoint takes: {}.",
+                    known.join(", ")
+                ),
+            )
+            .into()),
             None => Ok(()),
         }
     }
@@ -210,14 +268,26 @@ impl Query {
             None => 50,
             Some(text) => match text.parse::<i64>() {
                 Ok(n) if (1..=200).contains(&n) => n,
-                _ => return Err(CoreError::validation("limit", "limit must be an integer from 1 to 200.").into()),
+                _ => {
+                    return Err(CoreError::validation(
+                        "limit",
+                        "limit must be an integer from 1 to 200.",
+                    )
+                    .into());
+                }
             },
         };
         let offset = match self.get("offset") {
             None => 0,
             Some(text) => match text.parse::<i64>() {
                 Ok(n) if n >= 0 => n,
-                _ => return Err(CoreError::validation("offset", "offset must be an integer of 0 or more.").into()),
+                _ => {
+                    return Err(CoreError::validation(
+                        "offset",
+                        "offset must be an integer of 0 or more.",
+                    )
+                    .into());
+                }
             },
         };
         Ok(Paging { limit, offset })
@@ -242,7 +312,10 @@ impl<T: serde::Serialize> IntoResponse for Page<T> {
         let next = self.paging.offset + self.items.len() as i64;
         let mut response = axum::Json(self.items).into_response();
         let headers = response.headers_mut();
-        headers.insert("x-has-more", axum::http::HeaderValue::from_static(if self.has_more { "true" } else { "false" }));
+        headers.insert(
+            "x-has-more",
+            axum::http::HeaderValue::from_static(if self.has_more { "true" } else { "false" }),
+        );
         if self.has_more {
             headers.insert("x-next-offset", next.into());
         }

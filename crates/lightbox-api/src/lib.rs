@@ -21,7 +21,7 @@ use ipnet::IpNet;
 use lightbox_core::Core;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi, ServerBuilder};
+use utoipa::openapi::{LicenseBuilder, OpenApi, ServerBuilder};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,7 +39,11 @@ pub struct ApiSettings {
 
 impl Default for ApiSettings {
     fn default() -> Self {
-        Self { trusted_proxies: Vec::new(), max_body_bytes: 10 * 1024 * 1024, public_url: "http://127.0.0.1:8080".to_owned() }
+        Self {
+            trusted_proxies: Vec::new(),
+            max_body_bytes: 10 * 1024 * 1024,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
     }
 }
 
@@ -77,6 +81,9 @@ fn finish_openapi(mut doc: OpenApi, public_url: &str) -> OpenApi {
     doc.info.title = "Lightbox API".to_owned();
     doc.info.version = "1".to_owned();
     doc.info.description = Some(include_str!("llms.txt").to_owned());
+    // utoipa-axum fills these from its own crate metadata.
+    doc.info.contact = None;
+    doc.info.license = Some(LicenseBuilder::new().name(env!("CARGO_PKG_LICENSE")).identifier(Some(env!("CARGO_PKG_LICENSE"))).build());
     doc.servers = Some(vec![ServerBuilder::new().url(public_url).build()]);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -101,7 +108,9 @@ pub fn metrics_handle() -> PrometheusHandle {
     METRICS
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
-                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ])
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
@@ -117,20 +126,37 @@ pub fn metrics_handle() -> PrometheusHandle {
 pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
     let (v1, doc) = v1_routes().split_for_parts();
     let doc = finish_openapi(doc, &settings.public_url);
-    let access = AccessTable::from_openapi(&doc).map_err(|missing| format!("routes without an access declaration: {}", missing.join(", ")))?;
-    let openapi_yaml = doc.to_yaml().map_err(|e| format!("OpenAPI document: {e}"))?;
+    let access = AccessTable::from_openapi(&doc).map_err(|missing| {
+        format!(
+            "routes without an access declaration: {}",
+            missing.join(", ")
+        )
+    })?;
+    let openapi_yaml = doc
+        .to_yaml()
+        .map_err(|e| format!("OpenAPI document: {e}"))?;
     let llms = include_str!("llms.txt").to_owned();
-    let llms_full = format!("{llms}\n## Endpoints\n{}\n## OpenAPI document\n\n{openapi_yaml}", endpoint_list(&access));
+    let llms_full = format!(
+        "{llms}\n## Endpoints\n{}\n## OpenAPI document\n\n{openapi_yaml}",
+        endpoint_list(&access)
+    );
     let state = AppState {
         core,
         settings: Arc::new(settings),
         access: Arc::new(access),
-        docs: Arc::new(Docs { openapi_yaml, llms, llms_full }),
+        docs: Arc::new(Docs {
+            openapi_yaml,
+            llms,
+            llms_full,
+        }),
         metrics: metrics_handle(),
     };
     let v1 = v1
         .layer(axum::middleware::from_fn(middleware::etag))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authorize));
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authorize,
+        ));
     let public = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))

@@ -26,7 +26,10 @@ use crate::extract::{Caller, too_large};
 pub async fn observe(req: Request, next: Next) -> Response {
     let id = uuid::Uuid::now_v7().simple().to_string();
     let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
     let started = Instant::now();
     let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -44,7 +47,11 @@ pub async fn observe(req: Request, next: Next) -> Response {
 /// configured trusted proxy — the nearest untrusted hop of
 /// `X-Forwarded-For`, read right to left.
 pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&lightbox_core::auth::canonical_ip(*ip)));
+    let is_trusted = |ip: &IpAddr| {
+        trusted
+            .iter()
+            .any(|net| net.contains(&lightbox_core::auth::canonical_ip(*ip)))
+    };
     if !is_trusted(&peer) {
         return peer;
     }
@@ -83,11 +90,19 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
 }
 
 async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
     let Some(access) = state.access.get(req.method().as_str(), &route) else {
         if state.access.has_path(&route) {
             // axum's method router answers this one with 405 after us.
-            let mut e: ApiError = CoreError::new(ErrorKind::NotFound, "This endpoint does not take that method.").into();
+            let mut e: ApiError = CoreError::new(
+                ErrorKind::NotFound,
+                "This endpoint does not take that method.",
+            )
+            .into();
             e.status = Some(StatusCode::METHOD_NOT_ALLOWED);
             return Err(e);
         }
@@ -95,24 +110,47 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         return Err(CoreError::internal().into());
     };
     // 1. credential
-    let token = bearer(req).ok_or_else(|| error(ErrorKind::Unauthorized, "Send a token: Authorization: Bearer <token>."))?;
+    let token = bearer(req).ok_or_else(|| {
+        error(
+            ErrorKind::Unauthorized,
+            "Send a token: Authorization: Bearer <token>.",
+        )
+    })?;
     let principal = state.core.auth.authenticate(token).await?;
     // 2. API switch, right after the credential
     if !principal.api_enabled {
-        return Err(error(ErrorKind::ApiNotEnabled, "API access is switched off for this account (Settings → API → Settings)."));
+        return Err(error(
+            ErrorKind::ApiNotEnabled,
+            "API access is switched off for this account (Settings → API → Settings).",
+        ));
     }
     // 3. IP allow-list
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
     if !principal.ip_allowed(ip) {
-        return Err(CoreError::forbidden(format!("This token may not be used from {ip}.")).with_detail("ip_not_allowed").into());
+        return Err(
+            CoreError::forbidden(format!("This token may not be used from {ip}."))
+                .with_detail("ip_not_allowed")
+                .into(),
+        );
     }
     // 4. scope
     principal.check_access(access)?;
     state.core.auth.note_use(&principal.token.uuid, ip);
     // 5. size: refuse by Content-Length at once, else stop reading at the cap.
-    let cap = principal.max_request_bytes.unwrap_or(u64::MAX).min(state.settings.max_body_bytes);
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let cap = principal
+        .max_request_bytes
+        .unwrap_or(u64::MAX)
+        .min(state.settings.max_body_bytes);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > cap) {
         return Err(too_large());
     }
@@ -129,7 +167,11 @@ pub async fn etag(req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
         return next.run(req).await;
     }
-    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let response = next.run(req).await;
     if response.status() != StatusCode::OK {
         return response;
@@ -139,8 +181,18 @@ pub async fn etag(req: Request, next: Next) -> Response {
         return ApiError::from(CoreError::internal()).into_response();
     };
     let digest = Sha256::digest(&bytes);
-    let tag = format!("\"{}\"", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let matches = if_none_match.is_some_and(|inm| inm.split(',').map(str::trim).any(|t| t == tag || t == "*" || t.strip_prefix("W/") == Some(tag.as_str())));
+    let tag = format!(
+        "\"{}\"",
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let matches = if_none_match.is_some_and(|inm| {
+        inm.split(',')
+            .map(str::trim)
+            .any(|t| t == tag || t == "*" || t.strip_prefix("W/") == Some(tag.as_str()))
+    });
     if let Ok(value) = HeaderValue::from_str(&tag) {
         parts.headers.insert(header::ETAG, value);
     }
@@ -161,9 +213,14 @@ pub async fn not_found() -> ApiError {
 /// Wraps axum's bare 405 in the error shape.
 pub async fn method_not_allowed(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
-    if response.status() == StatusCode::METHOD_NOT_ALLOWED && response.headers().get(header::CONTENT_TYPE).is_none() {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && response.headers().get(header::CONTENT_TYPE).is_none()
+    {
         let allow = response.headers().get(header::ALLOW).cloned();
-        let mut e = ApiError::from(CoreError::new(ErrorKind::NotFound, "This endpoint does not take that method."));
+        let mut e = ApiError::from(CoreError::new(
+            ErrorKind::NotFound,
+            "This endpoint does not take that method.",
+        ));
         e.status = Some(StatusCode::METHOD_NOT_ALLOWED);
         let mut r = e.into_response();
         if let Some(allow) = allow {

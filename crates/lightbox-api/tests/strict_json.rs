@@ -42,8 +42,14 @@ fn string_five_is_not_a_number() {
 
 #[test]
 fn nested_fields_are_named_by_path() {
-    assert_eq!(field_of(r#"{"hidden":true,"items":[{"rating":1},{"rating":"x"}]}"#), "items[1].rating");
-    assert_eq!(field_of(r#"{"hidden":true,"items":[{"rating":1,"extra":0}]}"#), "items[0].extra");
+    assert_eq!(
+        field_of(r#"{"hidden":true,"items":[{"rating":1},{"rating":"x"}]}"#),
+        "items[1].rating"
+    );
+    assert_eq!(
+        field_of(r#"{"hidden":true,"items":[{"rating":1,"extra":0}]}"#),
+        "items[0].extra"
+    );
     assert_eq!(field_of(r#"{"hidden":true,"colour":"red"}"#), "colour");
     assert_eq!(field_of(r#"{"rating":1}"#), "hidden");
     assert_eq!(field_of(r#"{"hidden":tru"#), "body");

@@ -34,7 +34,6 @@ pub enum TokenFormatError {
     BadChecksum,
 }
 
-
 impl std::fmt::Display for TokenFormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -129,20 +128,36 @@ mod tests {
         let i = SERVICE_TOKEN_PREFIX.len() + 5;
         chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
         let altered: String = chars.into_iter().collect();
-        assert_eq!(ServiceTokenSecret::parse(&altered), Err(TokenFormatError::BadChecksum));
+        assert_eq!(
+            ServiceTokenSecret::parse(&altered),
+            Err(TokenFormatError::BadChecksum)
+        );
         Ok(())
     }
 
     #[test]
     fn wrong_shapes_are_malformed() {
-        for bad in ["", "dpg_api_live_", "Bearer x", "dpg_api_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "dpg_api_live_ääää"] {
-            assert_eq!(ServiceTokenSecret::parse(bad), Err(TokenFormatError::Malformed), "{bad}");
+        for bad in [
+            "",
+            "dpg_api_live_",
+            "Bearer x",
+            "dpg_api_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "dpg_api_live_ääää",
+        ] {
+            assert_eq!(
+                ServiceTokenSecret::parse(bad),
+                Err(TokenFormatError::Malformed),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn hash_is_sha256_hex() {
-        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_token("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert!(hashes_equal("ab", "ab"));
         assert!(!hashes_equal("ab", "ac"));
         assert!(!hashes_equal("ab", "abc"));

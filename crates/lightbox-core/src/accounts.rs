@@ -27,7 +27,12 @@ pub struct Account {
 
 impl From<AccountRow> for Account {
     fn from(row: AccountRow) -> Self {
-        Self { api_enabled: row.api_enabled(), uuid: row.id, name: row.name, unique_id: row.unique_id }
+        Self {
+            api_enabled: row.api_enabled(),
+            uuid: row.id,
+            name: row.name,
+            unique_id: row.unique_id,
+        }
     }
 }
 
@@ -45,10 +50,16 @@ pub async fn create(core: &Core, name: &str, unique_id: &str) -> Result<Account,
     };
     let mut tx = core.store.begin_write().await?;
     if accounts::find(&mut tx, unique_id).await?.is_some() {
-        return Err(CoreError::new(ErrorKind::Conflict, format!("An account with unique id {unique_id:?} already exists.")).with_field("unique_id"));
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            format!("An account with unique id {unique_id:?} already exists."),
+        )
+        .with_field("unique_id"));
     }
     accounts::insert(&mut tx, &row).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(row.into())
 }
 
@@ -58,15 +69,29 @@ pub async fn find(core: &Core, id_or_unique_id: &str) -> Result<Account, CoreErr
     accounts::find(&mut conn, id_or_unique_id)
         .await?
         .map(Account::from)
-        .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No account {id_or_unique_id:?}.")))
+        .ok_or_else(|| {
+            CoreError::new(
+                ErrorKind::NotFound,
+                format!("No account {id_or_unique_id:?}."),
+            )
+        })
 }
 
 /// Turns the API switch on or off.
-pub async fn set_api_access(core: &Core, id_or_unique_id: &str, enabled: bool) -> Result<Account, CoreError> {
+pub async fn set_api_access(
+    core: &Core,
+    id_or_unique_id: &str,
+    enabled: bool,
+) -> Result<Account, CoreError> {
     let account = find(core, id_or_unique_id).await?;
     let mut tx = core.store.begin_write().await?;
     accounts::set_api_enabled(&mut tx, &account.uuid, enabled, core.now()).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     core.auth.forget_account(&account.uuid);
-    Ok(Account { api_enabled: enabled, ..account })
+    Ok(Account {
+        api_enabled: enabled,
+        ..account
+    })
 }

@@ -34,7 +34,10 @@ pub struct AuthSettings {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self { cache_ttl: Duration::from_millis(100), last_used_flush: Duration::from_secs(10) }
+        Self {
+            cache_ttl: Duration::from_millis(100),
+            last_used_flush: Duration::from_secs(10),
+        }
     }
 }
 
@@ -64,14 +67,21 @@ impl Principal {
         match access {
             Access::AnyCredential => Ok(()),
             Access::Scope(scope) if self.has_scope(scope) => Ok(()),
-            Access::Scope(scope) => Err(CoreError::forbidden(format!("This token lacks the scope {} that this call needs.", scope.as_str()))
-                .with_detail(scope.as_str())),
+            Access::Scope(scope) => Err(CoreError::forbidden(format!(
+                "This token lacks the scope {} that this call needs.",
+                scope.as_str()
+            ))
+            .with_detail(scope.as_str())),
         }
     }
 
     /// Capability names for `/v1/me`.
     pub fn capabilities(&self) -> Vec<String> {
-        self.token.scopes.iter().map(|s| s.as_str().to_owned()).collect()
+        self.token
+            .scopes
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect()
     }
 }
 
@@ -98,7 +108,13 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AuthSettings) -> Self {
-        Self { store, clock, settings, cache: DashMap::new(), last_used: DashMap::new() }
+        Self {
+            store,
+            clock,
+            settings,
+            cache: DashMap::new(),
+            last_used: DashMap::new(),
+        }
     }
 
     pub fn settings(&self) -> &AuthSettings {
@@ -109,11 +125,18 @@ impl Authenticator {
     /// the stored hash, revocation and expiry.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
         let secret = ServiceTokenSecret::parse(presented).map_err(|e| match e {
-            TokenFormatError::Malformed => CoreError::unauthorized("The bearer token is not a valid Lightbox token."),
-            TokenFormatError::BadChecksum => CoreError::unauthorized("The bearer token's checksum does not match; it was mistyped or altered."),
+            TokenFormatError::Malformed => {
+                CoreError::unauthorized("The bearer token is not a valid Lightbox token.")
+            }
+            TokenFormatError::BadChecksum => CoreError::unauthorized(
+                "The bearer token's checksum does not match; it was mistyped or altered.",
+            ),
         })?;
         let hash = secret.hash();
-        let row = self.lookup(&hash).await?.ok_or_else(|| CoreError::unauthorized("Unknown token."))?;
+        let row = self
+            .lookup(&hash)
+            .await?
+            .ok_or_else(|| CoreError::unauthorized("Unknown token."))?;
         if !hashes_equal(&row.token.token_hash, &hash) {
             return Err(CoreError::unauthorized("Unknown token."));
         }
@@ -138,7 +161,13 @@ impl Authenticator {
         Ok(found.map(|row| {
             let row = Arc::new(row);
             if !self.settings.cache_ttl.is_zero() {
-                self.cache.insert(hash.to_owned(), Cached { row: row.clone(), fetched: Instant::now() });
+                self.cache.insert(
+                    hash.to_owned(),
+                    Cached {
+                        row: row.clone(),
+                        fetched: Instant::now(),
+                    },
+                );
             }
             row
         }))
@@ -151,13 +180,15 @@ impl Authenticator {
 
     /// Drops every cached token of an account (after its switch changed).
     pub fn forget_account(&self, account_id: &str) {
-        self.cache.retain(|_, cached| cached.row.token.account_id != account_id);
+        self.cache
+            .retain(|_, cached| cached.row.token.account_id != account_id);
     }
 
     /// Notes a use; written to the database by [`Self::flush_last_used`].
     pub fn note_use(&self, token_id: &str, ip: IpAddr) {
         let now = self.clock.now_micros();
-        self.last_used.insert(token_id.to_owned(), (now, canonical_ip(ip).to_string()));
+        self.last_used
+            .insert(token_id.to_owned(), (now, canonical_ip(ip).to_string()));
     }
 
     /// The in-memory last use of a token, if any since the last flush.
@@ -167,7 +198,11 @@ impl Authenticator {
 
     /// Writes collected last-use times; returns how many tokens were written.
     pub async fn flush_last_used(&self) -> Result<usize, CoreError> {
-        let pending: Vec<(String, (i64, String))> = self.last_used.iter().map(|e| (e.key().clone(), e.value().clone())).collect();
+        let pending: Vec<(String, (i64, String))> = self
+            .last_used
+            .iter()
+            .map(|e| (e.key().clone(), e.value().clone()))
+            .collect();
         if pending.is_empty() {
             return Ok(0);
         }
@@ -175,7 +210,9 @@ impl Authenticator {
         for (id, (at, ip)) in &pending {
             service_tokens::record_last_used(&mut tx, id, *at, ip).await?;
         }
-        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
         for (id, (at, _)) in &pending {
             // Keep a newer use that arrived during the write.
             self.last_used.remove_if(id, |_, (t, _)| t == at);

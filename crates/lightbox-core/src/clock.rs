@@ -66,10 +66,22 @@ mod tests {
     #[test]
     fn formats_and_parses() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(parse_request_time("2026-01-02"), Some(1_767_312_000_000_000));
-        assert_eq!(parse_request_time("2026-01-02T00:00:00Z"), Some(1_767_312_000_000_000));
-        assert_eq!(parse_request_time("2026-01-02T01:00:00+01:00"), Some(1_767_312_000_000_000));
+        assert_eq!(
+            parse_request_time("2026-01-02"),
+            Some(1_767_312_000_000_000)
+        );
+        assert_eq!(
+            parse_request_time("2026-01-02T00:00:00Z"),
+            Some(1_767_312_000_000_000)
+        );
+        assert_eq!(
+            parse_request_time("2026-01-02T01:00:00+01:00"),
+            Some(1_767_312_000_000_000)
+        );
         assert_eq!(parse_request_time("yesterday"), None);
-        assert_eq!(format_rfc3339(1_767_312_000_123_456), "2026-01-02T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(1_767_312_000_123_456),
+            "2026-01-02T00:00:00Z"
+        );
     }
 }

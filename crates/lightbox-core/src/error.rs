@@ -59,12 +59,22 @@ impl std::error::Error for CoreError {}
 
 impl CoreError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), detail: None, field: None }
+        Self {
+            kind,
+            message: message.into(),
+            detail: None,
+            field: None,
+        }
     }
 
     /// A bad input field: names the field and the rule it broke.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Validation, message: message.into(), detail: None, field: Some(field.into()) }
+        Self {
+            kind: ErrorKind::Validation,
+            message: message.into(),
+            detail: None,
+            field: Some(field.into()),
+        }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -76,7 +86,10 @@ impl CoreError {
     }
 
     pub fn internal() -> Self {
-        Self::new(ErrorKind::Internal, "Something went wrong on our side; it has been logged.")
+        Self::new(
+            ErrorKind::Internal,
+            "Something went wrong on our side; it has been logged.",
+        )
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {

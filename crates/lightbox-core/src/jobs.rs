@@ -61,7 +61,12 @@ pub struct WorkerSettings {
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        Self { workers: 2, poll: Duration::from_millis(200), lease: Duration::from_secs(30), node: "node".to_owned() }
+        Self {
+            workers: 2,
+            poll: Duration::from_millis(200),
+            lease: Duration::from_secs(30),
+            node: "node".to_owned(),
+        }
     }
 }
 
@@ -71,17 +76,34 @@ fn micros(d: Duration) -> i64 {
 
 /// Starts the workers and the recoverer. They stop claiming new work when
 /// `shutdown` turns true; the returned handles end once in-flight jobs end.
-pub fn spawn(core: Core, registry: JobRegistry, settings: WorkerSettings, shutdown: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+pub fn spawn(
+    core: Core,
+    registry: JobRegistry,
+    settings: WorkerSettings,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
     for n in 0..settings.workers {
         let worker = format!("{}/{}/{n}", settings.node, std::process::id());
-        handles.push(tokio::spawn(worker_loop(core.clone(), registry.clone(), settings.clone(), worker, shutdown.clone())));
+        handles.push(tokio::spawn(worker_loop(
+            core.clone(),
+            registry.clone(),
+            settings.clone(),
+            worker,
+            shutdown.clone(),
+        )));
     }
     handles.push(tokio::spawn(recover_loop(core, settings, shutdown)));
     handles
 }
 
-async fn worker_loop(core: Core, registry: JobRegistry, settings: WorkerSettings, worker: String, mut shutdown: watch::Receiver<bool>) {
+async fn worker_loop(
+    core: Core,
+    registry: JobRegistry,
+    settings: WorkerSettings,
+    worker: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
     while !*shutdown.borrow() {
         match run_one(&core, &registry, &settings, &worker).await {
             Ok(true) => continue,
@@ -96,22 +118,49 @@ async fn worker_loop(core: Core, registry: JobRegistry, settings: WorkerSettings
 }
 
 /// Claims and runs one job. `Ok(false)` when the queue had nothing ready.
-pub async fn run_one(core: &Core, registry: &JobRegistry, settings: &WorkerSettings, worker: &str) -> Result<bool, CoreError> {
+pub async fn run_one(
+    core: &Core,
+    registry: &JobRegistry,
+    settings: &WorkerSettings,
+    worker: &str,
+) -> Result<bool, CoreError> {
     let job = {
         let mut tx = core.store.begin_write().await?;
         let Some(job) = jobs::claim(&mut tx, core.store.engine(), worker, core.now()).await? else {
             return Ok(false);
         };
-        op_store::set_status(&mut tx, &job.operation_id, OperationStatus::Running.as_str(), None, None, core.now(), false).await?;
-        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        op_store::set_status(
+            &mut tx,
+            &job.operation_id,
+            OperationStatus::Running.as_str(),
+            None,
+            None,
+            core.now(),
+            false,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
         job
     };
     tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     let outcome = match registry.get(&job.kind) {
-        None => Err(JobFailure { error: CoreError::new(crate::ErrorKind::Internal, format!("No worker here handles jobs of kind {}.", job.kind)), retryable: false }),
+        None => Err(JobFailure {
+            error: CoreError::new(
+                crate::ErrorKind::Internal,
+                format!("No worker here handles jobs of kind {}.", job.kind),
+            ),
+            retryable: false,
+        }),
         Some(handler) => {
             let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
-            let heartbeat = tokio::spawn(heartbeat_loop(core.clone(), job.id, worker.to_owned(), settings.lease / 3));
+            let heartbeat = tokio::spawn(heartbeat_loop(
+                core.clone(),
+                job.id,
+                worker.to_owned(),
+                settings.lease / 3,
+            ));
             let result = handler.run(core.clone(), payload).await;
             heartbeat.abort();
             result
@@ -138,30 +187,75 @@ async fn heartbeat_loop(core: Core, job_id: i64, worker: String, every: Duration
     }
 }
 
-async fn finish_job(core: &Core, job: &JobRow, worker: &str, outcome: Result<Value, JobFailure>) -> Result<(), CoreError> {
+async fn finish_job(
+    core: &Core,
+    job: &JobRow,
+    worker: &str,
+    outcome: Result<Value, JobFailure>,
+) -> Result<(), CoreError> {
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
     match outcome {
         Ok(result) => {
             if jobs::finish(&mut tx, job.id, worker, "succeeded", None, now).await? {
-                op_store::set_status(&mut tx, &job.operation_id, "succeeded", Some(&result.to_string()), None, now, true).await?;
+                op_store::set_status(
+                    &mut tx,
+                    &job.operation_id,
+                    "succeeded",
+                    Some(&result.to_string()),
+                    None,
+                    now,
+                    true,
+                )
+                .await?;
             }
         }
         Err(failure) if failure.retryable && job.attempts < job.max_attempts => {
             // Back off 2^attempts seconds, at most a minute.
             let delay = 1_000_000i64 << job.attempts.clamp(0, 6);
-            if jobs::retry_later(&mut tx, job.id, worker, &failure.error.message, now + delay, now).await? {
-                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false).await?;
+            if jobs::retry_later(
+                &mut tx,
+                job.id,
+                worker,
+                &failure.error.message,
+                now + delay,
+                now,
+            )
+            .await?
+            {
+                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false)
+                    .await?;
             }
         }
         Err(failure) => {
-            let error = serde_json::to_string(&OperationError::from(&failure.error)).unwrap_or_default();
-            if jobs::finish(&mut tx, job.id, worker, "failed", Some(&failure.error.message), now).await? {
-                op_store::set_status(&mut tx, &job.operation_id, "failed", None, Some(&error), now, true).await?;
+            let error =
+                serde_json::to_string(&OperationError::from(&failure.error)).unwrap_or_default();
+            if jobs::finish(
+                &mut tx,
+                job.id,
+                worker,
+                "failed",
+                Some(&failure.error.message),
+                now,
+            )
+            .await?
+            {
+                op_store::set_status(
+                    &mut tx,
+                    &job.operation_id,
+                    "failed",
+                    None,
+                    Some(&error),
+                    now,
+                    true,
+                )
+                .await?;
             }
         }
     }
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(())
 }
 
@@ -196,16 +290,37 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
         let mut tx = core.store.begin_write().await?;
         if jobs::take_back(&mut tx, job.id, stale_before, requeue, &reason, now).await? {
             if requeue {
-                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false).await?;
+                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false)
+                    .await?;
             } else {
-                let error = OperationError { code: "internal".to_owned(), message: reason.clone(), detail: Some("worker_lost".to_owned()), field: None };
+                let error = OperationError {
+                    code: "internal".to_owned(),
+                    message: reason.clone(),
+                    detail: Some("worker_lost".to_owned()),
+                    field: None,
+                };
                 let error = serde_json::to_string(&error).unwrap_or_default();
-                op_store::set_status(&mut tx, &job.operation_id, "failed", None, Some(&error), now, true).await?;
+                op_store::set_status(
+                    &mut tx,
+                    &job.operation_id,
+                    "failed",
+                    None,
+                    Some(&error),
+                    now,
+                    true,
+                )
+                .await?;
             }
             taken += 1;
-            tracing::warn!(job = job.id, requeue, "took back a job whose worker stopped");
+            tracing::warn!(
+                job = job.id,
+                requeue,
+                "took back a job whose worker stopped"
+            );
         }
-        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
     }
     Ok(taken)
 }
@@ -224,7 +339,11 @@ pub mod diagnostic {
     impl JobHandler for SleepJob {
         fn run(&self, _core: Core, payload: Value) -> JobFuture {
             Box::pin(async move {
-                let millis = payload.get("millis").and_then(Value::as_u64).unwrap_or(0).min(600_000);
+                let millis = payload
+                    .get("millis")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    .min(600_000);
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 Ok(json!({ "slept_ms": millis }))
             })
@@ -232,7 +351,12 @@ pub mod diagnostic {
     }
 
     /// Enqueues a sleep job as a queued Operation; returns the operation id.
-    pub async fn enqueue(core: &Core, ctx: &WriteContext, millis: u64, max_attempts: i64) -> Result<String, CoreError> {
+    pub async fn enqueue(
+        core: &Core,
+        ctx: &WriteContext,
+        millis: u64,
+        max_attempts: i64,
+    ) -> Result<String, CoreError> {
         let write = match crate::writes::begin(core, ctx).await? {
             Begun::Replay(op) => return Ok(op.uuid),
             Begun::Fresh(write) => write,
@@ -244,7 +368,11 @@ pub mod diagnostic {
                 result: json!({}),
                 image_public_uuids: vec![],
                 set_public_uuid: None,
-                jobs: vec![JobSpec { kind: KIND, payload: json!({ "millis": millis }), max_attempts }],
+                jobs: vec![JobSpec {
+                    kind: KIND,
+                    payload: json!({ "millis": millis }),
+                    max_attempts,
+                }],
                 changes: vec![],
             })
             .await?;

@@ -38,7 +38,11 @@ pub struct Core {
 
 impl Core {
     pub fn new(store: Store, clock: Arc<dyn Clock>, auth_settings: auth::AuthSettings) -> Self {
-        let auth = Arc::new(auth::Authenticator::new(store.clone(), clock.clone(), auth_settings));
+        let auth = Arc::new(auth::Authenticator::new(
+            store.clone(),
+            clock.clone(),
+            auth_settings,
+        ));
         Self { store, clock, auth }
     }
 

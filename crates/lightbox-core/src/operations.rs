@@ -27,7 +27,9 @@ impl OperationStatus {
         }
     }
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Queued, Self::Running, Self::Succeeded, Self::Failed].into_iter().find(|s| s.as_str() == text)
+        [Self::Queued, Self::Running, Self::Succeeded, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 
@@ -43,7 +45,12 @@ pub struct OperationError {
 
 impl From<&CoreError> for OperationError {
     fn from(e: &CoreError) -> Self {
-        Self { code: e.kind.code().to_owned(), message: e.message.clone(), detail: e.detail.clone(), field: e.field.clone() }
+        Self {
+            code: e.kind.code().to_owned(),
+            message: e.message.clone(),
+            detail: e.detail.clone(),
+            field: e.field.clone(),
+        }
     }
 }
 
@@ -69,15 +76,26 @@ pub struct Operation {
 
 impl Operation {
     pub fn from_row(row: &OperationRow) -> Result<Self, CoreError> {
-        let corrupt = || CoreError::new(ErrorKind::Internal, format!("stored operation {} is invalid", row.id));
+        let corrupt = || {
+            CoreError::new(
+                ErrorKind::Internal,
+                format!("stored operation {} is invalid", row.id),
+            )
+        };
         Ok(Self {
             uuid: row.id.clone(),
             status: OperationStatus::parse(&row.status).ok_or_else(corrupt)?,
             kind: row.kind.clone(),
-            image_public_uuids: serde_json::from_str(&row.image_public_uuids).map_err(|_| corrupt())?,
+            image_public_uuids: serde_json::from_str(&row.image_public_uuids)
+                .map_err(|_| corrupt())?,
             set_public_uuid: row.set_public_uuid.clone(),
             result: serde_json::from_str(&row.result).map_err(|_| corrupt())?,
-            error: row.error.as_deref().map(serde_json::from_str).transpose().map_err(|_| corrupt())?,
+            error: row
+                .error
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|_| corrupt())?,
             created_at: format_rfc3339(row.created_at),
             updated_at: format_rfc3339(row.updated_at),
             finished_at: row.finished_at.map(format_rfc3339),
@@ -87,11 +105,18 @@ impl Operation {
 
 /// An operation of the caller's account.
 pub async fn get(core: &Core, account_id: &str, uuid: &str) -> Result<Operation, CoreError> {
-    let not_found = || CoreError::new(ErrorKind::OperationNotFound, format!("No operation {uuid}."));
+    let not_found = || {
+        CoreError::new(
+            ErrorKind::OperationNotFound,
+            format!("No operation {uuid}."),
+        )
+    };
     if !ids::is_operation_id(uuid) {
         return Err(not_found());
     }
     let mut conn = core.store.read().await?;
-    let row = operations::find(&mut conn, account_id, uuid).await?.ok_or_else(not_found)?;
+    let row = operations::find(&mut conn, account_id, uuid)
+        .await?
+        .ok_or_else(not_found)?;
     Operation::from_row(&row)
 }

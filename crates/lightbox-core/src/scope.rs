@@ -2,7 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Scope {
     #[serde(rename = "api.images.read")]
     ImagesRead,
@@ -83,7 +95,11 @@ pub enum Access {
 impl Access {
     /// The name used in the OpenAPI `security` requirement.
     pub fn parse_declared(text: &str) -> Option<Access> {
-        if text == "any" { Some(Access::AnyCredential) } else { Scope::parse(text).map(Access::Scope) }
+        if text == "any" {
+            Some(Access::AnyCredential)
+        } else {
+            Scope::parse(text).map(Access::Scope)
+        }
     }
 }
 
@@ -108,9 +124,18 @@ mod tests {
     fn names_round_trip() {
         for s in Scope::ALL {
             assert_eq!(Scope::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_string(&s).ok(), Some(format!("\"{}\"", s.as_str())));
+            assert_eq!(
+                serde_json::to_string(&s).ok(),
+                Some(format!("\"{}\"", s.as_str()))
+            );
         }
-        assert_eq!(parse_scope_list("api.upload, api.images.read,api.upload"), Ok(vec![Scope::ImagesRead, Scope::Upload]));
-        assert_eq!(parse_scope_list("api.images.read,api.everything"), Err("api.everything".to_owned()));
+        assert_eq!(
+            parse_scope_list("api.upload, api.images.read,api.upload"),
+            Ok(vec![Scope::ImagesRead, Scope::Upload])
+        );
+        assert_eq!(
+            parse_scope_list("api.images.read,api.everything"),
+            Err("api.everything".to_owned())
+        );
     }
 }

@@ -39,7 +39,10 @@ pub enum SetType {
 }
 
 fn enum_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn enum_parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
@@ -87,7 +90,12 @@ pub struct Set {
 
 impl Set {
     fn from_row(row: &SetRow) -> Result<Self, CoreError> {
-        let corrupt = || CoreError::new(ErrorKind::Internal, format!("stored set {} is invalid", row.id));
+        let corrupt = || {
+            CoreError::new(
+                ErrorKind::Internal,
+                format!("stored set {} is invalid", row.id),
+            )
+        };
         Ok(Self {
             public_uuid: row.id.clone(),
             name: row.name.clone(),
@@ -112,10 +120,18 @@ fn set_not_found(id: &str) -> CoreError {
 }
 
 /// Creates a set; the Operation is `succeeded` in the answer.
-pub async fn create(core: &Core, ctx: &WriteContext, input: NewSet) -> Result<Operation, CoreError> {
+pub async fn create(
+    core: &Core,
+    ctx: &WriteContext,
+    input: NewSet,
+) -> Result<Operation, CoreError> {
     // Validate everything before touching data.
     let name = validate::required_text("name", &input.name, NAME_MAX)?;
-    let description = validate::optional_text("description", input.description.as_deref().unwrap_or(""), DESCRIPTION_MAX)?;
+    let description = validate::optional_text(
+        "description",
+        input.description.as_deref().unwrap_or(""),
+        DESCRIPTION_MAX,
+    )?;
     if let Some(parent) = &input.parent_public_uuid {
         validate::uuid("parent_public_uuid", parent)?;
     }
@@ -165,12 +181,20 @@ pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreErr
         return Err(set_not_found(id));
     }
     let mut conn = core.store.read().await?;
-    let row = sets::find(&mut conn, account_id, id).await?.ok_or_else(|| set_not_found(id))?;
+    let row = sets::find(&mut conn, account_id, id)
+        .await?
+        .ok_or_else(|| set_not_found(id))?;
     Set::from_row(&row)
 }
 
 /// One page of sets under `parent` (top level when None), plus whether more follow.
-pub async fn list(core: &Core, account_id: &str, parent: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<Set>, bool), CoreError> {
+pub async fn list(
+    core: &Core,
+    account_id: &str,
+    parent: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Set>, bool), CoreError> {
     let mut conn = core.store.read().await?;
     if let Some(parent) = parent {
         validate::uuid("parent_public_uuid", parent)?;
@@ -181,5 +205,8 @@ pub async fn list(core: &Core, account_id: &str, parent: Option<&str>, limit: i6
     let mut rows = sets::list_children(&mut conn, account_id, parent, limit + 1, offset).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    Ok((rows.iter().map(Set::from_row).collect::<Result<_, _>>()?, more))
+    Ok((
+        rows.iter().map(Set::from_row).collect::<Result<_, _>>()?,
+        more,
+    ))
 }

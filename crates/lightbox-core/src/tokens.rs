@@ -36,13 +36,28 @@ pub struct ServiceTokenView {
 
 impl ServiceTokenView {
     /// `pending` is a last use noted in memory and not yet written.
-    pub fn from_row(row: &ServiceTokenRow, pending: Option<(i64, String)>) -> Result<Self, CoreError> {
-        let corrupt = |what: &str| CoreError::new(ErrorKind::Internal, format!("stored {what} of token {} is invalid", row.id));
-        let scope_names: Vec<String> = serde_json::from_str(&row.scopes).map_err(|_| corrupt("scopes"))?;
-        let scopes = scope_names.iter().map(|s| Scope::parse(s).ok_or_else(|| corrupt("scopes"))).collect::<Result<Vec<_>, _>>()?;
-        let allowed_ips: Vec<String> = serde_json::from_str(&row.allowed_ips).map_err(|_| corrupt("allowed_ips"))?;
+    pub fn from_row(
+        row: &ServiceTokenRow,
+        pending: Option<(i64, String)>,
+    ) -> Result<Self, CoreError> {
+        let corrupt = |what: &str| {
+            CoreError::new(
+                ErrorKind::Internal,
+                format!("stored {what} of token {} is invalid", row.id),
+            )
+        };
+        let scope_names: Vec<String> =
+            serde_json::from_str(&row.scopes).map_err(|_| corrupt("scopes"))?;
+        let scopes = scope_names
+            .iter()
+            .map(|s| Scope::parse(s).ok_or_else(|| corrupt("scopes")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allowed_ips: Vec<String> =
+            serde_json::from_str(&row.allowed_ips).map_err(|_| corrupt("allowed_ips"))?;
         let (last_used_at, last_used_ip) = match pending {
-            Some((at, ip)) if row.last_used_at.is_none_or(|stored| stored < at) => (Some(at), Some(ip)),
+            Some((at, ip)) if row.last_used_at.is_none_or(|stored| stored < at) => {
+                (Some(at), Some(ip))
+            }
             _ => (row.last_used_at, row.last_used_ip.clone()),
         };
         Ok(Self {
@@ -82,28 +97,49 @@ pub fn parse_allowed_ip(text: &str) -> Option<IpNet> {
     text.parse::<std::net::IpAddr>().ok().map(IpNet::from)
 }
 
-pub async fn create(core: &Core, account: &str, new: NewServiceToken) -> Result<(ServiceTokenView, ServiceTokenSecret), CoreError> {
+pub async fn create(
+    core: &Core,
+    account: &str,
+    new: NewServiceToken,
+) -> Result<(ServiceTokenView, ServiceTokenSecret), CoreError> {
     let account = accounts::find(core, account).await?;
     let name = validate::required_text("name", &new.name, 200)?;
     if new.scopes.is_empty() {
-        return Err(CoreError::validation("scopes", "A token needs at least one scope."));
+        return Err(CoreError::validation(
+            "scopes",
+            "A token needs at least one scope.",
+        ));
     }
     let now = core.now();
     if new.expires_at.is_some_and(|exp| exp <= now) {
-        return Err(CoreError::validation("expires_at", "The expiry must be in the future."));
+        return Err(CoreError::validation(
+            "expires_at",
+            "The expiry must be in the future.",
+        ));
     }
     let mut nets = Vec::new();
     for (i, entry) in new.allowed_ips.iter().enumerate() {
-        let net = parse_allowed_ip(entry)
-            .ok_or_else(|| CoreError::validation(format!("allowed_ips[{i}]"), format!("{entry:?} is not an IP address or CIDR block.")))?;
+        let net = parse_allowed_ip(entry).ok_or_else(|| {
+            CoreError::validation(
+                format!("allowed_ips[{i}]"),
+                format!("{entry:?} is not an IP address or CIDR block."),
+            )
+        })?;
         nets.push(net.to_string());
     }
     if new.max_request_bytes == Some(0) {
-        return Err(CoreError::validation("max_request_bytes", "The request-size cap must be at least 1 byte."));
+        return Err(CoreError::validation(
+            "max_request_bytes",
+            "The request-size cap must be at least 1 byte.",
+        ));
     }
     let max_request_bytes = new
         .max_request_bytes
-        .map(|b| i64::try_from(b).map_err(|_| CoreError::validation("max_request_bytes", "The request-size cap is too large.")))
+        .map(|b| {
+            i64::try_from(b).map_err(|_| {
+                CoreError::validation("max_request_bytes", "The request-size cap is too large.")
+            })
+        })
         .transpose()?;
     let secret = ServiceTokenSecret::generate().map_err(|e| {
         tracing::error!(error = %e, "no randomness");
@@ -127,7 +163,9 @@ pub async fn create(core: &Core, account: &str, new: NewServiceToken) -> Result<
     };
     let mut tx = core.store.begin_write().await?;
     service_tokens::insert(&mut tx, &row).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok((ServiceTokenView::from_row(&row, None)?, secret))
 }
 
@@ -135,7 +173,9 @@ pub async fn list(core: &Core, account: &str) -> Result<Vec<ServiceTokenView>, C
     let account = accounts::find(core, account).await?;
     let mut conn = core.store.read().await?;
     let rows = service_tokens::list_for_account(&mut conn, &account.uuid).await?;
-    rows.iter().map(|row| ServiceTokenView::from_row(row, core.auth.pending_last_use(&row.id))).collect()
+    rows.iter()
+        .map(|row| ServiceTokenView::from_row(row, core.auth.pending_last_use(&row.id)))
+        .collect()
 }
 
 /// Revokes a token; effective on this process's next request at once.
@@ -145,8 +185,12 @@ pub async fn revoke(core: &Core, token_uuid: &str) -> Result<ServiceTokenView, C
     let hash = service_tokens::revoke(&mut tx, token_uuid, core.now())
         .await?
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No token {token_uuid}.")))?;
-    let row = service_tokens::find(&mut tx, token_uuid).await?.ok_or_else(CoreError::internal)?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    let row = service_tokens::find(&mut tx, token_uuid)
+        .await?
+        .ok_or_else(CoreError::internal)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     core.auth.forget(&hash);
     ServiceTokenView::from_row(&row, None)
 }

@@ -52,14 +52,29 @@ pub async fn create(core: &Core, login: &str, name: &str) -> Result<User, CoreEr
     };
     let mut tx = core.store.begin_write().await?;
     if users::find(&mut tx, &row.login).await?.is_some() {
-        return Err(CoreError::new(ErrorKind::Conflict, format!("A user with login {:?} already exists.", row.login)).with_field("login"));
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            format!("A user with login {:?} already exists.", row.login),
+        )
+        .with_field("login"));
     }
     users::insert(&mut tx, &row).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
-    Ok(User { uuid: row.id, login: row.login, name: row.name })
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(User {
+        uuid: row.id,
+        login: row.login,
+        name: row.name,
+    })
 }
 
-pub async fn add_to_account(core: &Core, user: &str, account: &str, role: Role) -> Result<(), CoreError> {
+pub async fn add_to_account(
+    core: &Core,
+    user: &str,
+    account: &str,
+    role: Role,
+) -> Result<(), CoreError> {
     let account = accounts::find(core, account).await?;
     let mut tx = core.store.begin_write().await?;
     let user = users::find(&mut tx, &user.to_lowercase())
@@ -67,6 +82,8 @@ pub async fn add_to_account(core: &Core, user: &str, account: &str, role: Role) 
         .or(users::find(&mut tx, user).await?)
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No user {user:?}.")))?;
     users::upsert_membership(&mut tx, &account.uuid, &user.id, role.as_str(), core.now()).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(())
 }

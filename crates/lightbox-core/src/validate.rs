@@ -6,7 +6,10 @@ use crate::error::CoreError;
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(CoreError::validation(field, format!("{field} must not be empty.")));
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must not be empty."),
+        ));
     }
     optional_text(field, trimmed, max)
 }
@@ -14,10 +17,19 @@ pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, Cor
 /// At most `max` characters, no control characters other than newlines/tabs.
 pub fn optional_text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
     if value.chars().count() > max {
-        return Err(CoreError::validation(field, format!("{field} must be at most {max} characters.")));
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must be at most {max} characters."),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(CoreError::validation(field, format!("{field} must not contain control characters.")));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must not contain control characters."),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -27,12 +39,20 @@ pub fn optional_text(field: &str, value: &str, max: usize) -> Result<String, Cor
 pub fn slug(field: &str, value: &str) -> Result<(), CoreError> {
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        && value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && value
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
     if ok {
         Ok(())
     } else {
-        Err(CoreError::validation(field, format!("{field} must be 1-64 lowercase letters, digits, '-' or '_'.")))
+        Err(CoreError::validation(
+            field,
+            format!("{field} must be 1-64 lowercase letters, digits, '-' or '_'."),
+        ))
     }
 }
 
@@ -41,6 +61,9 @@ pub fn uuid(field: &str, value: &str) -> Result<(), CoreError> {
     if crate::ids::is_uuid(value) {
         Ok(())
     } else {
-        Err(CoreError::validation(field, format!("{field} must be a UUID.")))
+        Err(CoreError::validation(
+            field,
+            format!("{field} must be a UUID."),
+        ))
     }
 }

@@ -28,9 +28,17 @@ pub const IDEMPOTENCY_RETENTION_MICROS: i64 = 24 * 3600 * 1_000_000;
 
 /// Checks an `Idempotency-Key`: 1–255 printable ASCII characters.
 pub fn validate_idempotency_key(key: Option<&str>) -> Result<String, CoreError> {
-    let key = key.ok_or_else(|| CoreError::validation("Idempotency-Key", "Every write needs an Idempotency-Key header."))?;
+    let key = key.ok_or_else(|| {
+        CoreError::validation(
+            "Idempotency-Key",
+            "Every write needs an Idempotency-Key header.",
+        )
+    })?;
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(CoreError::validation("Idempotency-Key", "The Idempotency-Key must be 1-255 printable ASCII characters."));
+        return Err(CoreError::validation(
+            "Idempotency-Key",
+            "The Idempotency-Key must be 1-255 printable ASCII characters.",
+        ));
     }
     Ok(key.to_owned())
 }
@@ -84,22 +92,52 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
         let not_before = now - IDEMPOTENCY_RETENTION_MICROS;
         {
             let mut conn = core.store.read().await?;
-            if let Some(rec) = idempotency::find(&mut conn, &ctx.account_id, &ctx.idempotency_key, not_before).await? {
-                return replay(&mut conn, ctx, &rec.request_hash, &rec.operation_id).await.map(Begun::Replay);
+            if let Some(rec) =
+                idempotency::find(&mut conn, &ctx.account_id, &ctx.idempotency_key, not_before)
+                    .await?
+            {
+                return replay(&mut conn, ctx, &rec.request_hash, &rec.operation_id)
+                    .await
+                    .map(Begun::Replay);
             }
         }
         let mut tx = core.store.begin_write().await?;
         let operation_id = ids::new_operation_id();
-        match idempotency::claim(&mut tx, &ctx.account_id, &ctx.idempotency_key, &ctx.request_hash, &operation_id, now, not_before).await {
-            Ok(()) => return Ok(Begun::Fresh(PendingWrite { tx, operation_id, account_id: ctx.account_id.clone(), now })),
+        match idempotency::claim(
+            &mut tx,
+            &ctx.account_id,
+            &ctx.idempotency_key,
+            &ctx.request_hash,
+            &operation_id,
+            now,
+            not_before,
+        )
+        .await
+        {
+            Ok(()) => {
+                return Ok(Begun::Fresh(PendingWrite {
+                    tx,
+                    operation_id,
+                    account_id: ctx.account_id.clone(),
+                    now,
+                }));
+            }
             Err(e) if e.is_unique_violation() => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(CoreError::new(ErrorKind::Conflict, "This Idempotency-Key is busy; retry the request."))
+    Err(CoreError::new(
+        ErrorKind::Conflict,
+        "This Idempotency-Key is busy; retry the request.",
+    ))
 }
 
-async fn replay(conn: &mut Conn, ctx: &WriteContext, request_hash: &str, operation_id: &str) -> Result<Operation, CoreError> {
+async fn replay(
+    conn: &mut Conn,
+    ctx: &WriteContext,
+    request_hash: &str,
+    operation_id: &str,
+) -> Result<Operation, CoreError> {
     if request_hash != ctx.request_hash {
         return Err(CoreError::new(
             ErrorKind::IdempotencyKeyConflict,
@@ -107,7 +145,9 @@ async fn replay(conn: &mut Conn, ctx: &WriteContext, request_hash: &str, operati
         )
         .with_field("Idempotency-Key"));
     }
-    let row = op_store::find(conn, &ctx.account_id, operation_id).await?.ok_or_else(CoreError::internal)?;
+    let row = op_store::find(conn, &ctx.account_id, operation_id)
+        .await?
+        .ok_or_else(CoreError::internal)?;
     Operation::from_row(&row)
 }
 
@@ -132,13 +172,17 @@ impl PendingWrite {
 
     /// Records the Operation, its jobs and change-log rows, and commits.
     pub async fn finish(mut self, done: WorkDone) -> Result<Operation, CoreError> {
-        let finished = matches!(done.status, OperationStatus::Succeeded | OperationStatus::Failed);
+        let finished = matches!(
+            done.status,
+            OperationStatus::Succeeded | OperationStatus::Failed
+        );
         let row = OperationRow {
             id: self.operation_id.clone(),
             account_id: self.account_id.clone(),
             kind: done.kind.to_owned(),
             status: done.status.as_str().to_owned(),
-            image_public_uuids: serde_json::to_string(&done.image_public_uuids).unwrap_or_else(|_| "[]".to_owned()),
+            image_public_uuids: serde_json::to_string(&done.image_public_uuids)
+                .unwrap_or_else(|_| "[]".to_owned()),
             set_public_uuid: done.set_public_uuid.clone(),
             result: done.result.to_string(),
             error: None,
@@ -149,7 +193,13 @@ impl PendingWrite {
         op_store::insert(&mut self.tx, &row).await?;
         for job in &done.jobs {
             let payload = job.payload.to_string();
-            let new = NewJob { operation_id: &self.operation_id, kind: job.kind, payload: &payload, max_attempts: job.max_attempts, run_after: self.now };
+            let new = NewJob {
+                operation_id: &self.operation_id,
+                kind: job.kind,
+                payload: &payload,
+                max_attempts: job.max_attempts,
+                run_after: self.now,
+            };
             jobs::enqueue(&mut self.tx, &new, self.now).await?;
         }
         for (entity, entity_id, action) in &done.changes {
@@ -163,7 +213,10 @@ impl PendingWrite {
             };
             change_log::append(&mut self.tx, &change).await?;
         }
-        self.tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        self.tx
+            .commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
         Operation::from_row(&row)
     }
 }

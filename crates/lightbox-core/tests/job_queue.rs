@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use lightbox_core::jobs::{self, JobFailure, JobFuture, JobHandler, JobRegistry, WorkerSettings};
 use lightbox_core::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
-use lightbox_core::{Core, CoreError, ErrorKind, Store, SystemClock, accounts, auth::AuthSettings, operations};
+use lightbox_core::{
+    Core, CoreError, ErrorKind, Store, SystemClock, accounts, auth::AuthSettings, operations,
+};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
@@ -20,10 +22,14 @@ async fn core(engine: &str) -> Core {
             Store::sqlite_url_for_dir(&dir)
         }
         _ => {
-            let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL").expect("LIGHTBOX_TEST_POSTGRES_URL is not set: run `bash .ci/run`");
+            let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
+                .expect("LIGHTBOX_TEST_POSTGRES_URL is not set: run `bash .ci/run`");
             let name = format!("lbc_{}", uuid_like());
             let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             let (scheme, rest) = admin.split_once("://").unwrap();
             format!("{scheme}://{}/{name}", rest.split('/').next().unwrap())
         }
@@ -53,7 +59,10 @@ impl JobHandler for Counting {
             *runs.lock().unwrap().entry(id).or_default() += 1;
             tokio::time::sleep(Duration::from_millis(2)).await;
             if fail {
-                return Err(JobFailure { error: CoreError::new(ErrorKind::Internal, "the thing broke"), retryable: true });
+                return Err(JobFailure {
+                    error: CoreError::new(ErrorKind::Internal, "the thing broke"),
+                    retryable: true,
+                });
             }
             Ok(json!({ "id": id }))
         })
@@ -61,8 +70,14 @@ impl JobHandler for Counting {
 }
 
 async fn enqueue(core: &Core, account: &str, id: u64, max_attempts: i64) -> String {
-    let ctx = WriteContext { account_id: account.to_owned(), idempotency_key: format!("job-{id}"), request_hash: String::new() };
-    let Begun::Fresh(write) = writes::begin(core, &ctx).await.unwrap() else { panic!("fresh key") };
+    let ctx = WriteContext {
+        account_id: account.to_owned(),
+        idempotency_key: format!("job-{id}"),
+        request_hash: String::new(),
+    };
+    let Begun::Fresh(write) = writes::begin(core, &ctx).await.unwrap() else {
+        panic!("fresh key")
+    };
     let op = write
         .finish(WorkDone {
             kind: "test.count",
@@ -70,7 +85,11 @@ async fn enqueue(core: &Core, account: &str, id: u64, max_attempts: i64) -> Stri
             result: json!({}),
             image_public_uuids: vec![],
             set_public_uuid: None,
-            jobs: vec![JobSpec { kind: "test.count", payload: json!({ "id": id }), max_attempts }],
+            jobs: vec![JobSpec {
+                kind: "test.count",
+                payload: json!({ "id": id }),
+                max_attempts,
+            }],
             changes: vec![],
         })
         .await
@@ -90,9 +109,27 @@ async fn many_workers_run_each_job_once(engine: &str) {
     registry.register("test.count", handler.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Two "nodes" of four workers each, sharing one database.
-    let settings = WorkerSettings { workers: 4, poll: Duration::from_millis(5), lease: Duration::from_secs(30), node: "a".to_owned() };
-    let mut handles = jobs::spawn(core.clone(), registry.clone(), settings.clone(), stop_rx.clone());
-    handles.extend(jobs::spawn(core.clone(), registry, WorkerSettings { node: "b".to_owned(), ..settings }, stop_rx));
+    let settings = WorkerSettings {
+        workers: 4,
+        poll: Duration::from_millis(5),
+        lease: Duration::from_secs(30),
+        node: "a".to_owned(),
+    };
+    let mut handles = jobs::spawn(
+        core.clone(),
+        registry.clone(),
+        settings.clone(),
+        stop_rx.clone(),
+    );
+    handles.extend(jobs::spawn(
+        core.clone(),
+        registry,
+        WorkerSettings {
+            node: "b".to_owned(),
+            ..settings
+        },
+        stop_rx,
+    ));
     for _ in 0..300 {
         if handler.runs.lock().unwrap().len() == 60 {
             break;
@@ -117,17 +154,36 @@ async fn failing_job_is_retried_then_failed(engine: &str) {
     let core = core(engine).await;
     let account = accounts::create(&core, "Q", "q").await.unwrap();
     let op = enqueue(&core, &account.uuid, 7, 2).await;
-    let handler = Counting { always_fail: true, ..Counting::default() };
+    let handler = Counting {
+        always_fail: true,
+        ..Counting::default()
+    };
     let mut registry = JobRegistry::default();
     registry.register("test.count", handler.clone());
     let settings = WorkerSettings::default();
-    assert!(jobs::run_one(&core, &registry, &settings, "w").await.unwrap());
+    assert!(
+        jobs::run_one(&core, &registry, &settings, "w")
+            .await
+            .unwrap()
+    );
     let first = operations::get(&core, &account.uuid, &op).await.unwrap();
-    assert_eq!(first.status, operations::OperationStatus::Queued, "retried later");
+    assert_eq!(
+        first.status,
+        operations::OperationStatus::Queued,
+        "retried later"
+    );
     // Not ready yet: backed off.
-    assert!(!jobs::run_one(&core, &registry, &settings, "w").await.unwrap());
+    assert!(
+        !jobs::run_one(&core, &registry, &settings, "w")
+            .await
+            .unwrap()
+    );
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert!(jobs::run_one(&core, &registry, &settings, "w").await.unwrap());
+    assert!(
+        jobs::run_one(&core, &registry, &settings, "w")
+            .await
+            .unwrap()
+    );
     let last = operations::get(&core, &account.uuid, &op).await.unwrap();
     assert_eq!(last.status, operations::OperationStatus::Failed);
     assert_eq!(last.error.unwrap().message, "the thing broke");
@@ -139,7 +195,11 @@ async fn unknown_kind_fails_instead_of_looping(engine: &str) {
     let account = accounts::create(&core, "Q", "q").await.unwrap();
     let op = enqueue(&core, &account.uuid, 1, 3).await;
     let registry = JobRegistry::default();
-    assert!(jobs::run_one(&core, &registry, &WorkerSettings::default(), "w").await.unwrap());
+    assert!(
+        jobs::run_one(&core, &registry, &WorkerSettings::default(), "w")
+            .await
+            .unwrap()
+    );
     let op = operations::get(&core, &account.uuid, &op).await.unwrap();
     assert_eq!(op.status, operations::OperationStatus::Failed);
     assert!(op.error.unwrap().message.contains("test.count"));

@@ -30,6 +30,8 @@ pub async fn append(conn: &mut Conn, change: &Change<'_>) -> Result<()> {
 
 /// The highest sequence number written so far (0 when empty).
 pub async fn head(conn: &mut Conn) -> Result<i64> {
-    let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log").fetch_one(conn).await?;
+    let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+        .fetch_one(conn)
+        .await?;
     Ok(seq)
 }

@@ -11,7 +11,12 @@ pub struct IdempotencyRecord {
 }
 
 /// The live record for this key, ignoring ones older than `not_before`.
-pub async fn find(conn: &mut Conn, account_id: &str, key: &str, not_before: i64) -> Result<Option<IdempotencyRecord>> {
+pub async fn find(
+    conn: &mut Conn,
+    account_id: &str,
+    key: &str,
+    not_before: i64,
+) -> Result<Option<IdempotencyRecord>> {
     let row: Option<(String, String, i64)> = sqlx::query_as(
         "SELECT request_hash, operation_id, created_at FROM idempotency_keys
          WHERE account_id = $1 AND idem_key = $2 AND created_at >= $3",
@@ -21,7 +26,13 @@ pub async fn find(conn: &mut Conn, account_id: &str, key: &str, not_before: i64)
     .bind(not_before)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|(request_hash, operation_id, created_at)| IdempotencyRecord { request_hash, operation_id, created_at }))
+    Ok(row.map(
+        |(request_hash, operation_id, created_at)| IdempotencyRecord {
+            request_hash,
+            operation_id,
+            created_at,
+        },
+    ))
 }
 
 /// Claims the key inside the write's transaction. A unique violation means a
@@ -36,12 +47,14 @@ pub async fn claim(
     now: i64,
     not_before: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3")
-        .bind(account_id)
-        .bind(key)
-        .bind(not_before)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3",
+    )
+    .bind(account_id)
+    .bind(key)
+    .bind(not_before)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, operation_id, created_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -58,6 +71,9 @@ pub async fn claim(
 
 /// Deletes records older than `before`; returns how many went.
 pub async fn purge(conn: &mut Conn, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(conn).await?;
+    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }

@@ -46,7 +46,12 @@ pub async fn enqueue(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> Result<i64>
 }
 
 /// Claims the oldest ready job for `worker`, or `None` when there is none.
-pub async fn claim(conn: &mut Conn, engine: Engine, worker: &str, now: i64) -> Result<Option<JobRow>> {
+pub async fn claim(
+    conn: &mut Conn,
+    engine: Engine,
+    worker: &str,
+    now: i64,
+) -> Result<Option<JobRow>> {
     macro_rules! claim_sql {
         ($lock:literal) => {
             concat!(
@@ -62,24 +67,37 @@ pub async fn claim(conn: &mut Conn, engine: Engine, worker: &str, now: i64) -> R
         Engine::Postgres => claim_sql!("FOR UPDATE SKIP LOCKED"),
         Engine::Sqlite => claim_sql!(""),
     };
-    Ok(sqlx::query_as::<_, JobRow>(sql).bind(worker).bind(now).fetch_optional(conn).await?)
+    Ok(sqlx::query_as::<_, JobRow>(sql)
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Refreshes the heartbeat of jobs this worker holds.
 pub async fn heartbeat(conn: &mut Conn, job_id: i64, worker: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND locked_by = $3 AND status = 'running'")
-        .bind(now)
-        .bind(job_id)
-        .bind(worker)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND locked_by = $3 AND status = 'running'",
+    )
+    .bind(now)
+    .bind(job_id)
+    .bind(worker)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Ends a job this worker still holds. Returns false if it lost the job
 /// (its heartbeat lapsed and it was taken back), in which case the caller
 /// must not touch the operation.
-pub async fn finish(conn: &mut Conn, job_id: i64, worker: &str, status: &str, error: Option<&str>, now: i64) -> Result<bool> {
+pub async fn finish(
+    conn: &mut Conn,
+    job_id: i64,
+    worker: &str,
+    status: &str,
+    error: Option<&str>,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET status = $1, last_error = $2, updated_at = $3, locked_by = NULL
          WHERE id = $4 AND locked_by = $5 AND status = 'running'",
@@ -95,7 +113,14 @@ pub async fn finish(conn: &mut Conn, job_id: i64, worker: &str, status: &str, er
 }
 
 /// Puts a held job back in the queue to run again after `run_after`.
-pub async fn retry_later(conn: &mut Conn, job_id: i64, worker: &str, error: &str, run_after: i64, now: i64) -> Result<bool> {
+pub async fn retry_later(
+    conn: &mut Conn,
+    job_id: i64,
+    worker: &str,
+    error: &str,
+    run_after: i64,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE jobs SET status = 'queued', last_error = $1, run_after = $2, updated_at = $3, locked_by = NULL
          WHERE id = $4 AND locked_by = $5 AND status = 'running'",
@@ -123,7 +148,14 @@ pub async fn stale(conn: &mut Conn, stale_before: i64) -> Result<Vec<JobRow>> {
 
 /// Takes back a stale job: `queued` again, or `failed` when no attempts are
 /// left. Guarded so a job whose worker came back in time is left alone.
-pub async fn take_back(conn: &mut Conn, job_id: i64, stale_before: i64, requeue: bool, reason: &str, now: i64) -> Result<bool> {
+pub async fn take_back(
+    conn: &mut Conn,
+    job_id: i64,
+    stale_before: i64,
+    requeue: bool,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
     let status = if requeue { "queued" } else { "failed" };
     let done = sqlx::query(
         "UPDATE jobs SET status = $1, locked_by = NULL, last_error = $2, updated_at = $3, run_after = $3
@@ -141,6 +173,9 @@ pub async fn take_back(conn: &mut Conn, job_id: i64, stale_before: i64, requeue:
 
 /// Counts jobs by status (for metrics and tests).
 pub async fn count_by_status(conn: &mut Conn, status: &str) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status = $1").bind(status).fetch_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status = $1")
+        .bind(status)
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }

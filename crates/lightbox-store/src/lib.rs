@@ -50,7 +50,9 @@ impl StoreError {
     /// A unique constraint refused the write (a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
         match self {
-            StoreError::Db(e) => e.as_database_error().is_some_and(|d| d.is_unique_violation()),
+            StoreError::Db(e) => e
+                .as_database_error()
+                .is_some_and(|d| d.is_unique_violation()),
             _ => false,
         }
     }
@@ -85,7 +87,10 @@ pub struct Store {
 impl Store {
     /// The embedded default: `<data_dir>/lightbox.db`.
     pub fn sqlite_url_for_dir(data_dir: &Path) -> String {
-        format!("sqlite://{}?mode=rwc", data_dir.join("lightbox.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("lightbox.db").display()
+        )
     }
 
     /// Opens a pool. SQLite files are created if missing.
@@ -100,7 +105,11 @@ impl Store {
         };
         let mut url = url.to_owned();
         if engine == Engine::Sqlite && !url.contains("mode=") {
-            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let mut pool = AnyPoolOptions::new()
@@ -191,7 +200,10 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -54,12 +54,19 @@ pub async fn insert(conn: &mut Conn, row: &OperationRow) -> Result<()> {
 /// An operation of this account (another account's is simply not found).
 pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<OperationRow>> {
     const SQL: &str = concat!(select!(), "WHERE id = $1 AND account_id = $2");
-    Ok(sqlx::query_as::<_, OperationRow>(SQL).bind(id).bind(account_id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as::<_, OperationRow>(SQL)
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn find_any_account(conn: &mut Conn, id: &str) -> Result<Option<OperationRow>> {
     const SQL: &str = concat!(select!(), "WHERE id = $1");
-    Ok(sqlx::query_as::<_, OperationRow>(SQL).bind(id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as::<_, OperationRow>(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Moves an operation to a new status; `finished_at` is set for final ones.

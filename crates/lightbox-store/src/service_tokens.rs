@@ -73,17 +73,34 @@ pub async fn find_by_hash(conn: &mut Conn, token_hash: &str) -> Result<Option<To
         ", a.unique_id AS account_unique_id, a.name AS account_name, a.api_enabled AS account_api_enabled
          FROM service_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1"
     );
-    Ok(sqlx::query_as::<_, TokenWithAccount>(SQL).bind(token_hash).fetch_optional(conn).await?)
+    Ok(sqlx::query_as::<_, TokenWithAccount>(SQL)
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn list_for_account(conn: &mut Conn, account_id: &str) -> Result<Vec<ServiceTokenRow>> {
-    const SQL: &str = concat!("SELECT ", columns!(), " FROM service_tokens t WHERE t.account_id = $1 ORDER BY t.created_at, t.id");
-    Ok(sqlx::query_as::<_, ServiceTokenRow>(SQL).bind(account_id).fetch_all(conn).await?)
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM service_tokens t WHERE t.account_id = $1 ORDER BY t.created_at, t.id"
+    );
+    Ok(sqlx::query_as::<_, ServiceTokenRow>(SQL)
+        .bind(account_id)
+        .fetch_all(conn)
+        .await?)
 }
 
 pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<ServiceTokenRow>> {
-    const SQL: &str = concat!("SELECT ", columns!(), " FROM service_tokens t WHERE t.id = $1");
-    Ok(sqlx::query_as::<_, ServiceTokenRow>(SQL).bind(id).fetch_optional(conn).await?)
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM service_tokens t WHERE t.id = $1"
+    );
+    Ok(sqlx::query_as::<_, ServiceTokenRow>(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Marks a token revoked. Returns its hash so caches can drop it, or `None`

@@ -49,7 +49,11 @@ pub async fn insert(conn: &mut Conn, row: &SetRow) -> Result<()> {
 }
 
 /// The position after the last sibling under `parent_id` (top level if None).
-pub async fn next_position(conn: &mut Conn, account_id: &str, parent_id: Option<&str>) -> Result<i64> {
+pub async fn next_position(
+    conn: &mut Conn,
+    account_id: &str,
+    parent_id: Option<&str>,
+) -> Result<i64> {
     let (max,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(position), -1) FROM sets
          WHERE account_id = $1 AND ((parent_id IS NULL AND $2 IS NULL) OR parent_id = $2)",
@@ -63,7 +67,11 @@ pub async fn next_position(conn: &mut Conn, account_id: &str, parent_id: Option<
 
 pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<SetRow>> {
     const SQL: &str = concat!(select!(), "WHERE s.id = $1 AND s.account_id = $2");
-    Ok(sqlx::query_as::<_, SetRow>(SQL).bind(id).bind(account_id).fetch_optional(conn).await?)
+    Ok(sqlx::query_as::<_, SetRow>(SQL)
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Siblings in arranged order; `limit` rows from `offset`.

@@ -44,7 +44,13 @@ pub async fn find(conn: &mut Conn, id_or_login: &str) -> Result<Option<UserRow>>
 }
 
 /// Adds the user to the account, or changes the role of an existing member.
-pub async fn upsert_membership(conn: &mut Conn, account_id: &str, user_id: &str, role: &str, now: i64) -> Result<()> {
+pub async fn upsert_membership(
+    conn: &mut Conn,
+    account_id: &str,
+    user_id: &str,
+    role: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role",

@@ -17,7 +17,11 @@ use crate::config::{Storage, parse_duration};
 pub async fn open(storage: &Storage) -> Result<Core, Failure> {
     let store = lightbox_core::Store::connect(&storage.database_url, 4).await?;
     store.migrate().await?;
-    Ok(Core::new(store, Arc::new(SystemClock), AuthSettings::default()))
+    Ok(Core::new(
+        store,
+        Arc::new(SystemClock),
+        AuthSettings::default(),
+    ))
 }
 
 fn fail(e: lightbox_core::CoreError) -> Failure {
@@ -40,37 +44,77 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             eprintln!("migrations applied ({})", core.store.engine().name());
         }
         Command::Account(AccountCommand::Create { name, unique_id }) => {
-            let account = accounts::create(core, &name, &unique_id).await.map_err(fail)?;
+            let account = accounts::create(core, &name, &unique_id)
+                .await
+                .map_err(fail)?;
             println!("{}", account.uuid);
         }
         Command::Account(AccountCommand::ApiAccess { account, state }) => {
-            let account = accounts::set_api_access(core, &account, state == "on").await.map_err(fail)?;
-            eprintln!("API access for {} is {}", account.unique_id, if account.api_enabled { "on" } else { "off" });
+            let account = accounts::set_api_access(core, &account, state == "on")
+                .await
+                .map_err(fail)?;
+            eprintln!(
+                "API access for {} is {}",
+                account.unique_id,
+                if account.api_enabled { "on" } else { "off" }
+            );
         }
         Command::User(UserCommand::Create { login, name }) => {
             let user = users::create(core, &login, &name).await.map_err(fail)?;
             println!("{}", user.uuid);
         }
-        Command::User(UserCommand::AddToAccount { user, account, role }) => {
-            let role = Role::parse(&role).ok_or_else(|| Failure("role must be admin or user".to_owned()))?;
-            users::add_to_account(core, &user, &account, role).await.map_err(fail)?;
+        Command::User(UserCommand::AddToAccount {
+            user,
+            account,
+            role,
+        }) => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| Failure("role must be admin or user".to_owned()))?;
+            users::add_to_account(core, &user, &account, role)
+                .await
+                .map_err(fail)?;
             eprintln!("{user} is now {} of {account}", role.as_str());
         }
-        Command::Token(TokenCommand::Create { account, name, scopes, expires_in, expires_at, allow_ip, max_request_bytes }) => {
+        Command::Token(TokenCommand::Create {
+            account,
+            name,
+            scopes,
+            expires_in,
+            expires_at,
+            allow_ip,
+            max_request_bytes,
+        }) => {
             let scopes = if scopes.trim() == "all" {
                 Scope::ALL.to_vec()
             } else {
-                parse_scope_list(&scopes).map_err(|bad| Failure(format!("unknown scope {bad:?}; scopes are: {}", scope_names())))?
+                parse_scope_list(&scopes).map_err(|bad| {
+                    Failure(format!(
+                        "unknown scope {bad:?}; scopes are: {}",
+                        scope_names()
+                    ))
+                })?
             };
             let expires_at = match (expires_in, expires_at) {
                 (Some(d), _) => {
-                    let d = parse_duration(&d).ok_or_else(|| Failure(format!("--expires-in {d:?}: use a number and s, m, h or d, e.g. 30d")))?;
+                    let d = parse_duration(&d).ok_or_else(|| {
+                        Failure(format!(
+                            "--expires-in {d:?}: use a number and s, m, h or d, e.g. 30d"
+                        ))
+                    })?;
                     Some(core.now() + i64::try_from(d.as_micros()).unwrap_or(i64::MAX / 2))
                 }
-                (None, Some(at)) => Some(clock::parse_request_time(&at).ok_or_else(|| Failure(format!("--expires-at {at:?}: use RFC 3339 or YYYY-MM-DD")))?),
+                (None, Some(at)) => Some(clock::parse_request_time(&at).ok_or_else(|| {
+                    Failure(format!("--expires-at {at:?}: use RFC 3339 or YYYY-MM-DD"))
+                })?),
                 (None, None) => None,
             };
-            let new = NewServiceToken { name, scopes, expires_at, allowed_ips: allow_ip, max_request_bytes };
+            let new = NewServiceToken {
+                name,
+                scopes,
+                expires_at,
+                allowed_ips: allow_ip,
+                max_request_bytes,
+            };
             let (view, secret) = tokens::create(core, &account, new).await.map_err(fail)?;
             eprintln!("token {} created; it is shown only now:", view.uuid);
             println!("{}", secret.as_str());
@@ -80,9 +124,16 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
-                println!("{:<36}  {:<24}  {:<22}  {:<20}  {:<20}  SCOPES", "UUID", "NAME", "TOKEN", "EXPIRES", "LAST USED");
+                println!(
+                    "{:<36}  {:<24}  {:<22}  {:<20}  {:<20}  SCOPES",
+                    "UUID", "NAME", "TOKEN", "EXPIRES", "LAST USED"
+                );
                 for t in list {
-                    let state = if t.revoked_at.is_some() { " (revoked)" } else { "" };
+                    let state = if t.revoked_at.is_some() {
+                        " (revoked)"
+                    } else {
+                        ""
+                    };
                     let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
                     println!(
                         "{:<36}  {:<24}  {:<22}  {:<20}  {:<20}  {}{state}",
@@ -100,21 +151,33 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             let view = tokens::revoke(core, &token_uuid).await.map_err(fail)?;
             eprintln!("token {} ({}) revoked", view.uuid, view.name);
         }
-        Command::Debug(DebugCommand::SleepJob { account, millis, max_attempts }) => {
+        Command::Debug(DebugCommand::SleepJob {
+            account,
+            millis,
+            max_attempts,
+        }) => {
             let account = accounts::find(core, &account).await.map_err(fail)?;
             let ctx = lightbox_core::writes::WriteContext {
                 account_id: account.uuid,
                 idempotency_key: lightbox_core::ids::new_public_uuid(),
                 request_hash: String::new(),
             };
-            let op = lightbox_core::jobs::diagnostic::enqueue(core, &ctx, millis, max_attempts).await.map_err(fail)?;
+            let op = lightbox_core::jobs::diagnostic::enqueue(core, &ctx, millis, max_attempts)
+                .await
+                .map_err(fail)?;
             println!("{op}");
         }
-        Command::Serve(_) | Command::Demo(_) => return Err(Failure("not an administration command".to_owned())),
+        Command::Serve(_) | Command::Demo(_) => {
+            return Err(Failure("not an administration command".to_owned()));
+        }
     }
     Ok(())
 }
 
 fn scope_names() -> String {
-    Scope::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    Scope::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

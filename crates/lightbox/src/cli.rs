@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "lightbox", version, about = "Lightbox: a self-hosted photo-library server.")]
+#[command(
+    name = "lightbox",
+    version,
+    about = "Lightbox: a self-hosted photo-library server."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub storage: StorageArgs,
@@ -26,7 +30,12 @@ pub struct StorageArgs {
     #[arg(long, global = true, env = "LIGHTBOX_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// `sqlite://…` or `postgres://…` [default: SQLite under --data-dir].
-    #[arg(long, global = true, env = "LIGHTBOX_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "LIGHTBOX_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// `file://…` or `s3://bucket/prefix` [default: a folder under --data-dir].
     #[arg(long, global = true, env = "LIGHTBOX_BLOB_STORE")]
@@ -68,7 +77,11 @@ pub struct ServeArgs {
     #[arg(long, env = "LIGHTBOX_ROLE")]
     pub role: Option<String>,
     /// Proxy address or CIDR whose X-Forwarded-For is believed (repeatable; env: comma list).
-    #[arg(long = "trusted-proxy", env = "LIGHTBOX_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "LIGHTBOX_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<String>,
     /// Largest request body the API accepts, in bytes [default: 10485760].
     #[arg(long, env = "LIGHTBOX_MAX_REQUEST_BYTES")]

@@ -26,8 +26,11 @@ pub struct FileConfig {
 }
 
 pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
-    let Some(path) = path else { return Ok(FileConfig::default()) };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -36,19 +39,35 @@ pub struct Storage {
     pub database_url: String,
 }
 
-pub fn storage(args: &StorageArgs, file: &FileConfig, default_dir: &str) -> Result<Storage, String> {
-    let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(default_dir));
-    let database_url = match args.database_url.clone().or_else(|| file.database_url.clone()) {
+pub fn storage(
+    args: &StorageArgs,
+    file: &FileConfig,
+    default_dir: &str,
+) -> Result<Storage, String> {
+    let data_dir = args
+        .data_dir
+        .clone()
+        .or_else(|| file.data_dir.clone())
+        .unwrap_or_else(|| PathBuf::from(default_dir));
+    let database_url = match args
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+    {
         Some(url) => url,
         None => {
-            std::fs::create_dir_all(&data_dir).map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
+            std::fs::create_dir_all(&data_dir)
+                .map_err(|e| format!("cannot create data dir {}: {e}", data_dir.display()))?;
             lightbox_core::Store::sqlite_url_for_dir(&data_dir)
         }
     };
     if let Some(blob) = args.blob_store.as_deref().or(file.blob_store.as_deref())
         && !blob.starts_with("file://")
     {
-        tracing::warn!(blob, "only the local blob folder is used until images arrive; --blob-store is recorded but not used yet");
+        tracing::warn!(
+            blob,
+            "only the local blob folder is used until images arrive; --blob-store is recorded but not used yet"
+        );
     }
     Ok(Storage { database_url })
 }
@@ -75,32 +94,71 @@ pub struct Serve {
 }
 
 pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
-    let role = match args.role.as_deref().or(file.role.as_deref()).unwrap_or("all") {
+    let role = match args
+        .role
+        .as_deref()
+        .or(file.role.as_deref())
+        .unwrap_or("all")
+    {
         "all" => Role::All,
         "api" => Role::Api,
         "worker" => Role::Worker,
-        "processor" | "media" => return Err("the processor and media roles arrive with images; use all, api or worker".to_owned()),
+        "processor" | "media" => {
+            return Err(
+                "the processor and media roles arrive with images; use all, api or worker"
+                    .to_owned(),
+            );
+        }
         other => return Err(format!("unknown role {other:?}: use all, api or worker")),
     };
-    let proxies: Vec<String> = if args.trusted_proxies.is_empty() { file.trusted_proxies.clone().unwrap_or_default() } else { args.trusted_proxies.clone() };
+    let proxies: Vec<String> = if args.trusted_proxies.is_empty() {
+        file.trusted_proxies.clone().unwrap_or_default()
+    } else {
+        args.trusted_proxies.clone()
+    };
     let trusted_proxies = proxies
         .iter()
-        .map(|p| lightbox_core::tokens::parse_allowed_ip(p).ok_or_else(|| format!("--trusted-proxy {p:?} is not an IP address or CIDR block")))
+        .map(|p| {
+            lightbox_core::tokens::parse_allowed_ip(p)
+                .ok_or_else(|| format!("--trusted-proxy {p:?} is not an IP address or CIDR block"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let log_format = args.log_format.clone().or_else(|| file.log_format.clone()).unwrap_or_else(|| "text".to_owned());
+    let log_format = args
+        .log_format
+        .clone()
+        .or_else(|| file.log_format.clone())
+        .unwrap_or_else(|| "text".to_owned());
     if log_format != "text" && log_format != "json" {
-        return Err(format!("--log-format must be text or json, not {log_format:?}"));
+        return Err(format!(
+            "--log-format must be text or json, not {log_format:?}"
+        ));
     }
     let workers = args.workers.or(file.workers).unwrap_or(2);
     Ok(Serve {
-        listen: args.listen.clone().or_else(|| file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+        listen: args
+            .listen
+            .clone()
+            .or_else(|| file.listen.clone())
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
         public_url: args.public_url.clone().or_else(|| file.public_url.clone()),
         role,
         trusted_proxies,
-        max_request_bytes: args.max_request_bytes.or(file.max_request_bytes).unwrap_or(10 * 1024 * 1024),
+        max_request_bytes: args
+            .max_request_bytes
+            .or(file.max_request_bytes)
+            .unwrap_or(10 * 1024 * 1024),
         workers,
-        job_lease: Duration::from_secs(args.job_lease_secs.or(file.job_lease_secs).unwrap_or(30).max(1)),
-        auth_cache_ttl: Duration::from_millis(args.auth_cache_ttl_ms.or(file.auth_cache_ttl_ms).unwrap_or(100)),
+        job_lease: Duration::from_secs(
+            args.job_lease_secs
+                .or(file.job_lease_secs)
+                .unwrap_or(30)
+                .max(1),
+        ),
+        auth_cache_ttl: Duration::from_millis(
+            args.auth_cache_ttl_ms
+                .or(file.auth_cache_ttl_ms)
+                .unwrap_or(100),
+        ),
         json_logs: log_format == "json",
         diagnostic_jobs: args.diagnostic_jobs,
     })
@@ -127,7 +185,10 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("30d"), Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(
+            parse_duration("30d"),
+            Some(Duration::from_secs(30 * 86_400))
+        );
         assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("0s"), None);
         assert_eq!(parse_duration("5"), None);

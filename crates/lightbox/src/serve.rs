@@ -22,28 +22,46 @@ use crate::config::{Role, Serve, Storage};
 pub struct Demo;
 
 pub fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("LIGHTBOX_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIGHTBOX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Result<(), Failure> {
     let store = lightbox_core::Store::connect(&storage.database_url, 16).await?;
     store.migrate().await?;
-    let auth = AuthSettings { cache_ttl: settings.auth_cache_ttl, ..AuthSettings::default() };
+    let auth = AuthSettings {
+        cache_ttl: settings.auth_cache_ttl,
+        ..AuthSettings::default()
+    };
     let core = Core::new(store, Arc::new(SystemClock), auth);
 
-    let listener = tokio::net::TcpListener::bind(&settings.listen).await.map_err(|e| Failure(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| Failure(format!("cannot listen on {}: {e}", settings.listen)))?;
     let addr = listener.local_addr()?;
-    let base_url = settings.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let base_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
 
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     println!("{base_url}");
     if demo.is_some() {
         let token = seed_demo(&core).await?;
         println!("{token}");
-        eprintln!("\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n");
+        eprintln!(
+            "\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
+        );
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -59,19 +77,31 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
             node: hostname(),
             ..WorkerSettings::default()
         };
-        background.extend(jobs::spawn(core.clone(), registry, worker_settings, stop_rx.clone()));
+        background.extend(jobs::spawn(
+            core.clone(),
+            registry,
+            worker_settings,
+            stop_rx.clone(),
+        ));
     }
     background.push(tokio::spawn(housekeeping(core.clone(), stop_rx.clone())));
 
-    let api = ApiSettings { trusted_proxies: settings.trusted_proxies.clone(), max_body_bytes: settings.max_request_bytes, public_url: base_url.clone() };
+    let api = ApiSettings {
+        trusted_proxies: settings.trusted_proxies.clone(),
+        max_body_bytes: settings.max_request_bytes,
+        public_url: base_url.clone(),
+    };
     let app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
     tracing::info!(%addr, engine = core.store.engine().name(), role = ?settings.role, "Lightbox listening on {base_url}");
 
     let mut stop_signal = stop_rx.clone();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            let _ = stop_signal.changed().await;
-        });
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop_signal.changed().await;
+    });
     let server = tokio::spawn(async move { server.await });
 
     shutdown_signal().await;
@@ -147,7 +177,10 @@ async fn shutdown_signal() {
 }
 
 fn hostname() -> String {
-    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "node".to_owned())
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned())
 }
 
 /// Seeds (or reuses) the demo account and mints a fresh all-scope token.
@@ -156,17 +189,33 @@ async fn seed_demo(core: &Core) -> Result<String, Failure> {
     let account = match accounts::find(core, "demo").await {
         Ok(account) => account,
         Err(_) => {
-            let account = accounts::create(core, "Demo Festival", "demo").await.map_err(fail)?;
-            let admin = users::create(core, "admin@demo.example", "Demo Admin").await.map_err(fail)?;
-            users::add_to_account(core, &admin.uuid, &account.uuid, users::Role::Admin).await.map_err(fail)?;
+            let account = accounts::create(core, "Demo Festival", "demo")
+                .await
+                .map_err(fail)?;
+            let admin = users::create(core, "admin@demo.example", "Demo Admin")
+                .await
+                .map_err(fail)?;
+            users::add_to_account(core, &admin.uuid, &account.uuid, users::Role::Admin)
+                .await
+                .map_err(fail)?;
             let mut parent = None;
             for (name, colour, set_type) in [
                 ("Main stage", Colour::Blue, SetType::Gallery),
                 ("Saturday night", Colour::Purple, SetType::Gallery),
                 ("Press kit", Colour::Green, SetType::Press),
             ] {
-                let ctx = WriteContext { account_id: account.uuid.clone(), idempotency_key: ids::new_public_uuid(), request_hash: String::new() };
-                let input = NewSet { name: name.to_owned(), description: None, colour: Some(colour), set_type: Some(set_type), parent_public_uuid: parent.clone() };
+                let ctx = WriteContext {
+                    account_id: account.uuid.clone(),
+                    idempotency_key: ids::new_public_uuid(),
+                    request_hash: String::new(),
+                };
+                let input = NewSet {
+                    name: name.to_owned(),
+                    description: None,
+                    colour: Some(colour),
+                    set_type: Some(set_type),
+                    parent_public_uuid: parent.clone(),
+                };
                 let op = sets::create(core, &ctx, input).await.map_err(fail)?;
                 if name == "Main stage" {
                     parent = op.set_public_uuid;
@@ -175,8 +224,16 @@ async fn seed_demo(core: &Core) -> Result<String, Failure> {
             account
         }
     };
-    accounts::set_api_access(core, &account.uuid, true).await.map_err(fail)?;
-    let new = NewServiceToken { name: "demo (all scopes)".to_owned(), scopes: Scope::ALL.to_vec(), ..NewServiceToken::default() };
-    let (_, secret) = tokens::create(core, &account.uuid, new).await.map_err(fail)?;
+    accounts::set_api_access(core, &account.uuid, true)
+        .await
+        .map_err(fail)?;
+    let new = NewServiceToken {
+        name: "demo (all scopes)".to_owned(),
+        scopes: Scope::ALL.to_vec(),
+        ..NewServiceToken::default()
+    };
+    let (_, secret) = tokens::create(core, &account.uuid, new)
+        .await
+        .map_err(fail)?;
     Ok(secret.as_str().to_owned())
 }

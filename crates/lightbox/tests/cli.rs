@@ -7,66 +7,177 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Env, Engine, bin};
+use common::{Engine, Env, bin};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-both_engines!(admin_commands_print_ids_and_fail_with_one_line, |env: Env| async move {
-    let uuid = env.cli(&["account", "create", "--name", "My Festival", "--unique-id", "myfest"]).await;
-    assert_eq!(uuid.len(), 36, "stdout is just the uuid: {uuid:?}");
-    let (code, out, err) = env.cli_raw(&["account", "create", "--name", "Again", "--unique-id", "myfest"]).await;
-    assert_eq!(code, 1);
-    assert!(out.is_empty());
-    assert_eq!(err.trim().lines().count(), 1, "one-line reason: {err}");
-    assert!(err.contains("already exists"));
-    let (code, _, err) = env.cli_raw(&["account", "api-access", "nobody", "on"]).await;
-    assert_eq!(code, 1, "{err}");
-    let (code, _, _) = env.cli_raw(&["account", "api-access", "myfest", "maybe"]).await;
-    assert_eq!(code, 2, "bad usage");
-    let (code, _, _) = env.cli_raw(&["frobnicate"]).await;
-    assert_eq!(code, 2);
-    let user = env.cli(&["user", "create", "--login", "Jane@Example.com", "--name", "Jane"]).await;
-    assert_eq!(user.len(), 36);
-    env.cli(&["user", "add-to-account", "jane@example.com", "myfest", "--role", "admin"]).await;
-    env.cli(&["user", "add-to-account", &user, &uuid, "--role", "user"]).await;
-    let (code, _, _) = env.cli_raw(&["user", "add-to-account", "ghost@example.com", "myfest", "--role", "user"]).await;
-    assert_eq!(code, 1);
-    env.cli(&["migrate"]).await;
-    Ok(())
-});
+both_engines!(
+    admin_commands_print_ids_and_fail_with_one_line,
+    |env: Env| async move {
+        let uuid = env
+            .cli(&[
+                "account",
+                "create",
+                "--name",
+                "My Festival",
+                "--unique-id",
+                "myfest",
+            ])
+            .await;
+        assert_eq!(uuid.len(), 36, "stdout is just the uuid: {uuid:?}");
+        let (code, out, err) = env
+            .cli_raw(&[
+                "account",
+                "create",
+                "--name",
+                "Again",
+                "--unique-id",
+                "myfest",
+            ])
+            .await;
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert_eq!(err.trim().lines().count(), 1, "one-line reason: {err}");
+        assert!(err.contains("already exists"));
+        let (code, _, err) = env
+            .cli_raw(&["account", "api-access", "nobody", "on"])
+            .await;
+        assert_eq!(code, 1, "{err}");
+        let (code, _, _) = env
+            .cli_raw(&["account", "api-access", "myfest", "maybe"])
+            .await;
+        assert_eq!(code, 2, "bad usage");
+        let (code, _, _) = env.cli_raw(&["frobnicate"]).await;
+        assert_eq!(code, 2);
+        let user = env
+            .cli(&[
+                "user",
+                "create",
+                "--login",
+                "Jane@Example.com",
+                "--name",
+                "Jane",
+            ])
+            .await;
+        assert_eq!(user.len(), 36);
+        env.cli(&[
+            "user",
+            "add-to-account",
+            "jane@example.com",
+            "myfest",
+            "--role",
+            "admin",
+        ])
+        .await;
+        env.cli(&["user", "add-to-account", &user, &uuid, "--role", "user"])
+            .await;
+        let (code, _, _) = env
+            .cli_raw(&[
+                "user",
+                "add-to-account",
+                "ghost@example.com",
+                "myfest",
+                "--role",
+                "user",
+            ])
+            .await;
+        assert_eq!(code, 1);
+        env.cli(&["migrate"]).await;
+        Ok(())
+    }
+);
 
 both_engines!(token_commands, |env: Env| async move {
     env.account("myfest").await;
-    let (code, out, err) = env.cli_raw(&["token", "create", "--account", "myfest", "--name", "x", "--scopes", "api.images.read,api.everything"]).await;
+    let (code, out, err) = env
+        .cli_raw(&[
+            "token",
+            "create",
+            "--account",
+            "myfest",
+            "--name",
+            "x",
+            "--scopes",
+            "api.images.read,api.everything",
+        ])
+        .await;
     assert_eq!(code, 1);
     assert!(out.is_empty() && err.contains("api.everything"), "{err}");
-    for bad in [vec!["--expires-in", "soon"], vec!["--allow-ip", "300.1.1.1"], vec!["--expires-at", "2001-01-01"], vec!["--max-request-bytes", "0"]] {
-        let mut args = vec!["token", "create", "--account", "myfest", "--name", "x", "--scopes", "all"];
+    for bad in [
+        vec!["--expires-in", "soon"],
+        vec!["--allow-ip", "300.1.1.1"],
+        vec!["--expires-at", "2001-01-01"],
+        vec!["--max-request-bytes", "0"],
+    ] {
+        let mut args = vec![
+            "token",
+            "create",
+            "--account",
+            "myfest",
+            "--name",
+            "x",
+            "--scopes",
+            "all",
+        ];
         args.extend(bad.iter().copied());
         let (code, out, err) = env.cli_raw(&args).await;
         assert_eq!(code, 1, "{bad:?}: {err}");
         assert!(out.is_empty());
     }
     let (code, token, err) = env
-        .cli_raw(&["token", "create", "--account", "myfest", "--name", "CI", "--scopes", "api.upload,api.images.read", "--allow-ip", "203.0.113.7", "--allow-ip", "2001:db8::/32", "--expires-at", "2099-01-01T00:00:00Z", "--max-request-bytes", "1048576"])
+        .cli_raw(&[
+            "token",
+            "create",
+            "--account",
+            "myfest",
+            "--name",
+            "CI",
+            "--scopes",
+            "api.upload,api.images.read",
+            "--allow-ip",
+            "203.0.113.7",
+            "--allow-ip",
+            "2001:db8::/32",
+            "--expires-at",
+            "2099-01-01T00:00:00Z",
+            "--max-request-bytes",
+            "1048576",
+        ])
         .await;
     assert_eq!(code, 0, "{err}");
     let token = token.trim();
-    assert!(token.starts_with("dpg_api_live_") && !token.contains('\n'), "only the token on stdout: {token:?}");
-    let list: Value = serde_json::from_str(&env.cli(&["token", "list", "--account", "myfest", "--json"]).await)?;
+    assert!(
+        token.starts_with("dpg_api_live_") && !token.contains('\n'),
+        "only the token on stdout: {token:?}"
+    );
+    let list: Value = serde_json::from_str(
+        &env.cli(&["token", "list", "--account", "myfest", "--json"])
+            .await,
+    )?;
     let t = &list[0];
     assert_eq!(t["name"], "CI");
-    assert_eq!(t["scopes"], serde_json::json!(["api.images.read", "api.upload"]));
-    assert_eq!(t["allowed_ips"], serde_json::json!(["203.0.113.7/32", "2001:db8::/32"]));
+    assert_eq!(
+        t["scopes"],
+        serde_json::json!(["api.images.read", "api.upload"])
+    );
+    assert_eq!(
+        t["allowed_ips"],
+        serde_json::json!(["203.0.113.7/32", "2001:db8::/32"])
+    );
     assert_eq!(t["expires_at"], "2099-01-01T00:00:00Z");
     assert_eq!(t["max_request_bytes"], 1048576);
-    assert_eq!(t["display"], format!("dpg_api_live_…{}", &token[token.len() - 4..]));
+    assert_eq!(
+        t["display"],
+        format!("dpg_api_live_…{}", &token[token.len() - 4..])
+    );
     let table = env.cli(&["token", "list", "--account", "myfest"]).await;
     assert!(table.contains("CI") && !table.contains(token), "{table}");
     let uuid = t["uuid"].as_str().unwrap();
     env.cli(&["token", "revoke", uuid]).await;
-    let (code, _, _) = env.cli_raw(&["token", "revoke", "01a21e25-0000-7000-8000-000000000000"]).await;
+    let (code, _, _) = env
+        .cli_raw(&["token", "revoke", "01a21e25-0000-7000-8000-000000000000"])
+        .await;
     assert_eq!(code, 1);
     Ok(())
 });
@@ -77,20 +188,44 @@ async fn settings_come_from_flags_then_env_then_file() -> common::TestResult {
     let (file_dir, env_dir, flag_dir) = (base.join("file"), base.join("env"), base.join("flag"));
     std::fs::create_dir_all(&base)?;
     let config = base.join("lightbox.toml");
-    std::fs::write(&config, format!("data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n", file_dir.display().to_string()))?;
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nlisten = \"127.0.0.1:0\"\n",
+            file_dir.display().to_string()
+        ),
+    )?;
     let run = |args: Vec<String>, env_dir: Option<&std::path::Path>| {
         let mut cmd = Command::new(bin());
-        cmd.args(&args).env_remove("LIGHTBOX_DATA_DIR").env_remove("LIGHTBOX_DATABASE_URL");
+        cmd.args(&args)
+            .env_remove("LIGHTBOX_DATA_DIR")
+            .env_remove("LIGHTBOX_DATABASE_URL");
         if let Some(dir) = env_dir {
             cmd.env("LIGHTBOX_DATA_DIR", dir);
         }
         async move { cmd.output().await.unwrap() }
     };
     let c = config.display().to_string();
-    let create = |id: &str| vec!["--config".to_owned(), c.clone(), "account".to_owned(), "create".to_owned(), "--name".to_owned(), id.to_owned(), "--unique-id".to_owned(), id.to_owned()];
+    let create = |id: &str| {
+        vec![
+            "--config".to_owned(),
+            c.clone(),
+            "account".to_owned(),
+            "create".to_owned(),
+            "--name".to_owned(),
+            id.to_owned(),
+            "--unique-id".to_owned(),
+            id.to_owned(),
+        ]
+    };
     assert!(run(create("fromfile"), None).await.status.success());
     assert!(file_dir.join("lightbox.db").exists(), "file setting used");
-    assert!(run(create("fromenv"), Some(&env_dir)).await.status.success());
+    assert!(
+        run(create("fromenv"), Some(&env_dir))
+            .await
+            .status
+            .success()
+    );
     assert!(env_dir.join("lightbox.db").exists(), "env beats file");
     let mut args = create("fromflag");
     args.extend(["--data-dir".to_owned(), flag_dir.display().to_string()]);
@@ -117,8 +252,16 @@ async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, St
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.unwrap().unwrap().unwrap();
-    let token = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.unwrap().unwrap().unwrap();
+    let url = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let token = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     (child, url, token)
 }
 
@@ -129,10 +272,30 @@ async fn demo_prints_a_working_all_scope_token() -> common::TestResult {
     for round in 0..2 {
         let (mut child, url, token) = start_demo(&env.dir).await;
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        let me: Value = http.get(format!("{url}/v1/me")).bearer_auth(&token).send().await?.json().await?;
-        assert_eq!(me["capabilities"].as_array().unwrap().len(), 9, "round {round}: {me}");
-        let sets: Value = http.get(format!("{url}/v1/sets")).bearer_auth(&token).send().await?.json().await?;
-        assert_eq!(sets.as_array().unwrap().len(), 1, "round {round}: demo data is seeded once: {sets}");
+        let me: Value = http
+            .get(format!("{url}/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(
+            me["capabilities"].as_array().unwrap().len(),
+            9,
+            "round {round}: {me}"
+        );
+        let sets: Value = http
+            .get(format!("{url}/v1/sets"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        assert_eq!(
+            sets.as_array().unwrap().len(),
+            1,
+            "round {round}: demo data is seeded once: {sets}"
+        );
         assert_eq!(sets[0]["child_count"], 2);
         child.kill().await?;
     }

@@ -7,64 +7,116 @@ use common::{Env, eventually};
 use serde_json::Value;
 
 async fn op_status(server: &common::Server, token: &str, op: &str) -> Value {
-    server.get(token, &format!("/v1/operations/{op}")).await.json()
+    server
+        .get(token, &format!("/v1/operations/{op}"))
+        .await
+        .json()
 }
 
-both_engines!(a_job_cut_off_by_a_crash_is_resumed_after_restart, |env: Env| async move {
-    env.account("acme").await;
-    let token = env.token("acme", "all", &[]).await;
-    let flags = ["--diagnostic-jobs", "--job-lease-secs", "2"];
-    let server = env.serve(&flags).await;
-    let op = env.cli(&["debug", "sleep-job", "--account", "acme", "--millis", "3000"]).await;
-    let running = eventually(10, || async { (op_status(&server, &token, &op).await["status"] == "running").then_some(()) }).await;
-    assert!(running.is_some(), "the job started");
-    server.crash().await;
-    // After the crash the database still says running; a new server takes it back once the lease lapses.
-    let server = env.serve(&flags).await;
-    let done = eventually(30, || async {
-        let status = op_status(&server, &token, &op).await;
-        (status["status"] == "succeeded").then_some(status)
-    })
-    .await
-    .expect("the job finished after the restart");
-    assert_eq!(done["result"]["slept_ms"], 3000);
-    assert_eq!(done["type"], "diagnostic.sleep");
-    assert!(done["finished_at"].as_str().is_some());
-    Ok(())
-});
+both_engines!(
+    a_job_cut_off_by_a_crash_is_resumed_after_restart,
+    |env: Env| async move {
+        env.account("acme").await;
+        let token = env.token("acme", "all", &[]).await;
+        let flags = ["--diagnostic-jobs", "--job-lease-secs", "2"];
+        let server = env.serve(&flags).await;
+        let op = env
+            .cli(&[
+                "debug",
+                "sleep-job",
+                "--account",
+                "acme",
+                "--millis",
+                "3000",
+            ])
+            .await;
+        let running = eventually(10, || async {
+            (op_status(&server, &token, &op).await["status"] == "running").then_some(())
+        })
+        .await;
+        assert!(running.is_some(), "the job started");
+        server.crash().await;
+        // After the crash the database still says running; a new server takes it back once the lease lapses.
+        let server = env.serve(&flags).await;
+        let done = eventually(30, || async {
+            let status = op_status(&server, &token, &op).await;
+            (status["status"] == "succeeded").then_some(status)
+        })
+        .await
+        .expect("the job finished after the restart");
+        assert_eq!(done["result"]["slept_ms"], 3000);
+        assert_eq!(done["type"], "diagnostic.sleep");
+        assert!(done["finished_at"].as_str().is_some());
+        Ok(())
+    }
+);
 
-both_engines!(a_job_out_of_attempts_fails_with_a_reason, |env: Env| async move {
-    env.account("acme").await;
-    let token = env.token("acme", "all", &[]).await;
-    let flags = ["--diagnostic-jobs", "--job-lease-secs", "1"];
-    let server = env.serve(&flags).await;
-    let op = env.cli(&["debug", "sleep-job", "--account", "acme", "--millis", "60000", "--max-attempts", "1"]).await;
-    assert!(eventually(10, || async { (op_status(&server, &token, &op).await["status"] == "running").then_some(()) }).await.is_some());
-    server.crash().await;
-    let server = env.serve(&flags).await;
-    let failed = eventually(20, || async {
-        let status = op_status(&server, &token, &op).await;
-        (status["status"] == "failed").then_some(status)
-    })
-    .await
-    .expect("the operation ended failed, not running forever");
-    assert_eq!(failed["error"]["detail"], "worker_lost");
-    assert!(failed["error"]["message"].as_str().unwrap().contains("stopped responding"), "{failed}");
-    Ok(())
-});
+both_engines!(
+    a_job_out_of_attempts_fails_with_a_reason,
+    |env: Env| async move {
+        env.account("acme").await;
+        let token = env.token("acme", "all", &[]).await;
+        let flags = ["--diagnostic-jobs", "--job-lease-secs", "1"];
+        let server = env.serve(&flags).await;
+        let op = env
+            .cli(&[
+                "debug",
+                "sleep-job",
+                "--account",
+                "acme",
+                "--millis",
+                "60000",
+                "--max-attempts",
+                "1",
+            ])
+            .await;
+        assert!(
+            eventually(10, || async {
+                (op_status(&server, &token, &op).await["status"] == "running").then_some(())
+            })
+            .await
+            .is_some()
+        );
+        server.crash().await;
+        let server = env.serve(&flags).await;
+        let failed = eventually(20, || async {
+            let status = op_status(&server, &token, &op).await;
+            (status["status"] == "failed").then_some(status)
+        })
+        .await
+        .expect("the operation ended failed, not running forever");
+        assert_eq!(failed["error"]["detail"], "worker_lost");
+        assert!(
+            failed["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("stopped responding"),
+            "{failed}"
+        );
+        Ok(())
+    }
+);
 
-both_engines!(queued_work_waits_for_a_worker_and_survives_a_clean_stop, |env: Env| async move {
-    env.account("acme").await;
-    let token = env.token("acme", "all", &[]).await;
-    // Accepted while no server runs at all.
-    let op = env.cli(&["debug", "sleep-job", "--account", "acme", "--millis", "10"]).await;
-    // An API-only node does not run jobs.
-    let api = env.serve(&["--role", "api", "--diagnostic-jobs"]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert_eq!(op_status(&api, &token, &op).await["status"], "queued");
-    assert_eq!(api.stop().await, Some(0), "SIGTERM stops cleanly");
-    let all = env.serve(&["--diagnostic-jobs"]).await;
-    let done = eventually(10, || async { (op_status(&all, &token, &op).await["status"] == "succeeded").then_some(()) }).await;
-    assert!(done.is_some());
-    Ok(())
-});
+both_engines!(
+    queued_work_waits_for_a_worker_and_survives_a_clean_stop,
+    |env: Env| async move {
+        env.account("acme").await;
+        let token = env.token("acme", "all", &[]).await;
+        // Accepted while no server runs at all.
+        let op = env
+            .cli(&["debug", "sleep-job", "--account", "acme", "--millis", "10"])
+            .await;
+        // An API-only node does not run jobs.
+        let api = env.serve(&["--role", "api", "--diagnostic-jobs"]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        assert_eq!(op_status(&api, &token, &op).await["status"], "queued");
+        assert_eq!(api.stop().await, Some(0), "SIGTERM stops cleanly");
+        let all = env.serve(&["--diagnostic-jobs"]).await;
+        let done = eventually(10, || async {
+            (op_status(&all, &token, &op).await["status"] == "succeeded").then_some(())
+        })
+        .await;
+        assert!(done.is_some());
+        Ok(())
+    }
+);

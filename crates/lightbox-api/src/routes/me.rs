@@ -28,5 +28,9 @@ pub struct Me {
 )]
 pub async fn get_me(caller: Caller) -> ApiResult<Json<Me>> {
     let p = &caller.0;
-    Ok(Json(Me { account: p.account.clone(), service_token: p.token.clone(), capabilities: p.capabilities() }))
+    Ok(Json(Me {
+        account: p.account.clone(),
+        service_token: p.token.clone(),
+        capabilities: p.capabilities(),
+    }))
 }

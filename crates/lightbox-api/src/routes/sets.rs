@@ -24,7 +24,10 @@ use crate::extract::{Caller, Page, Query, Write};
         (status = 409, description = "`idempotency_key_conflict`", body = crate::error::ErrorEnvelope),
     )
 )]
-pub async fn create_set(State(state): State<AppState>, write: Write<NewSet>) -> ApiResult<(StatusCode, Json<Operation>)> {
+pub async fn create_set(
+    State(state): State<AppState>,
+    write: Write<NewSet>,
+) -> ApiResult<(StatusCode, Json<Operation>)> {
     let op = sets::create(&state.core, &write.ctx, write.body).await?;
     Ok((StatusCode::ACCEPTED, Json(op)))
 }
@@ -36,7 +39,7 @@ pub async fn create_set(State(state): State<AppState>, write: Write<NewSet>) -> 
     tag = "sets",
     security(("bearer" = ["api.images.read"])),
     params(
-        ("parent_public_uuid" = Option<String>, Query, description = "List this set's children instead of the top level"),
+        ("parent_public_uuid" = Option<uuid::Uuid>, Query, description = "List this set's children instead of the top level"),
         ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
     ),
@@ -48,11 +51,26 @@ pub async fn create_set(State(state): State<AppState>, write: Write<NewSet>) -> 
         (status = 404, description = "`set_not_found`: no such parent", body = crate::error::ErrorEnvelope),
     )
 )]
-pub async fn list_sets(State(state): State<AppState>, caller: Caller, query: Query) -> ApiResult<Page<Set>> {
+pub async fn list_sets(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query,
+) -> ApiResult<Page<Set>> {
     query.only(&["parent_public_uuid", "limit", "offset"])?;
     let paging = query.paging()?;
-    let (items, has_more) = sets::list(&state.core, &caller.0.account.uuid, query.get("parent_public_uuid"), paging.limit, paging.offset).await?;
-    Ok(Page { items, has_more, paging })
+    let (items, has_more) = sets::list(
+        &state.core,
+        &caller.0.account.uuid,
+        query.get("parent_public_uuid"),
+        paging.limit,
+        paging.offset,
+    )
+    .await?;
+    Ok(Page {
+        items,
+        has_more,
+        paging,
+    })
 }
 
 /// One set, with its counts.
@@ -61,12 +79,18 @@ pub async fn list_sets(State(state): State<AppState>, caller: Caller, query: Que
     path = "/v1/sets/{public_uuid}",
     tag = "sets",
     security(("bearer" = ["api.images.read"])),
-    params(("public_uuid" = String, Path, description = "The set's public uuid")),
+    params(("public_uuid" = uuid::Uuid, Path, description = "The set's public uuid")),
     responses(
         (status = 200, description = "The set", body = Set),
         (status = 404, description = "`set_not_found`", body = crate::error::ErrorEnvelope),
     )
 )]
-pub async fn get_set(State(state): State<AppState>, caller: Caller, Path(public_uuid): Path<String>) -> ApiResult<Json<Set>> {
-    Ok(Json(sets::get(&state.core, &caller.0.account.uuid, &public_uuid).await?))
+pub async fn get_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(public_uuid): Path<String>,
+) -> ApiResult<Json<Set>> {
+    Ok(Json(
+        sets::get(&state.core, &caller.0.account.uuid, &public_uuid).await?,
+    ))
 }

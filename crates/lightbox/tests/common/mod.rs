@@ -47,7 +47,11 @@ impl Env {
             Engine::Sqlite => None,
             Engine::Postgres => Some(fresh_postgres_database().await),
         };
-        Env { engine, dir, database_url }
+        Env {
+            engine,
+            dir,
+            database_url,
+        }
     }
 
     /// Storage flags for the CLI and the server.
@@ -69,7 +73,11 @@ impl Env {
             .output()
             .await
             .unwrap_or_else(|e| panic!("cannot run lightbox: {e}"));
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// Runs a CLI command that must succeed; returns stdout trimmed.
@@ -81,14 +89,31 @@ impl Env {
 
     /// An account with the API switched on; returns its unique id.
     pub async fn account(&self, unique_id: &str) -> String {
-        self.cli(&["account", "create", "--name", &format!("Account {unique_id}"), "--unique-id", unique_id]).await;
+        self.cli(&[
+            "account",
+            "create",
+            "--name",
+            &format!("Account {unique_id}"),
+            "--unique-id",
+            unique_id,
+        ])
+        .await;
         self.cli(&["account", "api-access", unique_id, "on"]).await;
         unique_id.to_owned()
     }
 
     /// A token for `account` with `scopes` (comma list or `all`) and extra flags.
     pub async fn token(&self, account: &str, scopes: &str, extra: &[&str]) -> String {
-        let mut args = vec!["token", "create", "--account", account, "--name", "test token", "--scopes", scopes];
+        let mut args = vec![
+            "token",
+            "create",
+            "--account",
+            account,
+            "--name",
+            "test token",
+            "--scopes",
+            scopes,
+        ];
         args.extend_from_slice(extra);
         self.cli(&args).await
     }
@@ -108,8 +133,13 @@ async fn fresh_postgres_database() -> String {
     let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| panic!("LIGHTBOX_TEST_POSTGRES_URL is not set: run the suite with `bash .ci/run`, which starts PostgreSQL"));
     let name = format!("lbt_{}", unique());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| panic!("connect {admin}: {e}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap_or_else(|e| panic!("create db: {e}"));
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("connect {admin}: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("create db: {e}"));
     let _ = conn.close().await;
     // Same server and user, the new database.
     let (scheme, rest) = admin.split_once("://").unwrap_or(("postgres", &admin));
@@ -131,7 +161,10 @@ impl Server {
             .args(["--listen", listen])
             .args(env.storage_args())
             .args(extra)
-            .env("LIGHTBOX_LOG", std::env::var("LIGHTBOX_TEST_LOG").unwrap_or_else(|_| "warn".to_owned()))
+            .env(
+                "LIGHTBOX_LOG",
+                std::env::var("LIGHTBOX_TEST_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -144,10 +177,17 @@ impl Server {
             .unwrap_or_else(|_| panic!("server did not print its URL within 60 s"))
             .unwrap_or_else(|e| panic!("reading server stdout: {e}"))
             .unwrap_or_else(|| panic!("server exited before printing its URL"));
-        let http = reqwest::Client::builder().no_proxy().build().unwrap_or_else(|e| panic!("client: {e}"));
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"));
         let server = Server { child, url, http };
         for _ in 0..100 {
-            if let Ok(r) = server.http.get(format!("{}/readyz", server.url)).send().await
+            if let Ok(r) = server
+                .http
+                .get(format!("{}/readyz", server.url))
+                .send()
+                .await
                 && r.status() == 200
             {
                 return server;
@@ -176,9 +216,16 @@ impl Server {
     /// Sends SIGTERM and waits for a clean exit; returns the exit code.
     pub async fn stop(mut self) -> Option<i32> {
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
         }
-        tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.ok()?.ok()?.code()
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .ok()?
+            .ok()?
+            .code()
     }
 
     /// Kills the process at once (SIGKILL), as a crash would.
@@ -201,7 +248,11 @@ impl Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
-        Reply { status, headers, text }
+        Reply {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub fn json(&self) -> Value {
@@ -209,18 +260,36 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// Asserts the documented error shape and code; returns the error object.
     pub fn error(&self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status, status, "expected {status} {code}, got: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "expected {status} {code}, got: {}",
+            self.text
+        );
         let body = self.json();
-        let error = body.get("error").cloned().unwrap_or_else(|| panic!("no error object: {}", self.text));
+        let error = body
+            .get("error")
+            .cloned()
+            .unwrap_or_else(|| panic!("no error object: {}", self.text));
         assert_eq!(error["code"], code, "{}", self.text);
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
-        assert!(error.get("detail").is_some() && error.get("field").is_some(), "detail/field keys present: {}", self.text);
-        assert_eq!(Some(error["request_id"].as_str().unwrap_or("").to_owned()), self.header("x-request-id"), "request_id = X-Request-Id");
+        assert!(
+            error.get("detail").is_some() && error.get("field").is_some(),
+            "detail/field keys present: {}",
+            self.text
+        );
+        assert_eq!(
+            Some(error["request_id"].as_str().unwrap_or("").to_owned()),
+            self.header("x-request-id"),
+            "request_id = X-Request-Id"
+        );
         error
     }
 }
