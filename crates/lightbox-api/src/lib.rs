@@ -83,7 +83,12 @@ fn finish_openapi(mut doc: OpenApi, public_url: &str) -> OpenApi {
     doc.info.description = Some(include_str!("llms.txt").to_owned());
     // utoipa-axum fills these from its own crate metadata.
     doc.info.contact = None;
-    doc.info.license = Some(LicenseBuilder::new().name(env!("CARGO_PKG_LICENSE")).identifier(Some(env!("CARGO_PKG_LICENSE"))).build());
+    doc.info.license = Some(
+        LicenseBuilder::new()
+            .name(env!("CARGO_PKG_LICENSE"))
+            .identifier(Some(env!("CARGO_PKG_LICENSE")))
+            .build(),
+    );
     doc.servers = Some(vec![ServerBuilder::new().url(public_url).build()]);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(

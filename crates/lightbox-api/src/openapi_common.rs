@@ -1,7 +1,9 @@
 //! Adds what every operation shares to the generated document, from one
 //! place: the error responses each route can give (by the order of checks),
-//! `X-Request-Id`, `ETag`/`304` on GETs, and the `Idempotency-Key` header on
-//! writes.
+//! the headers the server always sends (`X-Request-Id`, `ETag`/`304` on
+//! GETs, `WWW-Authenticate` on 401), the `Idempotency-Key` header on writes,
+//! and the rules the schema derives cannot state: ids are UUIDs (`op-<uuid>`
+//! for operations) and free text has no control characters.
 
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat};
@@ -23,7 +25,6 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
                     .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
                     .build(),
             )
-            .header("X-Request-Id", header("Equals `error.request_id`"))
             .build(),
     )
 }
@@ -33,10 +34,6 @@ fn header(description: &str) -> utoipa::openapi::Header {
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .description(Some(description))
         .build()
-}
-
-fn string_header(description: &str) -> RefOr<utoipa::openapi::Header> {
-    RefOr::T(header(description))
 }
 
 pub fn add(doc: &mut OpenApi) {
@@ -53,6 +50,11 @@ pub fn add(doc: &mut OpenApi) {
         if let RefOr::T(Schema::Object(object)) = schema {
             for (property, schema) in object.properties.iter_mut() {
                 mark_id(name, property, schema);
+                if let Some(rule) = text_rule(name, property)
+                    && let RefOr::T(Schema::Object(text)) = schema
+                {
+                    rule.apply(text);
+                }
             }
         }
     }
@@ -90,26 +92,11 @@ pub fn add(doc: &mut OpenApi) {
                 ));
             }
             let responses = &mut op.responses.responses;
-            for (code, response) in responses.iter_mut() {
-                if let RefOr::T(r) = response {
-                    r.headers.insert(
-                        "X-Request-Id".to_owned(),
-                        string_header("Identifies this request in the server's logs"),
-                    );
-                    if !write && code == "200" {
-                        r.headers.insert(
-                            "ETag".to_owned(),
-                            string_header("Strong tag of the body; send it in If-None-Match"),
-                        );
-                    }
-                }
-            }
             if !write {
                 responses.entry("304".to_owned()).or_insert_with(|| {
                     RefOr::T(
                         ResponseBuilder::new()
                             .description("Not modified: `If-None-Match` holds the current ETag")
-                            .header("ETag", header("The current tag"))
                             .build(),
                     )
                 });
@@ -146,12 +133,78 @@ pub fn add(doc: &mut OpenApi) {
                 "500",
                 "`internal`: the server failed; the request id finds it in the log",
             );
+            for (code, response) in responses.iter_mut() {
+                if let RefOr::T(r) = response {
+                    add_headers(code, !write, r);
+                }
+            }
         }
     }
 }
 
+/// The headers the server sends, declared required where it always sends
+/// them, so a client (or schemathesis) can rely on them.
+fn add_headers(code: &str, get: bool, response: &mut utoipa::openapi::Response) {
+    let headers = &mut response.headers;
+    let error = code.starts_with('4') || code.starts_with('5');
+    headers.insert(
+        "X-Request-Id".to_owned(),
+        required(header(if error {
+            "Identifies this request in the server's logs; equals `error.request_id`"
+        } else {
+            "Identifies this request in the server's logs"
+        })),
+    );
+    if get && (code == "200" || code == "304") {
+        headers.insert(
+            "ETag".to_owned(),
+            required(header("Strong tag of the body; send it in If-None-Match")),
+        );
+    }
+    // Lists: always sent, and only these two values.
+    if let Some(has_more) = headers.get_mut("X-Has-More") {
+        let mut flag = header("`true` when more follow (then `X-Next-Offset` is sent)");
+        flag.schema = Some(RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["true", "false"]))
+                .build(),
+        )));
+        *has_more = required(flag);
+    }
+    if code == "401" {
+        headers.insert("WWW-Authenticate".to_owned(), required(header("`Bearer`")));
+    }
+    if code == "429" {
+        headers.insert(
+            "Retry-After".to_owned(),
+            RefOr::T(
+                HeaderBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(0)),
+                    ))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// utoipa's `Header` has no `required` field; it serializes extensions
+/// flattened, so the keyword goes there.
+fn required(mut header: utoipa::openapi::Header) -> RefOr<utoipa::openapi::Header> {
+    header
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("required".to_owned(), serde_json::Value::Bool(true));
+    RefOr::T(header)
+}
+
 /// Operation ids (`op-<uuid>`), as the server checks them.
-pub(crate) const OPERATION_ID_PATTERN: &str = "^op-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+pub(crate) const OPERATION_ID_PATTERN: &str =
+    "^op-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
 /// The id convention of the contract, stated once for every schema: a
 /// property `uuid` or `…_uuid` is a UUID string (`…_uuids`: a list of
@@ -160,10 +213,14 @@ pub(crate) const OPERATION_ID_PATTERN: &str = "^op-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}
 fn mark_id(schema_name: &str, property: &str, schema: &mut RefOr<Schema>) {
     let is_id = property == "uuid" || property.ends_with("_uuid");
     match schema {
-        RefOr::T(Schema::Object(object)) if is_id && schema_name == "Operation" && property == "uuid" => {
+        RefOr::T(Schema::Object(object))
+            if is_id && schema_name == "Operation" && property == "uuid" =>
+        {
             object.pattern = Some(OPERATION_ID_PATTERN.to_owned());
         }
-        RefOr::T(Schema::Object(object)) if is_id => object.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)),
+        RefOr::T(Schema::Object(object)) if is_id => {
+            object.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))
+        }
         RefOr::T(Schema::Array(array)) if property.ends_with("_uuids") => {
             if let ArrayItems::RefOrSchema(items) = &mut array.items
                 && let RefOr::T(Schema::Object(item)) = items.as_mut()
@@ -172,5 +229,78 @@ fn mark_id(schema_name: &str, property: &str, schema: &mut RefOr<Schema>) {
             }
         }
         _ => {}
+    }
+}
+
+/// How `lightbox_core::validate` checks a free-text request field.
+#[derive(Debug, Clone, Copy)]
+enum TextRule {
+    /// `required_text`: trimmed, then 1..=max characters.
+    Required(usize),
+    /// `optional_text`: at most max characters (the derive states the max).
+    Optional,
+}
+
+/// The request fields the core checks with its text rules. Its schema derive
+/// cannot state them (they need a `pattern`), so they are added here; a test
+/// fails when a named field disappears.
+const TEXT_FIELDS: &[(&str, &str, TextRule)] = &[
+    (
+        "NewSet",
+        "name",
+        TextRule::Required(lightbox_core::sets::NAME_MAX),
+    ),
+    ("NewSet", "description", TextRule::Optional),
+];
+
+fn text_rule(schema: &str, property: &str) -> Option<TextRule> {
+    TEXT_FIELDS
+        .iter()
+        .find(|(s, p, _)| *s == schema && *p == property)
+        .map(|(_, _, rule)| *rule)
+}
+
+/// Characters a text may hold anywhere: no control characters (Unicode Cc)
+/// except tab, line feed and carriage return.
+const TEXT_CHAR: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
+/// What trimming removes (Unicode White_Space, as Rust's `str::trim`).
+const TRIMMED_CHAR: &str =
+    r"[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+/// A text character that trimming keeps at an end.
+const SOLID_CHAR: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
+impl TextRule {
+    fn apply(self, schema: &mut utoipa::openapi::schema::Object) {
+        match self {
+            TextRule::Optional => schema.pattern = Some(format!("^{TEXT_CHAR}*$")),
+            TextRule::Required(max) => {
+                // The length counts after trimming, so it lives in the
+                // pattern; a maxLength would refuse padded names the server
+                // takes.
+                let inner = max.saturating_sub(2);
+                schema.pattern = Some(format!(
+                    "^{TRIMMED_CHAR}*{SOLID_CHAR}(?:{TEXT_CHAR}{{0,{inner}}}{SOLID_CHAR})?{TRIMMED_CHAR}*$"
+                ));
+                schema.max_length = None;
+                schema.min_length = Some(1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_rule_names_a_documented_field() {
+        let doc = serde_json::to_value(crate::openapi("http://127.0.0.1")).unwrap_or_default();
+        for (schema, property, _) in TEXT_FIELDS {
+            let field = &doc["components"]["schemas"][schema]["properties"][property];
+            assert!(
+                field["pattern"].is_string(),
+                "{schema}.{property} is not in the document"
+            );
+        }
     }
 }

@@ -19,7 +19,11 @@ use crate::extract::{Caller, Page, Query, Write};
     security(("bearer" = ["api.sets.write"])),
     request_body(content = NewSet, example = json!({"name": "Main stage — Saturday", "colour": "blue", "type": "gallery"})),
     responses(
-        (status = 202, description = "Accepted; the Operation", body = Operation),
+        (status = 202, description = "Accepted; the Operation", body = Operation, links(
+            ("poll" = (operation_id = "get_operation", parameters(("uuid" = "$response.body#/uuid")), description = "Poll the Operation")),
+            ("set" = (operation_id = "get_set", parameters(("public_uuid" = "$response.body#/set_public_uuid")), description = "The new set")),
+            ("children" = (operation_id = "list_sets", parameters(("parent_public_uuid" = "$response.body#/set_public_uuid")), description = "The new set's children")),
+        )),
         (status = 404, description = "`set_not_found`: the parent does not exist", body = crate::error::ErrorEnvelope),
         (status = 409, description = "`idempotency_key_conflict`", body = crate::error::ErrorEnvelope),
     )
@@ -81,7 +85,9 @@ pub async fn list_sets(
     security(("bearer" = ["api.images.read"])),
     params(("public_uuid" = uuid::Uuid, Path, description = "The set's public uuid")),
     responses(
-        (status = 200, description = "The set", body = Set),
+        (status = 200, description = "The set", body = Set, links(
+            ("children" = (operation_id = "list_sets", parameters(("parent_public_uuid" = "$response.body#/public_uuid")), description = "The set's children")),
+        )),
         (status = 404, description = "`set_not_found`", body = crate::error::ErrorEnvelope),
     )
 )]
