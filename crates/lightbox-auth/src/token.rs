@@ -43,6 +43,8 @@ impl std::fmt::Display for TokenFormatError {
     }
 }
 
+impl std::error::Error for TokenFormatError {}
+
 fn checksum(body: &str) -> String {
     base62::encode_u32(crc32fast::hash(body.as_bytes()))
 }
@@ -163,5 +165,3 @@ mod tests {
         assert!(!hashes_equal("ab", "abc"));
     }
 }
-
-impl std::error::Error for TokenFormatError {}
