@@ -169,12 +169,13 @@ pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
         .route("/openapi.v1.yaml", get(routes::docs::openapi_yaml))
         .route("/llms.txt", get(routes::docs::llms_txt))
         .route("/llms-full.txt", get(routes::docs::llms_full_txt))
-        .layer(axum::middleware::from_fn(middleware::etag));
+        .layer(axum::middleware::from_fn(middleware::etag))
+        // /v1 answers a wrong method in `authorize`; these routes need the wrapper.
+        .layer(axum::middleware::from_fn(middleware::method_not_allowed));
     Ok(Router::new()
         .merge(v1)
         .merge(public)
         .fallback(middleware::not_found)
-        .layer(axum::middleware::from_fn(middleware::method_not_allowed))
         .layer(axum::middleware::from_fn(middleware::observe))
         .with_state(state))
 }

@@ -4,7 +4,8 @@
 //! `etag` (GET: `ETag`, `304` on `If-None-Match`) → handler.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -12,6 +13,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use dashmap::DashMap;
 use ipnet::IpNet;
 use lightbox_core::{CoreError, ErrorKind};
 use sha2::{Digest, Sha256};
@@ -24,23 +26,63 @@ use crate::extract::{Caller, too_large};
 /// and records `lightbox_http_requests_total` and the latency histogram by
 /// route template and status.
 pub async fn observe(req: Request, next: Next) -> Response {
-    let id = uuid::Uuid::now_v7().simple().to_string();
+    let id = request_id();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let started = Instant::now();
     let mut response = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
-    let route = route.unwrap_or_else(|| "unmatched".to_owned());
-    let status = response.status().as_u16().to_string();
-    let elapsed = started.elapsed().as_secs_f64();
-    metrics::counter!("lightbox_http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("lightbox_http_request_duration_seconds", "method" => method.to_string(), "route" => route).record(elapsed);
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    record(
+        route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     response
+}
+
+/// A process-unique request id: a random prefix fixed at start-up and a
+/// counter. Unique across nodes and restarts (the prefix), and costs no
+/// system call per request.
+fn request_id() -> String {
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let uuid = uuid::Uuid::new_v4();
+        let bytes = uuid.as_bytes();
+        u64::from_le_bytes([
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+        ])
+    });
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix:016x}{n:016x}")
+}
+
+/// Metric handles per route, then (method, status), registered once: the
+/// recorder's key building and lookup stay off the hot path, and a lookup
+/// allocates nothing (routes are few, so the maps stay small).
+fn record(route: &str, method: &Method, status: u16, seconds: f64) {
+    type PerRoute = DashMap<(Method, u16), (metrics::Counter, metrics::Histogram)>;
+    static HANDLES: OnceLock<DashMap<String, PerRoute>> = OnceLock::new();
+    let by_route = HANDLES.get_or_init(DashMap::new);
+    if let Some(per_route) = by_route.get(route)
+        && let Some(h) = per_route.get(&(method.clone(), status))
+    {
+        h.0.increment(1);
+        h.1.record(seconds);
+        return;
+    }
+    let counter = metrics::counter!("lightbox_http_requests_total", "method" => method.to_string(), "route" => route.to_owned(), "status" => status.to_string());
+    let histogram = metrics::histogram!("lightbox_http_request_duration_seconds", "method" => method.to_string(), "route" => route.to_owned());
+    counter.increment(1);
+    histogram.record(seconds);
+    by_route
+        .entry(route.to_owned())
+        .or_default()
+        .insert((method.clone(), status), (counter, histogram));
 }
 
 /// The client's address: the socket peer, or — only when the peer is a
@@ -157,7 +199,7 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     let cap = usize::try_from(cap).unwrap_or(usize::MAX);
     let body = std::mem::replace(req.body_mut(), Body::empty());
     *req.body_mut() = Body::new(http_body_util::Limited::new(body, cap));
-    req.extensions_mut().insert(Caller(Arc::new(principal)));
+    req.extensions_mut().insert(Caller(principal));
     Ok(())
 }
 
@@ -180,14 +222,7 @@ pub async fn etag(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return ApiError::from(CoreError::internal()).into_response();
     };
-    let digest = Sha256::digest(&bytes);
-    let tag = format!(
-        "\"{}\"",
-        digest[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let tag = body_tag(&bytes);
     let matches = if_none_match.is_some_and(|inm| {
         inm.split(',')
             .map(str::trim)
@@ -203,6 +238,20 @@ pub async fn etag(req: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// `"<first 128 bits of SHA-256, hex>"`.
+fn body_tag(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut tag = String::with_capacity(34);
+    tag.push('"');
+    for b in &digest[..16] {
+        tag.push(char::from(HEX[usize::from(b >> 4)]));
+        tag.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    tag.push('"');
+    tag
 }
 
 /// 404 for paths no route matches, in the error shape.

@@ -93,9 +93,28 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// A checked token as the cache keeps it: the principal is built once per
+/// read, not per request; revocation and expiry stay checkable per request.
 struct Cached {
-    row: Arc<TokenWithAccount>,
+    principal: Arc<Principal>,
+    account_id: String,
+    token_hash: String,
+    revoked: bool,
+    expires_at: Option<i64>,
     fetched: Instant,
+}
+
+impl Cached {
+    fn from_row(row: &TokenWithAccount) -> Result<Self, CoreError> {
+        Ok(Self {
+            principal: Arc::new(principal_from_row(row)?),
+            account_id: row.token.account_id.clone(),
+            token_hash: row.token.token_hash.clone(),
+            revoked: row.token.revoked_at.is_some(),
+            expires_at: row.token.expires_at,
+            fetched: Instant::now(),
+        })
+    }
 }
 
 pub struct Authenticator {
@@ -103,7 +122,7 @@ pub struct Authenticator {
     clock: Arc<dyn Clock>,
     settings: AuthSettings,
     cache: DashMap<String, Cached>,
-    last_used: DashMap<String, (i64, String)>,
+    last_used: DashMap<String, (i64, IpAddr)>,
 }
 
 impl Authenticator {
@@ -123,7 +142,7 @@ impl Authenticator {
 
     /// Checks a bearer credential: format and checksum first (no I/O), then
     /// the stored hash, revocation and expiry.
-    pub async fn authenticate(&self, presented: &str) -> Result<Principal, CoreError> {
+    pub async fn authenticate(&self, presented: &str) -> Result<Arc<Principal>, CoreError> {
         let secret = ServiceTokenSecret::parse(presented).map_err(|e| match e {
             TokenFormatError::Malformed => {
                 CoreError::unauthorized("The bearer token is not a valid Lightbox token.")
@@ -133,44 +152,37 @@ impl Authenticator {
             ),
         })?;
         let hash = secret.hash();
-        let row = self
-            .lookup(&hash)
-            .await?
-            .ok_or_else(|| CoreError::unauthorized("Unknown token."))?;
-        if !hashes_equal(&row.token.token_hash, &hash) {
-            return Err(CoreError::unauthorized("Unknown token."));
-        }
-        if row.token.revoked_at.is_some() {
-            return Err(CoreError::unauthorized("This token has been revoked."));
-        }
+        let unknown = || CoreError::unauthorized("Unknown token.");
         let now = self.clock.now_micros();
-        if row.token.expires_at.is_some_and(|exp| now >= exp) {
-            return Err(CoreError::unauthorized("This token has expired."));
-        }
-        principal_from_row(&row)
-    }
-
-    async fn lookup(&self, hash: &str) -> Result<Option<Arc<TokenWithAccount>>, CoreError> {
-        if let Some(entry) = self.cache.get(hash)
+        let check = |c: &Cached| -> Result<Arc<Principal>, CoreError> {
+            if !hashes_equal(&c.token_hash, &hash) {
+                return Err(unknown());
+            }
+            if c.revoked {
+                return Err(CoreError::unauthorized("This token has been revoked."));
+            }
+            if c.expires_at.is_some_and(|exp| now >= exp) {
+                return Err(CoreError::unauthorized("This token has expired."));
+            }
+            Ok(c.principal.clone())
+        };
+        if let Some(entry) = self.cache.get(&hash)
             && entry.fetched.elapsed() < self.settings.cache_ttl
         {
-            return Ok(Some(entry.row.clone()));
+            return check(&entry);
         }
-        let mut conn = self.store.read().await?;
-        let found = service_tokens::find_by_hash(&mut conn, hash).await?;
-        Ok(found.map(|row| {
-            let row = Arc::new(row);
-            if !self.settings.cache_ttl.is_zero() {
-                self.cache.insert(
-                    hash.to_owned(),
-                    Cached {
-                        row: row.clone(),
-                        fetched: Instant::now(),
-                    },
-                );
-            }
-            row
-        }))
+        let row = {
+            let mut conn = self.store.read().await?;
+            service_tokens::find_by_hash(&mut conn, &hash)
+                .await?
+                .ok_or_else(unknown)?
+        };
+        let cached = Cached::from_row(&row)?;
+        let result = check(&cached);
+        if !self.settings.cache_ttl.is_zero() {
+            self.cache.insert(hash.clone(), cached);
+        }
+        result
     }
 
     /// Drops a token from the cache (after this process revoked it).
@@ -181,34 +193,39 @@ impl Authenticator {
     /// Drops every cached token of an account (after its switch changed).
     pub fn forget_account(&self, account_id: &str) {
         self.cache
-            .retain(|_, cached| cached.row.token.account_id != account_id);
+            .retain(|_, cached| cached.account_id != account_id);
     }
 
     /// Notes a use; written to the database by [`Self::flush_last_used`].
     pub fn note_use(&self, token_id: &str, ip: IpAddr) {
-        let now = self.clock.now_micros();
-        self.last_used
-            .insert(token_id.to_owned(), (now, canonical_ip(ip).to_string()));
+        let use_ = (self.clock.now_micros(), canonical_ip(ip));
+        // Update in place when present: no allocation on the hot path.
+        match self.last_used.get_mut(token_id) {
+            Some(mut entry) => *entry = use_,
+            None => {
+                self.last_used.insert(token_id.to_owned(), use_);
+            }
+        }
     }
 
     /// The in-memory last use of a token, if any since the last flush.
     pub fn pending_last_use(&self, token_id: &str) -> Option<(i64, String)> {
-        self.last_used.get(token_id).map(|v| v.clone())
+        self.last_used.get(token_id).map(|v| (v.0, v.1.to_string()))
     }
 
     /// Writes collected last-use times; returns how many tokens were written.
     pub async fn flush_last_used(&self) -> Result<usize, CoreError> {
-        let pending: Vec<(String, (i64, String))> = self
+        let pending: Vec<(String, (i64, IpAddr))> = self
             .last_used
             .iter()
-            .map(|e| (e.key().clone(), e.value().clone()))
+            .map(|e| (e.key().clone(), *e.value()))
             .collect();
         if pending.is_empty() {
             return Ok(0);
         }
         let mut tx = self.store.begin_write().await?;
         for (id, (at, ip)) in &pending {
-            service_tokens::record_last_used(&mut tx, id, *at, ip).await?;
+            service_tokens::record_last_used(&mut tx, id, *at, &ip.to_string()).await?;
         }
         tx.commit()
             .await

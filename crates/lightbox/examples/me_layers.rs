@@ -110,7 +110,7 @@ async fn serve(
         }
         if layers.contains(&"caller") {
             let principal = core.auth.authenticate(token).await?;
-            router = router.layer(Extension(Caller(Arc::new(principal))));
+            router = router.layer(Extension(Caller(principal)));
         }
         if layers.contains(&"mna") {
             router = router.layer(axum::middleware::from_fn(middleware::method_not_allowed));
