@@ -55,6 +55,10 @@ BARE="$CARGO_TARGET_DIR/release/examples/bare_axum"
 LAYERS="$CARGO_TARGET_DIR/release/examples/me_layers"
 
 WORK=$(mktemp -d /tmp/lightbox-layers.XXXXXX)
+# Private copies: the shared target dir may be rebuilt during the run.
+mkdir "$WORK/bin"
+cp "$LB" "$BARE" "$LAYERS" "$WORK/bin/"
+LB="$WORK/bin/lightbox" BARE="$WORK/bin/bare_axum" LAYERS="$WORK/bin/me_layers"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done

@@ -58,6 +58,10 @@ BARE="$CARGO_TARGET_DIR/release/examples/bare_axum"
 [ -x "$LB" ] && [ -x "$BARE" ] || die "missing $LB or $BARE"
 
 WORK=$(mktemp -d /tmp/lightbox-bench.XXXXXX)
+# Private copies: the shared target dir may be rebuilt during the run.
+mkdir "$WORK/bin"
+cp "$LB" "$BARE" "$WORK/bin/"
+LB="$WORK/bin/lightbox" BARE="$WORK/bin/bare_axum"
 PIDS=()
 PGDBS=()
 cleanup() {
@@ -202,7 +206,8 @@ cat <<EOF
 Means over the rounds; a round's ratio is its lightbox run over the bare run just before it.
 "server CPU" is the server process's user+system time per request; "wrk CPU" the same for
 wrk; "other load" is the CPU every other process used during the run, in % of the machine
-(noise: another build or test run on the same cores).
+(noise: another build or test run on the same cores; on PostgreSQL it also counts the
+database server's own work, which is part of the request there).
 
 Every run:
 
