@@ -24,7 +24,7 @@ declare -A STACK=(
   [handler+etag]="caller,etag"
   [authorize]="authorize"
   [authorize+etag]="authorize,etag"
-  [v1-stack]="authorize,etag,mna,observe"
+  [v1-stack]="authorize,etag,observe"
   [app]="app"
 )
 ALL_TARGETS=(bare handler handler+observe handler+etag authorize authorize+etag v1-stack app serve serve-log-off)
@@ -36,7 +36,7 @@ declare -A WHAT=(
   [handler+etag]="get_me + etag (buffer body, SHA-256, hex)"
   [authorize]="get_me + authorize (real credential check)"
   [authorize+etag]="get_me + authorize + etag"
-  [v1-stack]="get_me + authorize + etag + 405 + observe (the /v1 stack)"
+  [v1-stack]="get_me + authorize + etag + observe (the /v1 stack)"
   [app]="lightbox_api::app as built by serve (no workers, no log subscriber)"
   [serve]="lightbox serve, LIGHTBOX_LOG=warn (job workers, housekeeping)"
   [serve-log-off]="lightbox serve, LIGHTBOX_LOG=off"

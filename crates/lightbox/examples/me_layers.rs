@@ -17,7 +17,8 @@
 //! - `mna`: the 405 reshaping layer;
 //! - `observe`: request id, task-local, metrics.
 //!
-//! `authorize,etag,mna,observe` is the stack `/v1/me` has in `app`.
+//! `authorize,etag,observe` is the stack `/v1/me` has in `app` (since 95bbe87
+//! `/v1` answers a wrong method in `authorize`; `mna` wraps only the public routes).
 #![forbid(unsafe_code)]
 
 use std::error::Error;
