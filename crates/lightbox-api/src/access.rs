@@ -14,7 +14,8 @@ pub const SCHEME: &str = "bearer";
 
 #[derive(Debug, Default)]
 pub struct AccessTable {
-    by_route: HashMap<(String, String), Access>,
+    /// path template → (METHOD, access); looked up without allocating.
+    by_route: HashMap<String, Vec<(String, Access)>>,
 }
 
 impl AccessTable {
@@ -39,7 +40,9 @@ impl AccessTable {
                     Some(access) => {
                         table
                             .by_route
-                            .insert((method.to_uppercase(), path.clone()), access);
+                            .entry(path.clone())
+                            .or_default()
+                            .push((method.to_uppercase(), access));
                     }
                     None if path.starts_with("/v1/") => {
                         problems.push(format!("{} {path}", method.to_uppercase()))
@@ -57,17 +60,19 @@ impl AccessTable {
 
     pub fn get(&self, method: &str, path: &str) -> Option<Access> {
         self.by_route
-            .get(&(method.to_owned(), path.to_owned()))
-            .copied()
+            .get(path)?
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, a)| *a)
     }
 
     /// True when some method of this path is declared.
     pub fn has_path(&self, path: &str) -> bool {
-        self.by_route.keys().any(|(_, p)| p == path)
+        self.by_route.contains_key(path)
     }
 
     pub fn len(&self) -> usize {
-        self.by_route.len()
+        self.by_route.values().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,9 +80,11 @@ impl AccessTable {
     }
 
     pub fn routes(&self) -> impl Iterator<Item = (&str, &str, Access)> {
-        self.by_route
-            .iter()
-            .map(|((m, p), a)| (m.as_str(), p.as_str(), *a))
+        self.by_route.iter().flat_map(|(p, methods)| {
+            methods
+                .iter()
+                .map(move |(m, a)| (m.as_str(), p.as_str(), *a))
+        })
     }
 }
 

@@ -85,6 +85,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         ));
     }
     background.push(tokio::spawn(housekeeping(core.clone(), stop_rx.clone())));
+    background.push(tokio::spawn(metrics_upkeep(stop_rx.clone())));
 
     let api = ApiSettings {
         trusted_proxies: settings.trusted_proxies.clone(),
@@ -149,6 +150,18 @@ async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "idempotency purge"),
             }
+        }
+    }
+}
+
+/// Folds raw histogram samples into their buckets every 5 s. Without it the
+/// samples pile up (≈ 20 bytes a request) until someone scrapes `/metrics`.
+async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
+    let handle = lightbox_api::metrics_handle();
+    while !*stop.borrow() {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
+            _ = stop.changed() => return,
         }
     }
 }

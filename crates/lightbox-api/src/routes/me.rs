@@ -26,11 +26,68 @@ pub struct Me {
     security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = Me))
 )]
-pub async fn get_me(caller: Caller) -> ApiResult<Json<Me>> {
-    let p = &caller.0;
-    Ok(Json(Me {
-        account: p.account.clone(),
-        service_token: p.token.clone(),
-        capabilities: p.capabilities(),
-    }))
+pub async fn get_me(caller: Caller) -> ApiResult<Json<MeView>> {
+    Ok(Json(MeView(caller.0)))
+}
+
+/// `Me`, serialised straight from the cached caller (no copies on the hot
+/// path). Same wire shape as [`Me`], which documents it; a test holds them equal.
+pub struct MeView(pub std::sync::Arc<lightbox_core::auth::Principal>);
+
+impl serde::Serialize for MeView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let p = &self.0;
+        let mut me = serializer.serialize_struct("Me", 3)?;
+        me.serialize_field("account", &p.account)?;
+        me.serialize_field("service_token", &p.token)?;
+        me.serialize_field("capabilities", &p.token.scopes)?;
+        me.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lightbox_core::auth::Principal;
+    use lightbox_core::scope::Scope;
+
+    #[test]
+    fn the_view_serialises_exactly_as_the_documented_shape() -> Result<(), serde_json::Error> {
+        let token = ServiceTokenView {
+            uuid: "u".to_owned(),
+            name: "n".to_owned(),
+            display: "dpg_api_live_…abcd".to_owned(),
+            scopes: vec![Scope::ImagesRead, Scope::Upload],
+            expires_at: None,
+            allowed_ips: vec!["10.0.0.0/8".to_owned()],
+            max_request_bytes: Some(5),
+            created_at: "2026-01-01T00:00:00Z".to_owned(),
+            revoked_at: None,
+            last_used_at: None,
+            last_used_ip: None,
+        };
+        let principal = Principal {
+            account: AccountRef {
+                uuid: "a".to_owned(),
+                name: "A".to_owned(),
+                unique_id: "a".to_owned(),
+            },
+            api_enabled: true,
+            token: token.clone(),
+            allowed_ips: vec![],
+            max_request_bytes: Some(5),
+        };
+        let documented = Me {
+            account: principal.account.clone(),
+            service_token: token,
+            capabilities: principal.capabilities(),
+        };
+        let view = MeView(std::sync::Arc::new(principal));
+        assert_eq!(
+            serde_json::to_value(&view)?,
+            serde_json::to_value(&documented)?
+        );
+        Ok(())
+    }
 }
