@@ -124,9 +124,10 @@ fn bearer(req: &Request) -> Option<&str> {
 
 /// Enforces the route's declared access, in the documented order, and caps
 /// the body while it streams.
+/// For `/v1` it also does the ETag work (see [`etag`]), saving a layer.
 pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     match admit(&state, &mut req).await {
-        Ok(()) => next.run(req).await,
+        Ok(()) => etag(req, next).await,
         Err(e) => e.into_response(),
     }
 }
@@ -219,29 +220,41 @@ pub async fn etag(req: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return ApiError::from(CoreError::internal()).into_response();
+    // A handler that knows its tag already (from a cache) sets it; only
+    // bodies without one are buffered and hashed here.
+    let (tag, body) = match parts
+        .headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(tag) => (tag.to_owned(), body),
+        None => {
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                return ApiError::from(CoreError::internal()).into_response();
+            };
+            let tag = body_tag(&bytes);
+            if let Ok(value) = HeaderValue::from_str(&tag) {
+                parts.headers.insert(header::ETAG, value);
+            }
+            (tag, Body::from(bytes))
+        }
     };
-    let tag = body_tag(&bytes);
     let matches = if_none_match.is_some_and(|inm| {
         inm.split(',')
             .map(str::trim)
             .any(|t| t == tag || t == "*" || t.strip_prefix("W/") == Some(tag.as_str()))
     });
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        parts.headers.insert(header::ETAG, value);
-    }
     if matches {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_LENGTH);
         parts.headers.remove(header::CONTENT_TYPE);
         return Response::from_parts(parts, Body::empty());
     }
-    Response::from_parts(parts, Body::from(bytes))
+    Response::from_parts(parts, body)
 }
 
 /// `"<first 128 bits of SHA-256, hex>"`.
-fn body_tag(bytes: &[u8]) -> String {
+pub fn body_tag(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
     let mut tag = String::with_capacity(34);

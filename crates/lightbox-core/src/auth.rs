@@ -49,6 +49,9 @@ pub struct Principal {
     pub token: ServiceTokenView,
     pub allowed_ips: Vec<IpNet>,
     pub max_request_bytes: Option<u64>,
+    /// A rendering of this principal made once and reused while it stays
+    /// cached (the API keeps `/v1/me`'s body and ETag here).
+    pub rendered: std::sync::OnceLock<(Vec<u8>, String)>,
 }
 
 impl Principal {
@@ -256,5 +259,6 @@ fn principal_from_row(row: &TokenWithAccount) -> Result<Principal, CoreError> {
         max_request_bytes: token.max_request_bytes,
         allowed_ips,
         token,
+        rendered: std::sync::OnceLock::new(),
     })
 }

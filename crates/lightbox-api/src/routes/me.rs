@@ -1,6 +1,6 @@
 //! `GET /v1/me`: who the credential is and what it can do.
 
-use axum::Json;
+use axum::response::IntoResponse;
 use lightbox_core::accounts::AccountRef;
 use lightbox_core::tokens::ServiceTokenView;
 use serde::Serialize;
@@ -26,8 +26,24 @@ pub struct Me {
     security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = Me))
 )]
-pub async fn get_me(caller: Caller) -> ApiResult<Json<MeView>> {
-    Ok(Json(MeView(caller.0)))
+pub async fn get_me(caller: Caller) -> ApiResult<axum::response::Response> {
+    // Rendered once per cached principal: integrations probe /v1/me often.
+    let (body, tag) = caller.0.rendered.get_or_init(|| {
+        let body = serde_json::to_vec(&MeView(caller.0.clone())).unwrap_or_default();
+        let tag = crate::middleware::body_tag(&body);
+        (body, tag)
+    });
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.clone(),
+    )
+        .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(tag) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, value);
+    }
+    Ok(response)
 }
 
 /// `Me`, serialised straight from the cached caller (no copies on the hot
@@ -77,6 +93,7 @@ mod tests {
             token: token.clone(),
             allowed_ips: vec![],
             max_request_bytes: Some(5),
+            rendered: Default::default(),
         };
         let documented = Me {
             account: principal.account.clone(),
