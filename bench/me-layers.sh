@@ -6,6 +6,7 @@
 #
 # Settings (environment): BENCH_THREADS=1 BENCH_CONNECTIONS=32
 #   BENCH_DURATION=10 BENCH_WARMUP=2 BENCH_ROUNDS=2 BENCH_NO_BUILD=1 BENCH_KEEP=1
+#   BENCH_BIN_DIR=DIR (lightbox, bare_axum, me_layers from DIR; no build)
 #   BENCH_TARGETS="bare handler ..." (default: all, in the order below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,13 +47,13 @@ declare -A WHAT=(
 command -v wrk >/dev/null || die "wrk is not installed"
 [ -x /usr/bin/time ] || die "/usr/bin/time is not installed (apt-get install time)"
 
-if [ -z "${BENCH_NO_BUILD:-}" ]; then
+if [ -z "${BENCH_NO_BUILD:-}" ] && [ -z "${BENCH_BIN_DIR:-}" ]; then
   say "building release binaries"
   cargo build --release -q -p lightbox --bin lightbox --example bare_axum --example me_layers >&2
 fi
-LB="$CARGO_TARGET_DIR/release/lightbox"
-BARE="$CARGO_TARGET_DIR/release/examples/bare_axum"
-LAYERS="$CARGO_TARGET_DIR/release/examples/me_layers"
+LB="${BENCH_BIN_DIR:-$CARGO_TARGET_DIR/release}/lightbox"
+BARE="${BENCH_BIN_DIR:-$CARGO_TARGET_DIR/release/examples}/bare_axum"
+LAYERS="${BENCH_BIN_DIR:-$CARGO_TARGET_DIR/release/examples}/me_layers"
 
 WORK=$(mktemp -d /tmp/lightbox-layers.XXXXXX)
 # Private copies: the shared target dir may be rebuilt during the run.

@@ -24,6 +24,8 @@
 #   LIGHTBOX_BENCH_POSTGRES_URL=postgres://user@127.0.0.1:PORT/postgres
 #                               a fresh database bench_<random> is made there and dropped after
 #   BENCH_NO_BUILD=1            use the binaries already built
+#   BENCH_BIN_DIR=DIR           use lightbox, bare_axum from DIR (no build); the shared target
+#                               dir can be rebuilt by someone else between a build and a run
 #   BENCH_KEEP=1                keep the work dir (data, bodies, raw wrk output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,12 +51,12 @@ command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 command -v curl >/dev/null || die "curl is not installed"
 [ -x /usr/bin/time ] || die "/usr/bin/time is not installed (apt-get install time)"
 
-if [ -z "${BENCH_NO_BUILD:-}" ]; then
+if [ -z "${BENCH_NO_BUILD:-}" ] && [ -z "${BENCH_BIN_DIR:-}" ]; then
   say "building release binaries"
   cargo build --release -q -p lightbox --bin lightbox --example bare_axum >&2
 fi
-LB="$CARGO_TARGET_DIR/release/lightbox"
-BARE="$CARGO_TARGET_DIR/release/examples/bare_axum"
+LB="${BENCH_BIN_DIR:-$CARGO_TARGET_DIR/release}/lightbox"
+BARE="${BENCH_BIN_DIR:-$CARGO_TARGET_DIR/release/examples}/bare_axum"
 [ -x "$LB" ] && [ -x "$BARE" ] || die "missing $LB or $BARE"
 
 WORK=$(mktemp -d /tmp/lightbox-bench.XXXXXX)
