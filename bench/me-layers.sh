@@ -25,7 +25,7 @@ declare -A STACK=(
   [handler+etag]="caller,etag"
   [authorize]="authorize"
   [authorize+etag]="authorize,etag"
-  [v1-stack]="authorize,etag,observe"
+  [v1-stack]="authorize,observe"
   [app]="app"
 )
 ALL_TARGETS=(bare handler handler+observe handler+etag authorize authorize+etag v1-stack app serve serve-log-off)
@@ -35,9 +35,9 @@ declare -A WHAT=(
   [handler]="get_me alone (principal checked once at start-up)"
   [handler+observe]="get_me + observe (request id, task-local, 2 metrics)"
   [handler+etag]="get_me + etag (buffer body, SHA-256, hex)"
-  [authorize]="get_me + authorize (real credential check)"
-  [authorize+etag]="get_me + authorize + etag"
-  [v1-stack]="get_me + authorize + etag + observe (the /v1 stack)"
+  [authorize]="get_me + authorize (credential check; ETag too since 7f75d4d)"
+  [authorize+etag]="get_me + authorize + the separate etag layer"
+  [v1-stack]="get_me + authorize + observe (the /v1 stack since 7f75d4d)"
   [app]="lightbox_api::app as built by serve (no workers, no log subscriber)"
   [serve]="lightbox serve, LIGHTBOX_LOG=warn (job workers, housekeeping)"
   [serve-log-off]="lightbox serve, LIGHTBOX_LOG=off"

@@ -12,13 +12,15 @@
 //!
 //! - `caller`: no credential check; the token is checked once at start-up
 //!   and its principal put in every request (so `get_me` can run alone);
-//! - `authorize`: the real credential check (cache, IP list, scope, body cap);
+//! - `authorize`: the real credential check (cache, IP list, scope, body cap)
+//!   and, since 7f75d4d, the ETag of `/v1` answers;
 //! - `etag`: the `ETag` layer (buffers the body, SHA-256 over it);
 //! - `mna`: the 405 reshaping layer;
 //! - `observe`: request id, task-local, metrics.
 //!
-//! `authorize,etag,observe` is the stack `/v1/me` has in `app` (since 95bbe87
-//! `/v1` answers a wrong method in `authorize`; `mna` wraps only the public routes).
+//! `authorize,observe` is the stack `/v1/me` has in `app` (since 95bbe87 `/v1`
+//! answers a wrong method in `authorize`, and since 7f75d4d `authorize` also
+//! does the ETag; `mna` and `etag` wrap only the public routes).
 #![forbid(unsafe_code)]
 
 use std::error::Error;
