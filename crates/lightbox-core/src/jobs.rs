@@ -228,8 +228,6 @@ async fn finish_job(
             }
         }
         Err(failure) => {
-            let error =
-                serde_json::to_string(&OperationError::from(&failure.error)).unwrap_or_default();
             if jobs::finish(
                 &mut tx,
                 job.id,
@@ -240,22 +238,26 @@ async fn finish_job(
             )
             .await?
             {
-                op_store::set_status(
-                    &mut tx,
-                    &job.operation_id,
-                    "failed",
-                    None,
-                    Some(&error),
-                    now,
-                    true,
-                )
-                .await?;
+                let error = OperationError::from(&failure.error);
+                fail_operation(&mut tx, &job.operation_id, &error, now).await?;
             }
         }
     }
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Ends an operation `failed` with the error object clients will read.
+async fn fail_operation(
+    tx: &mut lightbox_store::Conn,
+    operation_id: &str,
+    error: &OperationError,
+    now: i64,
+) -> Result<(), CoreError> {
+    let error = serde_json::to_string(error).unwrap_or_default();
+    op_store::set_status(tx, operation_id, "failed", None, Some(&error), now, true).await?;
     Ok(())
 }
 
@@ -299,17 +301,7 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
                     detail: Some("worker_lost".to_owned()),
                     field: None,
                 };
-                let error = serde_json::to_string(&error).unwrap_or_default();
-                op_store::set_status(
-                    &mut tx,
-                    &job.operation_id,
-                    "failed",
-                    None,
-                    Some(&error),
-                    now,
-                    true,
-                )
-                .await?;
+                fail_operation(&mut tx, &job.operation_id, &error, now).await?;
             }
             taken += 1;
             tracing::warn!(

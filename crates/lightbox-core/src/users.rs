@@ -77,9 +77,9 @@ pub async fn add_to_account(
 ) -> Result<(), CoreError> {
     let account = accounts::find(core, account).await?;
     let mut tx = core.store.begin_write().await?;
+    // Logins are stored lowercase and uuids are lowercase: one lookup covers both.
     let user = users::find(&mut tx, &user.to_lowercase())
         .await?
-        .or(users::find(&mut tx, user).await?)
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No user {user:?}.")))?;
     users::upsert_membership(&mut tx, &account.uuid, &user.id, role.as_str(), core.now()).await?;
     tx.commit()

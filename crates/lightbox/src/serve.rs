@@ -8,6 +8,7 @@ use std::time::Duration;
 use lightbox_api::ApiSettings;
 use lightbox_core::auth::AuthSettings;
 use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
+use lightbox_core::lightbox_store::idempotency;
 use lightbox_core::scope::Scope;
 use lightbox_core::sets::{Colour, NewSet, SetType};
 use lightbox_core::tokens::NewServiceToken;
@@ -141,7 +142,7 @@ async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
             let before = core.now() - lightbox_core::writes::IDEMPOTENCY_RETENTION_MICROS;
             let purge = async {
                 let mut tx = core.store.begin_write().await?;
-                let n = lightbox_store_purge(&mut tx, before).await?;
+                let n = idempotency::purge(&mut tx, before).await?;
                 tx.commit().await?;
                 Ok::<u64, lightbox_core::lightbox_store::StoreError>(n)
             };
@@ -165,8 +166,6 @@ async fn metrics_upkeep(mut stop: watch::Receiver<bool>) {
         }
     }
 }
-
-use lightbox_core::lightbox_store::idempotency::purge as lightbox_store_purge;
 
 async fn shutdown_signal() {
     let ctrl_c = async {

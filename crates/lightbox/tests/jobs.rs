@@ -13,6 +13,21 @@ async fn op_status(server: &common::Server, token: &str, op: &str) -> Value {
         .json()
 }
 
+/// Polls the operation until it has `status`; returns it, or None after `secs`.
+async fn wait_for(
+    server: &common::Server,
+    token: &str,
+    op: &str,
+    status: &str,
+    secs: u64,
+) -> Option<Value> {
+    eventually(secs, || async {
+        let current = op_status(server, token, op).await;
+        (current["status"] == status).then_some(current)
+    })
+    .await
+}
+
 both_engines!(
     a_job_cut_off_by_a_crash_is_resumed_after_restart,
     |env: Env| async move {
@@ -30,20 +45,14 @@ both_engines!(
                 "3000",
             ])
             .await;
-        let running = eventually(10, || async {
-            (op_status(&server, &token, &op).await["status"] == "running").then_some(())
-        })
-        .await;
+        let running = wait_for(&server, &token, &op, "running", 10).await;
         assert!(running.is_some(), "the job started");
         server.crash().await;
         // After the crash the database still says running; a new server takes it back once the lease lapses.
         let server = env.serve(&flags).await;
-        let done = eventually(30, || async {
-            let status = op_status(&server, &token, &op).await;
-            (status["status"] == "succeeded").then_some(status)
-        })
-        .await
-        .expect("the job finished after the restart");
+        let done = wait_for(&server, &token, &op, "succeeded", 30)
+            .await
+            .expect("the job finished after the restart");
         assert_eq!(done["result"]["slept_ms"], 3000);
         assert_eq!(done["type"], "diagnostic.sleep");
         assert!(done["finished_at"].as_str().is_some());
@@ -71,20 +80,15 @@ both_engines!(
             ])
             .await;
         assert!(
-            eventually(10, || async {
-                (op_status(&server, &token, &op).await["status"] == "running").then_some(())
-            })
-            .await
-            .is_some()
+            wait_for(&server, &token, &op, "running", 10)
+                .await
+                .is_some()
         );
         server.crash().await;
         let server = env.serve(&flags).await;
-        let failed = eventually(20, || async {
-            let status = op_status(&server, &token, &op).await;
-            (status["status"] == "failed").then_some(status)
-        })
-        .await
-        .expect("the operation ended failed, not running forever");
+        let failed = wait_for(&server, &token, &op, "failed", 20)
+            .await
+            .expect("the operation ended failed, not running forever");
         assert_eq!(failed["error"]["detail"], "worker_lost");
         assert!(
             failed["error"]["message"]
@@ -112,10 +116,7 @@ both_engines!(
         assert_eq!(op_status(&api, &token, &op).await["status"], "queued");
         assert_eq!(api.stop().await, Some(0), "SIGTERM stops cleanly");
         let all = env.serve(&["--diagnostic-jobs"]).await;
-        let done = eventually(10, || async {
-            (op_status(&all, &token, &op).await["status"] == "succeeded").then_some(())
-        })
-        .await;
+        let done = wait_for(&all, &token, &op, "succeeded", 10).await;
         assert!(done.is_some());
         Ok(())
     }
