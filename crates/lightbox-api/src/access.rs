@@ -1,6 +1,8 @@
 //! Who may call what. Each `/v1` handler declares its requirement once, in
 //! its `#[utoipa::path(security(("bearer" = ["api.sets.write"])))]`
-//! attribute (an empty list: any credential of the account). This module
+//! attribute (an empty list: any credential of the account; a role name
+//! such as `"role:admin"`: a person's token with that role; `security(())`:
+//! no credential, for the calls that carry their own). This module
 //! reads those declarations back from the generated OpenAPI document, so the
 //! document and the enforcement cannot disagree. A `/v1` route without a
 //! declaration is refused at runtime (fail closed) and by a test.
@@ -100,6 +102,10 @@ fn declared_access(op: &serde_json::Value) -> Option<Access> {
     let [requirement] = requirements.as_slice() else {
         return None;
     };
+    // `security(())`: an empty requirement, i.e. no credential.
+    if requirement.as_object().is_some_and(|o| o.is_empty()) {
+        return Some(Access::Public);
+    }
     let scopes = requirement.get(SCHEME)?.as_array()?;
     match scopes.as_slice() {
         [] => Some(Access::AnyCredential),

@@ -55,8 +55,8 @@ pub struct ApiError {
 impl From<CoreError> for ApiError {
     fn from(error: CoreError) -> Self {
         Self {
+            retry_after: error.retry_after,
             error,
-            retry_after: None,
             status: None,
         }
     }

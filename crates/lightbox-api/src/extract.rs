@@ -20,6 +20,22 @@ use crate::error::{ApiError, error};
 #[derive(Clone)]
 pub struct Caller(pub std::sync::Arc<Principal>);
 
+/// The client's address as `authorize` worked it out (trusted proxies
+/// considered); on every `/v1` request.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ClientIp>()
+            .copied()
+            .ok_or_else(|| CoreError::internal().into())
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
@@ -166,6 +182,36 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
             ctx,
             body: parsed,
         })
+    }
+}
+
+/// A write without a body (`DELETE`): the caller, its validated
+/// Idempotency-Key and the request's fingerprint. A body is refused.
+pub struct WriteKey {
+    pub caller: Caller,
+    pub ctx: WriteContext,
+}
+
+impl<S: Send + Sync> FromRequest<S> for WriteKey {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        let bytes = read_body(body).await?;
+        if !bytes.is_empty() {
+            return Err(CoreError::validation("body", "This call takes no body.").into());
+        }
+        let key = parts
+            .headers
+            .get("idempotency-key")
+            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        let key = validate_idempotency_key(key)?;
+        let ctx = WriteContext {
+            account_id: caller.0.account.uuid.clone(),
+            idempotency_key: key,
+            request_hash: fingerprint(&parts.method, parts.uri.path(), &bytes),
+        };
+        Ok(WriteKey { caller, ctx })
     }
 }
 

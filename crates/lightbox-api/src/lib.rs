@@ -69,6 +69,21 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::sets::create_set, routes::sets::list_sets))
         .routes(routes!(routes::sets::get_set))
         .routes(routes!(routes::operations::get_operation))
+        .routes(routes!(routes::auth::sign_in))
+        .routes(routes!(routes::auth::mfa))
+        .routes(routes!(routes::auth::token))
+        .routes(routes!(routes::auth::sign_out))
+        .routes(routes!(routes::auth::list_sessions))
+        .routes(routes!(routes::auth::end_session))
+        .routes(routes!(routes::auth::change_password))
+        .routes(routes!(routes::auth::mfa_setup))
+        .routes(routes!(routes::auth::mfa_enable))
+        .routes(routes!(routes::auth::mfa_disable))
+        .routes(routes!(
+            routes::service_tokens::list_service_tokens,
+            routes::service_tokens::create_service_token
+        ))
+        .routes(routes!(routes::service_tokens::revoke_service_token))
 }
 
 /// The OpenAPI document, complete (common errors, headers, security).
@@ -96,7 +111,7 @@ fn finish_openapi(mut doc: OpenApi, public_url: &str) -> OpenApi {
         SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
-                .description(Some("A service token `dpg_api_live_…`. The scopes listed on each operation are required."))
+                .description(Some("A service token `dpg_api_live_…`, or a signed-in user's access token `dpg_at_…` (from `POST /v1/auth/token`). The scopes listed on each operation are required; `role:admin` means an account admin's access token, `role:signed-in` any signed-in user's access token."))
                 .build(),
         ),
     );
@@ -183,9 +198,13 @@ fn endpoint_list(access: &AccessTable) -> String {
     let mut lines: Vec<String> = access
         .routes()
         .map(|(method, path, a)| {
+            use lightbox_core::scope::Access;
             let need = match a {
-                lightbox_core::scope::Access::AnyCredential => "any credential".to_owned(),
-                lightbox_core::scope::Access::Scope(s) => format!("scope {}", s.as_str()),
+                Access::Public => "no credential (it is in the body)".to_owned(),
+                Access::AnyCredential => "any credential".to_owned(),
+                Access::Scope(s) => format!("scope {}", s.as_str()),
+                Access::SignedIn => "a signed-in user's access token".to_owned(),
+                Access::AccountAdmin => "an account admin's access token".to_owned(),
             };
             format!("- `{method} {path}` — {need}")
         })

@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{ApiError, REQUEST_ID, error};
-use crate::extract::{Caller, too_large};
+use crate::extract::{Caller, ClientIp, too_large};
+use lightbox_core::scope::Access;
 
 /// Gives the request an id (echoed as `X-Request-Id` and in error bodies),
 /// and records `lightbox_http_requests_total` and the latency histogram by
@@ -152,6 +153,17 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         tracing::error!(route, "route has no access declaration; refusing");
         return Err(CoreError::internal().into());
     };
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
+    req.extensions_mut().insert(ClientIp(ip));
+    if access == Access::Public {
+        // The call carries its credential in its body; only the size cap applies.
+        return cap_body(req, state.settings.max_body_bytes);
+    }
     // 1. credential
     let token = bearer(req).ok_or_else(|| {
         error(
@@ -168,12 +180,6 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         ));
     }
     // 3. IP allow-list
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
     if !principal.ip_allowed(ip) {
         return Err(
             CoreError::forbidden(format!("This token may not be used from {ip}."))
@@ -183,12 +189,21 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     }
     // 4. scope
     principal.check_access(access)?;
-    state.core.auth.note_use(&principal.token.uuid, ip);
-    // 5. size: refuse by Content-Length at once, else stop reading at the cap.
+    if let Some(token) = principal.service_token() {
+        state.core.auth.note_use(&token.uuid, ip);
+    }
+    // 5. size
     let cap = principal
         .max_request_bytes
         .unwrap_or(u64::MAX)
         .min(state.settings.max_body_bytes);
+    req.extensions_mut().insert(Caller(principal));
+    cap_body(req, cap)
+}
+
+/// Refuses a body over `cap` by its Content-Length at once, else stops
+/// reading it at the cap.
+fn cap_body(req: &mut Request, cap: u64) -> Result<(), ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -200,7 +215,6 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     let cap = usize::try_from(cap).unwrap_or(usize::MAX);
     let body = std::mem::replace(req.body_mut(), Body::empty());
     *req.body_mut() = Body::new(http_body_util::Limited::new(body, cap));
-    req.extensions_mut().insert(Caller(principal));
     Ok(())
 }
 

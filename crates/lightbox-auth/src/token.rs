@@ -8,12 +8,10 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::base62;
+use crate::checked;
 
 pub const SERVICE_TOKEN_PREFIX: &str = "dpg_api_live_";
-const SECRET_DIGITS: usize = 43;
-const CHECKSUM_DIGITS: usize = 6;
-pub const SERVICE_TOKEN_LEN: usize = SERVICE_TOKEN_PREFIX.len() + SECRET_DIGITS + CHECKSUM_DIGITS;
+pub const SERVICE_TOKEN_LEN: usize = checked::len_with(SERVICE_TOKEN_PREFIX);
 
 /// A freshly generated or a well-formed presented service token.
 #[derive(Clone, PartialEq, Eq)]
@@ -28,7 +26,7 @@ impl std::fmt::Debug for ServiceTokenSecret {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenFormatError {
-    /// Not a `dpg_api_live_` token of the right length and alphabet.
+    /// Not a token of the expected prefix, length and alphabet.
     Malformed,
     /// Shape is right but the checksum does not match: mistyped or forged.
     BadChecksum,
@@ -45,36 +43,18 @@ impl std::fmt::Display for TokenFormatError {
 
 impl std::error::Error for TokenFormatError {}
 
-fn checksum(body: &str) -> String {
-    base62::encode_u32(crc32fast::hash(body.as_bytes()))
-}
-
 impl ServiceTokenSecret {
     /// Generates a new token from the operating system's random source.
     pub fn generate() -> Result<Self, getrandom::Error> {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret)?;
-        // 32 bytes always fit in 43 base62 digits (62^43 > 2^256).
-        let digits = base62::encode_fixed(&secret, SECRET_DIGITS).unwrap_or_default();
-        let body = format!("{SERVICE_TOKEN_PREFIX}{digits}");
-        let sum = checksum(&body);
-        Ok(Self(format!("{body}{sum}")))
+        Ok(Self(checked::build(SERVICE_TOKEN_PREFIX, &secret)))
     }
 
     /// Checks shape and checksum. Pure: no I/O, so a bad token costs nothing.
     pub fn parse(presented: &str) -> Result<Self, TokenFormatError> {
-        if presented.len() != SERVICE_TOKEN_LEN
-            || !presented.starts_with(SERVICE_TOKEN_PREFIX)
-            || !base62::is_base62(&presented[SERVICE_TOKEN_PREFIX.len()..])
-        {
-            return Err(TokenFormatError::Malformed);
-        }
-        let (body, sum) = presented.split_at(SERVICE_TOKEN_LEN - CHECKSUM_DIGITS);
-        if checksum(body).as_bytes().ct_eq(sum.as_bytes()).into() {
-            Ok(Self(presented.to_owned()))
-        } else {
-            Err(TokenFormatError::BadChecksum)
-        }
+        checked::check(SERVICE_TOKEN_PREFIX, presented)?;
+        Ok(Self(presented.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -16,11 +16,14 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use ipnet::IpNet;
+use lightbox_auth::opaque::{OpaqueKind, OpaqueSecret};
 use lightbox_auth::{ServiceTokenSecret, TokenFormatError, hashes_equal};
-use lightbox_store::Store;
 use lightbox_store::service_tokens::{self, TokenWithAccount};
+use lightbox_store::{Store, sessions};
 
 use crate::accounts::AccountRef;
+use crate::sessions::UserRef;
+use crate::users::Role;
 use crate::clock::Clock;
 use crate::error::{CoreError, ErrorKind};
 use crate::scope::{Access, Scope};
@@ -28,8 +31,11 @@ use crate::tokens::ServiceTokenView;
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
+    /// How long a service token's row is trusted from memory.
     pub cache_ttl: Duration,
     pub last_used_flush: Duration,
+    /// Signed-in users: lifetimes, limits, hashing.
+    pub sessions: crate::sessions::SessionSettings,
 }
 
 impl Default for AuthSettings {
@@ -37,8 +43,35 @@ impl Default for AuthSettings {
         Self {
             cache_ttl: Duration::from_millis(100),
             last_used_flush: Duration::from_secs(10),
+            sessions: crate::sessions::SessionSettings::default(),
         }
     }
+}
+
+/// A signed-in person's access token, as checked.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UserCredential {
+    #[serde(flatten)]
+    pub user: UserRef,
+    pub role: Role,
+}
+
+/// The device session an access token was issued under.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionRef {
+    pub uuid: String,
+    #[schema(example = "Jane's iPhone")]
+    pub name: String,
+}
+
+/// What kind of credential made the call.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Service(ServiceTokenView),
+    User {
+        user: UserCredential,
+        session: SessionRef,
+    },
 }
 
 /// The caller, once its credential checked out.
@@ -46,7 +79,10 @@ impl Default for AuthSettings {
 pub struct Principal {
     pub account: AccountRef,
     pub api_enabled: bool,
-    pub token: ServiceTokenView,
+    pub credential: Credential,
+    /// What the credential may do: a service token's scopes; every scope
+    /// for a signed-in member (its role limits *which* images it may change).
+    pub scopes: Vec<Scope>,
     pub allowed_ips: Vec<IpNet>,
     pub max_request_bytes: Option<u64>,
     /// A rendering of this principal made once and reused while it stays
@@ -56,7 +92,28 @@ pub struct Principal {
 
 impl Principal {
     pub fn has_scope(&self, scope: Scope) -> bool {
-        self.token.scopes.contains(&scope)
+        self.scopes.contains(&scope)
+    }
+
+    /// The service token, when one made the call.
+    pub fn service_token(&self) -> Option<&ServiceTokenView> {
+        match &self.credential {
+            Credential::Service(t) => Some(t),
+            Credential::User { .. } => None,
+        }
+    }
+
+    /// The signed-in user and session, when a person's token made the call.
+    pub fn user(&self) -> Option<(&UserCredential, &SessionRef)> {
+        match &self.credential {
+            Credential::User { user, session } => Some((user, session)),
+            Credential::Service(_) => None,
+        }
+    }
+
+    /// The role, for a person's token.
+    pub fn role(&self) -> Option<Role> {
+        self.user().map(|(u, _)| u.role)
     }
 
     /// True if `ip` may use this credential (an empty list allows any).
@@ -68,23 +125,37 @@ impl Principal {
     /// Checks a route's declared access; `Err` names the missing scope.
     pub fn check_access(&self, access: Access) -> Result<(), CoreError> {
         match access {
-            Access::AnyCredential => Ok(()),
+            Access::Public | Access::AnyCredential => Ok(()),
             Access::Scope(scope) if self.has_scope(scope) => Ok(()),
             Access::Scope(scope) => Err(CoreError::forbidden(format!(
                 "This token lacks the scope {} that this call needs.",
                 scope.as_str()
             ))
             .with_detail(scope.as_str())),
+            Access::SignedIn if self.user().is_some() => Ok(()),
+            Access::SignedIn => Err(CoreError::forbidden(
+                "This call needs a signed-in user's access token, not a service token.",
+            )
+            .with_detail("user_token_required")),
+            Access::AccountAdmin if self.role() == Some(Role::Admin) => Ok(()),
+            Access::AccountAdmin => Err(CoreError::forbidden(
+                "Only an account admin's access token can do this (not a service token, not the user role).",
+            )
+            .with_detail("admin_required")),
         }
     }
 
-    /// Capability names for `/v1/me`.
+    /// Capability names for `/v1/me`: the scopes, plus what the role allows.
     pub fn capabilities(&self) -> Vec<String> {
-        self.token
-            .scopes
-            .iter()
-            .map(|s| s.as_str().to_owned())
-            .collect()
+        let mut caps: Vec<String> = self.scopes.iter().map(|s| s.as_str().to_owned()).collect();
+        match self.role() {
+            Some(Role::Admin) => caps.extend(
+                ["manage.service_tokens", "manage.users", "manage.settings"].map(str::to_owned),
+            ),
+            Some(Role::User) => caps.push("own_images_only".to_owned()),
+            None => {}
+        }
+        caps
     }
 }
 
@@ -146,6 +217,9 @@ impl Authenticator {
     /// Checks a bearer credential: format and checksum first (no I/O), then
     /// the stored hash, revocation and expiry.
     pub async fn authenticate(&self, presented: &str) -> Result<Arc<Principal>, CoreError> {
+        if lightbox_auth::opaque::kind_of(presented) == Some(OpaqueKind::Access) {
+            return self.authenticate_user(presented).await.map(Arc::new);
+        }
         let secret = ServiceTokenSecret::parse(presented).map_err(|e| match e {
             TokenFormatError::Malformed => {
                 CoreError::unauthorized("The bearer token is not a valid Lightbox token.")
@@ -186,6 +260,67 @@ impl Authenticator {
             self.cache.insert(hash.clone(), cached);
         }
         result
+    }
+
+    /// A person's access token, checked against its device session, user,
+    /// membership and account on every request (never cached), so a
+    /// sign-out, a reuse revocation or a disabled user bites at once on
+    /// every node.
+    async fn authenticate_user(&self, presented: &str) -> Result<Principal, CoreError> {
+        let secret = OpaqueSecret::parse(OpaqueKind::Access, presented).map_err(|_| {
+            CoreError::unauthorized("The bearer token is not a valid Lightbox token.")
+        })?;
+        let grant = {
+            let mut conn = self.store.read().await?;
+            sessions::find_access_grant(&mut conn, &secret.hash())
+                .await?
+                .ok_or_else(|| CoreError::unauthorized("Unknown token."))?
+        };
+        let now = self.clock.now_micros();
+        if grant.session_revoked_at.is_some() || grant.session_expires_at <= now {
+            return Err(CoreError::unauthorized(
+                "This device session has ended; sign in again.",
+            ));
+        }
+        if grant.token_expires_at <= now {
+            return Err(CoreError::unauthorized(
+                "This access token has expired; refresh it.",
+            ));
+        }
+        if grant.user_disabled != 0 {
+            return Err(CoreError::unauthorized("This user is disabled."));
+        }
+        let role = grant
+            .role
+            .as_deref()
+            .and_then(Role::parse)
+            .ok_or_else(|| CoreError::unauthorized("You are no longer a member of this account."))?;
+        Ok(Principal {
+            account: AccountRef {
+                uuid: grant.account_id,
+                name: grant.account_name,
+                unique_id: grant.account_unique_id,
+            },
+            api_enabled: grant.account_api_enabled != 0,
+            credential: Credential::User {
+                user: UserCredential {
+                    user: UserRef {
+                        uuid: grant.user_id,
+                        name: grant.user_name,
+                        login: grant.user_login,
+                    },
+                    role,
+                },
+                session: SessionRef {
+                    uuid: grant.session_id,
+                    name: grant.session_name,
+                },
+            },
+            scopes: Scope::ALL.to_vec(),
+            allowed_ips: Vec::new(),
+            max_request_bytes: None,
+            rendered: std::sync::OnceLock::new(),
+        })
     }
 
     /// Drops a token from the cache (after this process revoked it).
@@ -258,7 +393,8 @@ fn principal_from_row(row: &TokenWithAccount) -> Result<Principal, CoreError> {
         api_enabled: row.account_api_enabled != 0,
         max_request_bytes: token.max_request_bytes,
         allowed_ips,
-        token,
+        scopes: token.scopes.clone(),
+        credential: Credential::Service(token),
         rendered: std::sync::OnceLock::new(),
     })
 }

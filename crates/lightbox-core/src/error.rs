@@ -47,6 +47,8 @@ pub struct CoreError {
     pub message: String,
     pub detail: Option<String>,
     pub field: Option<String>,
+    /// Seconds until a refused request may be retried (`429`).
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for CoreError {
@@ -64,6 +66,7 @@ impl CoreError {
             message: message.into(),
             detail: None,
             field: None,
+            retry_after: None,
         }
     }
 
@@ -74,6 +77,7 @@ impl CoreError {
             message: message.into(),
             detail: None,
             field: Some(field.into()),
+            retry_after: None,
         }
     }
 
@@ -83,6 +87,13 @@ impl CoreError {
 
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Forbidden, message)
+    }
+
+    /// `429 rate_limited`, retry after exactly `secs` seconds.
+    pub fn rate_limited(secs: u64, message: impl Into<String>) -> Self {
+        let mut e = Self::new(ErrorKind::RateLimited, message);
+        e.retry_after = Some(secs);
+        e
     }
 
     pub fn internal() -> Self {

@@ -12,8 +12,12 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod limits;
+pub mod mfa;
 pub mod operations;
+pub mod passwords;
 pub mod scope;
+pub mod sessions;
 pub mod sets;
 pub mod tokens;
 pub mod users;
@@ -24,6 +28,7 @@ use std::sync::Arc;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{CoreError, ErrorKind};
+pub use lightbox_auth;
 pub use lightbox_store;
 pub use lightbox_store::{Engine, Store};
 pub use scope::Scope;
@@ -34,16 +39,23 @@ pub struct Core {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<auth::Authenticator>,
+    pub sessions: Arc<sessions::SessionService>,
 }
 
 impl Core {
     pub fn new(store: Store, clock: Arc<dyn Clock>, auth_settings: auth::AuthSettings) -> Self {
+        let sessions = Arc::new(sessions::SessionService::new(auth_settings.sessions.clone()));
         let auth = Arc::new(auth::Authenticator::new(
             store.clone(),
             clock.clone(),
             auth_settings,
         ));
-        Self { store, clock, auth }
+        Self {
+            store,
+            clock,
+            auth,
+            sessions,
+        }
     }
 
     pub fn now(&self) -> i64 {

@@ -86,19 +86,31 @@ impl Scope {
 /// What a route requires of the caller. Declared once per route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// No credential: the call carries its own (sign-in, MFA, token refresh).
+    Public,
     /// Any valid credential of the account (e.g. `/v1/me`, operations).
     AnyCredential,
     /// A credential holding this scope.
     Scope(Scope),
+    /// A signed-in person's access token (sign-out, own sessions).
+    SignedIn,
+    /// An account admin's access token (service tokens, users, settings).
+    AccountAdmin,
 }
+
+/// How the role requirements are spelled in OpenAPI `security` (OpenAPI 3.1
+/// lets a bearer requirement list role names).
+pub const DECLARED_SIGNED_IN: &str = "role:signed-in";
+pub const DECLARED_ACCOUNT_ADMIN: &str = "role:admin";
 
 impl Access {
     /// The name used in the OpenAPI `security` requirement.
     pub fn parse_declared(text: &str) -> Option<Access> {
-        if text == "any" {
-            Some(Access::AnyCredential)
-        } else {
-            Scope::parse(text).map(Access::Scope)
+        match text {
+            "any" => Some(Access::AnyCredential),
+            DECLARED_SIGNED_IN => Some(Access::SignedIn),
+            DECLARED_ACCOUNT_ADMIN => Some(Access::AccountAdmin),
+            _ => Scope::parse(text).map(Access::Scope),
         }
     }
 }

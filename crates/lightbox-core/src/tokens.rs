@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::clock::format_rfc3339;
 use crate::error::{CoreError, ErrorKind};
+use crate::operations::{Operation, OperationStatus};
 use crate::scope::Scope;
+use crate::writes::{self, Begun, WorkDone, WriteContext};
 use crate::{Core, accounts, ids, validate};
 
 /// A token as listings and `/v1/me` show it: never the secret.
@@ -97,12 +99,12 @@ pub fn parse_allowed_ip(text: &str) -> Option<IpNet> {
     text.parse::<std::net::IpAddr>().ok().map(IpNet::from)
 }
 
-pub async fn create(
-    core: &Core,
-    account: &str,
+/// Checks a new token's options and makes its row and secret (not stored).
+fn prepare(
+    account_id: &str,
     new: NewServiceToken,
-) -> Result<(ServiceTokenView, ServiceTokenSecret), CoreError> {
-    let account = accounts::find(core, account).await?;
+    now: i64,
+) -> Result<(ServiceTokenRow, ServiceTokenSecret), CoreError> {
     let name = validate::required_text("name", &new.name, 200)?;
     if new.scopes.is_empty() {
         return Err(CoreError::validation(
@@ -110,7 +112,6 @@ pub async fn create(
             "A token needs at least one scope.",
         ));
     }
-    let now = core.now();
     if new.expires_at.is_some_and(|exp| exp <= now) {
         return Err(CoreError::validation(
             "expires_at",
@@ -148,7 +149,7 @@ pub async fn create(
     let scope_names: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
     let row = ServiceTokenRow {
         id: ids::new_public_uuid(),
-        account_id: account.uuid,
+        account_id: account_id.to_owned(),
         name,
         token_hash: secret.hash(),
         last4: secret.last4().to_owned(),
@@ -161,12 +162,108 @@ pub async fn create(
         last_used_ip: None,
         created_at: now,
     };
+    Ok((row, secret))
+}
+
+/// Creates a token as an operator (the CLI).
+pub async fn create(
+    core: &Core,
+    account: &str,
+    new: NewServiceToken,
+) -> Result<(ServiceTokenView, ServiceTokenSecret), CoreError> {
+    let account = accounts::find(core, account).await?;
+    let (row, secret) = prepare(&account.uuid, new, core.now())?;
     let mut tx = core.store.begin_write().await?;
     service_tokens::insert(&mut tx, &row).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
     Ok((ServiceTokenView::from_row(&row, None)?, secret))
+}
+
+/// Creates a token through the API, as a write with an Operation whose
+/// `result.service_token` is the new token. The secret is returned beside
+/// the Operation, never stored: a replay of the same request answers the
+/// Operation without it (`None`).
+pub async fn create_by_admin(
+    core: &Core,
+    ctx: &WriteContext,
+    caller_scopes: &[Scope],
+    new: NewServiceToken,
+) -> Result<(Operation, Option<ServiceTokenSecret>), CoreError> {
+    // No credential mints a token with a scope it does not hold itself.
+    if let Some(missing) = new.scopes.iter().find(|s| !caller_scopes.contains(s)) {
+        return Err(CoreError::forbidden(format!(
+            "You cannot grant {}, which your own credential does not hold.",
+            missing.as_str()
+        ))
+        .with_detail(missing.as_str())
+        .with_field("scopes"));
+    }
+    let (row, secret) = prepare(&ctx.account_id, new, core.now())?;
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return Ok((op, None)),
+        Begun::Fresh(write) => write,
+    };
+    service_tokens::insert(write.tx(), &row).await?;
+    let view = ServiceTokenView::from_row(&row, None)?;
+    let op = write
+        .finish(WorkDone {
+            kind: "service_token.create",
+            status: OperationStatus::Succeeded,
+            result: serde_json::json!({ "service_token": view }),
+            image_public_uuids: Vec::new(),
+            set_public_uuid: None,
+            jobs: Vec::new(),
+            changes: vec![("service_token", row.id.clone(), "create")],
+        })
+        .await?;
+    Ok((op, Some(secret)))
+}
+
+/// Revokes a token of the caller's account through the API (a write).
+pub async fn revoke_by_admin(
+    core: &Core,
+    ctx: &WriteContext,
+    token_uuid: &str,
+) -> Result<Operation, CoreError> {
+    let not_found = || {
+        CoreError::new(ErrorKind::NotFound, "No such service token.").with_detail("service_token")
+    };
+    if !ids::is_uuid(token_uuid) {
+        return Err(not_found());
+    }
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return Ok(op),
+        Begun::Fresh(write) => write,
+    };
+    let owned = service_tokens::find(write.tx(), token_uuid)
+        .await?
+        .is_some_and(|row| row.account_id == ctx.account_id);
+    if !owned {
+        return Err(not_found());
+    }
+    let now = write.now();
+    let hash = service_tokens::revoke(write.tx(), token_uuid, now)
+        .await?
+        .ok_or_else(not_found)?;
+    let row = service_tokens::find(write.tx(), token_uuid)
+        .await?
+        .ok_or_else(CoreError::internal)?;
+    let view = ServiceTokenView::from_row(&row, None)?;
+    let op = write
+        .finish(WorkDone {
+            kind: "service_token.revoke",
+            status: OperationStatus::Succeeded,
+            result: serde_json::json!({ "service_token": view }),
+            image_public_uuids: Vec::new(),
+            set_public_uuid: None,
+            jobs: Vec::new(),
+            changes: vec![("service_token", token_uuid.to_owned(), "revoke")],
+        })
+        .await?;
+    core.auth.forget(&hash);
+    Ok(op)
 }
 
 pub async fn list(core: &Core, account: &str) -> Result<Vec<ServiceTokenView>, CoreError> {

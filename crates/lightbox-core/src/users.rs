@@ -5,9 +5,9 @@ use lightbox_store::users::{self, UserRow};
 use serde::Serialize;
 
 use crate::error::{CoreError, ErrorKind};
-use crate::{Core, accounts, ids, validate};
+use crate::{Core, accounts, ids, sessions, validate};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -37,18 +37,32 @@ pub struct User {
     pub name: String,
 }
 
-pub async fn create(core: &Core, login: &str, name: &str) -> Result<User, CoreError> {
-    let login = validate::required_text("login", login, 320)?;
+/// Creates a user; without a password the user cannot sign in until one
+/// is set.
+pub async fn create(
+    core: &Core,
+    login: &str,
+    name: &str,
+    password: Option<&str>,
+) -> Result<User, CoreError> {
+    let login = validate::required_text("login", login, 320)?.to_lowercase();
     let name = validate::required_text("name", name, 200)?;
+    let password_hash = match password {
+        Some(p) => Some(new_password_hash(core, p, &[&login, &name]).await?),
+        None => None,
+    };
     let now = core.now();
     let row = UserRow {
         id: ids::new_public_uuid(),
-        login: login.to_lowercase(),
+        login,
         name,
-        password_hash: None,
+        password_hash,
         disabled: 0,
         created_at: now,
         updated_at: now,
+        totp_secret: None,
+        totp_pending_secret: None,
+        totp_last_step: None,
     };
     let mut tx = core.store.begin_write().await?;
     if users::find(&mut tx, &row.login).await?.is_some() {
@@ -82,6 +96,99 @@ pub async fn add_to_account(
         .await?
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No user {user:?}.")))?;
     users::upsert_membership(&mut tx, &account.uuid, &user.id, role.as_str(), core.now()).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Checks a new password's rules (length, strength against common and
+/// breached patterns and the user's own details) and hashes it.
+pub async fn new_password_hash(
+    core: &Core,
+    password: &str,
+    user_inputs: &[&str],
+) -> Result<String, CoreError> {
+    lightbox_auth::password::check_new_password(password, user_inputs)
+        .map_err(|rule| CoreError::validation("password", rule.to_string()))?;
+    core.sessions.hasher.hash(password).await
+}
+
+/// Finds a user by uuid or login.
+pub async fn find(core: &Core, user: &str) -> Result<UserRow, CoreError> {
+    let mut conn = core.store.read().await?;
+    users::find(&mut conn, &user.to_lowercase())
+        .await?
+        .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No user {user:?}.")))
+}
+
+/// Sets a password as an operator (the CLI); ends every session of the user.
+pub async fn set_password(core: &Core, user: &str, password: &str) -> Result<(), CoreError> {
+    let row = find(core, user).await?;
+    let phc = new_password_hash(core, password, &[&row.login, &row.name]).await?;
+    let mut tx = core.store.begin_write().await?;
+    users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
+    sessions::end_user_sessions(core, &mut tx, &row.id, None, "password_changed").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Checks a signed-in user's current password (rate limited like a
+/// sign-in, since it is one).
+pub async fn confirm_password(
+    core: &Core,
+    ip: std::net::IpAddr,
+    user: &UserRow,
+    password: &str,
+) -> Result<(), CoreError> {
+    let limits = &core.sessions.settings.limits;
+    let attempt = crate::limits::reserve(core, limits, ip, &user.login).await?;
+    if !core
+        .sessions
+        .hasher
+        .verify(password, user.password_hash.as_deref())
+        .await?
+    {
+        return Err(CoreError::validation(
+            "current_password",
+            "The current password is wrong.",
+        ));
+    }
+    crate::limits::succeeded(core, limits, attempt).await
+}
+
+/// A signed-in user changes their own password; every other session ends.
+pub async fn change_password(
+    core: &Core,
+    ip: std::net::IpAddr,
+    user_id: &str,
+    keep_session: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), CoreError> {
+    let row = find(core, user_id).await?;
+    confirm_password(core, ip, &row, current).await?;
+    let phc = new_password_hash(core, new, &[&row.login, &row.name]).await?;
+    let mut tx = core.store.begin_write().await?;
+    users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
+    sessions::end_user_sessions(core, &mut tx, &row.id, Some(keep_session), "password_changed")
+        .await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Disables (or re-enables) a user; disabling ends every session at once.
+pub async fn set_disabled(core: &Core, user: &str, disabled: bool) -> Result<(), CoreError> {
+    let row = find(core, user).await?;
+    let mut tx = core.store.begin_write().await?;
+    users::set_disabled(&mut tx, &row.id, disabled, core.now()).await?;
+    if disabled {
+        sessions::end_user_sessions(core, &mut tx, &row.id, None, "user_disabled").await?;
+    }
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;

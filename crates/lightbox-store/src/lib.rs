@@ -19,7 +19,10 @@ pub mod change_log;
 pub mod idempotency;
 pub mod jobs;
 pub mod operations;
+pub mod rate_limits;
+pub mod server_keys;
 pub mod service_tokens;
+pub mod sessions;
 pub mod sets;
 pub mod users;
 

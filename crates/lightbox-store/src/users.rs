@@ -13,6 +13,19 @@ pub struct UserRow {
     pub disabled: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Base32 TOTP secret when two-factor sign-in is on.
+    pub totp_secret: Option<String>,
+    /// A secret being enrolled, not yet confirmed with a code.
+    pub totp_pending_secret: Option<String>,
+    /// The last TOTP step accepted (a code is accepted once).
+    pub totp_last_step: Option<i64>,
+}
+
+macro_rules! user_columns {
+    () => {
+        "id, login, name, password_hash, disabled, created_at, updated_at, totp_secret,
+         totp_pending_secret, totp_last_step"
+    };
 }
 
 pub async fn insert(conn: &mut Conn, row: &UserRow) -> Result<()> {
@@ -34,10 +47,11 @@ pub async fn insert(conn: &mut Conn, row: &UserRow) -> Result<()> {
 
 /// Finds a user by uuid or login.
 pub async fn find(conn: &mut Conn, id_or_login: &str) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as::<_, UserRow>(
-        "SELECT id, login, name, password_hash, disabled, created_at, updated_at
-         FROM users WHERE id = $1 OR login = $1",
-    )
+    Ok(sqlx::query_as::<_, UserRow>(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1 OR login = $1"
+    ))
     .bind(id_or_login)
     .fetch_optional(conn)
     .await?)
@@ -62,4 +76,100 @@ pub async fn upsert_membership(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+pub async fn set_password(conn: &mut Conn, user_id: &str, phc: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(phc)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(conn: &mut Conn, user_id: &str, disabled: bool, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(i64::from(disabled))
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the enrolled TOTP secret (null: two-factor off) and the pending one.
+pub async fn set_totp(
+    conn: &mut Conn,
+    user_id: &str,
+    secret: Option<&str>,
+    pending: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET totp_secret = $2, totp_pending_secret = $3, totp_last_step = NULL,
+         updated_at = $4 WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(secret)
+    .bind(pending)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records an accepted TOTP step; false when this or a later step was
+/// already accepted (a replayed code), decided atomically in the database.
+pub async fn accept_totp_step(conn: &mut Conn, user_id: &str, step: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $2
+         WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+    )
+    .bind(user_id)
+    .bind(step)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MembershipRow {
+    pub account_id: String,
+    pub account_name: String,
+    pub account_unique_id: String,
+    pub account_api_enabled: i64,
+    pub role: String,
+}
+
+/// The accounts a user belongs to, by account name.
+pub async fn memberships(conn: &mut Conn, user_id: &str) -> Result<Vec<MembershipRow>> {
+    Ok(sqlx::query_as::<_, MembershipRow>(
+        "SELECT a.id AS account_id, a.name AS account_name, a.unique_id AS account_unique_id,
+                a.api_enabled AS account_api_enabled, m.role AS role
+         FROM memberships m JOIN accounts a ON a.id = m.account_id
+         WHERE m.user_id = $1 ORDER BY a.name, a.id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn list_for_account(conn: &mut Conn, account_id: &str) -> Result<Vec<(UserRow, String)>> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        role: String,
+    }
+    let rows = sqlx::query_as::<_, Row>(
+        "SELECT u.id, u.login, u.name, u.password_hash, u.disabled, u.created_at, u.updated_at,
+                u.totp_secret, u.totp_pending_secret, u.totp_last_step, m.role
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.account_id = $1 ORDER BY u.login",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.user, r.role)).collect())
 }

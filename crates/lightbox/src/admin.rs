@@ -8,10 +8,10 @@ use std::sync::Arc;
 use lightbox_core::scope::{Scope, parse_scope_list};
 use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::users::Role;
-use lightbox_core::{Core, SystemClock, accounts, auth::AuthSettings, clock, tokens, users};
+use lightbox_core::{Core, SystemClock, accounts, auth::AuthSettings, clock, mfa, tokens, users};
 
 use crate::Failure;
-use crate::cli::{AccountCommand, Command, DebugCommand, TokenCommand, UserCommand};
+use crate::cli::{AccountCommand, Command, DebugCommand, MfaCommand, TokenCommand, UserCommand};
 use crate::config::{Storage, parse_duration};
 
 pub async fn open(storage: &Storage) -> Result<Core, Failure> {
@@ -59,9 +59,48 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
                 if account.api_enabled { "on" } else { "off" }
             );
         }
-        Command::User(UserCommand::Create { login, name }) => {
-            let user = users::create(core, &login, &name).await.map_err(fail)?;
+        Command::User(UserCommand::Create {
+            login,
+            name,
+            password_stdin,
+        }) => {
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let user = users::create(core, &login, &name, password.as_deref())
+                .await
+                .map_err(fail)?;
             println!("{}", user.uuid);
+        }
+        Command::User(UserCommand::SetPassword { user }) => {
+            let password = read_password()?;
+            users::set_password(core, &user, &password)
+                .await
+                .map_err(fail)?;
+            eprintln!("password of {user} set; its sessions ended");
+        }
+        Command::User(UserCommand::Disable { user }) => {
+            users::set_disabled(core, &user, true).await.map_err(fail)?;
+            eprintln!("{user} disabled; its sessions ended");
+        }
+        Command::User(UserCommand::Enable { user }) => {
+            users::set_disabled(core, &user, false).await.map_err(fail)?;
+            eprintln!("{user} enabled");
+        }
+        Command::User(UserCommand::Mfa(MfaCommand::Enable { user })) => {
+            let (enrolment, codes) = mfa::enable_by_operator(core, &user).await.map_err(fail)?;
+            println!("{}", enrolment.otpauth_uri);
+            eprintln!("secret: {}", enrolment.secret);
+            eprintln!("recovery codes (each works once; shown only now):");
+            for code in codes.recovery_codes {
+                eprintln!("  {code}");
+            }
+        }
+        Command::User(UserCommand::Mfa(MfaCommand::Disable { user })) => {
+            mfa::disable_by_operator(core, &user).await.map_err(fail)?;
+            eprintln!("two-factor sign-in off for {user}; its sessions ended");
         }
         Command::User(UserCommand::AddToAccount {
             user,
@@ -180,4 +219,19 @@ fn scope_names() -> String {
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One line from stdin, without its line ending (the rest of the password,
+/// spaces included, is kept as typed).
+fn read_password() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure(format!("cannot read the password from stdin: {e}")))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(Failure("no password on stdin".to_owned()));
+    }
+    Ok(password.to_owned())
 }

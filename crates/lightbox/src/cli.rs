@@ -98,9 +98,24 @@ pub struct ServeArgs {
     /// Log format: text | json [default: text].
     #[arg(long, env = "LIGHTBOX_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Window in which a client re-sending the refresh token it just spent
+    /// gets the same successor back instead of losing its session, e.g. 10s
+    /// [default: 0s = strict].
+    #[arg(long, env = "LIGHTBOX_REFRESH_GRACE")]
+    pub refresh_grace: Option<String>,
+    /// Longest a device session lives, however often it refreshes [default: 90d].
+    #[arg(long, env = "LIGHTBOX_SESSION_MAX")]
+    pub session_max: Option<String>,
+    /// Password hashes computed at once [default: CPUs - 1, at least 1].
+    #[arg(long, env = "LIGHTBOX_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
     /// Register the diagnostic sleep job (for checking crash recovery).
     #[arg(long, env = "LIGHTBOX_DIAGNOSTIC_JOBS", hide = true)]
     pub diagnostic_jobs: bool,
+    /// Tests only: a clock that stands still until moved through
+    /// `POST /_debug/clock` (never in production).
+    #[arg(long, env = "LIGHTBOX_DEBUG_CLOCK", hide = true)]
+    pub debug_clock: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,7 +144,29 @@ pub enum UserCommand {
         login: String,
         #[arg(long)]
         name: String,
+        /// Read the password from stdin (one line). Without it the user
+        /// cannot sign in until `user set-password`.
+        #[arg(long)]
+        password_stdin: bool,
     },
+    /// Set a user's password (read from stdin); ends the user's sessions.
+    SetPassword {
+        /// User uuid or login.
+        user: String,
+    },
+    /// Disable a user: sign-in refused, every session ended at once.
+    Disable {
+        /// User uuid or login.
+        user: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        /// User uuid or login.
+        user: String,
+    },
+    /// Two-factor sign-in (TOTP).
+    #[command(subcommand)]
+    Mfa(MfaCommand),
     /// Add a user to an account (or change its role there).
     AddToAccount {
         /// User uuid or login.
@@ -138,6 +175,22 @@ pub enum UserCommand {
         account: String,
         #[arg(long, value_parser = ["admin", "user"])]
         role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MfaCommand {
+    /// Switch two-factor on with a new secret: prints the otpauth:// URI on
+    /// stdout; the secret and ten recovery codes on stderr. Ends the user's
+    /// sessions.
+    Enable {
+        /// User uuid or login.
+        user: String,
+    },
+    /// Switch two-factor off (a user who lost their authenticator).
+    Disable {
+        /// User uuid or login.
+        user: String,
     },
 }
 

@@ -23,6 +23,9 @@ pub struct FileConfig {
     pub job_lease_secs: Option<u64>,
     pub auth_cache_ttl_ms: Option<u64>,
     pub log_format: Option<String>,
+    pub refresh_grace: Option<String>,
+    pub session_max: Option<String>,
+    pub hash_concurrency: Option<usize>,
 }
 
 pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
@@ -91,6 +94,10 @@ pub struct Serve {
     pub auth_cache_ttl: Duration,
     pub json_logs: bool,
     pub diagnostic_jobs: bool,
+    pub refresh_grace: Duration,
+    pub session_max: Duration,
+    pub hash_concurrency: Option<usize>,
+    pub debug_clock: bool,
 }
 
 pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
@@ -134,6 +141,31 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
         ));
     }
     let workers = args.workers.or(file.workers).unwrap_or(2);
+    let duration = |flag: &str, value: Option<&String>, default: Duration| match value {
+        None => Ok(default),
+        Some(text) if text.trim().trim_end_matches(['s', 'm', 'h', 'd']).parse::<u64>() == Ok(0) => {
+            Ok(Duration::ZERO)
+        }
+        Some(text) => parse_duration(text)
+            .ok_or_else(|| format!("--{flag} {text:?} is not a duration like 10s, 15m, 12h or 90d")),
+    };
+    let refresh_grace = duration(
+        "refresh-grace",
+        args.refresh_grace.as_ref().or(file.refresh_grace.as_ref()),
+        Duration::ZERO,
+    )?;
+    let session_max = duration(
+        "session-max",
+        args.session_max.as_ref().or(file.session_max.as_ref()),
+        Duration::from_secs(90 * 24 * 3600),
+    )?;
+    if session_max.is_zero() {
+        return Err("--session-max must be longer than 0".to_owned());
+    }
+    let hash_concurrency = args.hash_concurrency.or(file.hash_concurrency);
+    if hash_concurrency == Some(0) {
+        return Err("--hash-concurrency must be at least 1".to_owned());
+    }
     Ok(Serve {
         listen: args
             .listen
@@ -161,6 +193,10 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
         ),
         json_logs: log_format == "json",
         diagnostic_jobs: args.diagnostic_jobs,
+        refresh_grace,
+        session_max,
+        hash_concurrency,
+        debug_clock: args.debug_clock,
     })
 }
 

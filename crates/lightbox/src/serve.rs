@@ -13,7 +13,8 @@ use lightbox_core::scope::Scope;
 use lightbox_core::sets::{Colour, NewSet, SetType};
 use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::writes::WriteContext;
-use lightbox_core::{Core, SystemClock, accounts, ids, sets, tokens, users};
+use lightbox_core::clock::ManualClock;
+use lightbox_core::{Clock, Core, SystemClock, accounts, ids, sets, tokens, users};
 use tokio::sync::watch;
 
 use crate::Failure;
@@ -40,11 +41,27 @@ pub fn init_logging(json: bool) {
 pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Result<(), Failure> {
     let store = lightbox_core::Store::connect(&storage.database_url, 16).await?;
     store.migrate().await?;
-    let auth = AuthSettings {
+    let mut auth = AuthSettings {
         cache_ttl: settings.auth_cache_ttl,
         ..AuthSettings::default()
     };
-    let core = Core::new(store, Arc::new(SystemClock), auth);
+    auth.sessions.refresh_grace = settings.refresh_grace;
+    auth.sessions.session_max = settings.session_max;
+    if let Some(n) = settings.hash_concurrency {
+        auth.sessions.hashing.concurrency = n;
+    }
+    // Tests move a standing clock through /_debug/clock; nothing else may.
+    let debug_clock = settings.debug_clock.then(|| {
+        Arc::new(ManualClock::new(SystemClock.now_micros()))
+    });
+    let clock: Arc<dyn Clock> = match &debug_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let core = Core::new(store, clock, auth);
+    if let Err(e) = core.sessions.hasher.warm_up().await {
+        tracing::warn!(error = %e, "could not prepare the password hasher");
+    }
 
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
@@ -58,10 +75,12 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     println!("{base_url}");
     if demo.is_some() {
-        let token = seed_demo(&core).await?;
+        let (token, password) = seed_demo(&core).await?;
         println!("{token}");
+        println!("{DEMO_ADMIN}");
+        println!("{password}");
         eprintln!(
-            "\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
+            "\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  admin:    {DEMO_ADMIN} / {password}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
         );
     }
 
@@ -93,7 +112,11 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         max_body_bytes: settings.max_request_bytes,
         public_url: base_url.clone(),
     };
-    let app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
+    let mut app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
+    if let Some(clock) = debug_clock {
+        tracing::warn!("--debug-clock: the clock stands still and POST /_debug/clock moves it (tests only)");
+        app = app.merge(debug_clock_routes(clock));
+    }
     tracing::info!(%addr, engine = core.store.engine().name(), role = ?settings.role, "Lightbox listening on {base_url}");
 
     let mut stop_signal = stop_rx.clone();
@@ -151,6 +174,11 @@ async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "idempotency purge"),
             }
+            match lightbox_core::sessions::purge(&core).await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "purged ended sessions, spent tokens and idle limits"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session purge"),
+            }
         }
     }
 }
@@ -195,8 +223,12 @@ fn hostname() -> String {
         .unwrap_or_else(|| "node".to_owned())
 }
 
-/// Seeds (or reuses) the demo account and mints a fresh all-scope token.
-async fn seed_demo(core: &Core) -> Result<String, Failure> {
+/// The demo's admin login (its password is new at every start).
+const DEMO_ADMIN: &str = "admin@demo.example";
+
+/// Seeds (or reuses) the demo account, mints a fresh all-scope token and
+/// gives the admin a fresh random password; returns both.
+async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
     let fail = |e: lightbox_core::CoreError| Failure(e.message);
     let account = match accounts::find(core, "demo").await {
         Ok(account) => account,
@@ -204,7 +236,7 @@ async fn seed_demo(core: &Core) -> Result<String, Failure> {
             let account = accounts::create(core, "Demo Festival", "demo")
                 .await
                 .map_err(fail)?;
-            let admin = users::create(core, "admin@demo.example", "Demo Admin")
+            let admin = users::create(core, DEMO_ADMIN, "Demo Admin", None)
                 .await
                 .map_err(fail)?;
             users::add_to_account(core, &admin.uuid, &account.uuid, users::Role::Admin)
@@ -247,5 +279,37 @@ async fn seed_demo(core: &Core) -> Result<String, Failure> {
     let (_, secret) = tokens::create(core, &account.uuid, new)
         .await
         .map_err(fail)?;
-    Ok(secret.as_str().to_owned())
+    // Three recovery-code-shaped groups: ~150 random bits, easy to type.
+    let password = lightbox_core::lightbox_auth::recovery::generate_codes(3)
+        .map_err(|e| Failure(format!("no randomness: {e}")))?
+        .join("-");
+    users::set_password(core, DEMO_ADMIN, &password)
+        .await
+        .map_err(fail)?;
+    Ok((secret.as_str().to_owned(), password))
+}
+
+/// `GET /_debug/clock` → the server's now (Unix seconds);
+/// `POST /_debug/clock?advance_secs=N` moves it. Mounted only with
+/// `--debug-clock`.
+fn debug_clock_routes(clock: Arc<ManualClock>) -> axum::Router {
+    use axum::extract::Query;
+    use axum::routing::get;
+    let read = clock.clone();
+    axum::Router::new().route(
+        "/_debug/clock",
+        get(move || {
+            let clock = read.clone();
+            async move { (clock.now_micros() / 1_000_000).to_string() }
+        })
+        .post(
+            move |Query(q): Query<std::collections::HashMap<String, i64>>| {
+                let clock = clock.clone();
+                async move {
+                    clock.advance_secs(q.get("advance_secs").copied().unwrap_or(0));
+                    (clock.now_micros() / 1_000_000).to_string()
+                }
+            },
+        ),
+    )
 }

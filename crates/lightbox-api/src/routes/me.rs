@@ -2,20 +2,43 @@
 
 use axum::response::IntoResponse;
 use lightbox_core::accounts::AccountRef;
+use lightbox_core::auth::{Credential, SessionRef, UserCredential};
 use lightbox_core::tokens::ServiceTokenView;
 use serde::Serialize;
 
 use crate::error::ApiResult;
 use crate::extract::Caller;
 
+/// `/v1/me` for a service token.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Me {
+pub struct ServiceTokenMe {
     pub account: AccountRef,
     /// The service token making the call, with its options.
     pub service_token: ServiceTokenView,
     /// The scopes this credential can use right now.
     #[schema(example = json!(["api.images.read", "api.upload"]))]
     pub capabilities: Vec<String>,
+}
+
+/// `/v1/me` for a signed-in user's access token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserMe {
+    pub account: AccountRef,
+    /// The user and their role in this account.
+    pub user: UserCredential,
+    pub device_session: SessionRef,
+    /// Every scope, plus what the role allows: `manage.service_tokens`,
+    /// `manage.users`, `manage.settings` for admins; `own_images_only` for
+    /// the user role (its writes reach only the images it uploaded).
+    #[schema(example = json!(["api.images.read", "api.upload", "manage.service_tokens"]))]
+    pub capabilities: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Me {
+    ServiceToken(ServiceTokenMe),
+    User(UserMe),
 }
 
 /// The calling credential, its account and its live capabilities.
@@ -54,11 +77,23 @@ impl serde::Serialize for MeView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let p = &self.0;
-        let mut me = serializer.serialize_struct("Me", 3)?;
-        me.serialize_field("account", &p.account)?;
-        me.serialize_field("service_token", &p.token)?;
-        me.serialize_field("capabilities", &p.token.scopes)?;
-        me.end()
+        match &p.credential {
+            Credential::Service(token) => {
+                let mut me = serializer.serialize_struct("Me", 3)?;
+                me.serialize_field("account", &p.account)?;
+                me.serialize_field("service_token", token)?;
+                me.serialize_field("capabilities", &p.scopes)?;
+                me.end()
+            }
+            Credential::User { user, session } => {
+                let mut me = serializer.serialize_struct("Me", 4)?;
+                me.serialize_field("account", &p.account)?;
+                me.serialize_field("user", user)?;
+                me.serialize_field("device_session", session)?;
+                me.serialize_field("capabilities", &p.capabilities())?;
+                me.end()
+            }
+        }
     }
 }
 
@@ -90,16 +125,17 @@ mod tests {
                 unique_id: "a".to_owned(),
             },
             api_enabled: true,
-            token: token.clone(),
+            scopes: token.scopes.clone(),
+            credential: Credential::Service(token.clone()),
             allowed_ips: vec![],
             max_request_bytes: Some(5),
             rendered: Default::default(),
         };
-        let documented = Me {
+        let documented = Me::ServiceToken(ServiceTokenMe {
             account: principal.account.clone(),
             service_token: token,
             capabilities: principal.capabilities(),
-        };
+        });
         let view = MeView(std::sync::Arc::new(principal));
         assert_eq!(
             serde_json::to_value(&view)?,

@@ -1,8 +1,10 @@
 //! One module per API resource. A handler parses and checks the request,
 //! calls one core use-case, and shapes the answer.
 
+pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod me;
 pub mod operations;
+pub mod service_tokens;
 pub mod sets;

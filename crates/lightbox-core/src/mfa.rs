@@ -1,0 +1,187 @@
+//! Two-factor sign-in (TOTP, RFC 6238) for a user: enrol, confirm, disable,
+//! and the recovery codes.
+//!
+//! Enrolment is two steps so a user is never locked out by a secret their
+//! authenticator did not take: `begin` (current password) stores a pending
+//! secret and shows it; `confirm` (a code from the authenticator) switches
+//! two-factor on, shows ten single-use recovery codes once, and ends the
+//! user's other sessions. `disable` needs the current password and also
+//! ends the other sessions. Operators can switch it on in one step
+//! (`lightbox user mfa enable`).
+
+use std::net::IpAddr;
+
+use lightbox_auth::{recovery, totp};
+use lightbox_store::sessions as session_store;
+use lightbox_store::users as user_store;
+use serde::Serialize;
+
+use crate::error::CoreError;
+use crate::{Core, sessions, users};
+
+pub const ISSUER: &str = "Lightbox";
+pub const RECOVERY_CODES: usize = 10;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Enrolment {
+    /// Base32, for typing into an authenticator.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    /// For a QR code.
+    #[schema(example = "otpauth://totp/Lightbox:jane%40example.com?secret=…&issuer=Lightbox&algorithm=SHA1&digits=6&period=30")]
+    pub otpauth_uri: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, shown this once; each can stand in for an
+    /// authenticator code.
+    pub recovery_codes: Vec<String>,
+}
+
+fn fresh_secret() -> Result<Vec<u8>, CoreError> {
+    totp::generate_secret().map_err(|e| {
+        tracing::error!(error = %e, "no randomness");
+        CoreError::internal()
+    })
+}
+
+fn enrolment(login: &str, secret: &[u8]) -> Enrolment {
+    Enrolment {
+        secret: totp::base32(secret),
+        otpauth_uri: totp::otpauth_uri(ISSUER, login, secret),
+    }
+}
+
+async fn store_recovery_codes(
+    core: &Core,
+    conn: &mut lightbox_store::Conn,
+    user_id: &str,
+) -> Result<Vec<String>, CoreError> {
+    let codes = recovery::generate_codes(RECOVERY_CODES).map_err(|e| {
+        tracing::error!(error = %e, "no randomness");
+        CoreError::internal()
+    })?;
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| recovery::normalize(c))
+        .map(|c| lightbox_auth::hash_token(&c))
+        .collect();
+    session_store::replace_recovery_codes(conn, user_id, &hashes, core.now()).await?;
+    Ok(codes)
+}
+
+/// Step 1: after the current password, a pending secret to scan.
+pub async fn begin(
+    core: &Core,
+    ip: IpAddr,
+    user_id: &str,
+    password: &str,
+) -> Result<Enrolment, CoreError> {
+    let user = users::find(core, user_id).await?;
+    users::confirm_password(core, ip, &user, password).await?;
+    let secret = fresh_secret()?;
+    let mut tx = core.store.begin_write().await?;
+    user_store::set_totp(
+        &mut tx,
+        &user.id,
+        user.totp_secret.as_deref(),
+        Some(&totp::base32(&secret)),
+        core.now(),
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(enrolment(&user.login, &secret))
+}
+
+/// Step 2: a code from the authenticator switches two-factor on.
+pub async fn confirm(
+    core: &Core,
+    user_id: &str,
+    keep_session: Option<&str>,
+    code: &str,
+) -> Result<RecoveryCodes, CoreError> {
+    let user = users::find(core, user_id).await?;
+    let pending = user
+        .totp_pending_secret
+        .as_deref()
+        .and_then(totp::from_base32)
+        .ok_or_else(|| {
+            CoreError::validation("code", "Start two-factor enrolment first.")
+        })?;
+    let now_secs = u64::try_from(core.now() / 1_000_000).unwrap_or(0);
+    let step = totp::verify(&pending, code, now_secs, None)
+        .ok_or_else(|| CoreError::validation("code", "The code is wrong; check the authenticator's clock."))?;
+    let mut tx = core.store.begin_write().await?;
+    let base32 = totp::base32(&pending);
+    user_store::set_totp(&mut tx, &user.id, Some(&base32), None, core.now()).await?;
+    user_store::accept_totp_step(&mut tx, &user.id, i64::try_from(step).unwrap_or(i64::MAX))
+        .await?;
+    let codes = store_recovery_codes(core, &mut tx, &user.id).await?;
+    sessions::end_user_sessions(core, &mut tx, &user.id, keep_session, "mfa_changed").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(RecoveryCodes {
+        recovery_codes: codes,
+    })
+}
+
+/// Switches two-factor off (current password required); other sessions end.
+pub async fn disable(
+    core: &Core,
+    ip: IpAddr,
+    user_id: &str,
+    keep_session: Option<&str>,
+    password: &str,
+) -> Result<(), CoreError> {
+    let user = users::find(core, user_id).await?;
+    users::confirm_password(core, ip, &user, password).await?;
+    let mut tx = core.store.begin_write().await?;
+    user_store::set_totp(&mut tx, &user.id, None, None, core.now()).await?;
+    session_store::replace_recovery_codes(&mut tx, &user.id, &[], core.now()).await?;
+    sessions::end_user_sessions(core, &mut tx, &user.id, keep_session, "mfa_changed").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// The operator's one step (CLI): two-factor on now, with a new secret and
+/// new recovery codes; every session of the user ends.
+pub async fn enable_by_operator(
+    core: &Core,
+    user: &str,
+) -> Result<(Enrolment, RecoveryCodes), CoreError> {
+    let user = users::find(core, user).await?;
+    let secret = fresh_secret()?;
+    let mut tx = core.store.begin_write().await?;
+    user_store::set_totp(&mut tx, &user.id, Some(&totp::base32(&secret)), None, core.now())
+        .await?;
+    let codes = store_recovery_codes(core, &mut tx, &user.id).await?;
+    sessions::end_user_sessions(core, &mut tx, &user.id, None, "mfa_changed").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok((
+        enrolment(&user.login, &secret),
+        RecoveryCodes {
+            recovery_codes: codes,
+        },
+    ))
+}
+
+/// Switches two-factor off as an operator (a user who lost everything).
+pub async fn disable_by_operator(core: &Core, user: &str) -> Result<(), CoreError> {
+    let user = users::find(core, user).await?;
+    let mut tx = core.store.begin_write().await?;
+    user_store::set_totp(&mut tx, &user.id, None, None, core.now()).await?;
+    session_store::replace_recovery_codes(&mut tx, &user.id, &[], core.now()).await?;
+    sessions::end_user_sessions(core, &mut tx, &user.id, None, "mfa_changed").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Password hashing off the async runtime, on a bounded pool.
+//!
+//! Argon2id costs tens of milliseconds of CPU and 19 MiB per hash. Run on
+//! the runtime's threads, a sign-in flood would stall every other request;
+//! so hashes run on blocking threads, at most `concurrency` at once, and at
+//! most `max_waiting` callers queue for a slot — beyond that the caller is
+//! told to retry shortly (`429`), which keeps memory and latency bounded
+//! whatever arrives.
+
+use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lightbox_auth::password::{self, PasswordParams};
+use tokio::sync::Semaphore;
+
+use crate::error::CoreError;
+
+#[derive(Debug, Clone)]
+pub struct HashingSettings {
+    pub params: PasswordParams,
+    /// Hashes running at once (default: one less than the CPU count, at least 1).
+    pub concurrency: usize,
+    /// Callers allowed to wait for a slot before new ones are turned away.
+    pub max_waiting: usize,
+}
+
+impl Default for HashingSettings {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            params: PasswordParams::default(),
+            concurrency: cpus.saturating_sub(1).max(1),
+            max_waiting: 64,
+        }
+    }
+}
+
+pub struct PasswordHasher {
+    settings: HashingSettings,
+    slots: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    /// A hash of a random password with the current parameters: verifying
+    /// against it costs what verifying a real user's hash costs. Made on
+    /// first need ([`Self::warm_up`] makes it at start-up).
+    dummy: Arc<OnceLock<String>>,
+}
+
+impl PasswordHasher {
+    pub fn new(settings: HashingSettings) -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            waiting: AtomicUsize::new(0),
+            dummy: Arc::new(OnceLock::new()),
+            settings,
+        }
+    }
+
+    /// Makes the dummy hash now, so the first unknown login costs no more
+    /// than any other.
+    pub async fn warm_up(&self) -> Result<(), CoreError> {
+        let dummy = self.dummy.clone();
+        let params = self.settings.params;
+        self.run(move || dummy_of(&dummy, &params).map(|_| ()))
+            .await?
+    }
+
+    pub fn params(&self) -> &PasswordParams {
+        &self.settings.params
+    }
+
+    /// Runs `work` on a blocking thread once a slot is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, CoreError> {
+        let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
+        if queued >= self.settings.max_waiting + self.settings.concurrency {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(CoreError::rate_limited(
+                1,
+                "Too many sign-ins are being checked right now; retry in a second.",
+            )
+            .with_detail("busy"));
+        }
+        let permit = self.slots.clone().acquire_owned().await;
+        let result = match permit {
+            Ok(permit) => tokio::task::spawn_blocking(move || {
+                let out = work();
+                drop(permit);
+                out
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "password hashing task failed");
+                CoreError::internal()
+            }),
+            Err(_) => Err(CoreError::internal()),
+        };
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        result
+    }
+
+    /// A PHC string for a new password.
+    pub async fn hash(&self, plain: &str) -> Result<String, CoreError> {
+        let plain = plain.to_owned();
+        let params = self.settings.params;
+        self.run(move || password::hash_password(&plain, &params))
+            .await?
+            .map_err(|e| {
+                tracing::error!(error = %e, "password hashing failed");
+                CoreError::internal()
+            })
+    }
+
+    /// Checks `plain` against `stored`; with no stored hash (unknown login,
+    /// no password set) it spends the same work on the dummy and answers
+    /// false, so the answer's timing does not tell the two apart.
+    pub async fn verify(&self, plain: &str, stored: Option<&str>) -> Result<bool, CoreError> {
+        let plain = plain.to_owned();
+        let stored = stored.map(str::to_owned);
+        let dummy = self.dummy.clone();
+        let params = self.settings.params;
+        self.run(move || {
+            let (phc, real) = match stored {
+                Some(phc) => (phc, true),
+                None => (dummy_of(&dummy, &params)?, false),
+            };
+            let ok = password::verify_password(&plain, &phc).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "a stored password hash is unreadable");
+                false
+            });
+            Ok(ok && real)
+        })
+        .await?
+    }
+
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        password::needs_rehash(stored, &self.settings.params)
+    }
+}
+
+fn dummy_of(cell: &OnceLock<String>, params: &PasswordParams) -> Result<String, CoreError> {
+    if let Some(d) = cell.get() {
+        return Ok(d.clone());
+    }
+    let made = password::dummy_hash(params).map_err(|e| {
+        tracing::error!(error = %e, "cannot make the dummy password hash");
+        CoreError::internal()
+    })?;
+    Ok(cell.get_or_init(|| made).clone())
+}

@@ -1,0 +1,668 @@
+//! Signing in people: password (and TOTP), device sessions, rotating
+//! refresh tokens, 15-minute access tokens, sign-out.
+//!
+//! ```text
+//! sign_in(login, password, device) ─┬─ two-factor on → mfa_token (5 min, single use, 5 tries)
+//!                                    │                  complete_mfa(mfa_token, code) ─┐
+//!                                    └─ otherwise ──────────────────────────────────────┴→ device session + refresh token #1
+//! exchange(refresh #n, account) → access token (15 min) + refresh #n+1   (#n is spent)
+//! exchange(spent #k)            → 401, and the whole device session ends (leak assumed)
+//! ```
+//! Refresh tokens are opaque 256-bit secrets, stored hashed. A successor is
+//! derived from its predecessor with a server key (HMAC), so the optional
+//! grace window can hand the *same* successor back to a client that re-sends
+//! the immediately previous token, without any token stored in clear.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use lightbox_auth::opaque::{self, OpaqueKind, OpaqueSecret};
+use lightbox_auth::{recovery, totp};
+use lightbox_store::sessions::{self as store, DeviceSessionRow, MfaChallengeRow, RefreshTokenRow};
+use lightbox_store::users::{self as user_store, UserRow};
+use lightbox_store::{Conn, server_keys};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::AccountRef;
+use crate::clock::format_rfc3339;
+use crate::error::{CoreError, ErrorKind};
+use crate::limits::{self, LimitSettings};
+use crate::passwords::{HashingSettings, PasswordHasher};
+use crate::users::Role;
+use crate::{Core, ids, validate};
+
+const MICROS: i64 = 1_000_000;
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub access_ttl: Duration,
+    /// A refresh token's life from issue (idle limit of a session).
+    pub refresh_ttl: Duration,
+    /// A device session's absolute limit.
+    pub session_max: Duration,
+    /// Window in which the immediately previous refresh token, re-sent,
+    /// gets the same successor back (0 = strict, as documented).
+    pub refresh_grace: Duration,
+    pub mfa_ttl: Duration,
+    pub mfa_max_attempts: i64,
+    pub limits: LimitSettings,
+    pub hashing: HashingSettings,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            session_max: Duration::from_secs(90 * 24 * 3600),
+            refresh_grace: Duration::ZERO,
+            mfa_ttl: Duration::from_secs(300),
+            mfa_max_attempts: 5,
+            limits: LimitSettings::default(),
+            hashing: HashingSettings::default(),
+        }
+    }
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The sign-in machinery a [`Core`] carries.
+pub struct SessionService {
+    pub settings: SessionSettings,
+    pub hasher: PasswordHasher,
+    successor_key: tokio::sync::OnceCell<Vec<u8>>,
+}
+
+impl SessionService {
+    pub fn new(settings: SessionSettings) -> Self {
+        Self {
+            hasher: PasswordHasher::new(settings.hashing.clone()),
+            settings,
+            successor_key: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+/// The device a person signs in on, as the app describes it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInfo {
+    /// Shown in the session list, e.g. "Jane's iPhone". 1–100 characters.
+    #[schema(example = "Jane's iPhone")]
+    pub name: String,
+    /// e.g. `ios`, `android`, `web`, `macos`, `windows`, `linux`, `cli`. 1–32 characters.
+    #[schema(example = "ios")]
+    pub platform: String,
+    /// 0–32 characters.
+    #[schema(example = "3.2.0")]
+    #[serde(default)]
+    pub app_version: String,
+    /// A stable id the app chooses; signing in again with it replaces that
+    /// device's previous session. 1–200 characters.
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+impl DeviceInfo {
+    fn validated(self) -> Result<Self, CoreError> {
+        Ok(Self {
+            name: validate::required_text("device.name", &self.name, 100)?,
+            platform: validate::required_text("device.platform", &self.platform, 32)?,
+            app_version: validate::optional_text("device.app_version", self.app_version.trim(), 32)?,
+            device_id: self
+                .device_id
+                .map(|d| validate::required_text("device.device_id", &d, 200))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserRef {
+    pub uuid: String,
+    #[schema(example = "Jane")]
+    pub name: String,
+    #[schema(example = "jane@example.com")]
+    pub login: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountWithRole {
+    pub uuid: String,
+    pub name: String,
+    pub unique_id: String,
+    pub role: Role,
+}
+
+/// A finished sign-in: the device session and its first refresh token.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    /// Always `false` here.
+    pub mfa_required: bool,
+    #[schema(example = "dpg_rt_…")]
+    pub refresh_token: String,
+    pub device_session_uuid: String,
+    pub user: UserRef,
+    /// The accounts the user can work on.
+    pub accounts: Vec<AccountWithRole>,
+}
+
+/// A password accepted, a second factor awaited.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MfaRequired {
+    /// Always `true` here.
+    pub mfa_required: bool,
+    #[schema(example = "dpg_mfa_…")]
+    pub mfa_token: String,
+    /// Seconds the `mfa_token` stays valid.
+    #[schema(example = 300)]
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SignInOutcome {
+    MfaRequired(MfaRequired),
+    SignedIn(SignedIn),
+}
+
+/// `POST /v1/auth/token`'s answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenGrant {
+    #[schema(example = "dpg_at_…")]
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    pub expires_at: String,
+    /// The next refresh token; the one just sent is spent.
+    #[schema(example = "dpg_rt_…")]
+    pub refresh_token: String,
+    pub account: AccountRef,
+}
+
+/// A device session as its owner sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub uuid: String,
+    pub name: String,
+    pub platform: String,
+    pub app_version: String,
+    pub device_id: Option<String>,
+    pub created_at: String,
+    /// Sign-in or the last token refresh.
+    pub last_used_at: String,
+    pub last_ip: Option<String>,
+    /// The absolute end of the session.
+    pub expires_at: String,
+    /// True for the session of the token making the call.
+    pub current: bool,
+}
+
+fn wrong_credentials() -> CoreError {
+    CoreError::unauthorized("The login or password is wrong.")
+}
+
+fn random_failure(e: impl std::fmt::Display) -> CoreError {
+    tracing::error!(error = %e, "no randomness");
+    CoreError::internal()
+}
+
+fn user_ref(user: &UserRow) -> UserRef {
+    UserRef {
+        uuid: user.id.clone(),
+        name: user.name.clone(),
+        login: user.login.clone(),
+    }
+}
+
+/// Step 1: login and password.
+pub async fn sign_in(
+    core: &Core,
+    ip: IpAddr,
+    login: &str,
+    password: &str,
+    device: DeviceInfo,
+) -> Result<SignInOutcome, CoreError> {
+    let login = validate::required_text("login", login, 320)?.to_lowercase();
+    if password.is_empty() || password.chars().count() > 1024 {
+        return Err(CoreError::validation(
+            "password",
+            "password must be 1-1024 characters.",
+        ));
+    }
+    let device = device.validated()?;
+    let service = &core.sessions;
+    let attempt = limits::reserve(core, &service.settings.limits, ip, &login).await?;
+    let user = {
+        let mut conn = core.store.read().await?;
+        user_store::find(&mut conn, &login).await?
+    };
+    // A disabled user, or one without a password, answers like an unknown
+    // login after the same work.
+    let stored = user
+        .as_ref()
+        .filter(|u| u.disabled == 0)
+        .and_then(|u| u.password_hash.clone());
+    if !service.hasher.verify(password, stored.as_deref()).await? {
+        return Err(wrong_credentials());
+    }
+    let Some(user) = user else {
+        return Err(wrong_credentials());
+    };
+    limits::succeeded(core, &service.settings.limits, attempt).await?;
+    if stored.is_some_and(|phc| service.hasher.needs_rehash(&phc)) {
+        let fresh = service.hasher.hash(password).await?;
+        let mut tx = core.store.begin_write().await?;
+        user_store::set_password(&mut tx, &user.id, &fresh, core.now()).await?;
+        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    }
+    if user.totp_secret.is_some() {
+        let secret = OpaqueSecret::generate(OpaqueKind::Mfa).map_err(random_failure)?;
+        let now = core.now();
+        let row = MfaChallengeRow {
+            token_hash: secret.hash(),
+            user_id: user.id.clone(),
+            device: serde_json::to_string(&device).map_err(|_| CoreError::internal())?,
+            attempts: 0,
+            expires_at: now + micros(service.settings.mfa_ttl),
+            used_at: None,
+            created_at: now,
+        };
+        let mut tx = core.store.begin_write().await?;
+        store::insert_challenge(&mut tx, &row).await?;
+        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        return Ok(SignInOutcome::MfaRequired(MfaRequired {
+            mfa_required: true,
+            mfa_token: secret.as_str().to_owned(),
+            expires_in: service.settings.mfa_ttl.as_secs(),
+        }));
+    }
+    let mut tx = core.store.begin_write().await?;
+    let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    Ok(SignInOutcome::SignedIn(signed_in))
+}
+
+fn challenge_gone() -> CoreError {
+    CoreError::unauthorized(
+        "This sign-in step has expired, was used, or had too many wrong codes; sign in again.",
+    )
+}
+
+/// Step 2 for users with two-factor on: the `mfa_token` and a current
+/// authenticator code (or one of the user's recovery codes).
+pub async fn complete_mfa(
+    core: &Core,
+    ip: IpAddr,
+    mfa_token: &str,
+    code: &str,
+) -> Result<SignedIn, CoreError> {
+    if code.chars().count() > 64 {
+        return Err(CoreError::validation("code", "code must be at most 64 characters."));
+    }
+    let secret = OpaqueSecret::parse(OpaqueKind::Mfa, mfa_token)
+        .map_err(|_| CoreError::unauthorized("The mfa_token is not a valid Lightbox token."))?;
+    let hash = secret.hash();
+    let service = &core.sessions;
+    let (challenge, user) = {
+        let mut conn = core.store.read().await?;
+        let challenge = live_challenge(
+            store::find_challenge(&mut conn, &hash).await?,
+            core.now(),
+            service.settings.mfa_max_attempts,
+        )?;
+        let user = user_store::find(&mut conn, &challenge.user_id)
+            .await?
+            .ok_or_else(challenge_gone)?;
+        (challenge, user)
+    };
+    let attempt = limits::reserve(core, &service.settings.limits, ip, &user.login).await?;
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    // Re-read under the lock: two codes sent at once are judged one by one.
+    let challenge = live_challenge(
+        store::lock_challenge(&mut tx, &challenge.token_hash).await?,
+        now,
+        service.settings.mfa_max_attempts,
+    )?;
+    let user = user_store::find(&mut tx, &user.id)
+        .await?
+        .filter(|u| u.disabled == 0)
+        .ok_or_else(challenge_gone)?;
+    let verdict = check_second_factor(&mut tx, &user, code, now).await?;
+    if let Err(e) = verdict {
+        store::count_challenge_failure(&mut tx, &challenge.token_hash).await?;
+        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        return Err(e);
+    }
+    if !store::use_challenge(&mut tx, &challenge.token_hash, now).await? {
+        return Err(challenge_gone());
+    }
+    let device: DeviceInfo =
+        serde_json::from_str(&challenge.device).map_err(|_| CoreError::internal())?;
+    let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    limits::succeeded(core, &service.settings.limits, attempt).await?;
+    Ok(signed_in)
+}
+
+fn live_challenge(
+    row: Option<MfaChallengeRow>,
+    now: i64,
+    max_attempts: i64,
+) -> Result<MfaChallengeRow, CoreError> {
+    row.filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < max_attempts)
+        .ok_or_else(challenge_gone)
+}
+
+/// A TOTP code (accepted once per step) or an unused recovery code.
+/// The outer `Err` is a database failure; the inner one a wrong code.
+async fn check_second_factor(
+    conn: &mut Conn,
+    user: &UserRow,
+    code: &str,
+    now: i64,
+) -> Result<Result<(), CoreError>, CoreError> {
+    let wrong = || CoreError::unauthorized("The code is wrong or was already used.");
+    let Some(secret) = user.totp_secret.as_deref().and_then(totp::from_base32) else {
+        return Ok(Err(wrong()));
+    };
+    let now_secs = u64::try_from(now.div_euclid(MICROS)).unwrap_or(0);
+    let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
+    if let Some(step) = totp::verify(&secret, code, now_secs, last) {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        return Ok(if user_store::accept_totp_step(conn, &user.id, step).await? {
+            Ok(())
+        } else {
+            Err(wrong())
+        });
+    }
+    if let Some(normal) = recovery::normalize(code) {
+        let hash = lightbox_auth::hash_token(&normal);
+        if store::use_recovery_code(conn, &user.id, &hash, now).await? {
+            return Ok(Ok(()));
+        }
+    }
+    Ok(Err(wrong()))
+}
+
+/// Creates the device session and its first refresh token.
+async fn open_session(
+    core: &Core,
+    conn: &mut Conn,
+    user: &UserRow,
+    device: &DeviceInfo,
+    ip: IpAddr,
+) -> Result<SignedIn, CoreError> {
+    let settings = &core.sessions.settings;
+    let now = core.now();
+    if let Some(device_id) = &device.device_id {
+        store::revoke_device(conn, &user.id, device_id, now).await?;
+    }
+    let session = DeviceSessionRow {
+        id: ids::new_public_uuid(),
+        user_id: user.id.clone(),
+        name: device.name.clone(),
+        platform: device.platform.clone(),
+        app_version: device.app_version.clone(),
+        device_id: device.device_id.clone(),
+        created_at: now,
+        last_used_at: now,
+        last_ip: Some(crate::auth::canonical_ip(ip).to_string()),
+        expires_at: now.saturating_add(micros(settings.session_max)),
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    store::insert_session(conn, &session).await?;
+    let refresh = OpaqueSecret::generate(OpaqueKind::Refresh).map_err(random_failure)?;
+    store::insert_refresh(
+        conn,
+        &RefreshTokenRow {
+            token_hash: refresh.hash(),
+            session_id: session.id.clone(),
+            generation: 1,
+            issued_at: now,
+            expires_at: now
+                .saturating_add(micros(settings.refresh_ttl))
+                .min(session.expires_at),
+            used_at: None,
+        },
+    )
+    .await?;
+    let accounts = user_store::memberships(conn, &user.id)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            Some(AccountWithRole {
+                role: Role::parse(&m.role)?,
+                uuid: m.account_id,
+                name: m.account_name,
+                unique_id: m.account_unique_id,
+            })
+        })
+        .collect();
+    Ok(SignedIn {
+        mfa_required: false,
+        refresh_token: refresh.as_str().to_owned(),
+        device_session_uuid: session.id,
+        user: user_ref(user),
+        accounts,
+    })
+}
+
+async fn successor_key(core: &Core) -> Result<&[u8], CoreError> {
+    let key = core
+        .sessions
+        .successor_key
+        .get_or_try_init(|| async {
+            let fresh = opaque::random_key().map_err(random_failure)?;
+            let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
+            let mut tx = core.store.begin_write().await?;
+            let key =
+                server_keys::get_or_create(&mut tx, "refresh_successor", &fresh, core.now())
+                    .await?;
+            tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+            Ok::<_, CoreError>(key.into_bytes())
+        })
+        .await?;
+    Ok(key.as_slice())
+}
+
+fn session_ended() -> CoreError {
+    CoreError::unauthorized("This device session has ended; sign in again.")
+}
+
+/// `POST /v1/auth/token`: spends a refresh token for an access token to one
+/// account and the next refresh token.
+pub async fn exchange(
+    core: &Core,
+    ip: IpAddr,
+    refresh_token: &str,
+    account_uuid: &str,
+) -> Result<TokenGrant, CoreError> {
+    validate::uuid("account_uuid", account_uuid)?;
+    let presented = OpaqueSecret::parse(OpaqueKind::Refresh, refresh_token).map_err(|_| {
+        CoreError::unauthorized("The refresh_token is not a valid Lightbox refresh token.")
+    })?;
+    let hash = presented.hash();
+    let key = successor_key(core).await?;
+    let settings = &core.sessions.settings;
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    let row = store::find_refresh(&mut tx, &hash)
+        .await?
+        .ok_or_else(|| CoreError::unauthorized("Unknown refresh token."))?;
+    let session = store::find_session(&mut tx, &row.session_id)
+        .await?
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+        .ok_or_else(session_ended)?;
+    let user = user_store::find(&mut tx, &session.user_id)
+        .await?
+        .filter(|u| u.disabled == 0)
+        .ok_or_else(session_ended)?;
+    // Which account, checked before the token is spent so a wrong
+    // account_uuid costs the client nothing.
+    let membership = user_store::memberships(&mut tx, &user.id)
+        .await?
+        .into_iter()
+        .find(|m| m.account_id == account_uuid)
+        .ok_or_else(|| {
+            CoreError::forbidden("You are not a member of that account.")
+                .with_detail("not_a_member")
+                .with_field("account_uuid")
+        })?;
+    if membership.account_api_enabled == 0 {
+        return Err(CoreError::new(
+            ErrorKind::ApiNotEnabled,
+            "API access is switched off for this account (Settings → API → Settings).",
+        ));
+    }
+    let successor = opaque::derive_successor(key, &presented);
+    if !store::spend_refresh(&mut tx, &hash, now).await? {
+        // Spent before: a concurrent loser, a retry, or a leak.
+        let in_grace = !settings.refresh_grace.is_zero()
+            && store::find_refresh(&mut tx, &hash)
+                .await?
+                .and_then(|r| r.used_at)
+                .is_some_and(|used| now - used <= micros(settings.refresh_grace))
+            && store::newest_refresh(&mut tx, &session.id)
+                .await?
+                .is_some_and(|newest| {
+                    newest.used_at.is_none()
+                        && lightbox_auth::hashes_equal(&newest.token_hash, &successor.hash())
+                });
+        if !in_grace {
+            store::revoke_session(&mut tx, &session.id, now, "refresh_token_reused").await?;
+            tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+            tracing::warn!(session = %session.id, "a spent refresh token was presented; session ended");
+            return Err(CoreError::unauthorized(
+                "This refresh token was already used. The device session has been ended as a precaution; sign in again.",
+            )
+            .with_detail("refresh_token_reused"));
+        }
+    } else {
+        if row.expires_at <= now {
+            return Err(CoreError::unauthorized(
+                "This refresh token has expired; sign in again.",
+            ));
+        }
+        store::insert_refresh(
+            &mut tx,
+            &RefreshTokenRow {
+                token_hash: successor.hash(),
+                session_id: session.id.clone(),
+                generation: row.generation + 1,
+                issued_at: now,
+                expires_at: now
+                    .saturating_add(micros(settings.refresh_ttl))
+                    .min(session.expires_at),
+                used_at: None,
+            },
+        )
+        .await?;
+    }
+    let access = OpaqueSecret::generate(OpaqueKind::Access).map_err(random_failure)?;
+    let expires_at = now.saturating_add(micros(settings.access_ttl));
+    store::insert_access(
+        &mut tx,
+        &store::AccessTokenRow {
+            token_hash: access.hash(),
+            session_id: session.id.clone(),
+            account_id: membership.account_id.clone(),
+            issued_at: now,
+            expires_at,
+        },
+    )
+    .await?;
+    let ip = crate::auth::canonical_ip(ip).to_string();
+    store::touch_session(&mut tx, &session.id, now, Some(&ip)).await?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    Ok(TokenGrant {
+        access_token: access.as_str().to_owned(),
+        token_type: "Bearer".to_owned(),
+        expires_in: settings.access_ttl.as_secs(),
+        expires_at: format_rfc3339(expires_at),
+        refresh_token: successor.as_str().to_owned(),
+        account: AccountRef {
+            uuid: membership.account_id,
+            name: membership.account_name,
+            unique_id: membership.account_unique_id,
+        },
+    })
+}
+
+/// Ends a device session (sign-out); its access tokens stop at once.
+pub async fn end_session(
+    core: &Core,
+    user_id: &str,
+    session_uuid: &str,
+    reason: &str,
+) -> Result<(), CoreError> {
+    let not_found =
+        || CoreError::new(ErrorKind::NotFound, "No such device session.").with_detail("session");
+    if !ids::is_uuid(session_uuid) {
+        return Err(not_found());
+    }
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    let session = store::find_session(&mut tx, session_uuid)
+        .await?
+        .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now)
+        .ok_or_else(not_found)?;
+    store::revoke_session(&mut tx, &session.id, now, reason).await?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Ends every session of a user (but `keep`); returns how many ended.
+pub async fn end_user_sessions(
+    core: &Core,
+    conn: &mut Conn,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+) -> Result<u64, CoreError> {
+    Ok(store::revoke_user_sessions(conn, user_id, keep, core.now(), reason).await?)
+}
+
+pub async fn list_sessions(
+    core: &Core,
+    user_id: &str,
+    current: &str,
+) -> Result<Vec<SessionView>, CoreError> {
+    let mut conn = core.store.read().await?;
+    let rows = store::live_sessions(&mut conn, user_id, core.now()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == current,
+            uuid: s.id,
+            name: s.name,
+            platform: s.platform,
+            app_version: s.app_version,
+            device_id: s.device_id,
+            created_at: format_rfc3339(s.created_at),
+            last_used_at: format_rfc3339(s.last_used_at),
+            last_ip: s.last_ip,
+            expires_at: format_rfc3339(s.expires_at),
+        })
+        .collect())
+}
+
+/// Deletes what can no longer be used (expired access tokens and MFA
+/// challenges; sessions ended more than 30 days ago, with their chains;
+/// rate-limit counters idle for a day). Returns rows deleted.
+pub async fn purge(core: &Core) -> Result<u64, CoreError> {
+    const KEEP_ENDED: i64 = 30 * 24 * 3600 * MICROS;
+    const LIMIT_IDLE: i64 = 24 * 3600 * MICROS;
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    let mut n = store::purge(&mut tx, now, KEEP_ENDED).await?;
+    n += lightbox_store::rate_limits::purge(&mut tx, now, LIMIT_IDLE).await?;
+    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    Ok(n)
+}
