@@ -22,12 +22,12 @@ use lightbox_store::service_tokens::{self, TokenWithAccount};
 use lightbox_store::{Store, sessions};
 
 use crate::accounts::AccountRef;
-use crate::sessions::UserRef;
-use crate::users::Role;
 use crate::clock::Clock;
 use crate::error::{CoreError, ErrorKind};
 use crate::scope::{Access, Scope};
+use crate::sessions::UserRef;
 use crate::tokens::ServiceTokenView;
+use crate::users::Role;
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -290,11 +290,9 @@ impl Authenticator {
         if grant.user_disabled != 0 {
             return Err(CoreError::unauthorized("This user is disabled."));
         }
-        let role = grant
-            .role
-            .as_deref()
-            .and_then(Role::parse)
-            .ok_or_else(|| CoreError::unauthorized("You are no longer a member of this account."))?;
+        let role = grant.role.as_deref().and_then(Role::parse).ok_or_else(|| {
+            CoreError::unauthorized("You are no longer a member of this account.")
+        })?;
         Ok(Principal {
             account: AccountRef {
                 uuid: grant.account_id,

@@ -44,7 +44,9 @@ pub struct Core {
 
 impl Core {
     pub fn new(store: Store, clock: Arc<dyn Clock>, auth_settings: auth::AuthSettings) -> Self {
-        let sessions = Arc::new(sessions::SessionService::new(auth_settings.sessions.clone()));
+        let sessions = Arc::new(sessions::SessionService::new(
+            auth_settings.sessions.clone(),
+        ));
         let auth = Arc::new(auth::Authenticator::new(
             store.clone(),
             clock.clone(),

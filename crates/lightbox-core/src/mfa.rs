@@ -28,7 +28,9 @@ pub struct Enrolment {
     #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
     pub secret: String,
     /// For a QR code.
-    #[schema(example = "otpauth://totp/Lightbox:jane%40example.com?secret=…&issuer=Lightbox&algorithm=SHA1&digits=6&period=30")]
+    #[schema(
+        example = "otpauth://totp/Lightbox:jane%40example.com?secret=…&issuer=Lightbox&algorithm=SHA1&digits=6&period=30"
+    )]
     pub otpauth_uri: String,
 }
 
@@ -108,12 +110,14 @@ pub async fn confirm(
         .totp_pending_secret
         .as_deref()
         .and_then(totp::from_base32)
-        .ok_or_else(|| {
-            CoreError::validation("code", "Start two-factor enrolment first.")
-        })?;
+        .ok_or_else(|| CoreError::validation("code", "Start two-factor enrolment first."))?;
     let now_secs = u64::try_from(core.now() / 1_000_000).unwrap_or(0);
-    let step = totp::verify(&pending, code, now_secs, None)
-        .ok_or_else(|| CoreError::validation("code", "The code is wrong; check the authenticator's clock."))?;
+    let step = totp::verify(&pending, code, now_secs, None).ok_or_else(|| {
+        CoreError::validation(
+            "code",
+            "The code is wrong; check the authenticator's clock.",
+        )
+    })?;
     let mut tx = core.store.begin_write().await?;
     let base32 = totp::base32(&pending);
     user_store::set_totp(&mut tx, &user.id, Some(&base32), None, core.now()).await?;
@@ -158,8 +162,14 @@ pub async fn enable_by_operator(
     let user = users::find(core, user).await?;
     let secret = fresh_secret()?;
     let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(&mut tx, &user.id, Some(&totp::base32(&secret)), None, core.now())
-        .await?;
+    user_store::set_totp(
+        &mut tx,
+        &user.id,
+        Some(&totp::base32(&secret)),
+        None,
+        core.now(),
+    )
+    .await?;
     let codes = store_recovery_codes(core, &mut tx, &user.id).await?;
     sessions::end_user_sessions(core, &mut tx, &user.id, None, "mfa_changed").await?;
     tx.commit()

@@ -7,8 +7,8 @@
 //! told to retry shortly (`429`), which keeps memory and latency bounded
 //! whatever arrives.
 
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use lightbox_auth::password::{self, PasswordParams};
 use tokio::sync::Semaphore;

@@ -110,7 +110,11 @@ impl DeviceInfo {
         Ok(Self {
             name: validate::required_text("device.name", &self.name, 100)?,
             platform: validate::required_text("device.platform", &self.platform, 32)?,
-            app_version: validate::optional_text("device.app_version", self.app_version.trim(), 32)?,
+            app_version: validate::optional_text(
+                "device.app_version",
+                self.app_version.trim(),
+                32,
+            )?,
             device_id: self
                 .device_id
                 .map(|d| validate::required_text("device.device_id", &d, 200))
@@ -258,7 +262,9 @@ pub async fn sign_in(
         let fresh = service.hasher.hash(password).await?;
         let mut tx = core.store.begin_write().await?;
         user_store::set_password(&mut tx, &user.id, &fresh, core.now()).await?;
-        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
     }
     if user.totp_secret.is_some() {
         let secret = OpaqueSecret::generate(OpaqueKind::Mfa).map_err(random_failure)?;
@@ -274,7 +280,9 @@ pub async fn sign_in(
         };
         let mut tx = core.store.begin_write().await?;
         store::insert_challenge(&mut tx, &row).await?;
-        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
         return Ok(SignInOutcome::MfaRequired(MfaRequired {
             mfa_required: true,
             mfa_token: secret.as_str().to_owned(),
@@ -283,7 +291,9 @@ pub async fn sign_in(
     }
     let mut tx = core.store.begin_write().await?;
     let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(SignInOutcome::SignedIn(signed_in))
 }
 
@@ -302,7 +312,10 @@ pub async fn complete_mfa(
     code: &str,
 ) -> Result<SignedIn, CoreError> {
     if code.chars().count() > 64 {
-        return Err(CoreError::validation("code", "code must be at most 64 characters."));
+        return Err(CoreError::validation(
+            "code",
+            "code must be at most 64 characters.",
+        ));
     }
     let secret = OpaqueSecret::parse(OpaqueKind::Mfa, mfa_token)
         .map_err(|_| CoreError::unauthorized("The mfa_token is not a valid Lightbox token."))?;
@@ -336,7 +349,9 @@ pub async fn complete_mfa(
     let verdict = check_second_factor(&mut tx, &user, code, now).await?;
     if let Err(e) = verdict {
         store::count_challenge_failure(&mut tx, &challenge.token_hash).await?;
-        tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
         return Err(e);
     }
     if !store::use_challenge(&mut tx, &challenge.token_hash, now).await? {
@@ -345,7 +360,9 @@ pub async fn complete_mfa(
     let device: DeviceInfo =
         serde_json::from_str(&challenge.device).map_err(|_| CoreError::internal())?;
     let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     limits::succeeded(core, &service.settings.limits, attempt).await?;
     Ok(signed_in)
 }
@@ -375,11 +392,13 @@ async fn check_second_factor(
     let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
     if let Some(step) = totp::verify(&secret, code, now_secs, last) {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
-        return Ok(if user_store::accept_totp_step(conn, &user.id, step).await? {
-            Ok(())
-        } else {
-            Err(wrong())
-        });
+        return Ok(
+            if user_store::accept_totp_step(conn, &user.id, step).await? {
+                Ok(())
+            } else {
+                Err(wrong())
+            },
+        );
     }
     if let Some(normal) = recovery::normalize(code) {
         let hash = lightbox_auth::hash_token(&normal);
@@ -462,10 +481,11 @@ async fn successor_key(core: &Core) -> Result<&[u8], CoreError> {
             let fresh = opaque::random_key().map_err(random_failure)?;
             let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
             let mut tx = core.store.begin_write().await?;
-            let key =
-                server_keys::get_or_create(&mut tx, "refresh_successor", &fresh, core.now())
-                    .await?;
-            tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+            let key = server_keys::get_or_create(&mut tx, "refresh_successor", &fresh, core.now())
+                .await?;
+            tx.commit()
+                .await
+                .map_err(lightbox_store::StoreError::from)?;
             Ok::<_, CoreError>(key.into_bytes())
         })
         .await?;
@@ -537,7 +557,9 @@ pub async fn exchange(
                 });
         if !in_grace {
             store::revoke_session(&mut tx, &session.id, now, "refresh_token_reused").await?;
-            tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+            tx.commit()
+                .await
+                .map_err(lightbox_store::StoreError::from)?;
             tracing::warn!(session = %session.id, "a spent refresh token was presented; session ended");
             return Err(CoreError::unauthorized(
                 "This refresh token was already used. The device session has been ended as a precaution; sign in again.",
@@ -580,7 +602,9 @@ pub async fn exchange(
     .await?;
     let ip = crate::auth::canonical_ip(ip).to_string();
     store::touch_session(&mut tx, &session.id, now, Some(&ip)).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(TokenGrant {
         access_token: access.as_str().to_owned(),
         token_type: "Bearer".to_owned(),
@@ -614,7 +638,9 @@ pub async fn end_session(
         .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now)
         .ok_or_else(not_found)?;
     store::revoke_session(&mut tx, &session.id, now, reason).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(())
 }
 
@@ -663,6 +689,8 @@ pub async fn purge(core: &Core) -> Result<u64, CoreError> {
     let mut tx = core.store.begin_write().await?;
     let mut n = store::purge(&mut tx, now, KEEP_ENDED).await?;
     n += lightbox_store::rate_limits::purge(&mut tx, now, LIMIT_IDLE).await?;
-    tx.commit().await.map_err(lightbox_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
     Ok(n)
 }

@@ -173,8 +173,14 @@ pub async fn change_password(
     let phc = new_password_hash(core, new, &[&row.login, &row.name]).await?;
     let mut tx = core.store.begin_write().await?;
     users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
-    sessions::end_user_sessions(core, &mut tx, &row.id, Some(keep_session), "password_changed")
-        .await?;
+    sessions::end_user_sessions(
+        core,
+        &mut tx,
+        &row.id,
+        Some(keep_session),
+        "password_changed",
+    )
+    .await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;

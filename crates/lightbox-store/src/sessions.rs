@@ -65,7 +65,11 @@ pub async fn find_session(conn: &mut Conn, id: &str) -> Result<Option<DeviceSess
 
 /// A user's sessions that are neither revoked nor past their absolute end,
 /// newest first.
-pub async fn live_sessions(conn: &mut Conn, user_id: &str, now: i64) -> Result<Vec<DeviceSessionRow>> {
+pub async fn live_sessions(
+    conn: &mut Conn,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<DeviceSessionRow>> {
     Ok(sqlx::query_as::<_, DeviceSessionRow>(concat!(
         "SELECT ",
         session_columns!(),
@@ -250,7 +254,10 @@ pub struct AccessTokenGrant {
     pub account_api_enabled: i64,
 }
 
-pub async fn find_access_grant(conn: &mut Conn, token_hash: &str) -> Result<Option<AccessTokenGrant>> {
+pub async fn find_access_grant(
+    conn: &mut Conn,
+    token_hash: &str,
+) -> Result<Option<AccessTokenGrant>> {
     Ok(sqlx::query_as::<_, AccessTokenGrant>(
         "SELECT t.expires_at AS token_expires_at, s.id AS session_id, s.name AS session_name,
                 s.expires_at AS session_expires_at, s.revoked_at AS session_revoked_at,
@@ -362,7 +369,12 @@ pub async fn replace_recovery_codes(
 }
 
 /// Spends an unused recovery code; false if there is no such unused code.
-pub async fn use_recovery_code(conn: &mut Conn, user_id: &str, code_hash: &str, now: i64) -> Result<bool> {
+pub async fn use_recovery_code(
+    conn: &mut Conn,
+    user_id: &str,
+    code_hash: &str,
+    now: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
     )

@@ -86,7 +86,9 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             eprintln!("{user} disabled; its sessions ended");
         }
         Command::User(UserCommand::Enable { user }) => {
-            users::set_disabled(core, &user, false).await.map_err(fail)?;
+            users::set_disabled(core, &user, false)
+                .await
+                .map_err(fail)?;
             eprintln!("{user} enabled");
         }
         Command::User(UserCommand::Mfa(MfaCommand::Enable { user })) => {

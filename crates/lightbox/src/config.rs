@@ -143,11 +143,18 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
     let workers = args.workers.or(file.workers).unwrap_or(2);
     let duration = |flag: &str, value: Option<&String>, default: Duration| match value {
         None => Ok(default),
-        Some(text) if text.trim().trim_end_matches(['s', 'm', 'h', 'd']).parse::<u64>() == Ok(0) => {
+        Some(text)
+            if text
+                .trim()
+                .trim_end_matches(['s', 'm', 'h', 'd'])
+                .parse::<u64>()
+                == Ok(0) =>
+        {
             Ok(Duration::ZERO)
         }
-        Some(text) => parse_duration(text)
-            .ok_or_else(|| format!("--{flag} {text:?} is not a duration like 10s, 15m, 12h or 90d")),
+        Some(text) => parse_duration(text).ok_or_else(|| {
+            format!("--{flag} {text:?} is not a duration like 10s, 15m, 12h or 90d")
+        }),
     };
     let refresh_grace = duration(
         "refresh-grace",

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use lightbox_api::ApiSettings;
 use lightbox_core::auth::AuthSettings;
+use lightbox_core::clock::ManualClock;
 use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
 use lightbox_core::lightbox_store::idempotency;
 use lightbox_core::scope::Scope;
 use lightbox_core::sets::{Colour, NewSet, SetType};
 use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::writes::WriteContext;
-use lightbox_core::clock::ManualClock;
 use lightbox_core::{Clock, Core, SystemClock, accounts, ids, sets, tokens, users};
 use tokio::sync::watch;
 
@@ -51,9 +51,9 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         auth.sessions.hashing.concurrency = n;
     }
     // Tests move a standing clock through /_debug/clock; nothing else may.
-    let debug_clock = settings.debug_clock.then(|| {
-        Arc::new(ManualClock::new(SystemClock.now_micros()))
-    });
+    let debug_clock = settings
+        .debug_clock
+        .then(|| Arc::new(ManualClock::new(SystemClock.now_micros())));
     let clock: Arc<dyn Clock> = match &debug_clock {
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
@@ -73,12 +73,10 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         .unwrap_or_else(|| format!("http://{addr}"));
 
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
-    println!("{base_url}");
+    say(&base_url);
     if demo.is_some() {
         let (token, password) = seed_demo(&core).await?;
-        println!("{token}");
-        println!("{DEMO_ADMIN}");
-        println!("{password}");
+        say(&format!("{token}\n{DEMO_ADMIN}\n{password}"));
         eprintln!(
             "\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  admin:    {DEMO_ADMIN} / {password}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
         );
@@ -114,7 +112,9 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     };
     let mut app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
     if let Some(clock) = debug_clock {
-        tracing::warn!("--debug-clock: the clock stands still and POST /_debug/clock moves it (tests only)");
+        tracing::warn!(
+            "--debug-clock: the clock stands still and POST /_debug/clock moves it (tests only)"
+        );
         app = app.merge(debug_clock_routes(clock));
     }
     tracing::info!(%addr, engine = core.store.engine().name(), role = ?settings.role, "Lightbox listening on {base_url}");
@@ -175,7 +175,10 @@ async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
                 Err(e) => tracing::warn!(error = %e, "idempotency purge"),
             }
             match lightbox_core::sessions::purge(&core).await {
-                Ok(n) if n > 0 => tracing::info!(rows = n, "purged ended sessions, spent tokens and idle limits"),
+                Ok(n) if n > 0 => tracing::info!(
+                    rows = n,
+                    "purged ended sessions, spent tokens and idle limits"
+                ),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge"),
             }
@@ -221,6 +224,15 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "node".to_owned())
+}
+
+/// A line for scripts on stdout. A reader that went away (closed pipe) is
+/// no reason for a server to stop, so write errors are ignored.
+fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// The demo's admin login (its password is new at every start).

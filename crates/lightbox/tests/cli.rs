@@ -241,7 +241,7 @@ async fn settings_come_from_flags_then_env_then_file() -> common::TestResult {
 }
 
 /// Starts `lightbox demo`; returns (child, base URL, token).
-async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, String) {
+async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, String, String) {
     let mut child = Command::new(bin())
         .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -257,12 +257,17 @@ async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, St
         .unwrap()
         .unwrap()
         .unwrap();
-    let token = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    (child, url, token)
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    };
+    let token = next().await;
+    assert_eq!(next().await, "admin@demo.example");
+    let password = next().await;
+    (child, url, token, password)
 }
 
 #[tokio::test]
@@ -270,8 +275,18 @@ async fn demo_prints_a_working_all_scope_token() -> common::TestResult {
     let env = Env::new(Engine::Sqlite).await;
     let http = reqwest::Client::builder().no_proxy().build()?;
     for round in 0..2 {
-        let (mut child, url, token) = start_demo(&env.dir).await;
+        let (mut child, url, token, password) = start_demo(&env.dir).await;
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        // The printed admin password signs in (a new one each start).
+        let signed_in = http
+            .post(format!("{url}/v1/auth/sign_in"))
+            .json(
+                &serde_json::json!({"login": "admin@demo.example", "password": password,
+                "device": {"name": "test", "platform": "cli"}}),
+            )
+            .send()
+            .await?;
+        assert_eq!(signed_in.status(), 200, "round {round}");
         let me: Value = http
             .get(format!("{url}/v1/me"))
             .bearer_auth(&token)

@@ -143,4 +143,47 @@ mod tests {
         );
         Ok(())
     }
+
+    #[test]
+    fn the_user_view_serialises_exactly_as_the_documented_shape() -> Result<(), serde_json::Error> {
+        let user = UserCredential {
+            user: lightbox_core::sessions::UserRef {
+                uuid: "u".to_owned(),
+                name: "Jane".to_owned(),
+                login: "jane@example.com".to_owned(),
+            },
+            role: lightbox_core::users::Role::User,
+        };
+        let session = SessionRef {
+            uuid: "s".to_owned(),
+            name: "phone".to_owned(),
+        };
+        let principal = Principal {
+            account: AccountRef {
+                uuid: "a".to_owned(),
+                name: "A".to_owned(),
+                unique_id: "a".to_owned(),
+            },
+            api_enabled: true,
+            scopes: Scope::ALL.to_vec(),
+            credential: Credential::User {
+                user: user.clone(),
+                session: session.clone(),
+            },
+            allowed_ips: vec![],
+            max_request_bytes: None,
+            rendered: Default::default(),
+        };
+        let documented = Me::User(UserMe {
+            account: principal.account.clone(),
+            user,
+            device_session: session,
+            capabilities: principal.capabilities(),
+        });
+        let view = serde_json::to_value(MeView(std::sync::Arc::new(principal)))?;
+        assert_eq!(view, serde_json::to_value(&documented)?);
+        assert_eq!(view["user"]["role"], "user");
+        assert_eq!(view["user"]["login"], "jane@example.com");
+        Ok(())
+    }
 }

@@ -80,6 +80,54 @@ impl Env {
         )
     }
 
+    /// Runs a CLI command with `input` on stdin; returns (exit code, stdout, stderr).
+    pub async fn cli_stdin(&self, args: &[&str], input: &str) -> (i32, String, String) {
+        use tokio::io::AsyncWriteExt;
+        let mut child = Command::new(bin())
+            .args(args)
+            .args(self.storage_args())
+            .env("LIGHTBOX_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run lightbox: {e}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(input.as_bytes()).await;
+        }
+        let out = child
+            .wait_with_output()
+            .await
+            .unwrap_or_else(|e| panic!("lightbox: {e}"));
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// A user with a password and a role in `account`; returns its uuid.
+    pub async fn user(&self, login: &str, password: &str, account: &str, role: &str) -> String {
+        let (code, out, err) = self
+            .cli_stdin(
+                &[
+                    "user",
+                    "create",
+                    "--login",
+                    login,
+                    "--name",
+                    "Test User",
+                    "--password-stdin",
+                ],
+                &format!("{password}\n"),
+            )
+            .await;
+        assert_eq!(code, 0, "user create failed: {err}");
+        self.cli(&["user", "add-to-account", login, account, "--role", role])
+            .await;
+        out.trim().to_owned()
+    }
+
     /// Runs a CLI command that must succeed; returns stdout trimmed.
     pub async fn cli(&self, args: &[&str]) -> String {
         let (code, out, err) = self.cli_raw(args).await;
