@@ -251,6 +251,12 @@ const TEXT_FIELDS: &[(&str, &str, TextRule)] = &[
         TextRule::Required(lightbox_core::sets::NAME_MAX),
     ),
     ("NewSet", "description", TextRule::Optional),
+    ("SignInRequest", "login", TextRule::Required(320)),
+    ("DeviceInfo", "name", TextRule::Required(100)),
+    ("DeviceInfo", "platform", TextRule::Required(32)),
+    ("DeviceInfo", "app_version", TextRule::Optional),
+    ("DeviceInfo", "device_id", TextRule::Required(200)),
+    ("NewServiceTokenRequest", "name", TextRule::Required(200)),
 ];
 
 fn text_rule(schema: &str, property: &str) -> Option<TextRule> {

@@ -96,7 +96,7 @@ pub struct DeviceInfo {
     #[schema(example = "ios")]
     pub platform: String,
     /// 0–32 characters.
-    #[schema(example = "3.2.0")]
+    #[schema(example = "3.2.0", max_length = 32)]
     #[serde(default)]
     pub app_version: String,
     /// A stable id the app chooses; signing in again with it replaces that

@@ -24,7 +24,11 @@ pub struct SignInRequest {
     #[schema(example = "jane@example.com")]
     pub login: String,
     /// 1–1024 characters, any Unicode; never truncated.
-    #[schema(example = "tangerine-bicycle-Orbit-42")]
+    #[schema(
+        example = "tangerine-bicycle-Orbit-42",
+        min_length = 1,
+        max_length = 1024
+    )]
     pub password: String,
     pub device: DeviceInfo,
 }
@@ -65,7 +69,7 @@ pub struct MfaRequest {
     #[schema(example = "dpg_mfa_…")]
     pub mfa_token: String,
     /// The authenticator's current 6-digit code, or a recovery code.
-    #[schema(example = "123456")]
+    #[schema(example = "123456", max_length = 64)]
     pub code: String,
 }
 

@@ -57,6 +57,7 @@ pub struct NewServiceTokenRequest {
     #[schema(example = "My integration")]
     pub name: String,
     /// At least one; only scopes the caller holds.
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     /// RFC 3339 or `YYYY-MM-DD`, in the future; omitted or null: no expiry.
     #[serde(default)]
@@ -82,7 +83,9 @@ pub struct NewServiceTokenRequest {
     security(("bearer" = ["role:admin"])),
     request_body(content = NewServiceTokenRequest, example = json!({"name": "My integration", "scopes": ["api.images.read", "api.upload"], "expires_at": "2027-01-01", "allowed_ips": ["203.0.113.0/24"]})),
     responses(
-        (status = 202, description = "Created; the Operation (with the secret, once)", body = Operation),
+        (status = 202, description = "Created; the Operation (with the secret, once)", body = Operation, links(
+            ("revoke" = (operation_id = "revoke_service_token", parameters(("uuid" = "$response.body#/result/service_token/uuid")), description = "Revoke the new token")),
+        )),
         (status = 409, description = "`idempotency_key_conflict`", body = crate::error::ErrorEnvelope),
     )
 )]
