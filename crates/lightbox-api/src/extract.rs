@@ -185,6 +185,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
     }
 }
 
+/// Runs a use-case to its end even if the client goes away. A dropped
+/// request future would otherwise stop it between statements: a counted
+/// attempt never settled, or (sqlx) a pooled connection left inside a
+/// transaction. Sign-ins and token exchanges go through here.
+pub async fn detached<T, F>(work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, CoreError>> + Send + 'static,
+{
+    match tokio::spawn(work).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "a detached use-case failed");
+            Err(CoreError::internal().into())
+        }
+    }
+}
+
+/// An answer that carries a secret (tokens, TOTP secrets, recovery codes):
+/// `Cache-Control: no-store`, so no cache or history keeps it.
+pub struct NoStore<T>(pub T);
+
+impl<T: IntoResponse> IntoResponse for NoStore<T> {
+    fn into_response(self) -> Response {
+        let mut response = self.0.into_response();
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        response
+    }
+}
+
 /// A write without a body (`DELETE`): the caller, its validated
 /// Idempotency-Key and the request's fingerprint. A body is refused.
 pub struct WriteKey {

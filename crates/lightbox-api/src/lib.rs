@@ -73,7 +73,10 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::auth::mfa))
         .routes(routes!(routes::auth::token))
         .routes(routes!(routes::auth::sign_out))
-        .routes(routes!(routes::auth::list_sessions))
+        .routes(routes!(
+            routes::auth::list_sessions,
+            routes::auth::end_other_sessions
+        ))
         .routes(routes!(routes::auth::end_session))
         .routes(routes!(routes::auth::change_password))
         .routes(routes!(routes::auth::mfa_setup))

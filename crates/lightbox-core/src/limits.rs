@@ -38,12 +38,66 @@ impl Default for LimitSettings {
     }
 }
 
-/// A reserved attempt; settle it with [`succeeded`].
+/// A reserved attempt; settle it with [`succeeded`], [`refund_ip`] or
+/// [`undo`] (or leave it counted as a failure).
 #[derive(Debug)]
 pub struct Attempt {
     ip_key: String,
     login_key: String,
+    known_key: String,
+    login_ip: String,
+    /// The login's state before this attempt, for [`undo`].
+    login_before: rate_limits::LimitState,
 }
+
+/// Refusals already decided, key → refused until (Unix µs). A refusal
+/// stands until its time whatever else happens (a bucket only refills with
+/// time), so answering it again from memory is exact on this node, and a
+/// flood costs a map lookup instead of a write transaction. The database
+/// stays the judge of every attempt that might pass. (A success on another
+/// node that gives a token back is seen here only once the cached time is up.)
+#[derive(Default)]
+pub struct Refusals(dashmap::DashMap<String, (i64, &'static str)>);
+
+/// Entries kept at most; beyond it expired ones are dropped, then new ones
+/// are not cached (the database still refuses them).
+const REFUSALS_MAX: usize = 100_000;
+
+impl Refusals {
+    fn check(&self, key: &str, now: i64) -> Result<(), CoreError> {
+        match self.0.get(key).map(|e| *e.value()) {
+            Some((until, what)) if until > now => Err(refused(what, until - now)),
+            _ => Ok(()),
+        }
+    }
+
+    fn note(&self, key: String, until: i64, what: &'static str, now: i64) {
+        if self.0.len() >= REFUSALS_MAX {
+            self.0.retain(|_, (t, _)| *t > now);
+            if self.0.len() >= REFUSALS_MAX {
+                return;
+            }
+        }
+        self.0.insert(key, (until, what));
+    }
+
+    fn forget_login(&self, login_ip: &str, ip_key: &str) {
+        self.0.remove(login_ip);
+        self.0.remove(ip_key);
+    }
+}
+
+fn refused(what: &'static str, wait: i64) -> CoreError {
+    let message = if what == "ip" {
+        "Too many failed attempts from this address; wait before trying again."
+    } else {
+        "Too many failed attempts for this login; wait before trying again."
+    };
+    CoreError::rate_limited(retry_after_secs(wait), message).with_detail(what)
+}
+
+/// How long an address stays "known" for a login after a full sign-in.
+const KNOWN_FOR_MICROS: i64 = 30 * 24 * 3600 * 1_000_000;
 
 fn ip_key(ip: IpAddr) -> String {
     match canonical_ip(ip) {
@@ -56,66 +110,134 @@ fn ip_key(ip: IpAddr) -> String {
 }
 
 /// Counts an attempt from `ip` on `login` as failed, or refuses it with
-/// `429` and the exact `Retry-After` when either limit is reached.
+/// `429` and the exact `Retry-After` when a limit is reached.
+///
+/// The per-login delay does not apply from an address where this login
+/// completed a sign-in in the last 30 days: someone hammering a login from
+/// elsewhere cannot keep its owner out at home or at the office.
 pub async fn reserve(
     core: &Core,
     settings: &LimitSettings,
     ip: IpAddr,
     login: &str,
 ) -> Result<Attempt, CoreError> {
-    let attempt = Attempt {
-        ip_key: ip_key(ip),
-        login_key: format!("login:{}", login.to_lowercase()),
-    };
+    let login = login.to_lowercase();
+    let ip_key = ip_key(ip);
     let now = core.now();
+    let refusals = &core.sessions.refusals;
+    let login_ip = format!("{login}|{ip_key}");
+    refusals.check(&ip_key, now)?;
+    refusals.check(&login_ip, now)?;
     let mut tx = core.store.begin_write().await?;
-    let mut ip_state = rate_limits::lock(&mut tx, &attempt.ip_key, now).await?;
+    let mut ip_state = rate_limits::lock(&mut tx, &ip_key, now).await?;
     match settings.per_ip.take(ip_state.tat, now) {
         Ok(tat) => ip_state.tat = Some(tat),
         Err(wait) => {
-            return Err(CoreError::rate_limited(
-                retry_after_secs(wait),
-                "Too many failed attempts from this address; wait before trying again.",
-            )
-            .with_detail("ip"));
+            refusals.note(ip_key, now + wait, "ip", now);
+            return Err(refused("ip", wait));
         }
     }
-    let mut login_state = rate_limits::lock(&mut tx, &attempt.login_key, now).await?;
-    if let Some(until) = login_state.blocked_until.filter(|until| *until > now) {
-        return Err(CoreError::rate_limited(
-            retry_after_secs(until - now),
-            "Too many failed attempts for this login; wait before trying again.",
-        )
-        .with_detail("login"));
+    let known_key = format!("known:{login_ip}");
+    let known = rate_limits::peek(&mut tx, &known_key)
+        .await?
+        .and_then(|k| k.blocked_until)
+        .is_some_and(|until| until > now);
+    let login_key = format!("login:{login}");
+    let mut login_state = rate_limits::lock(&mut tx, &login_key, now).await?;
+    let login_before = login_state.clone();
+    if !known && let Some(until) = login_state.blocked_until.filter(|until| *until > now) {
+        refusals.note(login_ip, until, "login", now);
+        return Err(refused("login", until - now));
     }
     let failures = u32::try_from(login_state.failures.saturating_add(1)).unwrap_or(u32::MAX);
     login_state.failures = i64::from(failures);
     login_state.blocked_until = Some(now + settings.per_login.delay_after(failures));
-    rate_limits::store(&mut tx, &attempt.ip_key, &ip_state, now).await?;
-    rate_limits::store(&mut tx, &attempt.login_key, &login_state, now).await?;
+    rate_limits::store(&mut tx, &ip_key, &ip_state, now).await?;
+    rate_limits::store(&mut tx, &login_key, &login_state, now).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
-    Ok(attempt)
+    Ok(Attempt {
+        ip_key,
+        login_key,
+        known_key,
+        login_ip,
+        login_before,
+    })
 }
 
-/// The attempt succeeded: give the IP its token back and clear the login's
-/// failures.
-pub async fn succeeded(
-    core: &Core,
+async fn give_ip_back(
+    tx: &mut lightbox_store::Conn,
     settings: &LimitSettings,
-    attempt: Attempt,
+    attempt: &Attempt,
+    now: i64,
 ) -> Result<(), CoreError> {
-    let now = core.now();
-    let mut tx = core.store.begin_write().await?;
-    let mut ip_state = rate_limits::lock(&mut tx, &attempt.ip_key, now).await?;
+    let mut ip_state = rate_limits::lock(tx, &attempt.ip_key, now).await?;
     if let Some(tat) = ip_state.tat {
         ip_state.tat = Some(settings.per_ip.give_back(tat, now));
     }
-    rate_limits::store(&mut tx, &attempt.ip_key, &ip_state, now).await?;
-    let cleared = rate_limits::LimitState::default();
+    rate_limits::store(tx, &attempt.ip_key, &ip_state, now).await?;
+    Ok(())
+}
+
+/// A complete sign-in: the address gets its token back, the login's
+/// failures are forgotten, and the address becomes known for the login.
+pub async fn succeeded(
+    core: &Core,
+    settings: &LimitSettings,
+    attempt: &Attempt,
+) -> Result<(), CoreError> {
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    give_ip_back(&mut tx, settings, attempt, now).await?;
     rate_limits::lock(&mut tx, &attempt.login_key, now).await?;
-    rate_limits::store(&mut tx, &attempt.login_key, &cleared, now).await?;
+    rate_limits::store(&mut tx, &attempt.login_key, &Default::default(), now).await?;
+    let known = rate_limits::LimitState {
+        blocked_until: Some(now + KNOWN_FOR_MICROS),
+        ..Default::default()
+    };
+    rate_limits::lock(&mut tx, &attempt.known_key, now).await?;
+    rate_limits::store(&mut tx, &attempt.known_key, &known, now).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    core.sessions
+        .refusals
+        .forget_login(&attempt.login_ip, &attempt.ip_key);
+    Ok(())
+}
+
+/// A right password with a second factor still due: the address gets its
+/// token back, but the login's count stands until the second factor is
+/// right — a known password must not buy fresh code guesses.
+pub async fn refund_ip(
+    core: &Core,
+    settings: &LimitSettings,
+    attempt: &Attempt,
+) -> Result<(), CoreError> {
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    give_ip_back(&mut tx, settings, attempt, now).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// The attempt was never judged (the server was too busy): as if it had
+/// not happened.
+pub async fn undo(
+    core: &Core,
+    settings: &LimitSettings,
+    attempt: &Attempt,
+) -> Result<(), CoreError> {
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    give_ip_back(&mut tx, settings, attempt, now).await?;
+    let mut login = rate_limits::lock(&mut tx, &attempt.login_key, now).await?;
+    login.failures = (login.failures - 1).max(attempt.login_before.failures);
+    login.blocked_until = attempt.login_before.blocked_until;
+    rate_limits::store(&mut tx, &attempt.login_key, &login, now).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;

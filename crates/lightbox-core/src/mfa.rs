@@ -81,26 +81,22 @@ pub async fn begin(
     password: &str,
 ) -> Result<Enrolment, CoreError> {
     let user = users::find(core, user_id).await?;
-    users::confirm_password(core, ip, &user, password).await?;
+    users::confirm_password(core, ip, &user, password, "password").await?;
     let secret = fresh_secret()?;
     let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(
-        &mut tx,
-        &user.id,
-        user.totp_secret.as_deref(),
-        Some(&totp::base32(&secret)),
-        core.now(),
-    )
-    .await?;
+    user_store::set_pending_totp(&mut tx, &user.id, &totp::base32(&secret), core.now()).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
     Ok(enrolment(&user.login, &secret))
 }
 
-/// Step 2: a code from the authenticator switches two-factor on.
+/// Step 2: a code from the authenticator switches two-factor on. Wrong
+/// codes count against the sign-in limits (a stolen access token must not
+/// buy unlimited guesses).
 pub async fn confirm(
     core: &Core,
+    ip: IpAddr,
     user_id: &str,
     keep_session: Option<&str>,
     code: &str,
@@ -111,6 +107,8 @@ pub async fn confirm(
         .as_deref()
         .and_then(totp::from_base32)
         .ok_or_else(|| CoreError::validation("code", "Start two-factor enrolment first."))?;
+    let limits = &core.sessions.settings.limits;
+    let attempt = crate::limits::reserve(core, limits, ip, &user.login).await?;
     let now_secs = u64::try_from(core.now() / 1_000_000).unwrap_or(0);
     let step = totp::verify(&pending, code, now_secs, None).ok_or_else(|| {
         CoreError::validation(
@@ -118,6 +116,7 @@ pub async fn confirm(
             "The code is wrong; check the authenticator's clock.",
         )
     })?;
+    crate::limits::succeeded(core, limits, &attempt).await?;
     let mut tx = core.store.begin_write().await?;
     let base32 = totp::base32(&pending);
     user_store::set_totp(&mut tx, &user.id, Some(&base32), None, core.now()).await?;
@@ -142,7 +141,7 @@ pub async fn disable(
     password: &str,
 ) -> Result<(), CoreError> {
     let user = users::find(core, user_id).await?;
-    users::confirm_password(core, ip, &user, password).await?;
+    users::confirm_password(core, ip, &user, password, "password").await?;
     let mut tx = core.store.begin_write().await?;
     user_store::set_totp(&mut tx, &user.id, None, None, core.now()).await?;
     session_store::replace_recovery_codes(&mut tx, &user.id, &[], core.now()).await?;

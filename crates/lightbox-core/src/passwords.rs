@@ -68,36 +68,66 @@ impl PasswordHasher {
         &self.settings.params
     }
 
-    /// Runs `work` on a blocking thread once a slot is free.
+    /// Runs `work` on a blocking thread once a slot is free. Each run is
+    /// one Argon2 computation, counted in `lightbox_password_hashes_total`.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, CoreError> {
-        let queued = self.waiting.fetch_add(1, Ordering::AcqRel);
-        if queued >= self.settings.max_waiting + self.settings.concurrency {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
+        // Released on drop: a caller that goes away (client disconnect drops
+        // the request future) still gives its place back.
+        let place = Place::take(&self.waiting);
+        if place.ahead >= self.settings.max_waiting + self.settings.concurrency {
             return Err(CoreError::rate_limited(
                 1,
                 "Too many sign-ins are being checked right now; retry in a second.",
             )
             .with_detail("busy"));
         }
-        let permit = self.slots.clone().acquire_owned().await;
-        let result = match permit {
-            Ok(permit) => tokio::task::spawn_blocking(move || {
-                let out = work();
-                drop(permit);
-                out
-            })
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "password hashing task failed");
-                CoreError::internal()
-            }),
-            Err(_) => Err(CoreError::internal()),
-        };
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
+            .map_err(|_| CoreError::internal())?;
+        let result = tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing task failed");
+            CoreError::internal()
+        });
+        metrics::counter!("lightbox_password_hashes_total").increment(1);
+        drop(place);
         result
+    }
+
+    /// Callers waiting for or holding a slot (for tests and metrics).
+    pub fn in_line(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
+    /// Checks a new password's rules (length; zxcvbn, which takes
+    /// milliseconds on long input, so off the runtime threads). A broken
+    /// rule is `400 validation` naming `field`.
+    pub async fn check_rules(
+        &self,
+        plain: &str,
+        user_inputs: &[&str],
+        field: &str,
+    ) -> Result<(), CoreError> {
+        let plain = plain.to_owned();
+        let inputs: Vec<String> = user_inputs.iter().map(|s| (*s).to_owned()).collect();
+        let verdict = tokio::task::spawn_blocking(move || {
+            let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+            password::check_new_password(&plain, &inputs)
+        })
+        .await
+        .map_err(|_| CoreError::internal())?;
+        verdict.map_err(|rule| CoreError::validation(field, rule.to_string()))
     }
 
     /// A PHC string for a new password.
@@ -148,4 +178,24 @@ fn dummy_of(cell: &OnceLock<String>, params: &PasswordParams) -> Result<String, 
         CoreError::internal()
     })?;
     Ok(cell.get_or_init(|| made).clone())
+}
+
+/// A place in the hashing line, given back when dropped.
+struct Place<'a> {
+    line: &'a AtomicUsize,
+    /// How many were in line before this one.
+    ahead: usize,
+}
+
+impl<'a> Place<'a> {
+    fn take(line: &'a AtomicUsize) -> Self {
+        let ahead = line.fetch_add(1, Ordering::AcqRel);
+        Self { line, ahead }
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.line.fetch_sub(1, Ordering::AcqRel);
+    }
 }

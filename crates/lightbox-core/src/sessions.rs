@@ -73,6 +73,9 @@ pub struct SessionService {
     pub settings: SessionSettings,
     pub hasher: PasswordHasher,
     successor_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// Refusals this node has already decided, by limit key, until when
+    /// (see `limits`): a flood is refused from memory, not the database.
+    pub(crate) refusals: limits::Refusals,
 }
 
 impl SessionService {
@@ -81,6 +84,7 @@ impl SessionService {
             hasher: PasswordHasher::new(settings.hashing.clone()),
             settings,
             successor_key: tokio::sync::OnceCell::new(),
+            refusals: limits::Refusals::default(),
         }
     }
 }
@@ -240,10 +244,11 @@ pub async fn sign_in(
     }
     let device = device.validated()?;
     let service = &core.sessions;
-    let attempt = limits::reserve(core, &service.settings.limits, ip, &login).await?;
+    let limits_settings = &service.settings.limits;
+    let attempt = limits::reserve(core, limits_settings, ip, &login).await?;
     let user = {
         let mut conn = core.store.read().await?;
-        user_store::find(&mut conn, &login).await?
+        user_store::find_by_login(&mut conn, &login).await?
     };
     // A disabled user, or one without a password, answers like an unknown
     // login after the same work.
@@ -251,24 +256,28 @@ pub async fn sign_in(
         .as_ref()
         .filter(|u| u.disabled == 0)
         .and_then(|u| u.password_hash.clone());
-    if !service.hasher.verify(password, stored.as_deref()).await? {
-        return Err(wrong_credentials());
-    }
-    let Some(user) = user else {
-        return Err(wrong_credentials());
+    let verdict = service.hasher.verify(password, stored.as_deref()).await;
+    let (Some(user), Some(stored)) = (user, stored) else {
+        return match verdict {
+            Err(e) => undone(core, limits_settings, &attempt, e).await,
+            Ok(_) => Err(wrong_credentials()),
+        };
     };
-    limits::succeeded(core, &service.settings.limits, attempt).await?;
-    if stored.is_some_and(|phc| service.hasher.needs_rehash(&phc)) {
-        let fresh = service.hasher.hash(password).await?;
-        let mut tx = core.store.begin_write().await?;
-        user_store::set_password(&mut tx, &user.id, &fresh, core.now()).await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+    match verdict {
+        Err(e) => return undone(core, limits_settings, &attempt, e).await,
+        Ok(false) => return Err(wrong_credentials()),
+        Ok(true) => {}
     }
-    if user.totp_secret.is_some() {
+    let now = core.now();
+    let mut tx = core.store.begin_write().await?;
+    // Under the user's row lock: the password just checked is still the
+    // password, and the user still enabled (a change racing this sign-in
+    // either sees the new session and ends it, or makes this one fail).
+    if !user_store::lock_if_unchanged(&mut tx, &user.id, &stored).await? {
+        return Err(wrong_credentials());
+    }
+    let outcome = if user.totp_secret.is_some() {
         let secret = OpaqueSecret::generate(OpaqueKind::Mfa).map_err(random_failure)?;
-        let now = core.now();
         let row = MfaChallengeRow {
             token_hash: secret.hash(),
             user_id: user.id.clone(),
@@ -278,23 +287,66 @@ pub async fn sign_in(
             used_at: None,
             created_at: now,
         };
-        let mut tx = core.store.begin_write().await?;
         store::insert_challenge(&mut tx, &row).await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
-        return Ok(SignInOutcome::MfaRequired(MfaRequired {
+        SignInOutcome::MfaRequired(MfaRequired {
             mfa_required: true,
             mfa_token: secret.as_str().to_owned(),
             expires_in: service.settings.mfa_ttl.as_secs(),
-        }));
-    }
-    let mut tx = core.store.begin_write().await?;
-    let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
+        })
+    } else {
+        SignInOutcome::SignedIn(open_session(core, &mut tx, &user, &device, ip).await?)
+    };
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
-    Ok(SignInOutcome::SignedIn(signed_in))
+    // Settled after the commit; a failure here must not fail a sign-in
+    // that already happened.
+    let settled = match outcome {
+        // A known password does not buy fresh code guesses: the login's
+        // count stands until the second factor is right.
+        SignInOutcome::MfaRequired(_) => limits::refund_ip(core, limits_settings, &attempt).await,
+        SignInOutcome::SignedIn(_) => limits::succeeded(core, limits_settings, &attempt).await,
+    };
+    if let Err(e) = settled {
+        tracing::warn!(error = %e, "could not settle a sign-in's rate-limit counters");
+    }
+    if service.hasher.needs_rehash(&stored) {
+        rehash(core, &user.id, &stored, password).await;
+    }
+    Ok(outcome)
+}
+
+/// The attempt was never judged (hashing was saturated): uncount it and
+/// pass the refusal on.
+async fn undone<T>(
+    core: &Core,
+    settings: &LimitSettings,
+    attempt: &limits::Attempt,
+    e: CoreError,
+) -> Result<T, CoreError> {
+    limits::undo(core, settings, attempt).await?;
+    Err(e)
+}
+
+/// Upgrades a stored hash to today's parameters, unless the password
+/// changed meanwhile. Best effort: the sign-in has succeeded either way.
+async fn rehash(core: &Core, user_id: &str, old: &str, password: &str) {
+    let fresh = match core.sessions.hasher.hash(password).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not rehash a password");
+            return;
+        }
+    };
+    let done = async {
+        let mut tx = core.store.begin_write().await?;
+        user_store::rehash_password(&mut tx, user_id, old, &fresh).await?;
+        tx.commit().await?;
+        Ok::<(), lightbox_store::StoreError>(())
+    };
+    if let Err(e) = done.await {
+        tracing::warn!(error = %e, "could not store a rehashed password");
+    }
 }
 
 fn challenge_gone() -> CoreError {
@@ -363,7 +415,9 @@ pub async fn complete_mfa(
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
-    limits::succeeded(core, &service.settings.limits, attempt).await?;
+    if let Err(e) = limits::succeeded(core, &service.settings.limits, &attempt).await {
+        tracing::warn!(error = %e, "could not settle a sign-in's rate-limit counters");
+    }
     Ok(signed_in)
 }
 
@@ -492,6 +546,24 @@ async fn successor_key(core: &Core) -> Result<&[u8], CoreError> {
     Ok(key.as_slice())
 }
 
+/// A spent refresh token came back: end the whole device session (its
+/// chain and every access token issued under it) and refuse.
+async fn reuse_detected<T>(
+    mut tx: lightbox_store::Tx,
+    session_id: &str,
+    now: i64,
+) -> Result<T, CoreError> {
+    store::revoke_session(&mut tx, session_id, now, "refresh_token_reused").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    tracing::warn!(session = %session_id, "a spent refresh token was presented; session ended");
+    Err(CoreError::unauthorized(
+        "This refresh token was already used. The device session has been ended as a precaution; sign in again.",
+    )
+    .with_detail("refresh_token_reused"))
+}
+
 fn session_ended() -> CoreError {
     CoreError::unauthorized("This device session has ended; sign in again.")
 }
@@ -524,7 +596,38 @@ pub async fn exchange(
         .await?
         .filter(|u| u.disabled == 0)
         .ok_or_else(session_ended)?;
-    // Which account, checked before the token is spent so a wrong
+    let grace = micros(settings.refresh_grace);
+    // The successor: derived from the token (so the grace window can hand
+    // the same one back without storing it), or, with no window, random —
+    // then even the database and an old token together do not give it.
+    let successor = if grace == 0 {
+        OpaqueSecret::generate(OpaqueKind::Refresh).map_err(random_failure)?
+    } else {
+        opaque::derive_successor(key, &presented)
+    };
+    // A spent token is judged first, whatever account it asks for.
+    let reissue = match row.used_at {
+        None => false,
+        Some(used) => {
+            let newest = store::newest_refresh(&mut tx, &session.id).await?;
+            let in_grace = grace > 0
+                && now - used <= grace
+                && newest.is_some_and(|n| {
+                    n.used_at.is_none()
+                        && lightbox_auth::hashes_equal(&n.token_hash, &successor.hash())
+                });
+            if !in_grace {
+                return reuse_detected(tx, &session.id, now).await;
+            }
+            true
+        }
+    };
+    if !reissue && row.expires_at <= now {
+        return Err(CoreError::unauthorized(
+            "This refresh token has expired; sign in again.",
+        ));
+    }
+    // Which account, checked before an unspent token is spent, so a wrong
     // account_uuid costs the client nothing.
     let membership = user_store::memberships(&mut tx, &user.id)
         .await?
@@ -541,51 +644,35 @@ pub async fn exchange(
             "API access is switched off for this account (Settings → API → Settings).",
         ));
     }
-    let successor = opaque::derive_successor(key, &presented);
-    if !store::spend_refresh(&mut tx, &hash, now).await? {
-        // Spent before: a concurrent loser, a retry, or a leak.
-        let in_grace = !settings.refresh_grace.is_zero()
-            && store::find_refresh(&mut tx, &hash)
-                .await?
-                .and_then(|r| r.used_at)
-                .is_some_and(|used| now - used <= micros(settings.refresh_grace))
-            && store::newest_refresh(&mut tx, &session.id)
-                .await?
-                .is_some_and(|newest| {
-                    newest.used_at.is_none()
-                        && lightbox_auth::hashes_equal(&newest.token_hash, &successor.hash())
+    if !reissue {
+        if !store::spend_refresh(&mut tx, &hash, now).await? {
+            // Spent between our read and our write (PostgreSQL: a concurrent
+            // refresh committed first): the same judgement as above.
+            let newest = store::newest_refresh(&mut tx, &session.id).await?;
+            let in_grace = grace > 0
+                && newest.is_some_and(|n| {
+                    n.used_at.is_none()
+                        && lightbox_auth::hashes_equal(&n.token_hash, &successor.hash())
                 });
-        if !in_grace {
-            store::revoke_session(&mut tx, &session.id, now, "refresh_token_reused").await?;
-            tx.commit()
-                .await
-                .map_err(lightbox_store::StoreError::from)?;
-            tracing::warn!(session = %session.id, "a spent refresh token was presented; session ended");
-            return Err(CoreError::unauthorized(
-                "This refresh token was already used. The device session has been ended as a precaution; sign in again.",
+            if !in_grace {
+                return reuse_detected(tx, &session.id, now).await;
+            }
+        } else {
+            store::insert_refresh(
+                &mut tx,
+                &RefreshTokenRow {
+                    token_hash: successor.hash(),
+                    session_id: session.id.clone(),
+                    generation: row.generation + 1,
+                    issued_at: now,
+                    expires_at: now
+                        .saturating_add(micros(settings.refresh_ttl))
+                        .min(session.expires_at),
+                    used_at: None,
+                },
             )
-            .with_detail("refresh_token_reused"));
+            .await?;
         }
-    } else {
-        if row.expires_at <= now {
-            return Err(CoreError::unauthorized(
-                "This refresh token has expired; sign in again.",
-            ));
-        }
-        store::insert_refresh(
-            &mut tx,
-            &RefreshTokenRow {
-                token_hash: successor.hash(),
-                session_id: session.id.clone(),
-                generation: row.generation + 1,
-                issued_at: now,
-                expires_at: now
-                    .saturating_add(micros(settings.refresh_ttl))
-                    .min(session.expires_at),
-                used_at: None,
-            },
-        )
-        .await?;
     }
     let access = OpaqueSecret::generate(OpaqueKind::Access).map_err(random_failure)?;
     let expires_at = now.saturating_add(micros(settings.access_ttl));
@@ -644,6 +731,17 @@ pub async fn end_session(
     Ok(())
 }
 
+/// "Sign out everywhere else": ends every session of the user but `keep`.
+pub async fn end_other_sessions(core: &Core, user_id: &str, keep: &str) -> Result<u64, CoreError> {
+    let mut tx = core.store.begin_write().await?;
+    let n = store::revoke_user_sessions(&mut tx, user_id, Some(keep), core.now(), "ended_by_user")
+        .await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(n)
+}
+
 /// Ends every session of a user (but `keep`); returns how many ended.
 pub async fn end_user_sessions(
     core: &Core,
@@ -652,6 +750,9 @@ pub async fn end_user_sessions(
     keep: Option<&str>,
     reason: &str,
 ) -> Result<u64, CoreError> {
+    // Challenges first: on PostgreSQL this waits for an MFA step in flight,
+    // whose new session the revocation below then sees.
+    store::delete_user_challenges(conn, user_id).await?;
     Ok(store::revoke_user_sessions(conn, user_id, keep, core.now(), reason).await?)
 }
 

@@ -48,7 +48,7 @@ pub async fn create(
     let login = validate::required_text("login", login, 320)?.to_lowercase();
     let name = validate::required_text("name", name, 200)?;
     let password_hash = match password {
-        Some(p) => Some(new_password_hash(core, p, &[&login, &name]).await?),
+        Some(p) => Some(new_password_hash(core, p, &[&login, &name], "password").await?),
         None => None,
     };
     let now = core.now();
@@ -103,15 +103,17 @@ pub async fn add_to_account(
 }
 
 /// Checks a new password's rules (length, strength against common and
-/// breached patterns and the user's own details) and hashes it.
+/// breached patterns and the user's own details; `field` names it in a
+/// refusal) and hashes it.
 pub async fn new_password_hash(
     core: &Core,
     password: &str,
     user_inputs: &[&str],
+    field: &str,
 ) -> Result<String, CoreError> {
-    lightbox_auth::password::check_new_password(password, user_inputs)
-        .map_err(|rule| CoreError::validation("password", rule.to_string()))?;
-    core.sessions.hasher.hash(password).await
+    let hasher = &core.sessions.hasher;
+    hasher.check_rules(password, user_inputs, field).await?;
+    hasher.hash(password).await
 }
 
 /// Finds a user by uuid or login.
@@ -125,7 +127,7 @@ pub async fn find(core: &Core, user: &str) -> Result<UserRow, CoreError> {
 /// Sets a password as an operator (the CLI); ends every session of the user.
 pub async fn set_password(core: &Core, user: &str, password: &str) -> Result<(), CoreError> {
     let row = find(core, user).await?;
-    let phc = new_password_hash(core, password, &[&row.login, &row.name]).await?;
+    let phc = new_password_hash(core, password, &[&row.login, &row.name], "password").await?;
     let mut tx = core.store.begin_write().await?;
     users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
     sessions::end_user_sessions(core, &mut tx, &row.id, None, "password_changed").await?;
@@ -135,28 +137,33 @@ pub async fn set_password(core: &Core, user: &str, password: &str) -> Result<(),
     Ok(())
 }
 
-/// Checks a signed-in user's current password (rate limited like a
-/// sign-in, since it is one).
+/// Checks a signed-in user's current password, given in `field` (rate
+/// limited like a sign-in, since it is one).
 pub async fn confirm_password(
     core: &Core,
     ip: std::net::IpAddr,
     user: &UserRow,
     password: &str,
+    field: &str,
 ) -> Result<(), CoreError> {
     let limits = &core.sessions.settings.limits;
     let attempt = crate::limits::reserve(core, limits, ip, &user.login).await?;
-    if !core
+    let verdict = core
         .sessions
         .hasher
         .verify(password, user.password_hash.as_deref())
-        .await?
-    {
-        return Err(CoreError::validation(
-            "current_password",
+        .await;
+    match verdict {
+        Ok(true) => crate::limits::succeeded(core, limits, &attempt).await,
+        Ok(false) => Err(CoreError::validation(
+            field,
             "The current password is wrong.",
-        ));
+        )),
+        Err(e) => {
+            crate::limits::undo(core, limits, &attempt).await?;
+            Err(e)
+        }
     }
-    crate::limits::succeeded(core, limits, attempt).await
 }
 
 /// A signed-in user changes their own password; every other session ends.
@@ -169,8 +176,13 @@ pub async fn change_password(
     new: &str,
 ) -> Result<(), CoreError> {
     let row = find(core, user_id).await?;
-    confirm_password(core, ip, &row, current).await?;
-    let phc = new_password_hash(core, new, &[&row.login, &row.name]).await?;
+    // The new password's rules first: a refusal costs no hashing.
+    let hasher = &core.sessions.hasher;
+    hasher
+        .check_rules(new, &[&row.login, &row.name], "new_password")
+        .await?;
+    confirm_password(core, ip, &row, current, "current_password").await?;
+    let phc = hasher.hash(new).await?;
     let mut tx = core.store.begin_write().await?;
     users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
     sessions::end_user_sessions(

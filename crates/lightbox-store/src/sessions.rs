@@ -326,6 +326,16 @@ pub async fn lock_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<
     find_challenge(conn, token_hash).await
 }
 
+/// Drops a user's pending MFA challenges (the password or two-factor
+/// setup they were issued under has changed).
+pub async fn delete_user_challenges(conn: &mut Conn, user_id: &str) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM mfa_challenges WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
 pub async fn count_challenge_failure(conn: &mut Conn, token_hash: &str) -> Result<()> {
     sqlx::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = $1")
         .bind(token_hash)
@@ -403,6 +413,13 @@ pub async fn purge(conn: &mut Conn, now: i64, keep_micros: i64) -> Result<u64> {
     let mut n = 0;
     n += sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
         .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    // Spent links expired long ago: presenting one is "unknown" rather than
+    // "reused", which no longer matters once it could not be used anyway.
+    n += sqlx::query("DELETE FROM refresh_tokens WHERE used_at IS NOT NULL AND expires_at <= $1")
+        .bind(now - keep_micros)
         .execute(&mut *conn)
         .await?
         .rows_affected();

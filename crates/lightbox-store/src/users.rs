@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use crate::{Conn, Result};
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Clone, FromRow)]
 pub struct UserRow {
     pub id: String,
     pub login: String,
@@ -19,6 +19,18 @@ pub struct UserRow {
     pub totp_pending_secret: Option<String>,
     /// The last TOTP step accepted (a code is accepted once).
     pub totp_last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for UserRow {
+    // Never print the password hash or the TOTP secrets by accident.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("disabled", &self.disabled)
+            .field("two_factor", &self.totp_secret.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 macro_rules! user_columns {
@@ -42,6 +54,67 @@ pub async fn insert(conn: &mut Conn, row: &UserRow) -> Result<()> {
     .bind(row.updated_at)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Finds a user by login only (sign-in: a uuid is not a login).
+pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<UserRow>> {
+    Ok(sqlx::query_as::<_, UserRow>(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE login = $1"
+    ))
+    .bind(login)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Takes the user's row lock inside a write transaction if the user is
+/// still enabled and still has `password_hash`; false otherwise. A sign-in
+/// checked against a password that has just been changed (or a user just
+/// disabled) thereby fails instead of opening a session the change missed.
+pub async fn lock_if_unchanged(
+    conn: &mut Conn,
+    user_id: &str,
+    password_hash: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET updated_at = updated_at
+         WHERE id = $1 AND disabled = 0 AND password_hash = $2",
+    )
+    .bind(user_id)
+    .bind(password_hash)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces a password hash only if it is still `old` (a rehash must not
+/// undo a password change made meanwhile).
+pub async fn rehash_password(conn: &mut Conn, user_id: &str, old: &str, new: &str) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+            .bind(user_id)
+            .bind(old)
+            .bind(new)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Stores a secret being enrolled; the enrolled one stays as it is.
+pub async fn set_pending_totp(
+    conn: &mut Conn,
+    user_id: &str,
+    pending: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(pending)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

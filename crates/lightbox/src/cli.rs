@@ -114,7 +114,7 @@ pub struct ServeArgs {
     pub diagnostic_jobs: bool,
     /// Tests only: a clock that stands still until moved through
     /// `POST /_debug/clock` (never in production).
-    #[arg(long, env = "LIGHTBOX_DEBUG_CLOCK", hide = true)]
+    #[arg(long, hide = true)]
     pub debug_clock: bool,
 }
 

@@ -302,24 +302,40 @@ async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
 }
 
 /// `GET /_debug/clock` → the server's now (Unix seconds);
-/// `POST /_debug/clock?advance_secs=N` moves it. Mounted only with
-/// `--debug-clock`.
+/// `POST /_debug/clock?advance_secs=N` moves it forward. Mounted only with
+/// the hidden `--debug-clock` flag (tests), and even then answers only
+/// loopback peers and never moves time backwards.
 fn debug_clock_routes(clock: Arc<ManualClock>) -> axum::Router {
-    use axum::extract::Query;
+    use axum::extract::{ConnectInfo, Query};
+    use axum::http::StatusCode;
     use axum::routing::get;
+    fn loopback(peer: &SocketAddr) -> bool {
+        peer.ip().is_loopback()
+            || matches!(peer.ip(), std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+    }
     let read = clock.clone();
     axum::Router::new().route(
         "/_debug/clock",
-        get(move || {
+        get(move |ConnectInfo(peer): ConnectInfo<SocketAddr>| {
             let clock = read.clone();
-            async move { (clock.now_micros() / 1_000_000).to_string() }
+            async move {
+                if !loopback(&peer) {
+                    return (StatusCode::FORBIDDEN, String::new());
+                }
+                (StatusCode::OK, (clock.now_micros() / 1_000_000).to_string())
+            }
         })
         .post(
-            move |Query(q): Query<std::collections::HashMap<String, i64>>| {
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  Query(q): Query<std::collections::HashMap<String, i64>>| {
                 let clock = clock.clone();
                 async move {
-                    clock.advance_secs(q.get("advance_secs").copied().unwrap_or(0));
-                    (clock.now_micros() / 1_000_000).to_string()
+                    let secs = q.get("advance_secs").copied().unwrap_or(0);
+                    if !loopback(&peer) || !(0..=10 * 365 * 86_400).contains(&secs) {
+                        return (StatusCode::FORBIDDEN, String::new());
+                    }
+                    clock.advance_secs(secs);
+                    (StatusCode::OK, (clock.now_micros() / 1_000_000).to_string())
                 }
             },
         ),

@@ -85,6 +85,22 @@ async fn advance(server: &Server, secs: i64) {
     assert_eq!(r.status(), 200);
 }
 
+/// Argon2 computations the server has run (`lightbox_password_hashes_total`).
+async fn password_hashes(server: &Server) -> u64 {
+    let text = server
+        .http
+        .get(server.at("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("lightbox_password_hashes_total "))
+        .map_or(0, |v| v.trim().parse::<f64>().unwrap() as u64)
+}
+
 fn secret_of(uri: &str) -> Vec<u8> {
     let secret = uri
         .split(['?', '&'])
@@ -338,6 +354,36 @@ both_engines!(
             .collect();
         assert_eq!(successors.len(), 1, "one successor");
         let next = successors.into_iter().next().unwrap();
+        assert_eq!(
+            server
+                .get(
+                    replies[0].json()["access_token"].as_str().unwrap(),
+                    "/v1/me"
+                )
+                .await
+                .status,
+            200
+        );
+        // Within the window, a token older than the immediately previous one
+        // still ends the session.
+        let body = sign_in(&server, "jane@example.com", PASSWORD).await.json();
+        let first = body["refresh_token"].as_str().unwrap().to_owned();
+        let second = exchange(&server, &first, &account).await.json()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let third = exchange(&server, &second, &account).await.json()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = exchange(&server, &first, &account).await;
+        assert_eq!(
+            r.error(401, "unauthorized")["detail"],
+            "refresh_token_reused"
+        );
+        exchange(&server, &third, &account)
+            .await
+            .error(401, "unauthorized");
         // After the window the old token is reuse again.
         advance(&server, 11).await;
         let r = exchange(&server, &refresh, &account).await;
@@ -545,9 +591,15 @@ both_engines!(
             .await
             .error(401, "unauthorized");
         }
+        let hashes = password_hashes(&server).await;
         let r = sign_in_from(&server, "jane@example.com", PASSWORD, Some("198.51.100.50")).await;
         assert_eq!(r.error(429, "rate_limited")["detail"], "login");
         assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+        assert_eq!(
+            password_hashes(&server).await,
+            hashes,
+            "refused before any hashing"
+        );
         advance(&server, 1).await;
         sign_in_from(
             &server,
@@ -582,6 +634,27 @@ both_engines!(
                 .status,
             200
         );
+        // Blocked for new addresses again, but not from the address where
+        // Jane signed in before: someone hammering her login elsewhere does
+        // not lock her out at home.
+        for i in 0..6 {
+            sign_in_from(
+                &server,
+                "jane@example.com",
+                "wrong-password-1",
+                Some(&format!("198.51.100.{}", 70 + i)),
+            )
+            .await
+            .error(401, "unauthorized");
+        }
+        let r = sign_in_from(&server, "jane@example.com", PASSWORD, Some("198.51.100.80")).await;
+        assert_eq!(r.error(429, "rate_limited")["detail"], "login");
+        assert_eq!(
+            sign_in_from(&server, "jane@example.com", PASSWORD, Some("192.0.2.8"))
+                .await
+                .status,
+            200
+        );
         Ok(())
     }
 );
@@ -609,6 +682,20 @@ both_engines!(
         let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
         assert!((1..=60).contains(&secs), "{secs}");
 
+        // Per login too: five failures on one server, the delay on the other.
+        for i in 0..6 {
+            sign_in_from(
+                &a,
+                "jane@example.com",
+                "wrong-password-1",
+                Some(&format!("198.51.100.{i}")),
+            )
+            .await
+            .error(401, "unauthorized");
+        }
+        let r = sign_in_from(&b, "jane@example.com", PASSWORD, Some("198.51.100.9")).await;
+        assert_eq!(r.error(429, "rate_limited")["detail"], "login");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let (access, _, _) = signed_in(&a, "jane@example.com").await;
         assert_eq!(b.get(&access, "/v1/me").await.status, 200);
         let r = a.post(&access, "/v1/auth/sign_out", None, &json!({})).await;
@@ -819,7 +906,7 @@ both_engines!(
             async move { Reply::from(http.post(url).bearer_auth(token).json(&body).send().await).await }
         };
         let r = change(&second, PASSWORD, "password1").await;
-        assert_eq!(r.error(400, "validation")["field"], "password");
+        assert_eq!(r.error(400, "validation")["field"], "new_password");
         let r = change(&second, PASSWORD, "jane@example.com1").await;
         r.error(400, "validation");
         let r = change(&second, "not-the-password", "quartz-Lantern-meadow-88").await;
@@ -990,12 +1077,152 @@ both_engines!(
             sign_in(&server, "jane@example.com", PASSWORD).await.json()["mfa_required"],
             true
         );
+        let (third, _, _) = {
+            let r = sign_in(&server, "jane@example.com", PASSWORD).await.json();
+            let token = r["mfa_token"].as_str().unwrap().to_owned();
+            advance(&server, 30).await;
+            let code = code_now(&server, &secret).await;
+            let r = post_public(
+                &server,
+                "/v1/auth/mfa",
+                &json!({"mfa_token": token, "code": code}),
+                None,
+            )
+            .await
+            .json();
+            let account = r["accounts"][0]["uuid"].as_str().unwrap().to_owned();
+            let g = exchange(&server, r["refresh_token"].as_str().unwrap(), &account)
+                .await
+                .json();
+            (g["access_token"].as_str().unwrap().to_owned(), (), ())
+        };
+        assert_eq!(server.get(&third, "/v1/me").await.status, 200);
         let r = call("/v1/auth/mfa/disable", json!({"password": PASSWORD})).await;
         assert_eq!(r.status, 204, "{}", r.text);
+        server
+            .get(&third, "/v1/me")
+            .await
+            .error(401, "unauthorized");
         assert_eq!(
             sign_in(&server, "jane@example.com", PASSWORD).await.json()["mfa_required"],
             false
         );
+        Ok(())
+    }
+);
+
+both_engines!(
+    second_factor_guesses_are_limited_per_login_and_judged_once,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("jane@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let (_, uri, _) = env
+            .cli_raw(&["user", "mfa", "enable", "jane@example.com"])
+            .await;
+        let secret = secret_of(uri.trim());
+        let server = env
+            .serve(&["--debug-clock", "--trusted-proxy", "127.0.0.1"])
+            .await;
+        let mfa_token = |ip: String| {
+            let http = server.http.clone();
+            let url = server.at("/v1/auth/sign_in");
+            async move {
+                let r = Reply::from(
+                    http.post(url)
+                        .header("X-Forwarded-For", ip)
+                        .json(&json!({"login": "jane@example.com", "password": PASSWORD, "device": device("d")}))
+                        .send()
+                        .await,
+                )
+                .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.json()["mfa_token"].as_str().unwrap().to_owned()
+            }
+        };
+        let mfa = |token: String, code: String, ip: String| {
+            let http = server.http.clone();
+            let url = server.at("/v1/auth/mfa");
+            async move {
+                Reply::from(
+                    http.post(url)
+                        .header("X-Forwarded-For", ip)
+                        .json(&json!({"mfa_token": token, "code": code}))
+                        .send()
+                        .await,
+                )
+                .await
+            }
+        };
+
+        // Concurrent uses of one mfa_token with the right code: one sign-in.
+        let token = mfa_token("192.0.2.1".to_owned()).await;
+        let code = code_now(&server, &secret).await;
+        let tasks: Vec<_> = (0..6)
+            .map(|_| tokio::spawn(mfa(token.clone(), code.clone(), "192.0.2.1".to_owned())))
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            let r = t.await.unwrap();
+            // Losers are failures (401), or refused by the login's delay
+            // once their provisional failures add up (429).
+            assert!(matches!(r.status, 200 | 401 | 429), "{}", r.text);
+            ok += usize::from(r.status == 200);
+        }
+        assert_eq!(ok, 1, "one mfa_token, one sign-in");
+        // Two tokens, one code, at once: the code is accepted once.
+        advance(&server, 30).await;
+        // (From the address that just completed a sign-in: known, so the
+        // failures the losers above counted do not delay it.)
+        let (t1, t2) = (
+            mfa_token("192.0.2.1".to_owned()).await,
+            mfa_token("192.0.2.1".to_owned()).await,
+        );
+        let code = code_now(&server, &secret).await;
+        let (a, b) = tokio::join!(
+            mfa(t1, code.clone(), "192.0.2.1".to_owned()),
+            mfa(t2, code.clone(), "192.0.2.1".to_owned())
+        );
+        assert_eq!(
+            [a.status, b.status].iter().filter(|s| **s == 200).count(),
+            1,
+            "{} / {}",
+            a.text,
+            b.text
+        );
+
+        // Knowing the password does not buy fresh code guesses: a correct
+        // password leaves the login's count standing until a code is right.
+        advance(&server, 120).await;
+        let token = mfa_token("198.51.100.1".to_owned()).await;
+        // Five wrong codes kill the mfa_token (or the login's delay stops
+        // them sooner, if earlier failures still count).
+        for i in 0..5 {
+            let r = mfa(
+                token.clone(),
+                "000000x".to_owned(),
+                format!("198.51.100.{}", 10 + i),
+            )
+            .await;
+            if r.status == 429 {
+                assert_eq!(r.error(429, "rate_limited")["detail"], "login");
+                break;
+            }
+            r.error(401, "unauthorized");
+        }
+        // A new sign-in with the right password does not reset the count:
+        // no fresh round of guesses.
+        let r = Reply::from(
+            server
+                .http
+                .post(server.at("/v1/auth/sign_in"))
+                .header("X-Forwarded-For", "198.51.100.30")
+                .json(&json!({"login": "jane@example.com", "password": PASSWORD, "device": device("d")}))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.error(429, "rate_limited")["detail"], "login");
         Ok(())
     }
 );

@@ -16,9 +16,9 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, ClientIp, Page, Query, StrictJson};
+use crate::extract::{Caller, ClientIp, NoStore, Page, Query, StrictJson, detached};
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     #[schema(example = "jane@example.com")]
@@ -57,13 +57,16 @@ pub async fn sign_in(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StrictJson(body): StrictJson<SignInRequest>,
-) -> ApiResult<Json<SignInOutcome>> {
-    let outcome =
-        sessions::sign_in(&state.core, ip, &body.login, &body.password, body.device).await?;
-    Ok(Json(outcome))
+) -> ApiResult<NoStore<Json<SignInOutcome>>> {
+    let core = state.core.clone();
+    let outcome = detached(async move {
+        sessions::sign_in(&core, ip, &body.login, &body.password, body.device).await
+    })
+    .await?;
+    Ok(NoStore(Json(outcome)))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaRequest {
     #[schema(example = "dpg_mfa_…")]
@@ -92,13 +95,17 @@ pub async fn mfa(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StrictJson(body): StrictJson<MfaRequest>,
-) -> ApiResult<Json<SignedIn>> {
-    Ok(Json(
-        sessions::complete_mfa(&state.core, ip, &body.mfa_token, &body.code).await?,
-    ))
+) -> ApiResult<NoStore<Json<SignedIn>>> {
+    let core = state.core.clone();
+    Ok(NoStore(Json(
+        detached(
+            async move { sessions::complete_mfa(&core, ip, &body.mfa_token, &body.code).await },
+        )
+        .await?,
+    )))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The latest refresh token of the device session.
@@ -128,15 +135,19 @@ pub async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     StrictJson(body): StrictJson<TokenRequestText>,
-) -> ApiResult<Json<TokenGrant>> {
-    Ok(Json(
-        sessions::exchange(&state.core, ip, &body.refresh_token, &body.account_uuid).await?,
-    ))
+) -> ApiResult<NoStore<Json<TokenGrant>>> {
+    let core = state.core.clone();
+    Ok(NoStore(Json(
+        detached(async move {
+            sessions::exchange(&core, ip, &body.refresh_token, &body.account_uuid).await
+        })
+        .await?,
+    )))
 }
 
 /// [`TokenRequest`] as parsed: the uuid is checked by the use-case, so a
 /// malformed one is a `400 validation` naming `account_uuid`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequestText {
     refresh_token: String,
@@ -162,7 +173,9 @@ fn signed_in(caller: &Caller) -> Result<(String, String), CoreError> {
 )]
 pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
     let (user, session) = signed_in(&caller)?;
-    sessions::end_session(&state.core, &user, &session, "signed_out").await?;
+    let core = state.core.clone();
+    detached(async move { sessions::end_session(&core, &user, &session, "signed_out").await })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,6 +214,24 @@ pub async fn list_sessions(
     })
 }
 
+/// Ends every device session of the calling user except the calling one
+/// ("sign out everywhere else").
+#[utoipa::path(
+    delete,
+    path = "/v1/auth/sessions",
+    tag = "auth",
+    security(("bearer" = ["role:signed-in"])),
+    responses((status = 204, description = "The other sessions ended"))
+)]
+pub async fn end_other_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<StatusCode> {
+    let (user, session) = signed_in(&caller)?;
+    sessions::end_other_sessions(&state.core, &user, &session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Ends one of the calling user's device sessions (`404 not_found` for a
 /// session that is not theirs or already ended).
 #[utoipa::path(
@@ -224,7 +255,7 @@ pub async fn end_session(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
@@ -253,19 +284,23 @@ pub async fn change_password(
     StrictJson(body): StrictJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     let (user, session) = signed_in(&caller)?;
-    users::change_password(
-        &state.core,
-        ip,
-        &user,
-        &session,
-        &body.current_password,
-        &body.new_password,
-    )
+    let core = state.core.clone();
+    detached(async move {
+        users::change_password(
+            &core,
+            ip,
+            &user,
+            &session,
+            &body.current_password,
+            &body.new_password,
+        )
+        .await
+    })
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordConfirmation {
     pub password: String,
@@ -289,14 +324,15 @@ pub async fn mfa_setup(
     caller: Caller,
     ClientIp(ip): ClientIp,
     StrictJson(body): StrictJson<PasswordConfirmation>,
-) -> ApiResult<Json<Enrolment>> {
+) -> ApiResult<NoStore<Json<Enrolment>>> {
     let (user, _) = signed_in(&caller)?;
-    Ok(Json(
-        mfa::begin(&state.core, ip, &user, &body.password).await?,
-    ))
+    let core = state.core.clone();
+    Ok(NoStore(Json(
+        detached(async move { mfa::begin(&core, ip, &user, &body.password).await }).await?,
+    )))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaCode {
     #[schema(example = "123456")]
@@ -317,12 +353,15 @@ pub struct MfaCode {
 pub async fn mfa_enable(
     State(state): State<AppState>,
     caller: Caller,
+    ClientIp(ip): ClientIp,
     StrictJson(body): StrictJson<MfaCode>,
-) -> ApiResult<Json<RecoveryCodes>> {
+) -> ApiResult<NoStore<Json<RecoveryCodes>>> {
     let (user, session) = signed_in(&caller)?;
-    Ok(Json(
-        mfa::confirm(&state.core, &user, Some(&session), &body.code).await?,
-    ))
+    let core = state.core.clone();
+    Ok(NoStore(Json(
+        detached(async move { mfa::confirm(&core, ip, &user, Some(&session), &body.code).await })
+            .await?,
+    )))
 }
 
 /// Switches two-factor sign-in off (current password required). Every
@@ -345,6 +384,8 @@ pub async fn mfa_disable(
     StrictJson(body): StrictJson<PasswordConfirmation>,
 ) -> ApiResult<StatusCode> {
     let (user, session) = signed_in(&caller)?;
-    mfa::disable(&state.core, ip, &user, Some(&session), &body.password).await?;
+    let core = state.core.clone();
+    detached(async move { mfa::disable(&core, ip, &user, Some(&session), &body.password).await })
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Page, Query, Write, WriteKey};
+use crate::extract::{Caller, NoStore, Page, Query, Write, WriteKey};
 
 /// The account's service tokens (revoked ones included, marked), oldest first.
 #[utoipa::path(
@@ -50,7 +50,7 @@ pub async fn list_service_tokens(
     })
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewServiceTokenRequest {
     /// 1–200 characters.
@@ -92,7 +92,7 @@ pub struct NewServiceTokenRequest {
 pub async fn create_service_token(
     State(state): State<AppState>,
     write: Write<NewServiceTokenRequest>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<NoStore<(StatusCode, Json<Operation>)>> {
     let body = write.body;
     let expires_at = body
         .expires_at
@@ -118,7 +118,7 @@ pub async fn create_service_token(
             serde_json::Value::String(secret.as_str().to_owned()),
         );
     }
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(NoStore((StatusCode::ACCEPTED, Json(op))))
 }
 
 /// Revokes a service token of the account: refused from the next request on.
