@@ -1,5 +1,6 @@
-//! Password storage through the core, on both engines: hashes are upgraded
-//! at sign-in when the parameters change, and the hashing pool is bounded.
+//! Credentials through the core: password hashes are upgraded at sign-in
+//! when the parameters change (both engines), the hashing pool is bounded,
+//! and no credential grants a scope it does not hold.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
@@ -152,4 +153,48 @@ async fn the_hashing_pool_turns_away_what_it_cannot_queue() {
     assert_eq!(ok + busy, 12);
     // Unknown logins cost a real verification and are never accepted.
     assert!(!hasher.verify(PASSWORD, None).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_credential_grants_a_scope_it_does_not_hold() {
+    use lightbox_core::scope::Scope;
+    use lightbox_core::tokens::{self, NewServiceToken};
+    use lightbox_core::writes::WriteContext;
+    let store = store("sqlite").await;
+    let core = core_with(&store, PasswordParams::default());
+    let account = accounts::create(&core, "Acme", "acme").await.unwrap();
+    let ctx = WriteContext {
+        account_id: account.uuid.clone(),
+        idempotency_key: "k".to_owned(),
+        request_hash: "h".to_owned(),
+    };
+    let new = |scopes: Vec<Scope>| NewServiceToken {
+        name: "t".to_owned(),
+        scopes,
+        ..NewServiceToken::default()
+    };
+    let held = [Scope::ImagesRead, Scope::SetsWrite];
+    let refused = tokens::create_by_admin(
+        &core,
+        &ctx,
+        &held,
+        new(vec![Scope::ImagesRead, Scope::Upload]),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Forbidden);
+    assert_eq!(refused.detail.as_deref(), Some("api.upload"));
+    assert_eq!(refused.field.as_deref(), Some("scopes"));
+    assert!(
+        tokens::list(&core, "acme").await.unwrap().is_empty(),
+        "nothing stored"
+    );
+    let (op, secret) = tokens::create_by_admin(&core, &ctx, &held, new(vec![Scope::SetsWrite]))
+        .await
+        .unwrap();
+    assert!(secret.is_some());
+    assert_eq!(
+        op.result["service_token"]["scopes"],
+        serde_json::json!(["api.sets.write"])
+    );
 }
