@@ -22,7 +22,8 @@ use crate::{Core, sessions, users};
 pub const ISSUER: &str = "Lightbox";
 pub const RECOVERY_CODES: usize = 10;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// No `Debug`: it holds a secret that must never reach a log.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrolment {
     /// Base32, for typing into an authenticator.
     #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
@@ -34,7 +35,8 @@ pub struct Enrolment {
     pub otpauth_uri: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// No `Debug`: it holds a secret that must never reach a log.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct RecoveryCodes {
     /// Ten single-use codes, shown this once; each can stand in for an
     /// authenticator code.

@@ -145,7 +145,8 @@ pub struct AccountWithRole {
 }
 
 /// A finished sign-in: the device session and its first refresh token.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// No `Debug`: it holds a secret that must never reach a log.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct SignedIn {
     /// Always `false` here.
     pub mfa_required: bool,
@@ -158,7 +159,8 @@ pub struct SignedIn {
 }
 
 /// A password accepted, a second factor awaited.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// No `Debug`: it holds a secret that must never reach a log.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct MfaRequired {
     /// Always `true` here.
     pub mfa_required: bool,
@@ -169,7 +171,8 @@ pub struct MfaRequired {
     pub expires_in: u64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// No `Debug`: it holds a secret that must never reach a log.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum SignInOutcome {
     MfaRequired(MfaRequired),
@@ -177,7 +180,8 @@ pub enum SignInOutcome {
 }
 
 /// `POST /v1/auth/token`'s answer.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+// No `Debug`: it holds a secret that must never reach a log.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenGrant {
     #[schema(example = "dpg_at_…")]
     pub access_token: String,
