@@ -70,7 +70,10 @@ pub fn add(doc: &mut OpenApi) {
         for (method, op) in ops {
             let Some(op) = op.as_mut() else { continue };
             let write = method != "get";
-            if write {
+            // `/v1/auth/*` act on the caller's own credentials and are not
+            // Operations: no Idempotency-Key (docs/api-decisions.md).
+            let operation = write && !path.starts_with("/v1/auth/");
+            if operation {
                 op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
                     ParameterBuilder::new()
                         .name("Idempotency-Key")
@@ -80,7 +83,7 @@ pub fn add(doc: &mut OpenApi) {
                         .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).pattern(Some("^[\\x20-\\x7E]+$"))))
                         .build(),
                 ));
-            } else {
+            } else if !write {
                 op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
                     ParameterBuilder::new()
                         .name("If-None-Match")
@@ -121,8 +124,10 @@ pub fn add(doc: &mut OpenApi) {
                 );
                 add("429", "`rate_limited`");
             }
-            if write {
+            if operation {
                 add("409", "`idempotency_key_conflict`");
+            }
+            if write {
                 add(
                     "413",
                     "`payload_too_large`: the body is over the token's or the server's cap",

@@ -6,11 +6,16 @@
 //! most `max_waiting` callers queue for a slot — beyond that the caller is
 //! told to retry shortly (`429`), which keeps memory and latency bounded
 //! whatever arrives.
+//!
+//! Each run hashes in one of at most `concurrency` Argon2 memory buffers,
+//! kept and reused, rather than memory allocated and freed per hash:
+//! glibc keeps freed blocks of that size in its heaps, so fresh ones per
+//! hash made the process grow with every sign-in flood.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use lightbox_auth::password::{self, PasswordParams};
+use lightbox_auth::password::{self, HashMemory, PasswordParams};
 use tokio::sync::Semaphore;
 
 use crate::error::CoreError;
@@ -43,6 +48,10 @@ pub struct PasswordHasher {
     /// against it costs what verifying a real user's hash costs. Made on
     /// first need ([`Self::warm_up`] makes it at start-up).
     dummy: Arc<OnceLock<String>>,
+    /// Argon2 memory not in use. A run takes one (or makes one when none
+    /// is free) and puts it back before giving up its slot, so there are
+    /// never more than `concurrency`. Locked only to take or put back.
+    memory: Arc<Mutex<Vec<HashMemory>>>,
 }
 
 impl PasswordHasher {
@@ -51,6 +60,7 @@ impl PasswordHasher {
             slots: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             waiting: AtomicUsize::new(0),
             dummy: Arc::new(OnceLock::new()),
+            memory: Arc::new(Mutex::new(Vec::with_capacity(settings.concurrency.max(1)))),
             settings,
         }
     }
@@ -60,7 +70,7 @@ impl PasswordHasher {
     pub async fn warm_up(&self) -> Result<(), CoreError> {
         let dummy = self.dummy.clone();
         let params = self.settings.params;
-        self.run(move || dummy_of(&dummy, &params).map(|_| ()))
+        self.run(move |memory| dummy_of(&dummy, &params, memory).map(|_| ()))
             .await?
     }
 
@@ -68,11 +78,12 @@ impl PasswordHasher {
         &self.settings.params
     }
 
-    /// Runs `work` on a blocking thread once a slot is free. Each run is
-    /// one Argon2 computation, counted in `lightbox_password_hashes_total`.
+    /// Runs `work` on a blocking thread once a slot is free, with Argon2
+    /// memory from the pool. Each run is one Argon2 computation, counted in
+    /// `lightbox_password_hashes_total`.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, CoreError> {
         // Released on drop: a caller that goes away (client disconnect drops
         // the request future) still gives its place back.
@@ -90,8 +101,18 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|_| CoreError::internal())?;
+        let pool = self.memory.clone();
+        let params = self.settings.params;
         let result = tokio::task::spawn_blocking(move || {
-            let out = work();
+            // None free only while fewer than `concurrency` exist: every
+            // run holding a slot holds at most one, and puts it back
+            // before the slot is released.
+            let taken = pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let mut memory = taken.unwrap_or_else(|| HashMemory::new(&params));
+            let out = work(&mut memory);
+            pool.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(memory);
             drop(permit);
             out
         })
@@ -134,7 +155,7 @@ impl PasswordHasher {
     pub async fn hash(&self, plain: &str) -> Result<String, CoreError> {
         let plain = plain.to_owned();
         let params = self.settings.params;
-        self.run(move || password::hash_password(&plain, &params))
+        self.run(move |memory| password::hash_password_with(&plain, &params, memory))
             .await?
             .map_err(|e| {
                 tracing::error!(error = %e, "password hashing failed");
@@ -150,12 +171,12 @@ impl PasswordHasher {
         let stored = stored.map(str::to_owned);
         let dummy = self.dummy.clone();
         let params = self.settings.params;
-        self.run(move || {
+        self.run(move |memory| {
             let (phc, real) = match stored {
                 Some(phc) => (phc, true),
-                None => (dummy_of(&dummy, &params)?, false),
+                None => (dummy_of(&dummy, &params, memory)?, false),
             };
-            let ok = password::verify_password(&plain, &phc).unwrap_or_else(|e| {
+            let ok = password::verify_password_with(&plain, &phc, memory).unwrap_or_else(|e| {
                 tracing::error!(error = %e, "a stored password hash is unreadable");
                 false
             });
@@ -169,11 +190,15 @@ impl PasswordHasher {
     }
 }
 
-fn dummy_of(cell: &OnceLock<String>, params: &PasswordParams) -> Result<String, CoreError> {
+fn dummy_of(
+    cell: &OnceLock<String>,
+    params: &PasswordParams,
+    memory: &mut HashMemory,
+) -> Result<String, CoreError> {
     if let Some(d) = cell.get() {
         return Ok(d.clone());
     }
-    let made = password::dummy_hash(params).map_err(|e| {
+    let made = password::dummy_hash_with(params, memory).map_err(|e| {
         tracing::error!(error = %e, "cannot make the dummy password hash");
         CoreError::internal()
     })?;
@@ -197,5 +222,109 @@ impl<'a> Place<'a> {
 impl Drop for Place<'_> {
     fn drop(&mut self) {
         self.line.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
+    const FLOODS: usize = 3;
+    const PER_FLOOD: usize = 300;
+
+    /// `VmRSS` and `VmHWM` from /proc/self/status, in MiB (Linux only).
+    fn rss() -> String {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map_or_else(|| "?".to_owned(), |kib| format!("{} MiB", kib / 1024))
+        };
+        format!("VmRSS {}, VmHWM {}", field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Memory held through sign-in floods of `PER_FLOOD` verifications from
+    /// as many tasks, concurrency 1, with the pooled memory. Run alone, in
+    /// its own process (the heap is per process):
+    /// `cargo test -p lightbox-core --lib -- --ignored --exact --nocapture
+    /// passwords::tests::rss_through_floods_pooled`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore = "memory report, not a check"]
+    async fn rss_through_floods_pooled() -> TestResult {
+        println!("start: {}", rss());
+        let hasher = Arc::new(PasswordHasher::new(HashingSettings {
+            params: PasswordParams::default(),
+            concurrency: 1,
+            max_waiting: PER_FLOOD,
+        }));
+        let phc = hasher.hash(PASSWORD).await?;
+        println!("after one hash: {}", rss());
+        for flood in 1..=FLOODS {
+            let started = std::time::Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..PER_FLOOD {
+                let (hasher, phc) = (hasher.clone(), phc.clone());
+                tasks.push(tokio::spawn(async move {
+                    hasher.verify(PASSWORD, Some(&phc)).await
+                }));
+            }
+            for task in tasks {
+                assert!(matches!(task.await?, Ok(true)));
+            }
+            println!(
+                "pooled, after flood {flood} ({:?}): {}",
+                started.elapsed(),
+                rss()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        println!("pooled, idle: {}", rss());
+        Ok(())
+    }
+
+    /// The same floods the way [`PasswordHasher::run`] ran them before the
+    /// pool: one slot, each verification on a blocking thread with
+    /// `password::verify_password` allocating its own memory.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore = "memory report, not a check"]
+    async fn rss_through_floods_per_call_memory() -> TestResult {
+        println!("start: {}", rss());
+        let params = PasswordParams::default();
+        let phc = password::hash_password(PASSWORD, &params)?;
+        println!("after one hash: {}", rss());
+        let slots = Arc::new(Semaphore::new(1));
+        for flood in 1..=FLOODS {
+            let started = std::time::Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..PER_FLOOD {
+                let (slots, phc) = (slots.clone(), phc.clone());
+                tasks.push(tokio::spawn(async move {
+                    let permit = slots.acquire_owned().await?;
+                    let ok = tokio::task::spawn_blocking(move || {
+                        let ok = password::verify_password(PASSWORD, &phc);
+                        drop(permit);
+                        ok
+                    })
+                    .await?;
+                    Ok::<_, Box<dyn std::error::Error + Send + Sync>>(ok?)
+                }));
+            }
+            for task in tasks {
+                assert!(matches!(task.await?, Ok(true)));
+            }
+            println!(
+                "per call, after flood {flood} ({:?}): {}",
+                started.elapsed(),
+                rss()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        println!("per call, idle: {}", rss());
+        Ok(())
     }
 }
