@@ -35,6 +35,8 @@ pub struct ApiSettings {
     pub max_body_bytes: u64,
     /// The base URL clients reach this server at (for the OpenAPI `servers`).
     pub public_url: String,
+    /// The blob store, checked by `/readyz`.
+    pub blobs: Option<lightbox_media::BlobStore>,
 }
 
 impl Default for ApiSettings {
@@ -43,6 +45,7 @@ impl Default for ApiSettings {
             trusted_proxies: Vec::new(),
             max_body_bytes: 10 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
+            blobs: None,
         }
     }
 }

@@ -40,6 +40,13 @@ pub struct StorageArgs {
     /// `file://…` or `s3://bucket/prefix` [default: a folder under --data-dir].
     #[arg(long, global = true, env = "LIGHTBOX_BLOB_STORE")]
     pub blob_store: Option<String>,
+    /// S3-compatible endpoint, e.g. http://127.0.0.1:9000 [default: AWS].
+    /// Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long, global = true, env = "LIGHTBOX_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region [default: us-east-1].
+    #[arg(long, global = true, env = "LIGHTBOX_S3_REGION")]
+    pub s3_region: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

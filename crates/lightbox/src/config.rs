@@ -14,6 +14,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub blob_store: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
     pub listen: Option<String>,
     pub public_url: Option<String>,
     pub role: Option<String>,
@@ -40,6 +42,7 @@ pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
 #[derive(Debug, Clone)]
 pub struct Storage {
     pub database_url: String,
+    pub blobs: lightbox_media::BlobLocation,
 }
 
 pub fn storage(
@@ -64,15 +67,33 @@ pub fn storage(
             lightbox_core::Store::sqlite_url_for_dir(&data_dir)
         }
     };
-    if let Some(blob) = args.blob_store.as_deref().or(file.blob_store.as_deref())
-        && !blob.starts_with("file://")
-    {
-        tracing::warn!(
-            blob,
-            "only the local blob folder is used until images arrive; --blob-store is recorded but not used yet"
-        );
-    }
-    Ok(Storage { database_url })
+    let blobs = match args.blob_store.as_deref().or(file.blob_store.as_deref()) {
+        None => lightbox_media::BlobLocation::Dir(data_dir.join("blobs")),
+        Some(spec) => {
+            // Credentials only from the environment (AWS's names): never in
+            // a flag (ps, shell history) or a config file by accident.
+            let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+            let s3 = lightbox_media::S3Connection {
+                endpoint: args
+                    .s3_endpoint
+                    .clone()
+                    .or_else(|| file.s3_endpoint.clone()),
+                region: args
+                    .s3_region
+                    .clone()
+                    .or_else(|| file.s3_region.clone())
+                    .or_else(|| env("AWS_REGION")),
+                access_key_id: env("AWS_ACCESS_KEY_ID"),
+                secret_access_key: env("AWS_SECRET_ACCESS_KEY"),
+            };
+            lightbox_media::BlobLocation::parse(spec, s3)
+                .map_err(|e| format!("--blob-store: {e}"))?
+        }
+    };
+    Ok(Storage {
+        database_url,
+        blobs,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -59,6 +59,12 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         None => Arc::new(SystemClock),
     };
     let core = Core::new(store, clock, auth);
+    let blobs = lightbox_media::BlobStore::open(&storage.blobs)
+        .map_err(|e| Failure(format!("blob store {}: {e}", storage.blobs.describe())))?;
+    blobs
+        .check()
+        .await
+        .map_err(|e| Failure(format!("blob store {}: {e}", blobs.describe())))?;
     if let Err(e) = core.sessions.hasher.warm_up().await {
         tracing::warn!(error = %e, "could not prepare the password hasher");
     }
@@ -102,13 +108,18 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
             stop_rx.clone(),
         ));
     }
-    background.push(tokio::spawn(housekeeping(core.clone(), stop_rx.clone())));
+    background.push(tokio::spawn(housekeeping(
+        core.clone(),
+        blobs.clone(),
+        stop_rx.clone(),
+    )));
     background.push(tokio::spawn(metrics_upkeep(stop_rx.clone())));
 
     let api = ApiSettings {
         trusted_proxies: settings.trusted_proxies.clone(),
         max_body_bytes: settings.max_request_bytes,
         public_url: base_url.clone(),
+        blobs: Some(blobs.clone()),
     };
     let mut app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
     if let Some(clock) = debug_clock {
@@ -117,7 +128,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         );
         app = app.merge(debug_clock_routes(clock));
     }
-    tracing::info!(%addr, engine = core.store.engine().name(), role = ?settings.role, "Lightbox listening on {base_url}");
+    tracing::info!(%addr, engine = core.store.engine().name(), blobs = blobs.describe(), role = ?settings.role, "Lightbox listening on {base_url}");
 
     let mut stop_signal = stop_rx.clone();
     let server = axum::serve(
@@ -149,7 +160,11 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
 }
 
 /// Writes last-use times every 10 s and forgets idempotency keys past 24 h.
-async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
+async fn housekeeping(
+    core: Core,
+    blobs: lightbox_media::BlobStore,
+    mut stop: watch::Receiver<bool>,
+) {
     let every = core.auth.settings().last_used_flush;
     let mut ticks: u64 = 0;
     while !*stop.borrow() {
@@ -173,6 +188,13 @@ async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
                 Ok(n) if n > 0 => tracing::info!(keys = n, "forgot expired idempotency keys"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "idempotency purge"),
+            }
+            // Uploads cut off by a crash leave `tmp/` objects; a day is far
+            // longer than any upload in flight.
+            match blobs.sweep_tmp(Duration::from_secs(24 * 3600)).await {
+                Ok(n) if n > 0 => tracing::info!(blobs = n, "swept interrupted uploads"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "blob sweep"),
             }
             match lightbox_core::sessions::purge(&core).await {
                 Ok(n) if n > 0 => tracing::info!(

@@ -316,3 +316,65 @@ async fn demo_prints_a_working_all_scope_token() -> common::TestResult {
     }
     Ok(())
 }
+
+/// `serve` on an S3-compatible blob store: ready when the store answers;
+/// a store that cannot be reached stops the start with a clear reason.
+#[tokio::test]
+async fn serve_uses_the_s3_blob_store_and_refuses_a_missing_one() -> common::TestResult {
+    let env = Env::new(Engine::Sqlite).await;
+    let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT")
+        .unwrap_or_else(|_| panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run `bash .ci/run`"));
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let bucket = format!("lbt-{}", uuid::Uuid::new_v4().simple());
+    assert!(
+        http.put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await?
+            .status()
+            .is_success()
+    );
+    let serve = |blob: String, s3: String| {
+        let mut cmd = Command::new(bin());
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--blob-store",
+            &blob,
+            "--s3-endpoint",
+            &s3,
+        ])
+        .args(env.storage_args())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("LIGHTBOX_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+        cmd
+    };
+    let mut child = serve(format!("s3://{bucket}/festival"), endpoint.clone()).spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await??
+        .unwrap();
+    let ready = http.get(format!("{url}/readyz")).send().await?;
+    assert_eq!(ready.status(), 200);
+    child.kill().await?;
+
+    // A bucket that does not exist: exit 1, and the reason names the store.
+    let out = serve(
+        format!("s3://no-such-bucket-{}/x", uuid::Uuid::new_v4().simple()),
+        endpoint,
+    )
+    .output()
+    .await?;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("blob store s3://no-such-bucket-"), "{err}");
+    // A malformed location is bad usage of the flag.
+    let (code, _, err) = env.cli_raw(&["migrate", "--blob-store", "s3://"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--blob-store"), "{err}");
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers), `/readyz` (and its database does),
+//! `/healthz` (the process answers), `/readyz` (and its database and blob
+//! store do),
 //! `/metrics` (Prometheus text).
 
 use axum::extract::State;
@@ -16,21 +17,26 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.core.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "ready\n".to_owned(),
-        ),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "database unavailable\n".to_owned(),
-            )
-        }
+    let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    if let Err(e) = state.core.store.ping().await {
+        tracing::warn!(error = %e, "not ready: database");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            text,
+            "database unavailable\n",
+        );
     }
+    if let Some(blobs) = &state.settings.blobs
+        && let Err(e) = blobs.check().await
+    {
+        tracing::warn!(error = %e, store = blobs.describe(), "not ready: blob store");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            text,
+            "blob store unavailable\n",
+        );
+    }
+    (StatusCode::OK, text, "ready\n")
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
