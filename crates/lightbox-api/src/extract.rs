@@ -386,6 +386,21 @@ pub struct Page<T> {
     pub paging: Paging,
 }
 
+impl<T> Page<T> {
+    /// One page cut from a whole (short) list held in memory.
+    pub fn of(all: Vec<T>, paging: Paging) -> Self {
+        let start = usize::try_from(paging.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(paging.limit).unwrap_or(0);
+        let has_more = all.len() > start.saturating_add(limit);
+        let items = all.into_iter().skip(start).take(limit).collect();
+        Self {
+            items,
+            has_more,
+            paging,
+        }
+    }
+}
+
 impl<T: serde::Serialize> IntoResponse for Page<T> {
     fn into_response(self) -> Response {
         let next = self.paging.offset + self.items.len() as i64;

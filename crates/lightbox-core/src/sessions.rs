@@ -68,6 +68,27 @@ fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
+/// A new link of a session's refresh chain: 30 days (`refresh_ttl`) from
+/// issue, never past the session's absolute end.
+fn refresh_link(
+    settings: &SessionSettings,
+    token: &OpaqueSecret,
+    session: &DeviceSessionRow,
+    generation: i64,
+    now: i64,
+) -> RefreshTokenRow {
+    RefreshTokenRow {
+        token_hash: token.hash(),
+        session_id: session.id.clone(),
+        generation,
+        issued_at: now,
+        expires_at: now
+            .saturating_add(micros(settings.refresh_ttl))
+            .min(session.expires_at),
+        used_at: None,
+    }
+}
+
 /// The sign-in machinery a [`Core`] carries.
 pub struct SessionService {
     pub settings: SessionSettings,
@@ -496,20 +517,7 @@ async fn open_session(
     };
     store::insert_session(conn, &session).await?;
     let refresh = OpaqueSecret::generate(OpaqueKind::Refresh).map_err(random_failure)?;
-    store::insert_refresh(
-        conn,
-        &RefreshTokenRow {
-            token_hash: refresh.hash(),
-            session_id: session.id.clone(),
-            generation: 1,
-            issued_at: now,
-            expires_at: now
-                .saturating_add(micros(settings.refresh_ttl))
-                .min(session.expires_at),
-            used_at: None,
-        },
-    )
-    .await?;
+    store::insert_refresh(conn, &refresh_link(settings, &refresh, &session, 1, now)).await?;
     let accounts = user_store::memberships(conn, &user.id)
         .await?
         .into_iter()
@@ -548,6 +556,20 @@ async fn successor_key(core: &Core) -> Result<&[u8], CoreError> {
         })
         .await?;
     Ok(key.as_slice())
+}
+
+/// True when `successor` is the session's newest, unspent refresh token:
+/// the presented token is the immediately previous one.
+async fn successor_is_newest(
+    conn: &mut Conn,
+    session_id: &str,
+    successor: &OpaqueSecret,
+) -> Result<bool, CoreError> {
+    Ok(store::newest_refresh(conn, session_id)
+        .await?
+        .is_some_and(|n| {
+            n.used_at.is_none() && lightbox_auth::hashes_equal(&n.token_hash, &successor.hash())
+        }))
 }
 
 /// A spent refresh token came back: end the whole device session (its
@@ -613,13 +635,9 @@ pub async fn exchange(
     let reissue = match row.used_at {
         None => false,
         Some(used) => {
-            let newest = store::newest_refresh(&mut tx, &session.id).await?;
             let in_grace = grace > 0
                 && now - used <= grace
-                && newest.is_some_and(|n| {
-                    n.used_at.is_none()
-                        && lightbox_auth::hashes_equal(&n.token_hash, &successor.hash())
-                });
+                && successor_is_newest(&mut tx, &session.id, &successor).await?;
             if !in_grace {
                 return reuse_detected(tx, &session.id, now).await;
             }
@@ -652,30 +670,14 @@ pub async fn exchange(
         if !store::spend_refresh(&mut tx, &hash, now).await? {
             // Spent between our read and our write (PostgreSQL: a concurrent
             // refresh committed first): the same judgement as above.
-            let newest = store::newest_refresh(&mut tx, &session.id).await?;
-            let in_grace = grace > 0
-                && newest.is_some_and(|n| {
-                    n.used_at.is_none()
-                        && lightbox_auth::hashes_equal(&n.token_hash, &successor.hash())
-                });
+            let in_grace =
+                grace > 0 && successor_is_newest(&mut tx, &session.id, &successor).await?;
             if !in_grace {
                 return reuse_detected(tx, &session.id, now).await;
             }
         } else {
-            store::insert_refresh(
-                &mut tx,
-                &RefreshTokenRow {
-                    token_hash: successor.hash(),
-                    session_id: session.id.clone(),
-                    generation: row.generation + 1,
-                    issued_at: now,
-                    expires_at: now
-                        .saturating_add(micros(settings.refresh_ttl))
-                        .min(session.expires_at),
-                    used_at: None,
-                },
-            )
-            .await?;
+            let link = refresh_link(settings, &successor, &session, row.generation + 1, now);
+            store::insert_refresh(&mut tx, &link).await?;
         }
     }
     let access = OpaqueSecret::generate(OpaqueKind::Access).map_err(random_failure)?;

@@ -3,47 +3,20 @@
 //! and no credential grants a scope it does not hold.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use common::store;
 use lightbox_core::auth::AuthSettings;
 use lightbox_core::clock::ManualClock;
 use lightbox_core::lightbox_auth::password::PasswordParams;
 use lightbox_core::passwords::{HashingSettings, PasswordHasher};
 use lightbox_core::sessions::{self, DeviceInfo, SignInOutcome};
 use lightbox_core::{Core, ErrorKind, Store, accounts, users};
-use sqlx::Connection;
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
-
-async fn store(engine: &str) -> Store {
-    let url = match engine {
-        "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("lightbox-core-test-{}", unique()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Store::sqlite_url_for_dir(&dir)
-        }
-        _ => {
-            let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
-                .expect("LIGHTBOX_TEST_POSTGRES_URL is not set: run `bash .ci/run`");
-            let name = format!("lbc_{}", unique());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let (scheme, rest) = admin.split_once("://").unwrap();
-            format!("{scheme}://{}/{name}", rest.split('/').next().unwrap())
-        }
-    };
-    let store = Store::connect(&url, 8).await.unwrap();
-    store.migrate().await.unwrap();
-    store
-}
-
-fn unique() -> String {
-    lightbox_core::ids::new_public_uuid().replace('-', "")
-}
 
 fn core_with(store: &Store, params: PasswordParams) -> Core {
     let mut settings = AuthSettings::default();

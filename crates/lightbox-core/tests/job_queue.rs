@@ -2,6 +2,8 @@
 //! run exactly once; failures retried then failed with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,38 +11,16 @@ use std::time::Duration;
 use lightbox_core::jobs::{self, JobFailure, JobFuture, JobHandler, JobRegistry, WorkerSettings};
 use lightbox_core::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
 use lightbox_core::{
-    Core, CoreError, ErrorKind, Store, SystemClock, accounts, auth::AuthSettings, operations,
+    Core, CoreError, ErrorKind, SystemClock, accounts, auth::AuthSettings, operations,
 };
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 async fn core(engine: &str) -> Core {
-    let url = match engine {
-        "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("lightbox-core-test-{}", uuid_like()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Store::sqlite_url_for_dir(&dir)
-        }
-        _ => {
-            let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
-                .expect("LIGHTBOX_TEST_POSTGRES_URL is not set: run `bash .ci/run`");
-            let name = format!("lbc_{}", uuid_like());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let (scheme, rest) = admin.split_once("://").unwrap();
-            format!("{scheme}://{}/{name}", rest.split('/').next().unwrap())
-        }
-    };
-    let store = Store::connect(&url, 16).await.unwrap();
-    store.migrate().await.unwrap();
-    Core::new(store, Arc::new(SystemClock), AuthSettings::default())
-}
-
-fn uuid_like() -> String {
-    lightbox_core::ids::new_public_uuid().replace('-', "")
+    Core::new(
+        common::store(engine).await,
+        Arc::new(SystemClock),
+        AuthSettings::default(),
+    )
 }
 
 /// Counts runs per payload id; fails while `fail_first` says so.

@@ -203,15 +203,7 @@ pub async fn list_sessions(
     let paging = query.paging()?;
     let (user, session) = signed_in(&caller)?;
     let all = sessions::list_sessions(&state.core, &user, &session).await?;
-    let start = usize::try_from(paging.offset).unwrap_or(usize::MAX);
-    let limit = usize::try_from(paging.limit).unwrap_or(0);
-    let has_more = all.len() > start.saturating_add(limit);
-    let items = all.into_iter().skip(start).take(limit).collect();
-    Ok(Page {
-        items,
-        has_more,
-        paging,
-    })
+    Ok(Page::of(all, paging))
 }
 
 /// Ends every device session of the calling user except the calling one

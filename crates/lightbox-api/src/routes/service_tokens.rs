@@ -39,15 +39,7 @@ pub async fn list_service_tokens(
     query.only(&["limit", "offset"])?;
     let paging = query.paging()?;
     let all = list(&state.core, &caller.0.account.uuid).await?;
-    let start = usize::try_from(paging.offset).unwrap_or(usize::MAX);
-    let limit = usize::try_from(paging.limit).unwrap_or(0);
-    let has_more = all.len() > start.saturating_add(limit);
-    let items = all.into_iter().skip(start).take(limit).collect();
-    Ok(Page {
-        items,
-        has_more,
-        paging,
-    })
+    Ok(Page::of(all, paging))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
