@@ -89,14 +89,39 @@ impl BlobLocation {
     pub fn parse(spec: &str, s3: S3Connection) -> Result<Self, BlobError> {
         if let Some(rest) = spec.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
+            let bucket_ok = (3..=63).contains(&bucket.len())
+                && bucket.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                });
+            if !bucket_ok {
                 return Err(BlobError::Config(format!(
-                    "{spec:?}: name the bucket, as in s3://bucket/prefix"
+                    "{spec:?}: name the bucket (3-63 lowercase letters, digits, '-', '.'), as in s3://bucket/prefix"
                 )));
+            }
+            let prefix = prefix.trim_matches('/');
+            // Plain segments only, so keys come back exactly as they went in.
+            let prefix_ok = prefix.is_empty()
+                || prefix.split('/').all(|seg| {
+                    !seg.is_empty()
+                        && seg != "."
+                        && seg != ".."
+                        && seg
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                });
+            if !prefix_ok {
+                return Err(BlobError::Config(format!(
+                    "{spec:?}: the prefix may hold letters, digits, '-', '_', '.' and single '/' between parts"
+                )));
+            }
+            if s3.access_key_id.is_some() != s3.secret_access_key.is_some() {
+                return Err(BlobError::Config(
+                    "set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither".to_owned(),
+                ));
             }
             return Ok(BlobLocation::S3(S3Settings {
                 bucket: bucket.to_owned(),
-                prefix: prefix.trim_matches('/').to_owned(),
+                prefix: prefix.to_owned(),
                 endpoint: s3.endpoint,
                 region: s3.region.unwrap_or_else(|| "us-east-1".to_owned()),
                 access_key_id: s3.access_key_id,
@@ -117,7 +142,10 @@ impl BlobLocation {
         match self {
             BlobLocation::Dir(path) => format!("file://{}", path.display()),
             BlobLocation::S3(s3) => {
-                let at = s3.endpoint.as_deref().unwrap_or("AWS");
+                let at = s3
+                    .endpoint
+                    .as_deref()
+                    .map_or("AWS".to_owned(), without_userinfo);
                 format!("s3://{}/{} at {at}", s3.bucket, s3.prefix)
             }
         }
@@ -125,12 +153,33 @@ impl BlobLocation {
 }
 
 /// S3 connection details from flags and environment.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct S3Connection {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Connection {
+    // The secret key never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Connection")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An endpoint without any `user:password@` part, for logs.
+fn without_userinfo(endpoint: &str) -> String {
+    match (endpoint.find("://"), endpoint.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}{}", &endpoint[..scheme + 3], &endpoint[at + 1..])
+        }
+        _ => endpoint.to_owned(),
+    }
 }
 
 /// An original as stored.
@@ -149,6 +198,8 @@ pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
     /// Key prefix inside the bucket (S3); empty for a folder.
     prefix: String,
+    /// The folder, for a folder store (its staging files are swept by hand).
+    root: Option<PathBuf>,
     describe: String,
 }
 
@@ -158,11 +209,14 @@ impl std::fmt::Debug for BlobStore {
     }
 }
 
-/// The content address of an original.
-pub fn original_key(sha256: &str) -> String {
-    let a = sha256.get(0..2).unwrap_or("00");
-    let b = sha256.get(2..4).unwrap_or("00");
-    format!("originals/{a}/{b}/{sha256}")
+/// The content address of an original; `None` unless `sha256` is 64
+/// lowercase hex digits (a key never carries anything else).
+pub fn original_key(sha256: &str) -> Option<String> {
+    let ok = sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    ok.then(|| format!("originals/{}/{}/{sha256}", &sha256[0..2], &sha256[2..4]))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -187,17 +241,20 @@ impl BlobStore {
                 Ok(Self {
                     store: Arc::new(store),
                     prefix: String::new(),
+                    root: Some(path.clone()),
                     describe,
                 })
             }
             BlobLocation::S3(s3) => {
-                let mut builder = AmazonS3Builder::new()
+                // From the environment first (session tokens, web identity,
+                // container credentials), then what was configured.
+                let mut builder = AmazonS3Builder::from_env()
                     .with_bucket_name(&s3.bucket)
                     .with_region(&s3.region);
                 if let Some(endpoint) = &s3.endpoint {
                     builder = builder
                         .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"));
+                        .with_allow_http(endpoint.to_ascii_lowercase().starts_with("http://"));
                 }
                 if let (Some(id), Some(secret)) = (&s3.access_key_id, &s3.secret_access_key) {
                     builder = builder
@@ -207,6 +264,7 @@ impl BlobStore {
                 Ok(Self {
                     store: Arc::new(builder.build()?),
                     prefix: s3.prefix.clone(),
+                    root: None,
                     describe,
                 })
             }
@@ -240,23 +298,32 @@ impl BlobStore {
         let tmp_key = format!("tmp/{}", uuid::Uuid::new_v4());
         let tmp = self.path(&tmp_key);
         let upload = self.store.put_multipart(&tmp).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
+        let mut guard = UploadGuard(Some(WriteMultipart::new_with_chunk_size(
+            upload, PART_BYTES,
+        )));
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let streamed: Result<(), BlobError> = async {
             while let Some(chunk) = source.next().await {
-                let chunk = chunk.map_err(|e| BlobError::Source(e.to_string()))?;
+                let mut chunk = chunk.map_err(|e| BlobError::Source(e.to_string()))?;
                 size = size.saturating_add(chunk.len() as u64);
                 if size > max_bytes {
                     return Err(BlobError::TooLarge(max_bytes));
                 }
                 hasher.update(&chunk);
-                writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-                writer.put(chunk);
+                // At most one part per step, so parts in flight stay bounded
+                // however large a chunk the source hands over.
+                while !chunk.is_empty() {
+                    let piece = chunk.split_to(chunk.len().min(PART_BYTES));
+                    let writer = guard.writer()?;
+                    writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+                    writer.put(piece);
+                }
             }
             Ok(())
         }
         .await;
+        let writer = guard.take()?;
         if let Err(e) = streamed {
             if let Err(abort) = writer.abort().await {
                 tracing::warn!(error = %abort, key = tmp_key, "could not abort an upload; the sweep will collect it");
@@ -265,7 +332,8 @@ impl BlobStore {
         }
         writer.finish().await?;
         let sha256 = hex(&hasher.finalize());
-        let key = original_key(&sha256);
+        let key =
+            original_key(&sha256).ok_or_else(|| BlobError::Config("bad digest".to_owned()))?;
         let target = self.path(&key);
         let duplicate = match self.store.head(&target).await {
             Ok(_) => true,
@@ -288,11 +356,13 @@ impl BlobStore {
         })
     }
 
-    async fn delete_quietly(&self, path: &Path) {
-        if let Err(e) = self.store.delete(path).await
-            && !matches!(e, object_store::Error::NotFound { .. })
-        {
-            tracing::warn!(error = %e, key = %path, "could not delete a temporary blob; the sweep will collect it");
+    async fn delete_quietly(&self, path: &Path) -> bool {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, key = %path, "could not delete a temporary blob; the sweep will collect it");
+                false
+            }
         }
     }
 
@@ -367,6 +437,14 @@ impl BlobStore {
         let cutoff = std::time::SystemTime::now()
             .checked_sub(older_than)
             .unwrap_or(std::time::UNIX_EPOCH);
+        if let Some(root) = &self.root {
+            // A folder's multipart staging files (`tmp/<uuid>#<n>`) are
+            // hidden from listings and refused by `delete`: walk the folder.
+            let dir = root.join("tmp");
+            return tokio::task::spawn_blocking(move || sweep_dir(&dir, cutoff))
+                .await
+                .map_err(|e| BlobError::Config(format!("sweep: {e}")))?;
+        }
         let mut listing = self.store.list(Some(&self.path("tmp")));
         let mut stale = Vec::new();
         while let Some(meta) = listing.next().await {
@@ -375,18 +453,86 @@ impl BlobStore {
                 stale.push(meta.location);
             }
         }
+        let mut swept = 0;
         for path in &stale {
-            self.delete_quietly(path).await;
+            swept += usize::from(self.delete_quietly(path).await);
         }
-        Ok(stale.len())
+        Ok(swept)
     }
 
-    /// Readiness: the store answers (a listing of one key).
+    /// Readiness: the folder exists, or the bucket answers a one-level
+    /// listing — within 5 s (the store's own retries could take minutes).
     pub async fn check(&self) -> Result<(), BlobError> {
-        let mut listing = self.store.list(Some(&self.path("originals")));
-        match listing.next().await {
-            None | Some(Ok(_)) => Ok(()),
-            Some(Err(e)) => Err(e.into()),
+        if let Some(root) = &self.root
+            && !tokio::fs::metadata(root).await.is_ok_and(|m| m.is_dir())
+        {
+            return Err(BlobError::Config(format!(
+                "{} is not a folder",
+                root.display()
+            )));
+        }
+        let originals = self.path("originals");
+        let probe = self.store.list_with_delimiter(Some(&originals));
+        match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(BlobError::Config("no answer within 5 s".to_owned())),
+        }
+    }
+}
+
+/// Deletes files under `dir` last modified before `cutoff`; returns how
+/// many. A missing folder has nothing to sweep.
+fn sweep_dir(dir: &std::path::Path, cutoff: std::time::SystemTime) -> Result<usize, BlobError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(BlobError::Config(format!("{}: {e}", dir.display()))),
+    };
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        let old = meta.modified().is_ok_and(|m| m < cutoff);
+        if meta.is_file() && old {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => swept += 1,
+                Err(e) => {
+                    tracing::warn!(error = %e, file = %entry.path().display(), "could not sweep")
+                }
+            }
+        }
+    }
+    Ok(swept)
+}
+
+/// Holds an upload in progress; dropped unfinished (the request went away
+/// mid-stream), it aborts the upload so no parts are left behind.
+struct UploadGuard(Option<WriteMultipart>);
+
+impl UploadGuard {
+    fn writer(&mut self) -> Result<&mut WriteMultipart, BlobError> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| BlobError::Config("upload already finished".to_owned()))
+    }
+
+    fn take(&mut self) -> Result<WriteMultipart, BlobError> {
+        self.0
+            .take()
+            .ok_or_else(|| BlobError::Config("upload already finished".to_owned()))
+    }
+}
+
+impl Drop for UploadGuard {
+    fn drop(&mut self) {
+        if let Some(writer) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(e) = writer.abort().await {
+                    tracing::warn!(error = %e, "could not abort a dropped upload");
+                }
+            });
         }
     }
 }
@@ -426,7 +572,51 @@ mod tests {
 
     #[test]
     fn originals_are_content_addressed() {
-        let sha = "ab12cd34ef";
-        assert_eq!(original_key(sha), "originals/ab/12/ab12cd34ef");
+        let sha = "ab12cd34ef000000000000000000000000000000000000000000000000000000";
+        assert_eq!(
+            original_key(sha).as_deref(),
+            Some(
+                "originals/ab/12/ab12cd34ef000000000000000000000000000000000000000000000000000000"
+            )
+        );
+        assert_eq!(original_key("ab12"), None);
+        assert_eq!(original_key(&"../".repeat(21)), None);
+        assert_eq!(original_key(&"A".repeat(64)), None);
+    }
+
+    #[test]
+    fn s3_locations_are_checked_and_never_print_secrets() {
+        let conn = S3Connection {
+            endpoint: Some("http://user:hunter2@127.0.0.1:9000".into()),
+            access_key_id: Some("AKIA".into()),
+            secret_access_key: Some("very-secret".into()),
+            ..S3Connection::default()
+        };
+        assert!(!format!("{conn:?}").contains("very-secret"));
+        let location =
+            BlobLocation::parse("s3://photos/a/b", conn.clone()).map_err(|e| e.to_string());
+        let Ok(location) = location else {
+            panic!("{location:?}")
+        };
+        assert!(!format!("{location:?}").contains("very-secret"));
+        assert!(
+            !location.describe().contains("hunter2"),
+            "{}",
+            location.describe()
+        );
+        for bad in [
+            "s3://Photos/x",
+            "s3://ab",
+            "s3://photos/a//b",
+            "s3://photos/../x",
+            "s3://photos/a~b",
+        ] {
+            assert!(BlobLocation::parse(bad, conn.clone()).is_err(), "{bad}");
+        }
+        let half = S3Connection {
+            secret_access_key: None,
+            ..conn
+        };
+        assert!(BlobLocation::parse("s3://photos/x", half).is_err());
     }
 }
