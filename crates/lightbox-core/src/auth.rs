@@ -80,9 +80,6 @@ pub struct Principal {
     pub account: AccountRef,
     pub api_enabled: bool,
     pub credential: Credential,
-    /// What the credential may do: a service token's scopes; every scope
-    /// for a signed-in member (its role limits *which* images it may change).
-    pub scopes: Vec<Scope>,
     pub allowed_ips: Vec<IpNet>,
     pub max_request_bytes: Option<u64>,
     /// A rendering of this principal made once and reused while it stays
@@ -91,8 +88,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// What the credential may do: a service token's scopes; every scope
+    /// for a signed-in member (its role limits *which* images it may change).
+    pub fn scopes(&self) -> &[Scope] {
+        match &self.credential {
+            Credential::Service(token) => &token.scopes,
+            Credential::User { .. } => &Scope::ALL,
+        }
+    }
+
     pub fn has_scope(&self, scope: Scope) -> bool {
-        self.scopes.contains(&scope)
+        self.scopes().contains(&scope)
     }
 
     /// The service token, when one made the call.
@@ -147,7 +153,11 @@ impl Principal {
 
     /// Capability names for `/v1/me`: the scopes, plus what the role allows.
     pub fn capabilities(&self) -> Vec<String> {
-        let mut caps: Vec<String> = self.scopes.iter().map(|s| s.as_str().to_owned()).collect();
+        let mut caps: Vec<String> = self
+            .scopes()
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
         match self.role() {
             Some(Role::Admin) => caps.extend(
                 ["manage.service_tokens", "manage.users", "manage.settings"].map(str::to_owned),
@@ -314,7 +324,6 @@ impl Authenticator {
                     name: grant.session_name,
                 },
             },
-            scopes: Scope::ALL.to_vec(),
             allowed_ips: Vec::new(),
             max_request_bytes: None,
             rendered: std::sync::OnceLock::new(),
@@ -391,7 +400,6 @@ fn principal_from_row(row: &TokenWithAccount) -> Result<Principal, CoreError> {
         api_enabled: row.account_api_enabled != 0,
         max_request_bytes: token.max_request_bytes,
         allowed_ips,
-        scopes: token.scopes.clone(),
         credential: Credential::Service(token),
         rendered: std::sync::OnceLock::new(),
     })

@@ -43,9 +43,9 @@ impl Default for LimitSettings {
 #[derive(Debug)]
 pub struct Attempt {
     ip_key: String,
-    login_key: String,
-    known_key: String,
+    /// `<login>|<ip key>`: the pair a refusal or a known address is about.
     login_ip: String,
+    login: String,
     /// The login's state before this attempt, for [`undo`].
     login_before: rate_limits::LimitState,
 }
@@ -96,6 +96,23 @@ fn refused(what: &'static str, wait: i64) -> CoreError {
     CoreError::rate_limited(retry_after_secs(wait), message).with_detail(what)
 }
 
+impl Attempt {
+    fn login_key(&self) -> String {
+        login_key(&self.login)
+    }
+    fn known_key(&self) -> String {
+        known_key(&self.login_ip)
+    }
+}
+
+fn login_key(login: &str) -> String {
+    format!("login:{login}")
+}
+
+fn known_key(login_ip: &str) -> String {
+    format!("known:{login_ip}")
+}
+
 /// How long an address stays "known" for a login after a full sign-in.
 const KNOWN_FOR_MICROS: i64 = 30 * 24 * 3600 * 1_000_000;
 
@@ -137,12 +154,11 @@ pub async fn reserve(
             return Err(refused("ip", wait));
         }
     }
-    let known_key = format!("known:{login_ip}");
-    let known = rate_limits::peek(&mut tx, &known_key)
+    let known = rate_limits::peek(&mut tx, &known_key(&login_ip))
         .await?
         .and_then(|k| k.blocked_until)
         .is_some_and(|until| until > now);
-    let login_key = format!("login:{login}");
+    let login_key = login_key(&login);
     let mut login_state = rate_limits::lock(&mut tx, &login_key, now).await?;
     let login_before = login_state.clone();
     if !known && let Some(until) = login_state.blocked_until.filter(|until| *until > now) {
@@ -159,9 +175,8 @@ pub async fn reserve(
         .map_err(lightbox_store::StoreError::from)?;
     Ok(Attempt {
         ip_key,
-        login_key,
-        known_key,
         login_ip,
+        login,
         login_before,
     })
 }
@@ -190,14 +205,16 @@ pub async fn succeeded(
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
     give_ip_back(&mut tx, settings, attempt, now).await?;
-    rate_limits::lock(&mut tx, &attempt.login_key, now).await?;
-    rate_limits::store(&mut tx, &attempt.login_key, &Default::default(), now).await?;
+    let login_key = attempt.login_key();
+    rate_limits::lock(&mut tx, &login_key, now).await?;
+    rate_limits::store(&mut tx, &login_key, &Default::default(), now).await?;
     let known = rate_limits::LimitState {
         blocked_until: Some(now + KNOWN_FOR_MICROS),
         ..Default::default()
     };
-    rate_limits::lock(&mut tx, &attempt.known_key, now).await?;
-    rate_limits::store(&mut tx, &attempt.known_key, &known, now).await?;
+    let known_key = attempt.known_key();
+    rate_limits::lock(&mut tx, &known_key, now).await?;
+    rate_limits::store(&mut tx, &known_key, &known, now).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
@@ -234,10 +251,11 @@ pub async fn undo(
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
     give_ip_back(&mut tx, settings, attempt, now).await?;
-    let mut login = rate_limits::lock(&mut tx, &attempt.login_key, now).await?;
+    let login_key = attempt.login_key();
+    let mut login = rate_limits::lock(&mut tx, &login_key, now).await?;
     login.failures = (login.failures - 1).max(attempt.login_before.failures);
     login.blocked_until = attempt.login_before.blocked_until;
-    rate_limits::store(&mut tx, &attempt.login_key, &login, now).await?;
+    rate_limits::store(&mut tx, &login_key, &login, now).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;

@@ -119,19 +119,52 @@ pub async fn confirm(
         )
     })?;
     crate::limits::succeeded(core, limits, &attempt).await?;
+    switch_on(core, &user.id, &pending, Some(step), keep_session).await
+}
+
+/// Two-factor on with `secret` (its `used_step` spent already), ten new
+/// recovery codes, and every session of the user but `keep` ended — in one
+/// transaction.
+async fn switch_on(
+    core: &Core,
+    user_id: &str,
+    secret: &[u8],
+    used_step: Option<u64>,
+    keep: Option<&str>,
+) -> Result<RecoveryCodes, CoreError> {
     let mut tx = core.store.begin_write().await?;
-    let base32 = totp::base32(&pending);
-    user_store::set_totp(&mut tx, &user.id, Some(&base32), None, core.now()).await?;
-    user_store::accept_totp_step(&mut tx, &user.id, i64::try_from(step).unwrap_or(i64::MAX))
-        .await?;
-    let codes = store_recovery_codes(core, &mut tx, &user.id).await?;
-    sessions::end_user_sessions(core, &mut tx, &user.id, keep_session, "mfa_changed").await?;
+    user_store::set_totp(
+        &mut tx,
+        user_id,
+        Some(&totp::base32(secret)),
+        None,
+        core.now(),
+    )
+    .await?;
+    if let Some(step) = used_step {
+        let step = i64::try_from(step).unwrap_or(i64::MAX);
+        user_store::accept_totp_step(&mut tx, user_id, step).await?;
+    }
+    let codes = store_recovery_codes(core, &mut tx, user_id).await?;
+    sessions::end_user_sessions(core, &mut tx, user_id, keep, "mfa_changed").await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
+}
+
+/// Two-factor off, recovery codes gone, every session but `keep` ended.
+async fn switch_off(core: &Core, user_id: &str, keep: Option<&str>) -> Result<(), CoreError> {
+    let mut tx = core.store.begin_write().await?;
+    user_store::set_totp(&mut tx, user_id, None, None, core.now()).await?;
+    session_store::replace_recovery_codes(&mut tx, user_id, &[], core.now()).await?;
+    sessions::end_user_sessions(core, &mut tx, user_id, keep, "mfa_changed").await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
 }
 
 /// Switches two-factor off (current password required); other sessions end.
@@ -144,14 +177,7 @@ pub async fn disable(
 ) -> Result<(), CoreError> {
     let user = users::find(core, user_id).await?;
     users::confirm_password(core, ip, &user, password, "password").await?;
-    let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(&mut tx, &user.id, None, None, core.now()).await?;
-    session_store::replace_recovery_codes(&mut tx, &user.id, &[], core.now()).await?;
-    sessions::end_user_sessions(core, &mut tx, &user.id, keep_session, "mfa_changed").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
-    Ok(())
+    switch_off(core, &user.id, keep_session).await
 }
 
 /// The operator's one step (CLI): two-factor on now, with a new secret and
@@ -162,37 +188,12 @@ pub async fn enable_by_operator(
 ) -> Result<(Enrolment, RecoveryCodes), CoreError> {
     let user = users::find(core, user).await?;
     let secret = fresh_secret()?;
-    let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(
-        &mut tx,
-        &user.id,
-        Some(&totp::base32(&secret)),
-        None,
-        core.now(),
-    )
-    .await?;
-    let codes = store_recovery_codes(core, &mut tx, &user.id).await?;
-    sessions::end_user_sessions(core, &mut tx, &user.id, None, "mfa_changed").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
-    Ok((
-        enrolment(&user.login, &secret),
-        RecoveryCodes {
-            recovery_codes: codes,
-        },
-    ))
+    let codes = switch_on(core, &user.id, &secret, None, None).await?;
+    Ok((enrolment(&user.login, &secret), codes))
 }
 
 /// Switches two-factor off as an operator (a user who lost everything).
 pub async fn disable_by_operator(core: &Core, user: &str) -> Result<(), CoreError> {
     let user = users::find(core, user).await?;
-    let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(&mut tx, &user.id, None, None, core.now()).await?;
-    session_store::replace_recovery_codes(&mut tx, &user.id, &[], core.now()).await?;
-    sessions::end_user_sessions(core, &mut tx, &user.id, None, "mfa_changed").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
-    Ok(())
+    switch_off(core, &user.id, None).await
 }

@@ -607,8 +607,14 @@ pub async fn exchange(
         CoreError::unauthorized("The refresh_token is not a valid Lightbox refresh token.")
     })?;
     let hash = presented.hash();
-    let key = successor_key(core).await?;
     let settings = &core.sessions.settings;
+    let grace = micros(settings.refresh_grace);
+    // Only a grace window needs the server key (read before the write
+    // transaction: making it on first use is a write of its own).
+    let key = match grace {
+        0 => None,
+        _ => Some(successor_key(core).await?),
+    };
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
     let row = store::find_refresh(&mut tx, &hash)
@@ -622,14 +628,12 @@ pub async fn exchange(
         .await?
         .filter(|u| u.disabled == 0)
         .ok_or_else(session_ended)?;
-    let grace = micros(settings.refresh_grace);
     // The successor: derived from the token (so the grace window can hand
     // the same one back without storing it), or, with no window, random —
     // then even the database and an old token together do not give it.
-    let successor = if grace == 0 {
-        OpaqueSecret::generate(OpaqueKind::Refresh).map_err(random_failure)?
-    } else {
-        opaque::derive_successor(key, &presented)
+    let successor = match key {
+        Some(key) => opaque::derive_successor(key, &presented),
+        None => OpaqueSecret::generate(OpaqueKind::Refresh).map_err(random_failure)?,
     };
     // A spent token is judged first, whatever account it asks for.
     let reissue = match row.used_at {

@@ -21,29 +21,23 @@ impl Backend {
         match self {
             Backend::Dir(root) => std::fs::read_dir(root.join("tmp")).map_or(0, |d| d.count()),
             Backend::S3 { endpoint, bucket } => {
-                let http = reqwest::Client::builder().no_proxy().build().unwrap();
-                let uploads = http
-                    .get(format!("{endpoint}/{bucket}?uploads"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                let objects = http
-                    .get(format!(
-                        "{endpoint}/{bucket}?list-type=2&prefix=lightbox/tmp/"
-                    ))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
+                let uploads = get_text(&format!("{endpoint}/{bucket}?uploads")).await;
+                let objects = get_text(&format!(
+                    "{endpoint}/{bucket}?list-type=2&prefix=lightbox/tmp/"
+                ))
+                .await;
                 uploads.matches("<Upload>").count() + objects.matches("<Contents>").count()
             }
         }
     }
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn get_text(url: &str) -> String {
+    http().get(url).send().await.unwrap().text().await.unwrap()
 }
 
 /// A fresh, empty store of each kind: a temp folder, and a new bucket on
@@ -58,10 +52,7 @@ async fn stores() -> Vec<(BlobStore, Backend)> {
         panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`, which starts an S3 server")
     });
     let bucket = format!("lbt-{}", uuid::Uuid::new_v4().simple());
-    let created = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
+    let created = http()
         .put(format!("{endpoint}/{bucket}"))
         .send()
         .await

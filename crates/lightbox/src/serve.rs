@@ -332,8 +332,7 @@ fn debug_clock_routes(clock: Arc<ManualClock>) -> axum::Router {
     use axum::http::StatusCode;
     use axum::routing::get;
     fn loopback(peer: &SocketAddr) -> bool {
-        peer.ip().is_loopback()
-            || matches!(peer.ip(), std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+        lightbox_core::auth::canonical_ip(peer.ip()).is_loopback()
     }
     let read = clock.clone();
     axum::Router::new().route(

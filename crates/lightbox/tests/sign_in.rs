@@ -39,6 +39,32 @@ async fn sign_in_from(server: &Server, login: &str, password: &str, xff: Option<
     .await
 }
 
+/// `n` wrong-password sign-ins from `ip`, each for another login
+/// (`<prefix><i>@example.com`), each answered 401.
+async fn failures_from(server: &Server, ip: &str, prefix: &str, n: usize) {
+    for i in 0..n {
+        sign_in_from(
+            server,
+            &format!("{prefix}{i}@example.com"),
+            "wrong-password-1",
+            Some(ip),
+        )
+        .await
+        .error(401, "unauthorized");
+    }
+}
+
+/// `n` wrong-password sign-ins for `login`, each from another address
+/// (`198.51.100.<first + i>`), each answered 401.
+async fn failures_for(server: &Server, login: &str, first: usize, n: usize) {
+    for i in 0..n {
+        let ip = format!("198.51.100.{}", first + i);
+        sign_in_from(server, login, "wrong-password-1", Some(&ip))
+            .await
+            .error(401, "unauthorized");
+    }
+}
+
 async fn exchange(server: &Server, refresh: &str, account: &str) -> Reply {
     post_public(
         server,
@@ -532,16 +558,7 @@ both_engines!(
             .await;
 
         // Per IP: 10 failures (different logins), then 429 with the exact wait.
-        for i in 0..10 {
-            sign_in_from(
-                &server,
-                &format!("x{i}@example.com"),
-                "wrong-password-1",
-                Some("192.0.2.7"),
-            )
-            .await
-            .error(401, "unauthorized");
-        }
+        failures_from(&server, "192.0.2.7", "x", 10).await;
         let r = sign_in_from(
             &server,
             "x@example.com",
@@ -581,16 +598,7 @@ both_engines!(
         );
 
         // Per login: 5 free failures, then growing delays (1 s, 2 s, …), from any address.
-        for i in 0..6 {
-            sign_in_from(
-                &server,
-                "jane@example.com",
-                "wrong-password-1",
-                Some(&format!("198.51.100.{i}")),
-            )
-            .await
-            .error(401, "unauthorized");
-        }
+        failures_for(&server, "jane@example.com", 0, 6).await;
         let hashes = password_hashes(&server).await;
         let r = sign_in_from(&server, "jane@example.com", PASSWORD, Some("198.51.100.50")).await;
         assert_eq!(r.error(429, "rate_limited")["detail"], "login");
@@ -637,16 +645,7 @@ both_engines!(
         // Blocked for new addresses again, but not from the address where
         // Jane signed in before: someone hammering her login elsewhere does
         // not lock her out at home.
-        for i in 0..6 {
-            sign_in_from(
-                &server,
-                "jane@example.com",
-                "wrong-password-1",
-                Some(&format!("198.51.100.{}", 70 + i)),
-            )
-            .await
-            .error(401, "unauthorized");
-        }
+        failures_for(&server, "jane@example.com", 70, 6).await;
         let r = sign_in_from(&server, "jane@example.com", PASSWORD, Some("198.51.100.80")).await;
         assert_eq!(r.error(429, "rate_limited")["detail"], "login");
         assert_eq!(
@@ -667,32 +666,14 @@ both_engines!(
             .await;
         let a = env.serve(&["--trusted-proxy", "127.0.0.1"]).await;
         let b = env.serve(&["--trusted-proxy", "127.0.0.1"]).await;
-        for i in 0..10 {
-            sign_in_from(
-                &a,
-                &format!("y{i}@example.com"),
-                "wrong-password-1",
-                Some("203.0.113.9"),
-            )
-            .await
-            .error(401, "unauthorized");
-        }
+        failures_from(&a, "203.0.113.9", "y", 10).await;
         let r = sign_in_from(&b, "y@example.com", "wrong-password-1", Some("203.0.113.9")).await;
         r.error(429, "rate_limited");
         let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
         assert!((1..=60).contains(&secs), "{secs}");
 
         // Per login too: five failures on one server, the delay on the other.
-        for i in 0..6 {
-            sign_in_from(
-                &a,
-                "jane@example.com",
-                "wrong-password-1",
-                Some(&format!("198.51.100.{i}")),
-            )
-            .await
-            .error(401, "unauthorized");
-        }
+        failures_for(&a, "jane@example.com", 0, 6).await;
         let r = sign_in_from(&b, "jane@example.com", PASSWORD, Some("198.51.100.9")).await;
         assert_eq!(r.error(429, "rate_limited")["detail"], "login");
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

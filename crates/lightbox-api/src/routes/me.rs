@@ -82,7 +82,7 @@ impl serde::Serialize for MeView {
                 let mut me = serializer.serialize_struct("Me", 3)?;
                 me.serialize_field("account", &p.account)?;
                 me.serialize_field("service_token", token)?;
-                me.serialize_field("capabilities", &p.scopes)?;
+                me.serialize_field("capabilities", p.scopes())?;
                 me.end()
             }
             Credential::User { user, session } => {
@@ -125,7 +125,6 @@ mod tests {
                 unique_id: "a".to_owned(),
             },
             api_enabled: true,
-            scopes: token.scopes.clone(),
             credential: Credential::Service(token.clone()),
             allowed_ips: vec![],
             max_request_bytes: Some(5),
@@ -165,7 +164,6 @@ mod tests {
                 unique_id: "a".to_owned(),
             },
             api_enabled: true,
-            scopes: Scope::ALL.to_vec(),
             credential: Credential::User {
                 user: user.clone(),
                 session: session.clone(),

@@ -103,7 +103,7 @@ pub async fn create_service_token(
         max_request_bytes: body.max_request_bytes,
     };
     let (mut op, secret) =
-        tokens::create_by_admin(&state.core, &write.ctx, &write.caller.0.scopes, new).await?;
+        tokens::create_by_admin(&state.core, &write.ctx, write.caller.0.scopes(), new).await?;
     if let (Some(secret), Some(result)) = (secret, op.result.as_object_mut()) {
         result.insert(
             "token".to_owned(),
