@@ -1,0 +1,110 @@
+-- Images (PostgreSQL): the library's rows, their keywords, Exif properties and
+-- versions; used upload tickets; blobs waiting to be deleted. Times are Unix
+-- microseconds. The SQLite migration of the same number has the same
+-- tables and columns.
+
+-- Per-account settings the images need.
+ALTER TABLE accounts ADD COLUMN media_base_url TEXT;
+ALTER TABLE accounts ADD COLUMN duplicates TEXT NOT NULL DEFAULT 'reject';
+
+CREATE TABLE images (
+    id              TEXT PRIMARY KEY,
+    account_id      TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    filename        TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    -- When the photo was taken (UTC micros); NULL when unknown.
+    creation_date   BIGINT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    rotation        BIGINT NOT NULL DEFAULT 0,
+    rating          BIGINT NOT NULL DEFAULT 0,
+    alt_text        TEXT NOT NULL DEFAULT '',
+    is_video        BIGINT NOT NULL,
+    media_kind      TEXT NOT NULL,
+    content_type    TEXT NOT NULL,
+    -- Upright size (EXIF orientation and rotation applied); NULL until known.
+    width           BIGINT,
+    height          BIGINT,
+    bytes           BIGINT NOT NULL,
+    sha256          TEXT NOT NULL,
+    original_key    TEXT NOT NULL,
+    lat             DOUBLE PRECISION,
+    lng             DOUBLE PRECISION,
+    exif            TEXT NOT NULL,
+    metadata        TEXT NOT NULL,
+    uploaded_by     TEXT REFERENCES users(id) ON DELETE SET NULL,
+    uploaded_by_token TEXT,
+    -- pending | ready | failed (versions), with the reason when failed.
+    versions_state  TEXT NOT NULL,
+    versions_error  TEXT
+);
+CREATE INDEX images_newest ON images(account_id, created_at DESC, id DESC);
+CREATE INDEX images_changed ON images(account_id, updated_at DESC, id DESC);
+CREATE INDEX images_taken ON images(account_id, creation_date DESC, id DESC);
+CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DESC);
+CREATE INDEX images_sha ON images(account_id, sha256);
+CREATE INDEX images_geo ON images(account_id, lat, lng) WHERE lat IS NOT NULL;
+CREATE INDEX images_original ON images(original_key);
+
+-- Keywords stored whole (`axis:value`) and split; `image_created_at`
+-- copies the image's for newest-first lists by keyword.
+CREATE TABLE image_keywords (
+    image_id         TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    account_id       TEXT NOT NULL,
+    keyword          TEXT NOT NULL,
+    namespace        TEXT,
+    value            TEXT NOT NULL,
+    position         BIGINT NOT NULL,
+    image_created_at BIGINT NOT NULL,
+    PRIMARY KEY (image_id, keyword)
+);
+CREATE INDEX image_keywords_keyword ON image_keywords(account_id, keyword, image_created_at DESC);
+CREATE INDEX image_keywords_value ON image_keywords(account_id, value, namespace, image_created_at DESC);
+
+-- One row per Exif property, for `exif_property` / `exif_value` filters.
+CREATE TABLE image_exif (
+    image_id         TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    account_id       TEXT NOT NULL,
+    property         TEXT NOT NULL,
+    value            TEXT NOT NULL,
+    image_created_at BIGINT NOT NULL,
+    PRIMARY KEY (image_id, property)
+);
+CREATE INDEX image_exif_property ON image_exif(account_id, property, value, image_created_at DESC);
+
+CREATE TABLE image_versions (
+    image_id      TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    width         BIGINT NOT NULL,
+    height        BIGINT NOT NULL,
+    content_type  TEXT NOT NULL,
+    bytes         BIGINT NOT NULL,
+    -- Content hash prefix; part of the URL, so a rebuilt version gets a new
+    -- URL and long-lived caches never serve a stale one.
+    etag          TEXT NOT NULL,
+    blob_key      TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (image_id, name)
+);
+
+-- Upload tickets that were used: single use, and the same answer again.
+CREATE TABLE upload_tickets (
+    id            TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    image_id      TEXT NOT NULL,
+    duplicate     BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    created_at    BIGINT NOT NULL
+);
+CREATE INDEX upload_tickets_expires ON upload_tickets(expires_at);
+
+-- Blobs that may have lost their last reference: written before the blob
+-- (an upload) or in the transaction that drops the reference (a delete),
+-- removed when the blob is deleted or referenced. A crash in between leaves
+-- the row, and housekeeping collects the blob later.
+CREATE TABLE blob_garbage (
+    blob_key      TEXT PRIMARY KEY,
+    created_at    BIGINT NOT NULL
+);
+CREATE INDEX blob_garbage_created ON blob_garbage(created_at);

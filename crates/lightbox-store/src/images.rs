@@ -1,0 +1,499 @@
+//! Images: the library's rows, with their keywords, Exif properties and
+//! versions, plus the bookkeeping of uploads (used tickets) and of blobs that
+//! may have lost their last reference (`blob_garbage`).
+
+use sqlx::{AssertSqlSafe, FromRow};
+
+use crate::{Conn, Result};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ImageRow {
+    pub id: String,
+    pub account_id: String,
+    pub filename: String,
+    pub title: String,
+    pub description: String,
+    pub creation_date: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub rotation: i64,
+    pub rating: i64,
+    pub alt_text: String,
+    pub is_video: i64,
+    pub media_kind: String,
+    pub content_type: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub bytes: i64,
+    pub sha256: String,
+    pub original_key: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// JSON object of Exif properties.
+    pub exif: String,
+    /// JSON object of IPTC fields.
+    pub metadata: String,
+    pub uploaded_by: Option<String>,
+    pub uploaded_by_token: Option<String>,
+    pub versions_state: String,
+    pub versions_error: Option<String>,
+}
+
+/// The columns of [`ImageRow`] (table alias `i`), for `SELECT`s in this crate.
+#[macro_export]
+macro_rules! image_columns {
+    () => {
+        "i.id, i.account_id, i.filename, i.title, i.description, \
+    i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text, i.is_video, \
+    i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256, i.original_key, i.lat, \
+    i.lng, i.exif, i.metadata, i.uploaded_by, i.uploaded_by_token, i.versions_state, \
+    i.versions_error"
+    };
+}
+
+pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO images (id, account_id, filename, title, description, creation_date,
+            created_at, updated_at, rotation, rating, alt_text, is_video, media_kind,
+            content_type, width, height, bytes, sha256, original_key, lat, lng, exif, metadata,
+            uploaded_by, uploaded_by_token, versions_state, versions_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+            $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
+    )
+    .bind(&row.id)
+    .bind(&row.account_id)
+    .bind(&row.filename)
+    .bind(&row.title)
+    .bind(&row.description)
+    .bind(row.creation_date)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .bind(row.rotation)
+    .bind(row.rating)
+    .bind(&row.alt_text)
+    .bind(row.is_video)
+    .bind(&row.media_kind)
+    .bind(&row.content_type)
+    .bind(row.width)
+    .bind(row.height)
+    .bind(row.bytes)
+    .bind(&row.sha256)
+    .bind(&row.original_key)
+    .bind(row.lat)
+    .bind(row.lng)
+    .bind(&row.exif)
+    .bind(&row.metadata)
+    .bind(&row.uploaded_by)
+    .bind(&row.uploaded_by_token)
+    .bind(&row.versions_state)
+    .bind(&row.versions_error)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<ImageRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        image_columns!(),
+        " FROM images i WHERE i.id = $1 AND i.account_id = $2"
+    );
+    Ok(sqlx::query_as::<_, ImageRow>(SQL)
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Finds an image by id alone (job workers, media serving).
+pub async fn find_any(conn: &mut Conn, id: &str) -> Result<Option<ImageRow>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        image_columns!(),
+        " FROM images i WHERE i.id = $1"
+    );
+    Ok(sqlx::query_as::<_, ImageRow>(SQL)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Rows for `ids`, in no particular order.
+pub async fn find_many(conn: &mut Conn, account_id: &str, ids: &[String]) -> Result<Vec<ImageRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (0..ids.len())
+        .map(|n| format!("${}", n + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!(
+        "SELECT {} FROM images i WHERE i.account_id = $1 AND i.id IN ({placeholders})",
+        image_columns!()
+    );
+    let mut query = sqlx::query_as::<_, ImageRow>(AssertSqlSafe(sql)).bind(account_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// The oldest image of the account with this original, if any.
+pub async fn find_by_sha(
+    conn: &mut Conn,
+    account_id: &str,
+    sha256: &str,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_as::<_, (String,)>(
+        "SELECT id FROM images WHERE account_id = $1 AND sha256 = $2
+         ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(sha256)
+    .fetch_optional(conn)
+    .await?
+    .map(|(id,)| id))
+}
+
+/// True when any image (of any account) keeps this original.
+pub async fn original_in_use(conn: &mut Conn, original_key: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_as::<_, (i64,)>("SELECT 1 FROM images WHERE original_key = $1 LIMIT 1")
+            .bind(original_key)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Writes the editable fields and `updated_at` back.
+pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
+    sqlx::query(
+        "UPDATE images SET title = $1, description = $2, creation_date = $3, rotation = $4,
+            updated_at = $5, versions_state = $6, versions_error = $7
+         WHERE id = $8 AND account_id = $9",
+    )
+    .bind(&row.title)
+    .bind(&row.description)
+    .bind(row.creation_date)
+    .bind(row.rotation)
+    .bind(row.updated_at)
+    .bind(&row.versions_state)
+    .bind(&row.versions_error)
+    .bind(&row.id)
+    .bind(&row.account_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the outcome of a version build (and the upright size once known).
+pub async fn set_versions_state(
+    conn: &mut Conn,
+    id: &str,
+    state: &str,
+    error: Option<&str>,
+    size: Option<(i64, i64)>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE images SET versions_state = $1, versions_error = $2,
+            width = COALESCE($3, width), height = COALESCE($4, height)
+         WHERE id = $5",
+    )
+    .bind(state)
+    .bind(error)
+    .bind(size.map(|s| s.0))
+    .bind(size.map(|s| s.1))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM images WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+// --- keywords ---------------------------------------------------------------
+
+#[derive(Debug, Clone, FromRow)]
+pub struct KeywordRow {
+    pub image_id: String,
+    pub keyword: String,
+    pub namespace: Option<String>,
+    pub value: String,
+}
+
+/// Adds keywords (whole form, split at the first colon) after the image's
+/// existing ones; a keyword it already has is skipped.
+pub async fn add_keywords(
+    conn: &mut Conn,
+    account_id: &str,
+    image_id: &str,
+    image_created_at: i64,
+    keywords: &[(String, Option<String>, String)],
+) -> Result<()> {
+    let (mut next,): (i64,) = sqlx::query_as(
+        "SELECT COALESCE(MAX(position), -1) + 1 FROM image_keywords WHERE image_id = $1",
+    )
+    .bind(image_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    for (keyword, namespace, value) in keywords {
+        let done = sqlx::query(
+            "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position, image_created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (image_id, keyword) DO NOTHING",
+        )
+        .bind(image_id)
+        .bind(account_id)
+        .bind(keyword)
+        .bind(namespace)
+        .bind(value)
+        .bind(next)
+        .bind(image_created_at)
+        .execute(&mut *conn)
+        .await?;
+        next += i64::try_from(done.rows_affected()).unwrap_or(0);
+    }
+    Ok(())
+}
+
+/// Keywords of these images, each image's in the order they were added.
+pub async fn keywords_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<KeywordRow>> {
+    if image_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=image_ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!(
+        "SELECT image_id, keyword, namespace, value FROM image_keywords
+         WHERE image_id IN ({placeholders}) ORDER BY image_id, position"
+    );
+    let mut query = sqlx::query_as::<_, KeywordRow>(AssertSqlSafe(sql));
+    for id in image_ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+// --- Exif properties --------------------------------------------------------
+
+/// Stores the searchable Exif properties (text form) of a new image.
+pub async fn insert_exif(
+    conn: &mut Conn,
+    account_id: &str,
+    image_id: &str,
+    image_created_at: i64,
+    properties: &[(String, String)],
+) -> Result<()> {
+    for (property, value) in properties {
+        sqlx::query(
+            "INSERT INTO image_exif (image_id, account_id, property, value, image_created_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, property) DO NOTHING",
+        )
+        .bind(image_id)
+        .bind(account_id)
+        .bind(property)
+        .bind(value)
+        .bind(image_created_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+// --- versions ---------------------------------------------------------------
+
+#[derive(Debug, Clone, FromRow)]
+pub struct VersionRow {
+    pub image_id: String,
+    pub name: String,
+    pub width: i64,
+    pub height: i64,
+    pub content_type: String,
+    pub bytes: i64,
+    pub etag: String,
+    pub blob_key: String,
+    pub created_at: i64,
+}
+
+/// Replaces a version; answers the blob key it replaced, if another.
+pub async fn put_version(conn: &mut Conn, row: &VersionRow) -> Result<Option<String>> {
+    let old: Option<(String,)> =
+        sqlx::query_as("SELECT blob_key FROM image_versions WHERE image_id = $1 AND name = $2")
+            .bind(&row.image_id)
+            .bind(&row.name)
+            .fetch_optional(&mut *conn)
+            .await?;
+    sqlx::query(
+        "INSERT INTO image_versions (image_id, name, width, height, content_type, bytes, etag, blob_key, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (image_id, name) DO UPDATE SET width = excluded.width, height = excluded.height,
+            content_type = excluded.content_type, bytes = excluded.bytes, etag = excluded.etag,
+            blob_key = excluded.blob_key, created_at = excluded.created_at",
+    )
+    .bind(&row.image_id)
+    .bind(&row.name)
+    .bind(row.width)
+    .bind(row.height)
+    .bind(&row.content_type)
+    .bind(row.bytes)
+    .bind(&row.etag)
+    .bind(&row.blob_key)
+    .bind(row.created_at)
+    .execute(conn)
+    .await?;
+    Ok(old.map(|(k,)| k).filter(|k| k != &row.blob_key))
+}
+
+pub async fn versions_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<VersionRow>> {
+    if image_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=image_ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!(
+        "SELECT image_id, name, width, height, content_type, bytes, etag, blob_key, created_at
+         FROM image_versions WHERE image_id IN ({placeholders})"
+    );
+    let mut query = sqlx::query_as::<_, VersionRow>(AssertSqlSafe(sql));
+    for id in image_ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+pub async fn find_version(
+    conn: &mut Conn,
+    image_id: &str,
+    name: &str,
+) -> Result<Option<VersionRow>> {
+    Ok(sqlx::query_as::<_, VersionRow>(
+        "SELECT image_id, name, width, height, content_type, bytes, etag, blob_key, created_at
+         FROM image_versions WHERE image_id = $1 AND name = $2",
+    )
+    .bind(image_id)
+    .bind(name)
+    .fetch_optional(conn)
+    .await?)
+}
+
+// --- upload tickets ---------------------------------------------------------
+
+#[derive(Debug, Clone, FromRow)]
+pub struct UsedTicket {
+    pub id: String,
+    pub image_id: String,
+    pub duplicate: i64,
+}
+
+pub async fn find_ticket(
+    conn: &mut Conn,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<UsedTicket>> {
+    Ok(sqlx::query_as::<_, UsedTicket>(
+        "SELECT id, image_id, duplicate FROM upload_tickets WHERE id = $1 AND account_id = $2",
+    )
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Marks a ticket used. A unique violation means a concurrent use won.
+pub async fn use_ticket(
+    conn: &mut Conn,
+    account_id: &str,
+    ticket: &UsedTicket,
+    expires_at: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO upload_tickets (id, account_id, image_id, duplicate, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&ticket.id)
+    .bind(account_id)
+    .bind(&ticket.image_id)
+    .bind(ticket.duplicate)
+    .bind(expires_at)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets used tickets that can no longer be presented.
+pub async fn purge_tickets(conn: &mut Conn, before: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM upload_tickets WHERE expires_at < $1")
+            .bind(before)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+// --- blob garbage -----------------------------------------------------------
+
+/// Notes that `key` may be unreferenced (idempotent).
+pub async fn note_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO blob_garbage (blob_key, created_at) VALUES ($1, $2)
+         ON CONFLICT (blob_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn forget_garbage(conn: &mut Conn, key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM blob_garbage WHERE blob_key = $1")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Garbage noted before `before`, oldest first.
+pub async fn garbage_before(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_as::<_, (String,)>(
+        "SELECT blob_key FROM blob_garbage WHERE created_at < $1 ORDER BY created_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|(k,)| k)
+    .collect())
+}
+
+/// True when a row still references `key` (an original or a version).
+pub async fn blob_in_use(conn: &mut Conn, key: &str) -> Result<bool> {
+    if original_in_use(&mut *conn, key).await? {
+        return Ok(true);
+    }
+    Ok(
+        sqlx::query_as::<_, (i64,)>("SELECT 1 FROM image_versions WHERE blob_key = $1 LIMIT 1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
