@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod ids;
+pub mod image_filters;
 pub mod jobs;
 pub mod limits;
 pub mod mfa;

@@ -17,6 +17,7 @@
 pub mod accounts;
 pub mod change_log;
 pub mod idempotency;
+pub mod image_list;
 pub mod images;
 pub mod jobs;
 pub mod operations;

@@ -1,0 +1,576 @@
+//! The filters of `GET /v1/images` (and, later, `GET /v1/facets`): read from
+//! the query string, checked, and handed to the store as a
+//! [`ListQuery`](lightbox_store::image_list::ListQuery).
+//!
+//! Every refusal is `400 validation` naming the parameter and the rule.
+
+use lightbox_store::image_list::{GeoBox, KeywordMatch, ListQuery, SortOrder};
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::CoreError;
+
+/// The query parameters the filters read (paging — `limit`, `offset` — is
+/// the route's).
+pub const FILTER_PARAMS: &[&str] = &[
+    "query",
+    "keyword",
+    "namespace",
+    "rating",
+    "min_rating",
+    "exif_property",
+    "exif_value",
+    "created_at_from",
+    "created_at_to",
+    "updated_at_from",
+    "updated_at_to",
+    "creation_date_from",
+    "creation_date_to",
+    "has_video",
+    "has_geo",
+    "bbox",
+    "sort",
+];
+
+/// Longest keyword or namespace, in characters (as for stored keywords).
+pub const KEYWORD_MAX: usize = 255;
+/// Longest Exif property name or value, in characters.
+pub const EXIF_TEXT_MAX: usize = 255;
+/// Highest rating.
+pub const RATING_MAX: i64 = 5;
+
+const DAY_MICROS: i64 = 86_400 * 1_000_000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Uploaded last first.
+    #[default]
+    Newest,
+    /// Uploaded first first.
+    Oldest,
+    /// Taken last first; images without a known date last.
+    Taken,
+}
+
+/// A box in degrees. `west > east` crosses the antimeridian.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+}
+
+/// The checked filters of one list. Times are Unix microseconds, inclusive.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImageFilter {
+    /// Trimmed keyword text (`axis:value` or a bare value).
+    pub keyword: Option<String>,
+    /// Namespace the bare `keyword` is looked up in.
+    pub namespace: Option<String>,
+    pub rating: Option<i64>,
+    pub min_rating: Option<i64>,
+    pub exif_property: Option<String>,
+    pub exif_value: Option<String>,
+    pub created_at_from: Option<i64>,
+    pub created_at_to: Option<i64>,
+    pub updated_at_from: Option<i64>,
+    pub updated_at_to: Option<i64>,
+    pub creation_date_from: Option<i64>,
+    pub creation_date_to: Option<i64>,
+    pub has_video: Option<bool>,
+    pub has_geo: Option<bool>,
+    pub bbox: Option<BBox>,
+    pub sort: Sort,
+}
+
+impl ImageFilter {
+    /// Reads and checks the filters; `get` answers a query parameter's
+    /// (decoded) value. Parameters not in [`FILTER_PARAMS`] are not read.
+    pub fn from_query<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, CoreError> {
+        if get("query").is_some() {
+            return Err(CoreError::validation(
+                "query",
+                "Full-text search (query) is not available yet; use the keyword, rating, \
+                 exif, date, has_video, has_geo and bbox filters.",
+            ));
+        }
+        let sort = match get("sort") {
+            None | Some("newest") => Sort::Newest,
+            Some("oldest") => Sort::Oldest,
+            Some("taken") => Sort::Taken,
+            Some("relevance") => {
+                return Err(CoreError::validation(
+                    "sort",
+                    "sort=relevance ranks full-text search results, which are not available \
+                     yet; sort must be newest, oldest or taken.",
+                ));
+            }
+            Some(_) => {
+                return Err(CoreError::validation(
+                    "sort",
+                    "sort must be newest, oldest or taken.",
+                ));
+            }
+        };
+
+        let mut keyword = get("keyword")
+            .map(|t| text("keyword", t, KEYWORD_MAX))
+            .transpose()?;
+        let namespace = get("namespace")
+            .map(|t| text("namespace", t, KEYWORD_MAX))
+            .transpose()?;
+        if let Some(ns) = &namespace {
+            if keyword.is_none() {
+                return Err(CoreError::validation(
+                    "namespace",
+                    "namespace only narrows a keyword: give keyword too.",
+                ));
+            }
+            if ns.contains(':') {
+                return Err(CoreError::validation(
+                    "namespace",
+                    "namespace must not contain a colon.",
+                ));
+            }
+        }
+        if let Some(kw) = &keyword
+            && namespace.is_none()
+            && let Some((ns, value)) = kw.split_once(':')
+        {
+            // Stored keywords are trimmed on both sides of the first colon.
+            let (ns, value) = (ns.trim(), value.trim());
+            if ns.is_empty() || value.is_empty() {
+                return Err(CoreError::validation(
+                    "keyword",
+                    "a namespaced keyword needs text on both sides of the colon (axis:value).",
+                ));
+            }
+            keyword = Some(format!("{ns}:{value}"));
+        }
+
+        let rating = get("rating")
+            .map(|t| parse_rating("rating", t))
+            .transpose()?;
+        let min_rating = get("min_rating")
+            .map(|t| parse_rating("min_rating", t))
+            .transpose()?;
+
+        let exif_property = get("exif_property")
+            .map(|t| text("exif_property", t, EXIF_TEXT_MAX))
+            .transpose()?;
+        let exif_value = match get("exif_value") {
+            None => None,
+            Some(_) if exif_property.is_none() => {
+                return Err(CoreError::validation(
+                    "exif_value",
+                    "exif_value needs exif_property (which property to compare).",
+                ));
+            }
+            // A value is compared exactly, spaces included; it may be empty.
+            Some(t) => Some(plain("exif_value", t, EXIF_TEXT_MAX)?.to_owned()),
+        };
+
+        let (created_at_from, created_at_to) = range(&get, "created_at")?;
+        let (updated_at_from, updated_at_to) = range(&get, "updated_at")?;
+        let (creation_date_from, creation_date_to) = range(&get, "creation_date")?;
+
+        Ok(Self {
+            keyword,
+            namespace,
+            rating,
+            min_rating,
+            exif_property,
+            exif_value,
+            created_at_from,
+            created_at_to,
+            updated_at_from,
+            updated_at_to,
+            creation_date_from,
+            creation_date_to,
+            has_video: get("has_video")
+                .map(|t| boolean("has_video", t))
+                .transpose()?,
+            has_geo: get("has_geo").map(|t| boolean("has_geo", t)).transpose()?,
+            bbox: get("bbox").map(bbox).transpose()?,
+            sort,
+        })
+    }
+
+    /// The same filters as the store takes them.
+    pub fn to_store(&self) -> ListQuery {
+        let keyword = self.keyword.as_ref().map(|kw| match &self.namespace {
+            Some(ns) => KeywordMatch::Whole(format!("{ns}:{kw}")),
+            None if kw.contains(':') => KeywordMatch::Whole(kw.clone()),
+            None => KeywordMatch::Value(kw.clone()),
+        });
+        ListQuery {
+            keyword,
+            rating: self.rating,
+            min_rating: self.min_rating,
+            exif_property: self.exif_property.clone(),
+            exif_value: self.exif_value.clone(),
+            created_at_from: self.created_at_from,
+            created_at_to: self.created_at_to,
+            updated_at_from: self.updated_at_from,
+            updated_at_to: self.updated_at_to,
+            creation_date_from: self.creation_date_from,
+            creation_date_to: self.creation_date_to,
+            has_video: self.has_video,
+            has_geo: self.has_geo,
+            bbox: self.bbox.map(|b| GeoBox {
+                west: b.west,
+                south: b.south,
+                east: b.east,
+                north: b.north,
+            }),
+            sort: match self.sort {
+                Sort::Newest => SortOrder::Newest,
+                Sort::Oldest => SortOrder::Oldest,
+                Sort::Taken => SortOrder::Taken,
+            },
+        }
+    }
+}
+
+/// At most `max` characters and no control characters; returned as given.
+fn plain<'t>(field: &str, value: &'t str, max: usize) -> Result<&'t str, CoreError> {
+    if value.chars().count() > max {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must be at most {max} characters."),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must not contain control characters."),
+        ));
+    }
+    Ok(value)
+}
+
+/// Trimmed, non-empty, at most `max` characters, no control characters.
+fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
+    let value = plain(field, value.trim(), max)?;
+    if value.is_empty() {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must not be empty."),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn boolean(field: &str, value: &str) -> Result<bool, CoreError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(CoreError::validation(
+            field,
+            format!("{field} must be true or false."),
+        )),
+    }
+}
+
+fn parse_rating(field: &str, value: &str) -> Result<i64, CoreError> {
+    let ok = !value.is_empty() && value.len() <= 2 && value.bytes().all(|b| b.is_ascii_digit());
+    match value.parse::<i64>() {
+        Ok(n) if ok && (0..=RATING_MAX).contains(&n) => Ok(n),
+        _ => Err(CoreError::validation(
+            field,
+            format!("{field} must be an integer from 0 to {RATING_MAX}."),
+        )),
+    }
+}
+
+/// `<name>_from` and `<name>_to`: RFC 3339 or `YYYY-MM-DD`; a bare date
+/// starts at midnight UTC for `_from` and takes in the whole day for `_to`.
+fn range<'a>(
+    get: &impl Fn(&str) -> Option<&'a str>,
+    name: &str,
+) -> Result<(Option<i64>, Option<i64>), CoreError> {
+    let from_field = format!("{name}_from");
+    let to_field = format!("{name}_to");
+    let from = get(&from_field)
+        .map(|t| time(&from_field, t, false))
+        .transpose()?;
+    let to = get(&to_field)
+        .map(|t| time(&to_field, t, true))
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(CoreError::validation(
+            to_field.as_str(),
+            format!("{to_field} must not be before {from_field}."),
+        ));
+    }
+    Ok((from, to))
+}
+
+fn time(field: &str, value: &str, end_of_day: bool) -> Result<i64, CoreError> {
+    let bad = || {
+        CoreError::validation(
+            field,
+            format!(
+                "{field} must be an RFC 3339 time (2024-07-14T21:30:00Z) or a date (2024-07-14)."
+            ),
+        )
+    };
+    if let Ok(t) = time::OffsetDateTime::parse(value, &Rfc3339) {
+        return i64::try_from(t.unix_timestamp_nanos() / 1_000).map_err(|_| bad());
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(value, &format).map_err(|_| bad())?;
+    let midnight = date.midnight().assume_utc().unix_timestamp() * 1_000_000;
+    Ok(if end_of_day {
+        midnight + DAY_MICROS - 1
+    } else {
+        midnight
+    })
+}
+
+/// `west,south,east,north` in decimal degrees.
+fn bbox(value: &str) -> Result<BBox, CoreError> {
+    let bad = |rule: &str| CoreError::validation("bbox", format!("bbox: {rule}"));
+    let parts: Vec<&str> = value.split(',').collect();
+    if parts.len() != 4 {
+        return Err(bad(
+            "give four numbers west,south,east,north in degrees (e.g. 5.9,45.8,10.5,47.8).",
+        ));
+    }
+    let mut n = [0.0f64; 4];
+    for (slot, part) in n.iter_mut().zip(&parts) {
+        let part = part.trim();
+        // Plain decimals only: no `inf`, `NaN` or exponents.
+        let plain = !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'));
+        *slot = match part.parse::<f64>() {
+            Ok(v) if plain && v.is_finite() => v,
+            _ => {
+                return Err(bad(&format!(
+                    "{part:?} is not a number; give four numbers west,south,east,north in degrees."
+                )));
+            }
+        };
+    }
+    let [west, south, east, north] = n;
+    if !(-180.0..=180.0).contains(&west) || !(-180.0..=180.0).contains(&east) {
+        return Err(bad("west and east must be longitudes from -180 to 180."));
+    }
+    if !(-90.0..=90.0).contains(&south) || !(-90.0..=90.0).contains(&north) {
+        return Err(bad("south and north must be latitudes from -90 to 90."));
+    }
+    if south > north {
+        return Err(bad("south must not be north of north."));
+    }
+    Ok(BBox {
+        west,
+        south,
+        east,
+        north,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<ImageFilter, CoreError> {
+        ImageFilter::from_query(|name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
+    }
+
+    fn refused(pairs: &[(&str, &str)], field: &str) {
+        match parse(pairs) {
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Validation, "{pairs:?}");
+                assert_eq!(e.field.as_deref(), Some(field), "{pairs:?}: {}", e.message);
+                assert!(e.message.contains(field), "{pairs:?}: {}", e.message);
+            }
+            Ok(f) => panic!("{pairs:?} was accepted: {f:?}"),
+        }
+    }
+
+    fn ok(pairs: &[(&str, &str)]) -> ImageFilter {
+        match parse(pairs) {
+            Ok(f) => f,
+            Err(e) => panic!("{pairs:?} was refused: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_is_newest_first_without_filters() {
+        let f = ok(&[]);
+        assert_eq!(f, ImageFilter::default());
+        assert_eq!(f.to_store(), ListQuery::default());
+    }
+
+    #[test]
+    fn every_param_is_listed() {
+        for name in FILTER_PARAMS {
+            // Each listed name is read: a bad value for it is refused by name
+            // (namespace and exif_value are refused alone; query always).
+            let bad = if *name == "sort" { "sideways" } else { "\u{1}" };
+            let mut pairs = vec![(*name, bad)];
+            if *name == "namespace" {
+                pairs.push(("keyword", "x"));
+            }
+            if *name == "exif_value" {
+                pairs.push(("exif_property", "Make"));
+            }
+            refused(&pairs, name);
+        }
+    }
+
+    #[test]
+    fn query_and_relevance_are_not_available_yet() {
+        refused(&[("query", "sunset")], "query");
+        refused(&[("query", "")], "query");
+        refused(&[("sort", "relevance")], "sort");
+        refused(&[("sort", "Newest")], "sort");
+        assert_eq!(ok(&[("sort", "oldest")]).sort, Sort::Oldest);
+        assert_eq!(ok(&[("sort", "taken")]).to_store().sort, SortOrder::Taken);
+        assert_eq!(ok(&[("sort", "newest")]).sort, Sort::Newest);
+    }
+
+    #[test]
+    fn keywords() {
+        let whole = |pairs: &[(&str, &str)]| ok(pairs).to_store().keyword;
+        assert_eq!(
+            whole(&[("keyword", "artist:Marina")]),
+            Some(KeywordMatch::Whole("artist:Marina".into()))
+        );
+        assert_eq!(
+            whole(&[("keyword", " artist : Marina ")]),
+            Some(KeywordMatch::Whole("artist:Marina".into()))
+        );
+        assert_eq!(
+            whole(&[("keyword", "Marina"), ("namespace", "artist")]),
+            Some(KeywordMatch::Whole("artist:Marina".into()))
+        );
+        assert_eq!(
+            whole(&[("keyword", "sunset")]),
+            Some(KeywordMatch::Value("sunset".into()))
+        );
+        refused(&[("namespace", "artist")], "namespace");
+        refused(&[("keyword", "x"), ("namespace", "a:b")], "namespace");
+        refused(&[("keyword", "x"), ("namespace", " ")], "namespace");
+        refused(&[("keyword", "")], "keyword");
+        refused(&[("keyword", ":x")], "keyword");
+        refused(&[("keyword", "x:")], "keyword");
+        refused(&[("keyword", &"k".repeat(256))], "keyword");
+        ok(&[("keyword", &"k".repeat(255))]);
+    }
+
+    #[test]
+    fn ratings_are_strict_integers() {
+        assert_eq!(ok(&[("rating", "0")]).rating, Some(0));
+        assert_eq!(ok(&[("min_rating", "5")]).min_rating, Some(5));
+        for bad in [
+            "6",
+            "-1",
+            "+3",
+            " 3",
+            "3.0",
+            "",
+            "three",
+            "05x",
+            "99999999999999999999",
+        ] {
+            refused(&[("rating", bad)], "rating");
+            refused(&[("min_rating", bad)], "min_rating");
+        }
+    }
+
+    #[test]
+    fn booleans_are_true_or_false() {
+        assert_eq!(ok(&[("has_video", "true")]).has_video, Some(true));
+        assert_eq!(ok(&[("has_geo", "false")]).has_geo, Some(false));
+        for bad in ["1", "0", "yes", "True", "", "TRUE"] {
+            refused(&[("has_video", bad)], "has_video");
+            refused(&[("has_geo", bad)], "has_geo");
+        }
+    }
+
+    #[test]
+    fn exif() {
+        let f = ok(&[("exif_property", "Make"), ("exif_value", "Canon")]);
+        assert_eq!(f.exif_property.as_deref(), Some("Make"));
+        assert_eq!(f.exif_value.as_deref(), Some("Canon"));
+        assert_eq!(ok(&[("exif_property", "Make")]).exif_value, None);
+        refused(&[("exif_value", "Canon")], "exif_value");
+        refused(&[("exif_property", "")], "exif_property");
+    }
+
+    #[test]
+    fn dates() {
+        let day = 1_767_312_000_000_000; // 2026-01-02
+        let f = ok(&[
+            ("created_at_from", "2026-01-02"),
+            ("created_at_to", "2026-01-02"),
+        ]);
+        assert_eq!(f.created_at_from, Some(day));
+        assert_eq!(f.created_at_to, Some(day + DAY_MICROS - 1));
+        let f = ok(&[
+            ("updated_at_from", "2026-01-02T01:00:00+01:00"),
+            ("updated_at_to", "2026-01-02T00:00:00.5Z"),
+        ]);
+        assert_eq!(f.updated_at_from, Some(day));
+        assert_eq!(f.updated_at_to, Some(day + 500_000));
+        let f = ok(&[("creation_date_to", "2026-01-02T00:00:00Z")]);
+        assert_eq!(f.creation_date_to, Some(day));
+        for name in ["created_at", "updated_at", "creation_date"] {
+            let from = format!("{name}_from");
+            let to = format!("{name}_to");
+            refused(&[(&from, "yesterday")], &from);
+            refused(&[(&to, "2026-02-30")], &to);
+            refused(&[(&from, "2026-01-03"), (&to, "2026-01-02")], &to);
+            ok(&[(&from, "2026-01-02"), (&to, "2026-01-02")]);
+        }
+    }
+
+    #[test]
+    fn bboxes() {
+        let b = ok(&[("bbox", "5.9,45.8,10.5,47.8")]).bbox;
+        assert_eq!(
+            b,
+            Some(BBox {
+                west: 5.9,
+                south: 45.8,
+                east: 10.5,
+                north: 47.8
+            })
+        );
+        // Across the antimeridian.
+        let b = ok(&[("bbox", "170,-50,-170,10")]).to_store().bbox;
+        assert_eq!(
+            b,
+            Some(GeoBox {
+                west: 170.0,
+                south: -50.0,
+                east: -170.0,
+                north: 10.0
+            })
+        );
+        ok(&[("bbox", "-180,-90,180,90")]);
+        for bad in [
+            "",
+            "1,2,3",
+            "1,2,3,4,5",
+            "a,2,3,4",
+            "NaN,0,1,1",
+            "inf,0,1,1",
+            "1e1,0,20,1",
+            "181,0,1,1",
+            "0,0,-181,1",
+            "0,-91,1,1",
+            "0,0,1,91",
+            "0,10,1,5",
+        ] {
+            refused(&[("bbox", bad)], "bbox");
+        }
+    }
+}
