@@ -1,0 +1,537 @@
+//! Real media files generated in code, for tests (feature `fixtures`).
+//!
+//! The pictures are photo-like (a sky gradient, hills, texture and sensor
+//! noise), so that codecs work as hard as on a real photograph of the same
+//! size. Metadata blocks are built by hand, byte by byte, the way cameras and
+//! editors write them.
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+
+use std::io::Cursor;
+
+/// Metadata to embed in [`jpeg_with_metadata`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FixtureMeta<'a> {
+    /// EXIF orientation 1..=8.
+    pub orientation: Option<u16>,
+    /// (lat, lng), signed.
+    pub gps: Option<(f64, f64)>,
+    /// Exif form: `2024:07:14 21:30:05`.
+    pub taken_at: Option<&'a str>,
+    /// OffsetTimeOriginal, `+02:00`.
+    pub offset: Option<&'a str>,
+    pub make: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub lens: Option<&'a str>,
+    pub iso: Option<u16>,
+    /// IPTC Caption-Abstract.
+    pub caption: Option<&'a str>,
+    /// IPTC Keywords.
+    pub keywords: &'a [&'a str],
+    /// IPTC By-line.
+    pub creator: Option<&'a str>,
+    /// IPTC Copyright Notice.
+    pub copyright: Option<&'a str>,
+    /// XMP dc:title (written in an XMP APP1 segment, only when set).
+    pub title: Option<&'a str>,
+}
+
+/// Photo-like RGB pixels.
+pub fn photo_pixels(width: u32, height: u32) -> Vec<u8> {
+    let (w, h) = (width.max(1) as usize, height.max(1) as usize);
+    let mut out = Vec::with_capacity(w * h * 3);
+    let mut seed: u32 = 0x9E37_79B9;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    // Horizon profile per column.
+    let horizon: Vec<f32> = (0..w)
+        .map(|x| {
+            let t = x as f32 / w as f32;
+            0.55 + 0.08 * (t * 7.0).sin() + 0.04 * (t * 23.0 + 1.0).sin() + 0.015 * (t * 97.0).sin()
+        })
+        .collect();
+    for y in 0..h {
+        let v = y as f32 / h as f32;
+        for (x, hz) in horizon.iter().enumerate() {
+            let u = x as f32 / w as f32;
+            let (mut r, mut g, mut b) = if v < *hz {
+                // Sky: blue to pale, a soft sun.
+                let k = v / hz;
+                let sun = (1.0 - ((u - 0.7).powi(2) + (v - 0.2).powi(2)).sqrt() * 4.0).max(0.0);
+                (
+                    90.0 + 120.0 * k + 120.0 * sun,
+                    140.0 + 90.0 * k + 100.0 * sun,
+                    230.0 - 30.0 * k + 40.0 * sun,
+                )
+            } else {
+                // Ground: green-brown with texture.
+                let d = (v - hz) / (1.0 - hz).max(0.01);
+                let tex = ((u * 311.0).sin() * (v * 173.0).cos()) * 18.0
+                    + ((u * 41.0 + v * 37.0).sin()) * 25.0;
+                (
+                    70.0 + 60.0 * d + tex,
+                    100.0 + 30.0 * d + tex * 0.8,
+                    40.0 + 20.0 * d + tex * 0.5,
+                )
+            };
+            // Sensor noise.
+            let n = rnd();
+            r += f32::from((n & 0x0f) as u8) - 7.5;
+            g += f32::from(((n >> 4) & 0x0f) as u8) - 7.5;
+            b += f32::from(((n >> 8) & 0x0f) as u8) - 7.5;
+            out.push(r.clamp(0.0, 255.0) as u8);
+            out.push(g.clamp(0.0, 255.0) as u8);
+            out.push(b.clamp(0.0, 255.0) as u8);
+        }
+    }
+    out
+}
+
+fn encode_jpeg_pixels(width: u32, height: u32, pixels: &[u8], quality: i32) -> Vec<u8> {
+    let image = turbojpeg::Image {
+        pixels,
+        width: width as usize,
+        pitch: width as usize * 3,
+        height: height as usize,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    turbojpeg::compress(image, quality, turbojpeg::Subsamp::Sub2x2)
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
+}
+
+/// A photo-like JPEG (quality 90, 4:2:0).
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    encode_jpeg_pixels(width, height, &photo_pixels(width, height), 90)
+}
+
+/// A JPEG with an Exif APP1 (with GPS IFD), an IPTC APP13 and, when `meta.title`
+/// is set, an XMP APP1.
+pub fn jpeg_with_metadata(width: u32, height: u32, meta: &FixtureMeta) -> Vec<u8> {
+    let plain = jpeg(width, height);
+    let mut segments = Vec::new();
+    let mut push_segment = |marker: u8, payload: &[u8]| {
+        segments.extend_from_slice(&[0xFF, marker]);
+        segments.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        segments.extend_from_slice(payload);
+    };
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&exif_tiff(meta));
+    push_segment(0xE1, &app1);
+    if let Some(title) = meta.title {
+        let mut xmp = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+        xmp.extend_from_slice(xmp_packet(title, meta.keywords).as_bytes());
+        push_segment(0xE1, &xmp);
+    }
+    push_segment(0xED, &photoshop_iptc(meta));
+    insert_after_soi(&plain, &segments)
+}
+
+fn insert_after_soi(jpeg: &[u8], segments: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(jpeg.len() + segments.len());
+    out.extend_from_slice(jpeg.get(..2).unwrap_or(&[0xFF, 0xD8]));
+    out.extend_from_slice(segments);
+    out.extend_from_slice(jpeg.get(2..).unwrap_or(&[]));
+    out
+}
+
+/// An XMP packet with dc:title and dc:subject.
+pub fn xmp_packet(title: &str, keywords: &[&str]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut subject = String::new();
+    for k in keywords {
+        subject.push_str(&format!("<rdf:li>{}</rdf:li>", esc(k)));
+    }
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\
+<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+<rdf:Description rdf:about=\"\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\
+<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:title>\
+<dc:subject><rdf:Bag>{subject}</rdf:Bag></dc:subject>\
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>",
+        esc(title)
+    )
+}
+
+/// One TIFF IFD entry: tag, type, count, value bytes (little-endian).
+struct Entry {
+    tag: u16,
+    typ: u16,
+    count: u32,
+    value: Vec<u8>,
+}
+
+fn ascii(tag: u16, s: &str) -> Entry {
+    let mut value = s.as_bytes().to_vec();
+    value.push(0);
+    Entry {
+        tag,
+        typ: 2,
+        count: value.len() as u32,
+        value,
+    }
+}
+fn short(tag: u16, v: u16) -> Entry {
+    Entry {
+        tag,
+        typ: 3,
+        count: 1,
+        value: v.to_le_bytes().to_vec(),
+    }
+}
+fn long(tag: u16, v: u32) -> Entry {
+    Entry {
+        tag,
+        typ: 4,
+        count: 1,
+        value: v.to_le_bytes().to_vec(),
+    }
+}
+fn rationals(tag: u16, parts: &[(u32, u32)]) -> Entry {
+    let mut value = Vec::new();
+    for (n, d) in parts {
+        value.extend_from_slice(&n.to_le_bytes());
+        value.extend_from_slice(&d.to_le_bytes());
+    }
+    Entry {
+        tag,
+        typ: 5,
+        count: parts.len() as u32,
+        value,
+    }
+}
+
+fn ifd_size(entries: &[Entry]) -> usize {
+    2 + 12 * entries.len()
+        + 4
+        + entries
+            .iter()
+            .filter(|e| e.value.len() > 4)
+            .map(|e| e.value.len() + e.value.len() % 2)
+            .sum::<usize>()
+}
+
+/// Writes an IFD (sorted by tag) whose first byte sits at `offset` in the TIFF.
+fn write_ifd(mut entries: Vec<Entry>, offset: usize, out: &mut Vec<u8>) {
+    entries.sort_by_key(|e| e.tag);
+    let mut data_at = offset + 2 + 12 * entries.len() + 4;
+    let mut data = Vec::new();
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for e in &entries {
+        out.extend_from_slice(&e.tag.to_le_bytes());
+        out.extend_from_slice(&e.typ.to_le_bytes());
+        out.extend_from_slice(&e.count.to_le_bytes());
+        if e.value.len() <= 4 {
+            let mut v = e.value.clone();
+            v.resize(4, 0);
+            out.extend_from_slice(&v);
+        } else {
+            out.extend_from_slice(&(data_at as u32).to_le_bytes());
+            data.extend_from_slice(&e.value);
+            if e.value.len() % 2 == 1 {
+                data.push(0);
+            }
+            data_at += e.value.len() + e.value.len() % 2;
+        }
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&data);
+}
+
+fn dms(x: f64) -> [(u32, u32); 3] {
+    let x = x.abs();
+    let d = x.floor();
+    let m = ((x - d) * 60.0).floor();
+    let s = ((x - d) * 60.0 - m) * 60.0;
+    [
+        (d as u32, 1),
+        (m as u32, 1),
+        ((s * 10_000.0).round() as u32, 10_000),
+    ]
+}
+
+/// A little-endian TIFF structure with IFD0, the Exif IFD and the GPS IFD.
+pub fn exif_tiff(meta: &FixtureMeta) -> Vec<u8> {
+    let mut ifd0 = Vec::new();
+    if let Some(m) = meta.make {
+        ifd0.push(ascii(271, m));
+    }
+    if let Some(m) = meta.model {
+        ifd0.push(ascii(272, m));
+    }
+    if let Some(o) = meta.orientation {
+        ifd0.push(short(274, o));
+    }
+    ifd0.push(ascii(305, "Lightbox fixtures"));
+    let mut exif = vec![
+        rationals(33434, &[(1, 250)]),
+        rationals(33437, &[(28, 10)]),
+        rationals(37386, &[(50, 1)]),
+    ];
+    if let Some(iso) = meta.iso {
+        exif.push(short(34855, iso));
+    }
+    if let Some(t) = meta.taken_at {
+        exif.push(ascii(36867, t));
+    }
+    if let Some(o) = meta.offset {
+        exif.push(ascii(36881, o));
+    }
+    if let Some(l) = meta.lens {
+        exif.push(ascii(42036, l));
+    }
+    let mut gps = Vec::new();
+    if let Some((lat, lng)) = meta.gps {
+        gps.push(Entry {
+            tag: 0,
+            typ: 1,
+            count: 4,
+            value: vec![2, 3, 0, 0],
+        });
+        gps.push(ascii(1, if lat < 0.0 { "S" } else { "N" }));
+        gps.push(rationals(2, &dms(lat)));
+        gps.push(ascii(3, if lng < 0.0 { "W" } else { "E" }));
+        gps.push(rationals(4, &dms(lng)));
+    }
+    // Pointers are LONGs (inline): sizes do not depend on their values.
+    let extra = 1 + usize::from(!gps.is_empty());
+    let ifd0_size = ifd_size(&ifd0) + 12 * extra;
+    let exif_at = 8 + ifd0_size;
+    let gps_at = exif_at + ifd_size(&exif);
+    ifd0.push(long(34665, exif_at as u32));
+    if !gps.is_empty() {
+        ifd0.push(long(34853, gps_at as u32));
+    }
+    let mut out = b"II*\0".to_vec();
+    out.extend_from_slice(&8u32.to_le_bytes());
+    write_ifd(ifd0, 8, &mut out);
+    write_ifd(exif, exif_at, &mut out);
+    if !gps.is_empty() {
+        write_ifd(gps, gps_at, &mut out);
+    }
+    out
+}
+
+/// IPTC IIM datasets (UTF-8 declared).
+pub fn iim(meta: &FixtureMeta) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut ds = |record: u8, dataset: u8, value: &[u8]| {
+        out.extend_from_slice(&[0x1C, record, dataset]);
+        out.extend_from_slice(&(value.len().min(0x7fff) as u16).to_be_bytes());
+        out.extend_from_slice(&value[..value.len().min(0x7fff)]);
+    };
+    ds(1, 90, b"\x1b%G");
+    ds(2, 0, &[0, 4]);
+    if let Some(c) = meta.caption {
+        ds(2, 120, c.as_bytes());
+    }
+    for k in meta.keywords {
+        ds(2, 25, k.as_bytes());
+    }
+    if let Some(c) = meta.creator {
+        ds(2, 80, c.as_bytes());
+    }
+    if let Some(c) = meta.copyright {
+        ds(2, 116, c.as_bytes());
+    }
+    out
+}
+
+/// The payload of a JPEG APP13 segment: Photoshop 3.0 resources with the IIM block.
+pub fn photoshop_iptc(meta: &FixtureMeta) -> Vec<u8> {
+    let iim = iim(meta);
+    let mut out = b"Photoshop 3.0\0".to_vec();
+    out.extend_from_slice(b"8BIM");
+    out.extend_from_slice(&0x0404u16.to_be_bytes());
+    out.extend_from_slice(&[0, 0]); // empty Pascal name, padded
+    out.extend_from_slice(&(iim.len() as u32).to_be_bytes());
+    out.extend_from_slice(&iim);
+    if iim.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
+fn encode_with(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let pixels = photo_pixels(width, height);
+    let mut out = Cursor::new(Vec::new());
+    match image::RgbImage::from_raw(width.max(1), height.max(1), pixels) {
+        Some(img) => {
+            if format == image::ImageFormat::WebP {
+                let _ = image::codecs::webp::WebPEncoder::new_lossless(&mut out).encode(
+                    img.as_raw(),
+                    img.width(),
+                    img.height(),
+                    image::ExtendedColorType::Rgb8,
+                );
+            } else {
+                let _ = image::DynamicImage::ImageRgb8(img).write_to(&mut out, format);
+            }
+        }
+        None => return Vec::new(),
+    }
+    out.into_inner()
+}
+
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    encode_with(width, height, image::ImageFormat::Png)
+}
+
+/// A PNG with transparency (alpha falls off to the right).
+pub fn png_with_alpha(width: u32, height: u32) -> Vec<u8> {
+    let rgb = photo_pixels(width, height);
+    let (w, h) = (width.max(1), height.max(1));
+    let rgba: Vec<u8> = rgb
+        .chunks_exact(3)
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let x = (i as u32) % w;
+            [p[0], p[1], p[2], (255 - x * 255 / w) as u8]
+        })
+        .collect();
+    let mut out = Cursor::new(Vec::new());
+    if let Some(img) = image::RgbaImage::from_raw(w, h, rgba) {
+        let _ = image::DynamicImage::ImageRgba8(img).write_to(&mut out, image::ImageFormat::Png);
+    }
+    out.into_inner()
+}
+
+/// A lossless WebP.
+pub fn webp(width: u32, height: u32) -> Vec<u8> {
+    encode_with(width, height, image::ImageFormat::WebP)
+}
+
+pub fn gif(width: u32, height: u32) -> Vec<u8> {
+    encode_with(width, height, image::ImageFormat::Gif)
+}
+
+pub fn tiff(width: u32, height: u32) -> Vec<u8> {
+    encode_with(width, height, image::ImageFormat::Tiff)
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut h = crc32fast::Hasher::new();
+    h.update(kind);
+    h.update(data);
+    out.extend_from_slice(&h.finalize().to_be_bytes());
+}
+
+/// A small, valid PNG (correct CRCs) whose header claims `width × height`.
+pub fn pixel_bomb_png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    // The first rows' worth of zeros; a decoder would have to allocate it all.
+    let zeros = vec![0u8; 64 * 1024];
+    let idat = miniz_oxide::deflate::compress_to_vec_zlib(&zeros, 9);
+    png_chunk(&mut out, b"IDAT", &idat);
+    png_chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A JPEG cut short inside its headers (before the frame header).
+pub fn truncated_jpeg() -> Vec<u8> {
+    let mut j = jpeg(64, 48);
+    // SOI + APP0 (JFIF, 18 bytes) + part of the first DQT.
+    j.truncate(40);
+    j
+}
+
+/// A JPEG whose entropy-coded data is cut in the middle.
+pub fn jpeg_cut_in_scan() -> Vec<u8> {
+    let mut j = jpeg(256, 192);
+    let cut = j.len() / 2;
+    j.truncate(cut);
+    j
+}
+
+fn bmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut out = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A tiny ftyp + moov (mvhd: 2.5 s, created 2024-07-14T19:30:05Z; one 640×480
+/// track; ©xyz +48.8584+002.2945) + empty mdat: sniffs as MP4, probes fully.
+pub fn mp4_minimal() -> Vec<u8> {
+    let mut ftyp = b"isom".to_vec();
+    ftyp.extend_from_slice(&512u32.to_be_bytes());
+    ftyp.extend_from_slice(b"isomiso2mp41");
+    // 2024-07-14T19:30:05Z in seconds since 1904.
+    let created: u32 = (1_720_985_405u64 + 2_082_844_800) as u32;
+    let mut mvhd = vec![0u8; 4];
+    mvhd.extend_from_slice(&created.to_be_bytes());
+    mvhd.extend_from_slice(&created.to_be_bytes());
+    mvhd.extend_from_slice(&1000u32.to_be_bytes());
+    mvhd.extend_from_slice(&2500u32.to_be_bytes());
+    mvhd.extend_from_slice(&0x0001_0000u32.to_be_bytes()); // rate
+    mvhd.extend_from_slice(&0x0100u16.to_be_bytes()); // volume
+    mvhd.extend_from_slice(&[0u8; 10]);
+    mvhd.extend_from_slice(&identity_matrix());
+    mvhd.extend_from_slice(&[0u8; 24]);
+    mvhd.extend_from_slice(&2u32.to_be_bytes());
+    let mut tkhd = vec![0, 0, 0, 3];
+    tkhd.extend_from_slice(&created.to_be_bytes());
+    tkhd.extend_from_slice(&created.to_be_bytes());
+    tkhd.extend_from_slice(&1u32.to_be_bytes());
+    tkhd.extend_from_slice(&[0u8; 4]);
+    tkhd.extend_from_slice(&2500u32.to_be_bytes());
+    tkhd.extend_from_slice(&[0u8; 8]);
+    tkhd.extend_from_slice(&[0u8; 8]); // layer, group, volume, reserved
+    tkhd.extend_from_slice(&identity_matrix());
+    tkhd.extend_from_slice(&(640u32 << 16).to_be_bytes());
+    tkhd.extend_from_slice(&(480u32 << 16).to_be_bytes());
+    let trak = bmff_box(b"trak", &bmff_box(b"tkhd", &tkhd));
+    let text = b"+48.8584+002.2945/";
+    let mut xyz = (text.len() as u16).to_be_bytes().to_vec();
+    xyz.extend_from_slice(&0x15c7u16.to_be_bytes());
+    xyz.extend_from_slice(text);
+    let udta = bmff_box(b"udta", &bmff_box(&[0xA9, b'x', b'y', b'z'], &xyz));
+    let mut moov = bmff_box(b"mvhd", &mvhd);
+    moov.extend_from_slice(&trak);
+    moov.extend_from_slice(&udta);
+    let mut out = bmff_box(b"ftyp", &ftyp);
+    out.extend_from_slice(&bmff_box(b"moov", &moov));
+    out.extend_from_slice(&bmff_box(b"mdat", &[]));
+    out
+}
+
+fn identity_matrix() -> [u8; 36] {
+    let mut m = [0u8; 36];
+    m[0..4].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+    m[16..20].copy_from_slice(&0x0001_0000u32.to_be_bytes());
+    m[32..36].copy_from_slice(&0x4000_0000u32.to_be_bytes());
+    m
+}
+
+/// A minimal HEIF header: ftyp `heic` + meta with one `ispe` of `width × height`.
+pub fn heic_header(width: u32, height: u32) -> Vec<u8> {
+    let mut ftyp = b"heic".to_vec();
+    ftyp.extend_from_slice(&0u32.to_be_bytes());
+    ftyp.extend_from_slice(b"mif1heic");
+    let mut ispe = vec![0u8; 4];
+    ispe.extend_from_slice(&width.to_be_bytes());
+    ispe.extend_from_slice(&height.to_be_bytes());
+    let ipco = bmff_box(b"ipco", &bmff_box(b"ispe", &ispe));
+    let iprp = bmff_box(b"iprp", &ipco);
+    let mut meta = vec![0u8; 4];
+    meta.extend_from_slice(&iprp);
+    let mut out = bmff_box(b"ftyp", &ftyp);
+    out.extend_from_slice(&bmff_box(b"meta", &meta));
+    out
+}
