@@ -69,9 +69,10 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
         ErrorKind::Validation => StatusCode::BAD_REQUEST,
         ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorKind::Forbidden | ErrorKind::ApiNotEnabled => StatusCode::FORBIDDEN,
-        ErrorKind::NotFound | ErrorKind::SetNotFound | ErrorKind::OperationNotFound => {
-            StatusCode::NOT_FOUND
-        }
+        ErrorKind::NotFound
+        | ErrorKind::ImageNotFound
+        | ErrorKind::SetNotFound
+        | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
         ErrorKind::IdempotencyKeyConflict | ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -37,6 +37,11 @@ pub struct ApiSettings {
     pub public_url: String,
     /// The blob store, checked by `/readyz`.
     pub blobs: Option<lightbox_media::BlobStore>,
+    /// Which parts this process serves (`serve --role`): the `/v1` API, the
+    /// image processor (`POST /upload`), media (`/media/…`).
+    pub serve_api: bool,
+    pub serve_processor: bool,
+    pub serve_media: bool,
 }
 
 impl Default for ApiSettings {
@@ -46,6 +51,9 @@ impl Default for ApiSettings {
             max_body_bytes: 10 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
             blobs: None,
+            serve_api: true,
+            serve_processor: true,
+            serve_media: true,
         }
     }
 }
@@ -90,6 +98,15 @@ fn v1_routes() -> OpenApiRouter<AppState> {
             routes::service_tokens::create_service_token
         ))
         .routes(routes!(routes::service_tokens::revoke_service_token))
+        .routes(routes!(routes::uploads::create_upload))
+        .routes(routes!(routes::images::list_images))
+        .routes(routes!(
+            routes::images::get_image,
+            routes::images::update_image,
+            routes::images::delete_image
+        ))
+        .routes(routes!(routes::images::get_versions))
+        .routes(routes!(routes::images::list_version_profiles))
 }
 
 /// The OpenAPI document, complete (common errors, headers, security).
@@ -192,8 +209,25 @@ pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
         .layer(axum::middleware::from_fn(middleware::etag))
         // /v1 answers a wrong method in `authorize`; these routes need the wrapper.
         .layer(axum::middleware::from_fn(middleware::method_not_allowed));
-    Ok(Router::new()
-        .merge(v1)
+    let mut router = Router::new();
+    if state.settings.serve_api {
+        router = router.merge(v1);
+    }
+    if state.settings.serve_processor {
+        // Its own size rule: the ticket's cap, enforced while the file streams.
+        router = router.route(
+            "/upload",
+            axum::routing::post(routes::uploads::process_upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        );
+    }
+    if state.settings.serve_media {
+        router = router.route(
+            "/media/{image}/{version}/{file}",
+            get(routes::media::get_media),
+        );
+    }
+    Ok(router
         .merge(public)
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn(middleware::observe))

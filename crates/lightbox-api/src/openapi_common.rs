@@ -72,7 +72,7 @@ pub fn add(doc: &mut OpenApi) {
             let write = method != "get";
             // `/v1/auth/*` act on the caller's own credentials and are not
             // Operations: no Idempotency-Key (docs/api-decisions.md).
-            let operation = write && !path.starts_with("/v1/auth/");
+            let operation = write && !path.starts_with("/v1/auth/") && path != "/v1/uploads";
             if operation {
                 op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
                     ParameterBuilder::new()

@@ -21,6 +21,7 @@ pub mod opaque;
 pub mod password;
 pub mod rate_limit;
 pub mod recovery;
+pub mod seal;
 pub mod token;
 pub mod totp;
 

@@ -59,8 +59,53 @@ pub fn parse_request_time(text: &str) -> Option<i64> {
     Some(date.midnight().assume_utc().unix_timestamp() * 1_000_000)
 }
 
+/// Parses a date or timestamp in any common form: RFC 3339, `YYYY-MM-DD`,
+/// `YYYY-MM-DD[T ]HH:MM[:SS]` and Exif's `YYYY:MM:DD HH:MM:SS` (times without
+/// a zone are taken as UTC). Used where the spec says "any parseable date".
+pub fn parse_loose_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Some(t) = parse_request_time(text) {
+        return Some(t);
+    }
+    // Exif writes the date with colons.
+    let normalised: String = text
+        .char_indices()
+        .map(|(n, c)| {
+            if (n == 4 || n == 7) && c == ':' {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let normalised = normalised.replacen(' ', "T", 1);
+    for format in [
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    ] {
+        if let Ok(t) = time::PrimitiveDateTime::parse(&normalised, &format) {
+            return Some((t.assume_utc().unix_timestamp_nanos() / 1_000) as i64);
+        }
+    }
+    parse_request_time(&normalised)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parses_loose_dates() {
+        let day = parse_request_time("2024-07-14").unwrap_or_default();
+        let at = day + (21 * 3600 + 30 * 60 + 5) * 1_000_000;
+        assert_eq!(parse_loose_time("2024-07-14"), Some(day));
+        assert_eq!(parse_loose_time("2024:07:14 21:30:05"), Some(at));
+        assert_eq!(parse_loose_time("2024-07-14 21:30:05"), Some(at));
+        assert_eq!(parse_loose_time("2024-07-14T21:30:05"), Some(at));
+        assert_eq!(parse_loose_time("2024-07-14T23:30:05+02:00"), Some(at));
+        for bad in ["", "yesterday", "2024-13-01", "14.07.2024"] {
+            assert_eq!(parse_loose_time(bad), None, "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

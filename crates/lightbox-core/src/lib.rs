@@ -12,8 +12,11 @@ pub mod clock;
 pub mod error;
 pub mod ids;
 pub mod image_filters;
+pub mod images;
 pub mod jobs;
+pub mod keywords;
 pub mod limits;
+pub mod media;
 pub mod mfa;
 pub mod operations;
 pub mod passwords;
@@ -21,8 +24,10 @@ pub mod scope;
 pub mod sessions;
 pub mod sets;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
 pub mod validate;
+pub mod versions;
 pub mod writes;
 
 use std::sync::Arc;
@@ -41,6 +46,8 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<auth::Authenticator>,
     pub sessions: Arc<sessions::SessionService>,
+    /// Blob store and media settings; images need them.
+    pub media: Option<Arc<media::MediaSettings>>,
 }
 
 impl Core {
@@ -58,7 +65,15 @@ impl Core {
             clock,
             auth,
             sessions,
+            media: None,
         }
+    }
+
+    /// Adds the blob store and media settings (the server does; tools that
+    /// only touch accounts and tokens need not).
+    pub fn with_media(mut self, media: media::MediaSettings) -> Self {
+        self.media = Some(Arc::new(media));
+        self
     }
 
     pub fn now(&self) -> i64 {

@@ -132,6 +132,18 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
     ))
 }
 
+/// A write that no Idempotency-Key guards (the caller has its own once-only
+/// rule, e.g. an upload ticket): a transaction and an Operation id.
+pub async fn begin_unkeyed(core: &Core, account_id: &str) -> Result<PendingWrite, CoreError> {
+    let tx = core.store.begin_write().await?;
+    Ok(PendingWrite {
+        tx,
+        operation_id: ids::new_operation_id(),
+        account_id: account_id.to_owned(),
+        now: core.now(),
+    })
+}
+
 async fn replay(
     conn: &mut Conn,
     ctx: &WriteContext,
@@ -168,6 +180,15 @@ impl PendingWrite {
     /// The write's single timestamp.
     pub fn now(&self) -> i64 {
         self.now
+    }
+
+    /// Commits the changes without recording an Operation.
+    pub async fn commit_without_operation(self) -> Result<(), CoreError> {
+        self.tx
+            .commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
+        Ok(())
     }
 
     /// Records the Operation, its jobs and change-log rows, and commits.

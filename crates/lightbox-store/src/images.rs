@@ -220,6 +220,46 @@ pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool>
     Ok(done.rows_affected() > 0)
 }
 
+/// The account's `duplicates` setting (`reject` or `allow`).
+pub async fn duplicates_setting(conn: &mut Conn, account_id: &str) -> Result<String> {
+    Ok(
+        sqlx::query_as::<_, (String,)>("SELECT duplicates FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await?
+            .map_or_else(|| "reject".to_owned(), |(d,)| d),
+    )
+}
+
+/// The account's media base URL, when it set one.
+pub async fn media_base_url(conn: &mut Conn, account_id: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_as::<_, (Option<String>,)>("SELECT media_base_url FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(conn)
+            .await?
+            .and_then(|(u,)| u),
+    )
+}
+
+/// Display names of users, by id.
+pub async fn user_names(conn: &mut Conn, user_ids: &[String]) -> Result<Vec<(String, String)>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=user_ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!("SELECT id, name FROM users WHERE id IN ({placeholders})");
+    let mut query = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
+    for id in user_ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
 // --- keywords ---------------------------------------------------------------
 
 #[derive(Debug, Clone, FromRow)]
@@ -396,6 +436,7 @@ pub async fn find_version(
 pub struct UsedTicket {
     pub id: String,
     pub image_id: String,
+    pub operation_id: Option<String>,
     pub duplicate: i64,
 }
 
@@ -405,7 +446,7 @@ pub async fn find_ticket(
     id: &str,
 ) -> Result<Option<UsedTicket>> {
     Ok(sqlx::query_as::<_, UsedTicket>(
-        "SELECT id, image_id, duplicate FROM upload_tickets WHERE id = $1 AND account_id = $2",
+        "SELECT id, image_id, operation_id, duplicate FROM upload_tickets WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(account_id)
@@ -422,12 +463,13 @@ pub async fn use_ticket(
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO upload_tickets (id, account_id, image_id, duplicate, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO upload_tickets (id, account_id, image_id, operation_id, duplicate, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&ticket.id)
     .bind(account_id)
     .bind(&ticket.image_id)
+    .bind(&ticket.operation_id)
     .bind(ticket.duplicate)
     .bind(expires_at)
     .bind(now)
@@ -460,6 +502,19 @@ pub async fn note_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<()> {
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Locks a garbage note (a no-op update takes the row lock on PostgreSQL;
+/// SQLite's write transaction is exclusive anyway). False when there is none.
+pub async fn lock_garbage(conn: &mut Conn, key: &str) -> Result<bool> {
+    Ok(
+        sqlx::query("UPDATE blob_garbage SET created_at = created_at WHERE blob_key = $1")
+            .bind(key)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            > 0,
+    )
 }
 
 pub async fn forget_garbage(conn: &mut Conn, key: &str) -> Result<()> {
@@ -496,4 +551,49 @@ pub async fn blob_in_use(conn: &mut Conn, key: &str) -> Result<bool> {
             .await?
             .is_some(),
     )
+}
+
+// --- set membership ---------------------------------------------------------
+
+/// Puts the image last in the set (no-op if it is already in).
+pub async fn add_to_set(conn: &mut Conn, set_id: &str, image_id: &str, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO set_images (set_id, image_id, position, created_at)
+         SELECT $1, $2, COALESCE(MAX(position), -1) + 1, $3 FROM set_images WHERE set_id = $1
+         ON CONFLICT (set_id, image_id) DO NOTHING",
+    )
+    .bind(set_id)
+    .bind(image_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ImageSetRow {
+    pub image_id: String,
+    pub set_id: String,
+    pub name: String,
+}
+
+/// The sets these images are in.
+pub async fn sets_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<ImageSetRow>> {
+    if image_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=image_ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Only numbered placeholders are formatted in; every value is bound.
+    let sql = format!(
+        "SELECT si.image_id, s.id AS set_id, s.name FROM set_images si JOIN sets s ON s.id = si.set_id
+         WHERE si.image_id IN ({placeholders}) ORDER BY si.image_id, s.name, s.id"
+    );
+    let mut query = sqlx::query_as::<_, ImageSetRow>(AssertSqlSafe(sql));
+    for id in image_ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
 }

@@ -116,6 +116,20 @@ pub struct ServeArgs {
     /// Password hashes computed at once [default: CPUs - 1, at least 1].
     #[arg(long, env = "LIGHTBOX_HASH_CONCURRENCY")]
     pub hash_concurrency: Option<usize>,
+    /// Largest upload accepted, in bytes [default: 2147483648 = 2 GiB].
+    #[arg(long, env = "LIGHTBOX_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Largest image accepted, in pixels (width × height); bigger files are
+    /// refused before decoding [default: 200000000].
+    #[arg(long, env = "LIGHTBOX_MAX_PIXELS")]
+    pub max_pixels: Option<u64>,
+    /// Base URL of the image processor, for upload tickets' `upload_url`
+    /// [default: the public URL].
+    #[arg(long, env = "LIGHTBOX_PROCESSOR_URL")]
+    pub processor_url: Option<String>,
+    /// Base URL public versions are served under [default: the public URL].
+    #[arg(long, env = "LIGHTBOX_MEDIA_URL")]
+    pub media_url: Option<String>,
     /// Register the diagnostic sleep job (for checking crash recovery).
     #[arg(long, env = "LIGHTBOX_DIAGNOSTIC_JOBS", hide = true)]
     pub diagnostic_jobs: bool,

@@ -28,6 +28,10 @@ pub struct FileConfig {
     pub refresh_grace: Option<String>,
     pub session_max: Option<String>,
     pub hash_concurrency: Option<usize>,
+    pub max_upload_bytes: Option<u64>,
+    pub max_pixels: Option<u64>,
+    pub processor_url: Option<String>,
+    pub media_url: Option<String>,
 }
 
 pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
@@ -41,6 +45,8 @@ pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
 
 #[derive(Debug, Clone)]
 pub struct Storage {
+    /// Local files: the embedded database, the default blob folder, scratch space.
+    pub data_dir: PathBuf,
     pub database_url: String,
     pub blobs: lightbox_media::BlobLocation,
 }
@@ -91,6 +97,7 @@ pub fn storage(
         }
     };
     Ok(Storage {
+        data_dir,
         database_url,
         blobs,
     })
@@ -100,6 +107,8 @@ pub fn storage(
 pub enum Role {
     All,
     Api,
+    Processor,
+    Media,
     Worker,
 }
 
@@ -118,6 +127,10 @@ pub struct Serve {
     pub refresh_grace: Duration,
     pub session_max: Duration,
     pub hash_concurrency: Option<usize>,
+    pub max_upload_bytes: u64,
+    pub max_pixels: u64,
+    pub processor_url: Option<String>,
+    pub media_url: Option<String>,
     pub debug_clock: bool,
 }
 
@@ -131,13 +144,13 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
         "all" => Role::All,
         "api" => Role::Api,
         "worker" => Role::Worker,
-        "processor" | "media" => {
-            return Err(
-                "the processor and media roles arrive with images; use all, api or worker"
-                    .to_owned(),
-            );
+        "processor" => Role::Processor,
+        "media" => Role::Media,
+        other => {
+            return Err(format!(
+                "unknown role {other:?}: use all, api, processor, media or worker"
+            ));
         }
-        other => return Err(format!("unknown role {other:?}: use all, api or worker")),
     };
     let proxies: Vec<String> = if args.trusted_proxies.is_empty() {
         file.trusted_proxies.clone().unwrap_or_default()
@@ -224,6 +237,19 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
         refresh_grace,
         session_max,
         hash_concurrency,
+        max_upload_bytes: args
+            .max_upload_bytes
+            .or(file.max_upload_bytes)
+            .unwrap_or(lightbox_core::media::DEFAULT_MAX_UPLOAD_BYTES),
+        max_pixels: args
+            .max_pixels
+            .or(file.max_pixels)
+            .unwrap_or(lightbox_core::media::DEFAULT_MAX_PIXELS),
+        processor_url: args
+            .processor_url
+            .clone()
+            .or_else(|| file.processor_url.clone()),
+        media_url: args.media_url.clone().or_else(|| file.media_url.clone()),
         debug_clock: args.debug_clock,
     })
 }

@@ -10,9 +10,11 @@ use lightbox_core::auth::AuthSettings;
 use lightbox_core::clock::ManualClock;
 use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
 use lightbox_core::lightbox_store::idempotency;
+use lightbox_core::media::MediaSettings;
 use lightbox_core::scope::Scope;
 use lightbox_core::sets::{Colour, NewSet, SetType};
 use lightbox_core::tokens::NewServiceToken;
+use lightbox_core::versions::VersionsJob;
 use lightbox_core::writes::WriteContext;
 use lightbox_core::{Clock, Core, SystemClock, accounts, ids, sets, tokens, users};
 use tokio::sync::watch;
@@ -59,6 +61,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         None => Arc::new(SystemClock),
     };
     let core = Core::new(store, clock, auth);
+    let data_dir = storage.data_dir.clone();
     let blobs = lightbox_media::BlobStore::open(&storage.blobs)
         .map_err(|e| Failure(format!("blob store {}: {e}", storage.blobs.describe())))?;
     blobs
@@ -77,6 +80,16 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let mut media = MediaSettings::new(blobs.clone(), &base_url, data_dir.join("work"));
+    media.max_upload_bytes = settings.max_upload_bytes;
+    media.max_pixels = settings.max_pixels;
+    if let Some(url) = &settings.processor_url {
+        media.processor_url = url.trim_end_matches('/').to_owned();
+    }
+    if let Some(url) = &settings.media_url {
+        media.media_url = url.trim_end_matches('/').to_owned();
+    }
+    let core = core.with_media(media);
 
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     say(&base_url);
@@ -92,6 +105,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     let mut background = Vec::new();
     if matches!(settings.role, Role::All | Role::Worker) {
         let mut registry = JobRegistry::default();
+        registry.register(lightbox_core::uploads::VERSIONS_JOB, VersionsJob);
         if settings.diagnostic_jobs {
             registry.register(jobs::diagnostic::KIND, jobs::diagnostic::SleepJob);
         }
@@ -120,6 +134,9 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         max_body_bytes: settings.max_request_bytes,
         public_url: base_url.clone(),
         blobs: Some(blobs.clone()),
+        serve_api: matches!(settings.role, Role::All | Role::Api),
+        serve_processor: matches!(settings.role, Role::All | Role::Processor),
+        serve_media: matches!(settings.role, Role::All | Role::Media),
     };
     let mut app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
     if let Some(clock) = debug_clock {
@@ -195,6 +212,12 @@ async fn housekeeping(
                 Ok(n) if n > 0 => tracing::info!(blobs = n, "swept interrupted uploads"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "blob sweep"),
+            }
+            // Blobs whose deletion a crash cut off (noted an hour ago or more).
+            match lightbox_core::versions::sweep_garbage(&core, 3600 * 1_000_000).await {
+                Ok(n) if n > 0 => tracing::info!(blobs = n, "collected unreferenced blobs"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "blob collection"),
             }
             match lightbox_core::sessions::purge(&core).await {
                 Ok(n) if n > 0 => tracing::info!(

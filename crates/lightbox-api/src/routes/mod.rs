@@ -4,7 +4,10 @@
 pub mod auth;
 pub mod docs;
 pub mod health;
+pub mod images;
 pub mod me;
+pub mod media;
 pub mod operations;
 pub mod service_tokens;
 pub mod sets;
+pub mod uploads;

@@ -88,11 +88,23 @@ CREATE TABLE image_versions (
     PRIMARY KEY (image_id, name)
 );
 
+-- Which sets an image is in (membership, order and visibility grow with
+-- the sets work).
+CREATE TABLE set_images (
+    set_id        TEXT NOT NULL REFERENCES sets(id) ON DELETE CASCADE,
+    image_id      TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (set_id, image_id)
+);
+CREATE INDEX set_images_image ON set_images(image_id);
+
 -- Upload tickets that were used: single use, and the same answer again.
 CREATE TABLE upload_tickets (
     id            TEXT PRIMARY KEY,
     account_id    TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     image_id      TEXT NOT NULL,
+    operation_id  TEXT,
     duplicate     INTEGER NOT NULL,
     expires_at    INTEGER NOT NULL,
     created_at    INTEGER NOT NULL

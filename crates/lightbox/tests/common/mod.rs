@@ -29,6 +29,8 @@ pub struct Env {
     pub engine: Engine,
     pub dir: PathBuf,
     pub database_url: Option<String>,
+    /// (endpoint, bucket) when blobs go to the S3-compatible test server.
+    pub s3: Option<(String, String)>,
 }
 
 pub fn bin() -> &'static str {
@@ -51,6 +53,84 @@ impl Env {
             engine,
             dir,
             database_url,
+            s3: None,
+        }
+    }
+
+    /// A fresh storage whose blobs live in a new bucket of the S3-compatible
+    /// test server (`LIGHTBOX_TEST_S3_ENDPOINT`, started by `.ci/run`).
+    pub async fn with_s3(engine: Engine) -> Env {
+        let mut env = Env::new(engine).await;
+        let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
+            panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`")
+        });
+        let bucket = format!("lbt-{}", unique());
+        let made = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"))
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create bucket: {e}"));
+        assert!(
+            made.status().is_success(),
+            "create bucket: {}",
+            made.status()
+        );
+        env.s3 = Some((endpoint, bucket));
+        env
+    }
+
+    /// Keys of the blob store under `prefix` (the folder's files, or the
+    /// bucket's objects), read from outside the server.
+    pub async fn blob_keys(&self, prefix: &str) -> Vec<String> {
+        match &self.s3 {
+            None => {
+                let root = self.dir.join("blobs");
+                let mut out = Vec::new();
+                let mut stack = vec![root.clone()];
+                while let Some(dir) = stack.pop() {
+                    let Ok(entries) = std::fs::read_dir(&dir) else {
+                        continue;
+                    };
+                    for entry in entries.flatten() {
+                        let path = entry.path();
+                        if path.is_dir() {
+                            stack.push(path);
+                        } else if let Ok(rel) = path.strip_prefix(&root) {
+                            let key = rel.to_string_lossy().replace('\\', "/");
+                            if key.starts_with(prefix) {
+                                out.push(key);
+                            }
+                        }
+                    }
+                }
+                out.sort();
+                out
+            }
+            Some((endpoint, bucket)) => {
+                let url = format!("{endpoint}/{bucket}?list-type=2&prefix=lb/{prefix}");
+                let text = reqwest::Client::builder()
+                    .no_proxy()
+                    .build()
+                    .unwrap_or_else(|e| panic!("client: {e}"))
+                    .get(url)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("list bucket: {e}"))
+                    .text()
+                    .await
+                    .unwrap_or_default();
+                let mut out: Vec<String> = text
+                    .split("<Key>")
+                    .skip(1)
+                    .filter_map(|part| part.split("</Key>").next())
+                    .map(|k| k.trim_start_matches("lb/").to_owned())
+                    .collect();
+                out.sort();
+                out
+            }
         }
     }
 
@@ -60,6 +140,14 @@ impl Env {
         if let Some(url) = &self.database_url {
             args.push("--database-url".to_owned());
             args.push(url.clone());
+        }
+        if let Some((endpoint, bucket)) = &self.s3 {
+            args.extend([
+                "--blob-store".to_owned(),
+                format!("s3://{bucket}/lb"),
+                "--s3-endpoint".to_owned(),
+                endpoint.clone(),
+            ]);
         }
         args
     }
@@ -213,6 +301,9 @@ impl Server {
                 "LIGHTBOX_LOG",
                 std::env::var("LIGHTBOX_TEST_LOG").unwrap_or_else(|_| "warn".to_owned()),
             )
+            // The S3-compatible test server takes any credentials.
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -259,6 +350,58 @@ impl Server {
             req = req.header("Idempotency-Key", key);
         }
         Reply::from(req.send().await).await
+    }
+
+    /// A JSON `PATCH` with an Idempotency-Key.
+    pub async fn patch_json(&self, token: &str, path: &str, key: &str, body: &Value) -> Reply {
+        let req = self
+            .http
+            .patch(self.at(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body);
+        Reply::from(req.send().await).await
+    }
+
+    /// A `DELETE` with an Idempotency-Key and no body.
+    pub async fn delete(&self, token: &str, path: &str, key: &str) -> Reply {
+        let req = self
+            .http
+            .delete(self.at(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key);
+        Reply::from(req.send().await).await
+    }
+
+    /// Signs in (no MFA) and returns an access token for the first account.
+    pub async fn access_token(&self, login: &str, password: &str) -> String {
+        let device = serde_json::json!({"name": "test", "platform": "linux", "app_version": "1"});
+        let r = Reply::from(
+            self.http
+                .post(self.at("/v1/auth/sign_in"))
+                .json(&serde_json::json!({"login": login, "password": password, "device": device}))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.status, 200, "sign in: {}", r.text);
+        let body = r.json();
+        let r = Reply::from(
+            self.http
+                .post(self.at("/v1/auth/token"))
+                .json(&serde_json::json!({
+                    "refresh_token": body["refresh_token"],
+                    "account_uuid": body["accounts"][0]["uuid"],
+                }))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.status, 200, "token: {}", r.text);
+        r.json()["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Sends SIGTERM and waits for a clean exit; returns the exit code.
@@ -356,6 +499,27 @@ macro_rules! both_engines {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() -> common::TestResult {
                 let env = common::Env::new(common::Engine::Postgres).await;
+                ($body)(env).await
+            }
+        }
+    };
+}
+
+/// One test body, run on SQLite with the folder blob store and on
+/// PostgreSQL with the S3-compatible blob store.
+#[macro_export]
+macro_rules! both_setups {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_folder() -> common::TestResult {
+                let env = common::Env::new(common::Engine::Sqlite).await;
+                ($body)(env).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_s3() -> common::TestResult {
+                let env = common::Env::with_s3(common::Engine::Postgres).await;
                 ($body)(env).await
             }
         }

@@ -1,0 +1,183 @@
+//! Images: `GET /v1/images` (filtered, newest first), one image, its
+//! versions, `PATCH` and `DELETE`; `GET /v1/version_profiles`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use lightbox_core::image_filters::{FILTER_PARAMS, ImageFilter};
+use lightbox_core::images::{self, Image, ImagePatch, Version};
+use lightbox_core::media::{VersionProfile, default_profile};
+use lightbox_core::operations::Operation;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Caller, Page, Query, Write, WriteKey};
+
+/// The library, newest first; every filter stacks (AND).
+#[utoipa::path(
+    get,
+    path = "/v1/images",
+    tag = "images",
+    security(("bearer" = ["api.images.read"])),
+    params(
+        ("keyword" = Option<String>, Query, description = "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)", example = "artist:Marina"),
+        ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in"),
+        ("rating" = Option<i64>, Query, description = "Exactly this rating, 0-5", minimum = 0, maximum = 5),
+        ("min_rating" = Option<i64>, Query, description = "At least this rating, 0-5", minimum = 0, maximum = 5),
+        ("exif_property" = Option<String>, Query, description = "Images whose Exif has this property", example = "Model"),
+        ("exif_value" = Option<String>, Query, description = "With `exif_property`: the property's value", example = "X-T5"),
+        ("created_at_from" = Option<String>, Query, description = "Uploaded at or after (RFC 3339 or YYYY-MM-DD)"),
+        ("created_at_to" = Option<String>, Query, description = "Uploaded at or before (a bare date includes that whole day)"),
+        ("updated_at_from" = Option<String>, Query, description = "Changed at or after"),
+        ("updated_at_to" = Option<String>, Query, description = "Changed at or before"),
+        ("creation_date_from" = Option<String>, Query, description = "Taken at or after"),
+        ("creation_date_to" = Option<String>, Query, description = "Taken at or before"),
+        ("has_video" = Option<bool>, Query, description = "`true` for videos only, `false` for stills only"),
+        ("has_geo" = Option<bool>, Query, description = "`true`: with a location; `false`: without"),
+        ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees; west > east crosses the antimeridian", example = "2.25,48.81,2.42,48.90"),
+        ("sort" = Option<String>, Query, description = "`newest` (default), `oldest` or `taken`"),
+        ("query" = Option<String>, Query, description = "Full-text search (not available yet: refused with 400)"),
+        ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
+        ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
+    ),
+    responses(
+        (status = 200, description = "A page of images", body = Vec<Image>, headers(
+            ("X-Has-More" = String, description = "`true` when more follow"),
+            ("X-Next-Offset" = i64, description = "The offset of the next page, when `X-Has-More` is true"),
+        )),
+    )
+)]
+pub async fn list_images(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query,
+) -> ApiResult<Page<Image>> {
+    let mut known: Vec<&str> = FILTER_PARAMS.to_vec();
+    known.extend(["limit", "offset"]);
+    query.only(&known)?;
+    let paging = query.paging()?;
+    let filter = ImageFilter::from_query(|name| query.get(name))?;
+    let (items, has_more) = images::list(
+        &state.core,
+        &caller.0.account.uuid,
+        &filter,
+        paging.limit,
+        paging.offset,
+    )
+    .await?;
+    Ok(Page {
+        items,
+        has_more,
+        paging,
+    })
+}
+
+/// Everything about one image: keywords, rating, metadata, sets, and every
+/// version with its URL.
+#[utoipa::path(
+    get,
+    path = "/v1/images/{public_uuid}",
+    tag = "images",
+    security(("bearer" = ["api.images.read"])),
+    params(("public_uuid" = uuid::Uuid, Path, description = "The image's public uuid")),
+    responses(
+        (status = 200, description = "The image", body = Image),
+        (status = 404, description = "`image_not_found`", body = crate::error::ErrorEnvelope),
+    )
+)]
+pub async fn get_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(public_uuid): Path<String>,
+) -> ApiResult<Json<Image>> {
+    Ok(Json(
+        images::get(&state.core, &caller.0.account.uuid, &public_uuid).await?,
+    ))
+}
+
+/// The image's versions only (the private original included, without URL).
+#[utoipa::path(
+    get,
+    path = "/v1/images/{public_uuid}/versions",
+    tag = "images",
+    security(("bearer" = ["api.images.read"])),
+    params(("public_uuid" = uuid::Uuid, Path, description = "The image's public uuid")),
+    responses(
+        (status = 200, description = "The versions", body = Vec<Version>),
+        (status = 404, description = "`image_not_found`", body = crate::error::ErrorEnvelope),
+    )
+)]
+pub async fn get_versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(public_uuid): Path<String>,
+) -> ApiResult<Json<Vec<Version>>> {
+    let image = images::get(&state.core, &caller.0.account.uuid, &public_uuid).await?;
+    Ok(Json(image.versions))
+}
+
+/// Edit `title`, `description`, `creation_date` or `rotation`. A rotation
+/// change rebuilds the versions: the Operation ends when they are built.
+#[utoipa::path(
+    patch,
+    path = "/v1/images/{public_uuid}",
+    tag = "images",
+    security(("bearer" = ["api.images.write"])),
+    params(("public_uuid" = uuid::Uuid, Path, description = "The image's public uuid")),
+    request_body(content = ImagePatch, example = json!({"title": "Headliner, encore", "rotation": 90})),
+    responses(
+        (status = 202, description = "Accepted; the Operation", body = Operation),
+        (status = 403, description = "`forbidden`: a `user` role changes only its own images", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "`image_not_found`", body = crate::error::ErrorEnvelope),
+    )
+)]
+pub async fn update_image(
+    State(state): State<AppState>,
+    Path(public_uuid): Path<String>,
+    write: Write<ImagePatch>,
+) -> ApiResult<(StatusCode, Json<Operation>)> {
+    let op = images::update(
+        &state.core,
+        &write.caller.0,
+        &write.ctx,
+        &public_uuid,
+        write.body,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(op)))
+}
+
+/// Delete the image: its row, versions and (when no other image shares it)
+/// its original.
+#[utoipa::path(
+    delete,
+    path = "/v1/images/{public_uuid}",
+    tag = "images",
+    security(("bearer" = ["api.images.delete"])),
+    params(("public_uuid" = uuid::Uuid, Path, description = "The image's public uuid")),
+    responses(
+        (status = 202, description = "Accepted; the Operation (already `succeeded`)", body = Operation),
+        (status = 403, description = "`forbidden`: a `user` role deletes only its own images", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "`image_not_found`", body = crate::error::ErrorEnvelope),
+    )
+)]
+pub async fn delete_image(
+    State(state): State<AppState>,
+    Path(public_uuid): Path<String>,
+    write: WriteKey,
+) -> ApiResult<(StatusCode, Json<Operation>)> {
+    let op = images::delete(&state.core, &write.caller.0, &write.ctx, &public_uuid).await?;
+    Ok((StatusCode::ACCEPTED, Json(op)))
+}
+
+/// The account's version profiles: the sizes built for every image.
+#[utoipa::path(
+    get,
+    path = "/v1/version_profiles",
+    tag = "images",
+    security(("bearer" = ["api.images.read"])),
+    responses((status = 200, description = "The profiles", body = Vec<VersionProfile>)),
+)]
+pub async fn list_version_profiles(_caller: Caller) -> ApiResult<Json<Vec<VersionProfile>>> {
+    Ok(Json(vec![default_profile()]))
+}

@@ -1,0 +1,157 @@
+//! Uploads: `POST /v1/uploads` seals the image's details into a ticket, and
+//! the image processor (`POST /upload`, the ticket's `upload_url`) takes the
+//! `multipart/form-data` post: the ticket field first, then the file, which
+//! streams to the blob store while hashed — never whole in memory.
+
+use axum::Json;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use lightbox_core::CoreError;
+use lightbox_core::uploads::{self, HEAD_BYTES, NewUpload, UploadAnswer, UploadTicket};
+use lightbox_media::BlobError;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, NoStore, StrictJson, detached, too_large};
+
+/// Seal the image's details into a ticket for the image processor. The
+/// ticket lasts 15 minutes, works once, and is bound to this account, this
+/// credential, these details and the size cap. Not an Operation: nothing is
+/// written until the file arrives (no `Idempotency-Key`).
+#[utoipa::path(
+    post,
+    path = "/v1/uploads",
+    tag = "uploads",
+    security(("bearer" = ["api.upload"])),
+    request_body(content = NewUpload, example = json!({"filename": "DSC_0042.jpg", "title": "Headliner", "keywords": ["artist:Marina", "stage:Main"]})),
+    responses(
+        (status = 201, description = "The ticket: post `fields` unchanged, then the file in the part named `file_field`, as multipart/form-data to `upload_url`", body = UploadTicket),
+        (status = 404, description = "`set_not_found`: no such `set_public_uuid`", body = crate::error::ErrorEnvelope),
+    )
+)]
+pub async fn create_upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    StrictJson(body): StrictJson<NewUpload>,
+) -> ApiResult<(StatusCode, NoStore<Json<UploadTicket>>)> {
+    let ticket = uploads::create_ticket(&state.core, &caller.0, body).await?;
+    Ok((StatusCode::CREATED, NoStore(Json(ticket))))
+}
+
+/// Largest ticket field read (a ticket is well under 8 KiB).
+const TICKET_FIELD_MAX: usize = 64 * 1024;
+
+fn form_error(message: &str) -> ApiError {
+    CoreError::validation("file", message).into()
+}
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large();
+    }
+    form_error(&format!(
+        "The multipart/form-data body could not be read: {e}"
+    ))
+}
+
+async fn read_ticket(mut field: Field<'_>) -> Result<String, ApiError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        text.extend_from_slice(&chunk);
+        if text.len() > TICKET_FIELD_MAX {
+            return Err(CoreError::validation("ticket", "The ticket field is too long.").into());
+        }
+    }
+    String::from_utf8(text)
+        .map_err(|_| CoreError::validation("ticket", "The ticket field is not text.").into())
+}
+
+/// The image processor: verifies the ticket, sniffs and checks the head of
+/// the file, streams the whole file to the blob store while hashing it, and
+/// records the image. `201` with the new image, `200` for a duplicate (the
+/// account already has these exact bytes) or a ticket used before (the same
+/// answer again).
+pub async fn process_upload(State(state): State<AppState>, mut form: Multipart) -> Response {
+    match process(&state, &mut form).await {
+        Ok(answer) => {
+            let status = if answer.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            (status, Json(answer)).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn process(state: &AppState, form: &mut Multipart) -> Result<UploadAnswer, ApiError> {
+    let core = &state.core;
+    let mut ticket: Option<String> = None;
+    let file = loop {
+        let Some(field) = form.next_field().await.map_err(multipart_error)? else {
+            return Err(form_error(
+                "The form has no part named \"file\": send the ticket's fields, then the file.",
+            ));
+        };
+        match field.name() {
+            Some("ticket") => ticket = Some(read_ticket(field).await?),
+            Some("file") => break field,
+            Some(other) => {
+                return Err(CoreError::validation(
+                    other,
+                    "Unknown form field: send the ticket's fields unchanged, then the file.",
+                )
+                .into());
+            }
+            None => return Err(form_error("A form part has no name.")),
+        }
+    };
+    let Some(ticket) = ticket else {
+        return Err(CoreError::validation(
+            "ticket",
+            "The ticket field must come before the file (send the ticket's fields first).",
+        )
+        .into());
+    };
+    let claims = uploads::open_ticket(core, &ticket).await?;
+    if let Some(answer) = uploads::replay(core, &claims).await? {
+        return Ok(answer);
+    }
+    let media = core.media.clone().ok_or_else(CoreError::internal)?;
+    // The head decides the type and the pixel size before anything is kept.
+    let mut file = file;
+    let mut head = BytesMut::new();
+    while head.len() < HEAD_BYTES {
+        match file.chunk().await.map_err(multipart_error)? {
+            Some(chunk) => head.extend_from_slice(&chunk),
+            None => break,
+        }
+    }
+    if head.len() as u64 > claims.max_bytes {
+        return Err(too_large());
+    }
+    let head = head.freeze();
+    let checked = uploads::check_head(core, &head)?;
+    let rest = file.map(|c| c.map_err(|e| e.to_string()));
+    let source = futures::stream::once(async move { Ok::<Bytes, String>(head) }).chain(rest);
+    let stored = media
+        .blobs
+        .put_original(Box::pin(source), claims.max_bytes)
+        .await
+        .map_err(|e| match e {
+            BlobError::TooLarge(_) => too_large(),
+            BlobError::Source(reason) => form_error(&format!("The upload broke off: {reason}")),
+            other => {
+                tracing::error!(error = %other, "storing an original failed");
+                ApiError::from(CoreError::internal())
+            }
+        })?;
+    // Recorded even if the client goes now: the blob is kept, so its row must be.
+    let core = core.clone();
+    detached(async move { uploads::finish(&core, &claims, &checked, &stored).await }).await
+}

@@ -1,0 +1,584 @@
+//! Uploads: the ticket (`POST /v1/uploads`) and the image processor's side
+//! (verify the ticket, check the head of the file, record the image).
+//!
+//! ```text
+//! POST /v1/uploads ─▶ validate details ─▶ seal {ticket id, account, uploader,
+//!                                               details, size cap, expiry}
+//! POST {upload_url} (multipart: ticket, then file)
+//!   open_ticket ─▶ used already? → the same answer (replay)
+//!   check_head (type sniffed from the bytes → 415; header pixels → 400)
+//!   blob store streams + hashes the file (lightbox-media)
+//!   finish: one transaction — ticket marked used, image row, keywords,
+//!           Exif rows, set membership, Operation + versions job
+//! ```
+//! The ticket is stateless until used: the database keeps only used tickets,
+//! so single use and "same ticket again → same answer" are one primary key.
+
+use lightbox_media::StoredOriginal;
+use lightbox_media::metadata::Embedded;
+use lightbox_media::sniff::{self, MediaKind};
+use lightbox_store::images::{self as store, ImageRow, UsedTicket};
+use lightbox_store::{accounts, server_keys, service_tokens, users};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::auth::{Credential, Principal};
+use crate::clock::{format_rfc3339, parse_loose_time};
+use crate::error::{CoreError, ErrorKind};
+use crate::media::MediaSettings;
+use crate::operations::OperationStatus;
+use crate::writes::{JobSpec, WorkDone};
+use crate::{Core, ids, keywords, validate, writes};
+
+/// How long a ticket may be used.
+pub const TICKET_TTL_MICROS: i64 = 15 * 60 * 1_000_000;
+const TICKET_PURPOSE: &str = "lightbox upload ticket v1";
+pub const FILENAME_MAX: usize = 255;
+pub const TITLE_MAX: usize = 191;
+pub const DESCRIPTION_MAX: usize = 10_000;
+/// Bytes of the file read before anything is stored: the type, the pixel
+/// size and the embedded metadata come from here.
+pub const HEAD_BYTES: usize = 1024 * 1024;
+/// The job kind that builds versions.
+pub const VERSIONS_JOB: &str = "image.versions";
+
+/// `POST /v1/uploads` body: the image's details, sealed into the ticket.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUpload {
+    /// The file's name as the photographer knows it (1-255 characters).
+    #[schema(example = "DSC_0042.jpg", max_length = 255)]
+    pub filename: String,
+    #[schema(max_length = 191)]
+    pub title: Option<String>,
+    #[schema(max_length = 10000)]
+    pub description: Option<String>,
+    /// Up to 200, namespaced `axis:value` or plain.
+    #[schema(example = json!(["artist:Marina", "stage:Main"]))]
+    pub keywords: Option<Vec<String>>,
+    /// When it was taken: any parseable date or timestamp.
+    #[schema(example = "2026-07-14T21:30:05Z")]
+    pub creation_date: Option<String>,
+    /// Put the image into this set.
+    pub set_public_uuid: Option<String>,
+    /// Fill title, description, keywords, creation date and geo from the
+    /// file's IPTC/XMP/Exif where not given (default true).
+    pub read_metadata: Option<bool>,
+}
+
+/// The ticket: post `fields` unchanged plus the file (in `file_field`) as
+/// `multipart/form-data` to `upload_url`, fields first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UploadTicket {
+    #[schema(example = "https://photos.example.com/upload")]
+    pub upload_url: String,
+    #[schema(example = "file")]
+    pub file_field: String,
+    #[schema(value_type = Object, example = json!({"ticket": "eyJ2Ijox…"}))]
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub transaction_uuid: String,
+    /// RFC 3339; the ticket is refused after this.
+    pub expires_at: String,
+    /// Largest file this ticket accepts, in bytes.
+    pub max_bytes: u64,
+}
+
+/// The processor's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UploadAnswer {
+    pub image_public_uuid: String,
+    pub transaction_uuid: String,
+    /// The Operation that builds the versions (null for a duplicate).
+    pub operation_uuid: Option<String>,
+    /// True when the account already had this exact file: nothing new was
+    /// stored and `image_public_uuid` is the existing image.
+    pub duplicate: bool,
+}
+
+/// Who uploads: the uploader recorded on the image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub enum Uploader {
+    #[serde(rename = "user")]
+    User(String),
+    #[serde(rename = "token")]
+    Token(String),
+}
+
+impl Uploader {
+    pub fn of(principal: &Principal) -> Self {
+        match &principal.credential {
+            Credential::Service(t) => Uploader::Token(t.uuid.clone()),
+            Credential::User { user, .. } => Uploader::User(user.user.uuid.clone()),
+        }
+    }
+}
+
+/// What the ticket carries (sealed, so it comes back unaltered).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketClaims {
+    pub tid: String,
+    pub account: String,
+    pub by: Uploader,
+    pub details: CheckedDetails,
+    pub max_bytes: u64,
+    pub expires_at: i64,
+}
+
+/// Details after validation (keywords checked, date parsed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckedDetails {
+    pub filename: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub keywords: Vec<String>,
+    pub creation_date: Option<i64>,
+    pub set: Option<String>,
+    pub read_metadata: bool,
+}
+
+fn media(core: &Core) -> Result<&MediaSettings, CoreError> {
+    core.media.as_deref().ok_or_else(|| {
+        tracing::error!("image use-case called without a blob store configured");
+        CoreError::internal()
+    })
+}
+
+async fn ticket_key(core: &Core) -> Result<&[u8], CoreError> {
+    let media = media(core)?;
+    let key = media
+        .ticket_key
+        .get_or_try_init(|| async {
+            let fresh = lightbox_auth::opaque::random_key().map_err(|_| CoreError::internal())?;
+            let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
+            let mut tx = core.store.begin_write().await?;
+            let key =
+                server_keys::get_or_create(&mut tx, "upload_ticket", &fresh, core.now()).await?;
+            tx.commit()
+                .await
+                .map_err(lightbox_store::StoreError::from)?;
+            Ok::<_, CoreError>(key.into_bytes())
+        })
+        .await?;
+    Ok(key.as_slice())
+}
+
+/// A file name without any path, trimmed.
+fn clean_filename(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    last.trim().to_owned()
+}
+
+/// Checks the details and seals them into a ticket.
+pub async fn create_ticket(
+    core: &Core,
+    principal: &Principal,
+    input: NewUpload,
+) -> Result<UploadTicket, CoreError> {
+    let filename =
+        validate::required_text("filename", &clean_filename(&input.filename), FILENAME_MAX)?;
+    let title = input
+        .title
+        .as_deref()
+        .map(|t| validate::optional_text("title", t.trim(), TITLE_MAX))
+        .transpose()?
+        .filter(|t| !t.is_empty());
+    let description = input
+        .description
+        .as_deref()
+        .map(|t| validate::optional_text("description", t, DESCRIPTION_MAX))
+        .transpose()?
+        .filter(|t| !t.trim().is_empty());
+    let keywords = keywords::parse_list("keywords", input.keywords.as_deref().unwrap_or(&[]))?
+        .into_iter()
+        .map(|k| k.keyword)
+        .collect();
+    let creation_date = match input.creation_date.as_deref() {
+        None => None,
+        Some(text) => Some(parse_loose_time(text).ok_or_else(|| {
+            CoreError::validation(
+                "creation_date",
+                "creation_date must be a date or timestamp (RFC 3339, YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS).",
+            )
+        })?),
+    };
+    let account_id = principal.account.uuid.clone();
+    if let Some(set) = &input.set_public_uuid {
+        validate::uuid("set_public_uuid", set)?;
+        let mut conn = core.store.read().await?;
+        if lightbox_store::sets::find(&mut conn, &account_id, set)
+            .await?
+            .is_none()
+        {
+            return Err(
+                CoreError::new(ErrorKind::SetNotFound, format!("No set {set}."))
+                    .with_field("set_public_uuid"),
+            );
+        }
+    }
+    let media = media(core)?;
+    let now = core.now();
+    let claims = TicketClaims {
+        tid: ids::new_public_uuid(),
+        account: account_id,
+        by: Uploader::of(principal),
+        details: CheckedDetails {
+            filename,
+            title,
+            description,
+            keywords,
+            creation_date,
+            set: input.set_public_uuid,
+            read_metadata: input.read_metadata.unwrap_or(true),
+        },
+        max_bytes: principal
+            .max_request_bytes
+            .unwrap_or(u64::MAX)
+            .min(media.max_upload_bytes),
+        expires_at: now + TICKET_TTL_MICROS,
+    };
+    let payload = serde_json::to_vec(&claims).map_err(|_| CoreError::internal())?;
+    let sealed = lightbox_auth::seal::seal(ticket_key(core).await?, TICKET_PURPOSE, &payload);
+    let mut fields = serde_json::Map::new();
+    fields.insert("ticket".to_owned(), serde_json::Value::String(sealed));
+    Ok(UploadTicket {
+        upload_url: format!("{}/upload", media.processor_url),
+        file_field: "file".to_owned(),
+        fields,
+        transaction_uuid: claims.tid,
+        expires_at: format_rfc3339(claims.expires_at),
+        max_bytes: claims.max_bytes,
+    })
+}
+
+/// Verifies a ticket: sealed by this server, unexpired, and its account and
+/// uploader still allowed to upload.
+pub async fn open_ticket(core: &Core, sealed: &str) -> Result<TicketClaims, CoreError> {
+    let payload = lightbox_auth::seal::open(ticket_key(core).await?, TICKET_PURPOSE, sealed.trim())
+        .map_err(|e| match e {
+            lightbox_auth::seal::SealError::Malformed => CoreError::validation(
+                "ticket",
+                "The ticket is not a ticket from POST /v1/uploads.",
+            ),
+            lightbox_auth::seal::SealError::BadSignature => CoreError::unauthorized(
+                "The upload ticket was altered or forged; ask POST /v1/uploads for a new one.",
+            )
+            .with_detail("ticket_invalid"),
+        })?;
+    let claims: TicketClaims = serde_json::from_slice(&payload).map_err(|_| {
+        CoreError::validation(
+            "ticket",
+            "The ticket is not a ticket from POST /v1/uploads.",
+        )
+    })?;
+    if core.now() >= claims.expires_at {
+        return Err(CoreError::unauthorized(
+            "The upload ticket has expired (tickets last 15 minutes); ask POST /v1/uploads for a new one.",
+        )
+        .with_detail("ticket_expired"));
+    }
+    let mut conn = core.store.read().await?;
+    let account = accounts::find(&mut conn, &claims.account).await?;
+    if !account.as_ref().is_some_and(|a| a.api_enabled()) {
+        return Err(CoreError::new(
+            ErrorKind::ApiNotEnabled,
+            "API access is switched off for this account (Settings → API → Settings).",
+        ));
+    }
+    let now = core.now();
+    let uploader_ok = match &claims.by {
+        Uploader::Token(id) => service_tokens::find(&mut conn, id)
+            .await?
+            .is_some_and(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now)),
+        Uploader::User(id) => users::find(&mut conn, id)
+            .await?
+            .is_some_and(|u| u.disabled == 0),
+    };
+    if !uploader_ok {
+        return Err(CoreError::unauthorized(
+            "The credential that asked for this ticket was revoked or disabled.",
+        ));
+    }
+    Ok(claims)
+}
+
+/// The earlier answer when this ticket was used already.
+pub async fn replay(core: &Core, claims: &TicketClaims) -> Result<Option<UploadAnswer>, CoreError> {
+    let mut conn = core.store.read().await?;
+    Ok(store::find_ticket(&mut conn, &claims.account, &claims.tid)
+        .await?
+        .map(|t| answer_of(&t)))
+}
+
+fn answer_of(t: &UsedTicket) -> UploadAnswer {
+    UploadAnswer {
+        image_public_uuid: t.image_id.clone(),
+        transaction_uuid: t.id.clone(),
+        operation_uuid: t.operation_id.clone(),
+        duplicate: t.duplicate != 0,
+    }
+}
+
+/// What the head of the file says, before anything is stored.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub kind: MediaKind,
+    pub dimensions: Option<(u32, u32)>,
+    pub embedded: Embedded,
+}
+
+/// Sniffs the type from the bytes (never the name) and refuses files over
+/// the pixel limit before any pixel is decoded.
+pub fn check_head(core: &Core, head: &[u8]) -> Result<Head, CoreError> {
+    let media = media(core)?;
+    if head.is_empty() {
+        return Err(CoreError::validation("file", "The file is empty."));
+    }
+    let kind = sniff::sniff(head).ok_or_else(|| {
+        CoreError::new(
+            ErrorKind::UnsupportedMediaType,
+            "This file is not an image or video Lightbox takes (JPEG, PNG, WebP, TIFF, HEIC/HEIF, GIF, MP4, MOV).",
+        )
+        .with_field("file")
+    })?;
+    let dimensions = sniff::header_dimensions(kind, head);
+    if let Some((w, h)) = dimensions
+        && u64::from(w) * u64::from(h) > media.max_pixels
+    {
+        return Err(CoreError::validation(
+            "file",
+            format!(
+                "The image is {w}×{h} pixels, over the limit of {} pixels; it was not decoded.",
+                media.max_pixels
+            ),
+        )
+        .with_detail("too_many_pixels"));
+    }
+    let embedded = lightbox_media::metadata::read_embedded(kind, head);
+    Ok(Head {
+        kind,
+        dimensions,
+        embedded,
+    })
+}
+
+fn cut(text: &str, max: usize) -> String {
+    text.trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .take(max)
+        .collect()
+}
+
+/// Records the stored original as an image (or finds the duplicate), in one
+/// transaction with the ticket's use.
+pub async fn finish(
+    core: &Core,
+    claims: &TicketClaims,
+    head: &Head,
+    stored: &StoredOriginal,
+) -> Result<UploadAnswer, CoreError> {
+    let d = &claims.details;
+    let e = &head.embedded;
+    let from_file = d.read_metadata;
+    let title = d
+        .title
+        .clone()
+        .or_else(|| {
+            from_file
+                .then(|| e.title.as_deref().map(|t| cut(t, TITLE_MAX)))
+                .flatten()
+        })
+        .unwrap_or_default();
+    let description = d
+        .description
+        .clone()
+        .or_else(|| {
+            from_file
+                .then(|| e.caption.as_deref().map(|t| cut(t, DESCRIPTION_MAX)))
+                .flatten()
+        })
+        .unwrap_or_default();
+    let mut keyword_texts = d.keywords.clone();
+    if keyword_texts.is_empty() && from_file {
+        // Embedded keywords that are not valid keywords are skipped, not fatal.
+        keyword_texts = e
+            .keywords
+            .iter()
+            .filter_map(|k| keywords::parse("keywords", k).ok().map(|k| k.keyword))
+            .take(keywords::KEYWORDS_PER_REQUEST)
+            .collect();
+    }
+    let keyword_rows: Vec<(String, Option<String>, String)> = keyword_texts
+        .iter()
+        .filter_map(|k| keywords::parse("keywords", k).ok())
+        .map(|k| (k.keyword, k.namespace, k.value))
+        .collect();
+    let creation_date = d.creation_date.or_else(|| {
+        from_file
+            .then(|| e.taken_at.as_deref().and_then(parse_loose_time))
+            .flatten()
+    });
+    let geo = if from_file { e.geo } else { None };
+    let exif = serde_json::Value::Object(e.exif.clone().into_iter().collect());
+    let exif_rows: Vec<(String, String)> = e
+        .exif
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text.chars().take(255).collect())
+        })
+        .collect();
+    let metadata = if from_file {
+        serde_json::Value::Object(
+            e.iptc
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(cut(v, 2000))))
+                .collect(),
+        )
+    } else {
+        json!({})
+    };
+    // Upright size: orientations 5-8 swap the sides.
+    let dims = head.dimensions.map(|(w, h)| {
+        if e.orientation.is_some_and(|o| (5..=8).contains(&o)) {
+            (i64::from(h), i64::from(w))
+        } else {
+            (i64::from(w), i64::from(h))
+        }
+    });
+
+    let mut write = writes::begin_unkeyed(core, &claims.account).await?;
+    let now = write.now();
+    let account = accounts::find(write.tx(), &claims.account)
+        .await?
+        .ok_or_else(CoreError::internal)?;
+    let mut used = UsedTicket {
+        id: claims.tid.clone(),
+        image_id: String::new(),
+        operation_id: None,
+        duplicate: 0,
+    };
+    let reject_duplicates = store::duplicates_setting(write.tx(), &account.id).await? != "allow";
+    if reject_duplicates
+        && let Some(existing) =
+            store::find_by_sha(write.tx(), &claims.account, &stored.sha256).await?
+    {
+        used.image_id = existing;
+        used.duplicate = 1;
+        return settle(core, record_use(write, claims, used, now).await?, claims).await;
+    }
+    // The original may have been noted as garbage by a delete a moment ago:
+    // taking the note back (and seeing the blob is still there) keeps the
+    // collector from removing it under this image.
+    store::forget_garbage(write.tx(), &stored.key).await?;
+    if media(core)?.blobs.size(&stored.key).await.is_err() {
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            "The stored file was removed while the upload finished; send it again.",
+        ));
+    }
+    let image_id = ids::new_public_uuid();
+    let (uploaded_by, uploaded_by_token) = match &claims.by {
+        Uploader::User(id) => (Some(id.clone()), None),
+        Uploader::Token(id) => (None, Some(id.clone())),
+    };
+    let row = ImageRow {
+        id: image_id.clone(),
+        account_id: claims.account.clone(),
+        filename: d.filename.clone(),
+        title,
+        description,
+        creation_date,
+        created_at: now,
+        updated_at: now,
+        rotation: 0,
+        rating: 0,
+        alt_text: String::new(),
+        is_video: i64::from(head.kind.is_video()),
+        media_kind: head.kind.as_str().to_owned(),
+        content_type: head.kind.content_type().to_owned(),
+        width: dims.map(|d| d.0),
+        height: dims.map(|d| d.1),
+        bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+        sha256: stored.sha256.clone(),
+        original_key: stored.key.clone(),
+        lat: geo.map(|g| g.0),
+        lng: geo.map(|g| g.1),
+        exif: exif.to_string(),
+        metadata: metadata.to_string(),
+        uploaded_by,
+        uploaded_by_token,
+        versions_state: "pending".to_owned(),
+        versions_error: None,
+    };
+    store::insert(write.tx(), &row).await?;
+    store::add_keywords(write.tx(), &claims.account, &image_id, now, &keyword_rows).await?;
+    store::insert_exif(write.tx(), &claims.account, &image_id, now, &exif_rows).await?;
+    if let Some(set) = &d.set {
+        // The set may have been deleted since the ticket was made.
+        if lightbox_store::sets::find(write.tx(), &claims.account, set)
+            .await?
+            .is_some()
+        {
+            store::add_to_set(write.tx(), set, &image_id, now).await?;
+        }
+    }
+    used.image_id = image_id;
+    used.operation_id = Some(write.operation_id().to_owned());
+    settle(core, record_use(write, claims, used, now).await?, claims).await
+}
+
+/// `None` from [`record_use`]: a concurrent post of the same ticket won, so
+/// answer as it did.
+async fn settle(
+    core: &Core,
+    outcome: Option<UploadAnswer>,
+    claims: &TicketClaims,
+) -> Result<UploadAnswer, CoreError> {
+    match outcome {
+        Some(answer) => Ok(answer),
+        None => replay(core, claims).await?.ok_or_else(CoreError::internal),
+    }
+}
+
+/// Marks the ticket used and commits; `None` when another use came first
+/// (everything here is rolled back).
+async fn record_use(
+    mut write: writes::PendingWrite,
+    claims: &TicketClaims,
+    used: UsedTicket,
+    now: i64,
+) -> Result<Option<UploadAnswer>, CoreError> {
+    match store::use_ticket(write.tx(), &claims.account, &used, claims.expires_at, now).await {
+        Ok(()) => {}
+        Err(e) if e.is_unique_violation() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let answer = answer_of(&used);
+    if used.duplicate != 0 {
+        write.commit_without_operation().await?;
+        return Ok(Some(answer));
+    }
+    write
+        .finish(WorkDone {
+            kind: "image.upload",
+            status: OperationStatus::Queued,
+            result: json!({ "image_public_uuid": used.image_id, "transaction_uuid": used.id }),
+            image_public_uuids: vec![used.image_id.clone()],
+            set_public_uuid: claims.details.set.clone(),
+            jobs: vec![JobSpec {
+                kind: VERSIONS_JOB,
+                payload: json!({ "image_public_uuid": used.image_id }),
+                max_attempts: 3,
+            }],
+            changes: vec![("image", used.image_id.clone(), "create")],
+        })
+        .await?;
+    Ok(Some(answer))
+}

@@ -1,0 +1,285 @@
+//! Version building (a job per image) and blob collection.
+//!
+//! The job re-derives everything from the database row and the original, so
+//! running it again after a crash is harmless: it fetches the original to a
+//! scratch file, renders every size of the profile (EXIF orientation, then
+//! the image's `rotation`), stores each under a key that names its content,
+//! and swaps the version rows in one transaction. Replaced blobs are noted
+//! as garbage in that transaction and collected after it.
+
+use std::path::PathBuf;
+
+use futures::StreamExt;
+use lightbox_media::render::{RenderError, RenderLimits, Rendered, VersionSpec};
+use lightbox_media::sniff::MediaKind;
+use lightbox_store::images::{self as store, VersionRow};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::Core;
+use crate::error::{CoreError, ErrorKind};
+use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::media::{DEFAULT_SIZES, MediaSettings};
+
+/// Builds the versions of the image named in the payload.
+pub struct VersionsJob;
+
+impl JobHandler for VersionsJob {
+    fn run(&self, core: Core, payload: Value) -> JobFuture {
+        Box::pin(async move {
+            let id = payload
+                .get("image_public_uuid")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            build(&core, &id).await
+        })
+    }
+}
+
+fn retry(error: CoreError) -> JobFailure {
+    JobFailure {
+        error,
+        retryable: true,
+    }
+}
+
+fn fail(message: String) -> JobFailure {
+    JobFailure {
+        error: CoreError::new(ErrorKind::Validation, message).with_field("file"),
+        retryable: false,
+    }
+}
+
+fn media(core: &Core) -> Result<&MediaSettings, JobFailure> {
+    core.media.as_deref().ok_or_else(|| JobFailure {
+        error: CoreError::new(
+            ErrorKind::Internal,
+            "No blob store is configured on this node.",
+        ),
+        retryable: true,
+    })
+}
+
+/// Removes the scratch copy however the build ends.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
+    let media = media(core)?;
+    let row = {
+        let mut conn = core.store.read().await.map_err(|e| retry(e.into()))?;
+        store::find_any(&mut conn, id)
+            .await
+            .map_err(|e| retry(e.into()))?
+    };
+    let Some(row) = row else {
+        // Deleted since: nothing to build.
+        return Ok(json!({ "image_public_uuid": id, "deleted": true }));
+    };
+    let kind = MediaKind::parse(&row.media_kind)
+        .ok_or_else(|| fail(format!("unknown stored type {}", row.media_kind)))?;
+    // Fetch the original to a scratch file (decoders want a file or memory;
+    // a file keeps large originals out of memory).
+    tokio::fs::create_dir_all(&media.work_dir)
+        .await
+        .map_err(|e| retry(io_error(e)))?;
+    let scratch = Scratch(
+        media
+            .work_dir
+            .join(format!("build-{}", uuid::Uuid::new_v4())),
+    );
+    {
+        let mut file = tokio::fs::File::create(&scratch.0)
+            .await
+            .map_err(|e| retry(io_error(e)))?;
+        let mut stream = Box::pin(
+            media
+                .blobs
+                .get(&row.original_key)
+                .await
+                .map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?,
+        );
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| retry(io_error(e)))?;
+        }
+        file.flush().await.map_err(|e| retry(io_error(e)))?;
+    }
+    let specs: Vec<VersionSpec> = DEFAULT_SIZES
+        .iter()
+        .map(|s| VersionSpec {
+            name: s.name.to_owned(),
+            long_edge: s.long_edge,
+        })
+        .collect();
+    let limits = RenderLimits {
+        max_pixels: media.max_pixels,
+    };
+    let path = scratch.0.clone();
+    let rotation = u16::try_from(row.rotation).unwrap_or(0);
+    let rendered: Result<Rendered, RenderError> = tokio::task::spawn_blocking(move || {
+        if kind.is_video() {
+            lightbox_media::video::render_video_versions(&path, rotation, &specs, &limits)
+        } else {
+            lightbox_media::render::render_versions(kind, &path, rotation, &specs, &limits)
+        }
+    })
+    .await
+    .map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
+    drop(scratch);
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(e) => {
+            let reason = e.to_string();
+            record_failure(core, id, &reason).await?;
+            return Err(fail(format!("The versions could not be built: {reason}")));
+        }
+    };
+    // Store each version under a key naming its content.
+    let now = core.now();
+    let mut rows = Vec::with_capacity(rendered.versions.len());
+    for v in rendered.versions {
+        let digest = Sha256::digest(&v.bytes);
+        let etag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let ext = if v.content_type == "image/webp" {
+            "webp"
+        } else {
+            "jpg"
+        };
+        let key = format!("versions/{id}/{}-{etag}.{ext}", v.name);
+        let bytes = i64::try_from(v.bytes.len()).unwrap_or(i64::MAX);
+        media
+            .blobs
+            .put(&key, bytes::Bytes::from(v.bytes))
+            .await
+            .map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
+        rows.push(VersionRow {
+            image_id: id.to_owned(),
+            name: v.name,
+            width: i64::from(v.width),
+            height: i64::from(v.height),
+            content_type: v.content_type.to_owned(),
+            bytes,
+            etag,
+            blob_key: key,
+            created_at: now,
+        });
+    }
+    let replaced = swap_versions(core, &row, &rows, (rendered.width, rendered.height))
+        .await
+        .map_err(retry)?;
+    collect(core, &replaced).await;
+    Ok(json!({
+        "image_public_uuid": id,
+        "versions": rows.iter().map(|r| &r.name).collect::<Vec<_>>(),
+    }))
+}
+
+/// Puts the new version rows in place, unless the image changed (rotation)
+/// or went while rendering — then the new blobs are the garbage.
+async fn swap_versions(
+    core: &Core,
+    rendered_from: &store::ImageRow,
+    rows: &[VersionRow],
+    size: (u32, u32),
+) -> Result<Vec<String>, CoreError> {
+    let mut tx = core.store.begin_write().await?;
+    let now = core.now();
+    let current = store::find_any(&mut tx, &rendered_from.id).await?;
+    let still_same = current.as_ref().is_some_and(|c| {
+        c.rotation == rendered_from.rotation && c.original_key == rendered_from.original_key
+    });
+    let mut garbage = Vec::new();
+    if still_same {
+        for row in rows {
+            if let Some(old) = store::put_version(&mut tx, row).await? {
+                store::note_garbage(&mut tx, &old, now).await?;
+                garbage.push(old);
+            }
+        }
+        store::set_versions_state(
+            &mut tx,
+            &rendered_from.id,
+            "ready",
+            None,
+            Some((i64::from(size.0), i64::from(size.1))),
+        )
+        .await?;
+    } else {
+        for row in rows {
+            store::note_garbage(&mut tx, &row.blob_key, now).await?;
+            garbage.push(row.blob_key.clone());
+        }
+    }
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(garbage)
+}
+
+async fn record_failure(core: &Core, id: &str, reason: &str) -> Result<(), JobFailure> {
+    let work = async {
+        let mut tx = core.store.begin_write().await?;
+        store::set_versions_state(&mut tx, id, "failed", Some(reason), None).await?;
+        tx.commit().await?;
+        Ok::<(), lightbox_store::StoreError>(())
+    };
+    work.await.map_err(|e| retry(e.into()))
+}
+
+fn io_error(e: std::io::Error) -> CoreError {
+    CoreError::new(ErrorKind::Internal, format!("scratch file: {e}"))
+}
+
+/// Deletes these blobs if nothing references them any more, each under its
+/// garbage note's row lock so an upload re-using an original cannot lose it.
+/// Failures are logged and left for the next sweep.
+pub async fn collect(core: &Core, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = collect_one(core, key).await {
+            tracing::warn!(key, error = %e, "blob collection left for later");
+        }
+    }
+}
+
+async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
+    let Some(media) = core.media.as_deref() else {
+        return Ok(());
+    };
+    let mut tx = core.store.begin_write().await?;
+    if !store::lock_garbage(&mut tx, key).await? {
+        return Ok(()); // collected already, or taken back by an upload
+    }
+    if !store::blob_in_use(&mut tx, key).await? {
+        match media.blobs.delete(key).await {
+            Ok(()) | Err(lightbox_media::BlobError::NotFound(_)) => {}
+            Err(e) => return Err(CoreError::new(ErrorKind::Internal, e.to_string())),
+        }
+    }
+    store::forget_garbage(&mut tx, key).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Housekeeping: collects garbage noted more than `min_age_micros` ago (what
+/// a crash left between a commit and the blob deletion).
+pub async fn sweep_garbage(core: &Core, min_age_micros: i64) -> Result<usize, CoreError> {
+    let keys = {
+        let mut conn = core.store.read().await?;
+        store::garbage_before(&mut conn, core.now() - min_age_micros, 1000).await?
+    };
+    collect(core, &keys).await;
+    Ok(keys.len())
+}
