@@ -171,12 +171,12 @@ fn clean_filename(name: &str) -> String {
     last.trim().to_owned()
 }
 
-/// Checks the details and seals them into a ticket.
-pub async fn create_ticket(
+/// Checks an upload's details (the set must exist in `account_id`).
+async fn check_details(
     core: &Core,
-    principal: &Principal,
+    account_id: &str,
     input: NewUpload,
-) -> Result<UploadTicket, CoreError> {
+) -> Result<CheckedDetails, CoreError> {
     let filename =
         validate::required_text("filename", &clean_filename(&input.filename), FILENAME_MAX)?;
     let title = input
@@ -204,11 +204,10 @@ pub async fn create_ticket(
             )
         })?),
     };
-    let account_id = principal.account.uuid.clone();
     if let Some(set) = &input.set_public_uuid {
         validate::uuid("set_public_uuid", set)?;
         let mut conn = core.store.read().await?;
-        if lightbox_store::sets::find(&mut conn, &account_id, set)
+        if lightbox_store::sets::find(&mut conn, account_id, set)
             .await?
             .is_none()
         {
@@ -218,21 +217,32 @@ pub async fn create_ticket(
             );
         }
     }
+    Ok(CheckedDetails {
+        filename,
+        title,
+        description,
+        keywords,
+        creation_date,
+        set: input.set_public_uuid,
+        read_metadata: input.read_metadata.unwrap_or(true),
+    })
+}
+
+/// Checks the details and seals them into a ticket.
+pub async fn create_ticket(
+    core: &Core,
+    principal: &Principal,
+    input: NewUpload,
+) -> Result<UploadTicket, CoreError> {
+    let account_id = principal.account.uuid.clone();
+    let details = check_details(core, &account_id, input).await?;
     let media = media(core)?;
     let now = core.now();
     let claims = TicketClaims {
         tid: ids::new_public_uuid(),
         account: account_id,
         by: Uploader::of(principal),
-        details: CheckedDetails {
-            filename,
-            title,
-            description,
-            keywords,
-            creation_date,
-            set: input.set_public_uuid,
-            read_metadata: input.read_metadata.unwrap_or(true),
-        },
+        details,
         max_bytes: principal
             .max_request_bytes
             .unwrap_or(u64::MAX)
@@ -251,6 +261,35 @@ pub async fn create_ticket(
         expires_at: format_rfc3339(claims.expires_at),
         max_bytes: claims.max_bytes,
     })
+}
+
+/// Adds a file held in memory as an image, the way the processor would
+/// (the demo's pictures; imports): same checks, same answer.
+pub async fn import(
+    core: &Core,
+    account_id: &str,
+    by: Uploader,
+    input: NewUpload,
+    bytes: bytes::Bytes,
+) -> Result<UploadAnswer, CoreError> {
+    let details = check_details(core, account_id, input).await?;
+    let media = media(core)?;
+    let claims = TicketClaims {
+        tid: ids::new_public_uuid(),
+        account: account_id.to_owned(),
+        by,
+        details,
+        max_bytes: media.max_upload_bytes,
+        expires_at: core.now() + TICKET_TTL_MICROS,
+    };
+    let head = check_head(core, &bytes[..bytes.len().min(HEAD_BYTES)])?;
+    let source = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+    let stored = media
+        .blobs
+        .put_original(source, claims.max_bytes)
+        .await
+        .map_err(|e| CoreError::new(ErrorKind::Internal, e.to_string()))?;
+    finish(core, &claims, &head, &stored).await
 }
 
 /// Verifies a ticket: sealed by this server, unexpired, and its account and

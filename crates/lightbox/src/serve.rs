@@ -285,6 +285,54 @@ const DEMO_ADMIN: &str = "admin@demo.example";
 
 /// Seeds (or reuses) the demo account, mints a fresh all-scope token and
 /// gives the admin a fresh random password; returns both.
+/// A dozen generated photographs with keywords, dates and places, so the
+/// library has something to show.
+async fn seed_demo_images(
+    core: &Core,
+    account: &str,
+    admin: &str,
+    set: Option<String>,
+) -> Result<(), Failure> {
+    use lightbox_media::fixtures::{FixtureMeta, jpeg_with_metadata};
+    let artists = ["Marina", "The Lumens", "Okafor", "Nightjar"];
+    let places = [(48.8566, 2.3522), (52.52, 13.405), (-33.8688, 151.2093)];
+    for n in 0..12_usize {
+        let artist = artists[n % artists.len()];
+        let keywords = [format!("artist:{artist}"), "stage:Main".to_owned()];
+        let keyword_refs: Vec<&str> = keywords.iter().map(String::as_str).collect();
+        let taken = format!("2026:07:{:02} 2{}:15:00", 10 + n % 3, n % 4);
+        let caption = format!("{artist} live on the main stage");
+        let meta = FixtureMeta {
+            gps: (n % 2 == 0).then(|| places[n % places.len()]),
+            taken_at: Some(&taken),
+            make: Some("FUJIFILM"),
+            model: Some("X-T5"),
+            iso: Some(800),
+            caption: Some(&caption),
+            keywords: &keyword_refs,
+            creator: Some("Demo Photographer"),
+            orientation: Some(if n % 5 == 4 { 6 } else { 1 }),
+            ..FixtureMeta::default()
+        };
+        let bytes = jpeg_with_metadata(1200, 800, &meta);
+        let input = lightbox_core::uploads::NewUpload {
+            filename: format!("DSC_{:04}.jpg", 100 + n),
+            set_public_uuid: set.clone(),
+            ..Default::default()
+        };
+        lightbox_core::uploads::import(
+            core,
+            account,
+            lightbox_core::uploads::Uploader::User(admin.to_owned()),
+            input,
+            bytes.into(),
+        )
+        .await
+        .map_err(|e| Failure(format!("demo image: {}", e.message)))?;
+    }
+    Ok(())
+}
+
 async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
     let fail = |e: lightbox_core::CoreError| Failure(e.message);
     let account = match accounts::find(core, "demo").await {
@@ -300,6 +348,7 @@ async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
                 .await
                 .map_err(fail)?;
             let mut parent = None;
+            let mut main_stage = None;
             for (name, colour, set_type) in [
                 ("Main stage", Colour::Blue, SetType::Gallery),
                 ("Saturday night", Colour::Purple, SetType::Gallery),
@@ -319,9 +368,11 @@ async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
                 };
                 let op = sets::create(core, &ctx, input).await.map_err(fail)?;
                 if name == "Main stage" {
-                    parent = op.set_public_uuid;
+                    parent = op.set_public_uuid.clone();
+                    main_stage = op.set_public_uuid;
                 }
             }
+            seed_demo_images(core, &account.uuid, &admin.uuid, main_stage).await?;
             account
         }
     };

@@ -487,6 +487,31 @@ both_setups!(
         assert!(image["versions_error"].as_str().is_some(), "{image}");
         assert_eq!(env.blob_keys("originals/").await.len(), 1);
 
+        // A video: kept as a video; versions need ffmpeg (a poster frame).
+        let r = upload(
+            &server,
+            &token,
+            json!({"filename": "clip.mp4"}),
+            fixtures::mp4_minimal(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let video = settled(
+            &server,
+            &token,
+            r.json()["image_public_uuid"].as_str().unwrap(),
+        )
+        .await;
+        assert_eq!(video["is_video"], true);
+        assert_eq!(video["content_type"], "video/mp4");
+        if !lightbox_media::video::ffmpeg_available() {
+            assert!(
+                video["versions_error"].as_str().unwrap().contains("ffmpeg"),
+                "{video}"
+            );
+            assert_eq!(video["versions"][0]["ready"], false);
+        }
+
         // PNG, WebP and GIF go through.
         for (name, bytes) in [
             ("p.png", fixtures::png(120, 80)),
@@ -782,9 +807,21 @@ both_setups!(library_lists_and_filters, |env: Env| async move {
             ..FixtureMeta::default()
         },
     );
-    let a = upload(&server, &token, json!({"filename": "paris.jpg"}), with_geo)
+    let set = server
+        .post(&token, "/v1/sets", Some("set-1"), &json!({"name": "Paris"}))
         .await
-        .json();
+        .json()["set_public_uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a = upload(
+        &server,
+        &token,
+        json!({"filename": "paris.jpg", "set_public_uuid": set}),
+        with_geo,
+    )
+    .await
+    .json();
     let b = upload(
         &server,
         &token,
@@ -873,6 +910,9 @@ both_setups!(library_lists_and_filters, |env: Env| async move {
             .error(400, "validation");
         assert_eq!(e["field"], field, "{query}");
     }
+    let in_set = server.get(&token, &format!("/v1/images/{a}")).await.json();
+    assert_eq!(in_set["sets"][0]["public_uuid"], set.as_str());
+    assert_eq!(in_set["sets"][0]["name"], "Paris");
     let profiles = server.get(&token, "/v1/version_profiles").await.json();
     assert_eq!(
         profiles[0]["versions"][0],

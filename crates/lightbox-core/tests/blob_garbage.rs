@@ -1,0 +1,144 @@
+//! Blob collection: what a delete (or a crash between its commit and the
+//! blob deletion) notes as garbage is removed later — unless a row still
+//! references it — on both engines, with a real folder blob store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use lightbox_core::auth::AuthSettings;
+use lightbox_core::clock::ManualClock;
+use lightbox_core::media::MediaSettings;
+use lightbox_core::{Core, accounts, versions};
+use lightbox_media::{BlobLocation, BlobStore};
+use lightbox_store::images::{self as store, ImageRow, VersionRow};
+
+async fn core(engine: &str) -> (Core, Arc<ManualClock>, BlobStore) {
+    let store = common::store(engine).await;
+    let dir = std::env::temp_dir().join(format!("lightbox-gc-{}", common::unique()));
+    let blobs = BlobStore::open(&BlobLocation::Dir(dir.join("blobs"))).unwrap();
+    let clock = Arc::new(ManualClock::new(1_800_000_000_000_000));
+    let core = Core::new(store, clock.clone(), AuthSettings::default()).with_media(
+        MediaSettings::new(blobs.clone(), "http://127.0.0.1", dir.join("work")),
+    );
+    (core, clock, blobs)
+}
+
+async fn exists(blobs: &BlobStore, key: &str) -> bool {
+    blobs.size(key).await.is_ok()
+}
+
+async fn collects_only_unreferenced_blobs(engine: &str) {
+    let (core, clock, blobs) = core(engine).await;
+    let account = accounts::create(&core, "Fest", "fest").await.unwrap();
+    let image = ImageRow {
+        id: lightbox_core::ids::new_public_uuid(),
+        account_id: account.uuid.clone(),
+        filename: "a.jpg".into(),
+        title: String::new(),
+        description: String::new(),
+        creation_date: None,
+        created_at: 1,
+        updated_at: 1,
+        rotation: 0,
+        rating: 0,
+        alt_text: String::new(),
+        is_video: 0,
+        media_kind: "jpeg".into(),
+        content_type: "image/jpeg".into(),
+        width: None,
+        height: None,
+        bytes: 3,
+        sha256: "ab".repeat(32),
+        original_key: "originals/kept".into(),
+        lat: None,
+        lng: None,
+        exif: "{}".into(),
+        metadata: "{}".into(),
+        uploaded_by: None,
+        uploaded_by_token: None,
+        versions_state: "ready".into(),
+        versions_error: None,
+    };
+    for key in [
+        "originals/kept",
+        "versions/kept.jpg",
+        "versions/orphan.jpg",
+        "versions/young.jpg",
+    ] {
+        blobs
+            .put(key, bytes::Bytes::from_static(b"abc"))
+            .await
+            .unwrap();
+    }
+    let mut tx = core.store.begin_write().await.unwrap();
+    store::insert(&mut tx, &image).await.unwrap();
+    store::put_version(
+        &mut tx,
+        &VersionRow {
+            image_id: image.id.clone(),
+            name: "thumbnail".into(),
+            width: 1,
+            height: 1,
+            content_type: "image/jpeg".into(),
+            bytes: 3,
+            etag: "00".into(),
+            blob_key: "versions/kept.jpg".into(),
+            created_at: 1,
+        },
+    )
+    .await
+    .unwrap();
+    // As a delete leaves them when the process dies right after its commit.
+    let old = core.now() - 2 * 3600 * 1_000_000;
+    for key in ["originals/kept", "versions/kept.jpg", "versions/orphan.jpg"] {
+        store::note_garbage(&mut tx, key, old).await.unwrap();
+    }
+    store::note_garbage(&mut tx, "versions/young.jpg", core.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let hour = 3600 * 1_000_000;
+    assert_eq!(versions::sweep_garbage(&core, hour).await.unwrap(), 3);
+    assert!(
+        !exists(&blobs, "versions/orphan.jpg").await,
+        "unreferenced: collected"
+    );
+    assert!(
+        exists(&blobs, "originals/kept").await,
+        "an image's original stays"
+    );
+    assert!(
+        exists(&blobs, "versions/kept.jpg").await,
+        "a version row's blob stays"
+    );
+    assert!(
+        exists(&blobs, "versions/young.jpg").await,
+        "too recent to sweep"
+    );
+    let mut conn = core.store.read().await.unwrap();
+    let left = store::garbage_before(&mut conn, i64::MAX, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        ["versions/young.jpg"],
+        "collected and referenced notes are gone"
+    );
+    drop(conn);
+    clock.advance_secs(2 * 3600);
+    assert_eq!(versions::sweep_garbage(&core, hour).await.unwrap(), 1);
+    assert!(!exists(&blobs, "versions/young.jpg").await);
+}
+
+#[tokio::test]
+async fn sqlite_collects_only_unreferenced_blobs() {
+    collects_only_unreferenced_blobs("sqlite").await;
+}
+
+#[tokio::test]
+async fn postgres_collects_only_unreferenced_blobs() {
+    collects_only_unreferenced_blobs("postgres").await;
+}
