@@ -57,24 +57,31 @@ pub fn photo_pixels(width: u32, height: u32) -> Vec<u8> {
         let v = y as f32 / h as f32;
         for (x, hz) in horizon.iter().enumerate() {
             let u = x as f32 / w as f32;
+            let (xf, yf) = (x as f32, y as f32);
             let (mut r, mut g, mut b) = if v < *hz {
-                // Sky: blue to pale, a soft sun.
+                // Sky: blue to pale, a soft sun, thin clouds.
                 let k = v / hz;
                 let sun = (1.0 - ((u - 0.7).powi(2) + (v - 0.2).powi(2)).sqrt() * 4.0).max(0.0);
+                let cloud = (value_noise(xf, yf, 180.0, 1) * 0.6
+                    + value_noise(xf, yf, 45.0, 2) * 0.3)
+                    .max(0.0)
+                    * 60.0;
                 (
-                    90.0 + 120.0 * k + 120.0 * sun,
-                    140.0 + 90.0 * k + 100.0 * sun,
-                    230.0 - 30.0 * k + 40.0 * sun,
+                    90.0 + 120.0 * k + 120.0 * sun + cloud,
+                    140.0 + 90.0 * k + 100.0 * sun + cloud,
+                    230.0 - 30.0 * k + 40.0 * sun + cloud * 0.5,
                 )
             } else {
-                // Ground: green-brown with texture.
+                // Ground: green-brown with foliage-like texture at several scales.
                 let d = (v - hz) / (1.0 - hz).max(0.01);
-                let tex = ((u * 311.0).sin() * (v * 173.0).cos()) * 18.0
-                    + ((u * 41.0 + v * 37.0).sin()) * 25.0;
+                let tex = value_noise(xf, yf, 64.0, 3) * 30.0
+                    + value_noise(xf, yf, 13.0, 4) * 28.0
+                    + value_noise(xf, yf, 3.0, 5) * 22.0;
+                let hue = value_noise(xf, yf, 300.0, 6) * 25.0;
                 (
-                    70.0 + 60.0 * d + tex,
+                    70.0 + 60.0 * d + tex + hue,
                     100.0 + 30.0 * d + tex * 0.8,
-                    40.0 + 20.0 * d + tex * 0.5,
+                    40.0 + 20.0 * d + tex * 0.5 - hue * 0.5,
                 )
             };
             // Sensor noise.
@@ -88,6 +95,30 @@ pub fn photo_pixels(width: u32, height: u32) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Smooth noise in [-1, 1] with features about `scale` pixels wide.
+fn value_noise(x: f32, y: f32, scale: f32, seed: u32) -> f32 {
+    let (fx, fy) = (x / scale, y / scale);
+    let (ix, iy) = (fx.floor(), fy.floor());
+    let (tx, ty) = (fx - ix, fy - iy);
+    let (ix, iy) = (ix as i32 as u32, iy as i32 as u32);
+    let lattice = |a: u32, b: u32| -> f32 {
+        let mut h = a
+            .wrapping_mul(0x8da6_b343)
+            .wrapping_add(b.wrapping_mul(0xd816_3841))
+            .wrapping_add(seed.wrapping_mul(0xcb1a_b31f));
+        h ^= h >> 13;
+        h = h.wrapping_mul(0x5bd1_e995);
+        h ^= h >> 15;
+        (h & 0xffff) as f32 / 32_767.5 - 1.0
+    };
+    let sx = tx * tx * (3.0 - 2.0 * tx);
+    let sy = ty * ty * (3.0 - 2.0 * ty);
+    let top = lattice(ix, iy) * (1.0 - sx) + lattice(ix.wrapping_add(1), iy) * sx;
+    let bottom = lattice(ix, iy.wrapping_add(1)) * (1.0 - sx)
+        + lattice(ix.wrapping_add(1), iy.wrapping_add(1)) * sx;
+    top * (1.0 - sy) + bottom * sy
 }
 
 fn encode_jpeg_pixels(width: u32, height: u32, pixels: &[u8], quality: i32) -> Vec<u8> {
