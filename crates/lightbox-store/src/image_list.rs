@@ -128,20 +128,66 @@ pub async fn list_ids(
 ) -> Result<Vec<String>> {
     let _ = engine; // one SQL text serves both engines
     let sql = build(account_id, q, limit, offset);
-    let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.text));
-    for arg in sql.args {
-        query = match arg {
-            Arg::Text(v) => query.bind(v),
-            Arg::Int(v) => query.bind(v),
-            Arg::Real(v) => query.bind(v),
-        };
-    }
+    let query = bind_all(
+        sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.text)),
+        sql.args,
+    );
     Ok(query
         .fetch_all(conn)
         .await?
         .into_iter()
         .map(|(id,)| id)
         .collect())
+}
+
+/// The plan the engine chooses for this list (`EXPLAIN QUERY PLAN` on
+/// SQLite, `EXPLAIN` on PostgreSQL), one line per row: for benchmarks and
+/// for tests that guard the plans.
+pub async fn explain(
+    conn: &mut Conn,
+    engine: Engine,
+    account_id: &str,
+    q: &ListQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>> {
+    let sql = build(account_id, q, limit, offset);
+    Ok(match engine {
+        Engine::Sqlite => {
+            let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
+            let query = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(text));
+            bind_all(query, sql.args)
+                .fetch_all(conn)
+                .await?
+                .into_iter()
+                .map(|(_, _, _, detail)| detail)
+                .collect()
+        }
+        Engine::Postgres => {
+            let text = format!("EXPLAIN {}", sql.text);
+            let query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(text));
+            bind_all(query, sql.args)
+                .fetch_all(conn)
+                .await?
+                .into_iter()
+                .map(|(line,)| line)
+                .collect()
+        }
+    })
+}
+
+fn bind_all<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    args: Vec<Arg<'q>>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(v) => query.bind(v),
+            Arg::Int(v) => query.bind(v),
+            Arg::Real(v) => query.bind(v),
+        };
+    }
+    query
 }
 
 /// True when a condition on the images row (not only on the driving

@@ -1,0 +1,623 @@
+//! `image_list::list_ids` on both engines, against real databases: every
+//! filter and its bounds, stacked filters, the antimeridian, order and paging.
+//! PostgreSQL runs on the server of `LIGHTBOX_TEST_POSTGRES_URL`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ListQuery, SortOrder};
+use lightbox_store::images::{self, ImageRow};
+use lightbox_store::{Engine, Store, accounts};
+use sqlx::Connection;
+
+const DAY: i64 = 86_400 * 1_000_000;
+/// 2024-01-01T00:00:00Z
+const T0: i64 = 1_704_067_200 * 1_000_000;
+/// 2023-06-01T00:00:00Z
+const JUNE_1: i64 = 1_685_577_600 * 1_000_000;
+/// 2022-01-01T00:00:00Z
+const Y2022: i64 = 1_640_995_200 * 1_000_000;
+
+fn unique() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000_000,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn store(engine: &str) -> Store {
+    let url = match engine {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("lightbox-store-test-{}", unique()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Store::sqlite_url_for_dir(&dir)
+        }
+        _ => {
+            let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
+                .expect("LIGHTBOX_TEST_POSTGRES_URL is not set: run `bash .ci/run`");
+            let name = format!("lbs_{}", unique());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let (scheme, rest) = admin.split_once("://").unwrap();
+            format!("{scheme}://{}/{name}", rest.split('/').next().unwrap())
+        }
+    };
+    let store = Store::connect(&url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+/// One test image: what the filters look at.
+struct Img {
+    created: i64,
+    updated: i64,
+    taken: Option<i64>,
+    rating: i64,
+    video: bool,
+    geo: Option<(f64, f64)>,
+    keywords: &'static [&'static str],
+    exif: &'static [(&'static str, &'static str)],
+}
+
+/// Image `n`'s id: ids sort like their numbers.
+fn id(account: usize, n: usize) -> String {
+    format!("00000000-0000-7000-8000-{account:06}{n:06}")
+}
+
+/// The library (index = number); images 4 and 5 were uploaded at the same
+/// microsecond, so their ids decide between them.
+fn library() -> Vec<Img> {
+    let img = |created, taken, rating, video, geo, keywords, exif| Img {
+        created,
+        updated: created,
+        taken,
+        rating,
+        video,
+        geo,
+        keywords,
+        exif,
+    };
+    vec![
+        img(
+            T0,
+            Some(JUNE_1),
+            0,
+            false,
+            None,
+            &["sunset", "sky:sunset"][..],
+            &[("Make", "Canon"), ("ISO", "100")][..],
+        ),
+        Img {
+            updated: T0 + 10 * DAY,
+            ..img(
+                T0 + DAY,
+                None,
+                5,
+                true,
+                Some((-17.7, 178.0)), // Fiji
+                &["sky:sunset", "artist:Marina"][..],
+                &[("Make", "Nikon")][..],
+            )
+        },
+        img(
+            T0 + 2 * DAY,
+            Some(JUNE_1 + DAY - 1),
+            3,
+            false,
+            Some((-13.8, -171.8)), // Samoa
+            &["artist:Marina", "beach"][..],
+            &[("Make", "Canon"), ("ISO", "3200")][..],
+        ),
+        img(
+            T0 + 3 * DAY,
+            Some(JUNE_1 + DAY),
+            4,
+            false,
+            Some((47.37, 8.54)), // Zurich
+            &["mood:sunset"][..],
+            &[][..],
+        ),
+        img(
+            T0 + 4 * DAY,
+            Some(Y2022),
+            1,
+            false,
+            Some((0.0, 0.0)),
+            &[][..],
+            &[("Model", "X 100")][..],
+        ),
+        img(
+            T0 + 4 * DAY,
+            Some(Y2022),
+            2,
+            true,
+            None,
+            &["beach"][..],
+            &[][..],
+        ),
+    ]
+}
+
+async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
+    let account_id = id(account, 999_999);
+    let mut conn = store.read().await.unwrap();
+    accounts::insert(
+        &mut conn,
+        &accounts::AccountRow {
+            id: account_id.clone(),
+            unique_id: format!("acc{account}"),
+            name: format!("Account {account}"),
+            api_enabled: 1,
+            created_at: T0,
+            updated_at: T0,
+        },
+    )
+    .await
+    .unwrap();
+    // Rows with every nullable number first: on PostgreSQL a cached
+    // `images::insert` statement keeps the parameter types of its first use,
+    // and a NULL there makes a later number fail (22P03, reported).
+    let mut order: Vec<usize> = (0..lib.len()).collect();
+    order.sort_by_key(|&n| (lib[n].geo.is_none(), lib[n].taken.is_none()));
+    for n in order {
+        let img = &lib[n];
+        let row = ImageRow {
+            id: id(account, n),
+            account_id: account_id.clone(),
+            filename: format!("IMG_{n}.JPG"),
+            title: String::new(),
+            description: String::new(),
+            creation_date: img.taken,
+            created_at: img.created,
+            updated_at: img.updated,
+            rotation: 0,
+            rating: img.rating,
+            alt_text: String::new(),
+            is_video: i64::from(img.video),
+            media_kind: if img.video { "video" } else { "image" }.into(),
+            content_type: "image/jpeg".into(),
+            width: Some(10),
+            height: Some(10),
+            bytes: 100,
+            sha256: format!("{n:064}"),
+            original_key: format!("originals/{account}/{n}"),
+            lat: img.geo.map(|g| g.0),
+            lng: img.geo.map(|g| g.1),
+            exif: "{}".into(),
+            metadata: "{}".into(),
+            uploaded_by: None,
+            uploaded_by_token: None,
+            versions_state: "ready".into(),
+            versions_error: None,
+        };
+        images::insert(&mut conn, &row).await.unwrap();
+        let keywords: Vec<(String, Option<String>, String)> = img
+            .keywords
+            .iter()
+            .map(|k| match k.split_once(':') {
+                Some((ns, v)) => (k.to_string(), Some(ns.to_owned()), v.to_owned()),
+                None => (k.to_string(), None, k.to_string()),
+            })
+            .collect();
+        images::add_keywords(&mut conn, &account_id, &row.id, img.created, &keywords)
+            .await
+            .unwrap();
+        let exif: Vec<(String, String)> = img
+            .exif
+            .iter()
+            .map(|(p, v)| (p.to_string(), v.to_string()))
+            .collect();
+        images::insert_exif(&mut conn, &account_id, &row.id, img.created, &exif)
+            .await
+            .unwrap();
+    }
+    account_id
+}
+
+struct Lib {
+    store: Store,
+    account_id: String,
+}
+
+impl Lib {
+    async fn new(engine: &str) -> Self {
+        let store = store(engine).await;
+        let account_id = fill(&store, 1, &library()).await;
+        // Another account whose one image matches every filter below.
+        let mut other = library();
+        other.truncate(3);
+        for img in &mut other {
+            img.keywords = &["sunset", "sky:sunset", "artist:Marina", "beach"];
+            img.exif = &[("Make", "Canon"), ("ISO", "3200"), ("Model", "X 100")];
+        }
+        fill(&store, 2, &other).await;
+        Self { store, account_id }
+    }
+
+    /// The numbers of the images listed, in order.
+    async fn page(&self, q: &ListQuery, limit: i64, offset: i64) -> Vec<usize> {
+        let mut conn = self.store.read().await.unwrap();
+        let ids = image_list::list_ids(
+            &mut conn,
+            self.store.engine(),
+            &self.account_id,
+            q,
+            limit,
+            offset,
+        )
+        .await
+        .unwrap();
+        ids.iter()
+            .map(|i| {
+                assert!(
+                    i.starts_with(&id(1, 0)[..30]),
+                    "another account's image {i}"
+                );
+                i[30..].parse::<usize>().unwrap()
+            })
+            .collect()
+    }
+
+    async fn list(&self, q: ListQuery) -> Vec<usize> {
+        self.page(&q, 50, 0).await
+    }
+}
+
+fn whole(k: &str) -> Option<KeywordMatch> {
+    Some(KeywordMatch::Whole(k.into()))
+}
+
+fn value(k: &str) -> Option<KeywordMatch> {
+    Some(KeywordMatch::Value(k.into()))
+}
+
+fn exif(p: &str, v: Option<&str>) -> ListQuery {
+    ListQuery {
+        exif_property: Some(p.into()),
+        exif_value: v.map(str::to_owned),
+        ..ListQuery::default()
+    }
+}
+
+fn bbox(west: f64, south: f64, east: f64, north: f64) -> ListQuery {
+    ListQuery {
+        bbox: Some(GeoBox {
+            west,
+            south,
+            east,
+            north,
+        }),
+        ..ListQuery::default()
+    }
+}
+
+async fn every_filter(engine: &str) {
+    let lib = Lib::new(engine).await;
+    let d = ListQuery::default;
+
+    // Order.
+    assert_eq!(lib.list(d()).await, [5, 4, 3, 2, 1, 0]);
+    let oldest = ListQuery {
+        sort: SortOrder::Oldest,
+        ..d()
+    };
+    assert_eq!(lib.list(oldest.clone()).await, [0, 1, 2, 3, 4, 5]);
+    let taken = ListQuery {
+        sort: SortOrder::Taken,
+        ..d()
+    };
+    assert_eq!(lib.list(taken.clone()).await, [3, 2, 0, 5, 4, 1]);
+
+    // Paging: `limit` from `offset`, the same order.
+    assert_eq!(lib.page(&d(), 2, 0).await, [5, 4]);
+    assert_eq!(lib.page(&d(), 2, 2).await, [3, 2]);
+    assert_eq!(lib.page(&d(), 3, 4).await, [1, 0]);
+    assert!(lib.page(&d(), 2, 6).await.is_empty());
+    assert_eq!(lib.page(&oldest, 2, 3).await, [3, 4]);
+    assert_eq!(lib.page(&taken, 2, 4).await, [4, 1]);
+
+    // Keywords: whole form, bare keyword, value in any namespace (once per image).
+    let kw = |k| ListQuery { keyword: k, ..d() };
+    assert_eq!(lib.list(kw(whole("artist:Marina"))).await, [2, 1]);
+    assert_eq!(lib.list(kw(whole("sky:sunset"))).await, [1, 0]);
+    assert_eq!(lib.list(kw(whole("sunset"))).await, [0]);
+    assert_eq!(lib.list(kw(value("sunset"))).await, [3, 1, 0]);
+    assert_eq!(lib.list(kw(value("Marina"))).await, [2, 1]);
+    assert_eq!(lib.list(kw(value("beach"))).await, [5, 2]);
+    assert!(lib.list(kw(whole("Sunset"))).await.is_empty());
+    assert!(lib.list(kw(whole("artist:sunset"))).await.is_empty());
+    assert_eq!(lib.page(&kw(value("sunset")), 1, 1).await, [1]);
+    assert_eq!(lib.page(&kw(value("sunset")), 5, 2).await, [0]);
+
+    // Ratings.
+    let rating = |r| ListQuery {
+        rating: Some(r),
+        ..d()
+    };
+    let min = |r| ListQuery {
+        min_rating: Some(r),
+        ..d()
+    };
+    assert_eq!(lib.list(rating(0)).await, [0]);
+    assert_eq!(lib.list(rating(5)).await, [1]);
+    assert_eq!(lib.list(min(3)).await, [3, 2, 1]);
+    assert_eq!(lib.list(min(0)).await, [5, 4, 3, 2, 1, 0]);
+    assert_eq!(lib.list(min(5)).await, [1]);
+    assert!(
+        lib.list(ListQuery {
+            rating: Some(2),
+            min_rating: Some(3),
+            ..d()
+        })
+        .await
+        .is_empty()
+    );
+
+    // Exif: a value, or the property present.
+    assert_eq!(lib.list(exif("Make", Some("Canon"))).await, [2, 0]);
+    assert_eq!(
+        lib.list(exif("Make", Some("canon"))).await,
+        [] as [usize; 0]
+    );
+    assert_eq!(lib.list(exif("ISO", Some("3200"))).await, [2]);
+    assert_eq!(lib.list(exif("Model", Some("X 100"))).await, [4]);
+    assert_eq!(lib.list(exif("Make", None)).await, [2, 1, 0]);
+    assert_eq!(lib.list(exif("ISO", None)).await, [2, 0]);
+    assert!(lib.list(exif("LensModel", None)).await.is_empty());
+
+    // Times: both bounds inclusive, to the microsecond.
+    let created = |from, to| ListQuery {
+        created_at_from: from,
+        created_at_to: to,
+        ..d()
+    };
+    assert_eq!(
+        lib.list(created(Some(T0 + DAY), Some(T0 + 3 * DAY))).await,
+        [3, 2, 1]
+    );
+    assert_eq!(
+        lib.list(created(Some(T0 + DAY + 1), Some(T0 + 3 * DAY - 1)))
+            .await,
+        [2]
+    );
+    assert_eq!(lib.list(created(Some(T0 + 4 * DAY), None)).await, [5, 4]);
+    assert_eq!(lib.list(created(None, Some(T0))).await, [0]);
+    let updated = |from, to| ListQuery {
+        updated_at_from: from,
+        updated_at_to: to,
+        ..d()
+    };
+    assert_eq!(lib.list(updated(Some(T0 + 5 * DAY), None)).await, [1]);
+    assert_eq!(
+        lib.list(updated(None, Some(T0 + 4 * DAY))).await,
+        [5, 4, 3, 2, 0]
+    );
+    let taken_in = |from, to| ListQuery {
+        creation_date_from: from,
+        creation_date_to: to,
+        ..d()
+    };
+    // 2023-06-01, the whole day: not the image taken at the next midnight.
+    assert_eq!(
+        lib.list(taken_in(Some(JUNE_1), Some(JUNE_1 + DAY - 1)))
+            .await,
+        [2, 0]
+    );
+    assert_eq!(lib.list(taken_in(Some(JUNE_1 + DAY), None)).await, [3]);
+    // Images without a known date match no date range.
+    assert_eq!(
+        lib.list(taken_in(None, Some(T0 * 2))).await,
+        [5, 4, 3, 2, 0]
+    );
+
+    // Video and geo.
+    let video = |v| ListQuery {
+        has_video: Some(v),
+        ..d()
+    };
+    let geo = |g| ListQuery {
+        has_geo: Some(g),
+        ..d()
+    };
+    assert_eq!(lib.list(video(true)).await, [5, 1]);
+    assert_eq!(lib.list(video(false)).await, [4, 3, 2, 0]);
+    assert_eq!(lib.list(geo(true)).await, [4, 3, 2, 1]);
+    assert_eq!(lib.list(geo(false)).await, [5, 0]);
+
+    // Boxes, edges inclusive; west > east crosses the antimeridian.
+    assert_eq!(lib.list(bbox(5.0, 45.0, 10.0, 48.0)).await, [3]);
+    assert_eq!(lib.list(bbox(8.54, 47.37, 8.54, 47.37)).await, [3]);
+    assert_eq!(lib.list(bbox(-1.0, -1.0, 1.0, 1.0)).await, [4]);
+    assert_eq!(lib.list(bbox(170.0, -20.0, -170.0, -10.0)).await, [2, 1]);
+    assert_eq!(
+        lib.list(bbox(178.5, -20.0, -171.9, -10.0)).await,
+        [] as [usize; 0]
+    );
+    assert_eq!(lib.list(bbox(177.0, -20.0, -179.0, -10.0)).await, [1]);
+    assert_eq!(lib.list(bbox(179.0, -20.0, -171.0, -10.0)).await, [2]);
+    assert_eq!(lib.list(bbox(-180.0, -90.0, 0.0, 90.0)).await, [4, 2]);
+    assert_eq!(
+        lib.list(bbox(-180.0, -90.0, 180.0, 90.0)).await,
+        [4, 3, 2, 1]
+    );
+    assert_eq!(lib.list(bbox(170.0, -20.0, -170.0, -15.0)).await, [1]);
+
+    // Stacked filters (AND), with every driver.
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: value("sunset"),
+            has_geo: Some(true),
+            ..d()
+        })
+        .await,
+        [3, 1]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: value("sunset"),
+            has_geo: Some(true),
+            min_rating: Some(4),
+            has_video: Some(true),
+            ..d()
+        })
+        .await,
+        [1]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: whole("artist:Marina"),
+            exif_property: Some("Make".into()),
+            exif_value: Some("Canon".into()),
+            ..d()
+        })
+        .await,
+        [2]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: value("sunset"),
+            exif_property: Some("ISO".into()),
+            ..d()
+        })
+        .await,
+        [0]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            exif_property: Some("Make".into()),
+            exif_value: Some("Canon".into()),
+            has_geo: Some(true),
+            ..d()
+        })
+        .await,
+        [2]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            exif_property: Some("Make".into()),
+            exif_value: Some("Canon".into()),
+            created_at_from: Some(T0 + 1),
+            sort: SortOrder::Oldest,
+            ..d()
+        })
+        .await,
+        [2]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            bbox: Some(GeoBox {
+                west: 170.0,
+                south: -20.0,
+                east: -170.0,
+                north: -10.0
+            }),
+            keyword: whole("artist:Marina"),
+            rating: Some(3),
+            creation_date_from: Some(JUNE_1),
+            ..d()
+        })
+        .await,
+        [2]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            has_video: Some(false),
+            has_geo: Some(true),
+            min_rating: Some(1),
+            updated_at_to: Some(T0 + 4 * DAY),
+            created_at_from: Some(T0 + DAY),
+            ..d()
+        })
+        .await,
+        [4, 3, 2]
+    );
+
+    // Sorts with a driving keyword or Exif value.
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: value("sunset"),
+            sort: SortOrder::Taken,
+            ..d()
+        })
+        .await,
+        [3, 0, 1]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: value("sunset"),
+            sort: SortOrder::Oldest,
+            ..d()
+        })
+        .await,
+        [0, 1, 3]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            keyword: whole("sky:sunset"),
+            sort: SortOrder::Taken,
+            ..d()
+        })
+        .await,
+        [0, 1]
+    );
+    assert_eq!(
+        lib.list(ListQuery {
+            exif_property: Some("Make".into()),
+            exif_value: Some("Canon".into()),
+            sort: SortOrder::Oldest,
+            ..d()
+        })
+        .await,
+        [0, 2]
+    );
+    let canon_taken = ListQuery {
+        exif_property: Some("Make".into()),
+        exif_value: Some("Canon".into()),
+        sort: SortOrder::Taken,
+        ..d()
+    };
+    assert_eq!(lib.list(canon_taken.clone()).await, [2, 0]);
+    assert_eq!(lib.page(&canon_taken, 1, 1).await, [0]);
+
+    // The plan can be shown (benchmarks use it).
+    let mut conn = lib.store.read().await.unwrap();
+    let plan = image_list::explain(
+        &mut conn,
+        lib.store.engine(),
+        &lib.account_id,
+        &kw(whole("sky:sunset")),
+        10,
+        0,
+    )
+    .await
+    .unwrap();
+    assert!(!plan.is_empty());
+    assert_eq!(
+        lib.store.engine(),
+        if engine == "sqlite" {
+            Engine::Sqlite
+        } else {
+            Engine::Postgres
+        }
+    );
+}
+
+#[tokio::test]
+async fn every_filter_sqlite() {
+    every_filter("sqlite").await;
+}
+
+#[tokio::test]
+async fn every_filter_postgres() {
+    every_filter("postgres").await;
+}
