@@ -50,10 +50,27 @@ pub fn add(doc: &mut OpenApi) {
         if let RefOr::T(Schema::Object(object)) = schema {
             for (property, schema) in object.properties.iter_mut() {
                 mark_id(name, property, schema);
-                if let Some(rule) = text_rule(name, property)
-                    && let RefOr::T(Schema::Object(text)) = schema
+                if let Some((_, _, values)) = INTEGER_CHOICES
+                    .iter()
+                    .find(|(s, p, _)| *s == name.as_str() && *p == property.as_str())
+                    && let RefOr::T(Schema::Object(number)) = schema
                 {
-                    rule.apply(text);
+                    number.enum_values = Some(values.iter().map(|v| (*v).into()).collect());
+                    number.minimum = None;
+                    number.maximum = None;
+                    number.multiple_of = None;
+                }
+                match (text_rule(name, property), schema) {
+                    (Some(rule), RefOr::T(Schema::Object(text))) => rule.apply(text),
+                    // A list of texts: the rule is each item's.
+                    (Some(rule), RefOr::T(Schema::Array(list))) => {
+                        if let ArrayItems::RefOrSchema(items) = &mut list.items
+                            && let RefOr::T(Schema::Object(item)) = items.as_mut()
+                        {
+                            rule.apply(item);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -237,6 +254,10 @@ fn mark_id(schema_name: &str, property: &str, schema: &mut RefOr<Schema>) {
     }
 }
 
+/// Integer fields that take a fixed set of values (a derive states ranges
+/// only).
+const INTEGER_CHOICES: &[(&str, &str, &[i64])] = &[("ImagePatch", "rotation", &[0, 90, 180, 270])];
+
 /// How `lightbox_core::validate` checks a free-text request field.
 #[derive(Debug, Clone, Copy)]
 enum TextRule {
@@ -244,6 +265,11 @@ enum TextRule {
     Required(usize),
     /// `optional_text`: at most max characters (the derive states the max).
     Optional,
+    /// `required_text` without `/` or `\` (a file's name, not a path).
+    FileName(usize),
+    /// `keywords::parse`: at most 255 characters as sent, no control
+    /// characters, and text on both sides of the first colon if any.
+    Keyword,
 }
 
 /// The request fields the core checks with its text rules. Its schema derive
@@ -262,6 +288,16 @@ const TEXT_FIELDS: &[(&str, &str, TextRule)] = &[
     ("DeviceInfo", "app_version", TextRule::Optional),
     ("DeviceInfo", "device_id", TextRule::Required(200)),
     ("NewServiceTokenRequest", "name", TextRule::Required(200)),
+    (
+        "NewUpload",
+        "filename",
+        TextRule::FileName(lightbox_core::uploads::FILENAME_MAX),
+    ),
+    ("NewUpload", "title", TextRule::Optional),
+    ("NewUpload", "description", TextRule::Optional),
+    ("NewUpload", "keywords", TextRule::Keyword),
+    ("ImagePatch", "title", TextRule::Optional),
+    ("ImagePatch", "description", TextRule::Optional),
 ];
 
 fn text_rule(schema: &str, property: &str) -> Option<TextRule> {
@@ -294,6 +330,27 @@ impl TextRule {
                 ));
                 schema.max_length = None;
                 schema.min_length = Some(1);
+            }
+            TextRule::FileName(max) => {
+                let inner = max.saturating_sub(2);
+                let solid = SOLID_CHAR.replace("[^", r"[^/\\");
+                let text = TEXT_CHAR.replace("[^", r"[^/\\");
+                schema.pattern = Some(format!(
+                    "^{TRIMMED_CHAR}*{solid}(?:{text}{{0,{inner}}}{solid})?{TRIMMED_CHAR}*$"
+                ));
+                schema.max_length = None;
+                schema.min_length = Some(1);
+            }
+            TextRule::Keyword => {
+                // No control character at all (tab and newline included).
+                let any = r"[^\x00-\x1F\x7F-\x9F]";
+                let any_but_colon = r"[^:\x00-\x1F\x7F-\x9F]";
+                let solid_but_colon = SOLID_CHAR.replace("[^", "[^:");
+                schema.pattern = Some(format!(
+                    "^{any_but_colon}*{solid_but_colon}{any_but_colon}*(?::{any}*{SOLID_CHAR}{any}*)?$"
+                ));
+                schema.min_length = Some(1);
+                schema.max_length = Some(lightbox_core::keywords::KEYWORD_MAX);
             }
         }
     }

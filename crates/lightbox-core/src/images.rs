@@ -343,12 +343,13 @@ pub struct ImagePatch {
     pub title: Option<String>,
     #[schema(max_length = 10000)]
     pub description: Option<String>,
-    /// Any parseable date or timestamp; null clears it.
+    /// A date or timestamp (RFC 3339; `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`
+    /// and Exif's `YYYY:MM:DD HH:MM:SS` are taken too); null clears it.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, example = "2026-07-14T21:30:05Z")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-07-14T21:30:05Z")]
     pub creation_date: Option<Option<String>>,
     /// 0, 90, 180 or 270 (clockwise); a change rebuilds the versions.
-    #[schema(example = 90)]
+    #[schema(example = 90, minimum = 0, maximum = 270, multiple_of = 90)]
     pub rotation: Option<i64>,
 }
 
@@ -362,7 +363,7 @@ pub async fn update(
     let title = patch
         .title
         .as_deref()
-        .map(|t| validate::optional_text("title", t.trim(), TITLE_MAX))
+        .map(|t| validate::optional_text("title", t, TITLE_MAX).map(|t| t.trim().to_owned()))
         .transpose()?;
     let description = patch
         .description

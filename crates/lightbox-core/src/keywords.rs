@@ -36,10 +36,7 @@ impl Keyword {
 /// sides of the colon; an empty namespace or value is refused.
 pub fn parse(field: &str, text: &str) -> Result<Keyword, CoreError> {
     let bad = |rule: &str| CoreError::validation(field, format!("{field}: {rule}"));
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(bad("a keyword must not be empty."));
-    }
+    // Counted as sent (spaces included), as the OpenAPI document states.
     if text.chars().count() > KEYWORD_MAX {
         return Err(bad(&format!(
             "a keyword must be at most {KEYWORD_MAX} characters."
@@ -47,6 +44,10 @@ pub fn parse(field: &str, text: &str) -> Result<Keyword, CoreError> {
     }
     if text.chars().any(char::is_control) {
         return Err(bad("a keyword must not contain control characters."));
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(bad("a keyword must not be empty."));
     }
     match text.split_once(':') {
         None => Ok(Keyword {

@@ -53,11 +53,12 @@ pub struct NewUpload {
     pub title: Option<String>,
     #[schema(max_length = 10000)]
     pub description: Option<String>,
-    /// Up to 200, namespaced `axis:value` or plain.
-    #[schema(example = json!(["artist:Marina", "stage:Main"]))]
+    /// Up to 200, namespaced `axis:value` or plain (1-255 characters each).
+    #[schema(example = json!(["artist:Marina", "stage:Main"]), max_items = 200)]
     pub keywords: Option<Vec<String>>,
-    /// When it was taken: any parseable date or timestamp.
-    #[schema(example = "2026-07-14T21:30:05Z")]
+    /// When it was taken: RFC 3339 (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS` and
+    /// Exif's `YYYY:MM:DD HH:MM:SS` are taken too).
+    #[schema(example = "2026-07-14T21:30:05Z", format = DateTime)]
     pub creation_date: Option<String>,
     /// Put the image into this set.
     pub set_public_uuid: Option<String>,
@@ -165,11 +166,6 @@ async fn ticket_key(core: &Core) -> Result<&[u8], CoreError> {
     Ok(key.as_slice())
 }
 
-/// A file name without any path, trimmed.
-fn clean_filename(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    last.trim().to_owned()
-}
 
 /// Checks an upload's details (the set must exist in `account_id`).
 async fn check_details(
@@ -177,12 +173,17 @@ async fn check_details(
     account_id: &str,
     input: NewUpload,
 ) -> Result<CheckedDetails, CoreError> {
-    let filename =
-        validate::required_text("filename", &clean_filename(&input.filename), FILENAME_MAX)?;
+    let filename = validate::required_text("filename", &input.filename, FILENAME_MAX)?;
+    if filename.contains(['/', '\\']) {
+        return Err(CoreError::validation(
+            "filename",
+            "filename must be a file name, not a path (no / or \\).",
+        ));
+    }
     let title = input
         .title
         .as_deref()
-        .map(|t| validate::optional_text("title", t.trim(), TITLE_MAX))
+        .map(|t| validate::optional_text("title", t, TITLE_MAX).map(|t| t.trim().to_owned()))
         .transpose()?
         .filter(|t| !t.is_empty());
     let description = input

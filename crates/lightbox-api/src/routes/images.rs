@@ -13,30 +13,39 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Caller, Page, Query, Write, WriteKey};
 
-/// The library, newest first; every filter stacks (AND).
+/// The orders `GET /v1/images` offers (documentation of `sort`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageSort {
+    Newest,
+    Oldest,
+    Taken,
+}
+
+/// The library, newest first; every filter stacks (AND). (`query`, full-text
+/// search, is refused with `400` until search arrives.)
 #[utoipa::path(
     get,
     path = "/v1/images",
     tag = "images",
     security(("bearer" = ["api.images.read"])),
     params(
-        ("keyword" = Option<String>, Query, description = "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)", example = "artist:Marina"),
-        ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in"),
+        ("keyword" = Option<String>, Query, description = "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "artist:Marina"),
+        ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in", min_length = 1, max_length = 255, pattern = r"^[^:\x00-\x1F\x7F-\x9F]*[^:\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^:\x00-\x1F\x7F-\x9F]*$"),
         ("rating" = Option<i64>, Query, description = "Exactly this rating, 0-5", minimum = 0, maximum = 5),
         ("min_rating" = Option<i64>, Query, description = "At least this rating, 0-5", minimum = 0, maximum = 5),
-        ("exif_property" = Option<String>, Query, description = "Images whose Exif has this property", example = "Model"),
-        ("exif_value" = Option<String>, Query, description = "With `exif_property`: the property's value", example = "X-T5"),
-        ("created_at_from" = Option<String>, Query, description = "Uploaded at or after (RFC 3339 or YYYY-MM-DD)"),
-        ("created_at_to" = Option<String>, Query, description = "Uploaded at or before (a bare date includes that whole day)"),
-        ("updated_at_from" = Option<String>, Query, description = "Changed at or after"),
-        ("updated_at_to" = Option<String>, Query, description = "Changed at or before"),
-        ("creation_date_from" = Option<String>, Query, description = "Taken at or after"),
-        ("creation_date_to" = Option<String>, Query, description = "Taken at or before"),
+        ("exif_property" = Option<String>, Query, description = "Images whose Exif has this property", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "Model"),
+        ("exif_value" = Option<String>, Query, description = "With `exif_property`: the property's value", max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "X-T5"),
+        ("created_at_from" = Option<String>, Query, format = DateTime, description = "Uploaded at or after (RFC 3339; `YYYY-MM-DD` is taken too)"),
+        ("created_at_to" = Option<String>, Query, format = DateTime, description = "Uploaded at or before (a bare date includes that whole day)"),
+        ("updated_at_from" = Option<String>, Query, format = DateTime, description = "Changed at or after"),
+        ("updated_at_to" = Option<String>, Query, format = DateTime, description = "Changed at or before"),
+        ("creation_date_from" = Option<String>, Query, format = DateTime, description = "Taken at or after"),
+        ("creation_date_to" = Option<String>, Query, format = DateTime, description = "Taken at or before"),
         ("has_video" = Option<bool>, Query, description = "`true` for videos only, `false` for stills only"),
         ("has_geo" = Option<bool>, Query, description = "`true`: with a location; `false`: without"),
-        ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees; west > east crosses the antimeridian", example = "2.25,48.81,2.42,48.90"),
-        ("sort" = Option<String>, Query, description = "`newest` (default), `oldest` or `taken`"),
-        ("query" = Option<String>, Query, description = "Full-text search (not available yet: refused with 400)"),
+        ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees (south ≤ north); west > east crosses the antimeridian", pattern = r"^-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$", example = "2.25,48.81,2.42,48.90"),
+        ("sort" = Option<ImageSort>, Query, description = "`newest` (default: uploaded last first), `oldest`, or `taken` (taken last first)"),
         ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
     ),
