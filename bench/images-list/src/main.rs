@@ -112,7 +112,9 @@ async fn main() -> Result<(), BoxError> {
         return Ok(());
     }
     let store = Store::connect(&a.url, 4).await?;
-    store.migrate().await?;
+    if a.cmd != "run" {
+        store.migrate().await?;
+    }
     match a.cmd.as_str() {
         "fill" => fill_sql(&store, &a).await,
         "fill-rows" => fill(&store, &a).await,
@@ -598,7 +600,7 @@ fn mixes() -> Vec<Mix> {
         m("kw common (subject:word0, 7 %)", ListQuery { keyword: kw("subject:word0"), ..d() }, 0, "keyword=subject:word0"),
         m("kw value any ns (word0, 23 %)", ListQuery { keyword: val("word0"), ..d() }, 0, "keyword=word0"),
         m("kw mid (word200, 0.4 %)", ListQuery { keyword: val("word200"), ..d() }, 0, "keyword=word200"),
-        m("kw rare (artist:word1499)", ListQuery { keyword: kw("artist:word1499"), ..d() }, 0, "keyword=artist:word1499"),
+        m("kw rare (place:word1499)", ListQuery { keyword: kw("place:word1499"), ..d() }, 0, "keyword=place:word1499"),
         m("kw tail (event:tail12345)", ListQuery { keyword: kw("event:tail12345"), ..d() }, 0, "keyword=tail12345&namespace=event"),
         m("kw common offset 10000", ListQuery { keyword: kw("subject:word0"), ..d() }, 10_000, "keyword=subject:word0&offset=10000"),
         m("rating=5", ListQuery { rating: Some(5), ..d() }, 0, "rating=5"),
@@ -629,8 +631,8 @@ fn mixes() -> Vec<Mix> {
         m("sort taken + kw mid", ListQuery { keyword: val("word200"), sort: SortOrder::Taken, ..d() }, 0, "keyword=word200&sort=taken"),
         m("sort taken + geo", ListQuery { has_geo: Some(true), sort: SortOrder::Taken, ..d() }, 0, "has_geo=true&sort=taken"),
         m("sort oldest + kw mid", ListQuery { keyword: val("word200"), sort: SortOrder::Oldest, ..d() }, 0, "keyword=word200&sort=oldest"),
-        m("Sony + kw rare", ListQuery { exif_property: Some("Make".into()), exif_value: Some("Sony".into()), keyword: kw("artist:word1499"), ..d() }, 0, "exif_property=Make&exif_value=Sony&keyword=artist:word1499"),
-        m("kw rare + video", ListQuery { keyword: kw("artist:word1499"), has_video: Some(true), ..d() }, 0, "keyword=artist:word1499&has_video=true"),
+        m("Sony + kw rare", ListQuery { exif_property: Some("Make".into()), exif_value: Some("Sony".into()), keyword: kw("place:word1499"), ..d() }, 0, "exif_property=Make&exif_value=Sony&keyword=place:word1499"),
+        m("kw rare + video", ListQuery { keyword: kw("place:word1499"), has_video: Some(true), ..d() }, 0, "keyword=place:word1499&has_video=true"),
         m("Swiss + min_rating 3", ListQuery { bbox: Some(swiss), min_rating: Some(3), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8&min_rating=3"),
     ]
 }

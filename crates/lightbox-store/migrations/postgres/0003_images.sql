@@ -41,7 +41,7 @@ CREATE TABLE images (
 );
 CREATE INDEX images_newest ON images(account_id, created_at DESC, id DESC);
 CREATE INDEX images_changed ON images(account_id, updated_at DESC, id DESC);
-CREATE INDEX images_taken ON images(account_id, creation_date DESC, id DESC);
+CREATE INDEX images_taken ON images(account_id, creation_date DESC NULLS LAST, id DESC);
 CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DESC);
 CREATE INDEX images_sha ON images(account_id, sha256);
 CREATE INDEX images_geo ON images(account_id, lat, lng) WHERE lat IS NOT NULL;
@@ -59,8 +59,8 @@ CREATE TABLE image_keywords (
     image_created_at BIGINT NOT NULL,
     PRIMARY KEY (image_id, keyword)
 );
-CREATE INDEX image_keywords_keyword ON image_keywords(account_id, keyword, image_created_at DESC);
-CREATE INDEX image_keywords_value ON image_keywords(account_id, value, namespace, image_created_at DESC);
+CREATE INDEX image_keywords_keyword ON image_keywords(account_id, keyword, image_created_at DESC, image_id DESC);
+CREATE INDEX image_keywords_value ON image_keywords(account_id, value, image_created_at DESC, image_id DESC);
 
 -- One row per Exif property, for `exif_property` / `exif_value` filters.
 CREATE TABLE image_exif (
@@ -71,7 +71,7 @@ CREATE TABLE image_exif (
     image_created_at BIGINT NOT NULL,
     PRIMARY KEY (image_id, property)
 );
-CREATE INDEX image_exif_property ON image_exif(account_id, property, value, image_created_at DESC);
+CREATE INDEX image_exif_property ON image_exif(account_id, property, value, image_created_at DESC, image_id DESC);
 
 CREATE TABLE image_versions (
     image_id      TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,

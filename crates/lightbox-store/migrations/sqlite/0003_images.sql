@@ -59,8 +59,8 @@ CREATE TABLE image_keywords (
     image_created_at INTEGER NOT NULL,
     PRIMARY KEY (image_id, keyword)
 );
-CREATE INDEX image_keywords_keyword ON image_keywords(account_id, keyword, image_created_at DESC);
-CREATE INDEX image_keywords_value ON image_keywords(account_id, value, namespace, image_created_at DESC);
+CREATE INDEX image_keywords_keyword ON image_keywords(account_id, keyword, image_created_at DESC, image_id DESC);
+CREATE INDEX image_keywords_value ON image_keywords(account_id, value, image_created_at DESC, image_id DESC);
 
 -- One row per Exif property, for `exif_property` / `exif_value` filters.
 CREATE TABLE image_exif (
@@ -71,7 +71,7 @@ CREATE TABLE image_exif (
     image_created_at INTEGER NOT NULL,
     PRIMARY KEY (image_id, property)
 );
-CREATE INDEX image_exif_property ON image_exif(account_id, property, value, image_created_at DESC);
+CREATE INDEX image_exif_property ON image_exif(account_id, property, value, image_created_at DESC, image_id DESC);
 
 CREATE TABLE image_versions (
     image_id      TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
