@@ -6,6 +6,8 @@
 //!   versions (320, 640, 1280, 2560) of FILE ROUNDS times on this thread and
 //!   prints each round's wall time in ms, then `median_ms=…`; writes the
 //!   versions of the last round to OUT_DIR when given.
+//! - `versions-bench webp FILE`: sizes of each version as built (JPEG) and as
+//!   lossless WebP (the measurement behind the format decision).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -62,6 +64,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         std::fs::write(dir.join(format!("{}.{ext}", v.name)), &v.bytes)?;
                     }
                 }
+            }
+        }
+        Some("webp") => {
+            // JPEG (as built) against lossless WebP of the same pixels.
+            let path = PathBuf::from(args.get(1).ok_or("webp FILE")?);
+            let r = render_versions(
+                MediaKind::Jpeg,
+                &path,
+                0,
+                &VersionSpec::defaults(),
+                &RenderLimits::default(),
+            )?;
+            for v in &r.versions {
+                let px = image::load_from_memory(&v.bytes)?.into_rgb8();
+                let t = Instant::now();
+                let mut webp = Vec::new();
+                image::codecs::webp::WebPEncoder::new_lossless(&mut webp).encode(
+                    px.as_raw(),
+                    px.width(),
+                    px.height(),
+                    image::ExtendedColorType::Rgb8,
+                )?;
+                println!(
+                    "{} {}x{} jpeg_q82={} webp_lossless={} ({:.1}x, {:.1} ms)",
+                    v.name,
+                    v.width,
+                    v.height,
+                    v.bytes.len(),
+                    webp.len(),
+                    webp.len() as f64 / v.bytes.len() as f64,
+                    t.elapsed().as_secs_f64() * 1000.0
+                );
             }
         }
         _ => {

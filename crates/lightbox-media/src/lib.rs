@@ -1,7 +1,7 @@
 //! Lightbox media: where photographers' files live and how they are read
 //! back.
 //!
-//! - [`blob`]: the blob store (a folder or any S3-compatible store).
+//! - `blob` (default feature `blob`): the blob store (a folder or any S3-compatible store).
 //! - [`sniff`]: what a file really is, and its pixel size from the header.
 //! - [`metadata`]: Exif, IPTC IIM and XMP embedded in images.
 //! - [`render`]: the versions (resized, upright, sRGB JPEG/WebP) of an image.
@@ -9,6 +9,7 @@
 //! - `fixtures` (feature `fixtures`): real media files generated in code, for tests.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "blob")]
 pub mod blob;
 mod bmff;
 #[cfg(feature = "fixtures")]
@@ -18,6 +19,7 @@ pub mod render;
 pub mod sniff;
 pub mod video;
 
+#[cfg(feature = "blob")]
 pub use blob::{BlobError, BlobLocation, BlobStore, S3Connection, StoredOriginal};
 pub use metadata::{Embedded, read_embedded};
 pub use render::{
