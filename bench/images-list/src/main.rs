@@ -452,9 +452,15 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
         "printf('%08x-%04x-7%03x-%04x-%012x', (c / 1000) >> 16, (c / 1000) & 65535, n % 4096, \
          32768 + (n / 4096) % 16384, n)"
     };
-    // h(n, salt): a 31-bit hash.
+    // h(n, salt): a 31-bit hash, the product of two affine hashes whose
+    // multipliers depend on the salt, so that different salts give
+    // independent draws (one multiplier for every salt, as before, made them
+    // shifted copies: videos only had ratings 0–1).
     let h = |salt: u32| {
-        format!("(((n * 2654435761 + {salt} * 40503) % 4294967291) * 1103515245 + 12345) % 2147483647")
+        let (m1, m2) = mults(u64::from(salt));
+        format!(
+            "((((n * {m1} + {salt} * 40503) % 4294967291) * ((n * {m2} + 17 + {salt}) % 65521)) % 2147483647)"
+        )
     };
     const CHUNK: i64 = 100_000;
     let mut lo = 0i64;
@@ -471,13 +477,18 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
             base = BASE_SECS * 1_000_000,
             h1 = h(1),
         );
+        let creation_date = format!(
+            "CASE WHEN {h2} % 100 < 92 THEN c - ({h3} % 94608000) * 1000000 END",
+            h2 = h(2),
+            h3 = h(3)
+        );
         // images
         let sql = format!(
             "{series} INSERT INTO images (id, account_id, filename, title, description, creation_date, \
              created_at, updated_at, rating, is_video, media_kind, content_type, width, height, \
              bytes, sha256, original_key, lat, lng, exif, metadata, versions_state) \
              SELECT id, $1, 'IMG_' || n || '.JPG', '', '', \
-               CASE WHEN {h2} % 100 < 92 THEN c - ({h3} % 94608000) * 1000000 END, \
+               {creation_date}, \
                c, CASE WHEN {h4} % 3 = 0 THEN c + ({h5} % 2592000) * 1000000 ELSE c END, \
                CASE WHEN {h6} % 100 < 70 THEN 0 WHEN {h6} % 100 < 82 THEN 1 WHEN {h6} % 100 < 90 THEN 2 \
                     WHEN {h6} % 100 < 95 THEN 3 WHEN {h6} % 100 < 98 THEN 4 ELSE 5 END, \
@@ -490,23 +501,30 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
                CASE WHEN {h8} % 10 < 3 THEN CASE WHEN {h9} % 2 = 0 THEN -10.0 + ({h11} % 40000) / 1000.0 \
                     ELSE -180.0 + ({h11} % 360000) / 1000.0 END END, \
                '{{}}', '{{}}', 'ready' FROM g",
-            h2 = h(2), h3 = h(3), h4 = h(4), h5 = h(5), h6 = h(6), h7 = h(7), h8 = h(8),
+            h4 = h(4), h5 = h(5), h6 = h(6), h7 = h(7), h8 = h(8),
             h9 = h(9), h10 = h(10), h11 = h(11),
         );
         sqlx::query(AssertSqlSafe(sql)).bind(&account).execute(&mut *tx).await?;
-        // keywords: 9 skewed (j = u²/3000) + 1 from the tail of 50,000
+        // keywords: 9 skewed (j = u²/3000) + 1 from the tail of 50,000; the
+        // image's creation_date is the same expression as above.
+        let series_cd = series.replace(
+            "AS id FROM t)",
+            &format!("AS id, {creation_date} AS cd FROM t)"),
+        );
         let sql = format!(
-            "{series}, p(pos) AS (SELECT 0 UNION ALL SELECT pos + 1 FROM p WHERE pos < 9), \
-             d AS (SELECT g.id, g.c, p.pos, \
-                     ((((n * 2654435761 + (100 + p.pos) * 40503) % 4294967291) * 1103515245 + 12345) % 2147483647) AS r \
+            "{series_cd}, p(pos) AS (SELECT 0 UNION ALL SELECT pos + 1 FROM p WHERE pos < 9), \
+             d AS (SELECT g.id, g.c, g.cd, p.pos, \
+                     ((((n * (2654435761 + p.pos * 1000003) + (100 + p.pos) * 40503) % 4294967291) \
+                       * ((n * (40503 + p.pos * 7919) + 117 + p.pos) % 65521)) % 2147483647) AS r \
                    FROM g CROSS JOIN p), \
-             e AS (SELECT id, c, pos, CASE WHEN pos < 9 THEN ((r % 3000) * (r % 3000)) / 3000 ELSE -1 END AS j, r FROM d), \
-             k AS (SELECT id, c, pos, \
+             e AS (SELECT id, c, cd, pos, CASE WHEN pos < 9 THEN ((r % 3000) * (r % 3000)) / 3000 ELSE -1 END AS j, r FROM d), \
+             k AS (SELECT id, c, cd, pos, \
                      CASE WHEN j < 0 THEN 'event' WHEN j % 4 = 1 THEN 'subject' WHEN j % 4 = 2 THEN 'place' \
                           WHEN j % 4 = 3 THEN 'artist' END AS ns, \
                      CASE WHEN j < 0 THEN 'tail' || (r % 50000) ELSE 'word' || (j / 2) END AS v FROM e) \
-             INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position, image_created_at) \
-             SELECT id, $1, CASE WHEN ns IS NULL THEN v ELSE ns || ':' || v END, ns, v, pos, c FROM k \
+             INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position, \
+                image_created_at, image_creation_date) \
+             SELECT id, $1, CASE WHEN ns IS NULL THEN v ELSE ns || ':' || v END, ns, v, pos, c, cd FROM k \
              WHERE 1 = 1 ON CONFLICT (image_id, keyword) DO NOTHING"
         );
         sqlx::query(AssertSqlSafe(sql)).bind(&account).execute(&mut *tx).await?;
@@ -540,6 +558,16 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
     }
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Two multipliers per salt for the fill's hashes (below 2^32, so that
+/// `n * m` stays far inside 64 bits).
+fn mults(salt: u64) -> (u64, u64) {
+    let mut x = salt.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 32;
+    ((x & 0x7FFF_FFFF) | 1, ((x >> 32) & 0xFFFF_FFFF) | 1)
 }
 
 struct Mix {
@@ -629,6 +657,10 @@ fn mixes() -> Vec<Mix> {
         m("taken 2022 + geo + rating 3", ListQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), has_geo: Some(true), rating: Some(3), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31&has_geo=true&rating=3"),
         m("sort taken + kw common", ListQuery { keyword: val("word0"), sort: SortOrder::Taken, ..d() }, 0, "keyword=word0&sort=taken"),
         m("sort taken + kw mid", ListQuery { keyword: val("word200"), sort: SortOrder::Taken, ..d() }, 0, "keyword=word200&sort=taken"),
+        m("sort taken + kw whole (subject:word0)", ListQuery { keyword: kw("subject:word0"), sort: SortOrder::Taken, ..d() }, 0, "keyword=subject:word0&sort=taken"),
+        m("namespace subject (any keyword)", ListQuery { keyword: Some(KeywordMatch::Namespace("subject".into())), ..d() }, 0, "namespace=subject"),
+        m("namespace event + sort taken", ListQuery { keyword: Some(KeywordMatch::Namespace("event".into())), sort: SortOrder::Taken, ..d() }, 0, "namespace=event&sort=taken"),
+        m("namespace artist + rating 5", ListQuery { keyword: Some(KeywordMatch::Namespace("artist".into())), rating: Some(5), ..d() }, 0, "namespace=artist&rating=5"),
         m("sort taken + geo", ListQuery { has_geo: Some(true), sort: SortOrder::Taken, ..d() }, 0, "has_geo=true&sort=taken"),
         m("sort oldest + kw mid", ListQuery { keyword: val("word200"), sort: SortOrder::Oldest, ..d() }, 0, "keyword=word200&sort=oldest"),
         m("Sony + kw rare", ListQuery { exif_property: Some("Make".into()), exif_value: Some("Sony".into()), keyword: kw("place:word1499"), ..d() }, 0, "exif_property=Make&exif_value=Sony&keyword=place:word1499"),

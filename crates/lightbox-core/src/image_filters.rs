@@ -65,7 +65,8 @@ pub struct BBox {
 pub struct ImageFilter {
     /// Trimmed keyword text (`axis:value` or a bare value).
     pub keyword: Option<String>,
-    /// Namespace the bare `keyword` is looked up in.
+    /// Namespace the bare `keyword` is looked up in; alone, any keyword
+    /// in that namespace matches.
     pub namespace: Option<String>,
     pub rating: Option<i64>,
     pub min_rating: Option<i64>,
@@ -119,19 +120,14 @@ impl ImageFilter {
         let namespace = get("namespace")
             .map(|t| text("namespace", t, KEYWORD_MAX))
             .transpose()?;
-        if let Some(ns) = &namespace {
-            if keyword.is_none() {
-                return Err(CoreError::validation(
-                    "namespace",
-                    "namespace only narrows a keyword: give keyword too.",
-                ));
-            }
-            if ns.contains(':') {
-                return Err(CoreError::validation(
-                    "namespace",
-                    "namespace must not contain a colon.",
-                ));
-            }
+        // `namespace` alone: images with any keyword in that namespace.
+        if let Some(ns) = &namespace
+            && ns.contains(':')
+        {
+            return Err(CoreError::validation(
+                "namespace",
+                "namespace must not contain a colon.",
+            ));
         }
         if let Some(kw) = &keyword
             && namespace.is_none()
@@ -198,11 +194,13 @@ impl ImageFilter {
 
     /// The same filters as the store takes them.
     pub fn to_store(&self) -> ListQuery {
-        let keyword = self.keyword.as_ref().map(|kw| match &self.namespace {
-            Some(ns) => KeywordMatch::Whole(format!("{ns}:{kw}")),
-            None if kw.contains(':') => KeywordMatch::Whole(kw.clone()),
-            None => KeywordMatch::Value(kw.clone()),
-        });
+        let keyword = match (&self.keyword, &self.namespace) {
+            (Some(kw), Some(ns)) => Some(KeywordMatch::Whole(format!("{ns}:{kw}"))),
+            (Some(kw), None) if kw.contains(':') => Some(KeywordMatch::Whole(kw.clone())),
+            (Some(kw), None) => Some(KeywordMatch::Value(kw.clone())),
+            (None, Some(ns)) => Some(KeywordMatch::Namespace(ns.clone())),
+            (None, None) => None,
+        };
         ListQuery {
             keyword,
             rating: self.rating,
@@ -412,12 +410,9 @@ mod tests {
     fn every_param_is_listed() {
         for name in FILTER_PARAMS {
             // Each listed name is read: a bad value for it is refused by name
-            // (namespace and exif_value are refused alone; query always).
+            // (exif_value is refused alone; query always).
             let bad = if *name == "sort" { "sideways" } else { "\u{1}" };
             let mut pairs = vec![(*name, bad)];
-            if *name == "namespace" {
-                pairs.push(("keyword", "x"));
-            }
             if *name == "exif_value" {
                 pairs.push(("exif_property", "Make"));
             }
@@ -455,7 +450,13 @@ mod tests {
             whole(&[("keyword", "sunset")]),
             Some(KeywordMatch::Value("sunset".into()))
         );
-        refused(&[("namespace", "artist")], "namespace");
+        // Alone: any keyword in the namespace.
+        assert_eq!(
+            whole(&[("namespace", " artist ")]),
+            Some(KeywordMatch::Namespace("artist".into()))
+        );
+        refused(&[("namespace", "a:b")], "namespace");
+        refused(&[("namespace", "")], "namespace");
         refused(&[("keyword", "x"), ("namespace", "a:b")], "namespace");
         refused(&[("keyword", "x"), ("namespace", " ")], "namespace");
         refused(&[("keyword", "")], "keyword");

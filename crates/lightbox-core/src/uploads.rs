@@ -166,7 +166,6 @@ async fn ticket_key(core: &Core) -> Result<&[u8], CoreError> {
     Ok(key.as_slice())
 }
 
-
 /// Checks an upload's details (the set must exist in `account_id`).
 async fn check_details(
     core: &Core,
@@ -558,7 +557,15 @@ pub async fn finish(
         versions_error: None,
     };
     store::insert(write.tx(), &row).await?;
-    store::add_keywords(write.tx(), &claims.account, &image_id, now, &keyword_rows).await?;
+    store::add_keywords(
+        write.tx(),
+        &claims.account,
+        &image_id,
+        now,
+        row.creation_date,
+        &keyword_rows,
+    )
+    .await?;
     store::insert_exif(write.tx(), &claims.account, &image_id, now, &exif_rows).await?;
     if let Some(set) = &d.set {
         // The set may have been deleted since the ticket was made.

@@ -52,6 +52,10 @@ macro_rules! image_columns {
 }
 
 pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
+    // Not a cached prepared statement: through the `Any` driver a NULL `f64`
+    // goes to PostgreSQL as a float4 parameter and a value as float8, and a
+    // statement prepared for one refuses the other (22P03). Unnamed, the
+    // statement takes this call's parameter types every time.
     sqlx::query(
         "INSERT INTO images (id, account_id, filename, title, description, creation_date,
             created_at, updated_at, rotation, rating, alt_text, is_video, media_kind,
@@ -87,6 +91,7 @@ pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     .bind(&row.uploaded_by_token)
     .bind(&row.versions_state)
     .bind(&row.versions_error)
+    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())
@@ -167,7 +172,8 @@ pub async fn original_in_use(conn: &mut Conn, original_key: &str) -> Result<bool
     )
 }
 
-/// Writes the editable fields and `updated_at` back.
+/// Writes the editable fields and `updated_at` back (and the copy of
+/// `creation_date` the image's keywords keep for taken-first lists).
 pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     sqlx::query(
         "UPDATE images SET title = $1, description = $2, creation_date = $3, rotation = $4,
@@ -181,6 +187,15 @@ pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     .bind(row.updated_at)
     .bind(&row.versions_state)
     .bind(&row.versions_error)
+    .bind(&row.id)
+    .bind(&row.account_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE image_keywords SET image_creation_date = $1
+         WHERE image_id = $2 AND account_id = $3 AND image_creation_date IS DISTINCT FROM $1",
+    )
+    .bind(row.creation_date)
     .bind(&row.id)
     .bind(&row.account_id)
     .execute(conn)
@@ -277,6 +292,7 @@ pub async fn add_keywords(
     account_id: &str,
     image_id: &str,
     image_created_at: i64,
+    image_creation_date: Option<i64>,
     keywords: &[(String, Option<String>, String)],
 ) -> Result<()> {
     let (mut next,): (i64,) = sqlx::query_as(
@@ -287,8 +303,9 @@ pub async fn add_keywords(
     .await?;
     for (keyword, namespace, value) in keywords {
         let done = sqlx::query(
-            "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position, image_created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (image_id, keyword) DO NOTHING",
+            "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position,
+                image_created_at, image_creation_date)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (image_id, keyword) DO NOTHING",
         )
         .bind(image_id)
         .bind(account_id)
@@ -297,6 +314,7 @@ pub async fn add_keywords(
         .bind(value)
         .bind(next)
         .bind(image_created_at)
+        .bind(image_creation_date)
         .execute(&mut *conn)
         .await?;
         next += i64::try_from(done.rows_affected()).unwrap_or(0);

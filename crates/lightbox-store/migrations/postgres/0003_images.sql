@@ -40,15 +40,18 @@ CREATE TABLE images (
     versions_error  TEXT
 );
 CREATE INDEX images_newest ON images(account_id, created_at DESC, id DESC);
-CREATE INDEX images_changed ON images(account_id, updated_at DESC, id DESC);
-CREATE INDEX images_taken ON images(account_id, creation_date DESC NULLS LAST, id DESC);
+-- created_at last: a range of updated_at or creation_date sorted by upload
+-- is read from the index alone.
+CREATE INDEX images_changed ON images(account_id, updated_at DESC, id DESC, created_at);
+CREATE INDEX images_taken ON images(account_id, creation_date DESC NULLS LAST, id DESC, created_at);
 CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DESC);
 CREATE INDEX images_sha ON images(account_id, sha256);
 CREATE INDEX images_geo ON images(account_id, lat, lng) WHERE lat IS NOT NULL;
 CREATE INDEX images_original ON images(original_key);
 
--- Keywords stored whole (`axis:value`) and split; `image_created_at`
--- copies the image's for newest-first lists by keyword.
+-- Keywords stored whole (`axis:value`) and split; `image_created_at` and
+-- `image_creation_date` copy the image's (kept in step when the image's
+-- creation_date changes) for newest-first and taken-first lists by keyword.
 CREATE TABLE image_keywords (
     image_id         TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
     account_id       TEXT NOT NULL,
@@ -57,10 +60,16 @@ CREATE TABLE image_keywords (
     value            TEXT NOT NULL,
     position         BIGINT NOT NULL,
     image_created_at BIGINT NOT NULL,
+    image_creation_date BIGINT,
     PRIMARY KEY (image_id, keyword)
 );
 CREATE INDEX image_keywords_keyword ON image_keywords(account_id, keyword, image_created_at DESC, image_id DESC);
 CREATE INDEX image_keywords_value ON image_keywords(account_id, value, image_created_at DESC, image_id DESC);
+-- `namespace` alone: images with any keyword in it.
+CREATE INDEX image_keywords_namespace ON image_keywords(account_id, namespace, image_created_at DESC, image_id DESC);
+-- sort=taken with a keyword.
+CREATE INDEX image_keywords_keyword_taken ON image_keywords(account_id, keyword, image_creation_date DESC NULLS LAST, image_id DESC);
+CREATE INDEX image_keywords_value_taken ON image_keywords(account_id, value, image_creation_date DESC NULLS LAST, image_id DESC);
 
 -- One row per Exif property, for `exif_property` / `exif_value` filters.
 CREATE TABLE image_exif (
