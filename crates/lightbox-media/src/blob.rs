@@ -301,7 +301,17 @@ impl BlobStore {
         let mut guard = UploadGuard(Some(WriteMultipart::new_with_chunk_size(
             upload, PART_BYTES,
         )));
-        let mut hasher = Sha256::new();
+        // SHA-256 runs on its own thread beside the network and the writes
+        // (a 2 GiB original is over a second of hashing); the channel holds
+        // a bounded number of chunks, so memory stays flat if it lags.
+        let (to_hasher, mut chunks) = tokio::sync::mpsc::channel::<Bytes>(64);
+        let hashing = tokio::task::spawn_blocking(move || {
+            let mut hasher = Sha256::new();
+            while let Some(chunk) = chunks.blocking_recv() {
+                hasher.update(&chunk);
+            }
+            hasher.finalize()
+        });
         let mut size: u64 = 0;
         let streamed: Result<(), BlobError> = async {
             while let Some(chunk) = source.next().await {
@@ -310,7 +320,10 @@ impl BlobStore {
                 if size > max_bytes {
                     return Err(BlobError::TooLarge(max_bytes));
                 }
-                hasher.update(&chunk);
+                to_hasher
+                    .send(chunk.clone())
+                    .await
+                    .map_err(|_| BlobError::Config("the hashing thread stopped".to_owned()))?;
                 // At most one part per step, so parts in flight stay bounded
                 // however large a chunk the source hands over.
                 while !chunk.is_empty() {
@@ -323,6 +336,7 @@ impl BlobStore {
             Ok(())
         }
         .await;
+        drop(to_hasher);
         let writer = guard.take()?;
         if let Err(e) = streamed {
             if let Err(abort) = writer.abort().await {
@@ -331,7 +345,10 @@ impl BlobStore {
             return Err(e);
         }
         writer.finish().await?;
-        let sha256 = hex(&hasher.finalize());
+        let digest = hashing
+            .await
+            .map_err(|e| BlobError::Config(format!("the hashing thread failed: {e}")))?;
+        let sha256 = hex(&digest);
         let key =
             original_key(&sha256).ok_or_else(|| BlobError::Config("bad digest".to_owned()))?;
         let target = self.path(&key);
