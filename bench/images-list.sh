@@ -22,6 +22,9 @@
 #                           DIR/pg-url holding the database URL
 #   BENCH_EXPLAIN=1         print each mix's plan on stderr
 #   BENCH_HTTP=1            also measure over HTTP (BENCH_DURATION=10 s per mix, -c8)
+#   BENCH_HTTP_MIXES=a,b    only these mixes over HTTP (name prefixes; default all)
+#   BENCH_STORE=0           skip the store-level timings
+#   BENCH_ENGINES="sqlite postgres"   which engines (default: SQLite, and PostgreSQL when set)
 #   BENCH_KEEP=1            keep the work dir and database
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,6 +72,7 @@ trap cleanup EXIT
 
 engines=(sqlite)
 [ -n "$PGURL" ] || [ -s "$WORK/pg-url" ] && engines+=(postgres)
+[ -n "${BENCH_ENGINES:-}" ] && read -ra engines <<<"$BENCH_ENGINES"
 
 for engine in "${engines[@]}"; do
   if [ "$engine" = sqlite ]; then
@@ -93,14 +97,16 @@ for engine in "${engines[@]}"; do
     say "$engine: filling $IMAGES images"
     "$BENCH" fill --database-url "$url" --account bench --images "$IMAGES"
   fi
-  say "$engine: store level, list_ids(limit 51)"
-  echo
-  echo "### $engine, store level ($(date -u +%FT%TZ), $(git rev-parse --short HEAD))"
-  echo
-  args=(run --database-url "$url" --account bench --iterations "$ITER")
-  [ -n "${BENCH_MIXES:-}" ] && args+=(--mixes "$BENCH_MIXES")
-  [ -n "${BENCH_EXPLAIN:-}" ] && args+=(--explain)
-  "$BENCH" "${args[@]}"
+  if [ "${BENCH_STORE:-1}" != 0 ]; then
+    say "$engine: store level, list_ids(limit 51)"
+    echo
+    echo "### $engine, store level ($(date -u +%FT%TZ), $(git rev-parse --short HEAD), load $(cut -d' ' -f1-3 /proc/loadavg))"
+    echo
+    args=(run --database-url "$url" --account bench --iterations "$ITER")
+    [ -n "${BENCH_MIXES:-}" ] && args+=(--mixes "$BENCH_MIXES")
+    [ -n "${BENCH_EXPLAIN:-}" ] && args+=(--explain)
+    "$BENCH" "${args[@]}"
+  fi
 
   if [ -n "$LB" ]; then
     TOKEN=$("$LB" token create --account bench --name "bench-$RANDOM" --scopes all "${storage[@]}")
@@ -111,12 +117,18 @@ for engine in "${engines[@]}"; do
     curl -sf -H "Authorization: Bearer $TOKEN" "$base/v1/images?limit=1" >/dev/null \
       || { say "GET /v1/images failed"; cat "$WORK/serve-$engine.err" >&2; exit 1; }
     echo
-    echo "### $engine, HTTP (wrk -t1 -c${BENCH_CONNECTIONS:-8} -d${BENCH_DURATION:-10}s, limit=50)"
+    echo "### $engine, HTTP (wrk -t1 -c${BENCH_CONNECTIONS:-8} -d${BENCH_DURATION:-10}s, limit=50, load $(cut -d' ' -f1-3 /proc/loadavg))"
     echo
     echo "| mix | req/s | p50 ms | p99 ms |"
     echo "| --- | ---: | ---: | ---: |"
     "$BENCH" queries | while IFS=$'\t' read -r name qs; do
-      if [ -n "${BENCH_MIXES:-}" ] && ! grep -q "^${BENCH_MIXES%%,*}" <<<"$name"; then continue; fi
+      only=${BENCH_HTTP_MIXES:-${BENCH_MIXES:-}}
+      if [ -n "$only" ]; then
+        hit=
+        IFS=, read -ra prefixes <<<"$only"
+        for p in "${prefixes[@]}"; do [[ "$name" == "$p"* ]] && hit=1; done
+        [ -n "$hit" ] || continue
+      fi
       out=$(wrk -t1 -c"${BENCH_CONNECTIONS:-8}" -d"${BENCH_DURATION:-10}s" --latency \
         -H "Authorization: Bearer $TOKEN" "$base/v1/images?limit=50&$qs")
       if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then say "$name: wrk saw errors"; echo "$out" >&2; fi

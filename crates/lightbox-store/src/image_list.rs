@@ -134,7 +134,11 @@ enum Driver {
 enum Range {
     CreationDate,
     UpdatedAt,
+    /// `images_geo` (latitude first).
     Geo,
+    /// `images_geo_lng` (longitude first): boxes narrower east–west than
+    /// north–south, the antimeridian's among them.
+    GeoLng,
     MinRating,
 }
 
@@ -277,7 +281,12 @@ fn driver(q: &ListQuery) -> Driver {
     match &q.keyword {
         // Taken first by namespace: no index has that order; the namespace is
         // checked per image along `images_taken`.
-        Some(KeywordMatch::Namespace(_)) if q.sort == SortOrder::Taken => Driver::Images,
+        // A namespace is broad (often most images): with any condition on
+        // the images row, the images' indexes find a page sooner and the
+        // namespace is probed per image.
+        Some(KeywordMatch::Namespace(_)) if q.sort == SortOrder::Taken || image_filter(q) => {
+            Driver::Images
+        }
         Some(_) => Driver::Keyword,
         // Exif rows carry no taken date: taken first walks `images_taken`.
         None if q.exif_property.is_some()
@@ -301,8 +310,15 @@ fn collect_range(q: &ListQuery) -> Option<Range> {
         Some(Range::CreationDate)
     } else if q.updated_at_from.is_some() || q.updated_at_to.is_some() {
         Some(Range::UpdatedAt)
-    } else if q.bbox.is_some() {
-        Some(Range::Geo)
+    } else if let Some(b) = q.bbox {
+        // The share of the world each index would read.
+        let lat = (b.north - b.south) / 180.0;
+        let lng = if b.west <= b.east {
+            b.east - b.west
+        } else {
+            360.0 - (b.west - b.east)
+        } / 360.0;
+        Some(if lng < lat { Range::GeoLng } else { Range::Geo })
     } else if q.min_rating.is_some() && q.rating.is_none() {
         Some(Range::MinRating)
     } else {
@@ -313,6 +329,11 @@ fn collect_range(q: &ListQuery) -> Option<Range> {
 /// True when a condition on the images row (not only on the driving
 /// keyword or Exif row) must be checked.
 fn needs_image_row(q: &ListQuery, driver: Driver) -> bool {
+    image_filter(q) || (q.sort == SortOrder::Taken && driver != Driver::Keyword)
+}
+
+/// True when a filter is on a column of the images row.
+fn image_filter(q: &ListQuery) -> bool {
     q.rating.is_some()
         || q.min_rating.is_some()
         || q.created_at_from.is_some()
@@ -324,7 +345,6 @@ fn needs_image_row(q: &ListQuery, driver: Driver) -> bool {
         || q.has_video.is_some()
         || q.has_geo.is_some()
         || q.bbox.is_some()
-        || (q.sort == SortOrder::Taken && driver != Driver::Keyword)
 }
 
 /// `i.column`, or `+i.column` when its index must not be used.
@@ -536,7 +556,8 @@ fn build<'a>(
         Some(false) => sql.text.push_str(" AND i.is_video = 0"),
         None => {}
     }
-    let (lat, lng) = (col("lat", off(Range::Geo)), col("lng", off(Range::Geo)));
+    // Collect: the index of the other axis is off.
+    let (lat, lng) = (col("lat", off(Range::Geo)), col("lng", off(Range::GeoLng)));
     match q.has_geo {
         Some(true) => sql.text.push_str(&format!(" AND {lat} IS NOT NULL")),
         Some(false) => sql.text.push_str(&format!(" AND {lat} IS NULL")),

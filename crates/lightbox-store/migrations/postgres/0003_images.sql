@@ -46,7 +46,10 @@ CREATE INDEX images_changed ON images(account_id, updated_at DESC, id DESC, crea
 CREATE INDEX images_taken ON images(account_id, creation_date DESC NULLS LAST, id DESC, created_at);
 CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DESC);
 CREATE INDEX images_sha ON images(account_id, sha256);
-CREATE INDEX images_geo ON images(account_id, lat, lng) WHERE lat IS NOT NULL;
+-- Boxes: latitude first, or longitude first for boxes narrower east–west
+-- (list_ids picks); created_at and id make reading a box index-only.
+CREATE INDEX images_geo ON images(account_id, lat, lng, created_at, id) WHERE lat IS NOT NULL;
+CREATE INDEX images_geo_lng ON images(account_id, lng, lat, created_at, id) WHERE lat IS NOT NULL;
 CREATE INDEX images_original ON images(original_key);
 
 -- Keywords stored whole (`axis:value`) and split; `image_created_at` and
