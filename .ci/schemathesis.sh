@@ -144,9 +144,24 @@ run_engine() {
   (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
     --header "Authorization: Bearer $token" \
     --checks all \
+    --exclude-path-regex '^/v1/images$' \
     --max-examples "$MAX_EXAMPLES" \
     --generation-database none \
     "${seed[@]}") || status=$?
+  if [ "$status" -eq 0 ]; then
+    # The library's filters depend on each other (`exif_value` needs
+    # `exif_property`, `bbox` needs south <= north, a range's from <= to),
+    # which a schema cannot say: every check but positive_data_acceptance.
+    echo "== [$name] schemathesis on GET /v1/images (filters that depend on each other)"
+    (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
+      --header "Authorization: Bearer $token" \
+      --checks all --exclude-checks positive_data_acceptance \
+      --include-path-regex '^/v1/images$' \
+      --phases examples,coverage,fuzzing \
+      --max-examples "$MAX_EXAMPLES" \
+      --generation-database none \
+      "${seed[@]}") || status=$?
+  fi
   if [ "$status" -eq 0 ]; then
     # Second pass as a signed-in account admin, on what only such a token
     # reaches. `positive_data_acceptance` stays with the first pass: a

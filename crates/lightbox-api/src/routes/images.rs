@@ -45,7 +45,7 @@ pub enum ImageSort {
         ("has_video" = Option<bool>, Query, description = "`true` for videos only, `false` for stills only"),
         ("has_geo" = Option<bool>, Query, description = "`true`: with a location; `false`: without"),
         ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees (south ≤ north); west > east crosses the antimeridian", pattern = r"^-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$", example = "2.25,48.81,2.42,48.90"),
-        ("sort" = Option<ImageSort>, Query, description = "`newest` (default: uploaded last first), `oldest`, or `taken` (taken last first)"),
+        ("sort" = inline(Option<ImageSort>), Query, description = "`newest` (default: uploaded last first), `oldest`, or `taken` (taken last first)"),
         ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
     ),
