@@ -39,12 +39,18 @@ CREATE TABLE images (
     versions_state  TEXT NOT NULL,
     versions_error  TEXT
 );
-CREATE INDEX images_newest ON images(account_id, created_at DESC, id DESC);
+-- The orders a list walks (newest/oldest, taken, one rating newest first),
+-- each with the columns the filters read after the order's: list_ids walks
+-- them without reading the rows.
+CREATE INDEX images_newest ON images(account_id, created_at DESC, id DESC,
+    creation_date, updated_at, rating, is_video, lat, lng);
 -- created_at last: a range of updated_at or creation_date sorted by upload
 -- is read from the index alone.
 CREATE INDEX images_changed ON images(account_id, updated_at DESC, id DESC, created_at);
-CREATE INDEX images_taken ON images(account_id, creation_date DESC, id DESC, created_at);
-CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DESC);
+CREATE INDEX images_taken ON images(account_id, creation_date DESC, id DESC,
+    created_at, updated_at, rating, is_video, lat, lng);
+CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DESC,
+    creation_date, updated_at, is_video, lat, lng);
 CREATE INDEX images_sha ON images(account_id, sha256);
 -- Boxes: latitude first, or longitude first for boxes narrower east–west
 -- (list_ids picks); created_at and id make reading a box index-only.
@@ -123,12 +129,17 @@ CREATE TABLE upload_tickets (
 );
 CREATE INDEX upload_tickets_expires ON upload_tickets(expires_at);
 
--- Blobs that may have lost their last reference: written before the blob
--- (an upload) or in the transaction that drops the reference (a delete),
--- removed when the blob is deleted or referenced. A crash in between leaves
--- the row, and housekeeping collects the blob later.
+-- Blobs that may have lost their last reference: noted in the transaction
+-- that drops a reference (a delete, a rebuilt version), or pinned before an
+-- upload publishes an original (until its image commits). A note is removed
+-- when the blob is deleted or referenced; a crash in between leaves it, and
+-- housekeeping collects the blob later. `deleting` = the collector decided
+-- and is deleting it (an upload of the same bytes must not take it back);
+-- `pinned_until` = an upload in flight owns it.
 CREATE TABLE blob_garbage (
     blob_key      TEXT PRIMARY KEY,
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    pinned_until  INTEGER,
+    deleting      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX blob_garbage_created ON blob_garbage(created_at);
