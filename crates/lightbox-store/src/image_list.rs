@@ -357,6 +357,17 @@ fn col(column: &str, off: bool) -> String {
     }
 }
 
+/// Which longitudes of a box across the antimeridian one query reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// The whole box (`lng >= west OR lng <= east`).
+    Both,
+    /// `lng >= west`.
+    East,
+    /// `lng <= east`.
+    West,
+}
+
 fn build<'a>(
     account_id: &'a str,
     q: &'a ListQuery,
@@ -364,12 +375,49 @@ fn build<'a>(
     offset: i64,
     shape: Shape,
 ) -> Sql<'a> {
-    let driver = driver(q);
-    let join = driver == Driver::Images || needs_image_row(q, driver);
     let mut sql = Sql {
         text: String::with_capacity(512),
         args: Vec::with_capacity(16),
     };
+    let wraps = q.bbox.is_some_and(|b| b.west > b.east);
+    if shape == Shape::Collect(Range::GeoLng) && wraps {
+        // A box across the antimeridian read through the longitude index:
+        // two ranges of it, as two queries (an OR would read all of it).
+        let order = if q.sort == SortOrder::Taken {
+            "creation_date"
+        } else {
+            "created_at"
+        };
+        sql.text.push_str("SELECT u.id FROM (");
+        build_part(&mut sql, account_id, q, limit, offset, shape, Side::East);
+        sql.text.push_str(" UNION ALL ");
+        build_part(&mut sql, account_id, q, limit, offset, shape, Side::West);
+        sql.text.push_str(") u");
+        sql.text.push_str(&match q.sort {
+            SortOrder::Newest => format!(" ORDER BY u.{order} DESC, u.id DESC"),
+            SortOrder::Oldest => format!(" ORDER BY u.{order} ASC, u.id ASC"),
+            SortOrder::Taken => format!(" ORDER BY u.{order} DESC NULLS LAST, u.id DESC"),
+        });
+        sql.push(" LIMIT ? OFFSET ?", [Arg::Int(limit), Arg::Int(offset)]);
+    } else {
+        build_part(&mut sql, account_id, q, limit, offset, shape, Side::Both);
+    }
+    sql
+}
+
+/// One query (`Side::Both`: with its ORDER BY and LIMIT), or one side of a
+/// box across the antimeridian (the id and the sort column, unordered).
+fn build_part<'a>(
+    sql: &mut Sql<'a>,
+    account_id: &'a str,
+    q: &'a ListQuery,
+    limit: i64,
+    offset: i64,
+    shape: Shape,
+    side: Side,
+) {
+    let driver = driver(q);
+    let join = driver == Driver::Images || needs_image_row(q, driver);
     let taken = q.sort == SortOrder::Taken;
     // The driving table's sort columns, for ORDER BY.
     let (created, taken_col, id) = match driver {
@@ -394,8 +442,8 @@ fn build<'a>(
         sql.text.push_str("DISTINCT ");
     }
     sql.text.push_str(id);
-    if distinct {
-        // DISTINCT needs the ORDER BY columns in the select list.
+    if distinct || side != Side::Both {
+        // DISTINCT and the union need the ORDER BY columns in the select list.
         sql.text.push_str(", ");
         sql.text.push_str(order_col);
     }
@@ -589,11 +637,18 @@ fn build<'a>(
                 [Arg::Real(b.west), Arg::Real(b.east)],
             );
         } else {
-            sql.push(
-                &format!(" AND ({lng} >= ? OR {lng} <= ?)"),
-                [Arg::Real(b.west), Arg::Real(b.east)],
-            );
+            match side {
+                Side::Both => sql.push(
+                    &format!(" AND ({lng} >= ? OR {lng} <= ?)"),
+                    [Arg::Real(b.west), Arg::Real(b.east)],
+                ),
+                Side::East => sql.push(&format!(" AND {lng} >= ?"), [Arg::Real(b.west)]),
+                Side::West => sql.push(&format!(" AND {lng} <= ?"), [Arg::Real(b.east)]),
+            }
         }
+    }
+    if side != Side::Both {
+        return;
     }
     // Collect: a leading `+` keeps the engine from walking the sort index.
     let plus = if collect { "+" } else { "" };
@@ -605,7 +660,6 @@ fn build<'a>(
     };
     sql.text.push_str(&order);
     sql.push(" LIMIT ? OFFSET ?", [Arg::Int(limit), Arg::Int(offset)]);
-    sql
 }
 
 /// The upper bound of `created_at`: the filter's, or `updated_at_to` when

@@ -473,6 +473,22 @@ async fn every_filter(engine: &str) {
         [] as [usize; 0]
     );
     assert_eq!(lib.list(bbox(177.0, -20.0, -179.0, -10.0)).await, [1]);
+    // Narrow east–west across the antimeridian: two ranges of the longitude
+    // index, merged in every order.
+    let narrow = bbox(177.0, -20.0, -171.0, -10.0);
+    assert_eq!(lib.list(narrow.clone()).await, [2, 1]);
+    assert_eq!(lib.page(&narrow, 1, 1).await, [1]);
+    let narrow_oldest = ListQuery {
+        sort: SortOrder::Oldest,
+        ..narrow.clone()
+    };
+    assert_eq!(lib.list(narrow_oldest).await, [1, 2]);
+    let narrow_taken = ListQuery {
+        sort: SortOrder::Taken,
+        min_rating: Some(3),
+        ..narrow
+    };
+    assert_eq!(lib.list(narrow_taken).await, [2, 1]);
     assert_eq!(lib.list(bbox(179.0, -20.0, -171.0, -10.0)).await, [2]);
     assert_eq!(lib.list(bbox(-180.0, -90.0, 0.0, 90.0)).await, [4, 2]);
     assert_eq!(

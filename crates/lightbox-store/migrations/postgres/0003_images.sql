@@ -53,9 +53,11 @@ CREATE INDEX images_rating ON images(account_id, rating, created_at DESC, id DES
     creation_date, updated_at, is_video, lat, lng);
 CREATE INDEX images_sha ON images(account_id, sha256);
 -- Boxes: latitude first, or longitude first for boxes narrower east–west
--- (list_ids picks); created_at and id make reading a box index-only.
-CREATE INDEX images_geo ON images(account_id, lat, lng, created_at, id) WHERE lat IS NOT NULL;
-CREATE INDEX images_geo_lng ON images(account_id, lng, lat, created_at, id) WHERE lat IS NOT NULL;
+-- (list_ids picks); the other columns make reading a box index-only.
+CREATE INDEX images_geo ON images(account_id, lat, lng, created_at, id,
+    creation_date, rating, is_video) WHERE lat IS NOT NULL;
+CREATE INDEX images_geo_lng ON images(account_id, lng, lat, created_at, id,
+    creation_date, rating, is_video) WHERE lat IS NOT NULL;
 CREATE INDEX images_original ON images(original_key);
 
 -- Keywords stored whole (`axis:value`) and split; `image_created_at` and
