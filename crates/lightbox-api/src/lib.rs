@@ -218,13 +218,15 @@ pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
         router = router.route(
             "/upload",
             axum::routing::post(routes::uploads::process_upload)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
+                .layer(axum::extract::DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(middleware::method_not_allowed)),
         );
     }
     if state.settings.serve_media {
         router = router.route(
             "/media/{image}/{version}/{file}",
-            get(routes::media::get_media),
+            get(routes::media::get_media)
+                .layer(axum::middleware::from_fn(middleware::method_not_allowed)),
         );
     }
     Ok(router

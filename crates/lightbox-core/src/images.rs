@@ -116,15 +116,20 @@ pub fn version_url(
     etag: &str,
     content_type: &str,
 ) -> String {
-    let ext = if content_type == "image/webp" {
-        "webp"
-    } else {
-        "jpg"
-    };
+    let ext = version_extension(content_type);
     format!(
         "{}/media/{image_id}/{name}/{etag}.{ext}",
         base.trim_end_matches('/')
     )
+}
+
+/// The file extension of a version's URL and blob key.
+pub fn version_extension(content_type: &str) -> &'static str {
+    if content_type == "image/webp" {
+        "webp"
+    } else {
+        "jpg"
+    }
 }
 
 /// Builds image objects for rows, with their keywords, versions, sets and
@@ -395,6 +400,7 @@ pub async fn update(
         Begun::Replay(op) => return Ok(op),
         Begun::Fresh(write) => write,
     };
+    store::lock_image(write.tx(), id).await?;
     let mut row = store::find(write.tx(), &ctx.account_id, id)
         .await?
         .ok_or_else(|| image_not_found(id))?;
@@ -455,6 +461,9 @@ pub async fn delete(
         Begun::Replay(op) => return Ok(op),
         Begun::Fresh(write) => write,
     };
+    // The row lock first: a version swap in flight finishes before the
+    // versions are read, so every blob of the image gets its note.
+    store::lock_image(write.tx(), id).await?;
     let row = store::find(write.tx(), &ctx.account_id, id)
         .await?
         .ok_or_else(|| image_not_found(id))?;

@@ -14,7 +14,7 @@
 //! The ticket is stateless until used: the database keeps only used tickets,
 //! so single use and "same ticket again → same answer" are one primary key.
 
-use lightbox_media::StoredOriginal;
+use lightbox_media::StagedOriginal;
 use lightbox_media::metadata::Embedded;
 use lightbox_media::sniff::{self, MediaKind};
 use lightbox_store::images::{self as store, ImageRow, UsedTicket};
@@ -284,12 +284,12 @@ pub async fn import(
     };
     let head = check_head(core, &bytes[..bytes.len().min(HEAD_BYTES)])?;
     let source = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
-    let stored = media
+    let staged = media
         .blobs
-        .put_original(source, claims.max_bytes)
+        .stage_original(source, claims.max_bytes)
         .await
         .map_err(|e| CoreError::new(ErrorKind::Internal, e.to_string()))?;
-    finish(core, &claims, &head, &stored).await
+    finish(core, &claims, &head, &staged).await
 }
 
 /// Verifies a ticket: sealed by this server, unexpired, and its account and
@@ -411,14 +411,42 @@ fn cut(text: &str, max: usize) -> String {
         .collect()
 }
 
-/// Records the stored original as an image (or finds the duplicate), in one
-/// transaction with the ticket's use.
+/// How long an upload owns its original's address before its image commits
+/// (after that, a crash's leftover is collected if nothing uses it).
+const PIN_MICROS: i64 = 3600 * 1_000_000;
+
+/// Claims the content address (a pinned `blob_garbage` note, committed),
+/// publishes the staged original there, then records the image (or finds
+/// the duplicate) in one transaction with the ticket's use. The pin means a
+/// crash anywhere after the publish leaves a note the collector finishes,
+/// and the collector cannot delete the blob while this upload owns it.
 pub async fn finish(
     core: &Core,
     claims: &TicketClaims,
     head: &Head,
-    stored: &StoredOriginal,
+    staged: &StagedOriginal,
 ) -> Result<UploadAnswer, CoreError> {
+    let media = media(core)?;
+    let pinned = {
+        let now = core.now();
+        let mut tx = core.store.begin_write().await?;
+        let pinned = store::pin_garbage(&mut tx, &staged.key, now, now + PIN_MICROS).await?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
+        pinned
+    };
+    if !pinned {
+        media.blobs.discard_staged(staged).await;
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            "These exact bytes were being removed from storage just now; send the file again.",
+        ));
+    }
+    let stored = &media.blobs.publish_original(staged).await.map_err(|e| {
+        tracing::error!(error = %e, "publishing an original failed");
+        CoreError::internal()
+    })?;
     let d = &claims.details;
     let e = &head.embedded;
     let from_file = d.read_metadata;
@@ -494,6 +522,9 @@ pub async fn finish(
 
     let mut write = writes::begin_unkeyed(core, &claims.account).await?;
     let now = write.now();
+    // Uploads of the same bytes queue here (the pin's row lock), so the
+    // duplicate check below sees the one that committed first.
+    store::pin_garbage(write.tx(), &stored.key, now, now + PIN_MICROS).await?;
     let account = accounts::find(write.tx(), &claims.account)
         .await?
         .ok_or_else(CoreError::internal)?;
@@ -508,20 +539,14 @@ pub async fn finish(
         && let Some(existing) =
             store::find_by_sha(write.tx(), &claims.account, &stored.sha256).await?
     {
+        // Referenced by the existing image: the pin is no longer needed.
+        store::forget_garbage(write.tx(), &stored.key).await?;
         used.image_id = existing;
         used.duplicate = 1;
         return settle(core, record_use(write, claims, used, now).await?, claims).await;
     }
-    // The original may have been noted as garbage by a delete a moment ago:
-    // taking the note back (and seeing the blob is still there) keeps the
-    // collector from removing it under this image.
+    // The image references it from this commit on: the note goes with it.
     store::forget_garbage(write.tx(), &stored.key).await?;
-    if media(core)?.blobs.size(&stored.key).await.is_err() {
-        return Err(CoreError::new(
-            ErrorKind::Conflict,
-            "The stored file was removed while the upload finished; send it again.",
-        ));
-    }
     let image_id = ids::new_public_uuid();
     let (uploaded_by, uploaded_by_token) = match &claims.by {
         Uploader::User(id) => (Some(id.clone()), None),

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use futures::StreamExt;
 use lightbox_media::render::{RenderError, RenderLimits, Rendered, VersionSpec};
 use lightbox_media::sniff::MediaKind;
-use lightbox_store::images::{self as store, VersionRow};
+use lightbox_store::images::{self as store, GarbageState, VersionRow};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -151,11 +151,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
     for v in rendered.versions {
         let digest = Sha256::digest(&v.bytes);
         let etag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        let ext = if v.content_type == "image/webp" {
-            "webp"
-        } else {
-            "jpg"
-        };
+        let ext = crate::images::version_extension(v.content_type);
         let key = format!("versions/{id}/{}-{etag}.{ext}", v.name);
         let bytes = i64::try_from(v.bytes.len()).unwrap_or(i64::MAX);
         media
@@ -195,6 +191,9 @@ async fn swap_versions(
 ) -> Result<Vec<String>, CoreError> {
     let mut tx = core.store.begin_write().await?;
     let now = core.now();
+    // Under the image's row lock: a concurrent rotation change or delete
+    // either committed before (seen below) or waits for this swap.
+    store::lock_image(&mut tx, &rendered_from.id).await?;
     let current = store::find_any(&mut tx, &rendered_from.id).await?;
     let still_same = current.as_ref().is_some_and(|c| {
         c.rotation == rendered_from.rotation && c.original_key == rendered_from.original_key
@@ -256,17 +255,31 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
     let Some(media) = core.media.as_deref() else {
         return Ok(());
     };
-    let mut tx = core.store.begin_write().await?;
-    if !store::lock_garbage(&mut tx, key).await? {
-        return Ok(()); // collected already, or taken back by an upload
-    }
-    if !store::blob_in_use(&mut tx, key).await? {
-        match media.blobs.delete(key).await {
-            Ok(()) | Err(lightbox_media::BlobError::NotFound(_)) => {}
-            Err(e) => return Err(CoreError::new(ErrorKind::Internal, e.to_string())),
+    // Decide under the note's lock, commit the decision, then delete the
+    // blob with no transaction open (a slow store never holds writers up).
+    {
+        let mut tx = core.store.begin_write().await?;
+        match store::lock_garbage(&mut tx, key, core.now()).await? {
+            GarbageState::Gone | GarbageState::Pinned => return Ok(()),
+            GarbageState::Open { deleting: false } if store::blob_in_use(&mut tx, key).await? => {
+                store::forget_garbage(&mut tx, key).await?;
+                tx.commit()
+                    .await
+                    .map_err(lightbox_store::StoreError::from)?;
+                return Ok(());
+            }
+            GarbageState::Open { .. } => store::mark_deleting(&mut tx, key).await?,
         }
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
     }
-    store::forget_garbage(&mut tx, key).await?;
+    match media.blobs.delete(key).await {
+        Ok(()) | Err(lightbox_media::BlobError::NotFound(_)) => {}
+        Err(e) => return Err(CoreError::new(ErrorKind::Internal, e.to_string())),
+    }
+    let mut tx = core.store.begin_write().await?;
+    store::forget_deleted(&mut tx, key).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;

@@ -131,6 +131,43 @@ async fn collects_only_unreferenced_blobs(engine: &str) {
     clock.advance_secs(2 * 3600);
     assert_eq!(versions::sweep_garbage(&core, hour).await.unwrap(), 1);
     assert!(!exists(&blobs, "versions/young.jpg").await);
+
+    // An upload's pin: left alone while it lasts, collected after (a crash
+    // between publishing an original and committing its image).
+    blobs
+        .put("originals/pinned", bytes::Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    let mut tx = core.store.begin_write().await.unwrap();
+    let now = core.now();
+    assert!(
+        store::pin_garbage(&mut tx, "originals/pinned", now - 2 * hour, now + hour)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    versions::sweep_garbage(&core, hour).await.unwrap();
+    assert!(exists(&blobs, "originals/pinned").await, "pinned: kept");
+    clock.advance_secs(2 * 3600);
+    versions::sweep_garbage(&core, hour).await.unwrap();
+    assert!(
+        !exists(&blobs, "originals/pinned").await,
+        "pin expired, unreferenced: collected"
+    );
+    // While the collector is deleting a blob, an upload cannot pin it.
+    let mut tx = core.store.begin_write().await.unwrap();
+    store::note_garbage(&mut tx, "originals/going", 0)
+        .await
+        .unwrap();
+    store::mark_deleting(&mut tx, "originals/going")
+        .await
+        .unwrap();
+    assert!(
+        !store::pin_garbage(&mut tx, "originals/going", core.now(), core.now() + hour)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
 }
 
 #[tokio::test]

@@ -182,6 +182,17 @@ fn without_userinfo(endpoint: &str) -> String {
     }
 }
 
+/// An original streamed to `tmp/` and hashed, not yet at its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedOriginal {
+    pub tmp_key: String,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    pub size: u64,
+    /// The content address it will be published at.
+    pub key: String,
+}
+
 /// An original as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredOriginal {
@@ -288,9 +299,25 @@ impl BlobStore {
     /// whatever the size.
     pub async fn put_original<S, E>(
         &self,
-        mut source: S,
+        source: S,
         max_bytes: u64,
     ) -> Result<StoredOriginal, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let staged = self.stage_original(source, max_bytes).await?;
+        self.publish_original(&staged).await
+    }
+
+    /// The first half of [`put_original`](Self::put_original): streams the
+    /// bytes to `tmp/` while hashing them. The caller can then claim the
+    /// content address (e.g. in its database) before publishing there.
+    pub async fn stage_original<S, E>(
+        &self,
+        mut source: S,
+        max_bytes: u64,
+    ) -> Result<StagedOriginal, BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -351,7 +378,22 @@ impl BlobStore {
         let sha256 = hex(&digest);
         let key =
             original_key(&sha256).ok_or_else(|| BlobError::Config("bad digest".to_owned()))?;
-        let target = self.path(&key);
+        Ok(StagedOriginal {
+            tmp_key,
+            sha256,
+            size,
+            key,
+        })
+    }
+
+    /// The second half: puts the staged bytes at their content address
+    /// (unless they are there already) and removes the staging copy.
+    pub async fn publish_original(
+        &self,
+        staged: &StagedOriginal,
+    ) -> Result<StoredOriginal, BlobError> {
+        let tmp = self.path(&staged.tmp_key);
+        let target = self.path(&staged.key);
         let duplicate = match self.store.head(&target).await {
             Ok(_) => true,
             Err(object_store::Error::NotFound { .. }) => false,
@@ -366,11 +408,16 @@ impl BlobStore {
         }
         self.delete_quietly(&tmp).await;
         Ok(StoredOriginal {
-            sha256,
-            size,
-            key,
+            sha256: staged.sha256.clone(),
+            size: staged.size,
+            key: staged.key.clone(),
             duplicate,
         })
+    }
+
+    /// Drops a staged original that will not be published.
+    pub async fn discard_staged(&self, staged: &StagedOriginal) {
+        self.delete_quietly(&self.path(&staged.tmp_key)).await;
     }
 
     async fn delete_quietly(&self, path: &Path) -> bool {

@@ -20,7 +20,7 @@ pub mod sniff;
 pub mod video;
 
 #[cfg(feature = "blob")]
-pub use blob::{BlobError, BlobLocation, BlobStore, S3Connection, StoredOriginal};
+pub use blob::{BlobError, BlobLocation, BlobStore, S3Connection, StagedOriginal, StoredOriginal};
 pub use metadata::{Embedded, read_embedded};
 pub use render::{
     RenderError, RenderLimits, Rendered, RenderedVersion, VersionSpec, render_bytes,

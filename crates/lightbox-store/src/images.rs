@@ -123,6 +123,19 @@ pub async fn find_any(conn: &mut Conn, id: &str) -> Result<Option<ImageRow>> {
         .await?)
 }
 
+/// Takes the image's row lock for the rest of the transaction (a no-op
+/// update; SQLite's write transaction is exclusive anyway).
+pub async fn lock_image(conn: &mut Conn, id: &str) -> Result<bool> {
+    Ok(
+        sqlx::query("UPDATE images SET updated_at = updated_at WHERE id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}
+
 /// Rows for `ids`, in no particular order.
 pub async fn find_many(conn: &mut Conn, account_id: &str, ids: &[String]) -> Result<Vec<ImageRow>> {
     if ids.is_empty() {
@@ -522,17 +535,75 @@ pub async fn note_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Locks a garbage note (a no-op update takes the row lock on PostgreSQL;
-/// SQLite's write transaction is exclusive anyway). False when there is none.
-pub async fn lock_garbage(conn: &mut Conn, key: &str) -> Result<bool> {
-    Ok(
-        sqlx::query("UPDATE blob_garbage SET created_at = created_at WHERE blob_key = $1")
+/// What the collector may do with a note, decided under its row lock (a
+/// no-op update takes it on PostgreSQL; SQLite's write transaction is
+/// exclusive anyway).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GarbageState {
+    /// No note (collected already, or taken back).
+    Gone,
+    /// An upload in flight owns it until this time.
+    Pinned,
+    /// Free to decide (or a deletion a crash cut off: `deleting` already set).
+    Open { deleting: bool },
+}
+
+pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<GarbageState> {
+    let locked = sqlx::query("UPDATE blob_garbage SET created_at = created_at WHERE blob_key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if locked == 0 {
+        return Ok(GarbageState::Gone);
+    }
+    let (pinned_until, deleting): (Option<i64>, i64) =
+        sqlx::query_as("SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1")
             .bind(key)
-            .execute(conn)
-            .await?
-            .rows_affected()
-            > 0,
+            .fetch_one(conn)
+            .await?;
+    Ok(match pinned_until {
+        Some(until) if until > now && deleting == 0 => GarbageState::Pinned,
+        _ => GarbageState::Open {
+            deleting: deleting != 0,
+        },
+    })
+}
+
+/// The collector's decision, committed before it deletes the blob.
+pub async fn mark_deleting(conn: &mut Conn, key: &str) -> Result<()> {
+    sqlx::query("UPDATE blob_garbage SET deleting = 1 WHERE blob_key = $1")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An upload claims `key` before publishing it there: a pinned note (so a
+/// crash before its image commits still gets the blob collected), which the
+/// collector leaves alone until `until`. False when the collector is
+/// deleting that blob right now (the upload must not use it).
+pub async fn pin_garbage(conn: &mut Conn, key: &str, now: i64, until: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO blob_garbage (blob_key, created_at, pinned_until, deleting) VALUES ($1, $2, $3, 0)
+         ON CONFLICT (blob_key) DO UPDATE SET pinned_until = excluded.pinned_until
+         WHERE blob_garbage.deleting = 0",
     )
+    .bind(key)
+    .bind(now)
+    .bind(until)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes the note after the collector deleted the blob.
+pub async fn forget_deleted(conn: &mut Conn, key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM blob_garbage WHERE blob_key = $1 AND deleting = 1")
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn forget_garbage(conn: &mut Conn, key: &str) -> Result<()> {

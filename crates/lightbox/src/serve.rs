@@ -80,7 +80,16 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let mut media = MediaSettings::new(blobs.clone(), &base_url, data_dir.join("work"));
+    // Scratch copies a killed worker left behind (builds write nothing else here).
+    let work_dir = data_dir.join("work");
+    if let Ok(entries) = std::fs::read_dir(&work_dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with("build-") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let mut media = MediaSettings::new(blobs.clone(), &base_url, work_dir);
     media.max_upload_bytes = settings.max_upload_bytes;
     media.max_pixels = settings.max_pixels;
     if let Some(url) = &settings.processor_url {
@@ -213,6 +222,17 @@ async fn housekeeping(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "blob sweep"),
             }
+            // Used upload tickets past their expiry can never come back.
+            let tickets = async {
+                let mut tx = core.store.begin_write().await?;
+                let n = lightbox_core::lightbox_store::images::purge_tickets(&mut tx, core.now())
+                    .await?;
+                tx.commit().await?;
+                Ok::<u64, lightbox_core::lightbox_store::StoreError>(n)
+            };
+            if let Err(e) = tickets.await {
+                tracing::warn!(error = %e, "upload ticket purge");
+            }
             // Blobs whose deletion a crash cut off (noted an hour ago or more).
             match lightbox_core::versions::sweep_garbage(&core, 3600 * 1_000_000).await {
                 Ok(n) if n > 0 => tracing::info!(blobs = n, "collected unreferenced blobs"),
@@ -283,8 +303,6 @@ fn say(line: &str) {
 /// The demo's admin login (its password is new at every start).
 const DEMO_ADMIN: &str = "admin@demo.example";
 
-/// Seeds (or reuses) the demo account, mints a fresh all-scope token and
-/// gives the admin a fresh random password; returns both.
 /// A dozen generated photographs with keywords, dates and places, so the
 /// library has something to show.
 async fn seed_demo_images(
@@ -333,6 +351,8 @@ async fn seed_demo_images(
     Ok(())
 }
 
+/// Seeds (or reuses) the demo account, mints a fresh all-scope token and
+/// gives the admin a fresh random password; returns both.
 async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
     let fail = |e: lightbox_core::CoreError| Failure(e.message);
     let account = match accounts::find(core, "demo").await {

@@ -413,7 +413,7 @@ both_setups!(
 both_setups!(
     bad_files_are_refused_and_leave_nothing,
     |env: Env| async move {
-        let (server, token) = setup(&env, &["--max-upload-bytes", "200000"]).await;
+        let (server, token) = setup(&env, &["--max-upload-bytes", "2000000"]).await;
         let text = b"hello, this is not a picture at all\n".repeat(10);
         let e = upload(&server, &token, json!({"filename": "notes.jpg"}), text).await;
         e.error(415, "unsupported_media_type");
@@ -433,7 +433,7 @@ both_setups!(
         )
         .await;
         assert_eq!(e.error(400, "validation")["detail"], "too_many_pixels");
-        let big = vec![0xff_u8; 300_000];
+        let big = vec![0xff_u8; 3_000_000];
         let mut big_jpeg = fixtures::jpeg(16, 16);
         big_jpeg.extend_from_slice(&big);
         upload(&server, &token, json!({"filename": "big.jpg"}), big_jpeg)

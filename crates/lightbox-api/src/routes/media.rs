@@ -85,11 +85,12 @@ async fn serve(
     file: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some((tag, _ext)) = file.split_once('.') else {
+    let Some((tag, ext)) = file.split_once('.') else {
         return Err(not_found());
     };
     let version = lightbox_core::images::public_version(&state.core, image, name, tag)
         .await?
+        .filter(|v| lightbox_core::images::version_extension(&v.content_type) == ext)
         .ok_or_else(not_found)?;
     let media = state.core.media.clone().ok_or_else(CoreError::internal)?;
     let etag = format!("\"{}\"", version.etag);

@@ -4,6 +4,7 @@
 //! streams to the blob store while hashed — never whole in memory.
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
@@ -75,7 +76,23 @@ async fn read_ticket(mut field: Field<'_>) -> Result<String, ApiError> {
 /// records the image. `201` with the new image, `200` for a duplicate (the
 /// account already has these exact bytes) or a ticket used before (the same
 /// answer again).
-pub async fn process_upload(State(state): State<AppState>, mut form: Multipart) -> Response {
+pub async fn process_upload(
+    State(state): State<AppState>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let mut form = match form {
+        Ok(form) => form,
+        Err(e) => {
+            return ApiError::from(
+                CoreError::new(
+                    lightbox_core::ErrorKind::UnsupportedMediaType,
+                    format!("Send multipart/form-data (the ticket's fields, then the file): {e}"),
+                )
+                .with_field("Content-Type"),
+            )
+            .into_response();
+        }
+    };
     match process(&state, &mut form).await {
         Ok(answer) => {
             let status = if answer.duplicate {
@@ -99,6 +116,9 @@ async fn process(state: &AppState, form: &mut Multipart) -> Result<UploadAnswer,
             ));
         };
         match field.name() {
+            Some("ticket") if ticket.is_some() => {
+                return Err(CoreError::validation("ticket", "Send the ticket once.").into());
+            }
             Some("ticket") => ticket = Some(read_ticket(field).await?),
             Some("file") => break field,
             Some(other) => {
@@ -139,9 +159,9 @@ async fn process(state: &AppState, form: &mut Multipart) -> Result<UploadAnswer,
     let checked = uploads::check_head(core, &head)?;
     let rest = file.map(|c| c.map_err(|e| e.to_string()));
     let source = futures::stream::once(async move { Ok::<Bytes, String>(head) }).chain(rest);
-    let stored = media
+    let staged = media
         .blobs
-        .put_original(Box::pin(source), claims.max_bytes)
+        .stage_original(Box::pin(source), claims.max_bytes)
         .await
         .map_err(|e| match e {
             BlobError::TooLarge(_) => too_large(),
@@ -151,7 +171,8 @@ async fn process(state: &AppState, form: &mut Multipart) -> Result<UploadAnswer,
                 ApiError::from(CoreError::internal())
             }
         })?;
-    // Recorded even if the client goes now: the blob is kept, so its row must be.
+    // Published and recorded even if the client goes now (or the staged
+    // copy is left for the sweep, never a published blob without a note).
     let core = core.clone();
-    detached(async move { uploads::finish(&core, &claims, &checked, &stored).await }).await
+    detached(async move { uploads::finish(&core, &claims, &checked, &staged).await }).await
 }
