@@ -146,8 +146,11 @@ pub async fn find_many(conn: &mut Conn, account_id: &str, ids: &[String]) -> Res
         .collect::<Vec<_>>()
         .join(", ");
     // Only numbered placeholders are formatted in; every value is bound.
+    // `account_id || ''`: without statistics SQLite would rather read the
+    // whole account through an (account_id, …) index than look up 50 ids
+    // (0.4 s on 1,000,000 images); the expression keeps it on the primary key.
     let sql = format!(
-        "SELECT {} FROM images i WHERE i.account_id = $1 AND i.id IN ({placeholders})",
+        "SELECT {} FROM images i WHERE i.id IN ({placeholders}) AND i.account_id || '' = $1",
         image_columns!()
     );
     let mut query = sqlx::query_as::<_, ImageRow>(AssertSqlSafe(sql)).bind(account_id);
