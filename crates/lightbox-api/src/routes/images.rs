@@ -31,7 +31,7 @@ pub enum ImageSort {
     security(("bearer" = ["api.images.read"])),
     params(
         ("keyword" = Option<String>, Query, description = "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "artist:Marina"),
-        ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in", min_length = 1, max_length = 255, pattern = r"^[^:\x00-\x1F\x7F-\x9F]*[^:\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^:\x00-\x1F\x7F-\x9F]*$"),
+        ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in; alone: images with any keyword in this axis", min_length = 1, max_length = 255, pattern = r"^[^:\x00-\x1F\x7F-\x9F]*[^:\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^:\x00-\x1F\x7F-\x9F]*$"),
         ("rating" = Option<i64>, Query, description = "Exactly this rating, 0-5", minimum = 0, maximum = 5),
         ("min_rating" = Option<i64>, Query, description = "At least this rating, 0-5", minimum = 0, maximum = 5),
         ("exif_property" = Option<String>, Query, description = "Images whose Exif has this property", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "Model"),
