@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod operations;
 pub mod passwords;
 pub mod scope;
+pub mod server_keys;
 pub mod sessions;
 pub mod sets;
 pub mod tokens;

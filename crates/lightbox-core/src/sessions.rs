@@ -20,7 +20,7 @@ use lightbox_auth::opaque::{self, OpaqueKind, OpaqueSecret};
 use lightbox_auth::{recovery, totp};
 use lightbox_store::sessions::{self as store, DeviceSessionRow, MfaChallengeRow, RefreshTokenRow};
 use lightbox_store::users::{self as user_store, UserRow};
-use lightbox_store::{Conn, server_keys};
+use lightbox_store::Conn;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::AccountRef;
@@ -540,22 +540,7 @@ async fn open_session(
 }
 
 async fn successor_key(core: &Core) -> Result<&[u8], CoreError> {
-    let key = core
-        .sessions
-        .successor_key
-        .get_or_try_init(|| async {
-            let fresh = opaque::random_key().map_err(random_failure)?;
-            let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
-            let mut tx = core.store.begin_write().await?;
-            let key = server_keys::get_or_create(&mut tx, "refresh_successor", &fresh, core.now())
-                .await?;
-            tx.commit()
-                .await
-                .map_err(lightbox_store::StoreError::from)?;
-            Ok::<_, CoreError>(key.into_bytes())
-        })
-        .await?;
-    Ok(key.as_slice())
+    crate::server_keys::get(core, &core.sessions.successor_key, "refresh_successor").await
 }
 
 /// True when `successor` is the session's newest, unspent refresh token:

@@ -18,7 +18,7 @@ use lightbox_media::StagedOriginal;
 use lightbox_media::metadata::Embedded;
 use lightbox_media::sniff::{self, MediaKind};
 use lightbox_store::images::{self as store, ImageRow, UsedTicket};
-use lightbox_store::{accounts, server_keys, service_tokens, users};
+use lightbox_store::{accounts, service_tokens, users};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -148,22 +148,7 @@ fn media(core: &Core) -> Result<&MediaSettings, CoreError> {
 }
 
 async fn ticket_key(core: &Core) -> Result<&[u8], CoreError> {
-    let media = media(core)?;
-    let key = media
-        .ticket_key
-        .get_or_try_init(|| async {
-            let fresh = lightbox_auth::opaque::random_key().map_err(|_| CoreError::internal())?;
-            let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
-            let mut tx = core.store.begin_write().await?;
-            let key =
-                server_keys::get_or_create(&mut tx, "upload_ticket", &fresh, core.now()).await?;
-            tx.commit()
-                .await
-                .map_err(lightbox_store::StoreError::from)?;
-            Ok::<_, CoreError>(key.into_bytes())
-        })
-        .await?;
-    Ok(key.as_slice())
+    crate::server_keys::get(core, &media(core)?.ticket_key, "upload_ticket").await
 }
 
 /// Checks an upload's details (the set must exist in `account_id`).

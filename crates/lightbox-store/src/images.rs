@@ -51,6 +51,15 @@ macro_rules! image_columns {
     };
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `count` values. Only
+/// these numbered placeholders are ever formatted into SQL; values are bound.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     // Not a cached prepared statement: through the `Any` driver a NULL `f64`
     // goes to PostgreSQL as a float4 parameter and a value as float8, and a
@@ -141,11 +150,7 @@ pub async fn find_many(conn: &mut Conn, account_id: &str, ids: &[String]) -> Res
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (0..ids.len())
-        .map(|n| format!("${}", n + 2))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Only numbered placeholders are formatted in; every value is bound.
+    let placeholders = placeholders(2, ids.len());
     // `account_id || ''`: without statistics SQLite would rather read the
     // whole account through an (account_id, …) index than look up 50 ids
     // (0.4 s on 1,000,000 images); the expression keeps it on the primary key.
@@ -278,11 +283,7 @@ pub async fn user_names(conn: &mut Conn, user_ids: &[String]) -> Result<Vec<(Str
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=user_ids.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Only numbered placeholders are formatted in; every value is bound.
+    let placeholders = placeholders(1, user_ids.len());
     let sql = format!("SELECT id, name FROM users WHERE id IN ({placeholders})");
     let mut query = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
     for id in user_ids {
@@ -343,11 +344,7 @@ pub async fn keywords_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Ke
     if image_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=image_ids.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Only numbered placeholders are formatted in; every value is bound.
+    let placeholders = placeholders(1, image_ids.len());
     let sql = format!(
         "SELECT image_id, keyword, namespace, value FROM image_keywords
          WHERE image_id IN ({placeholders}) ORDER BY image_id, position"
@@ -433,11 +430,7 @@ pub async fn versions_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Ve
     if image_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=image_ids.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Only numbered placeholders are formatted in; every value is bound.
+    let placeholders = placeholders(1, image_ids.len());
     let sql = format!(
         "SELECT image_id, name, width, height, content_type, bytes, etag, blob_key, created_at
          FROM image_versions WHERE image_id IN ({placeholders})"
@@ -674,11 +667,7 @@ pub async fn sets_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<ImageS
     if image_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=image_ids.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Only numbered placeholders are formatted in; every value is bound.
+    let placeholders = placeholders(1, image_ids.len());
     let sql = format!(
         "SELECT si.image_id, s.id AS set_id, s.name FROM set_images si JOIN sets s ON s.id = si.set_id
          WHERE si.image_id IN ({placeholders}) ORDER BY si.image_id, s.name, s.id"
