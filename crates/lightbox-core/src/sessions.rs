@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use lightbox_auth::opaque::{self, OpaqueKind, OpaqueSecret};
 use lightbox_auth::{recovery, totp};
+use lightbox_store::Conn;
 use lightbox_store::sessions::{self as store, DeviceSessionRow, MfaChallengeRow, RefreshTokenRow};
 use lightbox_store::users::{self as user_store, UserRow};
-use lightbox_store::Conn;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::AccountRef;
