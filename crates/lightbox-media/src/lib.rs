@@ -14,6 +14,7 @@ pub mod blob;
 mod bmff;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod heif;
 pub mod metadata;
 pub mod render;
 pub mod sniff;

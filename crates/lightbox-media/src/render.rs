@@ -170,6 +170,10 @@ pub fn render_versions(
     if let Some((w, h)) = sniff::header_dimensions(kind, &data) {
         limits.check(w, h)?;
     }
+    if kind == MediaKind::Heif {
+        drop(file);
+        return crate::heif::render_heif_versions(path, rotation, specs, limits);
+    }
     file.read_to_end(&mut data)?;
     render_bytes(kind, &data, rotation, specs, limits)
 }

@@ -286,13 +286,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Whether an `ffmpeg` binary answers on the PATH.
 pub fn ffmpeg_available() -> bool {
-    Command::new("ffmpeg")
-        .arg("-version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    tool_available("ffmpeg", "-version")
 }
 
 /// How long ffmpeg may take for a poster frame.
@@ -318,7 +312,8 @@ pub fn render_video_versions(
         "lightbox-poster-{}.jpg",
         uuid::Uuid::new_v4().simple()
     )));
-    let mut child = Command::new("ffmpeg")
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i"])
         .arg(path)
         .args([
@@ -332,7 +327,19 @@ pub fn render_video_versions(
             "-q:v",
             "2",
         ])
-        .arg(&poster.0)
+        .arg(&poster.0);
+    run_tool(ffmpeg, "ffmpeg", FFMPEG_TIMEOUT)?;
+    crate::render::render_versions(MediaKind::Jpeg, &poster.0, rotation, specs, limits)
+}
+
+/// Runs an external converter with a time limit; its first error line
+/// becomes the failure's reason.
+pub(crate) fn run_tool(
+    mut command: Command,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), RenderError> {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -342,10 +349,10 @@ pub fn render_video_versions(
         if let Some(s) = child.try_wait()? {
             break s;
         }
-        if started.elapsed() > FFMPEG_TIMEOUT {
+        if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(RenderError::Decode("ffmpeg took too long".into()));
+            return Err(RenderError::Decode(format!("{name} took too long")));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -354,13 +361,24 @@ pub fn render_video_versions(
         if let Some(mut e) = child.stderr.take() {
             let _ = (&mut e).take(4096).read_to_string(&mut err);
         }
-        let err = err.lines().next().unwrap_or("no frame").to_owned();
-        return Err(RenderError::Decode(format!("ffmpeg: {err}")));
+        let err = err.lines().next().unwrap_or("failed").to_owned();
+        return Err(RenderError::Decode(format!("{name}: {err}")));
     }
-    crate::render::render_versions(MediaKind::Jpeg, &poster.0, rotation, specs, limits)
+    Ok(())
 }
 
-struct TempFile(PathBuf);
+/// Whether `program` answers on the PATH (`program arg` exits 0).
+pub(crate) fn tool_available(program: &str, arg: &str) -> bool {
+    Command::new(program)
+        .arg(arg)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+pub(crate) struct TempFile(pub(crate) PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {

@@ -512,6 +512,47 @@ both_setups!(
             assert_eq!(video["versions"][0]["ready"], false);
         }
 
+        // HEIC (an iPhone's format) through heif-convert, when it is installed
+        // (`.ci/run` installs it); encoded here by libheif's own heif-enc.
+        if lightbox_media::heif::heif_convert_available() {
+            let dir = env.dir.join("heic");
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join("in.png"), fixtures::png(300, 200))?;
+            let made = std::process::Command::new("heif-enc")
+                .args(["-q", "80", "-o"])
+                .arg(dir.join("in.heic"))
+                .arg(dir.join("in.png"))
+                .output()?;
+            assert!(made.status.success(), "heif-enc: {made:?}");
+            let r = upload(
+                &server,
+                &token,
+                json!({"filename": "IMG_0001.HEIC"}),
+                std::fs::read(dir.join("in.heic"))?,
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            let heic = settled(
+                &server,
+                &token,
+                r.json()["image_public_uuid"].as_str().unwrap(),
+            )
+            .await;
+            assert_eq!(heic["content_type"], "image/heic");
+            assert!(heic["versions_error"].is_null(), "{heic}");
+            assert_eq!(
+                (heic["width"].as_i64(), heic["height"].as_i64()),
+                (Some(300), Some(200))
+            );
+            assert_eq!(
+                (
+                    heic["versions"][0]["width"].as_i64(),
+                    heic["versions"][0]["height"].as_i64()
+                ),
+                (Some(300), Some(200))
+            );
+        }
+
         // PNG, WebP and GIF go through.
         for (name, bytes) in [
             ("p.png", fixtures::png(120, 80)),
