@@ -510,6 +510,60 @@ both_setups!(
                 "{video}"
             );
             assert_eq!(video["versions"][0]["ready"], false);
+        } else {
+            // A real clip (made by ffmpeg): size from the container, a poster frame.
+            let clip = env.dir.join("clip.mp4");
+            let made = std::process::Command::new("ffmpeg")
+                .args([
+                    "-loglevel",
+                    "error",
+                    "-nostdin",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc=size=320x240:rate=10",
+                    "-t",
+                    "1",
+                    "-pix_fmt",
+                    "yuv420p",
+                ])
+                .arg(&clip)
+                .output()?;
+            assert!(made.status.success(), "ffmpeg: {made:?}");
+            let r = upload(
+                &server,
+                &token,
+                json!({"filename": "clip2.mp4"}),
+                std::fs::read(&clip)?,
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            let clip = settled(
+                &server,
+                &token,
+                r.json()["image_public_uuid"].as_str().unwrap(),
+            )
+            .await;
+            assert_eq!(clip["is_video"], true);
+            assert!(clip["versions_error"].is_null(), "{clip}");
+            assert_eq!(
+                (clip["width"].as_i64(), clip["height"].as_i64()),
+                (Some(320), Some(240))
+            );
+            let poster = &clip["versions"][0];
+            assert_eq!(
+                (poster["width"].as_i64(), poster["height"].as_i64()),
+                (Some(320), Some(240))
+            );
+            let bytes = server
+                .http
+                .get(poster["url"].as_str().unwrap())
+                .send()
+                .await?
+                .bytes()
+                .await?;
+            assert_eq!(image::load_from_memory(&bytes)?.width(), 320);
         }
 
         // HEIC (an iPhone's format) through heif-convert, when it is installed
