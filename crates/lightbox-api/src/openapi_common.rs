@@ -265,7 +265,8 @@ enum TextRule {
     Required(usize),
     /// `optional_text`: at most max characters (the derive states the max).
     Optional,
-    /// `required_text` without `/` or `\` (a file's name, not a path).
+    /// `required_text` without `/`, `\` or any control character (a file's
+    /// name, not a path).
     FileName(usize),
     /// `keywords::parse`: at most 255 characters as sent, no control
     /// characters, and text on both sides of the first colon if any.
@@ -334,7 +335,8 @@ impl TextRule {
             TextRule::FileName(max) => {
                 let inner = max.saturating_sub(2);
                 let solid = SOLID_CHAR.replace("[^", r"[^/\\");
-                let text = TEXT_CHAR.replace("[^", r"[^/\\");
+                // No control character at all (tabs and line breaks included).
+                let text = r"[^/\\\x00-\x1F\x7F-\x9F]";
                 schema.pattern = Some(format!(
                     "^{TRIMMED_CHAR}*{solid}(?:{text}{{0,{inner}}}{solid})?{TRIMMED_CHAR}*$"
                 ));

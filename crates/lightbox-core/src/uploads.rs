@@ -125,6 +125,10 @@ pub struct TicketClaims {
     pub details: CheckedDetails,
     pub max_bytes: u64,
     pub expires_at: i64,
+    /// The credential's IP allow-list when the ticket was made: the file
+    /// must come from an address it allows too.
+    #[serde(default)]
+    pub allowed_ips: Vec<ipnet::IpNet>,
 }
 
 /// Details after validation (keywords checked, date parsed).
@@ -162,6 +166,12 @@ async fn check_details(
         return Err(CoreError::validation(
             "filename",
             "filename must be a file name, not a path (no / or \\).",
+        ));
+    }
+    if filename.chars().any(char::is_control) {
+        return Err(CoreError::validation(
+            "filename",
+            "filename must not contain control characters (tabs and line breaks included).",
         ));
     }
     let title = input
@@ -233,6 +243,7 @@ pub async fn create_ticket(
             .unwrap_or(u64::MAX)
             .min(media.max_upload_bytes),
         expires_at: now + TICKET_TTL_MICROS,
+        allowed_ips: principal.allowed_ips.clone(),
     };
     let payload = serde_json::to_vec(&claims).map_err(|_| CoreError::internal())?;
     let sealed = lightbox_auth::seal::seal(ticket_key(core).await?, TICKET_PURPOSE, &payload);
@@ -266,6 +277,7 @@ pub async fn import(
         details,
         max_bytes: media.max_upload_bytes,
         expires_at: core.now() + TICKET_TTL_MICROS,
+        allowed_ips: Vec::new(),
     };
     let head = check_head(core, &bytes[..bytes.len().min(HEAD_BYTES)])?;
     let source = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
@@ -279,7 +291,11 @@ pub async fn import(
 
 /// Verifies a ticket: sealed by this server, unexpired, and its account and
 /// uploader still allowed to upload.
-pub async fn open_ticket(core: &Core, sealed: &str) -> Result<TicketClaims, CoreError> {
+pub async fn open_ticket(
+    core: &Core,
+    sealed: &str,
+    client_ip: std::net::IpAddr,
+) -> Result<TicketClaims, CoreError> {
     let payload = lightbox_auth::seal::open(ticket_key(core).await?, TICKET_PURPOSE, sealed.trim())
         .map_err(|e| match e {
             lightbox_auth::seal::SealError::Malformed => CoreError::validation(
@@ -324,6 +340,13 @@ pub async fn open_ticket(core: &Core, sealed: &str) -> Result<TicketClaims, Core
         return Err(CoreError::unauthorized(
             "The credential that asked for this ticket was revoked or disabled.",
         ));
+    }
+    let ip = crate::auth::canonical_ip(client_ip);
+    if !claims.allowed_ips.is_empty() && !claims.allowed_ips.iter().any(|net| net.contains(&ip)) {
+        return Err(CoreError::forbidden(format!(
+            "This ticket's token may not be used from {ip}."
+        ))
+        .with_detail("ip_not_allowed"));
     }
     Ok(claims)
 }

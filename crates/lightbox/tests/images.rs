@@ -1122,3 +1122,56 @@ both_setups!(
         Ok(())
     }
 );
+
+both_setups!(
+    the_file_comes_from_an_address_the_token_allows,
+    |env: Env| async move {
+        env.account("fest").await;
+        let token = env
+            .token("fest", "all", &["--allow-ip", "10.0.0.0/8"])
+            .await;
+        let server = env.serve(&["--trusted-proxy", "127.0.0.1"]).await;
+        let ticket = server
+            .http
+            .post(server.at("/v1/uploads"))
+            .bearer_auth(&token)
+            .header("X-Forwarded-For", "10.1.2.3")
+            .json(&json!({"filename": "a.jpg"}))
+            .send()
+            .await?;
+        assert_eq!(ticket.status(), 201);
+        let ticket: Value = ticket.json().await?;
+        let send = |from: &'static str| {
+            let form = reqwest::multipart::Form::new()
+                .text(
+                    "ticket",
+                    ticket["fields"]["ticket"].as_str().unwrap().to_owned(),
+                )
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(fixtures::jpeg(16, 16)),
+                );
+            server
+                .http
+                .post(ticket["upload_url"].as_str().unwrap())
+                .header("X-Forwarded-For", from)
+                .multipart(form)
+                .send()
+        };
+        let refused = common::Reply::from(send("192.0.2.9").await).await;
+        assert_eq!(refused.error(403, "forbidden")["detail"], "ip_not_allowed");
+        let taken = common::Reply::from(send("10.9.9.9").await).await;
+        assert_eq!(taken.status, 201, "{}", taken.text);
+        // A file name with a line break is refused when the ticket is made.
+        let e = server
+            .http
+            .post(server.at("/v1/uploads"))
+            .bearer_auth(&token)
+            .header("X-Forwarded-For", "10.1.2.3")
+            .json(&json!({"filename": "a\nb.jpg"}))
+            .send()
+            .await?;
+        assert_eq!(e.status(), 400);
+        Ok(())
+    }
+);

@@ -6,7 +6,10 @@
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{Multipart, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Multipart, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -78,8 +81,11 @@ async fn read_ticket(mut field: Field<'_>) -> Result<String, ApiError> {
 /// answer again).
 pub async fn process_upload(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
+    let ip = crate::middleware::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
     let mut form = match form {
         Ok(form) => form,
         Err(e) => {
@@ -93,7 +99,7 @@ pub async fn process_upload(
             .into_response();
         }
     };
-    match process(&state, &mut form).await {
+    match process(&state, &mut form, ip).await {
         Ok(answer) => {
             let status = if answer.duplicate {
                 StatusCode::OK
@@ -106,7 +112,11 @@ pub async fn process_upload(
     }
 }
 
-async fn process(state: &AppState, form: &mut Multipart) -> Result<UploadAnswer, ApiError> {
+async fn process(
+    state: &AppState,
+    form: &mut Multipart,
+    ip: std::net::IpAddr,
+) -> Result<UploadAnswer, ApiError> {
     let core = &state.core;
     let mut ticket: Option<String> = None;
     let file = loop {
@@ -138,7 +148,7 @@ async fn process(state: &AppState, form: &mut Multipart) -> Result<UploadAnswer,
         )
         .into());
     };
-    let claims = uploads::open_ticket(core, &ticket).await?;
+    let claims = uploads::open_ticket(core, &ticket, ip).await?;
     if let Some(answer) = uploads::replay(core, &claims).await? {
         return Ok(answer);
     }
