@@ -17,7 +17,7 @@ use crate::clock::{format_rfc3339, parse_loose_time};
 use crate::error::{CoreError, ErrorKind};
 use crate::image_filters::ImageFilter;
 use crate::keywords::Keyword;
-use crate::media::{self, MediaSettings};
+use crate::media;
 use crate::operations::{Operation, OperationStatus};
 use crate::uploads::{DESCRIPTION_MAX, TITLE_MAX, VERSIONS_JOB};
 use crate::users::Role;
@@ -103,10 +103,6 @@ pub(crate) fn image_not_found(id: &str) -> CoreError {
     CoreError::new(ErrorKind::ImageNotFound, format!("No image {id}."))
 }
 
-fn media(core: &Core) -> Result<&MediaSettings, CoreError> {
-    core.media.as_deref().ok_or_else(CoreError::internal)
-}
-
 /// The public URL of a version: changes whenever its content does, so it
 /// can be cached for ever.
 pub fn version_url(
@@ -139,7 +135,11 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
     let mut conn = core.store.read().await?;
     let base = store::media_base_url(&mut conn, account_id)
         .await?
-        .unwrap_or_else(|| media(core).map(|m| m.media_url.clone()).unwrap_or_default());
+        .unwrap_or_else(|| {
+            media::settings(core)
+                .map(|m| m.media_url.clone())
+                .unwrap_or_default()
+        });
     let mut keywords: HashMap<String, Vec<Keyword>> = HashMap::new();
     for k in store::keywords_of(&mut conn, &ids).await? {
         keywords

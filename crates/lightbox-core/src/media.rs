@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use lightbox_media::BlobStore;
 use serde::Serialize;
 
+use crate::Core;
+use crate::error::CoreError;
+
 /// Default largest upload (2 GiB).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 /// Default pixel limit (200 megapixels): larger images are refused unread.
@@ -93,13 +96,23 @@ pub fn default_profile() -> VersionProfile {
 }
 
 /// The size of a version of a `width`×`height` image with long edge `edge`
-/// (never larger than the original).
+/// (never larger than the original), as the renderer will make it.
 pub fn fitted(width: i64, height: i64, edge: u32) -> (i64, i64) {
-    let edge = i64::from(edge);
-    let long = width.max(height);
-    if long <= edge || long <= 0 {
+    let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
+        return (width, height);
+    };
+    if w.max(h) <= edge {
         return (width, height);
     }
-    let scale = |v: i64| ((v * edge + long / 2) / long).max(1);
-    (scale(width), scale(height))
+    let (w, h) = lightbox_media::render::fit(w, h, edge);
+    (i64::from(w), i64::from(h))
+}
+
+/// The media settings, which every image use-case needs (a server always
+/// has them; a tool that only manages accounts does not).
+pub(crate) fn settings(core: &Core) -> Result<&MediaSettings, CoreError> {
+    core.media.as_deref().ok_or_else(|| {
+        tracing::error!("image use-case called without a blob store configured");
+        CoreError::internal()
+    })
 }

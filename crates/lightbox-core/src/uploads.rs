@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::auth::{Credential, Principal};
 use crate::clock::{format_rfc3339, parse_loose_time};
 use crate::error::{CoreError, ErrorKind};
-use crate::media::MediaSettings;
+use crate::media;
 use crate::operations::OperationStatus;
 use crate::writes::{JobSpec, WorkDone};
 use crate::{Core, ids, keywords, validate, writes};
@@ -144,15 +144,8 @@ pub struct CheckedDetails {
     pub read_metadata: bool,
 }
 
-fn media(core: &Core) -> Result<&MediaSettings, CoreError> {
-    core.media.as_deref().ok_or_else(|| {
-        tracing::error!("image use-case called without a blob store configured");
-        CoreError::internal()
-    })
-}
-
 async fn ticket_key(core: &Core) -> Result<&[u8], CoreError> {
-    crate::server_keys::get(core, &media(core)?.ticket_key, "upload_ticket").await
+    crate::server_keys::get(core, &media::settings(core)?.ticket_key, "upload_ticket").await
 }
 
 /// Checks an upload's details (the set must exist in `account_id`).
@@ -231,7 +224,7 @@ pub async fn create_ticket(
 ) -> Result<UploadTicket, CoreError> {
     let account_id = principal.account.uuid.clone();
     let details = check_details(core, &account_id, input).await?;
-    let media = media(core)?;
+    let media = media::settings(core)?;
     let now = core.now();
     let claims = TicketClaims {
         tid: ids::new_public_uuid(),
@@ -269,7 +262,7 @@ pub async fn import(
     bytes: bytes::Bytes,
 ) -> Result<UploadAnswer, CoreError> {
     let details = check_details(core, account_id, input).await?;
-    let media = media(core)?;
+    let media = media::settings(core)?;
     let claims = TicketClaims {
         tid: ids::new_public_uuid(),
         account: account_id.to_owned(),
@@ -379,7 +372,7 @@ pub struct Head {
 /// Sniffs the type from the bytes (never the name) and refuses files over
 /// the pixel limit before any pixel is decoded.
 pub fn check_head(core: &Core, head: &[u8]) -> Result<Head, CoreError> {
-    let media = media(core)?;
+    let media = media::settings(core)?;
     if head.is_empty() {
         return Err(CoreError::validation("file", "The file is empty."));
     }
@@ -434,7 +427,7 @@ pub async fn finish(
     head: &Head,
     staged: &StagedOriginal,
 ) -> Result<UploadAnswer, CoreError> {
-    let media = media(core)?;
+    let media = media::settings(core)?;
     let pinned = {
         let now = core.now();
         let mut tx = core.store.begin_write().await?;

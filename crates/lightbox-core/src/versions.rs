@@ -7,9 +7,8 @@
 //! and swaps the version rows in one transaction. Replaced blobs are noted
 //! as garbage in that transaction and collected after it.
 
-use std::path::PathBuf;
-
 use futures::StreamExt;
+use lightbox_media::TempFile;
 use lightbox_media::render::{RenderError, RenderLimits, Rendered, VersionSpec};
 use lightbox_media::sniff::MediaKind;
 use lightbox_store::images::{self as store, GarbageState, VersionRow};
@@ -20,7 +19,7 @@ use tokio::io::AsyncWriteExt;
 use crate::Core;
 use crate::error::{CoreError, ErrorKind};
 use crate::jobs::{JobFailure, JobFuture, JobHandler};
-use crate::media::{DEFAULT_SIZES, MediaSettings};
+use crate::media::DEFAULT_SIZES;
 
 /// Builds the versions of the image named in the payload.
 pub struct VersionsJob;
@@ -52,27 +51,8 @@ fn fail(message: String) -> JobFailure {
     }
 }
 
-fn media(core: &Core) -> Result<&MediaSettings, JobFailure> {
-    core.media.as_deref().ok_or_else(|| JobFailure {
-        error: CoreError::new(
-            ErrorKind::Internal,
-            "No blob store is configured on this node.",
-        ),
-        retryable: true,
-    })
-}
-
-/// Removes the scratch copy however the build ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
-    let media = media(core)?;
+    let media = crate::media::settings(core).map_err(retry)?;
     let row = {
         let mut conn = core.store.read().await.map_err(|e| retry(e.into()))?;
         store::find_any(&mut conn, id)
@@ -90,7 +70,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
     tokio::fs::create_dir_all(&media.work_dir)
         .await
         .map_err(|e| retry(io_error(e)))?;
-    let scratch = Scratch(
+    let scratch = TempFile(
         media
             .work_dir
             .join(format!("build-{}", uuid::Uuid::new_v4())),

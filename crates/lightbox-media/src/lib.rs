@@ -29,5 +29,5 @@ pub use render::{
 };
 pub use sniff::{MediaKind, header_dimensions, sniff};
 pub use video::{
-    VideoInfo, ffmpeg_available, probe_video, probe_video_bytes, render_video_versions,
+    TempFile, VideoInfo, ffmpeg_available, probe_video, probe_video_bytes, render_video_versions,
 };

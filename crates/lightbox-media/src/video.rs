@@ -378,7 +378,8 @@ pub(crate) fn tool_available(program: &str, arg: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-pub(crate) struct TempFile(pub(crate) PathBuf);
+/// A scratch file removed when dropped, however the work using it ends.
+pub struct TempFile(pub PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
