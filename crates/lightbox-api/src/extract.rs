@@ -185,6 +185,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
     }
 }
 
+/// A write whose JSON body is optional (`DELETE …/crop`): no body, or an
+/// empty one, is `None`; a body is parsed as strictly as [`Write`]'s.
+pub struct WriteMaybe<T> {
+    pub caller: Caller,
+    pub ctx: WriteContext,
+    pub body: Option<T>,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WriteMaybe<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        let bytes = read_body(body).await?;
+        let key = parts
+            .headers
+            .get("idempotency-key")
+            .map(|v| v.to_str().unwrap_or("\u{0}"));
+        let key = validate_idempotency_key(key)?;
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            check_content_type(&parts.headers)?;
+            Some(parse_json(&bytes)?)
+        };
+        let ctx = WriteContext {
+            account_id: caller.0.account.uuid.clone(),
+            idempotency_key: key,
+            request_hash: fingerprint(&parts.method, parts.uri.path(), &bytes),
+        };
+        Ok(WriteMaybe { caller, ctx, body })
+    }
+}
+
 /// Runs a use-case to its end even if the client goes away. A dropped
 /// request future would otherwise stop it between statements: a counted
 /// attempt never settled, or (sqlx) a pooled connection left inside a

@@ -107,6 +107,28 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(routes::images::get_versions))
         .routes(routes!(routes::images::list_version_profiles))
+        .routes(routes!(routes::images::get_facets))
+        .routes(routes!(
+            routes::keywords::add_keywords,
+            routes::keywords::remove_keyword
+        ))
+        .routes(routes!(routes::keywords::rename_keyword))
+        .routes(routes!(routes::keywords::list_keywords))
+        .routes(routes!(routes::keywords::list_namespaces))
+        .routes(routes!(routes::enrichment::put_metadata))
+        .routes(routes!(routes::enrichment::list_metadata_profiles))
+        .routes(routes!(routes::enrichment::put_rating))
+        .routes(routes!(
+            routes::enrichment::put_crop,
+            routes::enrichment::delete_crop
+        ))
+        .routes(routes!(routes::enrichment::put_alt_text))
+        .routes(routes!(
+            routes::enrichment::add_credit,
+            routes::enrichment::remove_credit
+        ))
+        .routes(routes!(routes::enrichment::extract_metadata))
+        .routes(routes!(routes::operations::batch))
 }
 
 /// The OpenAPI document, complete (common errors, headers, security).

@@ -49,6 +49,8 @@ pub enum Sort {
     Oldest,
     /// Taken last first; images without a known date last.
     Taken,
+    /// Best match first (the default with `query`).
+    Relevance,
 }
 
 /// A box in degrees. `west > east` crosses the antimeridian.
@@ -63,6 +65,8 @@ pub struct BBox {
 /// The checked filters of one list. Times are Unix microseconds, inclusive.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageFilter {
+    /// Full-text search (`query`), parsed.
+    pub query: Option<lightbox_search::ParsedQuery>,
     /// Trimmed keyword text (`axis:value` or a bare value).
     pub keyword: Option<String>,
     /// Namespace the bare `keyword` is looked up in; alone, any keyword
@@ -88,28 +92,38 @@ impl ImageFilter {
     /// Reads and checks the filters; `get` answers a query parameter's
     /// (decoded) value. Parameters not in [`FILTER_PARAMS`] are not read.
     pub fn from_query<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Self, CoreError> {
-        if get("query").is_some() {
-            return Err(CoreError::validation(
-                "query",
-                "Full-text search (query) is not available yet; use the keyword, rating, \
-                 exif, date, has_video, has_geo and bbox filters.",
-            ));
-        }
+        let query = get("query")
+            .map(|text| {
+                if text.chars().any(char::is_control) {
+                    return Err(CoreError::validation(
+                        "query",
+                        "query must not contain control characters.",
+                    ));
+                }
+                lightbox_search::parse(text).map_err(|e| {
+                    CoreError::validation(
+                        "query",
+                        format!("{e} (syntax: word, +must, -exclude, \"exact phrase\", prefix*)."),
+                    )
+                })
+            })
+            .transpose()?;
         let sort = match get("sort") {
+            None if query.is_some() => Sort::Relevance,
             None | Some("newest") => Sort::Newest,
             Some("oldest") => Sort::Oldest,
             Some("taken") => Sort::Taken,
+            Some("relevance") if query.is_some() => Sort::Relevance,
             Some("relevance") => {
                 return Err(CoreError::validation(
                     "sort",
-                    "sort=relevance ranks full-text search results, which are not available \
-                     yet; sort must be newest, oldest or taken.",
+                    "sort=relevance ranks full-text search results: it needs a query.",
                 ));
             }
             Some(_) => {
                 return Err(CoreError::validation(
                     "sort",
-                    "sort must be newest, oldest or taken.",
+                    "sort must be newest, oldest, taken or relevance (with a query).",
                 ));
             }
         };
@@ -171,6 +185,7 @@ impl ImageFilter {
         let (creation_date_from, creation_date_to) = range(&get, "creation_date")?;
 
         Ok(Self {
+            query,
             keyword,
             namespace,
             rating,
@@ -224,9 +239,53 @@ impl ImageFilter {
             sort: match self.sort {
                 Sort::Newest => SortOrder::Newest,
                 Sort::Oldest => SortOrder::Oldest,
-                Sort::Taken => SortOrder::Taken,
+                Sort::Taken | Sort::Relevance => SortOrder::Taken,
             },
         }
+    }
+
+    /// Whether the list needs the search index (a query or relevance order).
+    pub fn needs_index(&self) -> bool {
+        self.query.is_some() || self.sort == Sort::Relevance
+    }
+
+    /// The same filters as the search index takes them.
+    pub fn to_search(&self) -> (lightbox_search::Filter, lightbox_search::Order) {
+        use lightbox_search::{Filter, GeoBox as Box, KeywordFilter, Order};
+        let keyword = match self.to_store().keyword {
+            Some(KeywordMatch::Whole(k)) => Some(KeywordFilter::Whole(k)),
+            Some(KeywordMatch::Value(v)) => Some(KeywordFilter::Value(v)),
+            Some(KeywordMatch::Namespace(n)) => Some(KeywordFilter::Namespace(n)),
+            None => None,
+        };
+        let filter = Filter {
+            keyword,
+            rating: self.rating,
+            min_rating: self.min_rating,
+            exif_property: self.exif_property.clone(),
+            exif_value: self.exif_value.clone(),
+            created_at_from: self.created_at_from,
+            created_at_to: self.created_at_to,
+            updated_at_from: self.updated_at_from,
+            updated_at_to: self.updated_at_to,
+            creation_date_from: self.creation_date_from,
+            creation_date_to: self.creation_date_to,
+            has_video: self.has_video,
+            has_geo: self.has_geo,
+            bbox: self.bbox.map(|b| Box {
+                west: b.west,
+                south: b.south,
+                east: b.east,
+                north: b.north,
+            }),
+        };
+        let order = match self.sort {
+            Sort::Newest => Order::Newest,
+            Sort::Oldest => Order::Oldest,
+            Sort::Taken => Order::Taken,
+            Sort::Relevance => Order::Relevance,
+        };
+        (filter, order)
     }
 }
 
@@ -421,9 +480,17 @@ mod tests {
     }
 
     #[test]
-    fn query_and_relevance_are_not_available_yet() {
-        refused(&[("query", "sunset")], "query");
+    fn query_and_relevance() {
+        let q = ok(&[("query", "+sunset -rain \"main stage\" mar*")]);
+        assert_eq!(q.sort, Sort::Relevance);
+        assert!(q.needs_index());
+        assert_eq!(
+            ok(&[("query", "sunset"), ("sort", "taken")]).sort,
+            Sort::Taken
+        );
         refused(&[("query", "")], "query");
+        refused(&[("query", "\"unclosed")], "query");
+        refused(&[("query", "a\u{7}b")], "query");
         refused(&[("sort", "relevance")], "sort");
         refused(&[("sort", "Newest")], "sort");
         assert_eq!(ok(&[("sort", "oldest")]).sort, Sort::Oldest);

@@ -9,20 +9,20 @@
 use std::collections::HashMap;
 
 use lightbox_store::images::{self as store, ImageRow};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Credential, Principal};
-use crate::clock::{format_rfc3339, parse_loose_time};
+use crate::clock::format_rfc3339;
+use crate::edits::{self, Credit, Crop, Edit};
 use crate::error::{CoreError, ErrorKind};
 use crate::image_filters::ImageFilter;
 use crate::keywords::Keyword;
 use crate::media;
-use crate::operations::{Operation, OperationStatus};
-use crate::uploads::{DESCRIPTION_MAX, TITLE_MAX, VERSIONS_JOB};
+use crate::operations::Operation;
 use crate::users::Role;
-use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
-use crate::{Core, ids, validate};
+use crate::writes::WriteContext;
+use crate::{Core, ids};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Geo {
@@ -88,10 +88,9 @@ pub struct Image {
     #[schema(value_type = Object)]
     pub metadata: Value,
     pub keywords: Vec<Keyword>,
-    #[schema(value_type = Vec<Object>)]
-    pub credits: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
-    pub crops: Vec<Value>,
+    pub credits: Vec<Credit>,
+    /// Per aspect ratio, in pixels of the upright image.
+    pub crops: Vec<Crop>,
     pub sets: Vec<ImageSetRef>,
     pub versions: Vec<Version>,
     /// Why the versions are not there, when building them failed.
@@ -166,6 +165,24 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
                 activation_time: None,
             });
     }
+    let mut credits: HashMap<String, Vec<Credit>> = HashMap::new();
+    for c in lightbox_store::editorial::credits_of(&mut conn, &ids).await? {
+        credits.entry(c.image_id).or_default().push(Credit {
+            uuid: c.id,
+            role: c.role,
+            name: c.name,
+        });
+    }
+    let mut crops: HashMap<String, Vec<Crop>> = HashMap::new();
+    for c in lightbox_store::editorial::crops_of(&mut conn, &ids).await? {
+        crops.entry(c.image_id).or_default().push(Crop {
+            aspect_ratio: c.aspect_ratio,
+            x: c.x,
+            y: c.y,
+            width: c.width,
+            height: c.height,
+        });
+    }
     let mut user_ids: Vec<String> = rows.iter().filter_map(|r| r.uploaded_by.clone()).collect();
     user_ids.sort();
     user_ids.dedup();
@@ -200,8 +217,8 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
             exif: serde_json::from_str(&row.exif).unwrap_or_else(|_| json!({})),
             metadata: serde_json::from_str(&row.metadata).unwrap_or_else(|_| json!({})),
             keywords: keywords.remove(&row.id).unwrap_or_default(),
-            credits: Vec::new(),
-            crops: Vec::new(),
+            credits: credits.remove(&row.id).unwrap_or_default(),
+            crops: crops.remove(&row.id).unwrap_or_default(),
             sets: sets.remove(&row.id).unwrap_or_default(),
             versions: version_list(&base, row, &built),
             versions_error: row.versions_error.clone(),
@@ -290,7 +307,26 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Image>, bool), CoreError> {
-    let mut ids = {
+    let mut ids = if filter.needs_index() {
+        // Full text: the index ranks and filters (it agrees with SQL on
+        // every filter); rows still come from the database.
+        let search = core.synced_search().await?;
+        let (search_filter, order) = filter.to_search();
+        let index = search.index();
+        index
+            .search(
+                account_id,
+                filter.query.as_ref(),
+                &search_filter,
+                order,
+                usize::try_from(limit + 1).unwrap_or(0),
+                usize::try_from(offset).unwrap_or(usize::MAX),
+            )
+            .map_err(|e| {
+                tracing::error!(error = %e, "search");
+                CoreError::internal()
+            })?
+    } else {
         let mut conn = core.store.read().await?;
         lightbox_store::image_list::list_ids(
             &mut conn,
@@ -316,7 +352,7 @@ pub async fn list(
 }
 
 /// May this caller change or delete the image? A `user` role only its own.
-fn may_change(principal: &Principal, row: &ImageRow) -> Result<(), CoreError> {
+pub(crate) fn may_change(principal: &Principal, row: &ImageRow) -> Result<(), CoreError> {
     match &principal.credential {
         Credential::User { user, .. } if user.role == Role::User => {
             if row.uploaded_by.as_deref() == Some(user.user.uuid.as_str()) {
@@ -332,31 +368,7 @@ fn may_change(principal: &Principal, row: &ImageRow) -> Result<(), CoreError> {
     }
 }
 
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// `PATCH /v1/images/{public_uuid}`: any of these; absent fields stay.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ImagePatch {
-    #[schema(max_length = 191)]
-    pub title: Option<String>,
-    #[schema(max_length = 10000)]
-    pub description: Option<String>,
-    /// A date or timestamp (RFC 3339; `YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS`
-    /// and Exif's `YYYY:MM:DD HH:MM:SS` are taken too); null clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, format = DateTime, example = "2026-07-14T21:30:05Z")]
-    pub creation_date: Option<Option<String>>,
-    /// 0, 90, 180 or 270 (clockwise); a change rebuilds the versions.
-    #[schema(example = 90, minimum = 0, maximum = 270, multiple_of = 90)]
-    pub rotation: Option<i64>,
-}
+pub use crate::edits::ImagePatch;
 
 pub async fn update(
     core: &Core,
@@ -365,87 +377,7 @@ pub async fn update(
     id: &str,
     patch: ImagePatch,
 ) -> Result<Operation, CoreError> {
-    let title = patch
-        .title
-        .as_deref()
-        .map(|t| validate::optional_text("title", t, TITLE_MAX).map(|t| t.trim().to_owned()))
-        .transpose()?;
-    let description = patch
-        .description
-        .as_deref()
-        .map(|t| validate::optional_text("description", t, DESCRIPTION_MAX))
-        .transpose()?;
-    let creation_date = match &patch.creation_date {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(text)) => Some(Some(parse_loose_time(text).ok_or_else(|| {
-            CoreError::validation(
-                "creation_date",
-                "creation_date must be a date or timestamp (RFC 3339, YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS).",
-            )
-        })?)),
-    };
-    if let Some(r) = patch.rotation
-        && ![0, 90, 180, 270].contains(&r)
-    {
-        return Err(CoreError::validation(
-            "rotation",
-            "rotation must be 0, 90, 180 or 270.",
-        ));
-    }
-    if !ids::is_uuid(id) {
-        return Err(image_not_found(id));
-    }
-    let mut write = match writes::begin(core, ctx).await? {
-        Begun::Replay(op) => return Ok(op),
-        Begun::Fresh(write) => write,
-    };
-    store::lock_image(write.tx(), id).await?;
-    let mut row = store::find(write.tx(), &ctx.account_id, id)
-        .await?
-        .ok_or_else(|| image_not_found(id))?;
-    may_change(principal, &row)?;
-    if let Some(t) = title {
-        row.title = t;
-    }
-    if let Some(d) = description {
-        row.description = d;
-    }
-    if let Some(c) = creation_date {
-        row.creation_date = c;
-    }
-    let mut jobs = Vec::new();
-    let mut status = OperationStatus::Succeeded;
-    if let Some(r) = patch.rotation
-        && r != row.rotation
-    {
-        // A quarter turn more or less swaps the sides.
-        if (r - row.rotation).rem_euclid(180) == 90 {
-            std::mem::swap(&mut row.width, &mut row.height);
-        }
-        row.rotation = r;
-        row.versions_state = "pending".to_owned();
-        row.versions_error = None;
-        status = OperationStatus::Queued;
-        jobs.push(JobSpec {
-            kind: VERSIONS_JOB,
-            payload: json!({ "image_public_uuid": row.id, "rotation": r }),
-            max_attempts: 3,
-        });
-    }
-    row.updated_at = write.now();
-    store::update_fields(write.tx(), &row).await?;
-    write
-        .finish(WorkDone {
-            kind: "image.update",
-            status,
-            result: json!({}),
-            image_public_uuids: vec![row.id.clone()],
-            set_public_uuid: None,
-            jobs,
-            changes: vec![("image", row.id.clone(), "update")],
-        })
-        .await
+    edits::run(core, principal, ctx, Edit::patch(id, patch)?).await
 }
 
 pub async fn delete(
@@ -454,45 +386,7 @@ pub async fn delete(
     ctx: &WriteContext,
     id: &str,
 ) -> Result<Operation, CoreError> {
-    if !ids::is_uuid(id) {
-        return Err(image_not_found(id));
-    }
-    let mut write = match writes::begin(core, ctx).await? {
-        Begun::Replay(op) => return Ok(op),
-        Begun::Fresh(write) => write,
-    };
-    // The row lock first: a version swap in flight finishes before the
-    // versions are read, so every blob of the image gets its note.
-    store::lock_image(write.tx(), id).await?;
-    let row = store::find(write.tx(), &ctx.account_id, id)
-        .await?
-        .ok_or_else(|| image_not_found(id))?;
-    may_change(principal, &row)?;
-    let now = write.now();
-    let mut blobs: Vec<String> = store::versions_of(write.tx(), std::slice::from_ref(&row.id))
-        .await?
-        .into_iter()
-        .map(|v| v.blob_key)
-        .collect();
-    blobs.push(row.original_key.clone());
-    for key in &blobs {
-        store::note_garbage(write.tx(), key, now).await?;
-    }
-    store::delete(write.tx(), &ctx.account_id, id).await?;
-    let op = write
-        .finish(WorkDone {
-            kind: "image.delete",
-            status: OperationStatus::Succeeded,
-            result: json!({}),
-            image_public_uuids: vec![row.id.clone()],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![("image", row.id.clone(), "delete")],
-        })
-        .await?;
-    // After the commit; an original another image still uses stays.
-    crate::versions::collect(core, &blobs).await;
-    Ok(op)
+    edits::run(core, principal, ctx, Edit::delete(id)?).await
 }
 
 /// A public version as served under the media URL: found by image, name

@@ -1,9 +1,17 @@
 //! Keywords: namespaced `axis:value` (the first colon splits), stored whole
-//! and returned split.
+//! and returned split; the account's vocabulary with counts; renaming a
+//! keyword across the library (a job: it can reach every image).
 
+use lightbox_store::change_log::{self, Change};
+use lightbox_store::editorial::{self, VocabularyQuery};
+use lightbox_store::images as image_store;
+use lightbox_store::operations as op_store;
 use serde::Serialize;
+use serde_json::{Value, json};
 
-use crate::error::CoreError;
+use crate::Core;
+use crate::error::{CoreError, ErrorKind};
+use crate::jobs::{JobFailure, JobFuture, JobHandler};
 
 /// Longest keyword, in characters.
 pub const KEYWORD_MAX: usize = 255;
@@ -88,6 +96,262 @@ pub fn parse_list(field: &str, texts: &[String]) -> Result<Vec<Keyword>, CoreErr
         }
     }
     Ok(out)
+}
+
+/// A keyword of the vocabulary and how many images carry it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VocabularyEntry {
+    #[schema(example = "artist:Marina")]
+    pub keyword: String,
+    #[schema(example = "artist")]
+    pub namespace: Option<String>,
+    #[schema(example = "Marina")]
+    pub value: String,
+    /// Images with this keyword.
+    pub count: i64,
+}
+
+/// A namespace (axis) and how much it is used.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NamespaceEntry {
+    #[schema(example = "artist")]
+    pub namespace: String,
+    /// Distinct keywords in it.
+    pub keyword_count: i64,
+    /// Keyword uses in it (an image with two `artist:` keywords counts twice).
+    pub count: i64,
+}
+
+/// `GET /v1/keywords` filters: `namespace`, a case-insensitive `prefix` (of
+/// the whole keyword; with `namespace`, of the value), `sort=keyword|count`.
+pub fn vocabulary_query(
+    namespace: Option<&str>,
+    prefix: Option<&str>,
+    sort: Option<&str>,
+) -> Result<VocabularyQuery, CoreError> {
+    let namespace = namespace
+        .map(|ns| {
+            let ns = crate::validate::required_text("namespace", ns, KEYWORD_MAX)?;
+            if ns.contains(':') {
+                return Err(CoreError::validation(
+                    "namespace",
+                    "namespace must not contain a colon.",
+                ));
+            }
+            Ok(ns)
+        })
+        .transpose()?;
+    let folded_prefix = prefix
+        .map(|p| {
+            let p = crate::validate::optional_text("prefix", p, KEYWORD_MAX)?;
+            if p.contains(['\n', '\t', '\r']) {
+                return Err(CoreError::validation(
+                    "prefix",
+                    "prefix must not contain control characters.",
+                ));
+            }
+            Ok(p.to_lowercase())
+        })
+        .transpose()?
+        .filter(|p| !p.is_empty());
+    let by_count = match sort {
+        None | Some("keyword") => false,
+        Some("count") => true,
+        Some(_) => {
+            return Err(CoreError::validation(
+                "sort",
+                "sort must be keyword or count.",
+            ));
+        }
+    };
+    Ok(VocabularyQuery {
+        namespace,
+        folded_prefix,
+        by_count,
+    })
+}
+
+pub async fn vocabulary(
+    core: &Core,
+    account_id: &str,
+    query: &VocabularyQuery,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<VocabularyEntry>, bool), CoreError> {
+    let mut conn = core.store.read().await?;
+    let mut rows = editorial::vocabulary(&mut conn, account_id, query, limit + 1, offset).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((
+        rows.into_iter()
+            .map(|r| VocabularyEntry {
+                keyword: r.keyword,
+                namespace: r.namespace,
+                value: r.value,
+                count: r.count,
+            })
+            .collect(),
+        more,
+    ))
+}
+
+pub async fn namespaces(
+    core: &Core,
+    account_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<NamespaceEntry>, bool), CoreError> {
+    let mut conn = core.store.read().await?;
+    let mut rows = editorial::namespaces(&mut conn, account_id, limit + 1, offset).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok((
+        rows.into_iter()
+            .map(|r| NamespaceEntry {
+                namespace: r.namespace,
+                keyword_count: r.keywords,
+                count: r.uses,
+            })
+            .collect(),
+        more,
+    ))
+}
+
+/// Images renamed per transaction: short transactions, so editors working
+/// meanwhile never wait long, and progress shows as it goes.
+const RENAME_CHUNK: usize = 500;
+
+/// Renames a keyword on the images of the payload (or every image with it),
+/// a chunk per transaction, reporting `done`/`total` on the Operation. Safe
+/// to run again after a crash: images already renamed no longer match.
+pub struct RenameJob;
+
+impl JobHandler for RenameJob {
+    fn run(&self, core: Core, payload: Value) -> JobFuture {
+        Box::pin(async move { rename(&core, &payload).await })
+    }
+}
+
+fn retry(error: impl Into<CoreError>) -> JobFailure {
+    JobFailure {
+        error: error.into(),
+        retryable: true,
+    }
+}
+
+async fn rename(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
+    let (operation, account) = (text("operation"), text("account"));
+    let only_uploaded_by = payload.get("only_uploaded_by").and_then(Value::as_str);
+    let (from, to) = match (parse("from", text("from")), parse("to", text("to"))) {
+        (Ok(f), Ok(t)) if f.keyword != t.keyword => (f, t),
+        _ => {
+            return Err(JobFailure {
+                error: CoreError::new(ErrorKind::Internal, "The rename job's payload is invalid."),
+                retryable: false,
+            });
+        }
+    };
+    let listed: Option<Vec<String>> = payload
+        .get("images")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let total = match &listed {
+        Some(list) => list.len() as i64,
+        None => {
+            let mut conn = core.store.read().await.map_err(retry)?;
+            editorial::keyword_count(&mut conn, account, &from.keyword)
+                .await
+                .map_err(retry)?
+        }
+    };
+    let (mut done, mut renamed, mut skipped) = (0i64, 0i64, 0i64);
+    let mut after = String::new();
+    let mut listed_at = 0usize;
+    loop {
+        let chunk: Vec<String> = match &listed {
+            Some(list) => {
+                let end = (listed_at + RENAME_CHUNK).min(list.len());
+                let chunk = list[listed_at..end].to_vec();
+                listed_at = end;
+                chunk
+            }
+            None => {
+                let mut conn = core.store.read().await.map_err(retry)?;
+                editorial::images_with_keyword(
+                    &mut conn,
+                    account,
+                    &from.keyword,
+                    &after,
+                    RENAME_CHUNK as i64,
+                )
+                .await
+                .map_err(retry)?
+            }
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        let now = core.now();
+        let mut tx = core.store.begin_write().await.map_err(retry)?;
+        for id in &chunk {
+            image_store::lock_image(&mut tx, id).await.map_err(retry)?;
+            let Some(row) = image_store::find(&mut tx, account, id)
+                .await
+                .map_err(retry)?
+            else {
+                continue;
+            };
+            if only_uploaded_by.is_some() && row.uploaded_by.as_deref() != only_uploaded_by {
+                skipped += 1;
+                continue;
+            }
+            let target = (
+                to.keyword.as_str(),
+                to.namespace.as_deref(),
+                to.value.as_str(),
+            );
+            if editorial::rename_keyword(&mut tx, account, id, &from.keyword, target)
+                .await
+                .map_err(retry)?
+            {
+                renamed += 1;
+                let mut row = row;
+                row.updated_at = now;
+                image_store::update_fields(&mut tx, &row)
+                    .await
+                    .map_err(retry)?;
+                let change = Change {
+                    account_id: account,
+                    entity: "image",
+                    entity_id: id,
+                    action: "update",
+                    operation_id: Some(operation),
+                    at: now,
+                };
+                change_log::append(&mut tx, &change).await.map_err(retry)?;
+            }
+        }
+        done += chunk.len() as i64;
+        after = chunk.last().cloned().unwrap_or_default();
+        let progress = json!({ "from": from.keyword, "to": to.keyword, "done": done, "total": total.max(done), "renamed": renamed, "skipped": skipped });
+        op_store::set_status(
+            &mut tx,
+            operation,
+            "running",
+            Some(&progress.to_string()),
+            None,
+            now,
+            false,
+        )
+        .await
+        .map_err(retry)?;
+        tx.commit()
+            .await
+            .map_err(|e| retry(lightbox_store::StoreError::from(e)))?;
+    }
+    Ok(
+        json!({ "from": from.keyword, "to": to.keyword, "done": done, "total": done, "renamed": renamed, "skipped": skipped }),
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 pub mod accounts;
 pub mod auth;
 pub mod clock;
+pub mod edits;
 pub mod error;
+pub mod facets;
 pub mod ids;
 pub mod image_filters;
 pub mod images;
@@ -17,10 +19,12 @@ pub mod jobs;
 pub mod keywords;
 pub mod limits;
 pub mod media;
+pub mod metadata_profiles;
 pub mod mfa;
 pub mod operations;
 pub mod passwords;
 pub mod scope;
+pub mod search;
 pub mod server_keys;
 pub mod sessions;
 pub mod sets;
@@ -49,6 +53,8 @@ pub struct Core {
     pub sessions: Arc<sessions::SessionService>,
     /// Blob store and media settings; images need them.
     pub media: Option<Arc<media::MediaSettings>>,
+    /// This node's search index (API nodes).
+    pub search: Option<Arc<search::SearchService>>,
 }
 
 impl Core {
@@ -67,7 +73,26 @@ impl Core {
             auth,
             sessions,
             media: None,
+            search: None,
         }
+    }
+
+    /// Adds this node's search index (API nodes).
+    pub fn with_search(mut self, search: Arc<search::SearchService>) -> Self {
+        self.search = Some(search);
+        self
+    }
+
+    /// The search index, caught up with every committed write.
+    pub async fn synced_search(&self) -> Result<&search::SearchService, CoreError> {
+        let search = self.search.as_deref().ok_or_else(|| {
+            CoreError::new(
+                ErrorKind::Internal,
+                "This server has no search index (it does not serve the API).",
+            )
+        })?;
+        search.sync(self).await?;
+        Ok(search)
     }
 
     /// Adds the blob store and media settings (the server does; tools that

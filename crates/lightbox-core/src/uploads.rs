@@ -502,15 +502,13 @@ pub async fn finish(
             (k.clone(), text.chars().take(255).collect())
         })
         .collect();
-    let metadata = if from_file {
-        serde_json::Value::Object(
-            e.iptc
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(cut(v, 2000))))
-                .collect(),
-        )
+    let mut metadata: serde_json::Map<String, serde_json::Value> = if from_file {
+        e.iptc
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(cut(v, 2000))))
+            .collect()
     } else {
-        json!({})
+        serde_json::Map::new()
     };
     // Upright size: orientations 5-8 swap the sides.
     let dims = head.dimensions.map(|(w, h)| {
@@ -549,6 +547,16 @@ pub async fn finish(
     // The image references it from this commit on: the note goes with it.
     store::forget_garbage(write.tx(), &stored.key).await?;
     let image_id = ids::new_public_uuid();
+    if let Uploader::User(user) = &claims.by {
+        crate::metadata_profiles::fill_from_default(
+            write.tx(),
+            &claims.account,
+            user,
+            &mut metadata,
+        )
+        .await?;
+    }
+    let metadata = serde_json::Value::Object(metadata);
     let (uploaded_by, uploaded_by_token) = match &claims.by {
         Uploader::User(id) => (Some(id.clone()), None),
         Uploader::Token(id) => (None, Some(id.clone())),

@@ -193,12 +193,42 @@ impl PendingWrite {
 
     /// Records the Operation, its jobs and change-log rows, and commits.
     pub async fn finish(mut self, done: WorkDone) -> Result<Operation, CoreError> {
+        let id = self.operation_id.clone();
+        let op = self.record(id, done).await?;
+        self.tx
+            .commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
+        Ok(op)
+    }
+
+    /// A new Operation id for a child of this write (a batch item), whose
+    /// jobs can name it before [`PendingWrite::record_child`].
+    pub fn child_operation_id(&self) -> String {
+        ids::new_operation_id()
+    }
+
+    /// Records a child Operation (a batch item) with its jobs and change-log
+    /// rows in this transaction; it commits with the parent.
+    pub async fn record_child(
+        &mut self,
+        operation_id: String,
+        done: WorkDone,
+    ) -> Result<Operation, CoreError> {
+        self.record(operation_id, done).await
+    }
+
+    async fn record(
+        &mut self,
+        operation_id: String,
+        done: WorkDone,
+    ) -> Result<Operation, CoreError> {
         let finished = matches!(
             done.status,
             OperationStatus::Succeeded | OperationStatus::Failed
         );
         let row = OperationRow {
-            id: self.operation_id.clone(),
+            id: operation_id,
             account_id: self.account_id.clone(),
             kind: done.kind.to_owned(),
             status: done.status.as_str().to_owned(),
@@ -215,7 +245,7 @@ impl PendingWrite {
         for job in &done.jobs {
             let payload = job.payload.to_string();
             let new = NewJob {
-                operation_id: &self.operation_id,
+                operation_id: &row.id,
                 kind: job.kind,
                 payload: &payload,
                 max_attempts: job.max_attempts,
@@ -229,15 +259,11 @@ impl PendingWrite {
                 entity,
                 entity_id,
                 action,
-                operation_id: Some(&self.operation_id),
+                operation_id: Some(&row.id),
                 at: self.now,
             };
             change_log::append(&mut self.tx, &change).await?;
         }
-        self.tx
-            .commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
         Operation::from_row(&row)
     }
 }

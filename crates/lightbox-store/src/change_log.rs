@@ -35,3 +35,24 @@ pub async fn head(conn: &mut Conn) -> Result<i64> {
         .await?;
     Ok(seq)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub account_id: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub at: i64,
+}
+
+/// Up to `limit` changes after `seq`, in order.
+pub async fn since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<ChangeRow>> {
+    Ok(sqlx::query_as(
+        "SELECT seq, account_id, entity, entity_id, at FROM change_log
+         WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(seq)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}

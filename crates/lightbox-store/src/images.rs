@@ -53,7 +53,7 @@ macro_rules! image_columns {
 
 /// `$first, $first+1, …` for an `IN (…)` list of `count` values. Only
 /// these numbered placeholders are ever formatted into SQL; values are bound.
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
@@ -193,12 +193,15 @@ pub async fn original_in_use(conn: &mut Conn, original_key: &str) -> Result<bool
     )
 }
 
-/// Writes the editable fields and `updated_at` back (and the copy of
+/// Writes the editable fields (title, description, creation date, rotation
+/// and the upright size it swaps, rating, alt text, IPTC metadata, version
+/// state) and `updated_at` back (and the copy of
 /// `creation_date` the image's keywords keep for taken-first lists).
 pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     sqlx::query(
         "UPDATE images SET title = $1, description = $2, creation_date = $3, rotation = $4,
-            updated_at = $5, versions_state = $6, versions_error = $7
+            updated_at = $5, versions_state = $6, versions_error = $7, rating = $10,
+            alt_text = $11, metadata = $12, width = $13, height = $14
          WHERE id = $8 AND account_id = $9",
     )
     .bind(&row.title)
@@ -210,6 +213,11 @@ pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     .bind(&row.versions_error)
     .bind(&row.id)
     .bind(&row.account_id)
+    .bind(row.rating)
+    .bind(&row.alt_text)
+    .bind(&row.metadata)
+    .bind(row.width)
+    .bind(row.height)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -248,6 +256,7 @@ pub async fn set_versions_state(
 }
 
 pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
+    crate::editorial::uncount_image_keywords(conn, account_id, id).await?;
     let done = sqlx::query("DELETE FROM images WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
@@ -303,7 +312,7 @@ pub struct KeywordRow {
 }
 
 /// Adds keywords (whole form, split at the first colon) after the image's
-/// existing ones; a keyword it already has is skipped.
+/// existing ones; a keyword it already has is skipped. How many were new.
 pub async fn add_keywords(
     conn: &mut Conn,
     account_id: &str,
@@ -311,7 +320,8 @@ pub async fn add_keywords(
     image_created_at: i64,
     image_creation_date: Option<i64>,
     keywords: &[(String, Option<String>, String)],
-) -> Result<()> {
+) -> Result<usize> {
+    let mut added = Vec::new();
     let (mut next,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(position), -1) + 1 FROM image_keywords WHERE image_id = $1",
     )
@@ -334,9 +344,18 @@ pub async fn add_keywords(
         .bind(image_creation_date)
         .execute(&mut *conn)
         .await?;
-        next += i64::try_from(done.rows_affected()).unwrap_or(0);
+        if done.rows_affected() > 0 {
+            next += 1;
+            added.push((keyword, namespace, value));
+        }
     }
-    Ok(())
+    // Counted in keyword order (see `editorial`).
+    added.sort_by(|a, b| a.0.cmp(b.0));
+    for (keyword, namespace, value) in &added {
+        crate::editorial::bump_keyword(conn, account_id, keyword, namespace.as_deref(), value, 1)
+            .await?;
+    }
+    Ok(added.len())
 }
 
 /// Keywords of these images, each image's in the order they were added.
@@ -674,6 +693,53 @@ pub async fn sets_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<ImageS
     );
     let mut query = sqlx::query_as::<_, ImageSetRow>(AssertSqlSafe(sql));
     for id in image_ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+// --- what the search index reads ----------------------------------------------
+
+/// Rows of these images, whatever their account (the index holds every
+/// account's images).
+pub async fn find_any_many(conn: &mut Conn, ids: &[String]) -> Result<Vec<ImageRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM images i WHERE i.id IN ({})",
+        image_columns!(),
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, ImageRow>(AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+/// Up to `limit` image ids after `after`, in id order (a full rebuild).
+pub async fn ids_after(conn: &mut Conn, after: &str, limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM images WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The searchable Exif properties of these images: (image, property, value).
+pub async fn exif_of(conn: &mut Conn, ids: &[String]) -> Result<Vec<(String, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT image_id, property, value FROM image_exif WHERE image_id IN ({}) ORDER BY image_id, property",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String)>(AssertSqlSafe(sql));
+    for id in ids {
         query = query.bind(id);
     }
     Ok(query.fetch_all(conn).await?)

@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod change_log;
+pub mod editorial;
 pub mod idempotency;
 pub mod image_list;
 pub mod images;

@@ -6,12 +6,17 @@
 use std::sync::Arc;
 
 use lightbox_core::scope::{Scope, parse_scope_list};
+use lightbox_core::search::SearchService;
 use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::users::Role;
-use lightbox_core::{Core, SystemClock, accounts, auth::AuthSettings, clock, mfa, tokens, users};
+use lightbox_core::{
+    Core, SystemClock, accounts, auth::AuthSettings, clock, metadata_profiles, mfa, tokens, users,
+};
 
 use crate::Failure;
-use crate::cli::{AccountCommand, Command, DebugCommand, MfaCommand, TokenCommand, UserCommand};
+use crate::cli::{
+    AccountCommand, Command, DebugCommand, MfaCommand, ProfileCommand, TokenCommand, UserCommand,
+};
 use crate::config::{Storage, parse_duration};
 
 pub async fn open(storage: &Storage) -> Result<Core, Failure> {
@@ -33,6 +38,11 @@ fn fail(e: lightbox_core::CoreError) -> Failure {
 
 pub async fn run(storage: Storage, command: Command) -> Result<(), Failure> {
     let core = open(&storage).await?;
+    if let Command::Reindex = command {
+        let outcome = reindex(&core, &storage).await;
+        core.store.close().await;
+        return outcome;
+    }
     let outcome = dispatch(&core, command).await;
     core.store.close().await;
     outcome
@@ -208,7 +218,64 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
                 .map_err(fail)?;
             println!("{op}");
         }
-        Command::Serve(_) | Command::Demo(_) => {
+        Command::MetadataProfile(ProfileCommand::Save {
+            account,
+            name,
+            fields,
+        }) => {
+            let account = accounts::find(core, &account).await.map_err(fail)?;
+            let mut object = serde_json::Map::new();
+            for field in fields {
+                let (key, value) = field.split_once('=').ok_or_else(|| {
+                    Failure(format!(
+                        "--field {field:?}: use key=value, e.g. creator=Jane Doe"
+                    ))
+                })?;
+                let value = match (key, value) {
+                    ("copyright_marked", "true") => serde_json::Value::Bool(true),
+                    ("copyright_marked", "false") => serde_json::Value::Bool(false),
+                    (_, v) => serde_json::Value::String(v.to_owned()),
+                };
+                object.insert(key.to_owned(), value);
+            }
+            let profile = metadata_profiles::save(core, &account.uuid, &name, object.into())
+                .await
+                .map_err(fail)?;
+            eprintln!("metadata profile {:?} saved", profile.name);
+            println!("{}", profile.uuid);
+        }
+        Command::MetadataProfile(ProfileCommand::List { account }) => {
+            let account = accounts::find(core, &account).await.map_err(fail)?;
+            let list = metadata_profiles::list(core, &account.uuid)
+                .await
+                .map_err(fail)?;
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        Command::MetadataProfile(ProfileCommand::Delete { account, profile }) => {
+            let account = accounts::find(core, &account).await.map_err(fail)?;
+            metadata_profiles::delete(core, &account.uuid, &profile)
+                .await
+                .map_err(fail)?;
+            eprintln!("metadata profile {profile:?} deleted");
+        }
+        Command::MetadataProfile(ProfileCommand::Default {
+            account,
+            user,
+            profile,
+        }) => {
+            let account = accounts::find(core, &account).await.map_err(fail)?;
+            let user_row = users::find(core, &user).await.map_err(fail)?;
+            let profile = (profile != "none").then_some(profile.as_str());
+            metadata_profiles::set_default(core, &account.uuid, &user_row.id, profile)
+                .await
+                .map_err(fail)?;
+            eprintln!(
+                "{user}'s default metadata profile in {}: {}",
+                account.unique_id,
+                profile.unwrap_or("none")
+            );
+        }
+        Command::Serve(_) | Command::Demo(_) | Command::Reindex => {
             return Err(Failure("not an administration command".to_owned()));
         }
     }
@@ -236,4 +303,24 @@ fn read_password() -> Result<String, Failure> {
         return Err(Failure("no password on stdin".to_owned()));
     }
     Ok(password.to_owned())
+}
+
+/// Rebuilds the node's search index (in the data dir) from the database.
+async fn reindex(core: &Core, storage: &Storage) -> Result<(), Failure> {
+    let dir = storage.data_dir.join("search");
+    let (search, _) = SearchService::open(&dir).map_err(|e| {
+        Failure(format!(
+            "cannot open the search index in {} ({}); is a server using it? Stop it first.",
+            dir.display(),
+            e.message
+        ))
+    })?;
+    let started = std::time::Instant::now();
+    let count = search.rebuild(core).await.map_err(fail)?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "search index rebuilt: {count} images in {secs:.1} s ({:.0} images/s)",
+        count as f64 / secs.max(1e-9)
+    );
+    Ok(())
 }

@@ -67,6 +67,12 @@ pub enum Command {
     /// Service tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Metadata profiles: reusable IPTC fields; a member's default fills its uploads.
+    #[command(subcommand, name = "metadata-profile")]
+    MetadataProfile(ProfileCommand),
+    /// Rebuild this node's search index from the database (run it with the
+    /// node's server stopped; a server also rebuilds a missing or damaged index itself).
+    Reindex,
     /// Operator diagnostics.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -212,6 +218,44 @@ pub enum MfaCommand {
     Disable {
         /// User uuid or login.
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Create a profile, or replace the fields of the one with this name; prints its uuid.
+    Save {
+        /// Account uuid or unique id.
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// An IPTC field, `key=value` (repeatable): creator, copyright_notice,
+        /// copyright_marked=true|false, credit_line, city, country_code, …
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
+    /// List an account's profiles as JSON.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+    /// Delete a profile (by name or uuid).
+    Delete {
+        #[arg(long)]
+        account: String,
+        profile: String,
+    },
+    /// Make a profile a member's default (`--profile none` removes it).
+    Default {
+        #[arg(long)]
+        account: String,
+        /// User uuid or login.
+        #[arg(long)]
+        user: String,
+        /// Profile name or uuid, or `none`.
+        #[arg(long)]
+        profile: String,
     },
 }
 

@@ -9,9 +9,11 @@ use lightbox_api::ApiSettings;
 use lightbox_core::auth::AuthSettings;
 use lightbox_core::clock::ManualClock;
 use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
+use lightbox_core::keywords::RenameJob;
 use lightbox_core::lightbox_store::idempotency;
 use lightbox_core::media::MediaSettings;
 use lightbox_core::scope::Scope;
+use lightbox_core::search::SearchService;
 use lightbox_core::sets::{Colour, NewSet, SetType};
 use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::versions::VersionsJob;
@@ -112,9 +114,35 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut background = Vec::new();
+    // API nodes keep a local search index that follows the change log.
+    let core = if matches!(settings.role, Role::All | Role::Api) {
+        let (search, fresh) = SearchService::open_for_server(&data_dir.join("search"))?;
+        let core = core.with_search(search.clone());
+        if fresh {
+            let (core, search) = (core.clone(), search.clone());
+            background.push(tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                match search.rebuild(&core).await {
+                    Ok(n) => tracing::info!(
+                        images = n,
+                        secs = started.elapsed().as_secs_f64(),
+                        "search index built"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "building the search index failed"),
+                }
+            }));
+        }
+        background.push(tokio::spawn(
+            search.follow_loop(core.clone(), stop_rx.clone()),
+        ));
+        core
+    } else {
+        core
+    };
     if matches!(settings.role, Role::All | Role::Worker) {
         let mut registry = JobRegistry::default();
         registry.register(lightbox_core::uploads::VERSIONS_JOB, VersionsJob);
+        registry.register(lightbox_core::edits::RENAME_JOB, RenameJob);
         if settings.diagnostic_jobs {
             registry.register(jobs::diagnostic::KIND, jobs::diagnostic::SleepJob);
         }

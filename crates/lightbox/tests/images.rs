@@ -996,7 +996,8 @@ both_setups!(library_lists_and_filters, |env: Env| async move {
         ("has_geo=yes", "has_geo"),
         ("rating=6", "rating"),
         ("bbox=1,2,3", "bbox"),
-        ("query=marina", "query"),
+        ("query=%22unclosed", "query"),
+        ("sort=relevance", "sort"),
         ("colour=red", "colour"),
     ] {
         let e = server

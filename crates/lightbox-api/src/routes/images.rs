@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use lightbox_core::facets::{self, FacetEntry};
 use lightbox_core::image_filters::{FILTER_PARAMS, ImageFilter};
 use lightbox_core::images::{self, Image, ImagePatch, Version};
 use lightbox_core::media::{VersionProfile, default_profile};
@@ -20,16 +21,18 @@ pub enum ImageSort {
     Newest,
     Oldest,
     Taken,
+    Relevance,
 }
 
-/// The library, newest first; every filter stacks (AND). (`query`, full-text
-/// search, is refused with `400` until search arrives.)
+/// The library, newest first (best match first with `query`); every filter
+/// stacks (AND).
 #[utoipa::path(
     get,
     path = "/v1/images",
     tag = "images",
     security(("bearer" = ["api.images.read"])),
     params(
+        ("query" = Option<String>, Query, description = "Full-text search over titles, descriptions, keywords, filenames, dates (`2026`, `2026-07`, `2026-07-14`, `july`) and IPTC/camera metadata; case- and accent-insensitive. Syntax: `word` (should match; with no `+` clause at least one must), `+word` (must), `-word` (must not), `\"exact phrase\"`, `prefix*`. At most 1000 characters and 50 clauses", min_length = 1, max_length = 1000, example = "+concert \"main stage\" -rehearsal mari*"),
         ("keyword" = Option<String>, Query, description = "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "artist:Marina"),
         ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in; alone: images with any keyword in this axis", min_length = 1, max_length = 255, pattern = r"^[^:\x00-\x1F\x7F-\x9F]*[^:\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^:\x00-\x1F\x7F-\x9F]*$"),
         ("rating" = Option<i64>, Query, description = "Exactly this rating, 0-5", minimum = 0, maximum = 5),
@@ -45,7 +48,7 @@ pub enum ImageSort {
         ("has_video" = Option<bool>, Query, description = "`true` for videos only, `false` for stills only"),
         ("has_geo" = Option<bool>, Query, description = "`true`: with a location; `false`: without"),
         ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees (south ≤ north); west > east crosses the antimeridian", pattern = r"^-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$", example = "2.25,48.81,2.42,48.90"),
-        ("sort" = inline(Option<ImageSort>), Query, description = "`newest` (default: uploaded last first), `oldest`, or `taken` (taken last first)"),
+        ("sort" = inline(Option<ImageSort>), Query, description = "`newest` (default without `query`: uploaded last first), `oldest`, `taken` (taken last first), or `relevance` (default with `query`; needs `query`)"),
         ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
     ),
@@ -189,4 +192,53 @@ pub async fn delete_image(
 )]
 pub async fn list_version_profiles(_caller: Caller) -> ApiResult<Json<Vec<VersionProfile>>> {
     Ok(Json(vec![default_profile()]))
+}
+
+/// Counts over the filtered library: the filters of `GET /v1/images`
+/// (`query` included), and per requested field the top 100 values by count.
+#[utoipa::path(
+    get,
+    path = "/v1/facets",
+    tag = "images",
+    security(("bearer" = ["api.images.read"])),
+    params(
+        ("fields" = Option<String>, Query, description = "Comma list of `rating`, `namespace`, `keyword`, `keyword:<namespace>`, `exif:<property>`, `creation_year`, `creation_month`, `has_geo`, `has_video`, `set` (at most 20; default `rating,namespace,creation_year,has_geo,has_video`)", example = "rating,keyword:artist,exif:Model,creation_year"),
+        ("query" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 1000),
+        ("keyword" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 255),
+        ("namespace" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 255),
+        ("rating" = Option<i64>, Query, description = "As for `GET /v1/images`", minimum = 0, maximum = 5),
+        ("min_rating" = Option<i64>, Query, description = "As for `GET /v1/images`", minimum = 0, maximum = 5),
+        ("exif_property" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 255),
+        ("exif_value" = Option<String>, Query, description = "As for `GET /v1/images`", max_length = 255),
+        ("created_at_from" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
+        ("created_at_to" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
+        ("updated_at_from" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
+        ("updated_at_to" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
+        ("creation_date_from" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
+        ("creation_date_to" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
+        ("has_video" = Option<bool>, Query, description = "As for `GET /v1/images`"),
+        ("has_geo" = Option<bool>, Query, description = "As for `GET /v1/images`"),
+        ("bbox" = Option<String>, Query, description = "As for `GET /v1/images`"),
+    ),
+    responses(
+        (status = 200, description = "Per field, values with counts (most first, then by value)", body = std::collections::BTreeMap<String, Vec<FacetEntry>>, example = json!({"rating": [{"value": 0, "count": 812}, {"value": 5, "count": 41}], "has_geo": [{"value": true, "count": 700}, {"value": false, "count": 153}]})),
+    )
+)]
+pub async fn get_facets(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Query,
+) -> ApiResult<Json<std::collections::BTreeMap<String, Vec<FacetEntry>>>> {
+    let mut known: Vec<&str> = FILTER_PARAMS
+        .iter()
+        .copied()
+        .filter(|p| *p != "sort")
+        .collect();
+    known.push("fields");
+    query.only(&known)?;
+    let fields = facets::parse_fields(query.get("fields"))?;
+    let filter = ImageFilter::from_query(|name| query.get(name))?;
+    Ok(Json(
+        facets::count(&state.core, &caller.0.account.uuid, &filter, fields).await?,
+    ))
 }

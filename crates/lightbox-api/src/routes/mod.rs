@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod docs;
+pub mod enrichment;
 pub mod health;
 pub mod images;
+pub mod keywords;
 pub mod me;
 pub mod media;
 pub mod operations;
