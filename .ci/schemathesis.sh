@@ -144,19 +144,21 @@ run_engine() {
   (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
     --header "Authorization: Bearer $token" \
     --checks all \
-    --exclude-path-regex '^/v1/images$' \
+    --exclude-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop)$' \
     --max-examples "$MAX_EXAMPLES" \
     --generation-database none \
     "${seed[@]}") || status=$?
   if [ "$status" -eq 0 ]; then
-    # The library's filters depend on each other (`exif_value` needs
-    # `exif_property`, `bbox` needs south <= north, a range's from <= to),
-    # which a schema cannot say: every check but positive_data_acceptance.
-    echo "== [$name] schemathesis on GET /v1/images (filters that depend on each other)"
+    # Fields that depend on each other, which a schema cannot say: the
+    # library's filters (`exif_value` needs `exif_property`, `bbox` needs
+    # south <= north, a range's from <= to, a query's quotes must close), a
+    # crop's size must match its aspect ratio, a batch item's body its path.
+    # Every check but positive_data_acceptance.
+    echo "== [$name] schemathesis on interdependent fields (images, facets, crop, batch)"
     (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
       --header "Authorization: Bearer $token" \
       --checks all --exclude-checks positive_data_acceptance \
-      --include-path-regex '^/v1/images$' \
+      --include-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop)$' \
       --phases examples,coverage,fuzzing \
       --max-examples "$MAX_EXAMPLES" \
       --generation-database none \

@@ -271,6 +271,8 @@ enum TextRule {
     /// `keywords::parse`: at most 255 characters as sent, no control
     /// characters, and text on both sides of the first colon if any.
     Keyword,
+    /// A keyword namespace: as [`TextRule::Keyword`], without a colon.
+    Namespace,
 }
 
 /// The request fields the core checks with its text rules. Its schema derive
@@ -299,6 +301,30 @@ const TEXT_FIELDS: &[(&str, &str, TextRule)] = &[
     ("NewUpload", "keywords", TextRule::Keyword),
     ("ImagePatch", "title", TextRule::Optional),
     ("ImagePatch", "description", TextRule::Optional),
+    ("KeywordsBody", "keywords", TextRule::Keyword),
+    ("KeywordRemoveBody", "keyword", TextRule::Keyword),
+    ("KeywordRemoveBody", "namespace", TextRule::Namespace),
+    ("RenameBody", "from", TextRule::Keyword),
+    ("RenameBody", "to", TextRule::Keyword),
+    ("AltTextBody", "alt_text", TextRule::Optional),
+    ("CreditBody", "role", TextRule::Required(100)),
+    ("CreditBody", "name", TextRule::Required(255)),
+    ("MetadataPatch", "headline", TextRule::Optional),
+    ("MetadataPatch", "caption", TextRule::Optional),
+    ("MetadataPatch", "creator", TextRule::Optional),
+    ("MetadataPatch", "creator_job_title", TextRule::Optional),
+    ("MetadataPatch", "credit_line", TextRule::Optional),
+    ("MetadataPatch", "source", TextRule::Optional),
+    ("MetadataPatch", "copyright_notice", TextRule::Optional),
+    ("MetadataPatch", "usage_terms", TextRule::Optional),
+    ("MetadataPatch", "instructions", TextRule::Optional),
+    ("MetadataPatch", "job_id", TextRule::Optional),
+    ("MetadataPatch", "city", TextRule::Optional),
+    ("MetadataPatch", "state", TextRule::Optional),
+    ("MetadataPatch", "country", TextRule::Optional),
+    ("MetadataPatch", "location", TextRule::Optional),
+    ("MetadataPatch", "contact_phone", TextRule::Optional),
+    ("MetadataPatch", "contact_url", TextRule::Optional),
 ];
 
 fn text_rule(schema: &str, property: &str) -> Option<TextRule> {
@@ -350,6 +376,15 @@ impl TextRule {
                 let solid_but_colon = SOLID_CHAR.replace("[^", "[^:");
                 schema.pattern = Some(format!(
                     "^{any_but_colon}*{solid_but_colon}{any_but_colon}*(?::{any}*{SOLID_CHAR}{any}*)?$"
+                ));
+                schema.min_length = Some(1);
+                schema.max_length = Some(lightbox_core::keywords::KEYWORD_MAX);
+            }
+            TextRule::Namespace => {
+                let any_but_colon = r"[^:\x00-\x1F\x7F-\x9F]";
+                let solid_but_colon = SOLID_CHAR.replace("[^", "[^:");
+                schema.pattern = Some(format!(
+                    "^{any_but_colon}*{solid_but_colon}{any_but_colon}*$"
                 ));
                 schema.min_length = Some(1);
                 schema.max_length = Some(lightbox_core::keywords::KEYWORD_MAX);

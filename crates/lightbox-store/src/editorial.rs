@@ -259,7 +259,7 @@ pub async fn namespaces(
     offset: i64,
 ) -> Result<Vec<NamespaceRow>> {
     Ok(sqlx::query_as(
-        "SELECT namespace, COUNT(*) AS keywords, SUM(count) AS uses FROM keyword_counts
+        "SELECT namespace, COUNT(*) AS keywords, CAST(SUM(count) AS BIGINT) AS uses FROM keyword_counts
          WHERE account_id = $1 AND namespace IS NOT NULL
          GROUP BY namespace ORDER BY namespace LIMIT $2 OFFSET $3",
     )

@@ -363,6 +363,28 @@ impl Server {
         Reply::from(req.send().await).await
     }
 
+    /// Any write with an Idempotency-Key and (optionally) a JSON body.
+    pub async fn write(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        key: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .unwrap_or_else(|e| panic!("method {method}: {e}"));
+        let mut req = self
+            .http
+            .request(method, self.at(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Reply::from(req.send().await).await
+    }
+
     /// A `DELETE` with an Idempotency-Key and no body.
     pub async fn delete(&self, token: &str, path: &str, key: &str) -> Reply {
         let req = self
