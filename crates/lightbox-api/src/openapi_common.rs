@@ -256,7 +256,10 @@ fn mark_id(schema_name: &str, property: &str, schema: &mut RefOr<Schema>) {
 
 /// Integer fields that take a fixed set of values (a derive states ranges
 /// only).
-const INTEGER_CHOICES: &[(&str, &str, &[i64])] = &[("ImagePatch", "rotation", &[0, 90, 180, 270])];
+const INTEGER_CHOICES: &[(&str, &str, &[i64])] = &[
+    ("ImagePatch", "rotation", &[0, 90, 180, 270]),
+    ("RatingBody", "rating", &[0, 1, 2, 3, 4, 5]),
+];
 
 /// How `lightbox_core::validate` checks a free-text request field.
 #[derive(Debug, Clone, Copy)]

@@ -242,8 +242,8 @@ pub struct RenameBody {
     pub from: String,
     #[schema(example = "artist:Marina Sena")]
     pub to: String,
-    /// Only these images (at most 10,000); absent: every image of the account.
-    #[schema(max_items = 10000)]
+    /// Only these images (1 to 10,000); absent: every image of the account.
+    #[schema(min_items = 1, max_items = 10000)]
     pub image_public_uuids: Option<Vec<String>>,
 }
 

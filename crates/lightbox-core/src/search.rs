@@ -50,6 +50,8 @@ struct Follow {
     watermark: i64,
     /// `seq`s above the watermark already applied.
     applied: BTreeSet<i64>,
+    /// The highest `seq` read so far (≥ watermark).
+    high: i64,
     /// (when, highest seq applied then): the watermark moves to a
     /// checkpoint once it is older than [`LATE_WINDOW`].
     checkpoints: VecDeque<(Instant, i64)>,
@@ -84,6 +86,7 @@ impl SearchService {
             index: Arc::new(opened.index),
             follow: Mutex::new(Follow {
                 watermark,
+                high: watermark,
                 ..Follow::default()
             }),
             ready,
@@ -165,6 +168,7 @@ impl SearchService {
         fed?;
         *follow = Follow {
             watermark,
+            high: watermark,
             ..Follow::default()
         };
         drop(follow);
@@ -187,16 +191,38 @@ impl SearchService {
         };
         let mut follow = self.follow.lock().await;
         loop {
+            // Late commits can only sit between the watermark and `high`;
+            // counting that range (an index-only read) tells whether any
+            // arrived, so the window is re-read only when one did.
+            let from = if follow.high <= follow.watermark {
+                follow.watermark
+            } else {
+                let mut conn = core.store.read().await?;
+                let present =
+                    change_log::count_between(&mut conn, follow.watermark, follow.high).await?;
+                if usize::try_from(present).unwrap_or(0) == follow.applied.len() {
+                    follow.high
+                } else {
+                    follow.watermark
+                }
+            };
+            if from >= head && from == follow.high {
+                advance(&mut follow, from);
+                return Ok(());
+            }
             let changes = {
                 let mut conn = core.store.read().await?;
-                change_log::since(&mut conn, follow.watermark, ROUND).await?
+                change_log::since(&mut conn, from, ROUND).await?
             };
             let fresh: Vec<_> = changes
                 .iter()
                 .filter(|c| !follow.applied.contains(&c.seq))
                 .collect();
-            let reached = changes.last().map_or(follow.watermark, |c| c.seq);
-            if !fresh.is_empty() {
+            let reached = changes.last().map_or(from, |c| c.seq).max(follow.high);
+            let touches_images = fresh.iter().any(|c| c.entity == "image");
+            if !touches_images {
+                follow.applied.extend(fresh.iter().map(|c| c.seq));
+            } else {
                 let mut ids: Vec<String> = fresh
                     .iter()
                     .filter(|c| c.entity == "image")
@@ -224,6 +250,7 @@ impl SearchService {
                 .map_err(search_error)?;
                 follow.applied.extend(seqs);
             }
+            follow.high = reached;
             advance(&mut follow, reached);
             if changes.len() < ROUND as usize || reached >= head {
                 return Ok(());

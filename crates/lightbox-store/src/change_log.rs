@@ -56,3 +56,14 @@ pub async fn since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<ChangeRo
     .fetch_all(conn)
     .await?)
 }
+
+/// How many changes have a `seq` in `(lo, hi]`.
+pub async fn count_between(conn: &mut Conn, lo: i64, hi: i64) -> Result<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM change_log WHERE seq > $1 AND seq <= $2")
+            .bind(lo)
+            .bind(hi)
+            .fetch_one(conn)
+            .await?;
+    Ok(n)
+}
