@@ -139,6 +139,28 @@ enum Counter {
 
 pub(crate) struct FacetSegment {
     counters: Vec<Counter>,
+    /// Scratch for a block of documents (no allocation per block).
+    docs_out: Vec<DocId>,
+    rows: Vec<u32>,
+    values: Vec<u64>,
+    signed: Vec<i64>,
+}
+
+/// The values of a block of documents, read column-wise (much faster than
+/// document by document); `rows`/`docs_out` are scratch.
+fn block_values<T: Copy + Default + PartialOrd + std::fmt::Debug + Send + Sync + 'static>(
+    col: &Column<T>,
+    docs: &[DocId],
+    docs_out: &mut Vec<DocId>,
+    rows: &mut Vec<u32>,
+    out: &mut Vec<T>,
+) {
+    docs_out.clear();
+    rows.clear();
+    col.row_ids_for_docs(docs, docs_out, rows);
+    out.clear();
+    out.resize(rows.len(), T::default());
+    col.values.get_vals(rows, out);
 }
 
 type Fruit = Vec<Vec<(FacetValue, u64)>>;
@@ -215,7 +237,13 @@ impl Collector for FacetCollector {
             };
             counters.push(counter);
         }
-        Ok(FacetSegment { counters })
+        Ok(FacetSegment {
+            counters,
+            docs_out: Vec::new(),
+            rows: Vec::new(),
+            values: Vec::new(),
+            signed: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -256,6 +284,67 @@ impl Collector for FacetCollector {
 
 impl SegmentCollector for FacetSegment {
     type Fruit = Fruit;
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let (docs_out, rows, values, signed) = (
+            &mut self.docs_out,
+            &mut self.rows,
+            &mut self.values,
+            &mut self.signed,
+        );
+        for c in &mut self.counters {
+            match c {
+                Counter::Rating { col, dense, other } => {
+                    block_values(col, docs, docs_out, rows, signed);
+                    for &r in signed.iter() {
+                        match usize::try_from(r).ok().and_then(|i| dense.get_mut(i)) {
+                            Some(slot) => *slot += 1,
+                            None => *other.entry(r).or_insert(0) += 1,
+                        }
+                    }
+                }
+                Counter::Str {
+                    col, lo, counts, ..
+                } => {
+                    block_values(col.ords(), docs, docs_out, rows, values);
+                    for &ord in values.iter() {
+                        if let Some(slot) = ord
+                            .checked_sub(*lo)
+                            .and_then(|i| usize::try_from(i).ok())
+                            .and_then(|i| counts.get_mut(i))
+                        {
+                            *slot += 1;
+                        }
+                    }
+                }
+                Counter::Month {
+                    col, dense, other, ..
+                } => {
+                    block_values(col, docs, docs_out, rows, values);
+                    for &m in values.iter() {
+                        if m == 0 {
+                            continue;
+                        }
+                        let slot = m
+                            .checked_sub(DENSE_FIRST_YEAR * 100)
+                            .and_then(|i| usize::try_from(i).ok())
+                            .and_then(|i| dense.get_mut(i));
+                        match slot {
+                            Some(s) => *s += 1,
+                            None => *other.entry(m).or_insert(0) += 1,
+                        }
+                    }
+                }
+                Counter::Bool { col, counts } => {
+                    block_values(col, docs, docs_out, rows, values);
+                    for &v in values.iter() {
+                        counts[usize::from(v != 0)] += 1;
+                    }
+                }
+                Counter::Missing => {}
+            }
+        }
+    }
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         for c in &mut self.counters {

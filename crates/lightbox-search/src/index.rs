@@ -205,7 +205,10 @@ impl SearchIndex {
         Self::from_index(Index::create_in_ram(schema), 0)
     }
 
-    fn from_index(index: Index, seq: i64) -> Result<SearchIndex, SearchError> {
+    fn from_index(mut index: Index, seq: i64) -> Result<SearchIndex, SearchError> {
+        // Segments are searched in parallel (one thread per core): a
+        // facet count over a whole library is CPU-bound.
+        index.set_default_multithread_executor()?;
         let (_, fields) = schema::build_schema();
         let analyzer = schema::analyzer();
         index
