@@ -23,7 +23,7 @@ pub struct FacetEntry {
     /// A number (`rating`, `creation_year`), a boolean (`has_geo`,
     /// `has_video`) or text (keywords, namespaces, Exif values,
     /// `creation_month` as `YYYY-MM`, set uuids).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Value,
     pub count: u64,
 }
