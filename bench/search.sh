@@ -61,9 +61,9 @@ INSERT INTO w(t) VALUES ('concert'),('stage'),('crowd'),('singer'),('guitar'),('
  ('piano'),('violin'),('choir'),('orchestra'),('jazz'),('rock'),('techno'),('headliner'),('opening'),('closing'),
  ('morning'),('evening'),('aerial'),('drone');
 UPDATE images SET
-  title = (SELECT t FROM w WHERE i = 1 + (rowid * 2654435761) % 64) || ' ' || (SELECT t FROM w WHERE i = 1 + (rowid * 40503 + 7) % 64),
-  description = (SELECT t FROM w WHERE i = 1 + (rowid * 97 + 11) % 64) || ' and ' || (SELECT t FROM w WHERE i = 1 + (rowid * 7919 + 3) % 64)
-     || ' during the ' || (SELECT t FROM w WHERE i = 1 + (rowid * 104729 + 5) % 64);
+  title = (SELECT t FROM w WHERE i = 1 + (images.rowid * 2654435761) % (SELECT COUNT(*) FROM w)) || ' ' || (SELECT t FROM w WHERE i = 1 + (images.rowid * 40503 + 7) % (SELECT COUNT(*) FROM w)),
+  description = (SELECT t FROM w WHERE i = 1 + (images.rowid * 97 + 11) % (SELECT COUNT(*) FROM w)) || ' and ' || (SELECT t FROM w WHERE i = 1 + (images.rowid * 7919 + 3) % (SELECT COUNT(*) FROM w))
+     || ' during the ' || (SELECT t FROM w WHERE i = 1 + (images.rowid * 104729 + 5) % (SELECT COUNT(*) FROM w));
 SQL
 fi
 ACCOUNT=$(sqlite3 "$DB" "SELECT id FROM accounts WHERE unique_id = 'bench'")

@@ -12,14 +12,20 @@ use sha2::{Digest, Sha256};
 /// own API (which hides them): a folder's `tmp/` files (multipart staging
 /// files included), a bucket's unfinished multipart uploads and `tmp/` keys.
 enum Backend {
-    Dir(std::path::PathBuf),
-    S3 { endpoint: String, bucket: String },
+    /// The folder, removed when the backend is dropped.
+    Dir(FolderGuard),
+    S3 {
+        endpoint: String,
+        bucket: String,
+    },
 }
 
 impl Backend {
     async fn leftovers(&self) -> usize {
         match self {
-            Backend::Dir(root) => std::fs::read_dir(root.join("tmp")).map_or(0, |d| d.count()),
+            Backend::Dir(FolderGuard(root)) => {
+                std::fs::read_dir(root.join("tmp")).map_or(0, |d| d.count())
+            }
             Backend::S3 { endpoint, bucket } => {
                 let uploads = get_text(&format!("{endpoint}/{bucket}?uploads")).await;
                 let objects = get_text(&format!(
@@ -29,6 +35,15 @@ impl Backend {
                 uploads.matches("<Upload>").count() + objects.matches("<Contents>").count()
             }
         }
+    }
+}
+
+/// Removes a test's folder store when the test is done with it.
+struct FolderGuard(std::path::PathBuf);
+
+impl Drop for FolderGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -46,7 +61,7 @@ async fn stores() -> Vec<(BlobStore, Backend)> {
     let dir = std::env::temp_dir().join(format!("lightbox-blob-{}", uuid::Uuid::new_v4()));
     let mut out = vec![(
         BlobStore::open(&BlobLocation::Dir(dir.clone())).unwrap(),
-        Backend::Dir(dir),
+        Backend::Dir(FolderGuard(dir)),
     )];
     let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
         panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`, which starts an S3 server")
@@ -223,7 +238,7 @@ async fn deletes_and_sweeps() {
         // a folder's multipart staging file (hidden from listings), a
         // bucket's tmp/ object.
         match &backend {
-            Backend::Dir(root) => {
+            Backend::Dir(FolderGuard(root)) => {
                 std::fs::create_dir_all(root.join("tmp")).unwrap();
                 std::fs::write(root.join("tmp").join("0192-left-over#1"), b"half").unwrap();
             }
