@@ -9,7 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, eventually};
+use common::{Env, Server, eventually, finished_operation as finished, post_file};
 use lightbox_media::fixtures::{self, FixtureMeta};
 use serde_json::{Value, json};
 
@@ -18,19 +18,6 @@ static KEYS: AtomicU64 = AtomicU64::new(0);
 /// A fresh Idempotency-Key.
 fn key() -> String {
     format!("k-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
-
-async fn post_file(server: &Server, ticket: &Value, bytes: Vec<u8>) -> common::Reply {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, value) in ticket["fields"].as_object().unwrap() {
-        form = form.text(name.clone(), value.as_str().unwrap().to_owned());
-    }
-    form = form.part(
-        ticket["file_field"].as_str().unwrap().to_owned(),
-        reqwest::multipart::Part::bytes(bytes).file_name("upload.bin"),
-    );
-    let url = ticket["upload_url"].as_str().unwrap();
-    common::Reply::from(server.http.post(url).multipart(form).send().await).await
 }
 
 /// Uploads `bytes` with these details; returns the new image's uuid.
@@ -50,18 +37,6 @@ async fn sized(server: &Server, token: &str, id: &str) -> Value {
     })
     .await
     .unwrap_or_else(|| panic!("size of {id} never known"))
-}
-
-async fn finished(server: &Server, token: &str, uuid: &str) -> Value {
-    eventually(60, || async {
-        let op = server
-            .get(token, &format!("/v1/operations/{uuid}"))
-            .await
-            .json();
-        matches!(op["status"].as_str(), Some("succeeded" | "failed")).then_some(op)
-    })
-    .await
-    .unwrap_or_else(|| panic!("operation {uuid} never finished"))
 }
 
 /// A write that must be accepted and already `succeeded`; its Operation.

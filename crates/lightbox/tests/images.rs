@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Env, Server, eventually};
+use common::{Env, Server, eventually, finished_operation as operation, post_file};
 use lightbox_media::fixtures::{self, FixtureMeta};
 use serde_json::{Value, json};
 
@@ -18,19 +18,6 @@ async fn upload(server: &Server, token: &str, details: Value, bytes: Vec<u8>) ->
     let ticket = server.post(token, "/v1/uploads", None, &details).await;
     assert_eq!(ticket.status, 201, "{}", ticket.text);
     post_file(server, &ticket.json(), bytes).await
-}
-
-async fn post_file(server: &Server, ticket: &Value, bytes: Vec<u8>) -> common::Reply {
-    let mut form = reqwest::multipart::Form::new();
-    for (name, value) in ticket["fields"].as_object().unwrap() {
-        form = form.text(name.clone(), value.as_str().unwrap().to_owned());
-    }
-    form = form.part(
-        ticket["file_field"].as_str().unwrap().to_owned(),
-        reqwest::multipart::Part::bytes(bytes).file_name("upload.bin"),
-    );
-    let url = ticket["upload_url"].as_str().unwrap();
-    common::Reply::from(server.http.post(url).multipart(form).send().await).await
 }
 
 /// Waits until the image's versions are built (or failed); returns the image.
@@ -44,18 +31,6 @@ async fn settled(server: &Server, token: &str, id: &str) -> Value {
     })
     .await
     .unwrap_or_else(|| panic!("versions of {id} never settled"))
-}
-
-async fn operation(server: &Server, token: &str, uuid: &str) -> Value {
-    eventually(60, || async {
-        let op = server
-            .get(token, &format!("/v1/operations/{uuid}"))
-            .await
-            .json();
-        matches!(op["status"].as_str(), Some("succeeded" | "failed")).then_some(op)
-    })
-    .await
-    .unwrap_or_else(|| panic!("operation {uuid} never finished"))
 }
 
 async fn setup(env: &Env, extra: &[&str]) -> (Server, String) {

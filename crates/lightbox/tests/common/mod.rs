@@ -563,3 +563,36 @@ where
     }
     None
 }
+
+/// Posts `bytes` to the image processor with an upload ticket's fields
+/// (the answer of `POST /v1/uploads`); returns the processor's reply.
+pub async fn post_file(server: &Server, ticket: &Value, bytes: Vec<u8>) -> Reply {
+    let mut form = reqwest::multipart::Form::new();
+    let fields = ticket["fields"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no fields in {ticket}"));
+    for (name, value) in fields {
+        form = form.text(name.clone(), value.as_str().unwrap_or_default().to_owned());
+    }
+    form = form.part(
+        ticket["file_field"].as_str().unwrap_or("file").to_owned(),
+        reqwest::multipart::Part::bytes(bytes).file_name("upload.bin"),
+    );
+    let url = ticket["upload_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no upload_url in {ticket}"));
+    Reply::from(server.http.post(url).multipart(form).send().await).await
+}
+
+/// Waits until the Operation ends (`succeeded` or `failed`); returns it.
+pub async fn finished_operation(server: &Server, token: &str, uuid: &str) -> Value {
+    eventually(60, || async {
+        let op = server
+            .get(token, &format!("/v1/operations/{uuid}"))
+            .await
+            .json();
+        matches!(op["status"].as_str(), Some("succeeded" | "failed")).then_some(op)
+    })
+    .await
+    .unwrap_or_else(|| panic!("operation {uuid} never finished"))
+}
