@@ -1216,18 +1216,15 @@ async fn extract(
 ) -> Result<Applied, CoreError> {
     let mut copied: BTreeMap<&str, Value> = BTreeMap::new();
     if let Some(caption) = &e.caption {
-        row.description = caption.chars().take(DESCRIPTION_MAX).collect();
+        row.description = crate::uploads::cut(caption, DESCRIPTION_MAX);
         copied.insert("description", json!(row.description));
     }
     if let Some(taken) = e.taken_at.as_deref().and_then(parse_loose_time) {
         row.creation_date = Some(taken);
         copied.insert("creation_date", json!(crate::clock::format_rfc3339(taken)));
     }
-    let rows: Vec<(String, Option<String>, String)> = e
-        .keywords
-        .iter()
-        .filter_map(|k| keywords::parse("keywords", k).ok())
-        .take(keywords::KEYWORDS_PER_REQUEST)
+    let rows: Vec<(String, Option<String>, String)> = keywords::from_file(&e.keywords)
+        .into_iter()
         .map(|k| (k.keyword, k.namespace, k.value))
         .collect();
     let account = write.account_id().to_owned();
@@ -1245,7 +1242,7 @@ async fn extract(
     let mut filled = Vec::new();
     for (key, value) in &e.iptc {
         if !metadata.contains_key(*key) {
-            let value: String = value.chars().take(IPTC_TEXT_MAX).collect();
+            let value = crate::uploads::cut(value, IPTC_TEXT_MAX);
             metadata.insert((*key).to_owned(), Value::String(value));
             filled.push(*key);
         }

@@ -249,30 +249,30 @@ impl ImageFilter {
         self.query.is_some() || self.sort == Sort::Relevance
     }
 
-    /// The same filters as the search index takes them.
+    /// The same filters as the search index takes them (read off the
+    /// store's form, so the two cannot drift apart).
     pub fn to_search(&self) -> (lightbox_search::Filter, lightbox_search::Order) {
         use lightbox_search::{Filter, GeoBox as Box, KeywordFilter, Order};
-        let keyword = match self.to_store().keyword {
-            Some(KeywordMatch::Whole(k)) => Some(KeywordFilter::Whole(k)),
-            Some(KeywordMatch::Value(v)) => Some(KeywordFilter::Value(v)),
-            Some(KeywordMatch::Namespace(n)) => Some(KeywordFilter::Namespace(n)),
-            None => None,
-        };
+        let q = self.to_store();
         let filter = Filter {
-            keyword,
-            rating: self.rating,
-            min_rating: self.min_rating,
-            exif_property: self.exif_property.clone(),
-            exif_value: self.exif_value.clone(),
-            created_at_from: self.created_at_from,
-            created_at_to: self.created_at_to,
-            updated_at_from: self.updated_at_from,
-            updated_at_to: self.updated_at_to,
-            creation_date_from: self.creation_date_from,
-            creation_date_to: self.creation_date_to,
-            has_video: self.has_video,
-            has_geo: self.has_geo,
-            bbox: self.bbox.map(|b| Box {
+            keyword: q.keyword.map(|k| match k {
+                KeywordMatch::Whole(k) => KeywordFilter::Whole(k),
+                KeywordMatch::Value(v) => KeywordFilter::Value(v),
+                KeywordMatch::Namespace(n) => KeywordFilter::Namespace(n),
+            }),
+            rating: q.rating,
+            min_rating: q.min_rating,
+            exif_property: q.exif_property,
+            exif_value: q.exif_value,
+            created_at_from: q.created_at_from,
+            created_at_to: q.created_at_to,
+            updated_at_from: q.updated_at_from,
+            updated_at_to: q.updated_at_to,
+            creation_date_from: q.creation_date_from,
+            creation_date_to: q.creation_date_to,
+            has_video: q.has_video,
+            has_geo: q.has_geo,
+            bbox: q.bbox.map(|b| Box {
                 west: b.west,
                 south: b.south,
                 east: b.east,

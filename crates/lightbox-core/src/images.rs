@@ -307,7 +307,7 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Image>, bool), CoreError> {
-    let mut ids = if filter.needs_index() {
+    let ids = if filter.needs_index() {
         // Full text: the index ranks and filters (it agrees with SQL on
         // every filter); rows still come from the database.
         let search = core.synced_search().await?;
@@ -338,8 +338,7 @@ pub async fn list(
         )
         .await?
     };
-    let more = ids.len() as i64 > limit;
-    ids.truncate(usize::try_from(limit).unwrap_or(0));
+    let (ids, more) = crate::cut_page(ids, limit);
     let rows = {
         let mut conn = core.store.read().await?;
         store::find_many(&mut conn, account_id, &ids).await?

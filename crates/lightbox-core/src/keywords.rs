@@ -79,6 +79,16 @@ pub fn parse(field: &str, text: &str) -> Result<Keyword, CoreError> {
     }
 }
 
+/// The valid keywords among those embedded in a file (IPTC/XMP), at most
+/// [`KEYWORDS_PER_REQUEST`]; invalid ones are skipped, not fatal.
+pub fn from_file(texts: &[String]) -> Vec<Keyword> {
+    texts
+        .iter()
+        .filter_map(|k| parse("keywords", k).ok())
+        .take(KEYWORDS_PER_REQUEST)
+        .collect()
+}
+
 /// Checks a list of keywords (at most [`KEYWORDS_PER_REQUEST`]); duplicates
 /// are dropped, the first occurrence's place kept.
 pub fn parse_list(field: &str, texts: &[String]) -> Result<Vec<Keyword>, CoreError> {
@@ -143,11 +153,10 @@ pub fn vocabulary_query(
         .transpose()?;
     let folded_prefix = prefix
         .map(|p| {
-            let p = crate::validate::optional_text("prefix", p, KEYWORD_MAX)?;
-            if p.contains(['\n', '\t', '\r']) {
+            if p.chars().count() > KEYWORD_MAX || p.contains(char::is_control) {
                 return Err(CoreError::validation(
                     "prefix",
-                    "prefix must not contain control characters.",
+                    format!("prefix must be at most {KEYWORD_MAX} characters, without control characters."),
                 ));
             }
             Ok(p.to_lowercase())
@@ -179,9 +188,8 @@ pub async fn vocabulary(
     offset: i64,
 ) -> Result<(Vec<VocabularyEntry>, bool), CoreError> {
     let mut conn = core.store.read().await?;
-    let mut rows = editorial::vocabulary(&mut conn, account_id, query, limit + 1, offset).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let rows = editorial::vocabulary(&mut conn, account_id, query, limit + 1, offset).await?;
+    let (rows, more) = crate::cut_page(rows, limit);
     Ok((
         rows.into_iter()
             .map(|r| VocabularyEntry {
@@ -202,9 +210,8 @@ pub async fn namespaces(
     offset: i64,
 ) -> Result<(Vec<NamespaceEntry>, bool), CoreError> {
     let mut conn = core.store.read().await?;
-    let mut rows = editorial::namespaces(&mut conn, account_id, limit + 1, offset).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let rows = editorial::namespaces(&mut conn, account_id, limit + 1, offset).await?;
+    let (rows, more) = crate::cut_page(rows, limit);
     Ok((
         rows.into_iter()
             .map(|r| NamespaceEntry {

@@ -37,6 +37,14 @@ pub mod writes;
 
 use std::sync::Arc;
 
+/// A page read as `limit + 1` rows: the first `limit`, and whether more follow.
+pub(crate) fn cut_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    (rows, more)
+}
+
 pub use clock::{Clock, SystemClock};
 pub use error::{CoreError, ErrorKind};
 pub use lightbox_auth;

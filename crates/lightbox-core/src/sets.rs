@@ -202,9 +202,8 @@ pub async fn list(
             return Err(set_not_found(parent).with_field("parent_public_uuid"));
         }
     }
-    let mut rows = sets::list_children(&mut conn, account_id, parent, limit + 1, offset).await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    let rows = sets::list_children(&mut conn, account_id, parent, limit + 1, offset).await?;
+    let (rows, more) = crate::cut_page(rows, limit);
     Ok((
         rows.iter().map(Set::from_row).collect::<Result<_, _>>()?,
         more,

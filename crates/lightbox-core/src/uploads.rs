@@ -404,7 +404,7 @@ pub fn check_head(core: &Core, head: &[u8]) -> Result<Head, CoreError> {
     })
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     text.trim()
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
@@ -471,12 +471,9 @@ pub async fn finish(
         .unwrap_or_default();
     let mut keyword_texts = d.keywords.clone();
     if keyword_texts.is_empty() && from_file {
-        // Embedded keywords that are not valid keywords are skipped, not fatal.
-        keyword_texts = e
-            .keywords
-            .iter()
-            .filter_map(|k| keywords::parse("keywords", k).ok().map(|k| k.keyword))
-            .take(keywords::KEYWORDS_PER_REQUEST)
+        keyword_texts = keywords::from_file(&e.keywords)
+            .into_iter()
+            .map(|k| k.keyword)
             .collect();
     }
     let keyword_rows: Vec<(String, Option<String>, String)> = keyword_texts
