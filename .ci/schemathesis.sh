@@ -144,7 +144,7 @@ run_engine() {
   (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
     --header "Authorization: Bearer $token" \
     --checks all \
-    --exclude-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop)$' \
+    --exclude-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop|sets/reorder|sets/\{public_uuid\}(/order|/visibility)?)$' \
     --max-examples "$MAX_EXAMPLES" \
     --generation-database none \
     "${seed[@]}") || status=$?
@@ -152,13 +152,16 @@ run_engine() {
     # Fields that depend on each other, which a schema cannot say: the
     # library's filters (`exif_value` needs `exif_property`, `bbox` needs
     # south <= north, a range's from <= to, a query's quotes must close), a
-    # crop's size must match its aspect ratio, a batch item's body its path.
+    # crop's size must match its aspect ratio, a batch item's body its path,
+    # a set's order must be a permutation of its members (siblings for a
+    # reorder), a re-parent must not make a cycle, a lead image must be a
+    # member, `move` needs one of before/after, `live` needs a set.
     # Every check but positive_data_acceptance.
     echo "== [$name] schemathesis on interdependent fields (images, facets, crop, batch)"
     (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
       --header "Authorization: Bearer $token" \
       --checks all --exclude-checks positive_data_acceptance \
-      --include-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop)$' \
+      --include-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop|sets/reorder|sets/\{public_uuid\}(/order|/visibility)?)$' \
       --phases examples,coverage,fuzzing \
       --max-examples "$MAX_EXAMPLES" \
       --generation-database none \

@@ -72,6 +72,7 @@ pub fn status_for(kind: ErrorKind) -> StatusCode {
         ErrorKind::NotFound
         | ErrorKind::ImageNotFound
         | ErrorKind::SetNotFound
+        | ErrorKind::SnapshotNotFound
         | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
         ErrorKind::IdempotencyKeyConflict | ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -78,7 +78,18 @@ fn v1_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(routes::me::get_me))
         .routes(routes!(routes::sets::create_set, routes::sets::list_sets))
-        .routes(routes!(routes::sets::get_set))
+        .routes(routes!(routes::sets::get_set, routes::sets::update_set))
+        .routes(routes!(routes::sets::get_tree))
+        .routes(routes!(routes::sets::reorder_sets))
+        .routes(routes!(
+            routes::sets::list_set_images,
+            routes::sets::add_set_images,
+            routes::sets::remove_set_images
+        ))
+        .routes(routes!(routes::sets::order_set_images))
+        .routes(routes!(routes::sets::set_visibility))
+        .routes(routes!(routes::sets::list_snapshots))
+        .routes(routes!(routes::sets::restore_set))
         .routes(routes!(routes::operations::get_operation))
         .routes(routes!(routes::auth::sign_in))
         .routes(routes!(routes::auth::mfa))

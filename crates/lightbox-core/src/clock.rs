@@ -49,6 +49,18 @@ pub fn format_rfc3339(micros: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// RFC 3339 UTC keeping the fraction of a second when there is one: for
+/// instants that matter to the microsecond (an activation time).
+pub fn format_rfc3339_precise(micros: i64) -> String {
+    if micros.rem_euclid(1_000_000) == 0 {
+        return format_rfc3339(micros);
+    }
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| format_rfc3339(micros))
+}
+
 /// Parses a request time: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
 pub fn parse_request_time(text: &str) -> Option<i64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {

@@ -1112,6 +1112,7 @@ async fn patch_fields(
             kind: VERSIONS_JOB,
             payload: json!({ "image_public_uuid": row.id, "rotation": r }),
             max_attempts: 3,
+            run_after: None,
         });
     }
     row.updated_at = write.now();
@@ -1305,6 +1306,7 @@ async fn rename(
                     "only_uploaded_by": only_uploaded_by,
                 }),
                 max_attempts: 5,
+                run_after: None,
             }],
             changes: vec![],
         },

@@ -63,7 +63,7 @@ pub async fn count(
 ) -> Result<BTreeMap<String, Vec<FacetEntry>>, CoreError> {
     let search = core.synced_search().await?;
     let index = search.index().clone();
-    let (search_filter, _) = filter.to_search();
+    let (search_filter, _) = filter.to_search(core.now());
     let query = filter.query.clone();
     let account = account_id.to_owned();
     let counted = tokio::task::spawn_blocking(move || {

@@ -8,6 +8,7 @@ use lightbox_store::image_list::{GeoBox, KeywordMatch, ListQuery, SortOrder};
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::CoreError;
+use crate::validate;
 
 /// The query parameters the filters read (paging — `limit`, `offset` — is
 /// the route's).
@@ -28,6 +29,8 @@ pub const FILTER_PARAMS: &[&str] = &[
     "has_video",
     "has_geo",
     "bbox",
+    "set_public_uuid",
+    "live",
     "sort",
 ];
 
@@ -85,6 +88,11 @@ pub struct ImageFilter {
     pub has_video: Option<bool>,
     pub has_geo: Option<bool>,
     pub bbox: Option<BBox>,
+    /// Images in this set (answered by the search index).
+    pub set_public_uuid: Option<String>,
+    /// With `set_public_uuid`: `true` only the images live in it at the
+    /// moment of the read, `false` only those not live.
+    pub live: Option<bool>,
     pub sort: Sort,
 }
 
@@ -108,6 +116,16 @@ impl ImageFilter {
                 })
             })
             .transpose()?;
+        let set_public_uuid = get("set_public_uuid")
+            .map(|id| validate::uuid("set_public_uuid", id).map(|()| id.to_owned()))
+            .transpose()?;
+        let live = get("live").map(|t| boolean("live", t)).transpose()?;
+        if live.is_some() && set_public_uuid.is_none() {
+            return Err(CoreError::validation(
+                "live",
+                "live needs set_public_uuid (live is decided per set).",
+            ));
+        }
         let sort = match get("sort") {
             None if query.is_some() => Sort::Relevance,
             None | Some("newest") => Sort::Newest,
@@ -203,6 +221,8 @@ impl ImageFilter {
                 .transpose()?,
             has_geo: get("has_geo").map(|t| boolean("has_geo", t)).transpose()?,
             bbox: get("bbox").map(bbox).transpose()?,
+            set_public_uuid,
+            live,
             sort,
         })
     }
@@ -244,14 +264,16 @@ impl ImageFilter {
         }
     }
 
-    /// Whether the list needs the search index (a query or relevance order).
+    /// Whether the list needs the search index (a query, relevance order,
+    /// or a set).
     pub fn needs_index(&self) -> bool {
-        self.query.is_some() || self.sort == Sort::Relevance
+        self.query.is_some() || self.sort == Sort::Relevance || self.set_public_uuid.is_some()
     }
 
     /// The same filters as the search index takes them (read off the
-    /// store's form, so the two cannot drift apart).
-    pub fn to_search(&self) -> (lightbox_search::Filter, lightbox_search::Order) {
+    /// store's form, so the two cannot drift apart); `now` decides what is
+    /// live.
+    pub fn to_search(&self, now: i64) -> (lightbox_search::Filter, lightbox_search::Order) {
         use lightbox_search::{Filter, GeoBox as Box, KeywordFilter, Order};
         let q = self.to_store();
         let filter = Filter {
@@ -278,6 +300,8 @@ impl ImageFilter {
                 east: b.east,
                 north: b.north,
             }),
+            set: self.set_public_uuid.clone(),
+            live: self.live.map(|wanted| (wanted, now)),
         };
         let order = match self.sort {
             Sort::Newest => Order::Newest,

@@ -161,8 +161,8 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
             .push(ImageSetRef {
                 public_uuid: s.set_id,
                 name: s.name,
-                hidden: false,
-                activation_time: None,
+                hidden: s.hidden != 0,
+                activation_time: s.activation_time.map(crate::clock::format_rfc3339_precise),
             });
     }
     let mut credits: HashMap<String, Vec<Credit>> = HashMap::new();
@@ -311,7 +311,7 @@ pub async fn list(
         // Full text: the index ranks and filters (it agrees with SQL on
         // every filter); rows still come from the database.
         let search = core.synced_search().await?;
-        let (search_filter, order) = filter.to_search();
+        let (search_filter, order) = filter.to_search(core.now());
         let index = search.index();
         index
             .search(
@@ -339,15 +339,24 @@ pub async fn list(
         .await?
     };
     let (ids, more) = crate::cut_page(ids, limit);
+    Ok((render_ids(core, account_id, &ids).await?, more))
+}
+
+/// Image objects for these ids of the account, in the ids' order (ids
+/// that are gone are left out).
+pub(crate) async fn render_ids(
+    core: &Core,
+    account_id: &str,
+    ids: &[String],
+) -> Result<Vec<Image>, CoreError> {
     let rows = {
         let mut conn = core.store.read().await?;
-        store::find_many(&mut conn, account_id, &ids).await?
+        store::find_many(&mut conn, account_id, ids).await?
     };
-    // Keep the list's order.
     let mut by_id: HashMap<String, ImageRow> =
         rows.into_iter().map(|r| (r.id.clone(), r)).collect();
     let ordered: Vec<ImageRow> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
-    Ok((render(core, account_id, &ordered).await?, more))
+    render(core, account_id, &ordered).await
 }
 
 /// May this caller change or delete the image? A `user` role only its own.

@@ -364,6 +364,7 @@ pub mod diagnostic {
                     kind: KIND,
                     payload: json!({ "millis": millis }),
                     max_attempts,
+                    run_after: None,
                 }],
                 changes: vec![],
             })

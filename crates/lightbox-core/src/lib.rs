@@ -27,6 +27,7 @@ pub mod scope;
 pub mod search;
 pub mod server_keys;
 pub mod sessions;
+pub mod set_arrangement;
 pub mod sets;
 pub mod tokens;
 pub mod uploads;

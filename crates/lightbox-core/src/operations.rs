@@ -120,3 +120,26 @@ pub async fn get(core: &Core, account_id: &str, uuid: &str) -> Result<Operation,
         .ok_or_else(not_found)?;
     Operation::from_row(&row)
 }
+
+/// Records a running job's progress in its Operation's `result`.
+pub async fn report_progress(
+    core: &Core,
+    operation_id: &str,
+    progress: &serde_json::Value,
+) -> Result<(), CoreError> {
+    let mut tx = core.store.begin_write().await?;
+    operations::set_status(
+        &mut tx,
+        operation_id,
+        OperationStatus::Running.as_str(),
+        Some(&progress.to_string()),
+        None,
+        core.now(),
+        false,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}

@@ -336,6 +336,7 @@ pub async fn load_docs(
                 is_video: row.is_video != 0,
                 geo: row.lat.zip(row.lng),
                 sets: Vec::new(),
+                live_sets: Vec::new(),
             },
         );
     }
@@ -359,6 +360,15 @@ pub async fn load_docs(
     }
     for s in store::sets_of(&mut conn, &ids).await? {
         if let Some(doc) = docs.get_mut(&s.image_id) {
+            // Live now whatever the time (0), from its activation time, or never.
+            let live_from = match (s.activation_time, s.hidden != 0) {
+                (Some(at), _) => Some(at),
+                (None, false) => Some(0),
+                (None, true) => None,
+            };
+            if let Some(from) = live_from {
+                doc.live_sets.push((s.set_id.clone(), from));
+            }
             doc.sets.push(s.set_id);
         }
     }

@@ -1,12 +1,16 @@
-//! Sets (the flat part): create, list siblings in arranged order, read one.
+//! Sets: create, read, list in arranged order, the whole tree, rename /
+//! recolour / lead image / re-parent, and sibling reorder. Membership,
+//! image order, visibility and snapshots are in [`crate::set_arrangement`].
 
 use lightbox_store::sets::{self, SetRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::clock::format_rfc3339;
+use crate::edits::nullable;
 use crate::error::{CoreError, ErrorKind};
 use crate::operations::{Operation, OperationStatus};
+use crate::set_arrangement;
 use crate::writes::{self, Begun, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
 
@@ -78,8 +82,12 @@ pub struct Set {
     /// Place among its siblings, from 0.
     pub position: i64,
     pub lead_image_public_uuid: Option<String>,
+    /// Images in the set.
     pub image_count: i64,
+    /// Images live in the set at the moment of the read (not hidden, or
+    /// their activation time has come).
     pub live_image_count: i64,
+    /// Sets directly under this one.
     pub child_count: i64,
     /// The website the set is published on (none yet).
     #[schema(value_type = Option<Object>)]
@@ -89,7 +97,7 @@ pub struct Set {
 }
 
 impl Set {
-    fn from_row(row: &SetRow) -> Result<Self, CoreError> {
+    pub(crate) fn from_row(row: &SetRow) -> Result<Self, CoreError> {
         let corrupt = || {
             CoreError::new(
                 ErrorKind::Internal,
@@ -104,9 +112,9 @@ impl Set {
             set_type: enum_parse(&row.set_type).ok_or_else(corrupt)?,
             parent_public_uuid: row.parent_id.clone(),
             position: row.position,
-            lead_image_public_uuid: None,
-            image_count: 0,
-            live_image_count: 0,
+            lead_image_public_uuid: row.lead_image_id.clone(),
+            image_count: row.image_count,
+            live_image_count: row.live_image_count,
             child_count: row.child_count,
             website: None,
             created_at: format_rfc3339(row.created_at),
@@ -115,7 +123,17 @@ impl Set {
     }
 }
 
-fn set_not_found(id: &str) -> CoreError {
+/// A set with its children, as `GET /v1/sets/tree` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SetNode {
+    #[serde(flatten)]
+    pub set: Set,
+    /// The set's children in arranged order.
+    #[schema(no_recursion)]
+    pub children: Vec<SetNode>,
+}
+
+pub(crate) fn set_not_found(id: &str) -> CoreError {
     CoreError::new(ErrorKind::SetNotFound, format!("No set {id}."))
 }
 
@@ -142,7 +160,7 @@ pub async fn create(
     let account_id = write.account_id().to_owned();
     let parent = input.parent_public_uuid.as_deref();
     if let Some(parent) = parent
-        && sets::find(write.tx(), &account_id, parent).await?.is_none()
+        && !sets::exists(write.tx(), &account_id, parent).await?
     {
         return Err(set_not_found(parent).with_field("parent_public_uuid"));
     }
@@ -157,9 +175,12 @@ pub async fn create(
         colour: enum_text(&input.colour.unwrap_or_default()),
         set_type: enum_text(&input.set_type.unwrap_or_default()),
         position,
+        lead_image_id: None,
         created_at: now,
         updated_at: now,
         child_count: 0,
+        image_count: 0,
+        live_image_count: 0,
     };
     sets::insert(write.tx(), &row).await?;
     let set = Set::from_row(&row)?;
@@ -176,14 +197,21 @@ pub async fn create(
         .await
 }
 
-pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreError> {
-    if !ids::is_uuid(id) {
-        return Err(set_not_found(id));
+/// A set id from a path: an id that cannot exist is simply not found.
+pub(crate) fn set_id(id: &str) -> Result<String, CoreError> {
+    if ids::is_uuid(id) {
+        Ok(id.to_owned())
+    } else {
+        Err(set_not_found(id))
     }
+}
+
+pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreError> {
+    let id = set_id(id)?;
     let mut conn = core.store.read().await?;
-    let row = sets::find(&mut conn, account_id, id)
+    let row = sets::find(&mut conn, account_id, &id, core.now())
         .await?
-        .ok_or_else(|| set_not_found(id))?;
+        .ok_or_else(|| set_not_found(&id))?;
     Set::from_row(&row)
 }
 
@@ -198,14 +226,279 @@ pub async fn list(
     let mut conn = core.store.read().await?;
     if let Some(parent) = parent {
         validate::uuid("parent_public_uuid", parent)?;
-        if sets::find(&mut conn, account_id, parent).await?.is_none() {
+        if !sets::exists(&mut conn, account_id, parent).await? {
             return Err(set_not_found(parent).with_field("parent_public_uuid"));
         }
     }
-    let rows = sets::list_children(&mut conn, account_id, parent, limit + 1, offset).await?;
+    let rows =
+        sets::list_children(&mut conn, account_id, parent, core.now(), limit + 1, offset).await?;
     let (rows, more) = crate::cut_page(rows, limit);
     Ok((
         rows.iter().map(Set::from_row).collect::<Result<_, _>>()?,
         more,
     ))
 }
+
+/// Every set of the account as a tree: top-level sets, each with its
+/// children, siblings in arranged order.
+pub async fn tree(core: &Core, account_id: &str) -> Result<Vec<SetNode>, CoreError> {
+    let rows = {
+        let mut conn = core.store.read().await?;
+        sets::list_all(&mut conn, account_id, core.now()).await?
+    };
+    let mut children: std::collections::HashMap<Option<String>, Vec<Set>> =
+        std::collections::HashMap::new();
+    for row in &rows {
+        children
+            .entry(row.parent_id.clone())
+            .or_default()
+            .push(Set::from_row(row)?);
+    }
+    // Built bottom-up without recursion, so a deep tree cannot overflow the stack.
+    fn build(
+        parent: Option<String>,
+        children: &mut std::collections::HashMap<Option<String>, Vec<Set>>,
+    ) -> Vec<SetNode> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(Set, Vec<Set>, Vec<SetNode>)> = Vec::new();
+        let mut top: Vec<Set> = children.remove(&parent).unwrap_or_default();
+        top.reverse();
+        loop {
+            // Descend into the next pending set of the current level.
+            let next = match stack.last_mut() {
+                Some((_, pending, _)) => pending.pop(),
+                None => top.pop(),
+            };
+            match next {
+                Some(set) => {
+                    let mut kids = children
+                        .remove(&Some(set.public_uuid.clone()))
+                        .unwrap_or_default();
+                    kids.reverse();
+                    stack.push((set, kids, Vec::new()));
+                }
+                None => match stack.pop() {
+                    Some((set, _, done)) => {
+                        let node = SetNode {
+                            set,
+                            children: done,
+                        };
+                        match stack.last_mut() {
+                            Some((_, _, siblings)) => siblings.push(node),
+                            None => out.push(node),
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+        out
+    }
+    Ok(build(None, &mut children))
+}
+
+/// `PATCH /v1/sets/{public_uuid}`: any of these; absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPatch {
+    /// 1-191 characters.
+    #[schema(max_length = 191, min_length = 1)]
+    pub name: Option<String>,
+    #[schema(max_length = 5000)]
+    pub description: Option<String>,
+    pub colour: Option<Colour>,
+    #[serde(rename = "type")]
+    pub set_type: Option<SetType>,
+    /// An image in the set; null clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub lead_image_public_uuid: Option<Option<String>>,
+    /// Move the set under this one (last among its children); null moves it
+    /// to the top level. Under itself or one of its descendants → `400`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub parent_public_uuid: Option<Option<String>>,
+}
+
+/// Renames, recolours, retypes, sets the lead image or re-parents a set. A
+/// re-parent is a rearrangement: the set is snapshotted first.
+pub async fn update(
+    core: &Core,
+    ctx: &WriteContext,
+    id: &str,
+    patch: SetPatch,
+) -> Result<Operation, CoreError> {
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| validate::required_text("name", n, NAME_MAX))
+        .transpose()?;
+    let description = patch
+        .description
+        .as_deref()
+        .map(|d| validate::optional_text("description", d, DESCRIPTION_MAX))
+        .transpose()?;
+    if let Some(Some(lead)) = &patch.lead_image_public_uuid {
+        validate::uuid("lead_image_public_uuid", lead)?;
+    }
+    if let Some(Some(parent)) = &patch.parent_public_uuid {
+        validate::uuid("parent_public_uuid", parent)?;
+    }
+    let id = set_id(id)?;
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return Ok(op),
+        Begun::Fresh(write) => write,
+    };
+    let account = write.account_id().to_owned();
+    let now = write.now();
+    if !sets::lock(write.tx(), &account, &id, now).await? {
+        return Err(set_not_found(&id));
+    }
+    let mut row = sets::find(write.tx(), &account, &id, now)
+        .await?
+        .ok_or_else(|| set_not_found(&id))?;
+    if let Some(Some(lead)) = &patch.lead_image_public_uuid
+        && !sets::members_include(write.tx(), &id, lead).await?
+    {
+        return Err(CoreError::validation(
+            "lead_image_public_uuid",
+            format!("lead_image_public_uuid must be an image of the set; {lead} is not in it."),
+        ));
+    }
+    if let Some(parent) = &patch.parent_public_uuid
+        && *parent != row.parent_id
+    {
+        if let Some(parent) = parent {
+            check_new_parent(write.tx(), &account, &id, parent).await?;
+        }
+        let op_id = write.operation_id().to_owned();
+        set_arrangement::snapshot(write.tx(), &row, "parent", &op_id, now).await?;
+        row.position = sets::next_position(write.tx(), &account, parent.as_deref()).await?;
+        row.parent_id = parent.clone();
+    }
+    if let Some(name) = name {
+        row.name = name;
+    }
+    if let Some(description) = description {
+        row.description = description;
+    }
+    if let Some(colour) = patch.colour {
+        row.colour = enum_text(&colour);
+    }
+    if let Some(set_type) = patch.set_type {
+        row.set_type = enum_text(&set_type);
+    }
+    if let Some(lead) = patch.lead_image_public_uuid {
+        row.lead_image_id = lead;
+    }
+    row.updated_at = now;
+    sets::update_fields(write.tx(), &row).await?;
+    let row = sets::find(write.tx(), &account, &id, now)
+        .await?
+        .ok_or_else(CoreError::internal)?;
+    let set = Set::from_row(&row)?;
+    write
+        .finish(WorkDone {
+            kind: "set.update",
+            status: OperationStatus::Succeeded,
+            result: json!({ "set": set }),
+            image_public_uuids: vec![],
+            set_public_uuid: Some(id.clone()),
+            jobs: vec![],
+            changes: vec![("set", id, "update")],
+        })
+        .await
+}
+
+/// A set may move under `parent` unless that is itself or one of its
+/// descendants (walks up from `parent`; the tree is acyclic, so it ends).
+pub(crate) async fn check_new_parent(
+    conn: &mut lightbox_store::Conn,
+    account: &str,
+    id: &str,
+    parent: &str,
+) -> Result<(), CoreError> {
+    if !sets::exists(conn, account, parent).await? {
+        return Err(set_not_found(parent).with_field("parent_public_uuid"));
+    }
+    let cycle = || {
+        CoreError::validation(
+            "parent_public_uuid",
+            "parent_public_uuid must not be the set itself or one of its descendants (that would make a cycle).",
+        )
+    };
+    let mut at = Some(parent.to_owned());
+    while let Some(current) = at {
+        if current == id {
+            return Err(cycle());
+        }
+        at = sets::parent_of(conn, account, &current).await?;
+    }
+    Ok(())
+}
+
+/// `PATCH /v1/sets/reorder` body: a full permutation of the siblings.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiblingOrder {
+    /// Whose children to reorder; null for the top level.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub parent_public_uuid: Option<String>,
+    /// Every sibling exactly once, in the new order.
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 10000)]
+    pub set_public_uuids: Vec<String>,
+}
+
+/// Reorders siblings. Under a parent set, it is a rearrangement of that
+/// set: the parent is snapshotted first.
+pub async fn reorder(
+    core: &Core,
+    ctx: &WriteContext,
+    input: SiblingOrder,
+) -> Result<Operation, CoreError> {
+    if let Some(parent) = &input.parent_public_uuid {
+        validate::uuid("parent_public_uuid", parent)?;
+    }
+    set_arrangement::check_unique_ids("set_public_uuids", &input.set_public_uuids)?;
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return Ok(op),
+        Begun::Fresh(write) => write,
+    };
+    let account = write.account_id().to_owned();
+    let now = write.now();
+    let parent = input.parent_public_uuid.as_deref();
+    if let Some(parent) = parent {
+        if !sets::lock(write.tx(), &account, parent, now).await? {
+            return Err(set_not_found(parent).with_field("parent_public_uuid"));
+        }
+        let row = sets::find(write.tx(), &account, parent, now)
+            .await?
+            .ok_or_else(CoreError::internal)?;
+        let op_id = write.operation_id().to_owned();
+        set_arrangement::snapshot(write.tx(), &row, "reorder", &op_id, now).await?;
+    }
+    let current = sets::sibling_ids(write.tx(), &account, parent).await?;
+    set_arrangement::check_permutation("set_public_uuids", &input.set_public_uuids, &current)?;
+    sets::set_sibling_positions(write.tx(), &input.set_public_uuids, now).await?;
+    write
+        .finish(WorkDone {
+            kind: "set.reorder",
+            status: OperationStatus::Succeeded,
+            result: json!({ "parent_public_uuid": parent, "set_public_uuids": input.set_public_uuids }),
+            image_public_uuids: vec![],
+            set_public_uuid: input.parent_public_uuid.clone(),
+            jobs: vec![],
+            changes: input
+                .set_public_uuids
+                .iter()
+                .map(|s| ("set", s.clone(), "update"))
+                .collect(),
+        })
+        .await
+}
+
+/// Re-exported so the API names one module per resource.
+pub use set_arrangement::{
+    Arrangement, MembersBody, OrderBody, RestoreBody, Snapshot, VisibilityBody, arrange, images,
+    snapshots,
+};

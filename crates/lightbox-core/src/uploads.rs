@@ -195,10 +195,7 @@ async fn check_details(
     if let Some(set) = &input.set_public_uuid {
         validate::uuid("set_public_uuid", set)?;
         let mut conn = core.store.read().await?;
-        if lightbox_store::sets::find(&mut conn, account_id, set)
-            .await?
-            .is_none()
-        {
+        if !lightbox_store::sets::exists(&mut conn, account_id, set).await? {
             return Err(
                 CoreError::new(ErrorKind::SetNotFound, format!("No set {set}."))
                     .with_field("set_public_uuid"),
@@ -600,10 +597,7 @@ pub async fn finish(
     store::insert_exif(write.tx(), &claims.account, &image_id, now, &exif_rows).await?;
     if let Some(set) = &d.set {
         // The set may have been deleted since the ticket was made.
-        if lightbox_store::sets::find(write.tx(), &claims.account, set)
-            .await?
-            .is_some()
-        {
+        if lightbox_store::sets::exists(write.tx(), &claims.account, set).await? {
             store::add_to_set(write.tx(), set, &image_id, now).await?;
         }
     }
@@ -654,6 +648,7 @@ async fn record_use(
                 kind: VERSIONS_JOB,
                 payload: json!({ "image_public_uuid": used.image_id }),
                 max_attempts: 3,
+                run_after: None,
             }],
             changes: vec![("image", used.image_id.clone(), "create")],
         })

@@ -70,6 +70,8 @@ pub struct JobSpec {
     pub kind: &'static str,
     pub payload: Value,
     pub max_attempts: i64,
+    /// Not before this time (µs); None: at once.
+    pub run_after: Option<i64>,
 }
 
 /// What a use-case did inside its transaction.
@@ -249,7 +251,7 @@ impl PendingWrite {
                 kind: job.kind,
                 payload: &payload,
                 max_attempts: job.max_attempts,
-                run_after: self.now,
+                run_after: job.run_after.unwrap_or(self.now),
             };
             jobs::enqueue(&mut self.tx, &new, self.now).await?;
         }

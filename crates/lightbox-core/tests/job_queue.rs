@@ -69,6 +69,7 @@ async fn enqueue(core: &Core, account: &str, id: u64, max_attempts: i64) -> Stri
                 kind: "test.count",
                 payload: json!({ "id": id }),
                 max_attempts,
+                run_after: None,
             }],
             changes: vec![],
         })

@@ -72,6 +72,7 @@ fn synth(i: u64, r: &mut Lcg) -> ImageDoc {
         sets: (0..r.below(3))
             .map(|_| format!("set-{}", r.below(50)))
             .collect(),
+        live_sets: Vec::new(),
     }
 }
 

@@ -95,6 +95,11 @@ pub struct Filter {
     pub has_video: Option<bool>,
     pub has_geo: Option<bool>,
     pub bbox: Option<GeoBox>,
+    /// In this set.
+    pub set: Option<String>,
+    /// With `set`: `(true, now)` only images live in it at `now` (µs),
+    /// `(false, now)` only those not live.
+    pub live: Option<(bool, i64)>,
 }
 
 /// Result order.
@@ -423,6 +428,30 @@ impl SearchIndex {
             if from.is_some() || to.is_some() {
                 out.push(i64_range(field, from, to));
             }
+        }
+        match (&flt.set, flt.live) {
+            (Some(set), None) => out.push(text_term(f.set, set)),
+            (Some(set), Some((wanted, now))) => {
+                let bound = |t: i64| {
+                    Bound::Included(Term::from_field_text(
+                        f.set_live,
+                        &schema::live_set_term(set, t),
+                    ))
+                };
+                let live: Box<dyn Query> = Box::new(RangeQuery::new(bound(0), bound(now)));
+                if wanted {
+                    out.push(live);
+                } else {
+                    out.push(Box::new(BooleanQuery::new(vec![
+                        (TOccur::Must, text_term(f.set, set)),
+                        (TOccur::MustNot, live),
+                    ])));
+                }
+            }
+            (None, Some(_)) => {
+                return Err(SearchError::InvalidFilter("live requires set"));
+            }
+            (None, None) => {}
         }
         if let Some(v) = flt.has_video {
             out.push(term_query(Term::from_field_u64(f.is_video, u64::from(v))));

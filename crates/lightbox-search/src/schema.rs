@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 /// Bump when the schema or the analyzer changes: [`crate::SearchIndex::open`]
 /// then wipes the index and reports it fresh, so the caller rebuilds it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name of the analyzer used by every full-text field and by query words.
 pub const ANALYZER: &str = "lightbox";
@@ -49,6 +49,17 @@ pub struct ImageDoc {
     pub geo: Option<(f64, f64)>,
     /// Set uuids the image is in.
     pub sets: Vec<String>,
+    /// `(set uuid, live from)` per set the image is or will be live in:
+    /// `0` when live now whatever the time, the activation time (µs) when
+    /// embargoed; a hidden image without one is left out. Liveness is then
+    /// decided at query time ([`live_set_term`]), never by re-indexing.
+    pub live_sets: Vec<(String, i64)>,
+}
+
+/// The `set_live` token of a membership live from `from` (µs; fixed width
+/// so that text order is time order and a range query finds "live by now").
+pub fn live_set_term(set: &str, from: i64) -> String {
+    format!("{set}{SEP}{:020}", from.max(0))
 }
 
 /// A keyword as stored: whole `artist:Marina` = namespace `artist` + value `Marina`;
@@ -102,6 +113,8 @@ pub struct Fields {
     /// Exif property alone. Indexed.
     pub exif_prop: Field,
     pub set: Field,
+    /// [`live_set_term`] tokens. Indexed.
+    pub set_live: Field,
     pub created_at: Field,
     pub updated_at: Field,
     pub creation_date: Field,
@@ -158,6 +171,7 @@ pub fn build_schema() -> (Schema, Fields) {
         exif: b.add_text_field(EXIF, raw_fast.clone()),
         exif_prop: b.add_text_field("exif_prop", STRING),
         set: b.add_text_field(SET, raw_fast),
+        set_live: b.add_text_field("set_live", STRING),
         created_at: b.add_i64_field(CREATED_AT, num.clone()),
         updated_at: b.add_i64_field("updated_at", num.clone()),
         creation_date: b.add_i64_field(CREATION_DATE, num.clone()),
@@ -256,6 +270,13 @@ pub fn to_document(f: &Fields, doc: &ImageDoc) -> TantivyDocument {
     }
     for s in sorted_unique(doc.sets.clone()) {
         d.add_text(f.set, s);
+    }
+    let live = doc
+        .live_sets
+        .iter()
+        .map(|(s, from)| live_set_term(s, *from));
+    for t in sorted_unique(live.collect()) {
+        d.add_text(f.set_live, t);
     }
     for t in doc.creation_date.iter().chain([&doc.created_at]) {
         if let Some(text) = date_text(*t) {

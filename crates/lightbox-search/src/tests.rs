@@ -879,3 +879,59 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn live_in_a_set_is_decided_at_query_time() {
+    let idx = SearchIndex::open_in_memory().unwrap();
+    let t = t0();
+    let mut docs = Vec::new();
+    // Always live, embargoed until t + 10, hidden for good, and in another set.
+    for (id, live) in [
+        ("x1", Some(0)),
+        ("x2", Some(t + 10)),
+        ("x3", None),
+        ("x4", Some(0)),
+    ] {
+        let mut d = doc("A", id, "img", t);
+        let set = if id == "x4" { "s9" } else { "s1" };
+        d.sets = vec![set.into()];
+        d.live_sets = live
+            .map(|from| (set.to_string(), from))
+            .into_iter()
+            .collect();
+        docs.push(d);
+    }
+    idx.apply(docs, &[], 1).unwrap();
+    let found = |set: &str, live_at: Option<i64>| -> BTreeSet<String> {
+        let f = Filter {
+            set: Some(set.into()),
+            live: live_at.map(|now| (true, now)),
+            ..Filter::default()
+        };
+        idx.search("A", None, &f, Order::Newest, 100, 0)
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(found("s1", None), ids(&["x1", "x2", "x3"]));
+    assert_eq!(found("s1", Some(t + 9)), ids(&["x1"]));
+    assert_eq!(found("s1", Some(t + 10)), ids(&["x1", "x2"]));
+    assert_eq!(found("s1", Some(t + 1_000_000_000)), ids(&["x1", "x2"]));
+    assert_eq!(found("s9", Some(t)), ids(&["x4"]));
+    let not_live = Filter {
+        set: Some("s1".into()),
+        live: Some((false, t + 9)),
+        ..Filter::default()
+    };
+    let hidden: BTreeSet<String> = idx
+        .search("A", None, &not_live, Order::Newest, 10, 0)
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(hidden, ids(&["x2", "x3"]));
+    let stray = Filter {
+        live: Some((true, t)),
+        ..Filter::default()
+    };
+    assert!(idx.search("A", None, &stray, Order::Newest, 10, 0).is_err());
+}

@@ -679,6 +679,8 @@ pub struct ImageSetRow {
     pub image_id: String,
     pub set_id: String,
     pub name: String,
+    pub hidden: i64,
+    pub activation_time: Option<i64>,
 }
 
 /// The sets these images are in.
@@ -688,7 +690,7 @@ pub async fn sets_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<ImageS
     }
     let placeholders = placeholders(1, image_ids.len());
     let sql = format!(
-        "SELECT si.image_id, s.id AS set_id, s.name FROM set_images si JOIN sets s ON s.id = si.set_id
+        "SELECT si.image_id, s.id AS set_id, s.name, si.hidden, si.activation_time FROM set_images si JOIN sets s ON s.id = si.set_id
          WHERE si.image_id IN ({placeholders}) ORDER BY si.image_id, s.name, s.id"
     );
     let mut query = sqlx::query_as::<_, ImageSetRow>(AssertSqlSafe(sql));

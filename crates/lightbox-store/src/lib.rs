@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod archives;
 pub mod change_log;
 pub mod editorial;
 pub mod idempotency;

@@ -143,6 +143,10 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         let mut registry = JobRegistry::default();
         registry.register(lightbox_core::uploads::VERSIONS_JOB, VersionsJob);
         registry.register(lightbox_core::edits::RENAME_JOB, RenameJob);
+        registry.register(
+            lightbox_core::set_arrangement::ARRANGE_JOB,
+            lightbox_core::set_arrangement::ArrangeJob,
+        );
         if settings.diagnostic_jobs {
             registry.register(jobs::diagnostic::KIND, jobs::diagnostic::SleepJob);
         }

@@ -48,6 +48,8 @@ pub enum ImageSort {
         ("has_video" = Option<bool>, Query, description = "`true` for videos only, `false` for stills only"),
         ("has_geo" = Option<bool>, Query, description = "`true`: with a location; `false`: without"),
         ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees (south ≤ north); west > east crosses the antimeridian", pattern = r"^-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$", example = "2.25,48.81,2.42,48.90"),
+        ("set_public_uuid" = Option<uuid::Uuid>, Query, description = "Images in this set"),
+        ("live" = Option<bool>, Query, description = "With `set_public_uuid`: `true` only the images live in the set at this moment (not hidden, or their activation time has come), `false` only those not live"),
         ("sort" = inline(Option<ImageSort>), Query, description = "`newest` (default without `query`: uploaded last first), `oldest`, `taken` (taken last first), or `relevance` (default with `query`; needs `query`)"),
         ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
@@ -219,6 +221,8 @@ pub async fn list_version_profiles(_caller: Caller) -> ApiResult<Json<Vec<Versio
         ("has_video" = Option<bool>, Query, description = "As for `GET /v1/images`"),
         ("has_geo" = Option<bool>, Query, description = "As for `GET /v1/images`"),
         ("bbox" = Option<String>, Query, description = "As for `GET /v1/images`"),
+        ("set_public_uuid" = Option<uuid::Uuid>, Query, description = "As for `GET /v1/images`"),
+        ("live" = Option<bool>, Query, description = "As for `GET /v1/images` (needs `set_public_uuid`)"),
     ),
     responses(
         (status = 200, description = "Per field, values with counts (most first, then by value)", body = std::collections::BTreeMap<String, Vec<FacetEntry>>, example = json!({"rating": [{"value": 0, "count": 812}, {"value": 5, "count": 41}], "has_geo": [{"value": true, "count": 700}, {"value": false, "count": 153}]})),

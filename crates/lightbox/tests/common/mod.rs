@@ -134,6 +134,63 @@ impl Env {
         }
     }
 
+    /// Copies image `source` `count` times straight in the database (new
+    /// ids and SHA-256, same original): a large library without uploading
+    /// it. Returns the new ids. The copies are not in the search index
+    /// until something changes them.
+    pub async fn clone_images(&self, source: &str, count: usize) -> Vec<String> {
+        use sqlx::{AssertSqlSafe, Executor};
+        let salt = &unique()[..8];
+        let ids: Vec<String> = (1..=count)
+            .map(|i| format!("{salt}-0000-4000-8000-{i:012}"))
+            .collect();
+        // The id sequence, the row generator and the column list, per engine.
+        let (uuid, series, list_columns) = match &self.database_url {
+            None => (
+                format!("printf('{salt}-0000-4000-8000-%012d', n.i)"),
+                format!("(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) SELECT i FROM s) AS n"),
+                "SELECT name FROM pragma_table_info('images') ORDER BY cid".to_owned(),
+            ),
+            Some(_) => (
+                format!("'{salt}-0000-4000-8000-' || lpad(n.i::text, 12, '0')"),
+                format!("generate_series(1, {count}) AS n(i)"),
+                "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'images' ORDER BY ordinal_position".to_owned(),
+            ),
+        };
+        sqlx::any::install_default_drivers();
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.dir.join("lightbox.db").display()),
+        };
+        let mut conn = <sqlx::AnyConnection as Connection>::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        let names: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(list_columns))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("columns: {e}"));
+        let names: Vec<String> = names.into_iter().map(|n| n.0).collect();
+        let exprs: Vec<String> = names
+            .iter()
+            .map(|c| match c.as_str() {
+                "id" => uuid.clone(),
+                "sha256" => format!("{uuid} || src.sha256"),
+                "created_at" | "updated_at" => format!("src.{c} + n.i"),
+                other => format!("src.{other}"),
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO images ({}) SELECT {} FROM {series}, images src WHERE src.id = '{source}'",
+            names.join(", "),
+            exprs.join(", ")
+        );
+        conn.execute(AssertSqlSafe(sql))
+            .await
+            .unwrap_or_else(|e| panic!("clone images: {e}"));
+        let _ = conn.close().await;
+        ids
+    }
+
     /// Storage flags for the CLI and the server.
     pub fn storage_args(&self) -> Vec<String> {
         let mut args = vec!["--data-dir".to_owned(), self.dir.display().to_string()];

@@ -1,0 +1,965 @@
+//! Rearranging a set: membership, image order, visibility (publishing) and
+//! restoring a snapshot — and the snapshots themselves.
+//!
+//! Every rearrangement is one transaction that first takes the set's row
+//! lock ([`sets::lock`]), then reads the members, checks the change against
+//! them ([`plan`]), snapshots the set, and writes ([`apply_plan`]). Two editors
+//! reordering one set therefore run one after the other: the result is one
+//! of their orders, never a mix, and a full permutation that no longer
+//! matches the members (someone added or removed an image meanwhile) is
+//! refused instead of losing an image.
+//!
+//! Changes touching more than [`INLINE_MAX`] images are checked in the
+//! request (so a bad one is refused with `400`/`404` at once), then run by
+//! a job ([`ARRANGE_JOB`]) in one transaction of its own; the Operation
+//! answers `queued` and ends `succeeded` or `failed`.
+
+use std::collections::{HashMap, HashSet};
+
+use lightbox_store::Conn;
+use lightbox_store::change_log::{self, Change};
+use lightbox_store::sets::{self, MemberRow, SetRow, SnapshotRow};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::clock::{format_rfc3339, format_rfc3339_precise, parse_request_time};
+use crate::error::{CoreError, ErrorKind};
+use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::operations::{Operation, OperationStatus};
+use crate::sets::{set_id, set_not_found};
+use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
+use crate::{Core, ids, validate};
+
+/// Most images one request may name (membership, order, visibility).
+pub const MAX_IMAGES: usize = 10_000;
+/// Changes touching more images than this run as a job.
+pub const INLINE_MAX: usize = 1_000;
+/// Snapshots kept per set: the newest this many; older ones are deleted
+/// when a new one is taken.
+pub const SNAPSHOTS_KEPT: i64 = 50;
+pub const ARRANGE_JOB: &str = "set.arrange";
+
+// --- request bodies -------------------------------------------------------------
+
+/// `POST`/`DELETE /v1/sets/{public_uuid}/images` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembersBody {
+    /// 1-10,000 images of the account, each once.
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10000)]
+    pub image_public_uuids: Vec<String>,
+}
+
+/// `PATCH /v1/sets/{public_uuid}/order` body: either a full permutation
+/// (`image_public_uuids`), or `move` with exactly one of `before`/`after`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderBody {
+    /// Every image of the set exactly once, in the new order.
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, max_items = 10000)]
+    pub image_public_uuids: Option<Vec<String>>,
+    /// Images of the set to move, in the order they should end up.
+    #[serde(rename = "move")]
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, min_items = 1, max_items = 10000)]
+    pub move_images: Option<Vec<String>>,
+    /// Put the moved images just before this image of the set.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub before: Option<String>,
+    /// Put the moved images just after this image of the set.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub after: Option<String>,
+}
+
+/// `PATCH /v1/sets/{public_uuid}/visibility` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisibilityBody {
+    /// Images of the set to change; absent → every image of the set.
+    #[schema(value_type = Option<Vec<uuid::Uuid>>, min_items = 1, max_items = 10000)]
+    pub image_public_uuids: Option<Vec<String>>,
+    /// A real boolean (`"true"` is refused).
+    pub hidden: bool,
+    /// RFC 3339 or `YYYY-MM-DD`; the images go live at exactly this moment
+    /// (hidden until then). Null or absent: no embargo.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-07-14T20:00:00Z")]
+    pub activation_time: Option<String>,
+}
+
+/// `POST /v1/sets/{public_uuid}/restore` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreBody {
+    /// A snapshot of this set (`GET /v1/sets/{public_uuid}/snapshots`).
+    #[schema(value_type = uuid::Uuid)]
+    pub snapshot_uuid: String,
+}
+
+/// A snapshot: the set's arrangement as it was before a change.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Snapshot {
+    pub uuid: String,
+    pub set_public_uuid: String,
+    /// What was about to change: `membership`, `order`, `visibility`,
+    /// `parent`, `reorder` (its children) or `restore`.
+    pub reason: String,
+    /// Images in the set at the time.
+    pub image_count: i64,
+    /// The Operation that made the change.
+    pub operation_uuid: Option<String>,
+    pub created_at: String,
+}
+
+// --- the change, checked ----------------------------------------------------------
+
+/// A checked rearrangement; also the job's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Arrangement {
+    Add {
+        images: Vec<String>,
+    },
+    Remove {
+        images: Vec<String>,
+    },
+    Order {
+        images: Vec<String>,
+    },
+    Move {
+        images: Vec<String>,
+        anchor: String,
+        after: bool,
+    },
+    Visibility {
+        images: Option<Vec<String>>,
+        hidden: bool,
+        activation_time: Option<i64>,
+    },
+    Restore {
+        snapshot: String,
+    },
+}
+
+/// Ids must be UUIDs, each once, at most [`MAX_IMAGES`].
+pub(crate) fn check_unique_ids(field: &str, ids: &[String]) -> Result<(), CoreError> {
+    if ids.len() > MAX_IMAGES {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} may list at most {MAX_IMAGES} ids."),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    for (n, id) in ids.iter().enumerate() {
+        validate::uuid(&format!("{field}[{n}]"), id)?;
+        if !seen.insert(id.as_str()) {
+            return Err(CoreError::validation(
+                format!("{field}[{n}]"),
+                format!("{field} lists {id} twice."),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn non_empty(field: &str, ids: &[String]) -> Result<(), CoreError> {
+    if ids.is_empty() {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} must list at least one id."),
+        ));
+    }
+    check_unique_ids(field, ids)
+}
+
+/// `given` must hold exactly the ids of `current` (in any order).
+pub(crate) fn check_permutation(
+    field: &str,
+    given: &[String],
+    current: &[String],
+) -> Result<(), CoreError> {
+    let current_set: HashSet<&str> = current.iter().map(String::as_str).collect();
+    if let Some((n, stray)) = given
+        .iter()
+        .enumerate()
+        .find(|(_, id)| !current_set.contains(id.as_str()))
+    {
+        return Err(CoreError::validation(
+            format!("{field}[{n}]"),
+            format!(
+                "{field} must be a permutation of the current ones; {stray} is not among them."
+            ),
+        ));
+    }
+    if given.len() != current.len() {
+        return Err(CoreError::validation(
+            field,
+            format!(
+                "{field} must list every current one exactly once: {} listed, {} there.",
+                given.len(),
+                current.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl Arrangement {
+    pub fn add(body: MembersBody) -> Result<Self, CoreError> {
+        non_empty("image_public_uuids", &body.image_public_uuids)?;
+        Ok(Arrangement::Add {
+            images: body.image_public_uuids,
+        })
+    }
+
+    pub fn remove(body: MembersBody) -> Result<Self, CoreError> {
+        non_empty("image_public_uuids", &body.image_public_uuids)?;
+        Ok(Arrangement::Remove {
+            images: body.image_public_uuids,
+        })
+    }
+
+    pub fn order(body: OrderBody) -> Result<Self, CoreError> {
+        match body {
+            OrderBody {
+                image_public_uuids: Some(images),
+                move_images: None,
+                before: None,
+                after: None,
+            } => {
+                check_unique_ids("image_public_uuids", &images)?;
+                Ok(Arrangement::Order { images })
+            }
+            OrderBody {
+                image_public_uuids: None,
+                move_images: Some(images),
+                before,
+                after,
+            } => {
+                non_empty("move", &images)?;
+                let (anchor, after, field) = match (before, after) {
+                    (Some(b), None) => (b, false, "before"),
+                    (None, Some(a)) => (a, true, "after"),
+                    _ => {
+                        return Err(CoreError::validation(
+                            "before",
+                            "move needs exactly one of before or after.",
+                        ));
+                    }
+                };
+                validate::uuid(field, &anchor)?;
+                if images.contains(&anchor) {
+                    return Err(CoreError::validation(
+                        field,
+                        format!("{field} must not be one of the images being moved."),
+                    ));
+                }
+                Ok(Arrangement::Move {
+                    images,
+                    anchor,
+                    after,
+                })
+            }
+            OrderBody {
+                image_public_uuids: Some(_),
+                ..
+            } => Err(CoreError::validation(
+                "image_public_uuids",
+                "Give either image_public_uuids (a full order) or move with before/after, not both.",
+            )),
+            _ => Err(CoreError::validation(
+                "image_public_uuids",
+                "Give image_public_uuids (a full order), or move with before or after.",
+            )),
+        }
+    }
+
+    pub fn visibility(body: VisibilityBody) -> Result<Self, CoreError> {
+        if let Some(images) = &body.image_public_uuids {
+            non_empty("image_public_uuids", images)?;
+        }
+        let activation_time = body
+            .activation_time
+            .as_deref()
+            .map(|t| {
+                parse_request_time(t).ok_or_else(|| {
+                    CoreError::validation(
+                        "activation_time",
+                        "activation_time must be an RFC 3339 time or YYYY-MM-DD.",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Arrangement::Visibility {
+            images: body.image_public_uuids,
+            hidden: body.hidden,
+            activation_time,
+        })
+    }
+
+    pub fn restore(body: RestoreBody) -> Result<Self, CoreError> {
+        if !ids::is_uuid(&body.snapshot_uuid) {
+            return Err(snapshot_not_found(&body.snapshot_uuid).with_field("snapshot_uuid"));
+        }
+        Ok(Arrangement::Restore {
+            snapshot: body.snapshot_uuid,
+        })
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Arrangement::Add { .. } => "set.images.add",
+            Arrangement::Remove { .. } => "set.images.remove",
+            Arrangement::Order { .. } | Arrangement::Move { .. } => "set.order",
+            Arrangement::Visibility { .. } => "set.visibility",
+            Arrangement::Restore { .. } => "set.restore",
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Arrangement::Add { .. } | Arrangement::Remove { .. } => "membership",
+            Arrangement::Order { .. } | Arrangement::Move { .. } => "order",
+            Arrangement::Visibility { .. } => "visibility",
+            Arrangement::Restore { .. } => "restore",
+        }
+    }
+
+    /// The images the request names (for the Operation).
+    fn named_images(&self) -> Vec<String> {
+        match self {
+            Arrangement::Add { images }
+            | Arrangement::Remove { images }
+            | Arrangement::Order { images }
+            | Arrangement::Move { images, .. } => images.clone(),
+            Arrangement::Visibility { images, .. } => images.clone().unwrap_or_default(),
+            Arrangement::Restore { .. } => Vec::new(),
+        }
+    }
+}
+
+fn snapshot_not_found(id: &str) -> CoreError {
+    CoreError::new(
+        ErrorKind::SnapshotNotFound,
+        format!("No snapshot {id} of this set."),
+    )
+}
+
+// --- planning and writing -----------------------------------------------------------
+
+/// What the set's state becomes: members in order with their visibility.
+struct Plan {
+    /// The new members in display order (None: membership and order unchanged).
+    members: Option<Vec<MemberRow>>,
+    /// Visibility change: (ids, hidden, activation_time).
+    visibility: Option<(Option<Vec<String>>, bool, Option<i64>)>,
+    /// Images whose membership or visibility changes (the search index re-reads them).
+    touched: Vec<String>,
+    /// Restore only: lead image, parent and children order to put back.
+    restore: Option<SnapshotState>,
+    result: Value,
+}
+
+/// The state a snapshot keeps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SnapshotState {
+    parent: Option<String>,
+    position: i64,
+    lead: Option<String>,
+    children: Vec<String>,
+    /// `[image_id, hidden, activation_time]` in display order.
+    images: Vec<(String, i64, Option<i64>)>,
+}
+
+/// Checks the change against the set's current members and works out the
+/// new state, without writing. Errors are the client's (400/404/409).
+async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Plan, CoreError> {
+    let current = sets::members(conn, &set.id).await?;
+    let index: HashMap<&str, usize> = current
+        .iter()
+        .enumerate()
+        .map(|(n, m)| (m.image_id.as_str(), n))
+        .collect();
+    let not_member = |field: String, id: &str| {
+        CoreError::validation(field, format!("{id} is not an image of this set."))
+    };
+    match change {
+        Arrangement::Add { images } => {
+            let existing: HashSet<String> = sets::existing_images(conn, &set.account_id, images)
+                .await?
+                .into_iter()
+                .collect();
+            if let Some((n, missing)) = images
+                .iter()
+                .enumerate()
+                .find(|(_, id)| !existing.contains(*id))
+            {
+                return Err(CoreError::new(
+                    ErrorKind::ImageNotFound,
+                    format!("No image {missing}."),
+                )
+                .with_field(format!("image_public_uuids[{n}]")));
+            }
+            let mut members = current.clone();
+            let mut added = Vec::new();
+            for id in images {
+                if !index.contains_key(id.as_str()) {
+                    members.push(MemberRow {
+                        image_id: id.clone(),
+                        position: 0,
+                        hidden: 0,
+                        activation_time: None,
+                    });
+                    added.push(id.clone());
+                }
+            }
+            let result = json!({ "set_public_uuid": set.id, "added": added.len(), "already_in": images.len() - added.len(), "image_count": members.len() });
+            Ok(Plan {
+                members: Some(members),
+                visibility: None,
+                touched: added,
+                restore: None,
+                result,
+            })
+        }
+        Arrangement::Remove { images } => {
+            let removing: HashSet<&str> = images
+                .iter()
+                .map(String::as_str)
+                .filter(|id| index.contains_key(id))
+                .collect();
+            let members: Vec<MemberRow> = current
+                .iter()
+                .filter(|m| !removing.contains(m.image_id.as_str()))
+                .cloned()
+                .collect();
+            let touched: Vec<String> = images
+                .iter()
+                .filter(|id| removing.contains(id.as_str()))
+                .cloned()
+                .collect();
+            let result = json!({ "set_public_uuid": set.id, "removed": touched.len(), "not_in_set": images.len() - touched.len(), "image_count": members.len() });
+            Ok(Plan {
+                members: Some(members),
+                visibility: None,
+                touched,
+                restore: None,
+                result,
+            })
+        }
+        Arrangement::Order { images } => {
+            let ids: Vec<String> = current.iter().map(|m| m.image_id.clone()).collect();
+            check_permutation("image_public_uuids", images, &ids)?;
+            let members = images
+                .iter()
+                .filter_map(|id| index.get(id.as_str()).map(|n| current[*n].clone()))
+                .collect();
+            Ok(Plan {
+                members: Some(members),
+                visibility: None,
+                touched: Vec::new(),
+                restore: None,
+                result: json!({ "set_public_uuid": set.id, "image_count": images.len() }),
+            })
+        }
+        Arrangement::Move {
+            images,
+            anchor,
+            after,
+        } => {
+            let field = if *after { "after" } else { "before" };
+            if !index.contains_key(anchor.as_str()) {
+                return Err(not_member(field.to_owned(), anchor));
+            }
+            if let Some((n, id)) = images
+                .iter()
+                .enumerate()
+                .find(|(_, id)| !index.contains_key(id.as_str()))
+            {
+                return Err(not_member(format!("move[{n}]"), id));
+            }
+            let moving: HashSet<&str> = images.iter().map(String::as_str).collect();
+            let mut members: Vec<MemberRow> = current
+                .iter()
+                .filter(|m| !moving.contains(m.image_id.as_str()))
+                .cloned()
+                .collect();
+            let at = members
+                .iter()
+                .position(|m| m.image_id == *anchor)
+                .map(|n| if *after { n + 1 } else { n })
+                .unwrap_or(members.len());
+            let moved: Vec<MemberRow> = images
+                .iter()
+                .filter_map(|id| index.get(id.as_str()).map(|n| current[*n].clone()))
+                .collect();
+            let tail = members.split_off(at);
+            members.extend(moved);
+            members.extend(tail);
+            Ok(Plan {
+                members: Some(members),
+                visibility: None,
+                touched: Vec::new(),
+                restore: None,
+                result: json!({ "set_public_uuid": set.id, "moved": images.len() }),
+            })
+        }
+        Arrangement::Visibility {
+            images,
+            hidden,
+            activation_time,
+        } => {
+            if let Some(images) = images
+                && let Some((n, id)) = images
+                    .iter()
+                    .enumerate()
+                    .find(|(_, id)| !index.contains_key(id.as_str()))
+            {
+                return Err(not_member(format!("image_public_uuids[{n}]"), id));
+            }
+            let touched = match images {
+                Some(list) => list.clone(),
+                None => current.iter().map(|m| m.image_id.clone()).collect(),
+            };
+            let result = json!({
+                "set_public_uuid": set.id,
+                "changed": touched.len(),
+                "hidden": hidden,
+                "activation_time": activation_time.map(format_rfc3339_precise),
+            });
+            Ok(Plan {
+                members: None,
+                visibility: Some((images.clone(), *hidden, *activation_time)),
+                touched,
+                restore: None,
+                result,
+            })
+        }
+        Arrangement::Restore { snapshot } => {
+            let row = sets::find_snapshot(conn, &set.id, snapshot)
+                .await?
+                .ok_or_else(|| snapshot_not_found(snapshot).with_field("snapshot_uuid"))?;
+            let state: SnapshotState =
+                serde_json::from_str(&row.state).map_err(|_| CoreError::internal())?;
+            let wanted: Vec<String> = state.images.iter().map(|i| i.0.clone()).collect();
+            // Images deleted since the snapshot cannot come back.
+            let existing: HashSet<String> = sets::existing_images(conn, &set.account_id, &wanted)
+                .await?
+                .into_iter()
+                .collect();
+            let members: Vec<MemberRow> = state
+                .images
+                .iter()
+                .filter(|(id, _, _)| existing.contains(id))
+                .map(|(id, hidden, activation_time)| MemberRow {
+                    image_id: id.clone(),
+                    position: 0,
+                    hidden: *hidden,
+                    activation_time: *activation_time,
+                })
+                .collect();
+            let before: HashMap<&str, &MemberRow> =
+                current.iter().map(|m| (m.image_id.as_str(), m)).collect();
+            let after: HashSet<&str> = members.iter().map(|m| m.image_id.as_str()).collect();
+            // Re-index whatever changes membership or visibility.
+            let mut touched: Vec<String> = members
+                .iter()
+                .filter(|m| {
+                    before.get(m.image_id.as_str()).is_none_or(|b| {
+                        b.hidden != m.hidden || b.activation_time != m.activation_time
+                    })
+                })
+                .map(|m| m.image_id.clone())
+                .collect();
+            touched.extend(
+                current
+                    .iter()
+                    .filter(|m| !after.contains(m.image_id.as_str()))
+                    .map(|m| m.image_id.clone()),
+            );
+            let result = json!({
+                "set_public_uuid": set.id,
+                "snapshot_uuid": snapshot,
+                "image_count": members.len(),
+                "skipped_deleted": wanted.len() - members.len(),
+            });
+            Ok(Plan {
+                members: Some(members),
+                visibility: None,
+                touched,
+                restore: Some(state),
+                result,
+            })
+        }
+    }
+}
+
+/// Snapshots the set as it is now (before a change) and prunes old ones.
+pub(crate) async fn snapshot(
+    conn: &mut Conn,
+    set: &SetRow,
+    reason: &str,
+    operation_id: &str,
+    now: i64,
+) -> Result<(), CoreError> {
+    let members = sets::members(conn, &set.id).await?;
+    let children = sets::sibling_ids(conn, &set.account_id, Some(&set.id)).await?;
+    let state = SnapshotState {
+        parent: set.parent_id.clone(),
+        position: set.position,
+        lead: set.lead_image_id.clone(),
+        children,
+        images: members
+            .iter()
+            .map(|m| (m.image_id.clone(), m.hidden, m.activation_time))
+            .collect(),
+    };
+    let row = SnapshotRow {
+        id: ids::new_public_uuid(),
+        set_id: set.id.clone(),
+        account_id: set.account_id.clone(),
+        reason: reason.to_owned(),
+        operation_id: Some(operation_id.to_owned()),
+        image_count: members.len() as i64,
+        state: serde_json::to_string(&state).map_err(|_| CoreError::internal())?,
+        created_at: now,
+    };
+    sets::insert_snapshot(conn, &row).await?;
+    sets::prune_snapshots(conn, &set.id, SNAPSHOTS_KEPT).await?;
+    Ok(())
+}
+
+/// Writes a plan: the members in their new order (only what changed), the
+/// visibility, and for a restore the lead image, parent and children order.
+async fn apply_plan(conn: &mut Conn, set: &SetRow, plan: &Plan, now: i64) -> Result<(), CoreError> {
+    if let Some(members) = &plan.members {
+        let current = sets::members(conn, &set.id).await?;
+        let now_at: HashMap<&str, &MemberRow> =
+            current.iter().map(|m| (m.image_id.as_str(), m)).collect();
+        let keep: HashSet<&str> = members.iter().map(|m| m.image_id.as_str()).collect();
+        let gone: Vec<String> = current
+            .iter()
+            .filter(|m| !keep.contains(m.image_id.as_str()))
+            .map(|m| m.image_id.clone())
+            .collect();
+        sets::delete_members(conn, &set.id, &gone).await?;
+        let mut moved = Vec::new();
+        let mut inserted = Vec::new();
+        let mut restyled = Vec::new();
+        for (position, m) in members.iter().enumerate() {
+            let position = position as i64;
+            match now_at.get(m.image_id.as_str()) {
+                None => inserted.push((position, m.clone())),
+                Some(old) => {
+                    if old.position != position {
+                        moved.push((m.image_id.clone(), position));
+                    }
+                    if old.hidden != m.hidden || old.activation_time != m.activation_time {
+                        restyled.push(m.clone());
+                    }
+                }
+            }
+        }
+        sets::set_member_positions(conn, &set.id, &moved).await?;
+        sets::insert_members(conn, &set.id, &inserted, now).await?;
+        if !gone.is_empty() {
+            sets::clear_stray_lead(conn, &set.id).await?;
+        }
+        for m in &restyled {
+            sets::set_visibility(
+                conn,
+                &set.id,
+                Some(std::slice::from_ref(&m.image_id)),
+                m.hidden != 0,
+                m.activation_time,
+            )
+            .await?;
+        }
+    }
+    if let Some((images, hidden, activation_time)) = &plan.visibility {
+        sets::set_visibility(conn, &set.id, images.as_deref(), *hidden, *activation_time).await?;
+    }
+    if let Some(state) = &plan.restore {
+        restore_placement(conn, set, state, now).await?;
+    }
+    Ok(())
+}
+
+/// Puts back a snapshot's lead image, parent (when it still exists and
+/// makes no cycle) and children order (of the children still there).
+async fn restore_placement(
+    conn: &mut Conn,
+    set: &SetRow,
+    state: &SnapshotState,
+    now: i64,
+) -> Result<(), CoreError> {
+    let mut row = set.clone();
+    row.lead_image_id = match &state.lead {
+        Some(lead) if sets::members_include(conn, &set.id, lead).await? => Some(lead.clone()),
+        _ => None,
+    };
+    if state.parent != set.parent_id {
+        let parent_ok = match &state.parent {
+            None => true,
+            Some(parent) => crate::sets::check_new_parent(conn, &set.account_id, &set.id, parent)
+                .await
+                .is_ok(),
+        };
+        if parent_ok {
+            row.parent_id = state.parent.clone();
+            let mut siblings: Vec<String> =
+                sets::sibling_ids(conn, &set.account_id, state.parent.as_deref())
+                    .await?
+                    .into_iter()
+                    .filter(|s| *s != set.id)
+                    .collect();
+            let at = usize::try_from(state.position)
+                .unwrap_or(0)
+                .min(siblings.len());
+            siblings.insert(at, set.id.clone());
+            row.position = at as i64;
+            row.updated_at = now;
+            sets::update_fields(conn, &row).await?;
+            sets::set_sibling_positions(conn, &siblings, now).await?;
+        }
+    }
+    row.updated_at = now;
+    sets::update_fields(conn, &row).await?;
+    let children = sets::sibling_ids(conn, &set.account_id, Some(&set.id)).await?;
+    let known: HashSet<&str> = children.iter().map(String::as_str).collect();
+    let mut ordered: Vec<String> = state
+        .children
+        .iter()
+        .filter(|c| known.contains(c.as_str()))
+        .cloned()
+        .collect();
+    let listed: HashSet<String> = ordered.iter().cloned().collect();
+    ordered.extend(children.into_iter().filter(|c| !listed.contains(c)));
+    sets::set_sibling_positions(conn, &ordered, now).await?;
+    Ok(())
+}
+
+/// How many images the change touches (decides inline or job).
+async fn size_of(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<usize, CoreError> {
+    Ok(match change {
+        Arrangement::Visibility { images: None, .. } => set.image_count as usize,
+        Arrangement::Restore { snapshot } => sets::find_snapshot(conn, &set.id, snapshot)
+            .await?
+            .map(|s| s.image_count as usize)
+            .unwrap_or(0)
+            .max(set.image_count as usize),
+        other => other.named_images().len(),
+    })
+}
+
+fn change_rows(set: &str, touched: &[String]) -> Vec<(&'static str, String, &'static str)> {
+    let mut changes: Vec<(&'static str, String, &'static str)> = touched
+        .iter()
+        .map(|id| ("image", id.clone(), "update"))
+        .collect();
+    changes.push(("set", set.to_owned(), "update"));
+    changes
+}
+
+/// Runs a rearrangement of the set: inline when small, as a job when large
+/// (checked here either way).
+pub async fn arrange(
+    core: &Core,
+    ctx: &WriteContext,
+    id: &str,
+    change: Arrangement,
+) -> Result<Operation, CoreError> {
+    let id = set_id(id)?;
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return Ok(op),
+        Begun::Fresh(write) => write,
+    };
+    let account = write.account_id().to_owned();
+    let now = write.now();
+    if !sets::lock(write.tx(), &account, &id, now).await? {
+        return Err(set_not_found(&id));
+    }
+    let set = sets::find(write.tx(), &account, &id, now)
+        .await?
+        .ok_or_else(CoreError::internal)?;
+    let checked = plan(write.tx(), &set, &change).await?;
+    let op_id = write.operation_id().to_owned();
+    if size_of(write.tx(), &set, &change).await? > INLINE_MAX {
+        let payload = json!({
+            "operation": op_id,
+            "account": account,
+            "set": id,
+            "change": change,
+        });
+        return write
+            .finish(WorkDone {
+                kind: change.kind(),
+                status: OperationStatus::Queued,
+                result: json!({ "set_public_uuid": id, "done": 0, "total": checked.touched.len().max(change.named_images().len()) }),
+                image_public_uuids: change.named_images(),
+                set_public_uuid: Some(id.clone()),
+                jobs: vec![JobSpec {
+                    kind: ARRANGE_JOB,
+                    payload,
+                    max_attempts: 5,
+                    run_after: None,
+                }],
+                changes: vec![],
+            })
+            .await;
+    }
+    snapshot(write.tx(), &set, change.reason(), &op_id, now).await?;
+    apply_plan(write.tx(), &set, &checked, now).await?;
+    write
+        .finish(WorkDone {
+            kind: change.kind(),
+            status: OperationStatus::Succeeded,
+            result: checked.result,
+            image_public_uuids: change.named_images(),
+            set_public_uuid: Some(id.clone()),
+            jobs: vec![],
+            changes: change_rows(&id, &checked.touched),
+        })
+        .await
+}
+
+/// Runs a large rearrangement in one transaction: lock, re-check against
+/// the members as they are now, snapshot, write, log the changes.
+pub struct ArrangeJob;
+
+impl JobHandler for ArrangeJob {
+    fn run(&self, core: Core, payload: Value) -> JobFuture {
+        Box::pin(async move { run_job(&core, &payload).await })
+    }
+}
+
+async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
+    let retry = |e: CoreError| JobFailure {
+        error: e,
+        retryable: true,
+    };
+    let fail = |e: CoreError| JobFailure {
+        error: e,
+        retryable: false,
+    };
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
+    let (operation, account, id) = (text("operation"), text("account"), text("set"));
+    let change: Arrangement = payload
+        .get("change")
+        .cloned()
+        .and_then(|c| serde_json::from_value(c).ok())
+        .ok_or_else(|| {
+            fail(CoreError::new(
+                ErrorKind::Internal,
+                "The set job's payload is invalid.",
+            ))
+        })?;
+    let now = core.now();
+    let mut tx = core
+        .store
+        .begin_write()
+        .await
+        .map_err(|e| retry(e.into()))?;
+    if !sets::lock(&mut tx, account, id, now)
+        .await
+        .map_err(|e| retry(e.into()))?
+    {
+        return Err(fail(set_not_found(id)));
+    }
+    let set = sets::find(&mut tx, account, id, now)
+        .await
+        .map_err(|e| retry(e.into()))?
+        .ok_or_else(|| fail(set_not_found(id)))?;
+    // The set may have changed since the request was checked: check again.
+    let checked = plan(&mut tx, &set, &change).await.map_err(|e| {
+        if e.kind == ErrorKind::Internal {
+            retry(e)
+        } else {
+            fail(e)
+        }
+    })?;
+    snapshot(&mut tx, &set, change.reason(), operation, now)
+        .await
+        .map_err(retry)?;
+    apply_plan(&mut tx, &set, &checked, now)
+        .await
+        .map_err(retry)?;
+    for (entity, entity_id, action) in change_rows(id, &checked.touched) {
+        let row = Change {
+            account_id: account,
+            entity,
+            entity_id: &entity_id,
+            action,
+            operation_id: Some(operation),
+            at: now,
+        };
+        change_log::append(&mut tx, &row)
+            .await
+            .map_err(|e| retry(e.into()))?;
+    }
+    tx.commit()
+        .await
+        .map_err(|e| retry(lightbox_store::StoreError::from(e).into()))?;
+    let mut result = checked.result;
+    if let Some(object) = result.as_object_mut() {
+        let total = checked.touched.len().max(change.named_images().len());
+        object.insert("done".to_owned(), json!(total));
+        object.insert("total".to_owned(), json!(total));
+    }
+    Ok(result)
+}
+
+// --- reads --------------------------------------------------------------------------
+
+/// The set's images in display order; only those live now when `live_only`.
+pub async fn images(
+    core: &Core,
+    account_id: &str,
+    id: &str,
+    live_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<crate::images::Image>, bool), CoreError> {
+    let id = set_id(id)?;
+    let now = core.now();
+    let ids = {
+        let mut conn = core.store.read().await?;
+        if !sets::exists(&mut conn, account_id, &id).await? {
+            return Err(set_not_found(&id));
+        }
+        sets::member_ids(&mut conn, &id, live_only.then_some(now), limit + 1, offset).await?
+    };
+    let (ids, more) = crate::cut_page(ids, limit);
+    Ok((
+        crate::images::render_ids(core, account_id, &ids).await?,
+        more,
+    ))
+}
+
+/// The set's snapshots, newest first.
+pub async fn snapshots(
+    core: &Core,
+    account_id: &str,
+    id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Snapshot>, bool), CoreError> {
+    let id = set_id(id)?;
+    let mut conn = core.store.read().await?;
+    if !sets::exists(&mut conn, account_id, &id).await? {
+        return Err(set_not_found(&id));
+    }
+    let rows = sets::list_snapshots(&mut conn, &id, limit + 1, offset).await?;
+    let (rows, more) = crate::cut_page(rows, limit);
+    Ok((
+        rows.into_iter()
+            .map(|r| Snapshot {
+                uuid: r.id,
+                set_public_uuid: r.set_id,
+                reason: r.reason,
+                image_count: r.image_count,
+                operation_uuid: r.operation_id,
+                created_at: format_rfc3339(r.created_at),
+            })
+            .collect(),
+        more,
+    ))
+}

@@ -1,0 +1,116 @@
+//! ZIP archives of images: one row per archive, `building` → `ready` (or
+//! `failed`); the ZIP itself is a blob under `blob_key`.
+
+use sqlx::FromRow;
+
+use crate::{Conn, Result};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ArchiveRow {
+    pub id: String,
+    pub account_id: String,
+    pub operation_id: String,
+    pub filename: String,
+    pub status: String,
+    pub blob_key: String,
+    pub bytes: Option<i64>,
+    pub image_count: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+const COLUMNS: &str = "id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at";
+
+pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO archives (id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS BIGINT), $8, $9, $10, $11)",
+    )
+    .bind(&row.id)
+    .bind(&row.account_id)
+    .bind(&row.operation_id)
+    .bind(&row.filename)
+    .bind(&row.status)
+    .bind(&row.blob_key)
+    .bind(row.bytes)
+    .bind(row.image_count)
+    .bind(&row.created_by)
+    .bind(row.created_at)
+    .bind(row.expires_at)
+    .persistent(false)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<ArchiveRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM archives WHERE id = $1 AND account_id = $2");
+    Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Ready archives not expired at `now`, newest first.
+pub async fn list_ready(
+    conn: &mut Conn,
+    account_id: &str,
+    now: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ArchiveRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM archives WHERE account_id = $1 AND status = 'ready' AND expires_at > $2
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    );
+    Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(now)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Records the outcome of a build: `ready` with its size, or `failed`.
+pub async fn finish(
+    conn: &mut Conn,
+    id: &str,
+    status: &str,
+    bytes: Option<i64>,
+    image_count: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE archives SET status = $2, bytes = CAST($3 AS BIGINT), image_count = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(bytes)
+    .bind(image_count)
+    .persistent(false)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM archives WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Archives expired before `now` (any account), oldest first.
+pub async fn expired(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<ArchiveRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM archives WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2"
+    );
+    Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}

@@ -1,0 +1,1058 @@
+//! Sets over real HTTP: the tree, fields and fixed choices, re-parenting
+//! and cycles, sibling reorder, membership, image order (permutation and
+//! move), publishing with an embargo that lifts at its instant (counts,
+//! lists and the search index agreeing), snapshots and restore, concurrent
+//! reorders, and 10,000-image changes run as jobs — on SQLite with the
+//! folder blob store and on PostgreSQL with a real S3-compatible server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use common::{Env, Server, finished_operation as finished, post_file};
+use lightbox_media::fixtures;
+use serde_json::{Value, json};
+
+static KEYS: AtomicU64 = AtomicU64::new(0);
+
+fn key() -> String {
+    format!("s-{}", KEYS.fetch_add(1, Ordering::SeqCst))
+}
+
+async fn start(env: &Env) -> (Server, String) {
+    let account = env.account("sets").await;
+    let token = env
+        .token(&account, "api.images.read,api.sets.write,api.upload", &[])
+        .await;
+    (env.serve(&[]).await, token)
+}
+
+async fn upload(server: &Server, token: &str, name: &str) -> String {
+    let ticket = server
+        .post(token, "/v1/uploads", None, &json!({ "filename": name }))
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    // A new size each time: byte-identical uploads would be duplicates.
+    let n = KEYS.fetch_add(1, Ordering::SeqCst) as u32;
+    let r = post_file(
+        server,
+        &ticket.json(),
+        fixtures::jpeg(40 + n % 400, 30 + n / 400),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json()["image_public_uuid"].as_str().unwrap().to_owned()
+}
+
+/// A write that must be accepted; its Operation once finished (it must succeed).
+async fn ok(server: &Server, token: &str, method: &str, path: &str, body: Value) -> Value {
+    let r = server.write(method, token, path, &key(), Some(&body)).await;
+    assert_eq!(r.status, 202, "{method} {path} {body}: {}", r.text);
+    let op = r.json();
+    let op = if op["status"] == "succeeded" {
+        op
+    } else {
+        finished(server, token, op["uuid"].as_str().unwrap()).await
+    };
+    assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
+    op
+}
+
+/// A write refused with `status`/`code`, naming `field` when given.
+async fn refused(
+    server: &Server,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+    (status, code): (u16, &str),
+    field: Option<&str>,
+) {
+    let r = server.write(method, token, path, &key(), Some(&body)).await;
+    let e = r.error(status, code);
+    if let Some(field) = field {
+        assert_eq!(e["field"], field, "{method} {path} {body}: {e}");
+    }
+}
+
+async fn create(server: &Server, token: &str, body: Value) -> String {
+    let op = ok(server, token, "POST", "/v1/sets", body).await;
+    op["set_public_uuid"].as_str().unwrap().to_owned()
+}
+
+async fn set(server: &Server, token: &str, id: &str) -> Value {
+    let r = server.get(token, &format!("/v1/sets/{id}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+}
+
+/// Uuids of a list answer, in order.
+fn uuids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|i| i["public_uuid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn members(server: &Server, token: &str, id: &str, query: &str) -> Vec<String> {
+    let r = server
+        .get(token, &format!("/v1/sets/{id}/images?limit=200{query}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    uuids(&r.json())
+}
+
+both_setups!(tree_fields_and_reparenting, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let festival = create(
+        &server,
+        &token,
+        json!({"name": "Festival", "colour": "blue", "type": "folder"}),
+    )
+    .await;
+    let sat = create(
+        &server,
+        &token,
+        json!({"name": "Saturday", "parent_public_uuid": festival}),
+    )
+    .await;
+    let sun = create(
+        &server,
+        &token,
+        json!({"name": "Sunday", "parent_public_uuid": festival, "type": "press"}),
+    )
+    .await;
+    let press = create(&server, &token, json!({"name": "Press"})).await;
+
+    // Fixed choices: anything else is refused and nothing is saved.
+    refused(
+        &server,
+        &token,
+        "POST",
+        "/v1/sets",
+        json!({"name": "X", "colour": "teal"}),
+        (400, "validation"),
+        Some("colour"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "POST",
+        "/v1/sets",
+        json!({"name": "X", "type": "album"}),
+        (400, "validation"),
+        Some("type"),
+    )
+    .await;
+    let top = server.get(&token, "/v1/sets").await.json();
+    assert_eq!(uuids(&top), vec![festival.clone(), press.clone()]);
+
+    let f = set(&server, &token, &festival).await;
+    assert_eq!(
+        (f["colour"].as_str(), f["type"].as_str()),
+        (Some("blue"), Some("folder"))
+    );
+    assert_eq!(f["child_count"], 2);
+    assert_eq!(f["website"], Value::Null);
+    let kids = server
+        .get(&token, &format!("/v1/sets?parent_public_uuid={festival}"))
+        .await
+        .json();
+    assert_eq!(uuids(&kids), vec![sat.clone(), sun.clone()]);
+
+    // Sibling reorder: a full permutation only.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        "/v1/sets/reorder",
+        json!({"parent_public_uuid": festival, "set_public_uuids": [sun, sat]}),
+    )
+    .await;
+    let kids = server
+        .get(&token, &format!("/v1/sets?parent_public_uuid={festival}"))
+        .await
+        .json();
+    assert_eq!(uuids(&kids), vec![sun.clone(), sat.clone()]);
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        "/v1/sets/reorder",
+        json!({"parent_public_uuid": festival, "set_public_uuids": [sun]}),
+        (400, "validation"),
+        Some("set_public_uuids"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        "/v1/sets/reorder",
+        json!({"parent_public_uuid": null, "set_public_uuids": [press, sat]}),
+        (400, "validation"),
+        Some("set_public_uuids[1]"),
+    )
+    .await;
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        "/v1/sets/reorder",
+        json!({"parent_public_uuid": null, "set_public_uuids": [press, festival]}),
+    )
+    .await;
+    assert_eq!(
+        uuids(&server.get(&token, "/v1/sets").await.json()),
+        vec![press.clone(), festival.clone()]
+    );
+
+    // Rename and recolour; a bad colour changes nothing.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{sat}"),
+        json!({"name": "Saturday night", "colour": "red"}),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{sat}"),
+        json!({"name": "Lost", "colour": "teal"}),
+        (400, "validation"),
+        Some("colour"),
+    )
+    .await;
+    let s = set(&server, &token, &sat).await;
+    assert_eq!(
+        (s["name"].as_str(), s["colour"].as_str()),
+        (Some("Saturday night"), Some("red"))
+    );
+
+    // Re-parent: under a descendant or itself is a cycle; elsewhere is fine.
+    let late = create(
+        &server,
+        &token,
+        json!({"name": "Late", "parent_public_uuid": sat}),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{festival}"),
+        json!({"parent_public_uuid": late}),
+        (400, "validation"),
+        Some("parent_public_uuid"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{sat}"),
+        json!({"parent_public_uuid": sat}),
+        (400, "validation"),
+        Some("parent_public_uuid"),
+    )
+    .await;
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{sat}"),
+        json!({"parent_public_uuid": press}),
+    )
+    .await;
+    let s = set(&server, &token, &sat).await;
+    assert_eq!(s["parent_public_uuid"], press);
+    assert_eq!(set(&server, &token, &festival).await["child_count"], 1);
+    // The re-parent was snapshotted.
+    let snaps = server
+        .get(&token, &format!("/v1/sets/{sat}/snapshots"))
+        .await
+        .json();
+    assert_eq!(snaps[0]["reason"], "parent", "{snaps}");
+
+    // The tree, children in arranged order.
+    let tree = server.get(&token, "/v1/sets/tree").await.json();
+    assert_eq!(uuids(&tree), vec![press.clone(), festival.clone()]);
+    assert_eq!(uuids(&tree[0]["children"]), vec![sat.clone()]);
+    assert_eq!(
+        uuids(&tree[0]["children"][0]["children"]),
+        vec![late.clone()]
+    );
+    assert_eq!(uuids(&tree[1]["children"]), vec![sun.clone()]);
+    // To the top level and back.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{late}"),
+        json!({"parent_public_uuid": null}),
+    )
+    .await;
+    assert_eq!(
+        set(&server, &token, &late).await["parent_public_uuid"],
+        Value::Null
+    );
+
+    // Unknown sets are 404; a bad id in a body is a validation error.
+    let nobody = "00000000-0000-4000-8000-000000000000";
+    assert_eq!(
+        server
+            .get(&token, &format!("/v1/sets/{nobody}"))
+            .await
+            .status,
+        404
+    );
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{nobody}"),
+        json!({"name": "x"}),
+        (404, "set_not_found"),
+        None,
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{sat}"),
+        json!({"parent_public_uuid": "nope"}),
+        (400, "validation"),
+        Some("parent_public_uuid"),
+    )
+    .await;
+    Ok(())
+});
+
+both_setups!(membership_order_snapshots_restore, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let s = create(&server, &token, json!({"name": "Main stage"})).await;
+    let mut imgs = Vec::new();
+    for n in 0..5 {
+        imgs.push(upload(&server, &token, &format!("img{n}.jpg")).await);
+    }
+    let (a, b, c, d, e) = (&imgs[0], &imgs[1], &imgs[2], &imgs[3], &imgs[4]);
+    let path = format!("/v1/sets/{s}/images");
+
+    let op = ok(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": [a, b, c, d]}),
+    )
+    .await;
+    assert_eq!(op["result"]["added"], 4, "{op}");
+    // Already in: skipped, order kept.
+    let op = ok(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": [b, e]}),
+    )
+    .await;
+    assert_eq!(
+        (
+            op["result"]["added"].as_i64(),
+            op["result"]["already_in"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        members(&server, &token, &s, "").await,
+        vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()]
+    );
+    let info = set(&server, &token, &s).await;
+    assert_eq!(
+        (
+            info["image_count"].as_i64(),
+            info["live_image_count"].as_i64()
+        ),
+        (Some(5), Some(5))
+    );
+    // The image object names its sets.
+    let image = server.get(&token, &format!("/v1/images/{a}")).await.json();
+    assert_eq!(image["sets"][0]["public_uuid"], s.as_str());
+    assert_eq!(image["sets"][0]["hidden"], false);
+
+    // An unknown image: 404 naming it; nothing added.
+    let ghost = "00000000-0000-4000-8000-000000000001";
+    refused(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": [e, ghost]}),
+        (404, "image_not_found"),
+        Some("image_public_uuids[1]"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": [a, a]}),
+        (400, "validation"),
+        Some("image_public_uuids[1]"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": []}),
+        (400, "validation"),
+        Some("image_public_uuids"),
+    )
+    .await;
+
+    // Full permutation.
+    let order = format!("/v1/sets/{s}/order");
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"image_public_uuids": [e, d, c, b, a]}),
+    )
+    .await;
+    let reversed = vec![e.clone(), d.clone(), c.clone(), b.clone(), a.clone()];
+    assert_eq!(members(&server, &token, &s, "").await, reversed);
+    // Not a permutation: refused, nothing changes.
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"image_public_uuids": [e, d, c, b]}),
+        (400, "validation"),
+        Some("image_public_uuids"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"image_public_uuids": [e, d, c, b, ghost]}),
+        (400, "validation"),
+        Some("image_public_uuids[4]"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"move": [a], "before": e, "after": d}),
+        (400, "validation"),
+        None,
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"move": [a], "before": a}),
+        (400, "validation"),
+        Some("before"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"move": [ghost], "before": a}),
+        (400, "validation"),
+        Some("move[0]"),
+    )
+    .await;
+    assert_eq!(members(&server, &token, &s, "").await, reversed);
+
+    // Move before / after.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"move": [a, b], "before": e}),
+    )
+    .await;
+    assert_eq!(
+        members(&server, &token, &s, "").await,
+        vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
+    );
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &order,
+        json!({"move": [a], "after": c}),
+    )
+    .await;
+    let moved = vec![b.clone(), e.clone(), d.clone(), c.clone(), a.clone()];
+    assert_eq!(members(&server, &token, &s, "").await, moved);
+
+    // Lead image: must be in the set.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{s}"),
+        json!({"lead_image_public_uuid": c}),
+    )
+    .await;
+    assert_eq!(
+        set(&server, &token, &s).await["lead_image_public_uuid"],
+        c.as_str()
+    );
+    let other = upload(&server, &token, "other.jpg").await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{s}"),
+        json!({"lead_image_public_uuid": other}),
+        (400, "validation"),
+        Some("lead_image_public_uuid"),
+    )
+    .await;
+
+    // Remove: not-in-set ones are counted, not errors.
+    let op = ok(
+        &server,
+        &token,
+        "DELETE",
+        &path,
+        json!({"image_public_uuids": [d, other]}),
+    )
+    .await;
+    assert_eq!(
+        (
+            op["result"]["removed"].as_i64(),
+            op["result"]["not_in_set"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        members(&server, &token, &s, "").await,
+        vec![b.clone(), e.clone(), c.clone(), a.clone()]
+    );
+
+    // Every rearrangement was snapshotted, newest first.
+    let snaps = server
+        .get(&token, &format!("/v1/sets/{s}/snapshots"))
+        .await
+        .json();
+    let reasons: Vec<&str> = snaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            "membership",
+            "order",
+            "order",
+            "order",
+            "membership",
+            "membership"
+        ]
+    );
+    // The snapshot before the last move holds the order after the first move.
+    let before_last_move = snaps[1]["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(snaps[1]["image_count"], 5);
+
+    // Restore after a reorder: members, order (d comes back).
+    ok(
+        &server,
+        &token,
+        "POST",
+        &format!("/v1/sets/{s}/restore"),
+        json!({"snapshot_uuid": before_last_move}),
+    )
+    .await;
+    assert_eq!(
+        members(&server, &token, &s, "").await,
+        vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
+    );
+    // The restore was snapshotted too, so it can be undone.
+    let snaps = server
+        .get(&token, &format!("/v1/sets/{s}/snapshots"))
+        .await
+        .json();
+    assert_eq!(snaps[0]["reason"], "restore");
+    assert_eq!(snaps[0]["image_count"], 4);
+    ok(
+        &server,
+        &token,
+        "POST",
+        &format!("/v1/sets/{s}/restore"),
+        json!({"snapshot_uuid": snaps[0]["uuid"]}),
+    )
+    .await;
+    assert_eq!(
+        members(&server, &token, &s, "").await,
+        vec![b.clone(), e.clone(), c.clone(), a.clone()]
+    );
+    refused(
+        &server,
+        &token,
+        "POST",
+        &format!("/v1/sets/{s}/restore"),
+        json!({"snapshot_uuid": ghost}),
+        (404, "snapshot_not_found"),
+        Some("snapshot_uuid"),
+    )
+    .await;
+
+    // The search index follows membership.
+    let found = common::eventually(20, || async {
+        let list = server
+            .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
+            .await
+            .json();
+        let mut got = uuids(&list);
+        got.sort();
+        let mut want = vec![a.clone(), b.clone(), c.clone(), e.clone()];
+        want.sort();
+        (got == want).then_some(())
+    })
+    .await;
+    assert!(found.is_some(), "the index never agreed with the set");
+    Ok(())
+});
+
+both_setups!(embargo_lifts_at_its_instant, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let s = create(&server, &token, json!({"name": "Embargoed"})).await;
+    let mut imgs = Vec::new();
+    for n in 0..3 {
+        imgs.push(upload(&server, &token, &format!("e{n}.jpg")).await);
+    }
+    ok(
+        &server,
+        &token,
+        "POST",
+        &format!("/v1/sets/{s}/images"),
+        json!({"image_public_uuids": imgs}),
+    )
+    .await;
+    let vis = format!("/v1/sets/{s}/visibility");
+
+    // Strict boolean; a bad time or a stranger image changes nothing.
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &vis,
+        json!({"hidden": "true"}),
+        (400, "validation"),
+        Some("hidden"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &vis,
+        json!({"hidden": true, "activation_time": "tomorrow"}),
+        (400, "validation"),
+        Some("activation_time"),
+    )
+    .await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &vis,
+        json!({"activation_time": null}),
+        (400, "validation"),
+        None,
+    )
+    .await;
+    let other = upload(&server, &token, "other.jpg").await;
+    refused(
+        &server,
+        &token,
+        "PATCH",
+        &vis,
+        json!({"hidden": true, "image_public_uuids": [other]}),
+        (400, "validation"),
+        Some("image_public_uuids[0]"),
+    )
+    .await;
+    assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
+
+    // Hide one for good.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &vis,
+        json!({"hidden": true, "image_public_uuids": [imgs[2]]}),
+    )
+    .await;
+    assert_eq!(set(&server, &token, &s).await["live_image_count"], 2);
+
+    // Embargo the first two until 2 s from now.
+    let lift = std::time::SystemTime::now() + Duration::from_secs(2);
+    let lift_secs = lift.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let at = time_text(lift_secs);
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &vis,
+        json!({"hidden": true, "activation_time": at, "image_public_uuids": [imgs[0], imgs[1]]}),
+    )
+    .await;
+    let image = server
+        .get(&token, &format!("/v1/images/{}", imgs[0]))
+        .await
+        .json();
+    assert_eq!(image["sets"][0]["hidden"], true);
+    // The same instant, written with as many digits as it needs.
+    let shown = image["sets"][0]["activation_time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        shown
+            .trim_end_matches('Z')
+            .trim_end_matches('0')
+            .trim_end_matches('.'),
+        at.trim_end_matches('Z')
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+    );
+
+    let live_list = format!("/v1/images?set_public_uuid={s}&live=true&limit=200");
+    // Before the instant: nothing is live, by count, by list and by the index.
+    let before = set(&server, &token, &s).await;
+    let listed = members(&server, &token, &s, "&live=true").await;
+    let indexed = common::eventually(10, || async {
+        let r = server
+            .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
+            .await
+            .json();
+        (r.as_array().map(Vec::len) == Some(3)).then_some(())
+    })
+    .await;
+    assert!(indexed.is_some(), "the index never had the set's images");
+    let searched = uuids(&server.get(&token, &live_list).await.json());
+    assert!(
+        std::time::SystemTime::now() < lift,
+        "the machine was too slow to read before the embargo lifted"
+    );
+    assert_eq!(before["live_image_count"], 0, "{before}");
+    assert!(listed.is_empty(), "{listed:?}");
+    assert!(searched.is_empty(), "{searched:?}");
+
+    // Just after the instant: both are live, without any sweeper.
+    let wait = lift
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    let after = set(&server, &token, &s).await;
+    assert_eq!(after["live_image_count"], 2, "{after}");
+    assert_eq!(
+        members(&server, &token, &s, "&live=true").await,
+        vec![imgs[0].clone(), imgs[1].clone()]
+    );
+    let mut searched = uuids(&server.get(&token, &live_list).await.json());
+    searched.sort();
+    let mut want = vec![imgs[0].clone(), imgs[1].clone()];
+    want.sort();
+    assert_eq!(searched, want);
+    let not_live = uuids(
+        &server
+            .get(
+                &token,
+                &format!("/v1/images?set_public_uuid={s}&live=false"),
+            )
+            .await
+            .json(),
+    );
+    assert_eq!(not_live, vec![imgs[2].clone()]);
+    // Facets over the same filter agree with the count.
+    let facets = server
+        .get(
+            &token,
+            &format!("/v1/facets?set_public_uuid={s}&live=true&fields=has_video"),
+        )
+        .await
+        .json();
+    let total: i64 = facets["has_video"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        total,
+        after["live_image_count"].as_i64().unwrap(),
+        "{facets}"
+    );
+    // `live` needs a set.
+    server
+        .get(&token, "/v1/images?live=true")
+        .await
+        .error(400, "validation");
+
+    // Showing every image of the set (no list) makes all live.
+    ok(&server, &token, "PATCH", &vis, json!({"hidden": false})).await;
+    assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
+    let snaps = server
+        .get(&token, &format!("/v1/sets/{s}/snapshots"))
+        .await
+        .json();
+    assert_eq!(snaps[0]["reason"], "visibility");
+    Ok(())
+});
+
+/// RFC 3339 with milliseconds for a time since the epoch.
+fn time_text(since_epoch: Duration) -> String {
+    let secs = since_epoch.as_secs() as i64;
+    let millis = since_epoch.subsec_millis();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+both_engines!(concurrent_reorders_never_mix, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let s = create(&server, &token, json!({"name": "Contested"})).await;
+    let first = upload(&server, &token, "c.jpg").await;
+    let mut imgs = vec![first.clone()];
+    imgs.extend(env.clone_images(&first, 299).await);
+    ok(
+        &server,
+        &token,
+        "POST",
+        &format!("/v1/sets/{s}/images"),
+        json!({"image_public_uuids": imgs}),
+    )
+    .await;
+    let forward = imgs.clone();
+    let mut backward = imgs.clone();
+    backward.reverse();
+    let mut shuffled = imgs.clone();
+    shuffled.rotate_left(137);
+    let orders = [forward, backward, shuffled];
+    for round in 0..4 {
+        let path = format!("/v1/sets/{s}/order");
+        let sends = orders.iter().map(|order| {
+            let (server, token, path) = (&server, &token, &path);
+            async move {
+                server
+                    .write(
+                        "PATCH",
+                        token,
+                        path,
+                        &key(),
+                        Some(&json!({"image_public_uuids": order})),
+                    )
+                    .await
+            }
+        });
+        for r in futures::future::join_all(sends).await {
+            assert_eq!(r.status, 202, "round {round}: {}", r.text);
+        }
+        let mut got = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = server
+                .get(
+                    &token,
+                    &format!("/v1/sets/{s}/images?limit=200&offset={offset}"),
+                )
+                .await;
+            let ids = uuids(&page.json());
+            offset += ids.len();
+            got.extend(ids);
+            if page.header("x-has-more").as_deref() != Some("true") {
+                break;
+            }
+        }
+        assert!(
+            orders.contains(&got),
+            "round {round}: a mix of orders, or a lost image ({} images)",
+            got.len()
+        );
+    }
+    Ok(())
+});
+
+both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let s = create(&server, &token, json!({"name": "Big"})).await;
+    let first = upload(&server, &token, "big.jpg").await;
+    let mut imgs = vec![first.clone()];
+    imgs.extend(env.clone_images(&first, 9_999).await);
+    let path = format!("/v1/sets/{s}/images");
+
+    // 10,000 in: queued, then done as one job.
+    let r = server
+        .write(
+            "POST",
+            &token,
+            &path,
+            &key(),
+            Some(&json!({"image_public_uuids": imgs})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let op = r.json();
+    assert_eq!(op["status"], "queued", "{op}");
+    let op = finished(&server, &token, op["uuid"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{op}");
+    assert_eq!(
+        (
+            op["result"]["added"].as_i64(),
+            op["result"]["done"].as_i64(),
+            op["result"]["total"].as_i64()
+        ),
+        (Some(10_000), Some(10_000), Some(10_000))
+    );
+    assert_eq!(set(&server, &token, &s).await["image_count"], 10_000);
+
+    // More than 10,000 in one request: refused.
+    let mut too_many = imgs.clone();
+    too_many.push(upload(&server, &token, "extra.jpg").await);
+    refused(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": too_many}),
+        (400, "validation"),
+        Some("image_public_uuids"),
+    )
+    .await;
+
+    // Reverse all 10,000; then move the last 5,000 to the front.
+    let mut reversed = imgs.clone();
+    reversed.reverse();
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{s}/order"),
+        json!({"image_public_uuids": reversed}),
+    )
+    .await;
+    let page = members(&server, &token, &s, "").await;
+    assert_eq!(page[..3], reversed[..3]);
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{s}/order"),
+        json!({"move": reversed[5_000..], "before": reversed[0]}),
+    )
+    .await;
+    let page = members(&server, &token, &s, "").await;
+    assert_eq!(page[..3], reversed[5_000..5_003]);
+    let tail = server
+        .get(&token, &format!("/v1/sets/{s}/images?limit=3&offset=9997"))
+        .await
+        .json();
+    assert_eq!(uuids(&tail), reversed[4_997..5_000].to_vec());
+
+    // Hide them all, then remove 10,000 (every one): queued jobs too.
+    ok(
+        &server,
+        &token,
+        "PATCH",
+        &format!("/v1/sets/{s}/visibility"),
+        json!({"hidden": true}),
+    )
+    .await;
+    let info = set(&server, &token, &s).await;
+    assert_eq!(
+        (
+            info["image_count"].as_i64(),
+            info["live_image_count"].as_i64()
+        ),
+        (Some(10_000), Some(0))
+    );
+    let op = ok(
+        &server,
+        &token,
+        "DELETE",
+        &path,
+        json!({"image_public_uuids": imgs}),
+    )
+    .await;
+    assert_eq!(op["result"]["removed"], 10_000);
+    assert_eq!(set(&server, &token, &s).await["image_count"], 0);
+
+    // And restore the 10,000 from the snapshot taken before the removal.
+    let snaps = server
+        .get(&token, &format!("/v1/sets/{s}/snapshots"))
+        .await
+        .json();
+    assert_eq!(
+        (
+            snaps[0]["reason"].as_str(),
+            snaps[0]["image_count"].as_i64()
+        ),
+        (Some("membership"), Some(10_000))
+    );
+    ok(
+        &server,
+        &token,
+        "POST",
+        &format!("/v1/sets/{s}/restore"),
+        json!({"snapshot_uuid": snaps[0]["uuid"]}),
+    )
+    .await;
+    let info = set(&server, &token, &s).await;
+    assert_eq!(
+        (
+            info["image_count"].as_i64(),
+            info["live_image_count"].as_i64()
+        ),
+        (Some(10_000), Some(0))
+    );
+    assert_eq!(
+        members(&server, &token, &s, "").await[..3],
+        reversed[5_000..5_003]
+    );
+    Ok(())
+});
