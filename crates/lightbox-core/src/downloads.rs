@@ -364,15 +364,27 @@ pub async fn sign_link(
     filename: &str,
     ttl: Option<Duration>,
 ) -> Result<SignedLink, CoreError> {
+    let ttl = ttl.unwrap_or(media::settings(core)?.download_link_ttl);
+    let now_secs = core.now().div_euclid(1_000_000);
+    let expires_at =
+        now_secs.saturating_add(i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX / 2));
+    sign_link_until(core, account_id, target, filename, expires_at).await
+}
+
+/// [`sign_link`] with an absolute expiry (Unix seconds), for a link that
+/// lives exactly as long as what it serves (an archive).
+pub async fn sign_link_until(
+    core: &Core,
+    account_id: &str,
+    target: LinkTarget,
+    filename: &str,
+    expires_at: i64,
+) -> Result<SignedLink, CoreError> {
     let media = media::settings(core)?;
-    let ttl = ttl.unwrap_or(media.download_link_ttl);
     let mut name = safe_filename(filename);
     if name.is_empty() {
         name = "download".to_owned();
     }
-    let now_secs = core.now().div_euclid(1_000_000);
-    let expires_at =
-        now_secs.saturating_add(i64::try_from(ttl.as_secs().max(1)).unwrap_or(i64::MAX / 2));
     let (kid, key) = ring(core)?.signer(core).await?;
     let claims = LinkClaims {
         kid,
@@ -563,14 +575,26 @@ pub struct DownloadLink {
     pub bytes: i64,
 }
 
-/// May this caller have the image's original? A `user` role only of the
-/// images it uploaded; public versions it may have of every image.
-fn may_have_original(principal: &Principal, row: &ImageRow) -> bool {
+/// Whose originals a caller may have, in a form a job payload can carry:
+/// `null` — every image's (service tokens with `api.download`, admins); a
+/// user's uuid — only the images that user uploaded (the `user` role).
+/// Public versions anyone with `api.download` may have.
+pub fn originals_scope(principal: &Principal) -> serde_json::Value {
     match &principal.credential {
         Credential::User { user, .. } if user.role == Role::User => {
-            row.uploaded_by.as_deref() == Some(user.user.uuid.as_str())
+            serde_json::Value::String(user.user.uuid.clone())
         }
-        _ => true,
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// May a caller of this [`originals_scope`] have the image's original?
+/// Anything but the two documented shapes is a no (fail closed).
+pub fn may_have_original(scope: &serde_json::Value, row: &ImageRow) -> bool {
+    match scope {
+        serde_json::Value::Null => true,
+        serde_json::Value::String(user) => row.uploaded_by.as_deref() == Some(user.as_str()),
+        _ => false,
     }
 }
 
@@ -610,7 +634,7 @@ pub async fn create(
         let built = store::versions_of(&mut conn, std::slice::from_ref(&row.id)).await?;
         (row, built)
     };
-    let may_original = may_have_original(principal, &row);
+    let may_original = may_have_original(&originals_scope(principal), &row);
     let public: Vec<&VersionRow> = built
         .iter()
         .filter(|v| media::DEFAULT_SIZES.iter().any(|s| s.name == v.name))
@@ -751,6 +775,47 @@ mod tests {
                     .unwrap_or(VersionName::Original);
             assert_eq!(parsed.as_str(), size.name);
         }
+    }
+
+    #[test]
+    fn originals_scopes() {
+        let row = |by: Option<&str>| ImageRow {
+            id: "i".to_owned(),
+            account_id: "a".to_owned(),
+            filename: "f.jpg".to_owned(),
+            title: String::new(),
+            description: String::new(),
+            creation_date: None,
+            created_at: 0,
+            updated_at: 0,
+            rotation: 0,
+            rating: 0,
+            alt_text: String::new(),
+            is_video: 0,
+            media_kind: "image".to_owned(),
+            content_type: "image/jpeg".to_owned(),
+            width: None,
+            height: None,
+            bytes: 1,
+            sha256: String::new(),
+            original_key: String::new(),
+            lat: None,
+            lng: None,
+            exif: "{}".to_owned(),
+            metadata: "{}".to_owned(),
+            uploaded_by: by.map(str::to_owned),
+            uploaded_by_token: None,
+            versions_state: "ready".to_owned(),
+            versions_error: None,
+        };
+        let everyone = serde_json::Value::Null;
+        let ann = serde_json::json!("ann");
+        assert!(may_have_original(&everyone, &row(None)));
+        assert!(may_have_original(&everyone, &row(Some("bo"))));
+        assert!(may_have_original(&ann, &row(Some("ann"))));
+        assert!(!may_have_original(&ann, &row(Some("bo"))));
+        assert!(!may_have_original(&ann, &row(None)));
+        assert!(!may_have_original(&serde_json::json!(1), &row(None)));
     }
 
     #[test]
