@@ -38,7 +38,8 @@ pub struct ApiSettings {
     /// The blob store, checked by `/readyz`.
     pub blobs: Option<lightbox_media::BlobStore>,
     /// Which parts this process serves (`serve --role`): the `/v1` API, the
-    /// image processor (`POST /upload`), media (`/media/…`).
+    /// image processor (`POST /upload`), media (`/media/…`). Signed
+    /// download links (`/download/…`) are served by API and media nodes.
     pub serve_api: bool,
     pub serve_processor: bool,
     pub serve_media: bool,
@@ -140,6 +141,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(routes::enrichment::extract_metadata))
         .routes(routes!(routes::operations::batch))
+        .routes(routes!(routes::downloads::create_download))
 }
 
 /// The OpenAPI document, complete (common errors, headers, security).
@@ -259,6 +261,16 @@ pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
         router = router.route(
             "/media/{image}/{version}/{file}",
             get(routes::media::get_media)
+                .layer(axum::middleware::from_fn(middleware::method_not_allowed)),
+        );
+    }
+    if state.settings.serve_media || state.settings.serve_api {
+        // Signed download links: their URLs start with the media base URL,
+        // which is the API node's own URL unless `--media-url` says
+        // otherwise, so both kinds of node serve them.
+        router = router.route(
+            "/download/{token}/{filename}",
+            get(routes::downloads::get_download)
                 .layer(axum::middleware::from_fn(middleware::method_not_allowed)),
         );
     }

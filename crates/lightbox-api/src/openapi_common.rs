@@ -87,9 +87,13 @@ pub fn add(doc: &mut OpenApi) {
         for (method, op) in ops {
             let Some(op) = op.as_mut() else { continue };
             let write = method != "get";
-            // `/v1/auth/*` act on the caller's own credentials and are not
-            // Operations: no Idempotency-Key (docs/api-decisions.md).
-            let operation = write && !path.starts_with("/v1/auth/") && path != "/v1/uploads";
+            // `/v1/auth/*` act on the caller's own credentials, and an
+            // upload ticket or a download link changes nothing: not
+            // Operations, no Idempotency-Key (docs/api-decisions.md).
+            let operation = write
+                && !path.starts_with("/v1/auth/")
+                && path != "/v1/uploads"
+                && path != "/v1/downloads";
             if operation {
                 op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(
                     ParameterBuilder::new()

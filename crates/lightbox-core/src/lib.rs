@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod clock;
+pub mod downloads;
 pub mod edits;
 pub mod error;
 pub mod facets;

@@ -27,6 +27,10 @@ pub struct MediaSettings {
     pub work_dir: PathBuf,
     /// The upload-ticket key, read from the database once.
     pub(crate) ticket_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// How long a download link lasts (`--download-link-ttl`).
+    pub download_link_ttl: std::time::Duration,
+    /// The download-link signing keys, read from the database and kept briefly.
+    pub(crate) link_keys: crate::downloads::KeyRing,
 }
 
 impl MediaSettings {
@@ -40,6 +44,8 @@ impl MediaSettings {
             media_url: base,
             work_dir,
             ticket_key: tokio::sync::OnceCell::new(),
+            download_link_ttl: crate::downloads::DEFAULT_LINK_TTL,
+            link_keys: crate::downloads::KeyRing::default(),
         }
     }
 }

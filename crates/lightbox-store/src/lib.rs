@@ -28,6 +28,7 @@ pub mod server_keys;
 pub mod service_tokens;
 pub mod sessions;
 pub mod sets;
+pub mod signing_keys;
 pub mod users;
 
 use std::path::Path;

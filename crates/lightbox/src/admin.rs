@@ -10,12 +10,14 @@ use lightbox_core::search::SearchService;
 use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::users::Role;
 use lightbox_core::{
-    Core, SystemClock, accounts, auth::AuthSettings, clock, metadata_profiles, mfa, tokens, users,
+    Core, SystemClock, accounts, auth::AuthSettings, clock, downloads, metadata_profiles, mfa,
+    tokens, users,
 };
 
 use crate::Failure;
 use crate::cli::{
-    AccountCommand, Command, DebugCommand, MfaCommand, ProfileCommand, TokenCommand, UserCommand,
+    AccountCommand, Command, DebugCommand, MfaCommand, ProfileCommand, SigningKeyCommand,
+    TokenCommand, UserCommand,
 };
 use crate::config::{Storage, parse_duration};
 
@@ -274,6 +276,41 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
                 account.unique_id,
                 profile.unwrap_or("none")
             );
+        }
+        Command::SigningKey(SigningKeyCommand::Rotate) => {
+            let rotation = downloads::rotate_keys(core).await.map_err(fail)?;
+            let retired = if rotation.retired.is_empty() {
+                "none".to_owned()
+            } else {
+                rotation
+                    .retired
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            eprintln!(
+                "key {} signs new download links; the previous key still verifies; retired: {retired}",
+                rotation.kid
+            );
+            println!("{}", rotation.kid);
+        }
+        Command::SigningKey(SigningKeyCommand::List { json }) => {
+            let keys = downloads::list_keys(core).await.map_err(fail)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+            } else {
+                println!("{:<6}  {:<10}  {:<20}  RETIRED", "KID", "STATE", "CREATED");
+                for k in keys {
+                    println!(
+                        "{:<6}  {:<10}  {:<20}  {}",
+                        k.kid,
+                        k.state,
+                        k.created_at,
+                        k.retired_at.as_deref().unwrap_or("-")
+                    );
+                }
+            }
         }
         Command::Serve(_) | Command::Demo(_) | Command::Reindex => {
             return Err(Failure("not an administration command".to_owned()));

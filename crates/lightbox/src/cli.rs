@@ -70,6 +70,9 @@ pub enum Command {
     /// Metadata profiles: reusable IPTC fields; a member's default fills its uploads.
     #[command(subcommand, name = "metadata-profile")]
     MetadataProfile(ProfileCommand),
+    /// Keys that sign download links (shared by every server on the database).
+    #[command(subcommand, name = "signing-key")]
+    SigningKey(SigningKeyCommand),
     /// Rebuild this node's search index from the database (run it with the
     /// node's server stopped; a server also rebuilds a missing or damaged index itself).
     Reindex,
@@ -136,6 +139,9 @@ pub struct ServeArgs {
     /// Base URL public versions are served under [default: the public URL].
     #[arg(long, env = "LIGHTBOX_MEDIA_URL")]
     pub media_url: Option<String>,
+    /// How long a signed download link lasts, e.g. 90s, 10m, 1h [default: 10m].
+    #[arg(long, env = "LIGHTBOX_DOWNLOAD_LINK_TTL")]
+    pub download_link_ttl: Option<String>,
     /// Register the diagnostic sleep job (for checking crash recovery).
     #[arg(long, env = "LIGHTBOX_DIAGNOSTIC_JOBS", hide = true)]
     pub diagnostic_jobs: bool,
@@ -293,6 +299,20 @@ pub enum TokenCommand {
     },
     /// Revoke a token by its uuid.
     Revoke { token_uuid: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCommand {
+    /// Make a new key the signer of download links; the previous one keeps
+    /// verifying the links it signed, and older keys are retired (their links
+    /// are refused). Running servers pick it up within a second. Prints the
+    /// new key id.
+    Rotate,
+    /// List the keys: id, state (signing, verifying, retired), dates.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,7 @@ pub struct FileConfig {
     pub max_pixels: Option<u64>,
     pub processor_url: Option<String>,
     pub media_url: Option<String>,
+    pub download_link_ttl: Option<String>,
 }
 
 pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
@@ -131,6 +132,7 @@ pub struct Serve {
     pub max_pixels: u64,
     pub processor_url: Option<String>,
     pub media_url: Option<String>,
+    pub download_link_ttl: Duration,
     pub debug_clock: bool,
 }
 
@@ -203,6 +205,16 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
     if session_max.is_zero() {
         return Err("--session-max must be longer than 0".to_owned());
     }
+    let download_link_ttl = duration(
+        "download-link-ttl",
+        args.download_link_ttl
+            .as_ref()
+            .or(file.download_link_ttl.as_ref()),
+        lightbox_core::downloads::DEFAULT_LINK_TTL,
+    )?;
+    if download_link_ttl.is_zero() {
+        return Err("--download-link-ttl must be longer than 0".to_owned());
+    }
     let hash_concurrency = args.hash_concurrency.or(file.hash_concurrency);
     if hash_concurrency == Some(0) {
         return Err("--hash-concurrency must be at least 1".to_owned());
@@ -250,6 +262,7 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
             .clone()
             .or_else(|| file.processor_url.clone()),
         media_url: args.media_url.clone().or_else(|| file.media_url.clone()),
+        download_link_ttl,
         debug_clock: args.debug_clock,
     })
 }

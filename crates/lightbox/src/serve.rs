@@ -94,6 +94,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     let mut media = MediaSettings::new(blobs.clone(), &base_url, work_dir);
     media.max_upload_bytes = settings.max_upload_bytes;
     media.max_pixels = settings.max_pixels;
+    media.download_link_ttl = settings.download_link_ttl;
     if let Some(url) = &settings.processor_url {
         media.processor_url = url.trim_end_matches('/').to_owned();
     }

@@ -509,8 +509,10 @@ both_engines!(
     every_route_declares_and_enforces_its_access,
     |env: Env| async move {
         env.account("acme").await;
-        // A token with one scope that no route here requires.
-        let unrelated = env.token("acme", "api.download", &[]).await;
+        // Tokens with one scope each: every route gets one whose scope it
+        // does not require.
+        let download_only = env.token("acme", "api.download", &[]).await;
+        let read_only = env.token("acme", "api.images.read", &[]).await;
         let server = env.serve(&[]).await;
         let yaml = Reply::from(server.http.get(server.at("/openapi.v1.yaml")).send().await).await;
         assert_eq!(yaml.status, 200);
@@ -560,11 +562,16 @@ both_engines!(
                 .await;
                 anonymous.error(401, "unauthorized");
                 if let Some(scope) = scopes.first().and_then(Value::as_str) {
+                    let unrelated = if scope == "api.download" {
+                        &read_only
+                    } else {
+                        &download_only
+                    };
                     let r = Reply::from(
                         server
                             .http
                             .request(m, server.at(&concrete))
-                            .bearer_auth(&unrelated)
+                            .bearer_auth(unrelated)
                             .header("Idempotency-Key", "x")
                             .json(&json!({}))
                             .send()

@@ -6,7 +6,8 @@
 //!
 //! Not behind the `/v1` layers: no credential (the URL is the capability,
 //! as on the hosted service's media host), and bodies stream from the blob
-//! store without being buffered for an ETag.
+//! store without being buffered for an ETag. [`send_blob`] is shared with
+//! signed downloads (`routes::downloads`).
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -92,14 +93,9 @@ async fn serve(
         .await?
         .filter(|v| lightbox_core::images::version_extension(&v.content_type) == ext)
         .ok_or_else(not_found)?;
-    let media = state.core.media.clone().ok_or_else(CoreError::internal)?;
     let etag = format!("\"{}\"", version.etag);
-    let size = u64::try_from(version.bytes).unwrap_or(0);
-    let mut response = Response::builder()
-        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
-        .header(header::ETAG, &etag)
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CONTENT_TYPE, &version.content_type);
+    let response =
+        Response::builder().header(header::CACHE_CONTROL, "public, max-age=31536000, immutable");
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -111,56 +107,110 @@ async fn serve(
     if fresh {
         return response
             .status(StatusCode::NOT_MODIFIED)
+            .header(header::ETAG, &etag)
             .body(Body::empty())
             .map_err(|_| CoreError::internal().into());
     }
-    let range = match parse_range(headers, size) {
-        Ok(range) => range,
-        Err(()) => {
-            return Response::builder()
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-                .body(Body::empty())
-                .map_err(|_| CoreError::internal().into());
+    let blob = Blob {
+        key: &version.blob_key,
+        size: u64::try_from(version.bytes).unwrap_or(0),
+        content_type: &version.content_type,
+        etag: &etag,
+    };
+    send_blob(state, headers, &blob, response, not_found).await
+}
+
+/// A blob to send and what describes it.
+pub(crate) struct Blob<'a> {
+    pub key: &'a str,
+    pub size: u64,
+    pub content_type: &'a str,
+    /// A strong entity tag, quoted.
+    pub etag: &'a str,
+}
+
+/// Sends a blob straight from the blob store, streamed (never buffered,
+/// whatever its size), on top of the caller's `response` headers: `ETag`,
+/// `Accept-Ranges`, `Content-Type`, `Content-Length`; `200` with the whole
+/// blob, or `206` with `Content-Range` for one satisfiable `Range` (unless
+/// an `If-Range` names another tag — then the whole blob, as RFC 9110
+/// says); a range starting past the end → `416` with `Content-Range:
+/// bytes */size`. A blob that is not there (any more) → `gone()`.
+pub(crate) async fn send_blob(
+    state: &AppState,
+    headers: &HeaderMap,
+    blob: &Blob<'_>,
+    response: axum::http::response::Builder,
+    gone: fn() -> ApiError,
+) -> Result<Response, ApiError> {
+    let media = state.core.media.clone().ok_or_else(CoreError::internal)?;
+    let size = blob.size;
+    let response = response
+        .header(header::ETAG, blob.etag)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_TYPE, blob.content_type);
+    // If-Range with another tag (or a date: there is no Last-Modified to
+    // match) asks for the whole, current body.
+    let range_applies = headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|t| t.trim() == blob.etag));
+    let range = if range_applies {
+        match parse_range(headers, size) {
+            Ok(range) => range,
+            Err(()) => {
+                // Without the caller's headers: a cacheable 416 must not
+                // stand in for the file.
+                return Response::builder()
+                    .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                    .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+                    .body(Body::empty())
+                    .map_err(|_| CoreError::internal().into());
+            }
         }
+    } else {
+        None
     };
     let blob_error = |e: lightbox_media::BlobError| -> ApiError {
         match e {
-            lightbox_media::BlobError::NotFound(_) => not_found(),
+            lightbox_media::BlobError::NotFound(_) => gone(),
             other => {
-                tracing::error!(error = %other, "reading a version failed");
+                tracing::error!(error = %other, key = blob.key, "reading a blob failed");
                 CoreError::internal().into()
             }
         }
     };
-    let body = match range {
-        Some((first, last)) => {
-            let bytes = media
-                .blobs
-                .get_range(&version.blob_key, first..last + 1)
-                .await
-                .map_err(blob_error)?;
-            response = response
+    let (response, stream) = match range {
+        Some((first, last)) => (
+            response
                 .status(StatusCode::PARTIAL_CONTENT)
                 .header(
                     header::CONTENT_RANGE,
                     format!("bytes {first}-{last}/{size}"),
                 )
-                .header(header::CONTENT_LENGTH, bytes.len());
-            Body::from(bytes)
-        }
-        None => {
-            let stream = media
+                .header(header::CONTENT_LENGTH, last - first + 1),
+            media
                 .blobs
-                .get(&version.blob_key)
+                .stream(blob.key, Some(first..last + 1))
                 .await
-                .map_err(blob_error)?;
-            response = response.header(header::CONTENT_LENGTH, size);
-            Body::from_stream(stream.map(|c| c.map_err(std::io::Error::other)))
-        }
+                .map_err(blob_error)?,
+        ),
+        None if size == 0 => (
+            response.header(header::CONTENT_LENGTH, 0),
+            futures::stream::empty().boxed(),
+        ),
+        None => (
+            response.header(header::CONTENT_LENGTH, size),
+            media
+                .blobs
+                .stream(blob.key, None)
+                .await
+                .map_err(blob_error)?,
+        ),
     };
     response
-        .body(body)
+        .body(Body::from_stream(
+            stream.map(|c| c.map_err(std::io::Error::other)),
+        ))
         .map_err(|_| CoreError::internal().into())
 }
 

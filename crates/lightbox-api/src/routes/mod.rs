@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod downloads;
 pub mod enrichment;
 pub mod health;
 pub mod images;
