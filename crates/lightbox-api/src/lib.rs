@@ -142,6 +142,10 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::enrichment::extract_metadata))
         .routes(routes!(routes::operations::batch))
         .routes(routes!(routes::downloads::create_download))
+        .routes(routes!(
+            routes::archives::create_archive,
+            routes::archives::list_archives
+        ))
 }
 
 /// The OpenAPI document, complete (common errors, headers, security).

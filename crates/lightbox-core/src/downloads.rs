@@ -67,6 +67,8 @@ pub enum LinkTarget {
         version: String,
         tag: String,
     },
+    /// A ZIP archive, while it is ready and not expired.
+    Archive { archive: String },
 }
 
 /// The sealed payload of a link.
@@ -476,6 +478,16 @@ async fn resolve(
     filename: String,
 ) -> Result<Servable, CoreError> {
     match target {
+        LinkTarget::Archive { archive } => {
+            let (blob_key, bytes) = crate::archives::ready_blob(core, account_id, archive).await?;
+            Ok(Servable {
+                blob_key,
+                bytes,
+                content_type: "application/zip".to_owned(),
+                etag: archive.clone(),
+                filename,
+            })
+        }
         LinkTarget::Image {
             image,
             version,
@@ -712,6 +724,7 @@ pub async fn create(
     };
     let version = match &target {
         LinkTarget::Image { version, .. } => version.clone(),
+        LinkTarget::Archive { .. } => return Err(CoreError::internal()),
     };
     let link = sign_link(core, account_id, target, &filename, None).await?;
     Ok(DownloadLink {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod archives;
 pub mod auth;
 pub mod clock;
 pub mod downloads;

@@ -29,6 +29,8 @@ pub struct MediaSettings {
     pub(crate) ticket_key: tokio::sync::OnceCell<Vec<u8>>,
     /// How long a download link lasts (`--download-link-ttl`).
     pub download_link_ttl: std::time::Duration,
+    /// How long a ZIP archive is kept (`--archive-lifetime`).
+    pub archive_lifetime: std::time::Duration,
     /// The download-link signing keys, read from the database and kept briefly.
     pub(crate) link_keys: crate::downloads::KeyRing,
 }
@@ -45,6 +47,7 @@ impl MediaSettings {
             work_dir,
             ticket_key: tokio::sync::OnceCell::new(),
             download_link_ttl: crate::downloads::DEFAULT_LINK_TTL,
+            archive_lifetime: crate::archives::DEFAULT_LIFETIME,
             link_keys: crate::downloads::KeyRing::default(),
         }
     }

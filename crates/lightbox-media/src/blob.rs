@@ -9,6 +9,13 @@
 //! duplicate can only write what is already there) and the temporary key
 //! removed. An upload cut off halfway leaves at most a `tmp/` object, which
 //! [`BlobStore::sweep_tmp`] collects.
+//!
+//! Big derived blobs (archives) are written in parts straight to their key
+//! through a [`BlobWriter`]: a multipart upload on S3, a staging file beside
+//! the key in a folder. Nothing appears under the key until
+//! [`BlobWriter::finish`]; an error, [`BlobWriter::abort`] or a drop leaves
+//! nothing there. (Not via `tmp/` and a copy: S3 copies one object of at
+//! most 5 GiB, and an archive can be bigger.)
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -375,11 +382,7 @@ impl BlobStore {
         E: std::fmt::Display,
     {
         let tmp_key = format!("tmp/{}", uuid::Uuid::new_v4());
-        let tmp = self.path(&tmp_key);
-        let upload = self.store.put_multipart(&tmp).await?;
-        let mut guard = UploadGuard(Some(WriteMultipart::new_with_chunk_size(
-            upload, PART_BYTES,
-        )));
+        let mut writer = self.writer(&tmp_key).await?;
         // SHA-256 runs on its own thread beside the network and the writes
         // (a 2 GiB original is over a second of hashing); the channel holds
         // a bounded number of chunks, so memory stays flat if it lags.
@@ -394,7 +397,7 @@ impl BlobStore {
         let mut size: u64 = 0;
         let streamed: Result<(), BlobError> = async {
             while let Some(chunk) = source.next().await {
-                let mut chunk = chunk.map_err(|e| BlobError::Source(e.to_string()))?;
+                let chunk = chunk.map_err(|e| BlobError::Source(e.to_string()))?;
                 size = size.saturating_add(chunk.len() as u64);
                 if size > max_bytes {
                     return Err(BlobError::TooLarge(max_bytes));
@@ -403,24 +406,14 @@ impl BlobStore {
                     .send(chunk.clone())
                     .await
                     .map_err(|_| BlobError::Config("the hashing thread stopped".to_owned()))?;
-                // At most one part per step, so parts in flight stay bounded
-                // however large a chunk the source hands over.
-                while !chunk.is_empty() {
-                    let piece = chunk.split_to(chunk.len().min(PART_BYTES));
-                    let writer = guard.writer()?;
-                    writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
-                    writer.put(piece);
-                }
+                writer.write(chunk).await?;
             }
             Ok(())
         }
         .await;
         drop(to_hasher);
-        let writer = guard.take()?;
         if let Err(e) = streamed {
-            if let Err(abort) = writer.abort().await {
-                tracing::warn!(error = %abort, key = tmp_key, "could not abort an upload; the sweep will collect it");
-            }
+            writer.abort().await;
             return Err(e);
         }
         writer.finish().await?;
@@ -486,6 +479,20 @@ impl BlobStore {
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), BlobError> {
         self.store.put(&self.path(key), bytes.into()).await?;
         Ok(())
+    }
+
+    /// Starts writing a blob at `key` in parts, with flat memory however
+    /// big it grows (for archives). The blob appears under `key` only when
+    /// [`BlobWriter::finish`] succeeds.
+    pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
+        let upload = self.store.put_multipart(&self.path(key)).await?;
+        Ok(BlobWriter {
+            guard: UploadGuard(Some(WriteMultipart::new_with_chunk_size(
+                upload, PART_BYTES,
+            ))),
+            key: key.to_owned(),
+            written: 0,
+        })
     }
 
     /// The size of a blob.
@@ -645,6 +652,62 @@ fn sweep_dir(dir: &std::path::Path, cutoff: std::time::SystemTime) -> Result<usi
         }
     }
     Ok(swept)
+}
+
+/// A blob being written in parts (see [`BlobStore::writer`]). At most
+/// `PARTS_IN_FLIGHT` parts upload at once, so memory stays at a few parts
+/// (≈ 24 MiB). Dropped unfinished, it aborts the upload.
+pub struct BlobWriter {
+    guard: UploadGuard,
+    key: String,
+    written: u64,
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter")
+            .field("key", &self.key)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobWriter {
+    /// Appends `bytes` (kept without copying until their part is sent);
+    /// waits while the parts in flight are at their limit.
+    pub async fn write(&mut self, mut bytes: Bytes) -> Result<(), BlobError> {
+        self.written += bytes.len() as u64;
+        // At most one part per step, so parts in flight stay bounded
+        // however large a chunk the caller hands over.
+        while !bytes.is_empty() {
+            let piece = bytes.split_to(bytes.len().min(PART_BYTES));
+            let writer = self.guard.writer()?;
+            writer.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+            writer.put(piece);
+        }
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Sends the last part and publishes the blob under its key; returns
+    /// its size. On failure the upload is aborted (nothing under the key).
+    pub async fn finish(mut self) -> Result<u64, BlobError> {
+        self.guard.take()?.finish().await?;
+        Ok(self.written)
+    }
+
+    /// Gives up: drops the parts sent (nothing appears under the key).
+    pub async fn abort(mut self) {
+        if let Ok(writer) = self.guard.take()
+            && let Err(e) = writer.abort().await
+        {
+            tracing::warn!(error = %e, key = self.key, "could not abort an upload; its parts or staging file may be left");
+        }
+    }
 }
 
 /// Holds an upload in progress; dropped unfinished (the request went away

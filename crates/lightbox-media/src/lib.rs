@@ -6,6 +6,7 @@
 //! - [`metadata`]: Exif, IPTC IIM and XMP embedded in images.
 //! - [`render`]: the versions (resized, upright, sRGB JPEG/WebP) of an image.
 //! - [`video`]: MP4/MOV container metadata and poster frames (via `ffmpeg`).
+//! - `zip` (feature `blob`): ZIP archives streamed from and to the blob store.
 //! - `fixtures` (feature `fixtures`): real media files generated in code, for tests.
 #![forbid(unsafe_code)]
 
@@ -19,9 +20,13 @@ pub mod metadata;
 pub mod render;
 pub mod sniff;
 pub mod video;
+#[cfg(feature = "blob")]
+pub mod zip;
 
 #[cfg(feature = "blob")]
-pub use blob::{BlobError, BlobLocation, BlobStore, S3Connection, StagedOriginal, StoredOriginal};
+pub use blob::{
+    BlobError, BlobLocation, BlobStore, BlobWriter, S3Connection, StagedOriginal, StoredOriginal,
+};
 pub use metadata::{Embedded, read_embedded};
 pub use render::{
     RenderError, RenderLimits, Rendered, RenderedVersion, VersionSpec, render_bytes,
@@ -30,4 +35,8 @@ pub use render::{
 pub use sniff::{MediaKind, header_dimensions, sniff};
 pub use video::{
     TempFile, VideoInfo, ffmpeg_available, probe_video, probe_video_bytes, render_video_versions,
+};
+#[cfg(feature = "blob")]
+pub use zip::{
+    ArchiveEntry, ArchiveError, ArchiveOptions, ArchiveWritten, entry_names, write_archive,
 };

@@ -142,6 +142,9 @@ pub struct ServeArgs {
     /// How long a signed download link lasts, e.g. 90s, 10m, 1h [default: 10m].
     #[arg(long, env = "LIGHTBOX_DOWNLOAD_LINK_TTL")]
     pub download_link_ttl: Option<String>,
+    /// How long a ZIP archive is kept, e.g. 12h, 7d [default: 7d].
+    #[arg(long, env = "LIGHTBOX_ARCHIVE_LIFETIME")]
+    pub archive_lifetime: Option<String>,
     /// Register the diagnostic sleep job (for checking crash recovery).
     #[arg(long, env = "LIGHTBOX_DIAGNOSTIC_JOBS", hide = true)]
     pub diagnostic_jobs: bool,

@@ -33,6 +33,7 @@ pub struct FileConfig {
     pub processor_url: Option<String>,
     pub media_url: Option<String>,
     pub download_link_ttl: Option<String>,
+    pub archive_lifetime: Option<String>,
 }
 
 pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
@@ -133,6 +134,7 @@ pub struct Serve {
     pub processor_url: Option<String>,
     pub media_url: Option<String>,
     pub download_link_ttl: Duration,
+    pub archive_lifetime: Duration,
     pub debug_clock: bool,
 }
 
@@ -215,6 +217,16 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
     if download_link_ttl.is_zero() {
         return Err("--download-link-ttl must be longer than 0".to_owned());
     }
+    let archive_lifetime = duration(
+        "archive-lifetime",
+        args.archive_lifetime
+            .as_ref()
+            .or(file.archive_lifetime.as_ref()),
+        lightbox_core::archives::DEFAULT_LIFETIME,
+    )?;
+    if archive_lifetime.is_zero() {
+        return Err("--archive-lifetime must be longer than 0".to_owned());
+    }
     let hash_concurrency = args.hash_concurrency.or(file.hash_concurrency);
     if hash_concurrency == Some(0) {
         return Err("--hash-concurrency must be at least 1".to_owned());
@@ -263,6 +275,7 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
             .or_else(|| file.processor_url.clone()),
         media_url: args.media_url.clone().or_else(|| file.media_url.clone()),
         download_link_ttl,
+        archive_lifetime,
         debug_clock: args.debug_clock,
     })
 }

@@ -95,6 +95,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     media.max_upload_bytes = settings.max_upload_bytes;
     media.max_pixels = settings.max_pixels;
     media.download_link_ttl = settings.download_link_ttl;
+    media.archive_lifetime = settings.archive_lifetime;
     if let Some(url) = &settings.processor_url {
         media.processor_url = url.trim_end_matches('/').to_owned();
     }
@@ -147,6 +148,14 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         registry.register(
             lightbox_core::set_arrangement::ARRANGE_JOB,
             lightbox_core::set_arrangement::ArrangeJob,
+        );
+        registry.register(
+            lightbox_core::archives::BUILD_JOB,
+            lightbox_core::archives::BuildJob,
+        );
+        registry.register(
+            lightbox_core::archives::EXPIRE_JOB,
+            lightbox_core::archives::ExpireJob,
         );
         if settings.diagnostic_jobs {
             registry.register(jobs::diagnostic::KIND, jobs::diagnostic::SleepJob);

@@ -1,6 +1,7 @@
 //! One module per API resource. A handler parses and checks the request,
 //! calls one core use-case, and shapes the answer.
 
+pub mod archives;
 pub mod auth;
 pub mod docs;
 pub mod downloads;

@@ -1,0 +1,471 @@
+//! ZIP archives: `POST /v1/archives` queues a build; the job streams every
+//! image into a stored (uncompressed — JPEGs do not shrink) ZIP written
+//! straight to the blob store, reporting `done`/`total` on the Operation;
+//! `GET /v1/archives` lists the ready ones with a signed link. Each archive
+//! is kept [`DEFAULT_LIFETIME`] (7 days; `--archive-lifetime`); a job scheduled for that moment deletes it,
+//! and reads never show an expired one even if that job is late.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lightbox_store::archives::{self as store, ArchiveRow};
+use lightbox_store::images as image_store;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::clock::format_rfc3339;
+use crate::downloads::{self, LinkTarget};
+use crate::error::{CoreError, ErrorKind};
+use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::operations::{Operation, OperationStatus};
+use crate::set_arrangement::check_unique_ids;
+use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
+use crate::{Core, ids, validate};
+
+/// Most images in one archive.
+pub const MAX_IMAGES: usize = 10_000;
+/// How long an archive is kept unless the server says otherwise
+/// (`--archive-lifetime`).
+pub const DEFAULT_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+pub const BUILD_JOB: &str = "archive.build";
+pub const EXPIRE_JOB: &str = "archive.expire";
+/// Longest `filename`, in characters (before `.zip`).
+pub const FILENAME_MAX: usize = 200;
+
+/// `POST /v1/archives` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewArchive {
+    /// 1-10,000 images of the account, each once; the archive keeps this order.
+    #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10000)]
+    pub image_public_uuids: Vec<String>,
+    /// Absent: each image's original (or, where the caller may not have
+    /// originals, its largest version). A profile (`GET /v1/version_profiles`):
+    /// each image's largest version of that profile.
+    #[schema(value_type = Option<uuid::Uuid>)]
+    pub version_profile_uuid: Option<String>,
+    /// The archive's file name; `.zip` is added. No `/`, `\` or control
+    /// characters; 1-200 characters. Default `images-<date>`.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^/\\\x00-\x1f\x7f]*\S[^/\\\x00-\x1f\x7f]*$"
+    )]
+    pub filename: Option<String>,
+}
+
+/// A ready archive.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Archive {
+    pub uuid: String,
+    #[schema(example = "press-kit.zip")]
+    pub filename: String,
+    /// A signed link that anyone holding it can download until `expires_at`.
+    pub url: String,
+    pub bytes: i64,
+    pub image_count: i64,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
+fn archive_not_found(id: &str) -> CoreError {
+    CoreError::new(ErrorKind::NotFound, format!("No archive {id}."))
+}
+
+/// `name` made into the archive's file name: trimmed, `.zip` added once.
+fn zip_filename(name: Option<&str>, now: i64) -> Result<String, CoreError> {
+    let Some(name) = name else {
+        let day = format_rfc3339(now);
+        return Ok(format!("images-{}.zip", &day[..10]));
+    };
+    let name = validate::required_text("filename", name, FILENAME_MAX)?;
+    if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(CoreError::validation(
+            "filename",
+            "filename must not contain '/', '\\' or control characters.",
+        ));
+    }
+    if name.to_ascii_lowercase().ends_with(".zip") {
+        Ok(name)
+    } else {
+        Ok(format!("{name}.zip"))
+    }
+}
+
+/// Queues an archive of the images; the Operation reports `done`/`total`
+/// and, when it succeeds, `result.archive`.
+pub async fn create(
+    core: &Core,
+    principal: &Principal,
+    ctx: &WriteContext,
+    input: NewArchive,
+) -> Result<Operation, CoreError> {
+    if input.image_public_uuids.is_empty() {
+        return Err(CoreError::validation(
+            "image_public_uuids",
+            "image_public_uuids must list at least one image.",
+        ));
+    }
+    check_unique_ids("image_public_uuids", &input.image_public_uuids)?;
+    if let Some(profile) = &input.version_profile_uuid {
+        validate::uuid("version_profile_uuid", profile)?;
+        if profile != crate::media::DEFAULT_PROFILE_UUID {
+            return Err(CoreError::new(
+                ErrorKind::NotFound,
+                format!("No version profile {profile}."),
+            )
+            .with_field("version_profile_uuid"));
+        }
+    }
+    let now = core.now();
+    let filename = zip_filename(input.filename.as_deref(), now)?;
+    let lifetime = crate::media::settings(core)?.archive_lifetime;
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return Ok(op),
+        Begun::Fresh(write) => write,
+    };
+    let account = write.account_id().to_owned();
+    let now = write.now();
+    let found: std::collections::HashSet<String> =
+        lightbox_store::sets::existing_images(write.tx(), &account, &input.image_public_uuids)
+            .await?
+            .into_iter()
+            .collect();
+    if let Some((n, missing)) = input
+        .image_public_uuids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| !found.contains(*id))
+    {
+        return Err(
+            CoreError::new(ErrorKind::ImageNotFound, format!("No image {missing}."))
+                .with_field(format!("image_public_uuids[{n}]")),
+        );
+    }
+    let id = ids::new_public_uuid();
+    let op_id = write.operation_id().to_owned();
+    let row = ArchiveRow {
+        id: id.clone(),
+        account_id: account.clone(),
+        operation_id: op_id.clone(),
+        filename,
+        status: "building".to_owned(),
+        blob_key: format!("archives/{id}.zip"),
+        bytes: None,
+        image_count: input.image_public_uuids.len() as i64,
+        created_by: principal.user().map(|(u, _)| u.user.uuid.clone()),
+        created_at: now,
+        expires_at: now.saturating_add(i64::try_from(lifetime.as_micros()).unwrap_or(i64::MAX / 2)),
+    };
+    store::insert(write.tx(), &row).await?;
+    let total = input.image_public_uuids.len();
+    write
+        .finish(WorkDone {
+            kind: BUILD_JOB,
+            status: OperationStatus::Queued,
+            result: json!({ "archive_uuid": id, "done": 0, "total": total }),
+            image_public_uuids: input.image_public_uuids.clone(),
+            set_public_uuid: None,
+            jobs: vec![JobSpec {
+                kind: BUILD_JOB,
+                payload: json!({
+                    "operation": op_id,
+                    "account": account,
+                    "archive": id,
+                    "images": input.image_public_uuids,
+                    "profile": input.version_profile_uuid,
+                    "originals_of": downloads::originals_scope(principal),
+                }),
+                max_attempts: 3,
+                run_after: None,
+            }],
+            changes: vec![],
+        })
+        .await
+}
+
+async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreError> {
+    // The link lives as long as the archive.
+    let link = downloads::sign_link_until(
+        core,
+        &row.account_id,
+        LinkTarget::Archive {
+            archive: row.id.clone(),
+        },
+        &row.filename,
+        row.expires_at.div_euclid(1_000_000),
+    )
+    .await?;
+    Ok(Archive {
+        uuid: row.id.clone(),
+        filename: row.filename.clone(),
+        url: link.url,
+        bytes: row.bytes.unwrap_or(0),
+        image_count: row.image_count,
+        created_at: format_rfc3339(row.created_at),
+        expires_at: format_rfc3339(row.expires_at),
+    })
+}
+
+/// Ready, unexpired archives of the account, newest first.
+pub async fn list(
+    core: &Core,
+    account_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Archive>, bool), CoreError> {
+    let rows = {
+        let mut conn = core.store.read().await?;
+        store::list_ready(&mut conn, account_id, core.now(), limit + 1, offset).await?
+    };
+    let (rows, more) = crate::cut_page(rows, limit);
+    let mut archives = Vec::with_capacity(rows.len());
+    for row in &rows {
+        archives.push(archive_object(core, row).await?);
+    }
+    Ok((archives, more))
+}
+
+/// What a signed archive link serves: the ready, unexpired archive's blob.
+pub async fn ready_blob(
+    core: &Core,
+    account_id: &str,
+    id: &str,
+) -> Result<(String, u64), CoreError> {
+    let mut conn = core.store.read().await?;
+    let row = store::find(&mut conn, account_id, id)
+        .await?
+        .filter(|r| r.status == "ready" && r.expires_at > core.now())
+        .ok_or_else(|| archive_not_found(id))?;
+    Ok((
+        row.blob_key,
+        u64::try_from(row.bytes.unwrap_or(0)).unwrap_or(0),
+    ))
+}
+
+// --- the jobs -------------------------------------------------------------------------
+
+/// Builds one archive (see the module doc).
+pub struct BuildJob;
+
+impl JobHandler for BuildJob {
+    fn run(&self, core: Core, payload: Value) -> JobFuture {
+        Box::pin(async move { build(&core, &payload).await })
+    }
+}
+
+fn retry(error: impl Into<CoreError>) -> JobFailure {
+    JobFailure {
+        error: error.into(),
+        retryable: true,
+    }
+}
+
+fn give_up(error: CoreError) -> JobFailure {
+    JobFailure {
+        error,
+        retryable: false,
+    }
+}
+
+async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
+    let (operation, account, id) = (text("operation"), text("account"), text("archive"));
+    let images: Vec<String> = payload
+        .get("images")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let profile = payload.get("profile").and_then(Value::as_str).is_some();
+    let originals_of = payload.get("originals_of").cloned().unwrap_or(Value::Null);
+    let media = core
+        .media
+        .clone()
+        .ok_or_else(|| give_up(CoreError::internal()))?;
+    let row = {
+        let mut conn = core.store.read().await.map_err(retry)?;
+        store::find(&mut conn, account, id)
+            .await
+            .map_err(retry)?
+            .ok_or_else(|| give_up(archive_not_found(id)))?
+    };
+    // Work out each entry: the blob it streams from, its size and name.
+    let mut sources = Vec::with_capacity(images.len());
+    for chunk in images.chunks(1_000) {
+        let mut conn = core.store.read().await.map_err(retry)?;
+        let rows = image_store::find_many(&mut conn, account, chunk)
+            .await
+            .map_err(retry)?;
+        let versions = image_store::versions_of(&mut conn, chunk)
+            .await
+            .map_err(retry)?;
+        let mut by_id: std::collections::HashMap<String, _> =
+            rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+        for image in chunk {
+            // Deleted since the request: left out (counted in `skipped`).
+            let Some(row) = by_id.remove(image) else {
+                continue;
+            };
+            let own: Vec<_> = versions.iter().filter(|v| v.image_id == *image).collect();
+            let original = !profile && downloads::may_have_original(&originals_of, &row);
+            let source = if original {
+                Some((
+                    row.original_key.clone(),
+                    row.bytes,
+                    row.filename.clone(),
+                    row.created_at,
+                ))
+            } else {
+                // The largest public version there is.
+                own.iter().max_by_key(|v| v.width * v.height).map(|v| {
+                    let stem = row
+                        .filename
+                        .rsplit_once('.')
+                        .map_or(row.filename.as_str(), |(s, _)| s);
+                    let ext = crate::images::version_extension(&v.content_type);
+                    (
+                        v.blob_key.clone(),
+                        v.bytes,
+                        format!("{stem}.{ext}"),
+                        row.created_at,
+                    )
+                })
+            };
+            if let Some(source) = source {
+                sources.push(source);
+            }
+        }
+    }
+    let total = images.len();
+    let names =
+        lightbox_media::zip::entry_names(&sources.iter().map(|s| s.2.as_str()).collect::<Vec<_>>());
+    let entries: Vec<lightbox_media::zip::ArchiveEntry> = sources
+        .iter()
+        .zip(names)
+        .map(
+            |((key, bytes, _, created), name)| lightbox_media::zip::ArchiveEntry {
+                name,
+                blob_key: key.clone(),
+                size: u64::try_from(*bytes).unwrap_or(0),
+                modified: created / 1_000_000,
+            },
+        )
+        .collect();
+    let skipped = total - entries.len();
+
+    // Progress: the writer counts entries; a ticker copies the count to the
+    // Operation twice a second.
+    let done = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let (core, done, operation, id) = (
+            core.clone(),
+            done.clone(),
+            operation.to_owned(),
+            id.to_owned(),
+        );
+        tokio::spawn(async move {
+            let mut last = usize::MAX;
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                let now_done = done.load(Ordering::Relaxed);
+                if now_done != last {
+                    last = now_done;
+                    let progress = json!({ "archive_uuid": id, "done": now_done, "total": total });
+                    let _ = crate::operations::report_progress(&core, &operation, &progress).await;
+                }
+            }
+        })
+    };
+    let counter = done.clone();
+    let written = lightbox_media::zip::write_archive(
+        &media.blobs,
+        &media.blobs,
+        &row.blob_key,
+        &entries,
+        lightbox_media::zip::ArchiveOptions::default(),
+        move |n| counter.store(n, Ordering::Relaxed),
+    )
+    .await;
+    ticker.abort();
+    let written = match written {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, archive = id, "building an archive failed");
+            if let Ok(mut tx) = core.store.begin_write().await {
+                let _ = store::finish(&mut tx, id, "failed", None, 0).await;
+                let _ = tx.commit().await;
+            }
+            return Err(give_up(CoreError::new(
+                ErrorKind::Internal,
+                "Building the archive failed; it has been logged.",
+            )));
+        }
+    };
+    let bytes = i64::try_from(written.bytes).unwrap_or(i64::MAX);
+    let count = entries.len() as i64;
+    // Ready, and its deletion scheduled (an Operation of its own, run at
+    // the expiry), in one transaction.
+    let mut write = writes::begin_unkeyed(core, account).await.map_err(retry)?;
+    store::finish(write.tx(), id, "ready", Some(bytes), count)
+        .await
+        .map_err(retry)?;
+    write
+        .finish(WorkDone {
+            kind: EXPIRE_JOB,
+            status: OperationStatus::Queued,
+            result: json!({ "archive_uuid": id }),
+            image_public_uuids: vec![],
+            set_public_uuid: None,
+            jobs: vec![JobSpec {
+                kind: EXPIRE_JOB,
+                payload: json!({ "account": account, "archive": id }),
+                max_attempts: 10,
+                run_after: Some(row.expires_at),
+            }],
+            changes: vec![],
+        })
+        .await
+        .map_err(retry)?;
+    let mut ready = row.clone();
+    ready.status = "ready".to_owned();
+    ready.bytes = Some(bytes);
+    ready.image_count = count;
+    let archive = archive_object(core, &ready).await.map_err(give_up)?;
+    Ok(
+        json!({ "archive_uuid": id, "archive": archive, "done": total, "total": total, "skipped": skipped }),
+    )
+}
+
+/// Deletes an expired archive: its blob, then its row.
+pub struct ExpireJob;
+
+impl JobHandler for ExpireJob {
+    fn run(&self, core: Core, payload: Value) -> JobFuture {
+        Box::pin(async move { expire(&core, &payload).await })
+    }
+}
+
+async fn expire(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
+    let (account, id) = (text("account"), text("archive"));
+    let row = {
+        let mut conn = core.store.read().await.map_err(retry)?;
+        store::find(&mut conn, account, id).await.map_err(retry)?
+    };
+    let Some(row) = row else {
+        return Ok(json!({ "archive_uuid": id, "deleted": false }));
+    };
+    if let Some(media) = &core.media {
+        match media.blobs.delete(&row.blob_key).await {
+            Ok(()) | Err(lightbox_media::BlobError::NotFound(_)) => {}
+            Err(e) => return Err(retry(CoreError::new(ErrorKind::Internal, e.to_string()))),
+        }
+    }
+    let mut tx = core.store.begin_write().await.map_err(retry)?;
+    store::delete(&mut tx, id).await.map_err(retry)?;
+    tx.commit()
+        .await
+        .map_err(|e| retry(lightbox_store::StoreError::from(e)))?;
+    Ok(json!({ "archive_uuid": id, "deleted": true }))
+}
