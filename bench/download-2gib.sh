@@ -50,6 +50,9 @@ error_log $WORK/nginx-error.log;
 events { worker_connections 64; }
 http {
   access_log off;
+  # As Debian's default nginx.conf has it: the kernel copies the file.
+  sendfile on;
+  tcp_nopush on;
   client_body_temp_path $WORK/nginx-tmp;
   server {
     listen 127.0.0.1:18099;
