@@ -58,29 +58,17 @@ read -r API _ < <(start api)
 read -r PROC _ < <(start processor)
 
 say "uploading $COUNT files"
-python3 - "$API" "$PROC" "$TOKEN" "$WORK/files" "$WORK/ids.json" <<'PY'
-import json, os, sys, urllib.request, uuid
-api, proc, token, folder, out = sys.argv[1:]
-def call(url, body=None, headers=None, method=None):
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
-    with urllib.request.urlopen(req) as r:
-        return json.load(r)
-ids = []
-for name in sorted(os.listdir(folder)):
-    ticket = call(f"{api}/v1/uploads", json.dumps({"filename": name}).encode(),
-                  {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    boundary = uuid.uuid4().hex
-    parts = []
-    for k, v in ticket["fields"].items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
-    with open(os.path.join(folder, name), "rb") as f:
-        data = f.read()
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    answer = call(ticket["upload_url"], b"".join(parts), {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-    ids.append(answer["image_public_uuid"])
-json.dump(ids, open(out, "w"))
-PY
+: >"$WORK/ids.txt"
+for f in "$WORK"/files/*.jpg; do
+  name=$(basename "$f")
+  ticket=$(curl -sf -X POST "$API/v1/uploads" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"filename\":\"$name\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["fields"]["ticket"])')
+  code=$(curl -s -o "$WORK/up.json" -w '%{http_code}' -F "ticket=$ticket" -F "file=@$f;type=image/jpeg" "$PROC/upload")
+  [ "$code" = 201 ] || die "upload of $name: $code $(cat "$WORK/up.json")"
+  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image_public_uuid"])' "$WORK/up.json" >>"$WORK/ids.txt"
+done
+python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read().split()))' "$WORK/ids.txt" >"$WORK/ids.json"
 
 # The worker starts after the uploads: its version jobs (which fail fast on
 # these random bodies) run first; then its RSS is read.
