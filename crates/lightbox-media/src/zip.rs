@@ -30,9 +30,10 @@
 //!
 //! # Memory and speed
 //!
-//! Data moves chunk by chunk: blobs are read a few MiB at a time and handed
-//! on without copying; headers and small network chunks are gathered in a
-//! 1 MiB buffer; the destination takes parts of 8 MiB, at most two in flight.
+//! Data moves chunk by chunk: blobs are read through [`BlobStore::stream`]
+//! (1 MiB at a time from a folder, read ahead) and handed on without
+//! copying; headers and small network chunks are gathered in a 1 MiB buffer;
+//! the destination takes parts of 8 MiB, at most two in flight.
 //! Per archive that is ≈ 30 MiB plus ~100 bytes per entry for the central
 //! directory. The next entry's blob is opened while the current one streams
 //! (on S3 each object costs a round trip).
