@@ -19,7 +19,7 @@ use crate::downloads::{self, LinkTarget};
 use crate::error::{CoreError, ErrorKind};
 use crate::jobs::{JobFailure, JobFuture, JobHandler};
 use crate::operations::{Operation, OperationStatus};
-use crate::set_arrangement::check_unique_ids;
+use crate::set_arrangement::id_set;
 use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
 
@@ -37,7 +37,8 @@ pub const FILENAME_MAX: usize = 200;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewArchive {
-    /// 1-10,000 images of the account, each once; the archive keeps this order.
+    /// 1-10,000 images of the account (one listed twice is taken once); the
+    /// archive keeps this order.
     #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10000)]
     pub image_public_uuids: Vec<String>,
     /// Absent: each image's original (or, where the caller may not have
@@ -101,13 +102,8 @@ pub async fn create(
     ctx: &WriteContext,
     input: NewArchive,
 ) -> Result<Operation, CoreError> {
-    if input.image_public_uuids.is_empty() {
-        return Err(CoreError::validation(
-            "image_public_uuids",
-            "image_public_uuids must list at least one image.",
-        ));
-    }
-    check_unique_ids("image_public_uuids", &input.image_public_uuids)?;
+    let mut input = input;
+    input.image_public_uuids = id_set("image_public_uuids", input.image_public_uuids)?;
     if let Some(profile) = &input.version_profile_uuid {
         validate::uuid("version_profile_uuid", profile)?;
         if profile != crate::media::DEFAULT_PROFILE_UUID {

@@ -45,7 +45,7 @@ pub const ARRANGE_JOB: &str = "set.arrange";
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersBody {
-    /// 1-10,000 images of the account, each once.
+    /// 1-10,000 images of the account (one listed twice counts once).
     #[schema(value_type = Vec<uuid::Uuid>, min_items = 1, max_items = 10000)]
     pub image_public_uuids: Vec<String>,
 }
@@ -160,14 +160,30 @@ pub(crate) fn check_unique_ids(field: &str, ids: &[String]) -> Result<(), CoreEr
     Ok(())
 }
 
-fn non_empty(field: &str, ids: &[String]) -> Result<(), CoreError> {
+/// 1 to [`MAX_IMAGES`] UUIDs; an id listed twice counts once (adding,
+/// removing or hiding an image twice is the same as once).
+pub(crate) fn id_set(field: &str, ids: Vec<String>) -> Result<Vec<String>, CoreError> {
     if ids.is_empty() {
         return Err(CoreError::validation(
             field,
             format!("{field} must list at least one id."),
         ));
     }
-    check_unique_ids(field, ids)
+    if ids.len() > MAX_IMAGES {
+        return Err(CoreError::validation(
+            field,
+            format!("{field} may list at most {MAX_IMAGES} ids."),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    let mut out = Vec::with_capacity(ids.len());
+    for (n, id) in ids.into_iter().enumerate() {
+        validate::uuid(&format!("{field}[{n}]"), &id)?;
+        if seen.insert(id.clone()) {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 /// `given` must hold exactly the ids of `current` (in any order).
@@ -204,16 +220,14 @@ pub(crate) fn check_permutation(
 
 impl Arrangement {
     pub fn add(body: MembersBody) -> Result<Self, CoreError> {
-        non_empty("image_public_uuids", &body.image_public_uuids)?;
         Ok(Arrangement::Add {
-            images: body.image_public_uuids,
+            images: id_set("image_public_uuids", body.image_public_uuids)?,
         })
     }
 
     pub fn remove(body: MembersBody) -> Result<Self, CoreError> {
-        non_empty("image_public_uuids", &body.image_public_uuids)?;
         Ok(Arrangement::Remove {
-            images: body.image_public_uuids,
+            images: id_set("image_public_uuids", body.image_public_uuids)?,
         })
     }
 
@@ -234,7 +248,13 @@ impl Arrangement {
                 before,
                 after,
             } => {
-                non_empty("move", &images)?;
+                if images.is_empty() {
+                    return Err(CoreError::validation(
+                        "move",
+                        "move must list at least one id.",
+                    ));
+                }
+                check_unique_ids("move", &images)?;
                 let (anchor, after, field) = match (before, after) {
                     (Some(b), None) => (b, false, "before"),
                     (None, Some(a)) => (a, true, "after"),
@@ -273,9 +293,10 @@ impl Arrangement {
     }
 
     pub fn visibility(body: VisibilityBody) -> Result<Self, CoreError> {
-        if let Some(images) = &body.image_public_uuids {
-            non_empty("image_public_uuids", images)?;
-        }
+        let images = body
+            .image_public_uuids
+            .map(|ids| id_set("image_public_uuids", ids))
+            .transpose()?;
         let activation_time = body
             .activation_time
             .as_deref()
@@ -289,7 +310,7 @@ impl Arrangement {
             })
             .transpose()?;
         Ok(Arrangement::Visibility {
-            images: body.image_public_uuids,
+            images,
             hidden: body.hidden,
             activation_time,
         })

@@ -93,7 +93,7 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
             "image_public_uuids",
         ),
         (
-            json!({"image_public_uuids": [ids[0], ids[0]]}),
+            json!({"image_public_uuids": [ids[0], "x"]}),
             400,
             "validation",
             "image_public_uuids[1]",

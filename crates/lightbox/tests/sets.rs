@@ -400,12 +400,28 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
         Some("image_public_uuids[1]"),
     )
     .await;
-    refused(
+    // Listed twice counts once.
+    let op = ok(
         &server,
         &token,
         "POST",
         &path,
         json!({"image_public_uuids": [a, a]}),
+    )
+    .await;
+    assert_eq!(
+        (
+            op["result"]["added"].as_i64(),
+            op["result"]["already_in"].as_i64()
+        ),
+        (Some(0), Some(1))
+    );
+    refused(
+        &server,
+        &token,
+        "POST",
+        &path,
+        json!({"image_public_uuids": [a, "nope"]}),
         (400, "validation"),
         Some("image_public_uuids[1]"),
     )
@@ -574,6 +590,7 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
             "order",
             "order",
             "order",
+            "membership",
             "membership",
             "membership"
         ]
