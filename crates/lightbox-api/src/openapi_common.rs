@@ -234,13 +234,16 @@ pub(crate) const OPERATION_ID_PATTERN: &str =
 
 /// The id convention of the contract, stated once for every schema: a
 /// property `uuid` or `…_uuid` is a UUID string (`…_uuids`: a list of
-/// them), except an Operation's own `uuid`, which is `op-<uuid>`. Declaring
+/// them), except an Operation's own `uuid` and any `operation_uuid`,
+/// which are `op-<uuid>`. Declaring
 /// it lets clients and fuzzers know that other strings are refused.
 fn mark_id(schema_name: &str, property: &str, schema: &mut RefOr<Schema>) {
     let is_id = property == "uuid" || property.ends_with("_uuid");
     match schema {
         RefOr::T(Schema::Object(object))
-            if is_id && schema_name == "Operation" && property == "uuid" =>
+            if is_id
+                && ((schema_name == "Operation" && property == "uuid")
+                    || property == "operation_uuid") =>
         {
             object.pattern = Some(OPERATION_ID_PATTERN.to_owned());
         }
