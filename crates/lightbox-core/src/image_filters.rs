@@ -342,7 +342,8 @@ fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
     Ok(value.to_owned())
 }
 
-fn boolean(field: &str, value: &str) -> Result<bool, CoreError> {
+/// `true` or `false`, exactly (a query parameter).
+pub fn boolean(field: &str, value: &str) -> Result<bool, CoreError> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),

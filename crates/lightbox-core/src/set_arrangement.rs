@@ -368,6 +368,9 @@ fn snapshot_not_found(id: &str) -> CoreError {
 
 /// What the set's state becomes: members in order with their visibility.
 struct Plan {
+    /// The members as [`plan`] read them (the set is locked: still current
+    /// when the plan is written).
+    current: Vec<MemberRow>,
     /// The new members in display order (None: membership and order unchanged).
     members: Option<Vec<MemberRow>>,
     /// Visibility change: (ids, hidden, activation_time).
@@ -434,6 +437,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
             }
             let result = json!({ "set_public_uuid": set.id, "added": added.len(), "already_in": images.len() - added.len(), "image_count": members.len() });
             Ok(Plan {
+                current: current.clone(),
                 members: Some(members),
                 visibility: None,
                 touched: added,
@@ -459,6 +463,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                 .collect();
             let result = json!({ "set_public_uuid": set.id, "removed": touched.len(), "not_in_set": images.len() - touched.len(), "image_count": members.len() });
             Ok(Plan {
+                current: current.clone(),
                 members: Some(members),
                 visibility: None,
                 touched,
@@ -474,6 +479,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                 .filter_map(|id| index.get(id.as_str()).map(|n| current[*n].clone()))
                 .collect();
             Ok(Plan {
+                current: current.clone(),
                 members: Some(members),
                 visibility: None,
                 touched: Vec::new(),
@@ -516,6 +522,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
             members.extend(moved);
             members.extend(tail);
             Ok(Plan {
+                current: current.clone(),
                 members: Some(members),
                 visibility: None,
                 touched: Vec::new(),
@@ -547,6 +554,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                 "activation_time": activation_time.map(format_rfc3339_precise),
             });
             Ok(Plan {
+                current: current.clone(),
                 members: None,
                 visibility: Some((images.clone(), *hidden, *activation_time)),
                 touched,
@@ -603,6 +611,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                 "skipped_deleted": wanted.len() - members.len(),
             });
             Ok(Plan {
+                current: current.clone(),
                 members: Some(members),
                 visibility: None,
                 touched,
@@ -652,7 +661,7 @@ pub(crate) async fn snapshot(
 /// visibility, and for a restore the lead image, parent and children order.
 async fn apply_plan(conn: &mut Conn, set: &SetRow, plan: &Plan, now: i64) -> Result<(), CoreError> {
     if let Some(members) = &plan.members {
-        let current = sets::members(conn, &set.id).await?;
+        let current = &plan.current;
         let now_at: HashMap<&str, &MemberRow> =
             current.iter().map(|m| (m.image_id.as_str(), m)).collect();
         let keep: HashSet<&str> = members.iter().map(|m| m.image_id.as_str()).collect();

@@ -177,17 +177,11 @@ pub async fn list_set_images(
 ) -> ApiResult<Page<Image>> {
     query.only(&["live", "limit", "offset"])?;
     let paging = query.paging()?;
-    let live = match query.get("live") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(lightbox_core::CoreError::validation(
-                "live",
-                "live must be true or false.",
-            )
-            .into());
-        }
-    };
+    let live = query
+        .get("live")
+        .map(|t| lightbox_core::image_filters::boolean("live", t))
+        .transpose()?
+        .unwrap_or(false);
     let (items, has_more) = sets::images(
         &state.core,
         &caller.0.account.uuid,
