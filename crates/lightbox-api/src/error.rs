@@ -65,21 +65,7 @@ impl From<CoreError> for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 pub fn status_for(kind: ErrorKind) -> StatusCode {
-    match kind {
-        ErrorKind::Validation => StatusCode::BAD_REQUEST,
-        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
-        ErrorKind::Forbidden | ErrorKind::ApiNotEnabled => StatusCode::FORBIDDEN,
-        ErrorKind::NotFound
-        | ErrorKind::ImageNotFound
-        | ErrorKind::SetNotFound
-        | ErrorKind::SnapshotNotFound
-        | ErrorKind::OperationNotFound => StatusCode::NOT_FOUND,
-        ErrorKind::IdempotencyKeyConflict | ErrorKind::Conflict => StatusCode::CONFLICT,
-        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl IntoResponse for ApiError {

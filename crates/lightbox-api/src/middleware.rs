@@ -86,35 +86,13 @@ fn record(route: &str, method: &Method, status: u16, seconds: f64) {
         .insert((method.clone(), status), (counter, histogram));
 }
 
-/// The client's address: the socket peer, or — only when the peer is a
-/// configured trusted proxy — the nearest untrusted hop of
-/// `X-Forwarded-For`, read right to left.
+/// The client's address (see [`lightbox_core::auth::client_ip`]).
 pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| {
-        trusted
-            .iter()
-            .any(|net| net.contains(&lightbox_core::auth::canonical_ip(*ip)))
-    };
-    if !is_trusted(&peer) {
-        return peer;
-    }
-    let hops: Vec<IpAddr> = headers
+    let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .map(|hop| hop.parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
-    let mut client = peer;
-    for hop in hops.into_iter().rev() {
-        client = hop;
-        if !is_trusted(&hop) {
-            break;
-        }
-    }
-    client
+        .filter_map(|v| v.to_str().ok());
+    lightbox_core::auth::client_ip(peer, forwarded, trusted)
 }
 
 fn bearer(req: &Request) -> Option<&str> {

@@ -1,5 +1,5 @@
 //! Opaque bearer secrets for signed-in users: access, refresh and
-//! second-factor-pending tokens.
+//! second-factor-pending tokens, and the admin console's session cookie.
 //!
 //! Same construction as service tokens (prefix + 43 base62 digits of a
 //! 256-bit value + 6 base62 digits of CRC32), so they share the offline
@@ -25,16 +25,24 @@ pub enum OpaqueKind {
     Refresh,
     /// Password accepted, second factor still due.
     Mfa,
+    /// The admin console's session cookie (never accepted as a bearer token).
+    Console,
 }
 
 impl OpaqueKind {
-    pub const ALL: [OpaqueKind; 3] = [OpaqueKind::Access, OpaqueKind::Refresh, OpaqueKind::Mfa];
+    pub const ALL: [OpaqueKind; 4] = [
+        OpaqueKind::Access,
+        OpaqueKind::Refresh,
+        OpaqueKind::Mfa,
+        OpaqueKind::Console,
+    ];
 
     pub const fn prefix(self) -> &'static str {
         match self {
             OpaqueKind::Access => "dpg_at_",
             OpaqueKind::Refresh => "dpg_rt_",
             OpaqueKind::Mfa => "dpg_mfa_",
+            OpaqueKind::Console => "dpg_cs_",
         }
     }
 
@@ -154,6 +162,8 @@ mod tests {
         assert_eq!(OpaqueKind::Access.secret_len(), 7 + 43 + 6);
         assert_eq!(OpaqueKind::Refresh.secret_len(), 7 + 43 + 6);
         assert_eq!(OpaqueKind::Mfa.secret_len(), 8 + 43 + 6);
+        assert_eq!(OpaqueKind::Console.secret_len(), 7 + 43 + 6);
+        assert_eq!(kind_of("dpg_cs_anything"), Some(OpaqueKind::Console));
         assert_eq!(kind_of("dpg_rt_anything"), Some(OpaqueKind::Refresh));
         assert_eq!(kind_of("dpg_api_live_x"), None);
         assert_eq!(kind_of("Bearer dpg_at_x"), None);

@@ -169,6 +169,34 @@ impl Principal {
     }
 }
 
+/// The client's address: the socket peer, or — only when the peer is a
+/// configured trusted proxy — the nearest untrusted hop of the
+/// `X-Forwarded-For` header values, read right to left.
+pub fn client_ip<'a>(
+    peer: IpAddr,
+    x_forwarded_for: impl Iterator<Item = &'a str>,
+    trusted: &[IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical_ip(*ip)));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = x_forwarded_for
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|hop| hop.parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    client
+}
+
 /// `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4 for allow-list purposes.
 pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     match ip {

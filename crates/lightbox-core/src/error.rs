@@ -1,6 +1,6 @@
 //! The one error type of the domain. `kind` decides the wire `code` and the
-//! HTTP status (in `lightbox-api`); `message` is for people; `field` names
-//! the offending input.
+//! HTTP status (the same for the API and the admin console); `message` is
+//! for people; `field` names the offending input.
 
 use lightbox_store::StoreError;
 
@@ -41,6 +41,25 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status this kind answers with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::Validation => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden | ErrorKind::ApiNotEnabled => 403,
+            ErrorKind::NotFound
+            | ErrorKind::ImageNotFound
+            | ErrorKind::SetNotFound
+            | ErrorKind::SnapshotNotFound
+            | ErrorKind::OperationNotFound => 404,
+            ErrorKind::IdempotencyKeyConflict | ErrorKind::Conflict => 409,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::UnsupportedMediaType => 415,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Internal => 500,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod archives;
 pub mod auth;
 pub mod clock;
+pub mod console;
 pub mod downloads;
 pub mod edits;
 pub mod error;

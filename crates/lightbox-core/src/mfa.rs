@@ -75,6 +75,11 @@ async fn store_recovery_codes(
     Ok(codes)
 }
 
+/// The enrolment awaiting its code, shown again (after a wrong code).
+pub fn pending_enrolment(login: &str, pending_base32: &str) -> Option<Enrolment> {
+    totp::from_base32(pending_base32).map(|secret| enrolment(login, &secret))
+}
+
 /// Step 1: after the current password, a pending secret to scan.
 pub async fn begin(
     core: &Core,

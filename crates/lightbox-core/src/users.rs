@@ -212,3 +212,162 @@ pub async fn set_disabled(core: &Core, user: &str, disabled: bool) -> Result<(),
         .map_err(lightbox_store::StoreError::from)?;
     Ok(())
 }
+
+/// A member of an account, as its admins see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub uuid: String,
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub two_factor: bool,
+    pub created_at: String,
+}
+
+/// The account's members, by login.
+pub async fn list_members(core: &Core, account_id: &str) -> Result<Vec<Member>, CoreError> {
+    let mut conn = core.store.read().await?;
+    let rows = users::list_for_account(&mut conn, account_id).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(u, role)| {
+            Some(Member {
+                role: Role::parse(&role)?,
+                disabled: u.disabled != 0,
+                two_factor: u.totp_secret.is_some(),
+                created_at: crate::clock::format_rfc3339(u.created_at),
+                uuid: u.id,
+                login: u.login,
+                name: u.name,
+            })
+        })
+        .collect())
+}
+
+/// An account admin creates a user with a password and adds it to the
+/// account, in one transaction (a refused password or a taken login leaves
+/// nothing behind).
+pub async fn create_member(
+    core: &Core,
+    account_id: &str,
+    login: &str,
+    name: &str,
+    password: &str,
+    role: Role,
+) -> Result<Member, CoreError> {
+    let login = validate::required_text("login", login, 320)?.to_lowercase();
+    let name = validate::required_text("name", name, 200)?;
+    let password_hash = new_password_hash(core, password, &[&login, &name], "password").await?;
+    let now = core.now();
+    let row = UserRow {
+        id: ids::new_public_uuid(),
+        login,
+        name,
+        password_hash: Some(password_hash),
+        disabled: 0,
+        created_at: now,
+        updated_at: now,
+        totp_secret: None,
+        totp_pending_secret: None,
+        totp_last_step: None,
+    };
+    let mut tx = core.store.begin_write().await?;
+    if users::find(&mut tx, &row.login).await?.is_some() {
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            format!("A user with login {:?} already exists.", row.login),
+        )
+        .with_field("login"));
+    }
+    users::insert(&mut tx, &row).await?;
+    users::upsert_membership(&mut tx, account_id, &row.id, role.as_str(), now).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(Member {
+        uuid: row.id,
+        login: row.login,
+        name: row.name,
+        role,
+        disabled: false,
+        two_factor: false,
+        created_at: crate::clock::format_rfc3339(now),
+    })
+}
+
+fn no_member() -> CoreError {
+    CoreError::new(ErrorKind::NotFound, "No such user in this account.").with_detail("user")
+}
+
+/// A member of the account other than the acting admin (an admin cannot
+/// demote or disable themself, so an account never loses its last admin
+/// by accident).
+async fn other_member(
+    conn: &mut lightbox_store::Conn,
+    account_id: &str,
+    actor_id: &str,
+    target: &str,
+) -> Result<(UserRow, Vec<users::MembershipRow>), CoreError> {
+    if !ids::is_uuid(target) {
+        return Err(no_member());
+    }
+    let user = users::find(conn, target).await?.ok_or_else(no_member)?;
+    let memberships = users::memberships(conn, &user.id).await?;
+    if !memberships.iter().any(|m| m.account_id == account_id) {
+        return Err(no_member());
+    }
+    if user.id == actor_id {
+        return Err(CoreError::forbidden(
+            "You cannot change your own role or disable yourself; ask another admin.",
+        )
+        .with_detail("self"));
+    }
+    Ok((user, memberships))
+}
+
+/// Changes a member's role; it takes effect on the member's next request.
+pub async fn set_member_role(
+    core: &Core,
+    account_id: &str,
+    actor_id: &str,
+    target: &str,
+    role: Role,
+) -> Result<(), CoreError> {
+    let mut tx = core.store.begin_write().await?;
+    let (user, _) = other_member(&mut tx, account_id, actor_id, target).await?;
+    users::upsert_membership(&mut tx, account_id, &user.id, role.as_str(), core.now()).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Disables (ending every session at once) or re-enables a member. A user
+/// is one person across accounts, so an account admin may only disable
+/// someone who works in no other account; an operator can always
+/// (`lightbox user disable`).
+pub async fn set_member_disabled(
+    core: &Core,
+    account_id: &str,
+    actor_id: &str,
+    target: &str,
+    disabled: bool,
+) -> Result<(), CoreError> {
+    let mut tx = core.store.begin_write().await?;
+    let (user, memberships) = other_member(&mut tx, account_id, actor_id, target).await?;
+    if memberships.iter().any(|m| m.account_id != account_id) {
+        return Err(CoreError::forbidden(
+            "This user also works in other accounts; only an operator can disable them (lightbox user disable).",
+        )
+        .with_detail("other_accounts"));
+    }
+    users::set_disabled(&mut tx, &user.id, disabled, core.now()).await?;
+    if disabled {
+        sessions::end_user_sessions(core, &mut tx, &user.id, None, "user_disabled").await?;
+    }
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
+}

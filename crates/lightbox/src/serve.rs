@@ -189,7 +189,20 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         serve_processor: matches!(settings.role, Role::All | Role::Processor),
         serve_media: matches!(settings.role, Role::All | Role::Media),
     };
+    let serve_console = api.serve_api;
     let mut app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
+    if serve_console {
+        // The admin console lives beside the API (same sign-in rules).
+        let media_origin = settings.media_url.as_deref().and_then(origin_of);
+        app = app.merge(lightbox_web::router(
+            core.clone(),
+            lightbox_web::WebSettings {
+                trusted_proxies: settings.trusted_proxies.clone(),
+                secure_cookies: base_url.starts_with("https://"),
+                media_origin,
+            },
+        ));
+    }
     if let Some(clock) = debug_clock {
         tracing::warn!(
             "--debug-clock: the clock stands still and POST /_debug/clock moves it (tests only)"
@@ -225,6 +238,13 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     }
     core.store.close().await;
     Ok(())
+}
+
+/// `scheme://host[:port]` of a URL (for the console's Content-Security-Policy).
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
 }
 
 /// Writes last-use times every 10 s and forgets idempotency keys past 24 h.

@@ -1,0 +1,51 @@
+//! A posted HTML form, as name/value pairs (checkbox groups repeat a name).
+
+use axum::extract::{FromRequest, Request};
+use axum::response::Response;
+use lightbox_core::CoreError;
+
+pub struct FormData(Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of a field.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value, trimmed; `None` when absent or blank.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.get(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a repeated field.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FormData {
+    /// Reads a urlencoded form body.
+    pub async fn read(req: Request) -> Result<Self, CoreError> {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, &())
+            .await
+            .map_err(|e| {
+                CoreError::validation("form", format!("The form could not be read: {e}"))
+            })?;
+        Ok(FormData(pairs))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Response> {
+        FormData::read(req)
+            .await
+            .map_err(|e| crate::page::error(None, &e))
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per console area.
+
+pub mod account;
+pub mod library;
+pub mod settings;
+pub mod sign_in;
+pub mod tokens;
+pub mod users;

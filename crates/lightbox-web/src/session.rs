@@ -1,0 +1,177 @@
+//! Who is asking: the console cookie, checked on every request, and the
+//! CSRF token every form must carry.
+//!
+//! Cookies: `lightbox_console` (the console token; `HttpOnly`,
+//! `SameSite=Lax`, `Path=/admin`, `Secure` behind HTTPS) and, before
+//! sign-in, `lightbox_sign_in` (a random value the sign-in forms echo, so a
+//! page on another site cannot sign a browser in to an account of its
+//! choosing).
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use lightbox_core::console::{self, ConsoleUser};
+use lightbox_core::{CoreError, ErrorKind};
+
+use crate::WebState;
+use crate::form::FormData;
+use crate::page;
+
+pub const CONSOLE_COOKIE: &str = "lightbox_console";
+pub const SIGN_IN_COOKIE: &str = "lightbox_sign_in";
+
+/// A cookie's value from the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+pub fn set_cookie(
+    state: &WebState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+) -> Option<HeaderValue> {
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .ok()
+}
+
+/// The client's address, as the API decides it.
+pub fn client_ip(state: &WebState, parts: &Parts) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    lightbox_core::auth::client_ip(peer, forwarded, &state.settings.trusted_proxies)
+}
+
+/// The caller's address, for handlers.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<WebState> for ClientIp {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        Ok(ClientIp(client_ip(state, parts)))
+    }
+}
+
+/// Where a signed-out visitor goes: the sign-in page, then back here.
+fn to_sign_in(parts: &Parts) -> Response {
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/admin");
+    let next = form_urlencode(here);
+    Redirect::to(&format!("/admin/sign-in?next={next}")).into_response()
+}
+
+fn form_urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(char::from(b));
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A signed-in person (anyone with a role in the account).
+pub struct Signed(pub ConsoleUser);
+
+impl FromRequestParts<WebState> for Signed {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers, CONSOLE_COOKIE) else {
+            return Err(to_sign_in(parts));
+        };
+        match console::authenticate(&state.core, token).await {
+            Ok(user) => Ok(Signed(user)),
+            Err(e) if e.kind == ErrorKind::Unauthorized => Err(to_sign_in(parts)),
+            Err(e) => Err(page::error(None, &e)),
+        }
+    }
+}
+
+/// An account admin; anyone else gets a 403 page.
+pub struct Admin(pub ConsoleUser);
+
+impl FromRequestParts<WebState> for Admin {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let Signed(user) = Signed::from_request_parts(parts, state).await?;
+        require_admin(&user)?;
+        Ok(Admin(user))
+    }
+}
+
+pub fn require_admin(user: &ConsoleUser) -> Result<(), Response> {
+    if user.is_admin() {
+        return Ok(());
+    }
+    Err(page::error(
+        Some(user),
+        &CoreError::forbidden(
+            "Only account admins can see Settings, API tokens and Users. Ask an admin of this account.",
+        )
+        .with_detail("admin_required"),
+    ))
+}
+
+/// A form posted by a signed-in person, its CSRF token checked: without
+/// the right token nothing runs (403).
+pub struct SignedForm {
+    pub user: ConsoleUser,
+    pub ip: IpAddr,
+    pub form: FormData,
+}
+
+impl FromRequest<WebState> for SignedForm {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Signed(user) = Signed::from_request_parts(&mut parts, state).await?;
+        let ip = client_ip(state, &parts);
+        let form = FormData::read(Request::from_parts(parts, body))
+            .await
+            .map_err(|e| page::error(Some(&user), &e))?;
+        if !user.csrf_matches(form.get("csrf").unwrap_or_default()) {
+            return Err(page::error(Some(&user), &csrf_refused()));
+        }
+        Ok(SignedForm { user, ip, form })
+    }
+}
+
+pub fn csrf_refused() -> CoreError {
+    CoreError::forbidden(
+        "This form is out of date or was not sent from this console, so nothing was changed. Reload the page and try again.",
+    )
+    .with_detail("csrf")
+}

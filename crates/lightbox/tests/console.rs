@@ -1,0 +1,663 @@
+//! The admin console end to end, in a real browser (headless Chromium from
+//! Debian's packages, driven through chromedriver), against a real server on
+//! both engines. Each test saves screenshots of the pages it visits under
+//! `target/screenshots/`, after checking every page for labels, foreign
+//! requests, one `h1` and no sideways scrolling.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+mod common;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use browser::Browser;
+use common::{Env, Reply, Server, finished_operation, post_file};
+use lightbox_core::lightbox_auth::totp::{self, TotpAlgorithm};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
+const PHONE: (u32, u32) = (390, 844);
+
+fn secret_of(uri: &str) -> Vec<u8> {
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .unwrap_or_else(|| panic!("no secret in {uri}"));
+    totp::from_base32(secret).unwrap()
+}
+
+fn code_now(secret: &[u8]) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp::code_at(secret, TotpAlgorithm::Sha1, now, 6)
+}
+
+/// Signs in through the form; `code` answers the two-factor step.
+async fn sign_in(b: &Browser, server: &Server, login: &str, password: &str, code: Option<String>) {
+    b.goto(&server.at("/admin")).await;
+    assert!(
+        b.path().await.starts_with("/admin/sign-in"),
+        "{}",
+        b.path().await
+    );
+    b.fill("#login", login).await;
+    b.fill("#password", password).await;
+    b.follow("form button[type=submit]").await;
+    if let Some(code) = code {
+        b.find("#code").await;
+        b.shot("sign-in-code").await;
+        b.fill("#code", &code).await;
+        b.follow("form button[type=submit]").await;
+    }
+    b.find("nav[aria-label=Main]").await;
+    assert_eq!(b.path().await, "/admin/library");
+}
+
+async fn me(server: &Server, token: &str) -> Reply {
+    server.get(token, "/v1/me").await
+}
+
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A console form posted beside the browser with its cookie.
+async fn post_form(server: &Server, cookie: &str, path: &str, form: &[(&str, &str)]) -> Reply {
+    Reply::from(
+        no_redirects()
+            .post(server.at(path))
+            .header("Cookie", format!("lightbox_console={cookie}"))
+            .form(form)
+            .send()
+            .await,
+    )
+    .await
+}
+
+both_engines!(
+    admin_signs_in_with_totp_switches_the_api_on_and_manages_a_token,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.cli(&["account", "api-access", "acme", "off"]).await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let uri = env
+            .cli(&["user", "mfa", "enable", "boss@example.com"])
+            .await;
+        let secret = secret_of(&uri);
+        let cli_token = env.token("acme", "api.images.read", &[]).await;
+        let server = env.serve(&[]).await;
+        let b = Browser::start("admin", env.engine).await;
+
+        // Sign-in: password, then the authenticator code.
+        b.goto(&server.at("/admin/settings/api")).await;
+        assert_eq!(b.path().await, "/admin/sign-in?next=/admin/settings/api");
+        b.shot("sign-in").await;
+        b.fill("#login", "boss@example.com").await;
+        b.fill("#password", "not-the-password-at-all").await;
+        b.follow("form button[type=submit]").await;
+        assert!(
+            b.text(".problem")
+                .await
+                .contains("login or password is wrong")
+        );
+        assert_eq!(b.value("#login").await, "boss@example.com");
+        b.fill("#password", PASSWORD).await;
+        b.follow("form button[type=submit]").await;
+        b.fill("#code", "000000").await;
+        b.follow("form button[type=submit]").await;
+        assert!(
+            b.text(".problem").await.contains("code is wrong"),
+            "{}",
+            b.main_text().await
+        );
+        b.fill("#code", &code_now(&secret)).await;
+        b.shot("sign-in-code").await;
+        b.follow("form button[type=submit]").await;
+        // Back where the visitor was going.
+        b.find("#api_access").await;
+        assert_eq!(b.path().await, "/admin/settings/api");
+        let cookie = b.client.get_named_cookie("lightbox_console").await.unwrap();
+        assert_eq!(cookie.http_only(), Some(true));
+        assert_eq!(format!("{:?}", cookie.same_site()), "Some(Lax)");
+        assert_eq!(cookie.path(), Some("/admin"));
+
+        // Settings → API → Settings: the switch.
+        assert!(!b.checked("#api_access").await);
+        b.shot("settings-api-off").await;
+        me(&server, &cli_token).await.error(403, "api_not_enabled");
+        b.click("#api_access").await;
+        b.click_text("Save").await;
+        assert_eq!(b.text(".notice").await, "API access is on.");
+        assert!(b.checked("#api_access").await);
+        b.shot("settings-api-on").await;
+        assert_eq!(me(&server, &cli_token).await.status, 200);
+
+        // Settings → API → API Tokens: create, read-only scopes pre-selected.
+        b.click_text("API Tokens").await;
+        assert_eq!(b.path().await, "/admin/settings/api/tokens");
+        b.click_text("New token").await;
+        assert!(b.checked("#scope-api\\.images\\.read").await);
+        assert!(b.checked("#scope-api\\.download").await);
+        assert!(!b.checked("#scope-api\\.sets\\.write").await);
+        assert!(!b.checked("#scope-api\\.images\\.delete").await);
+        assert!(b.checked("#expiry-90d").await);
+        b.fill("#name", "Press bot").await;
+        b.click("#scope-api\\.sets\\.write").await;
+        b.click("#scope-api\\.download").await;
+        b.click("#expiry-30d").await;
+        b.fill("#allowed_ips", "not-an-address").await;
+        b.shot("token-new").await;
+        b.click_text("Create token").await;
+        // Refused, nothing made, the form kept as typed.
+        assert!(b.text(".problem").await.contains("not an IP address"));
+        assert_eq!(b.value("#name").await, "Press bot");
+        assert!(b.checked("#scope-api\\.sets\\.write").await);
+        assert!(!b.checked("#scope-api\\.download").await);
+        assert!(b.checked("#expiry-30d").await);
+        b.fill("#allowed_ips", "127.0.0.1\n::1").await;
+        b.fill("#max_mib", "5").await;
+        b.click_text("Create token").await;
+        let token = b.value("#new-token").await;
+        assert!(token.starts_with("dpg_api_live_"), "{token}");
+        assert!(b.main_text().await.contains("shown only this once"));
+        b.shot("token-created").await;
+
+        // Copy it, and paste it somewhere else on the console.
+        b.press("Copy token").await;
+        common::eventually(5, || async {
+            (b.text("#new-token-status").await == "Copied to the clipboard.").then_some(())
+        })
+        .await
+        .expect("the copy button reports the copy");
+        b.goto(&server.at("/admin/library")).await;
+        let search = b.find("#query").await;
+        search.click().await.unwrap();
+        search
+            .send_keys(&format!("{}v", fantoccini::key::Key::Control))
+            .await
+            .unwrap();
+        assert_eq!(
+            b.value("#query").await,
+            token,
+            "the clipboard holds the token"
+        );
+
+        // The token works, with exactly the options chosen.
+        let r = me(&server, &token).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let t = &r.json()["service_token"];
+        assert_eq!(t["name"], "Press bot");
+        assert_eq!(t["scopes"], json!(["api.images.read", "api.sets.write"]));
+        assert_eq!(t["allowed_ips"], json!(["127.0.0.1/32", "::1/128"]));
+        assert_eq!(t["max_request_bytes"], 5 * 1024 * 1024);
+        let expires = t["expires_at"].as_str().unwrap().to_owned();
+
+        // Listed without its secret.
+        b.goto(&server.at("/admin/settings/api/tokens")).await;
+        let listed = b.text("#tokens").await;
+        assert!(listed.contains("Press bot"));
+        assert!(listed.contains(&format!("dpg_api_live_…{}", &token[token.len() - 4..])));
+        assert!(
+            !b.js("return document.body.innerHTML")
+                .await
+                .as_str()
+                .unwrap()
+                .contains(&token)
+        );
+        assert!(listed.contains(&expires[..10]), "{listed}");
+        assert!(listed.contains("127.0.0.1/32, ::1/128"));
+        assert!(listed.contains("5 MiB"));
+        b.shot("tokens").await;
+        b.resize(PHONE.0, PHONE.1).await;
+        b.shot("tokens-phone").await;
+        b.resize(1280, 900).await;
+
+        // Revoke, after a confirmation; refused at once.
+        b.follow("a[aria-label='Revoke Press bot']").await;
+        assert!(b.main_text().await.contains("cannot be undone"));
+        b.shot("token-revoke").await;
+        assert_eq!(
+            me(&server, &token).await.status,
+            200,
+            "not before confirming"
+        );
+        b.click_text("Revoke token").await;
+        assert!(b.text(".notice").await.contains("revoked"));
+        me(&server, &token).await.error(401, "unauthorized");
+        assert!(b.text("#tokens").await.contains("revoked"));
+
+        // Sign out: the cookie is gone and so is the session.
+        let cookie = b.console_cookie().await.unwrap();
+        b.click_text("Sign out").await;
+        assert!(b.path().await.starts_with("/admin/sign-in"));
+        assert!(b.console_cookie().await.is_none());
+        let r = post_form(
+            &server,
+            &cookie,
+            "/admin/settings/api",
+            &[("submitted", "1")],
+        )
+        .await;
+        assert_eq!(r.status, 303, "an ended session is sent to sign in");
+        b.close().await;
+        Ok(())
+    }
+);
+
+both_engines!(a_user_role_sees_no_settings, |env: Env| async move {
+    env.account("acme").await;
+    env.user("ed@example.com", PASSWORD, "acme", "user").await;
+    let server = env.serve(&[]).await;
+    let b = Browser::start("user-role", env.engine).await;
+    sign_in(&b, &server, "ed@example.com", PASSWORD, None).await;
+    let nav = b.text("nav[aria-label=Main]").await;
+    assert!(nav.contains("Library") && nav.contains("Sets"), "{nav}");
+    assert!(
+        !nav.contains("Settings") && !nav.contains("Users") && !nav.contains("API Tokens"),
+        "{nav}"
+    );
+    for path in [
+        "/admin/settings/api",
+        "/admin/settings/api/tokens",
+        "/admin/settings/api/tokens/new",
+        "/admin/users",
+    ] {
+        b.goto(&server.at(path)).await;
+        assert_eq!(b.text("h1").await, "Not allowed", "{path}");
+        assert!(b.main_text().await.contains("Only account admins"));
+    }
+    b.shot("settings-refused").await;
+    // Not by a hand-made form either, even with the right CSRF token.
+    b.goto(&server.at("/admin/account")).await;
+    let csrf = b.value("input[name=csrf]").await;
+    let cookie = b.console_cookie().await.unwrap();
+    let r = post_form(
+        &server,
+        &cookie,
+        "/admin/settings/api",
+        &[("csrf", &csrf), ("submitted", "1")],
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let token = env.token("acme", "api.images.read", &[]).await;
+    assert_eq!(me(&server, &token).await.status, 200, "the API stayed on");
+    b.close().await;
+    Ok(())
+});
+
+both_engines!(
+    forms_without_the_csrf_token_change_nothing,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "api.images.read", &[]).await;
+        let server = env.serve(&[]).await;
+        let b = Browser::start("csrf", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        let cookie = b.console_cookie().await.unwrap();
+        b.goto(&server.at("/admin/account")).await;
+        let csrf = b.value("input[name=csrf]").await;
+        let tokens_before = env
+            .cli(&["token", "list", "--account", "acme", "--json"])
+            .await;
+        let create = [
+            ("idem", "6f1c1d3e-8c1b-4a57-9a4e-2d3c4b5a6978"),
+            ("name", "sneaky"),
+            ("scopes", "api.images.read"),
+            ("expiry", "never"),
+        ];
+        for bad in [None, Some("0".repeat(64)), Some(csrf.replace('a', "b"))] {
+            let mut off = vec![("submitted", "1")];
+            let mut make = create.to_vec();
+            if let Some(bad) = &bad {
+                off.push(("csrf", bad));
+                make.push(("csrf", bad));
+            }
+            let r = post_form(&server, &cookie, "/admin/settings/api", &off).await;
+            assert_eq!(r.status, 403, "{bad:?}");
+            assert!(r.text.contains("nothing was changed"));
+            let r = post_form(&server, &cookie, "/admin/settings/api/tokens", &make).await;
+            assert_eq!(r.status, 403, "{bad:?}");
+            let r = post_form(&server, &cookie, "/admin/sign-out", &off).await;
+            assert_eq!(r.status, 403, "{bad:?}");
+        }
+        assert_eq!(me(&server, &token).await.status, 200, "the API is still on");
+        assert_eq!(
+            env.cli(&["token", "list", "--account", "acme", "--json"])
+                .await,
+            tokens_before,
+            "no token was made"
+        );
+        b.goto(&server.at("/admin/account")).await;
+        assert_eq!(b.text("h1").await, "My account", "still signed in");
+        // The right token works (the refusals above were for the token alone).
+        let r = post_form(
+            &server,
+            &cookie,
+            "/admin/settings/api",
+            &[("csrf", &csrf), ("submitted", "1")],
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        me(&server, &token).await.error(403, "api_not_enabled");
+        // Sign-in forms need the value of their own cookie too.
+        let r = Reply::from(
+            server
+                .http
+                .post(server.at("/admin/sign-in"))
+                .form(&[("login", "boss@example.com"), ("password", PASSWORD)])
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.status, 403);
+        assert!(
+            r.header("set-cookie")
+                .is_none_or(|c| !c.contains("lightbox_console"))
+        );
+        b.close().await;
+        Ok(())
+    }
+);
+
+both_engines!(
+    users_sessions_and_two_factor_enrolment,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let server = env.serve(&[]).await;
+        let b = Browser::start("users", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+
+        // Create a user: a weak password is refused and nothing is made.
+        b.click_text("Users").await;
+        b.click_text("New user").await;
+        b.fill("#name", "Ed Editor").await;
+        b.fill("#login", "ed@example.com").await;
+        b.fill("#password", "password").await;
+        b.shot("user-new").await;
+        b.click_text("Create user").await;
+        assert!(b.exists(".problem").await, "{}", b.main_text().await);
+        assert_eq!(b.value("#login").await, "ed@example.com");
+        b.fill("#password", "Quiet-Harbour-Lantern-77").await;
+        b.click_text("Create user").await;
+        assert!(b.text(".notice").await.contains("created"));
+        assert!(b.text("#users").await.contains("ed@example.com"));
+        let ed = server
+            .access_token("ed@example.com", "Quiet-Harbour-Lantern-77")
+            .await;
+        assert_eq!(me(&server, &ed).await.json()["user"]["role"], "user");
+
+        // Change the role; disable (the user's sessions end at once); enable.
+        let row = "//tr[td[normalize-space()='ed@example.com']]";
+        let select = b
+            .client
+            .find(fantoccini::Locator::XPath(&format!("{row}//select")))
+            .await
+            .unwrap();
+        select.select_by_value("admin").await.unwrap();
+        b.follow("button[aria-label='Change the role of ed@example.com']")
+            .await;
+        assert!(b.text(".notice").await.contains("role was changed"));
+        assert_eq!(me(&server, &ed).await.json()["user"]["role"], "admin");
+        b.follow("button[aria-label='Disable ed@example.com']")
+            .await;
+        assert!(b.text(".notice").await.contains("disabled"));
+        me(&server, &ed).await.error(401, "unauthorized");
+        b.shot("users").await;
+        b.follow("button[aria-label='Enable ed@example.com']").await;
+        assert!(b.text(".notice").await.contains("sign in again"));
+        // An admin cannot lock themself out.
+        assert!(
+            !b.exists("button[aria-label='Disable boss@example.com']")
+                .await
+        );
+
+        // My sessions: another device, ended from here.
+        let other = server.access_token("boss@example.com", PASSWORD).await;
+        b.click_text("Test User").await;
+        assert_eq!(b.path().await, "/admin/account");
+        let sessions = b.text("main table").await;
+        assert!(sessions.contains("this browser"), "{sessions}");
+        assert_eq!(
+            b.js("return document.querySelectorAll('main table tbody tr').length")
+                .await,
+            json!(2)
+        );
+        b.shot("account").await;
+        b.click_text("End").await;
+        assert!(b.text(".notice").await.contains("ended"));
+        me(&server, &other).await.error(401, "unauthorized");
+        let other = server.access_token("boss@example.com", PASSWORD).await;
+        b.goto(&server.at("/admin/account")).await;
+        b.click_text("End all other sessions").await;
+        me(&server, &other).await.error(401, "unauthorized");
+        assert_eq!(
+            b.text("h1").await,
+            "My account",
+            "this browser stays signed in"
+        );
+
+        // Two-factor: a wrong password, then the QR code, a wrong code, the right one.
+        b.fill("#start-password", "wrong-password-here").await;
+        b.click_text("Set up two-factor sign-in").await;
+        assert!(b.text(".problem").await.contains("password is wrong"));
+        b.fill("#start-password", PASSWORD).await;
+        b.click_text("Set up two-factor sign-in").await;
+        assert!(
+            b.exists("figure.qr svg").await,
+            "a QR code drawn by the server"
+        );
+        let shown = b.text("#totp-secret").await;
+        let secret = totp::from_base32(&shown).unwrap();
+        b.shot("two-factor-setup").await;
+        b.fill("#code", "123456").await;
+        b.click_text("Switch two-factor on").await;
+        assert!(b.text(".problem").await.contains("code is wrong"));
+        assert_eq!(
+            b.text("#totp-secret").await,
+            shown,
+            "the same secret, to try again"
+        );
+        b.fill("#code", &code_now(&secret)).await;
+        b.click_text("Switch two-factor on").await;
+        let codes: Vec<String> = b
+            .text("#recovery-codes")
+            .await
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(codes.len(), 10, "{codes:?}");
+        b.shot("two-factor-codes").await;
+        b.click_text("I have saved them").await;
+        assert!(b.main_text().await.contains("On"));
+
+        // The next sign-in asks for a code; a recovery code answers it once.
+        b.click_text("Sign out").await;
+        sign_in(
+            &b,
+            &server,
+            "boss@example.com",
+            PASSWORD,
+            Some(codes[0].clone()),
+        )
+        .await;
+        b.close().await;
+        Ok(())
+    }
+);
+
+async fn upload(server: &Server, token: &str, filename: &str, bytes: Vec<u8>) -> String {
+    let ticket = server
+        .post(token, "/v1/uploads", None, &json!({"filename": filename}))
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    let r = post_file(server, &ticket.json(), bytes).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let answer = r.json();
+    let op = finished_operation(server, token, answer["operation_uuid"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{op}");
+    answer["image_public_uuid"].as_str().unwrap().to_owned()
+}
+
+/// A write that must succeed; its finished Operation.
+async fn write(server: &Server, token: &str, method: &str, path: &str, body: Value) -> Value {
+    let key = uuid::Uuid::new_v4().to_string();
+    let r = server.write(method, token, path, &key, Some(&body)).await;
+    assert_eq!(r.status, 202, "{method} {path}: {}", r.text);
+    let op = r.json();
+    let op = if op["status"] == "succeeded" {
+        op
+    } else {
+        finished_operation(server, token, op["uuid"].as_str().unwrap()).await
+    };
+    assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
+    op
+}
+
+both_engines!(
+    library_grid_image_page_and_set_tree,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let fixtures = lightbox_media::fixtures::jpeg;
+        let stage = upload(&server, &token, "main-stage.jpg", fixtures(640, 480)).await;
+        let crowd = upload(&server, &token, "crowd.jpg", fixtures(480, 640)).await;
+        let _quiet = upload(&server, &token, "backstage.jpg", fixtures(500, 500)).await;
+        write(
+            &server,
+            &token,
+            "POST",
+            &format!("/v1/images/{stage}/keywords"),
+            json!({"keywords": ["artist:Marina", "stage"]}),
+        )
+        .await;
+        write(
+            &server,
+            &token,
+            "PUT",
+            &format!("/v1/images/{stage}/rating"),
+            json!({"rating": 5}),
+        )
+        .await;
+        let day = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Day 1"}),
+        )
+        .await;
+        let day_id = day["set_public_uuid"].as_str().unwrap().to_owned();
+        write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Main stage", "parent_public_uuid": day_id}),
+        )
+        .await;
+        write(
+            &server,
+            &token,
+            "POST",
+            &format!("/v1/sets/{day_id}/images"),
+            json!({"image_public_uuids": [stage, crowd]}),
+        )
+        .await;
+
+        let b = Browser::start("library", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        // The grid: three thumbnails that really load.
+        let loaded = common::eventually(10, || async {
+        let n = b
+            .js("return [...document.querySelectorAll('#images img')].filter(i => i.complete && i.naturalWidth > 0).length")
+            .await;
+        (n == json!(3)).then_some(())
+    })
+    .await;
+        assert!(
+            loaded.is_some(),
+            "three thumbnails load: {}",
+            b.main_text().await
+        );
+        b.shot("library").await;
+        b.resize(PHONE.0, PHONE.1).await;
+        b.shot("library-phone").await;
+        b.resize(1280, 900).await;
+
+        // Filters and search, as the API's.
+        b.fill("#query", "marina").await;
+        b.click_text("Show").await;
+        assert_eq!(
+            b.js("return document.querySelectorAll('#images li').length")
+                .await,
+            json!(1)
+        );
+        assert!(b.text("#images").await.contains("main-stage.jpg"));
+        b.goto(&server.at("/admin/library?min_rating=4")).await;
+        assert_eq!(
+            b.js("return document.querySelectorAll('#images li').length")
+                .await,
+            json!(1)
+        );
+        b.goto(&server.at("/admin/library?created_at_from=yesterday"))
+            .await;
+        assert!(
+            b.text(".problem").await.contains("created_at_from"),
+            "{}",
+            b.main_text().await
+        );
+        b.shot("library-bad-filter").await;
+
+        // The image page: metadata, keywords, sets, versions.
+        b.goto(&server.at("/admin/library")).await;
+        b.follow(&format!("a[href='/admin/library/{stage}']")).await;
+        assert_eq!(b.text("h1").await, "main-stage.jpg");
+        assert!(b.text("#keywords").await.contains("artist:Marina"));
+        assert!(b.text("#sets").await.contains("Day 1"));
+        let versions = b.text("#versions").await;
+        assert!(
+            versions.contains("thumbnail") && versions.contains("original"),
+            "{versions}"
+        );
+        assert!(b.text("#facts").await.contains("5 of 5"));
+        b.shot("image").await;
+
+        // The set tree, and a set's images through the same grid.
+        b.click_text("Sets").await;
+        let tree = b.text("#set-tree").await;
+        assert!(
+            tree.contains("Day 1") && tree.contains("Main stage") && tree.contains("2 images"),
+            "{tree}"
+        );
+        assert!(
+            b.exists("#set-tree li ul li").await,
+            "Main stage is nested under Day 1"
+        );
+        b.shot("sets").await;
+        b.click_text("Day 1").await;
+        assert_eq!(
+            b.js("return document.querySelectorAll('#images li').length")
+                .await,
+            json!(2)
+        );
+        b.close().await;
+        Ok(())
+    }
+);
