@@ -104,6 +104,7 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route("/admin/users/{uuid}/access", post(users::access))
         .route("/admin/library", get(library::grid))
         .route("/admin/library/{uuid}", get(library::image))
+        .route("/admin/library/{uuid}/download", post(library::download))
         .route("/admin/sets", get(library::sets))
         // Not a fallback: the server's router has its own (the API's 404).
         .route(

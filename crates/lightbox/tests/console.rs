@@ -536,7 +536,8 @@ both_engines!(
         let token = env.token("acme", "all", &[]).await;
         let server = env.serve(&[]).await;
         let fixtures = lightbox_media::fixtures::jpeg;
-        let stage = upload(&server, &token, "main-stage.jpg", fixtures(640, 480)).await;
+        let original = fixtures(640, 480);
+        let stage = upload(&server, &token, "main-stage.jpg", original.clone()).await;
         let crowd = upload(&server, &token, "crowd.jpg", fixtures(480, 640)).await;
         let _quiet = upload(&server, &token, "backstage.jpg", fixtures(500, 500)).await;
         write(
@@ -638,6 +639,25 @@ both_engines!(
         );
         assert!(b.text("#facts").await.contains("5 of 5"));
         b.shot("image").await;
+        // Download: a signed link to the original, the uploaded bytes.
+        let cookie = b.console_cookie().await.unwrap();
+        let csrf = b.value("input[name=csrf]").await;
+        let path = format!("/admin/library/{stage}/download");
+        let r = post_form(&server, &cookie, &path, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let link = r.header("location").unwrap();
+        assert!(link.contains("/download/"), "{link}");
+        let got = server
+            .http
+            .get(&link)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(got.to_vec(), original);
+        assert_eq!(post_form(&server, &cookie, &path, &[]).await.status, 403);
 
         // The set tree, and a set's images through the same grid.
         b.click_text("Sets").await;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::CoreError;
+use lightbox_core::downloads::{self, NewDownload};
 use lightbox_core::image_filters::{FILTER_PARAMS, ImageFilter};
 use lightbox_core::images::{self, Image};
 use lightbox_core::sets::{self, SetNode};
@@ -14,7 +15,7 @@ use maud::{Markup, html};
 
 use crate::WebState;
 use crate::page::{self, Section};
-use crate::session::Signed;
+use crate::session::{Signed, SignedForm};
 
 const PAGE_SIZE: i64 = 48;
 
@@ -104,7 +105,7 @@ fn filters_form(p: &HashMap<String, String>, set_name: Option<&str>) -> Markup {
             }
             (text_input("keyword", "Keyword", "text", v("keyword")))
             (select("rating", "Rating", v("rating"), &RATINGS))
-            (select("min_rating", "At least", v("min_rating"), &RATINGS))
+            (select("min_rating", "Rating at least", v("min_rating"), &RATINGS))
             (select("sort", "Order", v("sort"), &[("", "Default"), ("newest", "Newest upload"), ("oldest", "Oldest upload"), ("taken", "Taken, newest"), ("relevance", "Best match")]))
             (select("has_video", "Videos", v("has_video"), &YES_NO))
             (text_input("created_at_from", "Uploaded from", "date", v("created_at_from")))
@@ -256,7 +257,13 @@ pub async fn image(
         Section::Library,
         &title,
         html! {
-            p { a href="/admin/library" { "← Library" } }
+            div.actions {
+                a href="/admin/library" { "← Library" }
+                form.inline method="post" action={ "/admin/library/" (image.public_uuid) "/download" } {
+                    (page::csrf(&user))
+                    button.secondary type="submit" { "Download" }
+                }
+            }
             div.image-page {
                 div {
                     @if let Some(url) = preview {
@@ -341,6 +348,25 @@ pub async fn image(
             @if let Some(why) = &image.versions_error { div.problem role="alert" { p { "Versions could not be made: " (why) } } }
         },
     ))
+}
+
+/// A signed link to the largest version the person may have (the
+/// original, unless their role limits them), as `POST /v1/downloads`
+/// makes it; the browser is sent straight to it.
+pub async fn download(
+    State(state): State<WebState>,
+    Path(uuid): Path<String>,
+    signed: SignedForm,
+) -> Response {
+    let user = &signed.user;
+    let ask = NewDownload {
+        image_public_uuid: uuid,
+        version: None,
+    };
+    match downloads::create(&state.core, &user.principal(), ask).await {
+        Ok(link) => Redirect::to(&link.url).into_response(),
+        Err(e) => page::error(Some(user), &e),
+    }
 }
 
 fn tree(nodes: &[SetNode]) -> Markup {

@@ -32,11 +32,16 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
     }
 }
 
-fn role_select(id: &str, current: Role) -> Markup {
+/// The role choice; `explained` spells out what each role may do.
+fn role_select(id: &str, current: Role, explained: bool) -> Markup {
     html! {
         select id=(id) name="role" {
-            option value="user" selected[current == Role::User] { "user — reads everything, changes only own uploads" }
-            option value="admin" selected[current == Role::Admin] { "admin — everything, incl. tokens, users, settings" }
+            option value="user" selected[current == Role::User] {
+                "user" @if explained { " — reads everything, changes only their own uploads" }
+            }
+            option value="admin" selected[current == Role::Admin] {
+                "admin" @if explained { " — everything, with API tokens, users and settings" }
+            }
         }
     }
 }
@@ -73,7 +78,7 @@ pub async fn list(
                                         form.inline method="post" action={ "/admin/users/" (m.uuid) "/role" } {
                                             (page::csrf(&user))
                                             label.visually-hidden for={ "role-" (m.uuid) } { "Role of " (m.login) }
-                                            (role_select(&format!("role-{}", m.uuid), m.role))
+                                            (role_select(&format!("role-{}", m.uuid), m.role, false))
                                             " "
                                             button.secondary type="submit" aria-label={ "Change the role of " (m.login) } { "Change" }
                                         }
@@ -143,7 +148,7 @@ fn create_form(user: &ConsoleUser, sent: Option<&FormData>, error: Option<&CoreE
                 }
                 div {
                     label for="role" { "Role" }
-                    (role_select("role", role))
+                    (role_select("role", role, true))
                 }
                 div.actions {
                     button type="submit" { "Create user" }
