@@ -22,7 +22,7 @@ use lightbox_store::sessions as store;
 use crate::Core;
 use crate::accounts::AccountRef;
 use crate::auth::{Credential, Principal, SessionRef, UserCredential};
-use crate::error::CoreError;
+use crate::error::{CoreError, ErrorKind};
 use crate::sessions::{SignedIn, UserRef};
 use crate::users::Role;
 
@@ -86,6 +86,31 @@ fn signed_out() -> CoreError {
 /// (else the first the user administers, else the first). A user with no
 /// account gets no console: the device session just made is ended again.
 pub async fn open(
+    core: &Core,
+    signed_in: &SignedIn,
+    account_uuid: Option<&str>,
+) -> Result<(String, i64), CoreError> {
+    let opened = issue(core, signed_in, account_uuid).await;
+    if let Err(e) = &opened
+        && e.kind == ErrorKind::Internal
+    {
+        // The password (and code) were right, but no console came of it:
+        // the device session just made must not linger unseen.
+        let ended = crate::sessions::end_session(
+            core,
+            &signed_in.user.uuid,
+            &signed_in.device_session_uuid,
+            "console_failed",
+        )
+        .await;
+        if let Err(e) = ended {
+            tracing::warn!(error = %e.message, "a sign-in's device session could not be ended");
+        }
+    }
+    opened
+}
+
+async fn issue(
     core: &Core,
     signed_in: &SignedIn,
     account_uuid: Option<&str>,

@@ -51,6 +51,31 @@ pub async fn create(
         Some(p) => Some(new_password_hash(core, p, &[&login, &name], "password").await?),
         None => None,
     };
+    let row = insert_user(core, login, name, password_hash, None).await?;
+    Ok(User {
+        uuid: row.id,
+        login: row.login,
+        name: row.name,
+    })
+}
+
+/// Stores a new user (and, with `member`, their role in an account) in one
+/// transaction. A login taken — also by a concurrent create that won the
+/// race — is a 409 on `login`.
+async fn insert_user(
+    core: &Core,
+    login: String,
+    name: String,
+    password_hash: Option<String>,
+    member: Option<(&str, Role)>,
+) -> Result<UserRow, CoreError> {
+    let taken = |login: &str| {
+        CoreError::new(
+            ErrorKind::Conflict,
+            format!("A user with login {login:?} already exists."),
+        )
+        .with_field("login")
+    };
     let now = core.now();
     let row = UserRow {
         id: ids::new_public_uuid(),
@@ -66,21 +91,19 @@ pub async fn create(
     };
     let mut tx = core.store.begin_write().await?;
     if users::find(&mut tx, &row.login).await?.is_some() {
-        return Err(CoreError::new(
-            ErrorKind::Conflict,
-            format!("A user with login {:?} already exists.", row.login),
-        )
-        .with_field("login"));
+        return Err(taken(&row.login));
     }
-    users::insert(&mut tx, &row).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
-    Ok(User {
-        uuid: row.id,
-        login: row.login,
-        name: row.name,
-    })
+    match users::insert(&mut tx, &row).await {
+        Err(e) if e.is_unique_violation() => return Err(taken(&row.login)),
+        other => other?,
+    }
+    if let Some((account_id, role)) = member {
+        users::upsert_membership(&mut tx, account_id, &row.id, role.as_str(), now).await?;
+    }
+    match tx.commit().await.map_err(lightbox_store::StoreError::from) {
+        Err(e) if e.is_unique_violation() => Err(taken(&row.login)),
+        other => other.map(|()| row).map_err(CoreError::from),
+    }
 }
 
 pub async fn add_to_account(
@@ -259,32 +282,14 @@ pub async fn create_member(
     let login = validate::required_text("login", login, 320)?.to_lowercase();
     let name = validate::required_text("name", name, 200)?;
     let password_hash = new_password_hash(core, password, &[&login, &name], "password").await?;
-    let now = core.now();
-    let row = UserRow {
-        id: ids::new_public_uuid(),
+    let row = insert_user(
+        core,
         login,
         name,
-        password_hash: Some(password_hash),
-        disabled: 0,
-        created_at: now,
-        updated_at: now,
-        totp_secret: None,
-        totp_pending_secret: None,
-        totp_last_step: None,
-    };
-    let mut tx = core.store.begin_write().await?;
-    if users::find(&mut tx, &row.login).await?.is_some() {
-        return Err(CoreError::new(
-            ErrorKind::Conflict,
-            format!("A user with login {:?} already exists.", row.login),
-        )
-        .with_field("login"));
-    }
-    users::insert(&mut tx, &row).await?;
-    users::upsert_membership(&mut tx, account_id, &row.id, role.as_str(), now).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+        Some(password_hash),
+        Some((account_id, role)),
+    )
+    .await?;
     Ok(Member {
         uuid: row.id,
         login: row.login,
@@ -292,7 +297,7 @@ pub async fn create_member(
         role,
         disabled: false,
         two_factor: false,
-        created_at: crate::clock::format_rfc3339(now),
+        created_at: crate::clock::format_rfc3339(row.created_at),
     })
 }
 

@@ -6,6 +6,22 @@ use lightbox_core::CoreError;
 
 pub struct FormData(Vec<(String, String)>);
 
+/// Percent-encodes a query value (everything but RFC 3986's unreserved
+/// characters and `/`, which a query carries as is and keeps a `next=`
+/// readable), for links and redirects the console builds.
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 impl FormData {
     /// The first value of a field.
     pub fn get(&self, name: &str) -> Option<&str> {

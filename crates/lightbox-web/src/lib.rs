@@ -58,8 +58,14 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         "default-src 'none'; img-src 'self' data: {media}; style-src 'self'; script-src 'self'; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     );
-    let csp = HeaderValue::from_str(&csp)
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+    let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+        // Only a media origin with characters a header cannot carry gets here.
+        tracing::error!(media, "the media origin cannot go into the console's Content-Security-Policy; images from it will not show");
+        HeaderValue::from_static(
+            "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+    });
     let state = WebState {
         core,
         settings: Arc::new(settings),

@@ -119,9 +119,13 @@ pub fn problem(error: Option<&CoreError>) -> Markup {
 }
 
 /// An error as a whole page, with the status the API would answer.
+/// The status the API answers for an error.
+pub fn status(e: &CoreError) -> StatusCode {
+    StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 pub fn error(user: Option<&ConsoleUser>, e: &CoreError) -> Response {
-    let status =
-        StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = status(e);
     let title = match status.as_u16() {
         400 => "That did not work",
         401 => "Please sign in again",

@@ -11,13 +11,13 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::console::{self, ConsoleUser};
 use lightbox_core::{CoreError, ErrorKind};
 
 use crate::WebState;
-use crate::form::FormData;
+use crate::form::{FormData, url_encode};
 use crate::page;
 
 pub const CONSOLE_COOKIE: &str = "lightbox_console";
@@ -79,28 +79,15 @@ impl FromRequestParts<WebState> for ClientIp {
     }
 }
 
-/// Where a signed-out visitor goes: the sign-in page, then back here.
+/// Where a signed-out visitor goes: the sign-in page, then back here (to
+/// the console's start after a form: a form is not re-sent by a redirect).
 fn to_sign_in(parts: &Parts) -> Response {
-    let here = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/admin");
-    let next = form_urlencode(here);
+    let here = match parts.method {
+        Method::GET | Method::HEAD => parts.uri.path_and_query().map(|p| p.as_str()),
+        _ => None,
+    };
+    let next = url_encode(here.unwrap_or("/admin"));
     Redirect::to(&format!("/admin/sign-in?next={next}")).into_response()
-}
-
-fn form_urlencode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(char::from(b));
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// A signed-in person (anyone with a role in the account).
@@ -166,6 +153,19 @@ impl FromRequest<WebState> for SignedForm {
             return Err(page::error(Some(&user), &csrf_refused()));
         }
         Ok(SignedForm { user, ip, form })
+    }
+}
+
+/// A form posted by an account admin (its CSRF token checked first, so a
+/// forged form learns nothing); anyone else gets the 403 page.
+pub struct AdminForm(pub SignedForm);
+
+impl FromRequest<WebState> for AdminForm {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &WebState) -> Result<Self, Response> {
+        let signed = SignedForm::from_request(req, state).await?;
+        require_admin(&signed.user)?;
+        Ok(AdminForm(signed))
     }
 }
 

@@ -194,14 +194,18 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     if serve_console {
         // The admin console lives beside the API (same sign-in rules).
         let media_origin = settings.media_url.as_deref().and_then(origin_of);
-        app = app.merge(lightbox_web::router(
-            core.clone(),
-            lightbox_web::WebSettings {
-                trusted_proxies: settings.trusted_proxies.clone(),
-                secure_cookies: base_url.starts_with("https://"),
-                media_origin,
-            },
-        ));
+        app = app.merge(
+            lightbox_web::router(
+                core.clone(),
+                lightbox_web::WebSettings {
+                    trusted_proxies: settings.trusted_proxies.clone(),
+                    secure_cookies: base_url.starts_with("https://"),
+                    media_origin,
+                },
+            )
+            // Request ids and per-route metrics, as on the API.
+            .layer(axum::middleware::from_fn(lightbox_api::middleware::observe)),
+        );
     }
     if let Some(clock) = debug_clock {
         tracing::warn!(

@@ -11,20 +11,12 @@ mod common;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use browser::Browser;
-use common::{Env, Reply, Server, finished_operation, post_file};
+use common::{Env, Reply, Server, finished_operation, secret_of, uploaded};
 use lightbox_core::lightbox_auth::totp::{self, TotpAlgorithm};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
 const PHONE: (u32, u32) = (390, 844);
-
-fn secret_of(uri: &str) -> Vec<u8> {
-    let secret = uri
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("secret="))
-        .unwrap_or_else(|| panic!("no secret in {uri}"));
-    totp::from_base32(secret).unwrap()
-}
 
 fn code_now(secret: &[u8]) -> String {
     let now = SystemTime::now()
@@ -53,6 +45,36 @@ async fn sign_in(b: &Browser, server: &Server, login: &str, password: &str, code
     }
     b.find("nav[aria-label=Main]").await;
     assert_eq!(b.path().await, "/admin/library");
+}
+
+/// A uuid no row has, for routes that name one.
+const NOBODY: &str = "00000000-0000-4000-8000-000000000000";
+
+/// Every form only an account admin may send.
+const ADMIN_FORMS: [&str; 6] = [
+    "/admin/settings/api",
+    "/admin/settings/api/tokens",
+    "/admin/settings/api/tokens/{uuid}/revoke",
+    "/admin/users",
+    "/admin/users/{uuid}/role",
+    "/admin/users/{uuid}/access",
+];
+
+/// Every other form a signed-in person sends.
+const MEMBER_FORMS: [&str; 7] = [
+    "/admin/sign-out",
+    "/admin/account/sessions/end-others",
+    "/admin/account/sessions/{uuid}/end",
+    "/admin/account/two-factor/start",
+    "/admin/account/two-factor/confirm",
+    "/admin/account/two-factor/off",
+    "/admin/library/{uuid}/download",
+];
+
+/// The CSRF token with its first digit changed: certainly another token.
+fn altered(csrf: &str) -> String {
+    let first = if csrf.starts_with('0') { "1" } else { "0" };
+    format!("{first}{}", &csrf[1..])
 }
 
 async fn me(server: &Server, token: &str) -> Reply {
@@ -279,14 +301,18 @@ both_engines!(a_user_role_sees_no_settings, |env: Env| async move {
     b.goto(&server.at("/admin/account")).await;
     let csrf = b.value("input[name=csrf]").await;
     let cookie = b.console_cookie().await.unwrap();
-    let r = post_form(
-        &server,
-        &cookie,
-        "/admin/settings/api",
-        &[("csrf", &csrf), ("submitted", "1")],
-    )
-    .await;
-    assert_eq!(r.status, 403);
+    for path in ADMIN_FORMS {
+        let path = path.replace("{uuid}", NOBODY);
+        let r = post_form(
+            &server,
+            &cookie,
+            &path,
+            &[("csrf", &csrf), ("submitted", "1"), ("role", "admin")],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{path}");
+        assert!(r.text.contains("Only account admins"), "{path}");
+    }
     let token = env.token("acme", "api.images.read", &[]).await;
     assert_eq!(me(&server, &token).await.status, 200, "the API stayed on");
     b.close().await;
@@ -315,7 +341,7 @@ both_engines!(
             ("scopes", "api.images.read"),
             ("expiry", "never"),
         ];
-        for bad in [None, Some("0".repeat(64)), Some(csrf.replace('a', "b"))] {
+        for bad in [None, Some("0".repeat(64)), Some(altered(&csrf))] {
             let mut off = vec![("submitted", "1")];
             let mut make = create.to_vec();
             if let Some(bad) = &bad {
@@ -329,6 +355,18 @@ both_engines!(
             assert_eq!(r.status, 403, "{bad:?}");
             let r = post_form(&server, &cookie, "/admin/sign-out", &off).await;
             assert_eq!(r.status, 403, "{bad:?}");
+        }
+        // Every form, without its token: refused before anything runs.
+        for path in ADMIN_FORMS.iter().chain(&MEMBER_FORMS) {
+            let path = path.replace("{uuid}", NOBODY);
+            for form in [
+                vec![("submitted", "1")],
+                vec![("csrf", altered(&csrf).leak() as &str)],
+            ] {
+                let r = post_form(&server, &cookie, &path, &form).await;
+                assert_eq!(r.status, 403, "{path} {form:?}");
+                assert!(r.text.contains("nothing was changed"), "{path}");
+            }
         }
         assert_eq!(me(&server, &token).await.status, 200, "the API is still on");
         assert_eq!(
@@ -364,6 +402,40 @@ both_engines!(
             r.header("set-cookie")
                 .is_none_or(|c| !c.contains("lightbox_console"))
         );
+        assert!(
+            r.header("set-cookie")
+                .is_some_and(|c| !c.contains("Secure")),
+            "plain HTTP: no Secure cookie (the browser would drop it)"
+        );
+
+        // A token form sent twice (a double click, a reload) makes one token.
+        let idem = "0b7e4a8c-1f52-4d3a-9c6e-5a4b3c2d1e0f";
+        let twice = [
+            ("csrf", csrf.as_str()),
+            ("idem", idem),
+            ("name", "sent twice"),
+            ("scopes", "api.images.read"),
+            ("expiry", "90d"),
+        ];
+        let first = post_form(&server, &cookie, "/admin/settings/api/tokens", &twice).await;
+        assert_eq!(first.status, 200);
+        assert!(
+            first.text.contains("shown only this once"),
+            "{}",
+            first.text
+        );
+        let again = post_form(&server, &cookie, "/admin/settings/api/tokens", &twice).await;
+        assert_eq!(again.status, 200);
+        assert!(again.text.contains("already sent"), "{}", again.text);
+        let listed = env
+            .cli(&["token", "list", "--account", "acme", "--json"])
+            .await;
+        assert_eq!(listed.matches("sent twice").count(), 1, "{listed}");
+        // The same key with other choices is not the same form.
+        let mut other = twice.to_vec();
+        other[4] = ("expiry", "30d");
+        let r = post_form(&server, &cookie, "/admin/settings/api/tokens", &other).await;
+        assert_eq!(r.status, 409, "{}", r.text);
         b.close().await;
         Ok(())
     }
@@ -494,23 +566,26 @@ both_engines!(
             Some(codes[0].clone()),
         )
         .await;
+        // …and only once.
+        b.click_text("Sign out").await;
+        b.goto(&server.at("/admin")).await;
+        b.fill("#login", "boss@example.com").await;
+        b.fill("#password", PASSWORD).await;
+        b.follow("form button[type=submit]").await;
+        b.fill("#code", &codes[0]).await;
+        b.follow("form button[type=submit]").await;
+        assert!(
+            b.text(".problem").await.contains("code is wrong"),
+            "{}",
+            b.main_text().await
+        );
+        b.fill("#code", &codes[1]).await;
+        b.follow("form button[type=submit]").await;
+        assert_eq!(b.path().await, "/admin/library");
         b.close().await;
         Ok(())
     }
 );
-
-async fn upload(server: &Server, token: &str, filename: &str, bytes: Vec<u8>) -> String {
-    let ticket = server
-        .post(token, "/v1/uploads", None, &json!({"filename": filename}))
-        .await;
-    assert_eq!(ticket.status, 201, "{}", ticket.text);
-    let r = post_file(server, &ticket.json(), bytes).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let answer = r.json();
-    let op = finished_operation(server, token, answer["operation_uuid"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{op}");
-    answer["image_public_uuid"].as_str().unwrap().to_owned()
-}
 
 /// A write that must succeed; its finished Operation.
 async fn write(server: &Server, token: &str, method: &str, path: &str, body: Value) -> Value {
@@ -537,9 +612,9 @@ both_engines!(
         let server = env.serve(&[]).await;
         let fixtures = lightbox_media::fixtures::jpeg;
         let original = fixtures(640, 480);
-        let stage = upload(&server, &token, "main-stage.jpg", original.clone()).await;
-        let crowd = upload(&server, &token, "crowd.jpg", fixtures(480, 640)).await;
-        let _quiet = upload(&server, &token, "backstage.jpg", fixtures(500, 500)).await;
+        let stage = uploaded(&server, &token, "main-stage.jpg", original.clone()).await;
+        let crowd = uploaded(&server, &token, "crowd.jpg", fixtures(480, 640)).await;
+        let _quiet = uploaded(&server, &token, "backstage.jpg", fixtures(500, 500)).await;
         write(
             &server,
             &token,
@@ -678,6 +753,104 @@ both_engines!(
             json!(2)
         );
         b.close().await;
+        Ok(())
+    }
+);
+
+both_engines!(
+    cookies_redirects_and_request_ids_behind_https,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        // Behind an HTTPS proxy: the public URL says so, the socket is plain.
+        let server = env.serve_behind("https://photos.example.com", &[]).await;
+        let client = no_redirects();
+        let page = Reply::from(client.get(server.at("/admin/sign-in")).send().await).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            page.header("x-request-id").is_some(),
+            "observed like the API"
+        );
+        let nonce_cookie = page.header("set-cookie").unwrap();
+        for part in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/admin/sign-in"] {
+            assert!(nonce_cookie.contains(part), "{nonce_cookie}");
+        }
+        let nonce = nonce_cookie
+            .split(';')
+            .next()
+            .and_then(|p| p.strip_prefix("lightbox_sign_in="))
+            .unwrap()
+            .to_owned();
+        assert!(page.text.contains(&nonce), "the form echoes the cookie");
+
+        // A `next` a Location header cannot carry goes to the library.
+        for next in [
+            "/admin\n",
+            "/admin/\r\nSet-Cookie: a=b",
+            "//evil.example",
+            "https://evil.example",
+        ] {
+            let r = Reply::from(
+                client
+                    .post(server.at("/admin/sign-in"))
+                    .header("Cookie", format!("lightbox_sign_in={nonce}"))
+                    .form(&[
+                        ("pre", nonce.as_str()),
+                        ("next", next),
+                        ("login", "boss@example.com"),
+                        ("password", PASSWORD),
+                    ])
+                    .send()
+                    .await,
+            )
+            .await;
+            assert_eq!(r.status, 303, "{next:?}");
+            assert_eq!(
+                r.header("location").as_deref(),
+                Some("/admin/library"),
+                "{next:?}"
+            );
+            let cookies: Vec<&str> = r
+                .headers
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let console = cookies
+                .iter()
+                .find(|c| c.starts_with("lightbox_console=dpg_cs_"))
+                .unwrap_or_else(|| panic!("{cookies:?}"));
+            for part in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/admin"] {
+                assert!(console.contains(part), "{console}");
+            }
+        }
+
+        // A form sent after the session ended: sign in again, then the
+        // console's start (a redirect cannot re-send the form).
+        let r = post_form(
+            &server,
+            "dpg_cs_notatokenatall",
+            "/admin/account/sessions/end-others",
+            &[("csrf", "x")],
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(
+            r.header("location").as_deref(),
+            Some("/admin/sign-in?next=/admin")
+        );
+        let r = Reply::from(
+            client
+                .get(server.at("/admin/library?keyword=a b"))
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(
+            r.header("location").as_deref(),
+            Some("/admin/sign-in?next=/admin/library%3Fkeyword%3Da%2520b")
+        );
         Ok(())
     }
 );

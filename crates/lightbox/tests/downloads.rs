@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Reply, Server, eventually, finished_operation, post_file};
+use common::{Env, Reply, Server, eventually, finished_operation, post_file, uploaded};
 use lightbox_media::fixtures;
 use serde_json::{Value, json};
 
@@ -34,21 +34,6 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap())
         .unwrap()
-}
-
-/// Uploads `bytes` as `filename` and waits for its versions; returns the
-/// image's uuid.
-async fn upload(server: &Server, token: &str, filename: &str, bytes: Vec<u8>) -> String {
-    let ticket = server
-        .post(token, "/v1/uploads", None, &json!({"filename": filename}))
-        .await;
-    assert_eq!(ticket.status, 201, "{}", ticket.text);
-    let r = post_file(server, &ticket.json(), bytes).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let answer = r.json();
-    let op = finished_operation(server, token, answer["operation_uuid"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{op}");
-    answer["image_public_uuid"].as_str().unwrap().to_owned()
 }
 
 /// `POST /v1/downloads` (no Idempotency-Key: it is not an Operation).
@@ -115,7 +100,7 @@ both_setups!(
     |env: Env| async move {
         let (server, token) = setup(&env, &[]).await;
         let bytes = fixtures::jpeg(1500, 1000);
-        let id = upload(&server, &token, "DSC_0042.jpg", bytes.clone()).await;
+        let id = uploaded(&server, &token, "DSC_0042.jpg", bytes.clone()).await;
 
         // No version: the largest the caller may have, the original.
         let before = unix_now();
@@ -254,7 +239,7 @@ both_setups!(
 
 both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
     let (server, token) = setup(&env, &[]).await;
-    let id = upload(&server, &token, "a.jpg", fixtures::jpeg(300, 200)).await;
+    let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(300, 200)).await;
     let l = link(&server, &token, json!({"image_public_uuid": id})).await;
     let url = l["url"].as_str().unwrap();
     assert_eq!(fetch(&server, url, &[]).await.0, 200);
@@ -285,7 +270,7 @@ both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
     assert_eq!(e["detail"], "link_invalid");
     // A link re-pointed at another image (or given more time) keeps its
     // signature, which no longer matches.
-    let other = upload(&server, &token, "b.jpg", fixtures::jpeg(301, 200)).await;
+    let other = uploaded(&server, &token, "b.jpg", fixtures::jpeg(301, 200)).await;
     for (from, to) in [
         (id.clone(), other.clone()),
         (
@@ -391,7 +376,7 @@ both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
 both_setups!(links_expire, |env: Env| async move {
     // A standing clock: the link lasts exactly 600 s of it.
     let (server, token) = setup(&env, &["--debug-clock"]).await;
-    let id = upload(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
+    let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
     let now: i64 = Reply::from(server.http.get(server.at("/_debug/clock")).send().await)
         .await
         .text
@@ -455,7 +440,7 @@ both_setups!(
     |env: Env| async move {
         let (server, token) = setup(&env, &[]).await;
         let bytes = fixtures::jpeg(800, 400);
-        let id = upload(&server, &token, "wide.jpg", bytes.clone()).await;
+        let id = uploaded(&server, &token, "wide.jpg", bytes.clone()).await;
         let small = link(
             &server,
             &token,
@@ -510,7 +495,7 @@ both_setups!(
     signing_keys_rotate_without_breaking_live_links,
     |env: Env| async move {
         let (server, token) = setup(&env, &[]).await;
-        let id = upload(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
+        let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
         let first = link(&server, &token, json!({"image_public_uuid": id})).await;
         let first = first["url"].as_str().unwrap().to_owned();
         let keys: Value = serde_json::from_str(&env.cli(&["signing-key", "list", "--json"]).await)?;
@@ -627,9 +612,9 @@ both_setups!(
             .access_token("ann@example.com", "correct horse battery staple")
             .await;
         let theirs_bytes = fixtures::jpeg(1400, 700);
-        let theirs = upload(&server, &token, "theirs.jpg", theirs_bytes).await;
+        let theirs = uploaded(&server, &token, "theirs.jpg", theirs_bytes).await;
         let mine_bytes = fixtures::jpeg(700, 350);
-        let mine = upload(&server, &ann, "mine.jpg", mine_bytes.clone()).await;
+        let mine = uploaded(&server, &ann, "mine.jpg", mine_bytes.clone()).await;
 
         // Its own image: the original.
         let l = link(&server, &ann, json!({"image_public_uuid": mine})).await;
@@ -689,7 +674,7 @@ both_setups!(
 
 both_setups!(content_disposition_names_are_safe, |env: Env| async move {
     let (server, token) = setup(&env, &[]).await;
-    let id = upload(
+    let id = uploaded(
         &server,
         &token,
         " Zürich \"Finale\" 東京.jpg",

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Env, Reply, Server};
+use common::{Env, Reply, Server, secret_of};
 use lightbox_core::lightbox_auth::totp::{self, TotpAlgorithm};
 use serde_json::{Value, json};
 
@@ -125,14 +125,6 @@ async fn password_hashes(server: &Server) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix("lightbox_password_hashes_total "))
         .map_or(0, |v| v.trim().parse::<f64>().unwrap() as u64)
-}
-
-fn secret_of(uri: &str) -> Vec<u8> {
-    let secret = uri
-        .split(['?', '&'])
-        .find_map(|p| p.strip_prefix("secret="))
-        .unwrap_or_else(|| panic!("no secret in {uri}"));
-    totp::from_base32(secret).unwrap()
 }
 
 async fn code_now(server: &Server, secret: &[u8]) -> String {

@@ -3,7 +3,6 @@
 //! server; recovery codes shown once; switch off).
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::console::ConsoleUser;
 use lightbox_core::mfa::{self, Enrolment};
@@ -128,7 +127,7 @@ async fn again(state: &WebState, user: &ConsoleUser, e: &CoreError) -> Response 
     if e.kind.http_status() >= 500 || e.kind == lightbox_core::ErrorKind::RateLimited {
         return page::error(Some(user), e);
     }
-    let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let status = page::status(e);
     match render(state, user, None, Some(e)).await {
         Ok(markup) => page::respond_with(status, markup),
         Err(e) => page::error(Some(user), &e),
@@ -255,8 +254,7 @@ pub async fn mfa_confirm(State(state): State<WebState>, signed: SignedForm) -> R
             let Some(enrolment) = pending.and_then(|s| mfa::pending_enrolment(&me.login, s)) else {
                 return again(&state, user, &e).await;
             };
-            let status =
-                StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status(&e);
             match qr_svg(&enrolment.otpauth_uri) {
                 Ok(svg) => {
                     page::respond_with(status, enrolment_page(user, &enrolment, &svg, Some(&e)))

@@ -14,6 +14,7 @@ use lightbox_core::sets::{self, SetNode};
 use maud::{Markup, html};
 
 use crate::WebState;
+use crate::form::url_encode;
 use crate::page::{self, Section};
 use crate::session::{Signed, SignedForm};
 
@@ -37,27 +38,14 @@ fn query_string(params: &[(String, String)], extra: &[(&str, String)]) -> String
     let mut pairs: Vec<String> = params
         .iter()
         .filter(|(k, v)| !v.is_empty() && k != "offset")
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
         .collect();
     pairs.extend(
         extra
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v))),
+            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))),
     );
     pairs.join("&")
-}
-
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn select(id: &str, label: &str, current: &str, choices: &[(&str, &str)]) -> Markup {
@@ -302,7 +290,7 @@ pub async fn image(
             @if image.keywords.is_empty() { p { "None." } } @else {
                 ul #keywords {
                     @for k in &image.keywords {
-                        li { a href={ "/admin/library?keyword=" (encode(&k.keyword)) } { (k.keyword) } }
+                        li { a href={ "/admin/library?keyword=" (url_encode(&k.keyword)) } { (k.keyword) } }
                     }
                 }
             }

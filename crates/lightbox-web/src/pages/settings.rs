@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::WebState;
 use crate::page::{self, Section};
-use crate::session::{Admin, SignedForm, require_admin};
+use crate::session::{Admin, AdminForm};
 
 #[derive(Deserialize)]
 pub struct Done {
@@ -57,11 +57,8 @@ pub async fn page(Admin(user): Admin, Query(q): Query<Done>) -> Response {
     page::respond(render(&user, notice))
 }
 
-pub async fn switch(State(state): State<WebState>, signed: SignedForm) -> Response {
+pub async fn switch(State(state): State<WebState>, AdminForm(signed): AdminForm) -> Response {
     let user = &signed.user;
-    if let Err(refused) = require_admin(user) {
-        return refused;
-    }
     if signed.form.get("submitted") != Some("1") {
         return page::error(
             Some(user),

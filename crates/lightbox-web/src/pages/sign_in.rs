@@ -4,15 +4,16 @@
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use lightbox_core::lightbox_auth::hashes_equal;
 use lightbox_core::sessions::{self, DeviceInfo, SignInOutcome, SignedIn};
 use lightbox_core::{CoreError, ErrorKind, console};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::WebState;
-use crate::form::FormData;
+use crate::form::{FormData, url_encode};
 use crate::page::{self, Section};
 use crate::session::{
     CONSOLE_COOKIE, ClientIp, SIGN_IN_COOKIE, Signed, SignedForm, cookie, set_cookie,
@@ -23,11 +24,16 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only a console path is a place to go back to (no open redirect).
+/// Only a console path is a place to go back to: no open redirect, and
+/// nothing a `Location` header cannot carry (control characters, spaces).
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/admin/library")
-        .to_owned()
+    next.filter(|n| {
+        (*n == "/admin" || n.starts_with("/admin/") || n.starts_with("/admin?"))
+            && !n.contains('\\')
+            && n.bytes().all(|b| b.is_ascii_graphic())
+    })
+    .unwrap_or("/admin/library")
+    .to_owned()
 }
 
 /// The pre-sign-in value the forms must echo: the cookie's, or a new one.
@@ -95,7 +101,7 @@ fn code_form(nonce: &str, next: &str, mfa_token: &str, error: Option<&CoreError>
                 }
                 div.actions {
                     button type="submit" { "Continue" }
-                    a href={ "/admin/sign-in?next=" (next) } { "Start again" }
+                    a href={ "/admin/sign-in?next=" (url_encode(next)) } { "Start again" }
                 }
             }
         },
@@ -145,28 +151,18 @@ fn device(headers: &HeaderMap) -> DeviceInfo {
 fn check_nonce(headers: &HeaderMap, form: &FormData) -> Result<String, CoreError> {
     let expected = cookie(headers, SIGN_IN_COOKIE).unwrap_or_default();
     let sent = form.get("pre").unwrap_or_default();
-    if expected.len() == 32 && same_secret(expected, sent) {
+    if expected.len() == 32 && hashes_equal(expected, sent) {
         Ok(expected.to_owned())
     } else {
         Err(crate::session::csrf_refused())
     }
 }
 
-fn same_secret(a: &str, b: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    // Compare digests: equal-length, and no early exit on the secret itself.
-    Sha256::digest(a.as_bytes()) == Sha256::digest(b.as_bytes())
-}
-
-fn status_of(e: &CoreError) -> StatusCode {
-    StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
 fn refusal(e: &CoreError, markup: Markup) -> Response {
     if e.kind == ErrorKind::Internal || e.kind == ErrorKind::RateLimited {
         return page::error(None, e);
     }
-    page::respond_with(status_of(e), markup)
+    page::respond_with(page::status(e), markup)
 }
 
 pub async fn password(
@@ -255,4 +251,37 @@ pub fn signed_out_response(state: &WebState) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_console_paths_are_places_to_go_back_to() {
+        for good in [
+            "/admin",
+            "/admin/settings/api",
+            "/admin/library?keyword=a%20b&page=2",
+            "/admin?x=1",
+        ] {
+            assert_eq!(safe_next(Some(good)), good);
+        }
+        for bad in [
+            "//evil.com",
+            "https://evil.example",
+            "/\\evil.example",
+            "/admin\\..\\evil",
+            "/admin\n",
+            "/admin%0A\r\nSet-Cookie: x=1",
+            "/admin/ x",
+            "/adminevil",
+            "/admin/é",
+            "",
+            "admin",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/admin/library", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/admin/library");
+    }
 }

@@ -5,22 +5,21 @@
 //! twice (a double click, a reload) makes one token.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::clock::format_rfc3339;
 use lightbox_core::console::ConsoleUser;
+use lightbox_core::lightbox_auth::hash_token;
 use lightbox_core::scope::Scope;
 use lightbox_core::tokens::{self, NewServiceToken, ServiceTokenView};
 use lightbox_core::writes::WriteContext;
 use lightbox_core::{CoreError, ErrorKind};
 use maud::{Markup, html};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::WebState;
 use crate::form::FormData;
 use crate::page::{self, Section};
-use crate::session::{Admin, SignedForm, require_admin};
+use crate::session::{Admin, AdminForm};
 
 /// Scopes that only read: pre-selected on a new token.
 const READ: [Scope; 2] = [Scope::ImagesRead, Scope::Download];
@@ -291,22 +290,14 @@ fn options(form: &FormData, now: i64) -> Result<NewServiceToken, CoreError> {
 /// A form's fingerprint for its idempotency key: the same key with other
 /// options is a conflict, not a replay.
 fn fingerprint(parts: &[&str]) -> String {
-    let mut hash = Sha256::new();
-    for p in parts {
-        hash.update(p.as_bytes());
-        hash.update([0]);
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hash_token(&parts.join("\0"))
 }
 
-pub async fn create(State(state): State<WebState>, signed: SignedForm) -> Response {
+pub async fn create(State(state): State<WebState>, AdminForm(signed): AdminForm) -> Response {
     let user = &signed.user;
-    if let Err(refused) = require_admin(user) {
-        return refused;
-    }
     let form = &signed.form;
     let refuse = |e: &CoreError| {
-        let status = StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let status = page::status(e);
         page::respond_with(status, create_form(user, Some(form), Some(e)))
     };
     let new = match options(form, state.core.now()) {
@@ -321,11 +312,14 @@ pub async fn create(State(state): State<WebState>, signed: SignedForm) -> Respon
     let ctx = WriteContext {
         account_id: user.account.uuid.clone(),
         idempotency_key: format!("console-token-{idem}"),
+        // What was chosen, not what it came to: "90 days" sent twice, a
+        // moment apart, is the same form (the computed instant is not).
         request_hash: fingerprint(&[
             "console token create",
             &new.name,
             &scope_names.join(","),
-            &new.expires_at.map(|e| e.to_string()).unwrap_or_default(),
+            form.get("expiry").unwrap_or(DEFAULT_EXPIRY),
+            form.get("expiry_date").unwrap_or_default().trim(),
             &new.allowed_ips.join(","),
             &new.max_request_bytes
                 .map(|b| b.to_string())
@@ -423,12 +417,9 @@ pub async fn confirm_revoke(
 pub async fn revoke(
     State(state): State<WebState>,
     Path(uuid): Path<String>,
-    signed: SignedForm,
+    AdminForm(signed): AdminForm,
 ) -> Response {
     let user = &signed.user;
-    if let Err(refused) = require_admin(user) {
-        return refused;
-    }
     let ctx = WriteContext {
         account_id: user.account.uuid.clone(),
         // Revoking is the same act however often it is asked.

@@ -2,7 +2,6 @@
 //! enable. Two-factor enrolment is each person's own (My account).
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::console::ConsoleUser;
 use lightbox_core::users::{self, Role};
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use crate::WebState;
 use crate::form::FormData;
 use crate::page::{self, Section};
-use crate::session::{Admin, SignedForm, require_admin};
+use crate::session::{Admin, AdminForm};
 
 #[derive(Deserialize)]
 pub struct Done {
@@ -169,11 +168,8 @@ fn role_of(form: &FormData) -> Result<Role, CoreError> {
         .ok_or_else(|| CoreError::validation("role", "The role is admin or user."))
 }
 
-pub async fn create(State(state): State<WebState>, signed: SignedForm) -> Response {
+pub async fn create(State(state): State<WebState>, AdminForm(signed): AdminForm) -> Response {
     let user = &signed.user;
-    if let Err(refused) = require_admin(user) {
-        return refused;
-    }
     let form = &signed.form;
     let result = match role_of(form) {
         Ok(role) => {
@@ -193,8 +189,7 @@ pub async fn create(State(state): State<WebState>, signed: SignedForm) -> Respon
         Ok(_) => Redirect::to("/admin/users?done=created").into_response(),
         Err(e) if e.kind == ErrorKind::Internal => page::error(Some(user), &e),
         Err(e) => {
-            let status =
-                StatusCode::from_u16(e.kind.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = page::status(&e);
             page::respond_with(status, create_form(user, Some(form), Some(&e)))
         }
     }
@@ -203,12 +198,9 @@ pub async fn create(State(state): State<WebState>, signed: SignedForm) -> Respon
 pub async fn role(
     State(state): State<WebState>,
     Path(uuid): Path<String>,
-    signed: SignedForm,
+    AdminForm(signed): AdminForm,
 ) -> Response {
     let user = &signed.user;
-    if let Err(refused) = require_admin(user) {
-        return refused;
-    }
     let result = match role_of(&signed.form) {
         Ok(role) => {
             users::set_member_role(
@@ -231,12 +223,9 @@ pub async fn role(
 pub async fn access(
     State(state): State<WebState>,
     Path(uuid): Path<String>,
-    signed: SignedForm,
+    AdminForm(signed): AdminForm,
 ) -> Response {
     let user = &signed.user;
-    if let Err(refused) = require_admin(user) {
-        return refused;
-    }
     let disabled = match signed.form.get("disabled") {
         Some("true") => true,
         Some("false") => false,

@@ -314,6 +314,21 @@ impl Env {
     pub async fn serve(&self, extra: &[&str]) -> Server {
         Server::start(self, "127.0.0.1:0", extra).await
     }
+
+    /// A server whose public URL (`--public-url`) is another, as behind a
+    /// TLS-terminating proxy; the test reaches it on loopback directly.
+    pub async fn serve_behind(&self, public_url: &str, extra: &[&str]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let mut args = vec!["--public-url", public_url];
+        args.extend_from_slice(extra);
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = Server::start_unready(self, &listen, &args).await;
+        server.url = format!("http://{listen}");
+        server.ready().await
+    }
 }
 
 impl Drop for Env {
@@ -349,6 +364,14 @@ pub struct Server {
 
 impl Server {
     pub async fn start(env: &Env, listen: &str, extra: &[&str]) -> Server {
+        Server::start_unready(env, listen, extra)
+            .await
+            .ready()
+            .await
+    }
+
+    /// Started, its URL read from its first line of output.
+    async fn start_unready(env: &Env, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(bin())
             .arg("serve")
             .args(["--listen", listen])
@@ -377,7 +400,12 @@ impl Server {
             .no_proxy()
             .build()
             .unwrap_or_else(|e| panic!("client: {e}"));
-        let server = Server { child, url, http };
+        Server { child, url, http }
+    }
+
+    /// Waits until `/readyz` answers 200.
+    async fn ready(self) -> Server {
+        let server = self;
         for _ in 0..100 {
             if let Ok(r) = server
                 .http
@@ -652,4 +680,33 @@ pub async fn finished_operation(server: &Server, token: &str, uuid: &str) -> Val
     })
     .await
     .unwrap_or_else(|| panic!("operation {uuid} never finished"))
+}
+
+/// Uploads `bytes` as `filename` and waits for its versions; returns the
+/// image's uuid.
+pub async fn uploaded(server: &Server, token: &str, filename: &str, bytes: Vec<u8>) -> String {
+    let ticket = server
+        .post(
+            token,
+            "/v1/uploads",
+            None,
+            &serde_json::json!({"filename": filename}),
+        )
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    let r = post_file(server, &ticket.json(), bytes).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let answer = r.json();
+    let op = finished_operation(server, token, answer["operation_uuid"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{op}");
+    answer["image_public_uuid"].as_str().unwrap().to_owned()
+}
+
+/// The TOTP secret of an `otpauth://` URI.
+pub fn secret_of(uri: &str) -> Vec<u8> {
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("secret="))
+        .unwrap_or_else(|| panic!("no secret in {uri}"));
+    lightbox_core::lightbox_auth::totp::from_base32(secret).unwrap()
 }
