@@ -78,6 +78,13 @@ pub fn csrf_token(console_token: &str) -> String {
     lightbox_auth::hash_token(&format!("{CSRF_CONTEXT}{console_token}"))
 }
 
+/// The idempotency key of a console write. `·` is a byte the API refuses in
+/// `Idempotency-Key` (printable ASCII only), so no API client can claim a
+/// console key first and make the console's write answer 409.
+pub fn idempotency_key(name: &str) -> String {
+    format!("console\u{b7}{name}")
+}
+
 fn signed_out() -> CoreError {
     CoreError::unauthorized("Your console session has ended; sign in again.")
 }
@@ -202,4 +209,16 @@ pub async fn authenticate(core: &Core, cookie: &str) -> Result<ConsoleUser, Core
         api_enabled: grant.account_api_enabled != 0,
         csrf: csrf_token(cookie),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_keys_are_keys_the_api_refuses() {
+        let key = idempotency_key("revoke-00000000-0000-4000-8000-000000000000");
+        assert!(crate::writes::validate_idempotency_key(Some(&key)).is_err());
+        assert!(crate::writes::validate_idempotency_key(Some("console-revoke-x")).is_ok());
+    }
 }

@@ -103,6 +103,77 @@ async fn post_form(server: &Server, cookie: &str, path: &str, form: &[(&str, &st
     .await
 }
 
+/// The value of the hidden field `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let mark = format!("name=\"{name}\" value=\"");
+    let start = page
+        .find(&mark)
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        + mark.len();
+    page[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Signs in through the console's forms without a browser (`code` answers
+/// the two-factor step); returns the console cookie's value.
+async fn console_cookie(
+    server: &Server,
+    login: &str,
+    password: &str,
+    code: Option<&str>,
+) -> String {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let jar = format!("lightbox_sign_in={nonce}");
+    let client = no_redirects();
+    let send = |path: &str, form: Vec<(&str, String)>| {
+        client
+            .post(server.at(path))
+            .header("Cookie", &jar)
+            .form(&form)
+            .send()
+    };
+    let mut r = Reply::from(
+        send(
+            "/admin/sign-in",
+            vec![
+                ("pre", nonce.clone()),
+                ("login", login.to_owned()),
+                ("password", password.to_owned()),
+            ],
+        )
+        .await,
+    )
+    .await;
+    if let Some(code) = code {
+        assert_eq!(r.status, 200, "{}", r.text);
+        let mfa_token = hidden(&r.text, "mfa_token");
+        r = Reply::from(
+            send(
+                "/admin/sign-in/code",
+                vec![
+                    ("pre", nonce.clone()),
+                    ("mfa_token", mfa_token),
+                    ("code", code.to_owned()),
+                ],
+            )
+            .await,
+        )
+        .await;
+    }
+    assert_eq!(r.status, 303, "{}", r.text);
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next()?.strip_prefix("lightbox_console="))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no console cookie: {:?}", r.headers))
+}
+
 both_engines!(
     admin_signs_in_with_totp_switches_the_api_on_and_manages_a_token,
     |env: Env| async move {
@@ -851,6 +922,59 @@ both_engines!(
             r.header("location").as_deref(),
             Some("/admin/sign-in?next=/admin/library%3Fkeyword%3Da%2520b")
         );
+        Ok(())
+    }
+);
+
+both_engines!(
+    api_clients_cannot_claim_the_consoles_idempotency_keys,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let leaked = env.token("acme", "all", &[]).await;
+        let listed: Value = serde_json::from_str(
+            &env.cli(&["token", "list", "--account", "acme", "--json"])
+                .await,
+        )?;
+        let uuid = listed[0]["uuid"].as_str().unwrap().to_owned();
+        let server = env.serve(&["--auth-cache-ttl-ms", "0"]).await;
+        // The leaked token writes first under the keys the console used for
+        // its revoke and for a token form.
+        let idem = uuid::Uuid::new_v4().to_string();
+        for key in [
+            format!("console-revoke-{uuid}"),
+            format!("console-token-{idem}"),
+        ] {
+            let body = json!({"name": format!("squat {key}")});
+            let r = server
+                .write("POST", &leaked, "/v1/sets", &key, Some(&body))
+                .await;
+            assert_eq!(r.status, 202, "{}", r.text);
+        }
+        let cookie = console_cookie(&server, "boss@example.com", PASSWORD, None).await;
+        let csrf = lightbox_core::console::csrf_token(&cookie);
+        let make = [
+            ("csrf", csrf.as_str()),
+            ("idem", idem.as_str()),
+            ("name", "made anyway"),
+            ("scopes", "api.images.read"),
+            ("expiry", "90d"),
+        ];
+        let r = post_form(&server, &cookie, "/admin/settings/api/tokens", &make).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("shown only this once"), "{}", r.text);
+        // The admin's Revoke still revokes, and sent twice is the same revoke.
+        let path = format!("/admin/settings/api/tokens/{uuid}/revoke");
+        for _ in 0..2 {
+            let r = post_form(&server, &cookie, &path, &[("csrf", &csrf)]).await;
+            assert_eq!(r.status, 303, "{}", r.text);
+            assert_eq!(
+                r.header("location").as_deref(),
+                Some("/admin/settings/api/tokens?done=revoked")
+            );
+        }
+        me(&server, &leaked).await.error(401, "unauthorized");
         Ok(())
     }
 );

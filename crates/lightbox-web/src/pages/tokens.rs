@@ -7,7 +7,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::clock::format_rfc3339;
-use lightbox_core::console::ConsoleUser;
+use lightbox_core::console::{self, ConsoleUser};
 use lightbox_core::lightbox_auth::hash_token;
 use lightbox_core::scope::Scope;
 use lightbox_core::tokens::{self, NewServiceToken, ServiceTokenView};
@@ -311,7 +311,7 @@ pub async fn create(State(state): State<WebState>, AdminForm(signed): AdminForm)
     let scope_names: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
     let ctx = WriteContext {
         account_id: user.account.uuid.clone(),
-        idempotency_key: format!("console-token-{idem}"),
+        idempotency_key: console::idempotency_key(&format!("token-{idem}")),
         // What was chosen, not what it came to: "90 days" sent twice, a
         // moment apart, is the same form (the computed instant is not).
         request_hash: fingerprint(&[
@@ -423,7 +423,7 @@ pub async fn revoke(
     let ctx = WriteContext {
         account_id: user.account.uuid.clone(),
         // Revoking is the same act however often it is asked.
-        idempotency_key: format!("console-revoke-{uuid}"),
+        idempotency_key: console::idempotency_key(&format!("revoke-{uuid}")),
         request_hash: fingerprint(&["console token revoke", &uuid]),
     };
     match tokens::revoke_by_admin(&state.core, &ctx, &uuid).await {
