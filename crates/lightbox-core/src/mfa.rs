@@ -6,14 +6,15 @@
 //! secret and shows it; `confirm` (a code from the authenticator) switches
 //! two-factor on, shows ten single-use recovery codes once, and ends the
 //! user's other sessions. `disable` needs the current password and also
-//! ends the other sessions. Operators can switch it on in one step
-//! (`lightbox user mfa enable`).
+//! ends the other sessions. While two-factor is on, replacing (`begin`) or
+//! disabling it also needs a current code or an unused recovery code.
+//! Operators can switch it on in one step (`lightbox user mfa enable`).
 
 use std::net::IpAddr;
 
 use lightbox_auth::{recovery, totp};
 use lightbox_store::sessions as session_store;
-use lightbox_store::users as user_store;
+use lightbox_store::users::{self as user_store, UserRow};
 use serde::Serialize;
 
 use crate::error::CoreError;
@@ -80,21 +81,71 @@ pub fn pending_enrolment(login: &str, pending_base32: &str) -> Option<Enrolment>
     totp::from_base32(pending_base32).map(|secret| enrolment(login, &secret))
 }
 
-/// Step 1: after the current password, a pending secret to scan.
+/// With two-factor on, changing it takes the second factor too: a stolen
+/// password and access token must not replace or remove it. A missing code
+/// is refused before anything is counted.
+fn code_due<'a>(user: &UserRow, code: Option<&'a str>) -> Result<Option<&'a str>, CoreError> {
+    if user.totp_secret.is_none() {
+        return Ok(None);
+    }
+    match code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().count() > 64 => Err(CoreError::validation(
+            "code",
+            "code must be at most 64 characters.",
+        )),
+        Some(c) => Ok(Some(c)),
+        None => Err(CoreError::validation(
+            "code",
+            "Two-factor sign-in is on: give a current code from the authenticator or an unused recovery code.",
+        )),
+    }
+}
+
+/// Spends `code` (a TOTP step or a recovery code) inside the change's
+/// transaction, so a refused change spends nothing.
+async fn spend_code(
+    core: &Core,
+    conn: &mut lightbox_store::Conn,
+    user: &UserRow,
+    code: &str,
+) -> Result<(), CoreError> {
+    sessions::check_second_factor(conn, user, code, core.now())
+        .await?
+        .map_err(|_| CoreError::validation("code", "The code is wrong or was already used."))
+}
+
+/// The change went through: the attempt counted up front is settled. A
+/// failure here must not fail a change already made.
+async fn settle(core: &Core, attempt: &crate::limits::Attempt) {
+    let limits = &core.sessions.settings.limits;
+    if let Err(e) = crate::limits::succeeded(core, limits, attempt).await {
+        tracing::warn!(error = %e, "could not settle a two-factor change's rate-limit counters");
+    }
+}
+
+/// Step 1: after the current password (and, to replace an active
+/// authenticator, a current code or a recovery code), a pending secret to
+/// scan.
 pub async fn begin(
     core: &Core,
     ip: IpAddr,
     user_id: &str,
     password: &str,
+    code: Option<&str>,
 ) -> Result<Enrolment, CoreError> {
     let user = users::find(core, user_id).await?;
-    users::confirm_password(core, ip, &user, password, "password").await?;
+    let code = code_due(&user, code)?;
+    let attempt = users::check_password(core, ip, &user, password, "password").await?;
     let secret = fresh_secret()?;
     let mut tx = core.store.begin_write().await?;
+    if let Some(code) = code {
+        spend_code(core, &mut tx, &user, code).await?;
+    }
     user_store::set_pending_totp(&mut tx, &user.id, &totp::base32(&secret), core.now()).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
+    settle(core, &attempt).await;
     Ok(enrolment(&user.login, &secret))
 }
 
@@ -161,28 +212,41 @@ async fn switch_on(
 }
 
 /// Two-factor off, recovery codes gone, every session but `keep` ended.
-async fn switch_off(core: &Core, user_id: &str, keep: Option<&str>) -> Result<(), CoreError> {
-    let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(&mut tx, user_id, None, None, core.now()).await?;
-    session_store::replace_recovery_codes(&mut tx, user_id, &[], core.now()).await?;
-    sessions::end_user_sessions(core, &mut tx, user_id, keep, "mfa_changed").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+async fn switch_off(
+    conn: &mut lightbox_store::Conn,
+    core: &Core,
+    user_id: &str,
+    keep: Option<&str>,
+) -> Result<(), CoreError> {
+    user_store::set_totp(conn, user_id, None, None, core.now()).await?;
+    session_store::replace_recovery_codes(conn, user_id, &[], core.now()).await?;
+    sessions::end_user_sessions(core, conn, user_id, keep, "mfa_changed").await?;
     Ok(())
 }
 
-/// Switches two-factor off (current password required); other sessions end.
+/// Switches two-factor off (current password and a current code or an
+/// unused recovery code required); other sessions end.
 pub async fn disable(
     core: &Core,
     ip: IpAddr,
     user_id: &str,
     keep_session: Option<&str>,
     password: &str,
+    code: Option<&str>,
 ) -> Result<(), CoreError> {
     let user = users::find(core, user_id).await?;
-    users::confirm_password(core, ip, &user, password, "password").await?;
-    switch_off(core, &user.id, keep_session).await
+    let code = code_due(&user, code)?;
+    let attempt = users::check_password(core, ip, &user, password, "password").await?;
+    let mut tx = core.store.begin_write().await?;
+    if let Some(code) = code {
+        spend_code(core, &mut tx, &user, code).await?;
+    }
+    switch_off(&mut tx, core, &user.id, keep_session).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    settle(core, &attempt).await;
+    Ok(())
 }
 
 /// The operator's one step (CLI): two-factor on now, with a new secret and
@@ -200,5 +264,10 @@ pub async fn enable_by_operator(
 /// Switches two-factor off as an operator (a user who lost everything).
 pub async fn disable_by_operator(core: &Core, user: &str) -> Result<(), CoreError> {
     let user = users::find(core, user).await?;
-    switch_off(core, &user.id, None).await
+    let mut tx = core.store.begin_write().await?;
+    switch_off(&mut tx, core, &user.id, None).await?;
+    tx.commit()
+        .await
+        .map_err(lightbox_store::StoreError::from)?;
+    Ok(())
 }

@@ -457,7 +457,7 @@ fn live_challenge(
 
 /// A TOTP code (accepted once per step) or an unused recovery code.
 /// The outer `Err` is a database failure; the inner one a wrong code.
-async fn check_second_factor(
+pub(crate) async fn check_second_factor(
     conn: &mut Conn,
     user: &UserRow,
     code: &str,

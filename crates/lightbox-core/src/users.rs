@@ -169,6 +169,19 @@ pub async fn confirm_password(
     password: &str,
     field: &str,
 ) -> Result<(), CoreError> {
+    let attempt = check_password(core, ip, user, password, field).await?;
+    crate::limits::succeeded(core, &core.sessions.settings.limits, &attempt).await
+}
+
+/// Checks the current password and leaves the attempt counted: the caller
+/// settles it once every proof it asks for was right.
+pub async fn check_password(
+    core: &Core,
+    ip: std::net::IpAddr,
+    user: &UserRow,
+    password: &str,
+    field: &str,
+) -> Result<crate::limits::Attempt, CoreError> {
     let limits = &core.sessions.settings.limits;
     let attempt = crate::limits::reserve(core, limits, ip, &user.login).await?;
     let verdict = core
@@ -177,7 +190,7 @@ pub async fn confirm_password(
         .verify(password, user.password_hash.as_deref())
         .await;
     match verdict {
-        Ok(true) => crate::limits::succeeded(core, limits, &attempt).await,
+        Ok(true) => Ok(attempt),
         Ok(false) => Err(CoreError::validation(
             field,
             "The current password is wrong.",

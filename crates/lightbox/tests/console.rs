@@ -978,3 +978,80 @@ both_engines!(
         Ok(())
     }
 );
+
+both_engines!(
+    changing_two_factor_in_the_console_needs_a_code,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let (_, uri, err) = env
+            .cli_raw(&["user", "mfa", "enable", "boss@example.com"])
+            .await;
+        let secret = secret_of(uri.trim());
+        let recovery: Vec<&str> = err
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
+            .collect();
+        assert_eq!(recovery.len(), 10, "{err}");
+        let server = env.serve(&[]).await;
+        let code = code_now(&secret);
+        let cookie = console_cookie(&server, "boss@example.com", PASSWORD, Some(&code)).await;
+        let csrf = lightbox_core::console::csrf_token(&cookie);
+        let account_page = || async {
+            let r = Reply::from(
+                no_redirects()
+                    .get(server.at("/admin/account"))
+                    .header("Cookie", format!("lightbox_console={cookie}"))
+                    .send()
+                    .await,
+            )
+            .await;
+            assert_eq!(r.status, 200);
+            r.text
+        };
+        // The password alone (or with the code just spent) changes nothing.
+        for path in [
+            "/admin/account/two-factor/start",
+            "/admin/account/two-factor/off",
+        ] {
+            for code in ["", "000000", code.as_str()] {
+                let form = [
+                    ("csrf", csrf.as_str()),
+                    ("password", PASSWORD),
+                    ("code", code),
+                ];
+                let r = post_form(&server, &cookie, path, &form).await;
+                assert_eq!(r.status, 400, "{path} {code:?}: {}", r.text);
+                assert!(
+                    r.text.contains("give a current code") || r.text.contains("code is wrong"),
+                    "{}",
+                    r.text
+                );
+                assert!(r.text.contains("Switch two-factor off"), "still on");
+            }
+        }
+        // With a recovery code: a new authenticator to scan…
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("password", PASSWORD),
+            ("code", recovery[0]),
+        ];
+        let r = post_form(&server, &cookie, "/admin/account/two-factor/start", &form).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("totp-secret"), "{}", r.text);
+        // …and, with another, two-factor off; a spent one no longer works.
+        for (code, status) in [(recovery[0], 400), (recovery[1], 303)] {
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("password", PASSWORD),
+                ("code", code),
+            ];
+            let r = post_form(&server, &cookie, "/admin/account/two-factor/off", &form).await;
+            assert_eq!(r.status, status, "{code}: {}", r.text);
+        }
+        assert!(account_page().await.contains("Set up two-factor sign-in"));
+        Ok(())
+    }
+);

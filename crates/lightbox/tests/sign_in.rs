@@ -1070,7 +1070,15 @@ both_engines!(
             (g["access_token"].as_str().unwrap().to_owned(), (), ())
         };
         assert_eq!(server.get(&third, "/v1/me").await.status, 200);
-        let r = call("/v1/auth/mfa/disable", json!({"password": PASSWORD})).await;
+        // On: switching it off takes a current code too.
+        let e = call("/v1/auth/mfa/disable", json!({"password": PASSWORD}))
+            .await
+            .error(400, "validation");
+        assert_eq!(e["field"], "code");
+        advance(&server, 30).await;
+        let code = code_now(&server, &secret).await;
+        let body = json!({"password": PASSWORD, "code": code});
+        let r = call("/v1/auth/mfa/disable", body).await;
         assert_eq!(r.status, 204, "{}", r.text);
         server
             .get(&third, "/v1/me")
@@ -1080,6 +1088,111 @@ both_engines!(
             sign_in(&server, "jane@example.com", PASSWORD).await.json()["mfa_required"],
             false
         );
+        Ok(())
+    }
+);
+
+/// An access token of a user with two-factor on (the code of the next step,
+/// so no step is spent twice).
+async fn signed_in_with_code(server: &Server, login: &str, secret: &[u8]) -> String {
+    let r = sign_in(server, login, PASSWORD).await.json();
+    let mfa_token = r["mfa_token"].as_str().unwrap().to_owned();
+    advance(server, 30).await;
+    let code = code_now(server, secret).await;
+    let body = json!({"mfa_token": mfa_token, "code": code});
+    let r = post_public(server, "/v1/auth/mfa", &body, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = r.json();
+    let account = r["accounts"][0]["uuid"].as_str().unwrap();
+    let grant = exchange(server, r["refresh_token"].as_str().unwrap(), account).await;
+    grant.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+both_engines!(
+    replacing_or_disabling_an_active_second_factor_needs_a_code,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("jane@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let (_, uri, err) = env
+            .cli_raw(&["user", "mfa", "enable", "jane@example.com"])
+            .await;
+        let secret = secret_of(uri.trim());
+        let recovery: Vec<String> = err
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() == 11 && l.as_bytes()[5] == b'-')
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(recovery.len(), 10, "{err}");
+        let server = env.serve(&["--debug-clock"]).await;
+        let me = signed_in_with_code(&server, "jane@example.com", &secret).await;
+        let call = |path: &str, body: Value| {
+            let http = server.http.clone();
+            let url = server.at(path);
+            let me = me.clone();
+            async move { Reply::from(http.post(url).bearer_auth(me).json(&body).send().await).await }
+        };
+        // The password and a live access token are not enough: no code, an
+        // empty one, a wrong one, or the code just spent signing in.
+        let spent = code_now(&server, &secret).await;
+        for path in ["/v1/auth/mfa/setup", "/v1/auth/mfa/disable"] {
+            for code in [None, Some(""), Some("000000"), Some(spent.as_str())] {
+                let mut body = json!({"password": PASSWORD});
+                if let Some(code) = code {
+                    body["code"] = json!(code);
+                }
+                let e = call(path, body).await.error(400, "validation");
+                assert_eq!(e["field"], "code", "{path} {code:?}");
+            }
+            // A wrong password is judged first; the code is not spent.
+            advance(&server, 30).await;
+            let code = code_now(&server, &secret).await;
+            let body = json!({"password": "wrong-password-1", "code": code});
+            let e = call(path, body).await.error(400, "validation");
+            assert_eq!(e["field"], "password");
+        }
+        // Nothing changed: still on with the old secret, this session alive.
+        assert_eq!(server.get(&me, "/v1/me").await.status, 200);
+        let again = signed_in_with_code(&server, "jane@example.com", &secret).await;
+        assert_eq!(server.get(&again, "/v1/me").await.status, 200);
+
+        // Replacing with a current code: a new secret, on once confirmed.
+        advance(&server, 30).await;
+        let code = code_now(&server, &secret).await;
+        let r = call(
+            "/v1/auth/mfa/setup",
+            json!({"password": PASSWORD, "code": code}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let fresh = secret_of(r.json()["otpauth_uri"].as_str().unwrap());
+        let code = code_now(&server, &fresh).await;
+        let r = call("/v1/auth/mfa/enable", json!({"code": code})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let fresh_recovery: Vec<String> = r.json()["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        // The old recovery codes went with the old secret.
+        let body = json!({"password": PASSWORD, "code": recovery[1]});
+        let e = call("/v1/auth/mfa/disable", body)
+            .await
+            .error(400, "validation");
+        assert_eq!(e["field"], "code");
+        // Disabling with an unused recovery code of the new set.
+        let body = json!({"password": PASSWORD, "code": fresh_recovery[0]});
+        let r = call("/v1/auth/mfa/disable", body).await;
+        assert_eq!(r.status, 204, "{}", r.text);
+        assert_eq!(
+            sign_in(&server, "jane@example.com", PASSWORD).await.json()["mfa_required"],
+            false
+        );
+        // Off: setting up again needs only the password.
+        let r = call("/v1/auth/mfa/setup", json!({"password": PASSWORD})).await;
+        assert_eq!(r.status, 200, "{}", r.text);
         Ok(())
     }
 );

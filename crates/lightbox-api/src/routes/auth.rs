@@ -294,20 +294,28 @@ pub async fn change_password(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PasswordConfirmation {
+pub struct MfaChange {
+    /// The current password.
     pub password: String,
+    /// Needed while two-factor is on: a current authenticator code or an
+    /// unused recovery code (spent by a successful call). Missing or wrong
+    /// → `400 validation`, `field: "code"`, nothing changed.
+    #[schema(example = "123456")]
+    pub code: Option<String>,
 }
 
 /// Two-factor enrolment, step 1: with the current password, a new secret
 /// to add to an authenticator (not active until `POST /v1/auth/mfa/enable`).
+/// Replacing an active authenticator also takes `code`.
 #[utoipa::path(
     post,
     path = "/v1/auth/mfa/setup",
     tag = "auth",
     security(("bearer" = ["role:signed-in"])),
-    request_body(content = PasswordConfirmation),
+    request_body(content = MfaChange),
     responses(
         (status = 200, description = "The secret and its otpauth:// URI", body = Enrolment),
+        (status = 400, description = "`validation`: wrong `password`, or `code` missing or wrong while two-factor is on; nothing changed", body = crate::error::ErrorEnvelope),
         (status = 429, description = "`rate_limited`", body = crate::error::ErrorEnvelope, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -315,12 +323,15 @@ pub async fn mfa_setup(
     State(state): State<AppState>,
     caller: Caller,
     ClientIp(ip): ClientIp,
-    StrictJson(body): StrictJson<PasswordConfirmation>,
+    StrictJson(body): StrictJson<MfaChange>,
 ) -> ApiResult<NoStore<Json<Enrolment>>> {
     let (user, _) = signed_in(&caller)?;
     let core = state.core.clone();
     Ok(NoStore(Json(
-        detached(async move { mfa::begin(&core, ip, &user, &body.password).await }).await?,
+        detached(async move {
+            mfa::begin(&core, ip, &user, &body.password, body.code.as_deref()).await
+        })
+        .await?,
     )))
 }
 
@@ -356,16 +367,17 @@ pub async fn mfa_enable(
     )))
 }
 
-/// Switches two-factor sign-in off (current password required). Every
-/// other session of the user ends.
+/// Switches two-factor sign-in off (current password and a current code or
+/// an unused recovery code required). Every other session of the user ends.
 #[utoipa::path(
     post,
     path = "/v1/auth/mfa/disable",
     tag = "auth",
     security(("bearer" = ["role:signed-in"])),
-    request_body(content = PasswordConfirmation),
+    request_body(content = MfaChange),
     responses(
         (status = 204, description = "Off"),
+        (status = 400, description = "`validation`: wrong `password`, or `code` missing or wrong; nothing changed", body = crate::error::ErrorEnvelope),
         (status = 429, description = "`rate_limited`", body = crate::error::ErrorEnvelope, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
@@ -373,11 +385,14 @@ pub async fn mfa_disable(
     State(state): State<AppState>,
     caller: Caller,
     ClientIp(ip): ClientIp,
-    StrictJson(body): StrictJson<PasswordConfirmation>,
+    StrictJson(body): StrictJson<MfaChange>,
 ) -> ApiResult<StatusCode> {
     let (user, session) = signed_in(&caller)?;
     let core = state.core.clone();
-    detached(async move { mfa::disable(&core, ip, &user, Some(&session), &body.password).await })
-        .await?;
+    detached(async move {
+        let code = body.code.as_deref();
+        mfa::disable(&core, ip, &user, Some(&session), &body.password, code).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

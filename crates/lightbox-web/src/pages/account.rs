@@ -1,6 +1,7 @@
 //! "My account": the signed-in person's sessions (end one, end all the
 //! others) and two-factor sign-in (enrol with a QR code drawn by the
-//! server; recovery codes shown once; switch off).
+//! server; recovery codes shown once; move to a new authenticator or switch
+//! off, both with the password and a current or recovery code).
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -66,11 +67,28 @@ async fn render(
             h2 { "Two-factor sign-in" }
             @if two_factor {
                 p { span.badge.on { "On" } " Signing in asks for a code from your authenticator app." }
+                p { "To move to a new authenticator app or switch two-factor off, give your password and a current code (or one of your recovery codes)." }
+                form.stack method="post" action="/admin/account/two-factor/start" {
+                    (page::csrf(user))
+                    div {
+                        label for="move-password" { "Current password" }
+                        input #move-password type="password" name="password" autocomplete="current-password" required;
+                    }
+                    div {
+                        label for="move-code" { "Code from your authenticator app, or a recovery code" }
+                        input #move-code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required spellcheck="false";
+                    }
+                    div.actions { button.secondary type="submit" { "Move to a new authenticator" } }
+                }
                 form.stack method="post" action="/admin/account/two-factor/off" {
                     (page::csrf(user))
                     div {
                         label for="off-password" { "Current password" }
                         input #off-password type="password" name="password" autocomplete="current-password" required;
+                    }
+                    div {
+                        label for="off-code" { "Code from your authenticator app, or a recovery code" }
+                        input #off-code type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required spellcheck="false";
                     }
                     div.actions { button.danger type="submit" { "Switch two-factor off" } }
                 }
@@ -213,7 +231,9 @@ fn enrolment_page(
 pub async fn mfa_start(State(state): State<WebState>, signed: SignedForm) -> Response {
     let user = &signed.user;
     let password = signed.form.get("password").unwrap_or_default();
-    let enrolment = match mfa::begin(&state.core, signed.ip, &user.user.uuid, password).await {
+    let code = signed.form.get("code");
+    let enrolment = match mfa::begin(&state.core, signed.ip, &user.user.uuid, password, code).await
+    {
         Ok(e) => e,
         Err(e) => return again(&state, user, &e).await,
     };
@@ -268,8 +288,18 @@ pub async fn mfa_confirm(State(state): State<WebState>, signed: SignedForm) -> R
 pub async fn mfa_off(State(state): State<WebState>, signed: SignedForm) -> Response {
     let user = &signed.user;
     let password = signed.form.get("password").unwrap_or_default();
+    let code = signed.form.get("code");
     let keep = Some(user.session.uuid.as_str());
-    match mfa::disable(&state.core, signed.ip, &user.user.uuid, keep, password).await {
+    match mfa::disable(
+        &state.core,
+        signed.ip,
+        &user.user.uuid,
+        keep,
+        password,
+        code,
+    )
+    .await
+    {
         Ok(()) => Redirect::to("/admin/account?done=two-factor-off").into_response(),
         Err(e) => again(&state, user, &e).await,
     }
