@@ -118,7 +118,7 @@ pub async fn create(
     let filename = zip_filename(input.filename.as_deref(), now)?;
     let lifetime = crate::media::settings(core)?.archive_lifetime;
     let mut write = match writes::begin(core, ctx).await? {
-        Begun::Replay(op) => return Ok(op),
+        Begun::Replay(op) => return visible_operation(core, principal, op).await,
         Begun::Fresh(write) => write,
     };
     let account = write.account_id().to_owned();
@@ -153,6 +153,8 @@ pub async fn create(
         created_by: principal.user().map(|(u, _)| u.user.uuid.clone()),
         created_at: now,
         expires_at: now.saturating_add(i64::try_from(lifetime.as_micros()).unwrap_or(i64::MAX / 2)),
+        // Decided by the build; until then, fail closed.
+        originals_by: ANYONES.to_owned(),
     };
     store::insert(write.tx(), &row).await?;
     let total = input.image_public_uuids.len();
@@ -204,16 +206,79 @@ async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreEr
     })
 }
 
-/// Ready, unexpired archives of the account, newest first.
+/// `originals_by` of an archive holding originals of several uploaders (or
+/// of uploads made by service tokens).
+const ANYONES: &str = "*";
+
+/// The `originals_by` a `user` caller needs to see an archive: its uuid
+/// (`''`, no originals, is open to all). `None`: it may see every archive.
+fn originals_filter(principal: &Principal) -> Option<String> {
+    match downloads::originals_scope(principal) {
+        Value::Null => None,
+        Value::String(user) => Some(user),
+        // Fail closed: a shape no archive row carries.
+        _ => Some(ANYONES.repeat(2)),
+    }
+}
+
+/// May the caller have this archive's link: `api.download`, and every
+/// original in it one it may download itself.
+fn may_have(principal: &Principal, row: &ArchiveRow) -> bool {
+    principal.has_scope(crate::scope::Scope::Download)
+        && match originals_filter(principal) {
+            None => true,
+            Some(user) => row.originals_by.is_empty() || row.originals_by == user,
+        }
+}
+
+/// The Operation as this caller may see it: an `archive.build`'s
+/// `result.archive.url` is a capability, so it becomes `null` for a
+/// credential that may not have the archive (spec §2.2, roles).
+pub async fn visible_operation(
+    core: &Core,
+    principal: &Principal,
+    mut op: Operation,
+) -> Result<Operation, CoreError> {
+    if op.kind != BUILD_JOB {
+        return Ok(op);
+    }
+    let Some(archive) = op.result.get_mut("archive").and_then(Value::as_object_mut) else {
+        return Ok(op);
+    };
+    let id = archive
+        .get("uuid")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let row = {
+        let mut conn = core.store.read().await?;
+        store::find(&mut conn, &principal.account.uuid, id).await?
+    };
+    if !row.is_some_and(|row| may_have(principal, &row)) {
+        archive.insert("url".to_owned(), Value::Null);
+    }
+    Ok(op)
+}
+
+/// Ready, unexpired archives of the account the caller may have, newest
+/// first.
 pub async fn list(
     core: &Core,
-    account_id: &str,
+    principal: &Principal,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Archive>, bool), CoreError> {
+    let filter = originals_filter(principal);
     let rows = {
         let mut conn = core.store.read().await?;
-        store::list_ready(&mut conn, account_id, core.now(), limit + 1, offset).await?
+        store::list_ready(
+            &mut conn,
+            &principal.account.uuid,
+            core.now(),
+            filter.as_deref(),
+            limit + 1,
+            offset,
+        )
+        .await?
     };
     let (rows, more) = crate::cut_page(rows, limit);
     let mut archives = Vec::with_capacity(rows.len());
@@ -286,8 +351,10 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
             .map_err(retry)?
             .ok_or_else(|| give_up(archive_not_found(id)))?
     };
-    // Work out each entry: the blob it streams from, its size and name.
+    // Work out each entry: the blob it streams from, its size and name;
+    // and whose originals go in.
     let mut sources = Vec::with_capacity(images.len());
+    let mut owners = std::collections::BTreeSet::new();
     for chunk in images.chunks(1_000) {
         let mut conn = core.store.read().await.map_err(retry)?;
         let rows = image_store::find_many(&mut conn, account, chunk)
@@ -306,6 +373,7 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
             let own: Vec<_> = versions.iter().filter(|v| v.image_id == *image).collect();
             let original = !profile && downloads::may_have_original(&originals_of, &row);
             let source = if original {
+                owners.insert(row.uploaded_by.clone());
                 Some((
                     row.original_key.clone(),
                     row.bytes,
@@ -349,6 +417,11 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         )
         .collect();
     let skipped = total - entries.len();
+    let originals_by = match owners.iter().collect::<Vec<_>>().as_slice() {
+        [] => String::new(),
+        [Some(user)] => user.clone(),
+        _ => ANYONES.to_owned(),
+    };
 
     // Progress: the writer counts entries; a ticker copies the count to the
     // Operation twice a second.
@@ -389,7 +462,7 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         Err(e) => {
             tracing::error!(error = %e, archive = id, "building an archive failed");
             if let Ok(mut tx) = core.store.begin_write().await {
-                let _ = store::finish(&mut tx, id, "failed", None, 0).await;
+                let _ = store::finish(&mut tx, id, "failed", None, 0, ANYONES).await;
                 let _ = tx.commit().await;
             }
             return Err(give_up(CoreError::new(
@@ -403,7 +476,7 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
     // Ready, and its deletion scheduled (an Operation of its own, run at
     // the expiry), in one transaction.
     let mut write = writes::begin_unkeyed(core, account).await.map_err(retry)?;
-    store::finish(write.tx(), id, "ready", Some(bytes), count)
+    store::finish(write.tx(), id, "ready", Some(bytes), count, &originals_by)
         .await
         .map_err(retry)?;
     write
@@ -427,6 +500,7 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
     ready.status = "ready".to_owned();
     ready.bytes = Some(bytes);
     ready.image_count = count;
+    ready.originals_by = originals_by;
     let archive = archive_object(core, &ready).await.map_err(give_up)?;
     Ok(
         json!({ "archive_uuid": id, "archive": archive, "done": total, "total": total, "skipped": skipped }),

@@ -18,9 +18,12 @@ pub struct ArchiveRow {
     pub created_by: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Whose originals it holds: `''` none, a user uuid only that user's
+    /// uploads, `'*'` anyone's (also while building).
+    pub originals_by: String,
 }
 
-const COLUMNS: &str = "id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at";
+const COLUMNS: &str = "id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at, originals_by";
 
 pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
     sqlx::query(
@@ -53,42 +56,49 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<
         .await?)
 }
 
-/// Ready archives not expired at `now`, newest first.
+/// Ready archives not expired at `now`, newest first; with `originals_of`,
+/// only those holding no originals or only that user's.
 pub async fn list_ready(
     conn: &mut Conn,
     account_id: &str,
     now: i64,
+    originals_of: Option<&str>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ArchiveRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM archives WHERE account_id = $1 AND status = 'ready' AND expires_at > $2
-         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+         AND ($3 IS NULL OR originals_by = '' OR originals_by = $3)
+         ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
     );
     Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
         .bind(now)
+        .bind(originals_of)
         .bind(limit)
         .bind(offset)
         .fetch_all(conn)
         .await?)
 }
 
-/// Records the outcome of a build: `ready` with its size, or `failed`.
+/// Records the outcome of a build: `ready` with its size and whose
+/// originals it holds, or `failed`.
 pub async fn finish(
     conn: &mut Conn,
     id: &str,
     status: &str,
     bytes: Option<i64>,
     image_count: i64,
+    originals_by: &str,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE archives SET status = $2, bytes = CAST($3 AS BIGINT), image_count = $4 WHERE id = $1",
+        "UPDATE archives SET status = $2, bytes = CAST($3 AS BIGINT), image_count = $4, originals_by = $5 WHERE id = $1",
     )
     .bind(id)
     .bind(status)
     .bind(bytes)
     .bind(image_count)
+    .bind(originals_by)
     .persistent(false)
     .execute(conn)
     .await?;

@@ -35,7 +35,9 @@ pub async fn create_archive(
 }
 
 /// Ready archives (not expired), newest first, each with a signed link
-/// valid until the archive expires (7 days after it was made).
+/// valid until the archive expires (7 days after it was made). A `user`
+/// member sees only archives holding no originals, or originals of its
+/// own uploads only.
 #[utoipa::path(
     get,
     path = "/v1/archives",
@@ -57,13 +59,8 @@ pub async fn list_archives(
 ) -> ApiResult<Page<Archive>> {
     query.only(&["limit", "offset"])?;
     let paging = query.paging()?;
-    let (items, has_more) = archives::list(
-        &state.core,
-        &caller.0.account.uuid,
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
+    let (items, has_more) =
+        archives::list(&state.core, &caller.0, paging.limit, paging.offset).await?;
     Ok(Page {
         items,
         has_more,

@@ -16,7 +16,9 @@ use crate::error::ApiResult;
 use crate::extract::{Caller, Write, parse_json};
 
 /// An Operation of the caller's account. Readable by any credential of the
-/// account; use `If-None-Match` to poll cheaply (304 while unchanged).
+/// account; use `If-None-Match` to poll cheaply (304 while unchanged). An
+/// `archive.build`'s `result.archive.url` is `null` for a credential without
+/// `api.download`, or a `user` member not allowed every original in it.
 #[utoipa::path(
     get,
     path = "/v1/operations/{uuid}",
@@ -34,8 +36,9 @@ pub async fn get_operation(
     caller: Caller,
     Path(uuid): Path<String>,
 ) -> ApiResult<Json<Operation>> {
+    let op = operations::get(&state.core, &caller.0.account.uuid, &uuid).await?;
     Ok(Json(
-        operations::get(&state.core, &caller.0.account.uuid, &uuid).await?,
+        lightbox_core::archives::visible_operation(&state.core, &caller.0, op).await?,
     ))
 }
 
