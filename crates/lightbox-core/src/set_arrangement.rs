@@ -22,11 +22,13 @@ use lightbox_store::sets::{self, MemberRow, SetRow, SnapshotRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::auth::Principal;
 use crate::clock::{format_rfc3339, format_rfc3339_precise, parse_request_time};
 use crate::error::{CoreError, ErrorKind};
 use crate::jobs::{JobFailure, JobFuture, JobHandler};
 use crate::operations::{Operation, OperationStatus};
 use crate::sets::{set_id, set_not_found};
+use crate::users::Role;
 use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
 
@@ -622,6 +624,125 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
     }
 }
 
+/// Whose images a caller's set writes may touch: `None` every image
+/// (service tokens, admins), `Some(user)` only that user's uploads (the
+/// `user` role, spec §2.2).
+pub(crate) fn only_uploaded_by(principal: &Principal) -> Option<String> {
+    match principal.user() {
+        Some((user, _)) if user.role == Role::User => Some(user.user.uuid.clone()),
+        _ => None,
+    }
+}
+
+/// A `user` role may add, remove, hide, show and move only images it
+/// uploaded: the plan may change the membership or visibility of none of
+/// the others, nor their order among themselves (moving one's own images
+/// past them is fine). Refused → `403 own_images_only`, nothing applied.
+async fn check_own_images(
+    conn: &mut Conn,
+    set: &SetRow,
+    change: &Arrangement,
+    plan: &Plan,
+    user: Option<&str>,
+) -> Result<(), CoreError> {
+    let Some(user) = user else {
+        return Ok(());
+    };
+    let after: &[MemberRow] = plan.members.as_deref().unwrap_or(&plan.current);
+    let before: HashMap<&str, &MemberRow> = plan
+        .current
+        .iter()
+        .map(|m| (m.image_id.as_str(), m))
+        .collect();
+    let after_ids: HashSet<&str> = after.iter().map(|m| m.image_id.as_str()).collect();
+    let mut candidates: Vec<String> = plan.current.iter().map(|m| m.image_id.clone()).collect();
+    candidates.extend(
+        after
+            .iter()
+            .filter(|m| !before.contains_key(m.image_id.as_str()))
+            .map(|m| m.image_id.clone()),
+    );
+    let foreign: HashSet<String> = sets::not_uploaded_by(conn, &set.account_id, user, &candidates)
+        .await?
+        .into_iter()
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let targets: Option<(Option<HashSet<&str>>, i64, Option<i64>)> =
+        plan.visibility.as_ref().map(|(images, hidden, at)| {
+            (
+                images
+                    .as_ref()
+                    .map(|l| l.iter().map(String::as_str).collect()),
+                i64::from(*hidden),
+                *at,
+            )
+        });
+    let state_after = |m: &MemberRow| match &targets {
+        Some((list, hidden, at))
+            if list
+                .as_ref()
+                .is_none_or(|l| l.contains(m.image_id.as_str())) =>
+        {
+            (*hidden, *at)
+        }
+        _ => (m.hidden, m.activation_time),
+    };
+    let is_foreign = |id: &str| foreign.contains(id);
+    // Membership and visibility.
+    let mut offending = plan
+        .current
+        .iter()
+        .map(|m| m.image_id.as_str())
+        .find(|id| is_foreign(id) && !after_ids.contains(id));
+    if offending.is_none() {
+        offending = after
+            .iter()
+            .find(|m| {
+                is_foreign(&m.image_id)
+                    && before
+                        .get(m.image_id.as_str())
+                        .is_none_or(|b| (b.hidden, b.activation_time) != state_after(m))
+            })
+            .map(|m| m.image_id.as_str());
+    }
+    // Order: the others' images keep their order among themselves.
+    if offending.is_none() {
+        let kept_before = plan
+            .current
+            .iter()
+            .map(|m| m.image_id.as_str())
+            .filter(|id| is_foreign(id) && after_ids.contains(id));
+        let kept_after = after
+            .iter()
+            .map(|m| m.image_id.as_str())
+            .filter(|id| is_foreign(id) && before.contains_key(id));
+        offending = kept_after
+            .zip(kept_before)
+            .find(|(a, b)| a != b)
+            .map(|(a, _)| a);
+    }
+    let Some(id) = offending else {
+        return Ok(());
+    };
+    let list = if matches!(change, Arrangement::Move { .. }) {
+        "move"
+    } else {
+        "image_public_uuids"
+    };
+    let field = match change.named_images().iter().position(|n| n == id) {
+        Some(n) => format!("{list}[{n}]"),
+        None if matches!(change, Arrangement::Restore { .. }) => "snapshot_uuid".to_owned(),
+        None => list.to_owned(),
+    };
+    Err(CoreError::forbidden(format!(
+        "Your role adds, removes, moves, hides and shows only images you uploaded; {id} is not one of them."
+    ))
+    .with_detail("own_images_only")
+    .with_field(field))
+}
+
 /// Snapshots the set as it is now (before a change) and prunes old ones.
 pub(crate) async fn snapshot(
     conn: &mut Conn,
@@ -793,10 +914,12 @@ fn change_rows(set: &str, touched: &[String]) -> Vec<(&'static str, String, &'st
 /// (checked here either way).
 pub async fn arrange(
     core: &Core,
+    principal: &Principal,
     ctx: &WriteContext,
     id: &str,
     change: Arrangement,
 ) -> Result<Operation, CoreError> {
+    let only = only_uploaded_by(principal);
     let id = set_id(id)?;
     let mut write = match writes::begin(core, ctx).await? {
         Begun::Replay(op) => return Ok(op),
@@ -811,6 +934,7 @@ pub async fn arrange(
         .await?
         .ok_or_else(CoreError::internal)?;
     let checked = plan(write.tx(), &set, &change).await?;
+    check_own_images(write.tx(), &set, &change, &checked, only.as_deref()).await?;
     let op_id = write.operation_id().to_owned();
     if size_of(write.tx(), &set, &change).await? > INLINE_MAX {
         let payload = json!({
@@ -818,6 +942,7 @@ pub async fn arrange(
             "account": account,
             "set": id,
             "change": change,
+            "only_uploaded_by": only,
         });
         return write
             .finish(WorkDone {
@@ -899,7 +1024,14 @@ async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         .map_err(|e| retry(e.into()))?
         .ok_or_else(|| fail(set_not_found(id)))?;
     // The set may have changed since the request was checked: check again.
-    let checked = plan(&mut tx, &set, &change).await.map_err(|e| {
+    let only = payload.get("only_uploaded_by").and_then(Value::as_str);
+    let checked = match plan(&mut tx, &set, &change).await {
+        Ok(checked) => check_own_images(&mut tx, &set, &change, &checked, only)
+            .await
+            .map(|()| checked),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| {
         if e.kind == ErrorKind::Internal {
             retry(e)
         } else {

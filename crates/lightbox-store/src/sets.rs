@@ -463,6 +463,32 @@ pub async fn existing_images(
     Ok(found)
 }
 
+/// Of `ids`, those of the account that `user` did not upload (service-token
+/// uploads included): what a `user` role may not rearrange.
+pub async fn not_uploaded_by(
+    conn: &mut Conn,
+    account_id: &str,
+    user: &str,
+    ids: &[String],
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id FROM images WHERE id IN ({}) AND account_id || '' = $1
+             AND (uploaded_by IS NULL OR uploaded_by <> $2)",
+            placeholders(3, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(user);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        found.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
+    }
+    Ok(found)
+}
+
 // --- snapshots ----------------------------------------------------------------
 
 #[derive(Debug, Clone, FromRow)]

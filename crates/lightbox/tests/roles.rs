@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, finished_operation, uploaded};
+use common::{Env, Server, finished_operation, post_file, uploaded};
 use lightbox_media::fixtures;
 use serde_json::{Value, json};
 
@@ -165,6 +165,293 @@ both_setups!(
         assert_eq!(r.status, 202, "{}", r.text);
         assert_eq!(r.json()["uuid"], op["uuid"]);
         assert_eq!(r.json()["result"]["archive"]["url"], Value::Null);
+        Ok(())
+    }
+);
+
+/// Uploads a distinct small JPEG as `token`, without waiting for versions.
+async fn upload(server: &Server, token: &str, name: &str) -> String {
+    let ticket = server
+        .post(token, "/v1/uploads", None, &json!({ "filename": name }))
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    // A new size each time: byte-identical uploads would be duplicates.
+    let n = KEYS.fetch_add(1, Ordering::SeqCst) as u32;
+    let r = post_file(server, &ticket.json(), fixtures::jpeg(40 + n % 400, 30)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json()["image_public_uuid"].as_str().unwrap().to_owned()
+}
+
+/// A write that must succeed; its finished Operation.
+async fn ok(server: &Server, token: &str, method: &str, path: &str, body: Value) -> Value {
+    let r = server.write(method, token, path, &key(), Some(&body)).await;
+    assert_eq!(r.status, 202, "{method} {path} {body}: {}", r.text);
+    let op = finished_operation(server, token, r.json()["uuid"].as_str().unwrap()).await;
+    assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
+    op
+}
+
+/// The set's members in order, each with its visibility in the set.
+async fn arrangement(server: &Server, token: &str, set: &str) -> Vec<(String, Value, Value)> {
+    let r = server
+        .get(token, &format!("/v1/sets/{set}/images?limit=200"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|image| {
+            let entry = image["sets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["public_uuid"] == set)
+                .unwrap()
+                .clone();
+            (
+                image["public_uuid"].as_str().unwrap().to_owned(),
+                entry["hidden"].clone(),
+                entry["activation_time"].clone(),
+            )
+        })
+        .collect()
+}
+
+both_setups!(
+    a_user_rearranges_only_its_own_images_in_sets,
+    |env: Env| async move {
+        let (server, token, admin, ann, bob) = setup(&env).await;
+        let theirs = upload(&server, &token, "theirs.jpg").await;
+        let bobs = upload(&server, &bob, "bobs.jpg").await;
+        let bobs_other = upload(&server, &bob, "bobs-other.jpg").await;
+        let a1 = upload(&server, &ann, "a1.jpg").await;
+        let a2 = upload(&server, &ann, "a2.jpg").await;
+        let op = ok(
+            &server,
+            &admin,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Festival"}),
+        )
+        .await;
+        let set = op["set_public_uuid"].as_str().unwrap().to_owned();
+        let images = format!("/v1/sets/{set}/images");
+        let order = format!("/v1/sets/{set}/order");
+        let visibility = format!("/v1/sets/{set}/visibility");
+        ok(
+            &server,
+            &admin,
+            "POST",
+            &images,
+            json!({"image_public_uuids": [bobs, theirs, a1]}),
+        )
+        .await;
+        // Bob embargoes his image until next year.
+        let embargo = ok(
+            &server,
+            &bob,
+            "PATCH",
+            &visibility,
+            json!({"image_public_uuids": [bobs], "hidden": true, "activation_time": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+
+        // Every refusal: 403 own_images_only naming the image, nothing applied.
+        let refusals = [
+            (
+                "POST",
+                &images,
+                json!({"image_public_uuids": [a2, bobs_other]}),
+                "image_public_uuids[1]",
+            ),
+            (
+                "DELETE",
+                &images,
+                json!({"image_public_uuids": [a1, bobs]}),
+                "image_public_uuids[1]",
+            ),
+            (
+                "DELETE",
+                &images,
+                json!({"image_public_uuids": [theirs]}),
+                "image_public_uuids[0]",
+            ),
+            // Releasing bob's embargo early, by name or set-wide.
+            (
+                "PATCH",
+                &visibility,
+                json!({"image_public_uuids": [a1, bobs], "hidden": false}),
+                "image_public_uuids[1]",
+            ),
+            (
+                "PATCH",
+                &visibility,
+                json!({"hidden": false}),
+                "image_public_uuids",
+            ),
+            (
+                "PATCH",
+                &visibility,
+                json!({"image_public_uuids": [theirs], "hidden": true}),
+                "image_public_uuids[0]",
+            ),
+            // Moving others' images among themselves.
+            (
+                "PATCH",
+                &order,
+                json!({"move": [theirs], "before": bobs}),
+                "move[0]",
+            ),
+            (
+                "PATCH",
+                &order,
+                json!({"image_public_uuids": [a1, theirs, bobs]}),
+                "image_public_uuids[1]",
+            ),
+        ];
+        for (method, path, body, field) in &refusals {
+            let before = arrangement(&server, &admin, &set).await;
+            let r = server.write(method, &ann, path, &key(), Some(body)).await;
+            let e = r.error(403, "forbidden");
+            assert_eq!(e["detail"], "own_images_only", "{method} {path} {body}");
+            assert_eq!(e["field"], *field, "{method} {path} {body}");
+            assert_eq!(arrangement(&server, &admin, &set).await, before, "{body}");
+        }
+        // Bob's image is still embargoed.
+        let r = server
+            .get(&admin, &format!("/v1/sets/{set}/images?live=true"))
+            .await;
+        assert!(!r.text.contains(&bobs), "{}", r.text);
+
+        // Its own images: add, hide, move past others (a full order that
+        // only moves its own), remove.
+        ok(
+            &server,
+            &ann,
+            "POST",
+            &images,
+            json!({"image_public_uuids": [a2, a1]}),
+        )
+        .await;
+        ok(
+            &server,
+            &ann,
+            "PATCH",
+            &visibility,
+            json!({"image_public_uuids": [a1, a2], "hidden": true}),
+        )
+        .await;
+        ok(
+            &server,
+            &ann,
+            "PATCH",
+            &order,
+            json!({"move": [a2], "before": bobs}),
+        )
+        .await;
+        ok(
+            &server,
+            &ann,
+            "PATCH",
+            &order,
+            json!({"image_public_uuids": [bobs, a1, theirs, a2]}),
+        )
+        .await;
+        let ids: Vec<String> = arrangement(&server, &admin, &set)
+            .await
+            .into_iter()
+            .map(|m| m.0)
+            .collect();
+        assert_eq!(
+            ids,
+            vec![bobs.clone(), a1.clone(), theirs.clone(), a2.clone()]
+        );
+        // A visibility request that changes nothing of the others' passes.
+        ok(&server, &ann, "PATCH", &visibility, json!({"image_public_uuids": [a1, bobs], "hidden": true, "activation_time": "2099-01-01T00:00:00Z"})).await;
+        ok(
+            &server,
+            &ann,
+            "DELETE",
+            &images,
+            json!({"image_public_uuids": [a2]}),
+        )
+        .await;
+
+        // Restore: refused when it would change others' images (before bob's
+        // embargo), fine when only its own differ (before its removal).
+        let snapshots = server
+            .get(&admin, &format!("/v1/sets/{set}/snapshots"))
+            .await
+            .json();
+        let of = |op: &Value| {
+            snapshots
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["operation_uuid"] == op["uuid"])
+                .unwrap()["uuid"]
+                .clone()
+        };
+        let before = arrangement(&server, &admin, &set).await;
+        let r = server
+            .write(
+                "POST",
+                &ann,
+                &format!("/v1/sets/{set}/restore"),
+                &key(),
+                Some(&json!({"snapshot_uuid": of(&embargo)})),
+            )
+            .await;
+        let e = r.error(403, "forbidden");
+        assert_eq!(
+            (e["detail"].as_str(), e["field"].as_str()),
+            (Some("own_images_only"), Some("snapshot_uuid"))
+        );
+        assert_eq!(arrangement(&server, &admin, &set).await, before);
+        let newest = snapshots[0]["uuid"].clone();
+        ok(
+            &server,
+            &ann,
+            "POST",
+            &format!("/v1/sets/{set}/restore"),
+            json!({"snapshot_uuid": newest}),
+        )
+        .await;
+        let ids: Vec<String> = arrangement(&server, &admin, &set)
+            .await
+            .into_iter()
+            .map(|m| m.0)
+            .collect();
+        assert_eq!(
+            ids,
+            vec![bobs.clone(), a1.clone(), theirs.clone(), a2.clone()]
+        );
+
+        // An admin and a service token reach every image.
+        ok(
+            &server,
+            &admin,
+            "PATCH",
+            &visibility,
+            json!({"hidden": false}),
+        )
+        .await;
+        ok(
+            &server,
+            &token,
+            "PATCH",
+            &order,
+            json!({"move": [theirs], "before": bobs}),
+        )
+        .await;
+        let r = server
+            .get(
+                &admin,
+                &format!("/v1/sets/{set}/images?live=true&limit=200"),
+            )
+            .await;
+        assert!(r.text.contains(&bobs), "{}", r.text);
         Ok(())
     }
 );

@@ -218,7 +218,7 @@ pub async fn add_set_images(
     write: Write<MembersBody>,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
     let change = Arrangement::add(write.body)?;
-    arranged(&state, &write.ctx, &public_uuid, change).await
+    arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
 
 /// Remove images from the set (ones not in it are counted in
@@ -241,7 +241,7 @@ pub async fn remove_set_images(
     write: Write<MembersBody>,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
     let change = Arrangement::remove(write.body)?;
-    arranged(&state, &write.ctx, &public_uuid, change).await
+    arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
 
 /// Reorder the set's images: a full permutation, or `move` some images
@@ -266,7 +266,7 @@ pub async fn order_set_images(
     write: Write<OrderBody>,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
     let change = Arrangement::order(write.body)?;
-    arranged(&state, &write.ctx, &public_uuid, change).await
+    arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
 
 /// Hide or show images of the set, or embargo them until `activation_time`:
@@ -290,7 +290,7 @@ pub async fn set_visibility(
     write: Write<VisibilityBody>,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
     let change = Arrangement::visibility(write.body)?;
-    arranged(&state, &write.ctx, &public_uuid, change).await
+    arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
 
 /// Put the set back as a snapshot had it: members, order, visibility, lead
@@ -314,16 +314,17 @@ pub async fn restore_set(
     write: Write<RestoreBody>,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
     let change = Arrangement::restore(write.body)?;
-    arranged(&state, &write.ctx, &public_uuid, change).await
+    arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
 
 async fn arranged(
     state: &AppState,
+    principal: &lightbox_core::auth::Principal,
     ctx: &lightbox_core::writes::WriteContext,
     public_uuid: &str,
     change: Arrangement,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
-    let op = sets::arrange(&state.core, ctx, public_uuid, change).await?;
+    let op = sets::arrange(&state.core, principal, ctx, public_uuid, change).await?;
     Ok((StatusCode::ACCEPTED, Json(op)))
 }
 
