@@ -29,7 +29,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$(pwd)/target}
 IMAGES=${BENCH_IMAGES:-1000000}
 ITER=${BENCH_ITERATIONS:-200}
 PGURL=${LIGHTBOX_BENCH_POSTGRES_URL:-}

@@ -20,7 +20,7 @@
 #           BENCH_DATA=DIR (reuse a filled dir) BENCH_KEEP=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$(pwd)/target}
 IMAGES=${BENCH_IMAGES:-1000000}
 ITER=${BENCH_ITERATIONS:-200}
 DURATION=${BENCH_DURATION:-5}

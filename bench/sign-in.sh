@@ -59,7 +59,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$(pwd)/target}
 DURATION=${BENCH_DURATION:-15}
 WARMUP=${BENCH_WARMUP:-3}
 USERS=${BENCH_USERS:-32}

@@ -15,7 +15,7 @@
 #      whole job, vips the largest of its four processes), and the ratio.
 #
 # Needs: cargo, /usr/bin/time (Debian `time`), vipsthumbnail (Debian
-# `libvips-tools`; for this bench only, not CI), cmake + nasm for the build.
+# `libvips-tools`; for this bench only, not CI).
 # Settings: BENCH_ROUNDS=7, BENCH_WIDTH=6000, BENCH_HEIGHT=4000,
 #   BENCH_IMAGE=FILE (use a JPEG of your own instead of the generated one),
 #   BENCH_NO_BUILD=1, BENCH_KEEP=1 (keep the work dir).
@@ -28,7 +28,7 @@ die() { echo "${0##*/}: $*" >&2; exit 1; }
 say() { echo "== $*" >&2; }
 command -v vipsthumbnail >/dev/null || die "vipsthumbnail missing: apt-get install libvips-tools"
 [ -x /usr/bin/time ] || die "/usr/bin/time missing: apt-get install time"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$(pwd)/target}
 
 WORK=$(mktemp -d /tmp/lightbox-versions-bench.XXXXXX)
 [ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT

@@ -104,6 +104,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
         .collect();
     let limits = RenderLimits {
         max_pixels: media.max_pixels,
+        ..RenderLimits::default()
     };
     let path = scratch.0.clone();
     let rotation = u16::try_from(row.rotation).unwrap_or(0);

@@ -223,6 +223,10 @@ pub struct StoredOriginal {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// The same store without retries, for [`BlobStore::check`]: a refused
+    /// connection is reported with its cause at once, not retried into a
+    /// timeout that hides it.
+    probe: Arc<dyn ObjectStore>,
     /// Key prefix inside the bucket (S3); empty for a folder.
     prefix: String,
     /// The folder, for a folder store (its staging files are swept by hand).
@@ -307,9 +311,11 @@ impl BlobStore {
                 std::fs::create_dir_all(path).map_err(|e| {
                     BlobError::Config(format!("cannot create {}: {e}", path.display()))
                 })?;
-                let store = LocalFileSystem::new_with_prefix(path)?.with_automatic_cleanup(true);
+                let store: Arc<dyn ObjectStore> =
+                    Arc::new(LocalFileSystem::new_with_prefix(path)?.with_automatic_cleanup(true));
                 Ok(Self {
-                    store: Arc::new(store),
+                    probe: store.clone(),
+                    store,
                     prefix: String::new(),
                     root: Some(path.clone()),
                     describe,
@@ -331,8 +337,24 @@ impl BlobStore {
                         .with_access_key_id(id)
                         .with_secret_access_key(secret);
                 }
+                let probe = builder
+                    .clone()
+                    .with_retry(object_store::RetryConfig {
+                        max_retries: 0,
+                        ..Default::default()
+                    })
+                    .with_client_options(
+                        object_store::ClientOptions::new()
+                            .with_connect_timeout(std::time::Duration::from_secs(3))
+                            .with_timeout(std::time::Duration::from_secs(5)),
+                    )
+                    // The client options above replaced this one.
+                    .with_allow_http(s3.endpoint.as_deref().is_some_and(|e| {
+                        e.to_ascii_lowercase().starts_with("http://")
+                    }));
                 Ok(Self {
                     store: Arc::new(builder.build()?),
+                    probe: Arc::new(probe.build()?),
                     prefix: s3.prefix.clone(),
                     root: None,
                     describe,
@@ -621,13 +643,30 @@ impl BlobStore {
             )));
         }
         let originals = self.path("originals");
-        let probe = self.store.list_with_delimiter(Some(&originals));
+        let probe = self.probe.list_with_delimiter(Some(&originals));
         match tokio::time::timeout(std::time::Duration::from_secs(5), probe).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(e.into()),
+            // The whole chain: the cause ("Connection refused", "dns error")
+            // sits a few sources below "error sending request".
+            Ok(Err(e)) => Err(BlobError::Config(error_chain(&e))),
             Err(_) => Err(BlobError::Config("no answer within 5 s".to_owned())),
         }
     }
+}
+
+/// An error and its sources, each once, joined by ": ".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Deletes files under `dir` last modified before `cutoff`; returns how

@@ -85,8 +85,12 @@ fn be_n(b: &[u8], at: usize, n: usize) -> Option<u64> {
 /// The largest `ispe` (image spatial extent) property of a HEIF file: the
 /// size of the full image (a grid's tiles have smaller ones).
 pub(crate) fn heif_dimensions(file: &[u8]) -> Option<(u32, u32)> {
-    let meta = find(file, b"meta")?;
-    let meta_children = meta.payload.get(4..)?; // full box: version + flags
+    heif_meta_dimensions(find(file, b"meta")?.payload)
+}
+
+/// [`heif_dimensions`] from the payload of the `meta` box.
+pub(crate) fn heif_meta_dimensions(meta: &[u8]) -> Option<(u32, u32)> {
+    let meta_children = meta.get(4..)?; // full box: version + flags
     let iprp = find(meta_children, b"iprp")?;
     let ipco = find(iprp.payload, b"ipco")?;
     boxes(ipco.payload)

@@ -121,17 +121,8 @@ fn value_noise(x: f32, y: f32, scale: f32, seed: u32) -> f32 {
     top * (1.0 - sy) + bottom * sy
 }
 
-fn encode_jpeg_pixels(width: u32, height: u32, pixels: &[u8], quality: i32) -> Vec<u8> {
-    let image = turbojpeg::Image {
-        pixels,
-        width: width as usize,
-        pitch: width as usize * 3,
-        height: height as usize,
-        format: turbojpeg::PixelFormat::RGB,
-    };
-    turbojpeg::compress(image, quality, turbojpeg::Subsamp::Sub2x2)
-        .map(|b| b.to_vec())
-        .unwrap_or_default()
+fn encode_jpeg_pixels(width: u32, height: u32, pixels: &[u8], quality: u8) -> Vec<u8> {
+    crate::render::encode_jpeg_rgb(pixels, width, height, quality).unwrap_or_default()
 }
 
 /// A photo-like JPEG (quality 90, 4:2:0).
@@ -477,8 +468,10 @@ pub fn pixel_bomb_png(width: u32, height: u32) -> Vec<u8> {
 /// A JPEG cut short inside its headers (before the frame header).
 pub fn truncated_jpeg() -> Vec<u8> {
     let mut j = jpeg(64, 48);
-    // SOI + APP0 (JFIF, 18 bytes) + part of the first DQT.
-    j.truncate(40);
+    // Cut before the frame header (and three bytes into the segment
+    // before it): no size to read.
+    let sof = j.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap_or(5);
+    j.truncate(sof.saturating_sub(3));
     j
 }
 
@@ -564,5 +557,73 @@ pub fn heic_header(width: u32, height: u32) -> Vec<u8> {
     meta.extend_from_slice(&iprp);
     let mut out = bmff_box(b"ftyp", &ftyp);
     out.extend_from_slice(&bmff_box(b"meta", &meta));
+    out
+}
+
+/// Smooth RGB pixels with a little texture, quick to make at any size.
+fn plain_row(width: u32, y: u32, row: &mut Vec<u8>) {
+    row.clear();
+    for x in 0..width {
+        let grain = ((x.wrapping_mul(7) ^ y.wrapping_mul(13)) & 15) as u8;
+        row.extend_from_slice(&[
+            ((x / 40) as u8).wrapping_add(grain),
+            ((y / 40) as u8).wrapping_add(grain),
+            ((x + y) / 80) as u8,
+        ]);
+    }
+}
+
+/// A large baseline JPEG (quality 85, 4:2:0) made quickly: for memory tests.
+pub fn plain_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
+    let mut row = Vec::new();
+    for y in 0..height {
+        plain_row(width, y, &mut row);
+        pixels.extend_from_slice(&row);
+    }
+    encode_jpeg_pixels(width, height, &pixels, 85)
+}
+
+/// A large non-interlaced RGB PNG: for memory tests.
+pub fn plain_png(width: u32, height: u32) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
+    let mut row = Vec::new();
+    for y in 0..height {
+        plain_row(width, y, &mut row);
+        pixels.extend_from_slice(&row);
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
+    let written = encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&pixels).and_then(|()| w.finish()));
+    if written.is_err() {
+        return Vec::new();
+    }
+    out
+}
+
+/// The header of a little-endian TIFF declaring `width × height` pixels
+/// (8-bit RGB) and no pixel data: the pixel checks see its size.
+pub fn tiff_header(width: u32, height: u32) -> Vec<u8> {
+    let mut out = b"II*\0".to_vec();
+    out.extend_from_slice(&8u32.to_le_bytes());
+    let entries: [(u16, u16, u32); 4] = [
+        (256, 4, width),  // ImageWidth, LONG
+        (257, 4, height), // ImageLength, LONG
+        (258, 3, 8),      // BitsPerSample
+        (262, 3, 2),      // PhotometricInterpretation: RGB
+    ];
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
     out
 }

@@ -21,6 +21,15 @@ pub fn heif_convert_available() -> bool {
     tool_available("heif-convert", "--list-decoders")
 }
 
+/// The largest image size a HEIF file's `meta` box declares, wherever the
+/// box is in the file.
+pub fn file_dimensions(path: &Path) -> Option<(u32, u32)> {
+    /// A `meta` box holds item info and properties, not pixels.
+    const MAX_META: u64 = 16 << 20;
+    let meta = crate::video::top_level_box(path, b"meta", MAX_META)?;
+    crate::bmff::heif_meta_dimensions(&meta).filter(|(w, h)| *w > 0 && *h > 0)
+}
+
 /// Versions of the HEIC/HEIF still at `path` (its primary image), or
 /// `Err(Unsupported("heif-convert is not installed"))`. The pixel limit was
 /// checked on the header by the caller.

@@ -252,6 +252,7 @@ fn png_blocks(b: &[u8]) -> Blocks<'_> {
         return out;
     }
     let mut i = 8usize;
+    let (mut xmp_tried, mut icc_tried) = (false, false);
     while let Some(len) = b
         .get(i..i + 4)
         .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize)
@@ -270,12 +271,14 @@ fn png_blocks(b: &[u8]) -> Blocks<'_> {
             b"eXIf" => {
                 out.exif.get_or_insert(data);
             }
-            b"iTXt" => {
-                if let Some(x) = itxt_xmp(data) {
-                    out.xmp.get_or_insert(x);
-                }
+            // Only the first of each is inflated (at most 4 MiB each): a head
+            // full of small compressed chunks costs two inflates, not hundreds.
+            b"iTXt" if !xmp_tried && data.starts_with(XMP_KEYWORD) => {
+                xmp_tried = true;
+                out.xmp = itxt_xmp(data);
             }
-            b"iCCP" => {
+            b"iCCP" if !icc_tried => {
+                icc_tried = true;
                 // name\0 method zlib-data
                 if let Some(pos) = data.iter().position(|c| *c == 0)
                     && let Some(z) = data.get(pos + 2..)
@@ -291,8 +294,10 @@ fn png_blocks(b: &[u8]) -> Blocks<'_> {
     out
 }
 
+const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp\0";
+
 fn itxt_xmp(data: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
-    let rest = data.strip_prefix(b"XML:com.adobe.xmp\0")?;
+    let rest = data.strip_prefix(XMP_KEYWORD)?;
     let compressed = *rest.first()? == 1;
     let rest = rest.get(2..)?;
     // language tag \0 translated keyword \0 text
@@ -309,6 +314,8 @@ fn itxt_xmp(data: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
 
 /// zlib-inflates at most 4 MiB.
 fn inflate(z: &[u8]) -> Option<Vec<u8>> {
+    #[cfg(test)]
+    tests::INFLATES.with(|n| n.set(n.get() + 1));
     miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(z, 4 << 20).ok()
 }
 
@@ -415,4 +422,42 @@ pub(crate) fn valid_geo(lat: f64, lng: f64) -> Option<(f64, f64)> {
         && (-180.0..=180.0).contains(&lng)
         && !(lat == 0.0 && lng == 0.0);
     ok.then_some((lat, lng))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        pub(super) static INFLATES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc32fast::hash(&[kind.as_slice(), data].concat()).to_be_bytes());
+    }
+
+    /// A head packed with compressed XMP and colour-profile chunks costs
+    /// two inflates (the first of each), whatever their number.
+    #[test]
+    fn only_the_first_compressed_xmp_and_profile_are_inflated() {
+        let xmp = miniz_oxide::deflate::compress_to_vec_zlib(b"<x:xmpmeta/>", 6);
+        let mut itxt = b"XML:com.adobe.xmp\0\x01\x00\0\0".to_vec();
+        itxt.extend_from_slice(&xmp);
+        let mut iccp = b"icc\0\0".to_vec();
+        iccp.extend_from_slice(&miniz_oxide::deflate::compress_to_vec_zlib(&[0u8; 4096], 6));
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        chunk(&mut png, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+        for _ in 0..500 {
+            chunk(&mut png, b"iTXt", &itxt);
+            chunk(&mut png, b"iCCP", &iccp);
+        }
+        INFLATES.with(|n| n.set(0));
+        let blocks = png_blocks(&png);
+        assert_eq!(blocks.xmp.as_deref(), Some(b"<x:xmpmeta/>".as_slice()));
+        assert_eq!(blocks.icc.as_deref().map(<[u8]>::len), Some(4096));
+        assert_eq!(INFLATES.with(|n| n.get()), 2);
+    }
 }

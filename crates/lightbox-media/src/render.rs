@@ -2,14 +2,17 @@
 //! of an original.
 //!
 //! Blocking CPU work; the server runs [`render_versions`] in `spawn_blocking`.
-//! One job uses one core: libjpeg-turbo, the resizer and the encoders all run
-//! on the calling thread.
+//! One job uses one core: the JPEG decoder, the resizer and the encoders all
+//! run on the calling thread. All of it is pure Rust: building needs no
+//! system package.
 //!
 //! How a 24-megapixel JPEG stays fast and small in memory:
 //! - the pixel count is checked from the header before anything is decoded;
-//! - JPEGs are decoded by libjpeg-turbo with DCT-domain scaling
-//!   ("shrink-on-load"): a 6000×4000 original whose largest version is 2560
-//!   wide is decoded straight to 3000×2000, a quarter of the pixels;
+//! - JPEGs are decoded with DCT-domain scaling ("shrink-on-load", the
+//!   `jpeg-decoder` crate): a 6000×4000 original whose largest version is
+//!   2560 wide is decoded straight to 3000×2000, a quarter of the pixels;
+//! - the original is read as it is decoded, never whole: what follows the
+//!   picture in the file is not read at all;
 //! - versions are made largest first, each from the previous one (a resize
 //!   costs in proportion to its source, so 2560 → 1280 → 640 → 320 is far
 //!   cheaper than four resizes of the full picture);
@@ -27,7 +30,7 @@
 //! Lossless WebP of a photograph is 3–6× the JPEG's size, and a lossy WebP
 //! encoder would mean libwebp (C); see docs/performance.md for the figures.
 
-use std::io::Read;
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use fast_image_resize as fr;
@@ -100,12 +103,21 @@ pub struct Rendered {
 pub struct RenderLimits {
     /// Largest width × height decoded (default 200 000 000).
     pub max_pixels: u64,
+    /// Most bytes the decoded picture may need before it is resized (default
+    /// [`DECODE_MEMORY`]). JPEGs (decoded scaled) and PNGs (reduced row by row)
+    /// stay far under it at any size; a format decoded whole over it is refused.
+    pub max_decode_bytes: u64,
 }
+
+/// The decode budget that keeps a version job under 256 MB in all: the
+/// decoded picture, its first resize and the encoders' buffers.
+pub const DECODE_MEMORY: u64 = 160 << 20;
 
 impl Default for RenderLimits {
     fn default() -> Self {
         RenderLimits {
             max_pixels: 200_000_000,
+            max_decode_bytes: DECODE_MEMORY,
         }
     }
 }
@@ -120,11 +132,53 @@ impl RenderLimits {
     }
 }
 
+impl RenderLimits {
+    /// Err(TooLargeToDecode) when decoding this picture whole would take more
+    /// than the decode budget; `head` is the file's first bytes.
+    pub fn check_memory(&self, kind: MediaKind, head: &[u8]) -> Result<(), RenderError> {
+        let Some((w, h)) = sniff::header_dimensions(kind, head) else {
+            return Ok(());
+        };
+        let pixels = u64::from(w) * u64::from(h);
+        let needed = match kind {
+            // Decoded scaled, or reduced as the rows arrive.
+            MediaKind::Jpeg => match sniff::jpeg_frame(head) {
+                // Every coefficient (2 bytes a sample) is kept until the last scan.
+                Some(f) if f.progressive => pixels * u64::from(f.samples_per_64_pixels) * 2 / 64,
+                _ => 0,
+            },
+            MediaKind::Png if head.get(28) == Some(&0) => 0,
+            // Decoded whole, as up to 16-bit RGBA, then converted to 8-bit.
+            MediaKind::Png | MediaKind::Webp | MediaKind::Tiff | MediaKind::Gif => pixels * 8,
+            // Decoded by other programs into a PNG, then as a PNG.
+            MediaKind::Heif | MediaKind::Mp4 | MediaKind::Mov => 0,
+        };
+        if needed > self.max_decode_bytes {
+            return Err(RenderError::TooLargeToDecode {
+                width: w,
+                height: h,
+                needed_mib: needed >> 20,
+                budget_mib: self.max_decode_bytes >> 20,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Why versions could not be built. `Display` is the reason shown to people.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("the image is {width}×{height} pixels, more than this server decodes")]
     TooManyPixels { width: u32, height: u32 },
+    #[error(
+        "decoding this {width}×{height} picture would take {needed_mib} MiB, more than the {budget_mib} MiB a version job may use (a baseline JPEG or a non-interlaced PNG of the same size is fine)"
+    )]
+    TooLargeToDecode {
+        width: u32,
+        height: u32,
+        needed_mib: u64,
+        budget_mib: u64,
+    },
     #[error("unsupported: {0}")]
     Unsupported(String),
     #[error("the file could not be decoded: {0}")]
@@ -136,7 +190,7 @@ pub enum RenderError {
 }
 
 /// JPEG quality of versions.
-pub const JPEG_QUALITY: i32 = 82;
+pub const JPEG_QUALITY: u8 = 82;
 
 /// Decoded pixels, 8-bit RGB (3 channels) or RGBA (4), as stored (before orientation).
 pub(crate) struct Pixels {
@@ -163,25 +217,65 @@ pub fn render_versions(
         ));
     }
     let mut file = std::fs::File::open(path)?;
-    let mut data = Vec::new();
+    let mut head = Vec::new();
     (&mut file)
         .take(metadata::HEAD_LEN as u64)
-        .read_to_end(&mut data)?;
-    if let Some((w, h)) = sniff::header_dimensions(kind, &data) {
+        .read_to_end(&mut head)?;
+    if let Some((w, h)) = sniff::header_dimensions(kind, &head) {
         limits.check(w, h)?;
     }
     if kind == MediaKind::Heif {
         drop(file);
+        // The `meta` box may follow a large `mdat`, past the head: then it is
+        // found by seeking. Without dimensions nothing is handed to a decoder.
+        let (w, h) = sniff::header_dimensions(kind, &head)
+            .or_else(|| crate::heif::file_dimensions(path))
+            .ok_or_else(|| {
+                RenderError::Decode(
+                    "the HEIF file names no image size; it was not decoded".into(),
+                )
+            })?;
+        limits.check(w, h)?;
         return crate::heif::render_heif_versions(path, rotation, specs, limits);
     }
-    file.read_to_end(&mut data)?;
-    render_bytes(kind, &data, rotation, specs, limits)
+    // The decoders read the file as they go and stop where the picture ends:
+    // bytes after it (padding, a second gigabyte) are never read into memory.
+    file.seek(SeekFrom::Start(0))?;
+    render_from(
+        kind,
+        std::io::BufReader::with_capacity(1 << 16, file),
+        &head,
+        rotation,
+        specs,
+        limits,
+    )
 }
 
 /// [`render_versions`] over bytes in memory.
 pub fn render_bytes(
     kind: MediaKind,
     data: &[u8],
+    rotation: u16,
+    specs: &[VersionSpec],
+    limits: &RenderLimits,
+) -> Result<Rendered, RenderError> {
+    let head = &data[..data.len().min(metadata::HEAD_LEN)];
+    render_from(
+        kind,
+        std::io::Cursor::new(data),
+        head,
+        rotation,
+        specs,
+        limits,
+    )
+}
+
+/// The versions of the picture `source` holds; `head` is its first
+/// [`metadata::HEAD_LEN`] bytes (header, orientation, colour profile).
+fn render_from<R: BufRead + Seek>(
+    kind: MediaKind,
+    source: R,
+    head: &[u8],
     rotation: u16,
     specs: &[VersionSpec],
     limits: &RenderLimits,
@@ -194,13 +288,13 @@ pub fn render_bytes(
             )));
         }
     };
-    if let Some((w, h)) = sniff::header_dimensions(kind, data) {
+    if let Some((w, h)) = sniff::header_dimensions(kind, head) {
         limits.check(w, h)?;
     }
-    let head = &data[..data.len().min(metadata::HEAD_LEN)];
+    limits.check_memory(kind, head)?;
     let orientation = metadata::read_embedded(kind, head).orientation.unwrap_or(1);
     let wanted = specs.iter().map(|s| s.long_edge).max().unwrap_or(0);
-    let (pixels, full) = decode(kind, data, wanted, limits)?;
+    let (pixels, full) = decode(kind, source, wanted, limits)?;
     let icc = metadata::icc_profile(kind, head);
     let mut pixels = pixels;
     if let Some(icc) = icc {
@@ -274,26 +368,33 @@ pub fn fit(w: u32, h: u32, long: u32) -> (u32, u32) {
     )
 }
 
-fn decode(
+fn decode<R: BufRead + Seek>(
     kind: MediaKind,
-    data: &[u8],
+    mut source: R,
     wanted_long: u32,
     limits: &RenderLimits,
 ) -> Result<(Pixels, (u32, u32)), RenderError> {
     match kind {
-        MediaKind::Jpeg => match decode_jpeg_turbo(data, wanted_long, limits) {
+        MediaKind::Jpeg => match decode_jpeg_scaled(&mut source, wanted_long, limits) {
             Ok(p) => Ok(p),
             Err(e @ RenderError::TooManyPixels { .. }) => Err(e),
-            // libjpeg-turbo treats warnings (a few corrupt bytes) as errors, and
-            // does not do CMYK: the pure-Rust decoder is more forgiving.
-            Err(turbo) => decode_generic(kind, data, limits).map_err(|e| match e {
-                RenderError::Decode(_) => turbo,
-                other => other,
-            }),
+            // A few corrupt bytes, arithmetic coding, 16-bit lossless: the
+            // image crate's decoder is more forgiving. It reads the whole
+            // stream, so it gets the picture's bytes only, up to a bound.
+            Err(first) => {
+                source.seek(SeekFrom::Start(0))?;
+                let mut bytes = Vec::new();
+                source
+                    .take(JPEG_FALLBACK_MAX_BYTES)
+                    .read_to_end(&mut bytes)?;
+                decode_generic(kind, std::io::Cursor::new(bytes), limits).map_err(|e| match e {
+                    RenderError::Decode(_) => first,
+                    other => other,
+                })
+            }
         },
-        MediaKind::Png | MediaKind::Webp | MediaKind::Tiff | MediaKind::Gif => {
-            decode_generic(kind, data, limits)
-        }
+        MediaKind::Png => decode_png_reduced(source, wanted_long, limits),
+        MediaKind::Webp | MediaKind::Tiff | MediaKind::Gif => decode_generic(kind, source, limits),
         MediaKind::Heif => Err(RenderError::Unsupported(
             "HEIC/HEIF images cannot be decoded by this server yet".into(),
         )),
@@ -303,71 +404,184 @@ fn decode(
     }
 }
 
-fn decode_jpeg_turbo(
-    data: &[u8],
+/// The most bytes the fallback JPEG decoder is given (it reads its input
+/// whole); a camera JPEG is far smaller.
+const JPEG_FALLBACK_MAX_BYTES: u64 = 64 << 20;
+
+/// Decodes a JPEG straight to the smallest DCT scale (1, 1/2, 1/4 or 1/8)
+/// whose long edge still covers `wanted_long` ("shrink-on-load"), reading the
+/// stream only up to its end-of-image marker.
+fn decode_jpeg_scaled<R: Read>(
+    source: R,
     wanted_long: u32,
     limits: &RenderLimits,
 ) -> Result<(Pixels, (u32, u32)), RenderError> {
-    let derr = |e: turbojpeg::Error| RenderError::Decode(e.to_string());
-    let mut d = turbojpeg::Decompressor::new().map_err(derr)?;
-    let header = d.read_header(data).map_err(derr)?;
-    let (w, h) = (
-        u32::try_from(header.width).unwrap_or(u32::MAX),
-        u32::try_from(header.height).unwrap_or(u32::MAX),
-    );
+    use jpeg_decoder::PixelFormat;
+    let derr = |e: jpeg_decoder::Error| RenderError::Decode(e.to_string());
+    let mut d = jpeg_decoder::Decoder::new(source);
+    d.read_info().map_err(derr)?;
+    let info = d
+        .info()
+        .ok_or_else(|| RenderError::Decode("no JPEG header".into()))?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
     limits.check(w, h)?;
-    if matches!(
-        header.colorspace,
-        turbojpeg::Colorspace::CMYK | turbojpeg::Colorspace::YCCK
-    ) {
-        return Err(RenderError::Decode("CMYK JPEG".into()));
+    if !matches!(info.pixel_format, PixelFormat::RGB24 | PixelFormat::L8) {
+        // CMYK and 16-bit: the fallback converts them.
+        return Err(RenderError::Decode(format!(
+            "{:?} JPEG",
+            info.pixel_format
+        )));
     }
-    let long = header.width.max(header.height);
-    let mut factor = turbojpeg::ScalingFactor::ONE;
-    if !header.is_lossless {
-        let mut factors: Vec<_> = turbojpeg::Decompressor::supported_scaling_factors()
-            .into_iter()
-            .filter(|f| f.num() <= f.denom())
-            .collect();
-        factors.sort_by(|a, b| (a.num() * b.denom()).cmp(&(b.num() * a.denom())));
-        if let Some(f) = factors
-            .into_iter()
-            .find(|f| f.scale(long) >= wanted_long as usize)
-        {
-            factor = f;
-        }
-    }
-    d.set_scaling_factor(factor).map_err(derr)?;
-    let scaled = header.scaled(factor);
-    let (sw, sh) = (scaled.width, scaled.height);
-    let mut pixels = vec![
-        0u8;
-        sw.checked_mul(sh)
-            .and_then(|n| n.checked_mul(3))
-            .unwrap_or(0)
-    ];
-    let image = turbojpeg::Image {
-        pixels: pixels.as_mut_slice(),
-        width: sw,
-        pitch: sw * 3,
-        height: sh,
-        format: turbojpeg::PixelFormat::RGB,
+    let wanted = u16::try_from(wanted_long.max(1)).unwrap_or(u16::MAX);
+    // The decoder picks the smallest scale reaching the request on one axis.
+    let request = if w >= h {
+        (wanted, u16::MAX)
+    } else {
+        (u16::MAX, wanted)
     };
-    d.decompress(data, image).map_err(derr)?;
+    let (sw, sh) = d.scale(request.0, request.1).map_err(derr)?;
+    let raw = d.decode().map_err(derr)?;
+    let (sw, sh) = (u32::from(sw), u32::from(sh));
+    let count = sw as usize * sh as usize;
+    let data = match info.pixel_format {
+        PixelFormat::L8 => {
+            let grey = raw.get(..count).ok_or_else(short)?;
+            grey.iter().flat_map(|&v| [v, v, v]).collect()
+        }
+        _ => {
+            let mut rgb = raw;
+            if rgb.len() < count * 3 {
+                return Err(short());
+            }
+            rgb.truncate(count * 3);
+            rgb
+        }
+    };
     Ok((
         Pixels {
-            width: u32::try_from(sw).unwrap_or(0),
-            height: u32::try_from(sh).unwrap_or(0),
+            width: sw,
+            height: sh,
             channels: 3,
-            data: pixels,
+            data,
         },
         (w, h),
     ))
 }
 
-fn decode_generic(
+/// Decodes a PNG row by row, averaging each `k × k` block of pixels as the
+/// rows arrive (`k` as large as keeps the long edge ≥ `wanted_long`), so only
+/// the reduced picture is ever held. Interlaced PNGs (their rows come in
+/// seven passes) go through the whole-picture decoder.
+fn decode_png_reduced<R: BufRead + Seek>(
+    mut source: R,
+    wanted_long: u32,
+    limits: &RenderLimits,
+) -> Result<(Pixels, (u32, u32)), RenderError> {
+    let derr = |e: png::DecodingError| RenderError::Decode(e.to_string());
+    // IHDR's interlace byte, peeked before the decoder takes the reader.
+    if source.fill_buf()?.get(28).is_some_and(|&i| i != 0) {
+        return decode_generic(MediaKind::Png, source, limits);
+    }
+    let mut decoder = png::Decoder::new_with_limits(
+        source,
+        png::Limits {
+            bytes: PNG_CHUNK_MEMORY,
+        },
+    );
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    // Text and colour profile were read from the head already.
+    decoder.set_ignore_text_chunk(true);
+    let mut reader = decoder.read_info().map_err(derr)?;
+    let (w, h) = (reader.info().width, reader.info().height);
+    limits.check(w, h)?;
+    if reader.info().interlaced {
+        return Err(RenderError::Decode("interlaced".into()));
+    }
+    let (color, _) = reader.output_color_type();
+    let (in_ch, has_alpha) = match color {
+        png::ColorType::Grayscale => (1usize, false),
+        png::ColorType::GrayscaleAlpha => (2, true),
+        png::ColorType::Rgb => (3, false),
+        png::ColorType::Rgba => (4, true),
+        png::ColorType::Indexed => {
+            return Err(RenderError::Decode("palette was not expanded".into()));
+        }
+    };
+    let out_ch = if has_alpha { 4usize } else { 3 };
+    let k = (w.max(h) / wanted_long.max(1)).max(1);
+    let (ow, oh) = (w.div_ceil(k), h.div_ceil(k));
+    let row_len = ow as usize * out_ch;
+    let mut data = Vec::with_capacity(row_len * oh as usize);
+    let mut sums = vec![0u32; row_len];
+    let mut counts = vec![0u32; ow as usize];
+    let mut rows_in_band = 0u32;
+    let mut y = 0u32;
+    while let Some(row) = reader.next_row().map_err(derr)? {
+        let px = row.data();
+        for x in 0..w as usize {
+            let Some(src) = px.get(x * in_ch..(x + 1) * in_ch) else {
+                return Err(short());
+            };
+            let rgba = match in_ch {
+                1 => [src[0], src[0], src[0], 255],
+                2 => [src[0], src[0], src[0], src[1]],
+                3 => [src[0], src[1], src[2], 255],
+                _ => [src[0], src[1], src[2], src[3]],
+            };
+            let ox = x / k as usize;
+            let at = ox * out_ch;
+            for (c, v) in rgba.iter().take(out_ch).enumerate() {
+                sums[at + c] += u32::from(*v);
+            }
+            counts[ox] += 1;
+        }
+        rows_in_band += 1;
+        y += 1;
+        if rows_in_band == k || y == h {
+            flush_band(&mut data, &mut sums, &mut counts, out_ch);
+            rows_in_band = 0;
+        }
+    }
+    if data.len() != row_len * oh as usize {
+        return Err(short());
+    }
+    let mut pixels = Pixels {
+        width: ow,
+        height: oh,
+        channels: out_ch as u8,
+        data,
+    };
+    if has_alpha && pixels.data.chunks_exact(4).all(|p| p[3] == 255) {
+        pixels.data = pixels
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        pixels.channels = 3;
+    }
+    Ok((pixels, (w, h)))
+}
+
+/// Appends one output row: each accumulated block's average.
+fn flush_band(data: &mut Vec<u8>, sums: &mut [u32], counts: &mut [u32], channels: usize) {
+    for (block, n) in sums.chunks_exact_mut(channels).zip(counts.iter_mut()) {
+        let n32 = (*n).max(1);
+        data.extend(block.iter().map(|s| ((s + n32 / 2) / n32) as u8));
+        block.fill(0);
+        *n = 0;
+    }
+}
+
+/// What the PNG decoder may hold besides rows (chunk buffers, palette).
+const PNG_CHUNK_MEMORY: usize = 16 << 20;
+
+fn short() -> RenderError {
+    RenderError::Decode("the decoder returned fewer pixels than its header says".into())
+}
+
+fn decode_generic<R: BufRead + Seek>(
     kind: MediaKind,
-    data: &[u8],
+    source: R,
     limits: &RenderLimits,
 ) -> Result<(Pixels, (u32, u32)), RenderError> {
     let format = match kind {
@@ -383,7 +597,7 @@ fn decode_generic(
         image::ImageError::Unsupported(u) => RenderError::Unsupported(u.to_string()),
         other => RenderError::Decode(other.to_string()),
     };
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(data), format);
+    let mut reader = image::ImageReader::with_format(source, format);
     let mut lim = image::Limits::default();
     // The pixel limit is checked below from the decoder's header; this bounds
     // everything else (16-bit RGBA of the largest accepted picture).
@@ -392,6 +606,17 @@ fn decode_generic(
     let decoder = reader.into_decoder().map_err(derr)?;
     let (w, h) = decoder.dimensions();
     limits.check(w, h)?;
+    // The whole picture is held (and converted): within the decode budget.
+    let per_pixel: u64 = if kind == MediaKind::Jpeg { 4 } else { 8 };
+    let needed = u64::from(w) * u64::from(h) * per_pixel;
+    if needed > limits.max_decode_bytes {
+        return Err(RenderError::TooLargeToDecode {
+            width: w,
+            height: h,
+            needed_mib: needed >> 20,
+            budget_mib: limits.max_decode_bytes >> 20,
+        });
+    }
     let img = DynamicImage::from_decoder(decoder).map_err(derr)?;
     let pixels = if img.color().has_alpha() {
         let rgba = img.into_rgba8();
@@ -539,9 +764,8 @@ fn encode(
 }
 
 pub(crate) fn encode_jpeg(p: &Pixels) -> Result<Vec<u8>, RenderError> {
-    let eerr = |e: turbojpeg::Error| RenderError::Encode(e.to_string());
     let flattened;
-    let (data, format) = if p.channels == 4 {
+    let data = if p.channels == 4 {
         // JPEG has no alpha: onto white.
         flattened = p
             .data
@@ -552,23 +776,35 @@ pub(crate) fn encode_jpeg(p: &Pixels) -> Result<Vec<u8>, RenderError> {
                 [over(px[0]), over(px[1]), over(px[2])]
             })
             .collect::<Vec<u8>>();
-        (flattened.as_slice(), turbojpeg::PixelFormat::RGB)
+        flattened.as_slice()
     } else {
-        (p.data.as_slice(), turbojpeg::PixelFormat::RGB)
+        p.data.as_slice()
     };
-    let mut c = turbojpeg::Compressor::new().map_err(eerr)?;
-    c.set_quality(JPEG_QUALITY).map_err(eerr)?;
-    c.set_subsamp(turbojpeg::Subsamp::Sub2x2).map_err(eerr)?;
-    c.set_optimize(true).map_err(eerr)?;
-    let w = p.width as usize;
-    c.compress_to_vec(turbojpeg::Image {
-        pixels: data,
-        width: w,
-        pitch: w * 3,
-        height: p.height as usize,
-        format,
-    })
-    .map_err(eerr)
+    encode_jpeg_rgb(data, p.width, p.height, JPEG_QUALITY)
+}
+
+/// Baseline JPEG of 8-bit RGB pixels: 4:2:0 with averaged chroma (as
+/// libjpeg does), optimised Huffman tables.
+pub(crate) fn encode_jpeg_rgb(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+    quality: u8,
+) -> Result<Vec<u8>, RenderError> {
+    let eerr = |e: &dyn std::fmt::Display| RenderError::Encode(e.to_string());
+    let (w, h) = (
+        u16::try_from(width).map_err(|e| eerr(&e))?,
+        u16::try_from(height).map_err(|e| eerr(&e))?,
+    );
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+    encoder.set_optimized_huffman_tables(true);
+    encoder
+        .encode(rgb, w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| eerr(&e))?;
+    Ok(out)
 }
 
 fn encode_webp_lossless(p: &Pixels) -> Result<Vec<u8>, RenderError> {

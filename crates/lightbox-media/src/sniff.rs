@@ -260,6 +260,65 @@ fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
     }
 }
 
+/// What a JPEG's frame header says about decoding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JpegFrame {
+    /// Progressive (or lossless/arithmetic) coding: the decoder keeps every
+    /// coefficient of the picture until the last scan.
+    pub progressive: bool,
+    /// Samples per 64 pixels, over all components (4:2:0 → 96, 4:4:4 → 192).
+    pub samples_per_64_pixels: u32,
+}
+
+/// The frame header of a JPEG whose head is `b`, when it is in `b`.
+pub fn jpeg_frame(b: &[u8]) -> Option<JpegFrame> {
+    if b.get(0..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut i = 2usize;
+    loop {
+        while *b.get(i)? == 0xFF && *b.get(i + 1)? == 0xFF {
+            i += 1;
+        }
+        if *b.get(i)? != 0xFF {
+            return None;
+        }
+        let marker = *b.get(i + 1)?;
+        match marker {
+            0xD8 | 0x01 | 0xD0..=0xD7 => {
+                i += 2;
+                continue;
+            }
+            0xD9 | 0xDA => return None,
+            _ => {}
+        }
+        let len = be16(b, i + 2)? as usize;
+        if len < 2 {
+            return None;
+        }
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let count = usize::from(*b.get(i + 9)?);
+            let factors: Vec<(u32, u32)> = (0..count)
+                .map(|c| {
+                    let f = *b.get(i + 11 + 3 * c)?;
+                    Some((u32::from(f >> 4).max(1), u32::from(f & 15).max(1)))
+                })
+                .collect::<Option<_>>()?;
+            let hmax = factors.iter().map(|f| f.0).max()?;
+            let vmax = factors.iter().map(|f| f.1).max()?;
+            let samples = factors
+                .iter()
+                .map(|(h, v)| 64 * h * v / (hmax * vmax))
+                .sum();
+            return Some(JpegFrame {
+                progressive: !matches!(marker, 0xC0 | 0xC1),
+                samples_per_64_pixels: samples,
+            });
+        }
+        i = i.checked_add(2 + len)?;
+    }
+}
+
 fn png_dimensions(b: &[u8]) -> Option<(u32, u32)> {
     if !b.starts_with(b"\x89PNG\r\n\x1a\n") || b.get(12..16)? != b"IHDR" {
         return None;

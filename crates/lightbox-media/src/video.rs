@@ -35,6 +35,13 @@ pub fn probe_video(path: &Path) -> VideoInfo {
 }
 
 fn probe_file(path: &Path) -> Option<VideoInfo> {
+    top_level_box(path, b"moov", MAX_MOOV).map(|moov| parse_moov(&moov))
+}
+
+/// The payload (at most `max` bytes) of the first top-level box of type
+/// `kind` in the ISO-BMFF file at `path`, found by seeking from box header
+/// to box header: a box behind gigabytes of media data costs a few reads.
+pub(crate) fn top_level_box(path: &Path, kind: &[u8; 4], max: u64) -> Option<Vec<u8>> {
     let mut f = std::fs::File::open(path).ok()?;
     let len = f.metadata().ok()?.len();
     let mut pos = 0u64;
@@ -58,12 +65,12 @@ fn probe_file(path: &Path) -> Option<VideoInfo> {
         if size < header {
             return None;
         }
-        if &h[4..8] == b"moov" {
-            let body = (size - header).min(MAX_MOOV);
+        if &h[4..8] == kind {
+            let body = (size - header).min(max);
             f.seek(SeekFrom::Start(pos + header)).ok()?;
-            let mut moov = Vec::new();
-            f.take(body).read_to_end(&mut moov).ok()?;
-            return Some(parse_moov(&moov));
+            let mut payload = Vec::new();
+            f.take(body).read_to_end(&mut payload).ok()?;
+            return Some(payload);
         }
         pos = pos.checked_add(size)?;
     }
@@ -344,6 +351,20 @@ pub(crate) fn run_tool(
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()?;
+    // Read stderr as it comes (keeping its start for the reason): a chatty
+    // tool writing into a full pipe nobody reads would stall until the timeout.
+    let stderr = child.stderr.take();
+    let drain = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        if let Some(mut e) = stderr {
+            let mut buf = [0u8; 8192];
+            while let Ok(n @ 1..) = e.read(&mut buf) {
+                let room = STDERR_KEPT.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+        kept
+    });
     let started = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait()? {
@@ -352,20 +373,22 @@ pub(crate) fn run_tool(
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
+            let _ = drain.join();
             return Err(RenderError::Decode(format!("{name} took too long")));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let kept = drain.join().unwrap_or_default();
     if !status.success() {
-        let mut err = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            let _ = (&mut e).take(4096).read_to_string(&mut err);
-        }
+        let err = String::from_utf8_lossy(&kept);
         let err = err.lines().next().unwrap_or("failed").to_owned();
         return Err(RenderError::Decode(format!("{name}: {err}")));
     }
     Ok(())
 }
+
+/// How much of a tool's stderr is kept for the error message.
+const STDERR_KEPT: usize = 4096;
 
 /// Whether `program` answers on the PATH (`program arg` exits 0).
 pub(crate) fn tool_available(program: &str, arg: &str) -> bool {

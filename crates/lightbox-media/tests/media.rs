@@ -326,7 +326,10 @@ fn pixel_bomb_is_refused_before_decoding() -> TestResult {
             &small,
             0,
             &VersionSpec::defaults(),
-            &RenderLimits { max_pixels: 10_000 }
+            &RenderLimits {
+                max_pixels: 10_000,
+                ..RenderLimits::default()
+            }
         ),
         Err(RenderError::TooManyPixels { .. })
     ));
