@@ -22,6 +22,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod recovery;
 pub mod seal;
+pub mod secret_box;
 pub mod token;
 pub mod totp;
 

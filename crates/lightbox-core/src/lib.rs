@@ -28,6 +28,7 @@ pub mod operations;
 pub mod passwords;
 pub mod scope;
 pub mod search;
+pub mod secrets;
 pub mod server_keys;
 pub mod sessions;
 pub mod set_arrangement;
@@ -67,6 +68,9 @@ pub struct Core {
     pub media: Option<Arc<media::MediaSettings>>,
     /// This node's search index (API nodes).
     pub search: Option<Arc<search::SearchService>>,
+    /// The key file sealing TOTP secrets (a random in-memory key until
+    /// `with_secret_keys`).
+    pub secrets: Arc<secrets::SecretKeys>,
 }
 
 impl Core {
@@ -86,7 +90,14 @@ impl Core {
             sessions,
             media: None,
             search: None,
+            secrets: Arc::new(secrets::SecretKeys::in_memory()),
         }
+    }
+
+    /// Seals TOTP secrets with these keys (the binary's key file).
+    pub fn with_secret_keys(mut self, keys: secrets::SecretKeys) -> Self {
+        self.secrets = Arc::new(keys);
+        self
     }
 
     /// Adds this node's search index (API nodes).

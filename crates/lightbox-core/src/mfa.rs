@@ -18,7 +18,7 @@ use lightbox_store::users::{self as user_store, UserRow};
 use serde::Serialize;
 
 use crate::error::CoreError;
-use crate::{Core, sessions, users};
+use crate::{Core, secrets, sessions, users};
 
 pub const ISSUER: &str = "Lightbox";
 pub const RECOVERY_CODES: usize = 10;
@@ -77,8 +77,10 @@ async fn store_recovery_codes(
 }
 
 /// The enrolment awaiting its code, shown again (after a wrong code).
-pub fn pending_enrolment(login: &str, pending_base32: &str) -> Option<Enrolment> {
-    totp::from_base32(pending_base32).map(|secret| enrolment(login, &secret))
+pub fn pending_enrolment(core: &Core, user: &UserRow) -> Option<Enrolment> {
+    let stored = user.totp_pending_secret.as_deref()?;
+    let secret = secrets::totp_secret(core, &user.id, stored).ok()?;
+    Some(enrolment(&user.login, &secret))
 }
 
 /// With two-factor on, changing it takes the second factor too: a stolen
@@ -109,7 +111,7 @@ async fn spend_code(
     user: &UserRow,
     code: &str,
 ) -> Result<(), CoreError> {
-    sessions::check_second_factor(conn, user, code, core.now())
+    sessions::check_second_factor(core, conn, user, code, core.now())
         .await?
         .map_err(|_| CoreError::validation("code", "The code is wrong or was already used."))
 }
@@ -141,7 +143,8 @@ pub async fn begin(
     if let Some(code) = code {
         spend_code(core, &mut tx, &user, code).await?;
     }
-    user_store::set_pending_totp(&mut tx, &user.id, &totp::base32(&secret), core.now()).await?;
+    let sealed = core.secrets.seal(&user.id, &totp::base32(&secret))?;
+    user_store::set_pending_totp(&mut tx, &user.id, &sealed, core.now()).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
@@ -160,11 +163,11 @@ pub async fn confirm(
     code: &str,
 ) -> Result<RecoveryCodes, CoreError> {
     let user = users::find(core, user_id).await?;
-    let pending = user
+    let stored = user
         .totp_pending_secret
         .as_deref()
-        .and_then(totp::from_base32)
         .ok_or_else(|| CoreError::validation("code", "Start two-factor enrolment first."))?;
+    let pending = secrets::totp_secret(core, &user.id, stored)?;
     let limits = &core.sessions.settings.limits;
     let attempt = crate::limits::reserve(core, limits, ip, &user.login).await?;
     let now_secs = u64::try_from(core.now() / 1_000_000).unwrap_or(0);
@@ -188,15 +191,9 @@ async fn switch_on(
     used_step: Option<u64>,
     keep: Option<&str>,
 ) -> Result<RecoveryCodes, CoreError> {
+    let sealed = core.secrets.seal(user_id, &totp::base32(secret))?;
     let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(
-        &mut tx,
-        user_id,
-        Some(&totp::base32(secret)),
-        None,
-        core.now(),
-    )
-    .await?;
+    user_store::set_totp(&mut tx, user_id, Some(&sealed), None, core.now()).await?;
     if let Some(step) = used_step {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         user_store::accept_totp_step(&mut tx, user_id, step).await?;

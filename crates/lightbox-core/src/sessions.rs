@@ -423,7 +423,7 @@ pub async fn complete_mfa(
         .await?
         .filter(|u| u.disabled == 0)
         .ok_or_else(challenge_gone)?;
-    let verdict = check_second_factor(&mut tx, &user, code, now).await?;
+    let verdict = check_second_factor(core, &mut tx, &user, code, now).await?;
     if let Err(e) = verdict {
         store::count_challenge_failure(&mut tx, &challenge.token_hash).await?;
         tx.commit()
@@ -458,15 +458,17 @@ fn live_challenge(
 /// A TOTP code (accepted once per step) or an unused recovery code.
 /// The outer `Err` is a database failure; the inner one a wrong code.
 pub(crate) async fn check_second_factor(
+    core: &Core,
     conn: &mut Conn,
     user: &UserRow,
     code: &str,
     now: i64,
 ) -> Result<Result<(), CoreError>, CoreError> {
     let wrong = || CoreError::unauthorized("The code is wrong or was already used.");
-    let Some(secret) = user.totp_secret.as_deref().and_then(totp::from_base32) else {
+    let Some(stored) = user.totp_secret.as_deref() else {
         return Ok(Err(wrong()));
     };
+    let secret = crate::secrets::totp_secret(core, &user.id, stored)?;
     let now_secs = u64::try_from(now.div_euclid(MICROS)).unwrap_or(0);
     let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
     if let Some(step) = totp::verify(&secret, code, now_secs, last) {

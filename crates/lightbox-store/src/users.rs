@@ -246,3 +246,39 @@ pub async fn list_for_account(conn: &mut Conn, account_id: &str) -> Result<Vec<(
     .await?;
     Ok(rows.into_iter().map(|r| (r.user, r.role)).collect())
 }
+
+/// Every stored TOTP secret: (user id, enrolled, pending), for sealing and
+/// re-sealing them under the secret key file.
+pub async fn list_totp_secrets(
+    conn: &mut Conn,
+) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, totp_secret, totp_pending_secret FROM users
+         WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Replaces a stored TOTP secret (`pending` picks the column) if it is
+/// still `old`; false when it changed meanwhile.
+pub async fn reseal_totp(
+    conn: &mut Conn,
+    user_id: &str,
+    pending: bool,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    let sql = if pending {
+        "UPDATE users SET totp_pending_secret = $3 WHERE id = $1 AND totp_pending_secret = $2"
+    } else {
+        "UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2"
+    };
+    let done = sqlx::query(sql)
+        .bind(user_id)
+        .bind(old)
+        .bind(new)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

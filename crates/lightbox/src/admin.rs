@@ -16,19 +16,36 @@ use lightbox_core::{
 
 use crate::Failure;
 use crate::cli::{
-    AccountCommand, Command, DebugCommand, MfaCommand, ProfileCommand, SigningKeyCommand,
-    TokenCommand, UserCommand,
+    AccountCommand, Command, DebugCommand, MfaCommand, ProfileCommand, SecretKeyCommand,
+    SigningKeyCommand, TokenCommand, UserCommand,
 };
 use crate::config::{Storage, parse_duration};
 
 pub async fn open(storage: &Storage) -> Result<Core, Failure> {
     let store = lightbox_core::Store::connect(&storage.database_url, 4).await?;
     store.migrate().await?;
-    Ok(Core::new(
-        store,
-        Arc::new(SystemClock),
-        AuthSettings::default(),
-    ))
+    let core = Core::new(store, Arc::new(SystemClock), AuthSettings::default())
+        .with_secret_keys(secret_keys(storage)?);
+    lightbox_core::secrets::check_and_seal(&core)
+        .await
+        .map_err(Failure)?;
+    Ok(core)
+}
+
+/// The key file sealing two-factor secrets, made when missing. A new one
+/// beside a shared PostgreSQL database is worth a warning: every server
+/// on it needs this same file.
+pub fn secret_keys(storage: &Storage) -> Result<lightbox_core::secrets::SecretKeys, Failure> {
+    let path = &storage.secret_key_file;
+    let (keys, created) =
+        lightbox_core::secrets::SecretKeys::open_or_create(path).map_err(Failure)?;
+    if created && storage.database_url.starts_with("postgres") {
+        eprintln!(
+            "warning: made the secret key file {}; every server on this database needs this same file (copy it, or give each the same --secret-key-file)",
+            path.display()
+        );
+    }
+    Ok(keys)
 }
 
 fn fail(e: lightbox_core::CoreError) -> Failure {
@@ -294,6 +311,16 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
                 rotation.kid
             );
             println!("{}", rotation.kid);
+        }
+        Command::SecretKey(SecretKeyCommand::Rotate) => {
+            let rotation = lightbox_core::secrets::rotate(core)
+                .await
+                .map_err(Failure)?;
+            eprintln!(
+                "key {} now seals two-factor secrets ({} sealed again); copy the key file to every other server on this database",
+                rotation.key_id, rotation.resealed
+            );
+            println!("{}", rotation.key_id);
         }
         Command::SigningKey(SigningKeyCommand::List { json }) => {
             let keys = downloads::list_keys(core).await.map_err(fail)?;

@@ -47,6 +47,10 @@ pub struct StorageArgs {
     /// S3 region [default: us-east-1].
     #[arg(long, global = true, env = "LIGHTBOX_S3_REGION")]
     pub s3_region: Option<String>,
+    /// Key file sealing two-factor secrets (made at first start when missing;
+    /// every server on the database needs the same) [default: <data-dir>/secret.key].
+    #[arg(long, global = true, env = "LIGHTBOX_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +77,9 @@ pub enum Command {
     /// Keys that sign download links (shared by every server on the database).
     #[command(subcommand, name = "signing-key")]
     SigningKey(SigningKeyCommand),
+    /// The key file that seals two-factor secrets in the database.
+    #[command(subcommand, name = "secret-key")]
+    SecretKey(SecretKeyCommand),
     /// Rebuild this node's search index from the database (run it with the
     /// node's server stopped; a server also rebuilds a missing or damaged index itself).
     Reindex,
@@ -302,6 +309,15 @@ pub enum TokenCommand {
     },
     /// Revoke a token by its uuid.
     Revoke { token_uuid: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretKeyCommand {
+    /// Seal every stored two-factor secret under a new key: the new key is
+    /// added to the key file, everything is sealed again, then the file keeps
+    /// the new key only. Prints the new key id. Copy the file to every other
+    /// server on the database afterwards.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,6 +34,7 @@ pub struct FileConfig {
     pub media_url: Option<String>,
     pub download_link_ttl: Option<String>,
     pub archive_lifetime: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
 }
 
 pub fn load_file(path: Option<&Path>) -> Result<FileConfig, String> {
@@ -51,6 +52,8 @@ pub struct Storage {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub blobs: lightbox_media::BlobLocation,
+    /// The key file sealing two-factor secrets.
+    pub secret_key_file: PathBuf,
 }
 
 pub fn storage(
@@ -98,10 +101,16 @@ pub fn storage(
                 .map_err(|e| format!("--blob-store: {e}"))?
         }
     };
+    let secret_key_file = args
+        .secret_key_file
+        .clone()
+        .or_else(|| file.secret_key_file.clone())
+        .unwrap_or_else(|| data_dir.join("secret.key"));
     Ok(Storage {
         data_dir,
         database_url,
         blobs,
+        secret_key_file,
     })
 }
 

@@ -62,7 +62,13 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         Some(c) => c.clone(),
         None => Arc::new(SystemClock),
     };
-    let core = Core::new(store, clock, auth);
+    let core = Core::new(store, clock, auth).with_secret_keys(crate::admin::secret_keys(&storage)?);
+    let sealed = lightbox_core::secrets::check_and_seal(&core)
+        .await
+        .map_err(Failure)?;
+    if sealed > 0 {
+        tracing::info!(sealed, "two-factor secrets stored in clear are sealed now");
+    }
     let data_dir = storage.data_dir.clone();
     let blobs = lightbox_media::BlobStore::open(&storage.blobs)
         .map_err(|e| Failure(format!("blob store {}: {e}", storage.blobs.describe())))?;

@@ -270,8 +270,7 @@ pub async fn mfa_confirm(State(state): State<WebState>, signed: SignedForm) -> R
                 Ok(me) => me,
                 Err(e) => return page::error(Some(user), &e),
             };
-            let pending = me.totp_pending_secret.as_deref();
-            let Some(enrolment) = pending.and_then(|s| mfa::pending_enrolment(&me.login, s)) else {
+            let Some(enrolment) = mfa::pending_enrolment(&state.core, &me) else {
                 return again(&state, user, &e).await;
             };
             let status = page::status(&e);
