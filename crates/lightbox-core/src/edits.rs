@@ -98,6 +98,11 @@ pub enum Edit {
         image: String,
         embedded: Option<Box<lightbox_media::Embedded>>,
     },
+    /// A set's membership, order or visibility (batches only).
+    Arrange {
+        set: String,
+        change: crate::set_arrangement::Arrangement,
+    },
 }
 
 impl Edit {
@@ -115,7 +120,15 @@ impl Edit {
             | Edit::AddCredit { image, .. }
             | Edit::RemoveCredit { image, .. }
             | Edit::ExtractMetadata { image, .. } => Some(image),
-            Edit::RenameKeyword { .. } => None,
+            Edit::RenameKeyword { .. } | Edit::Arrange { .. } => None,
+        }
+    }
+
+    /// A set write as a batch item (`change` already checked).
+    pub fn arrange(set: &str, change: crate::set_arrangement::Arrangement) -> Edit {
+        Edit::Arrange {
+            set: set.to_owned(),
+            change,
         }
     }
 }
@@ -950,6 +963,13 @@ pub async fn apply(
     if let Edit::RenameKeyword { from, to, images } = edit {
         return rename(write, principal, from, to, images, op_id).await;
     }
+    if let Edit::Arrange { set, change } = edit {
+        return Ok(Applied {
+            done: crate::set_arrangement::arrange_in(write, principal, &set, &change, op_id)
+                .await?,
+            collect: vec![],
+        });
+    }
     let id = edit.image().unwrap_or_default().to_owned();
     let mut row = load(write, principal, &id).await?;
     let now = write.now();
@@ -957,7 +977,7 @@ pub async fn apply(
     let applied = match edit {
         Edit::Patch { patch, .. } => return patch_fields(write, row, patch).await,
         Edit::Delete { .. } => return delete(write, row).await,
-        Edit::RenameKeyword { .. } => return Err(CoreError::internal()),
+        Edit::RenameKeyword { .. } | Edit::Arrange { .. } => return Err(CoreError::internal()),
         Edit::AddKeywords { keywords, .. } => {
             let rows: Vec<(String, Option<String>, String)> = keywords
                 .into_iter()

@@ -29,7 +29,7 @@ use crate::jobs::{JobFailure, JobFuture, JobHandler};
 use crate::operations::{Operation, OperationStatus};
 use crate::sets::{set_id, set_not_found};
 use crate::users::Role;
-use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
+use crate::writes::{self, Begun, JobSpec, PendingWrite, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
 
 /// Most images one request may name (membership, order, visibility).
@@ -669,23 +669,23 @@ async fn check_own_images(
     if foreign.is_empty() {
         return Ok(());
     }
-    let targets: Option<(Option<HashSet<&str>>, i64, Option<i64>)> =
-        plan.visibility.as_ref().map(|(images, hidden, at)| {
-            (
-                images
-                    .as_ref()
-                    .map(|l| l.iter().map(String::as_str).collect()),
-                i64::from(*hidden),
-                *at,
-            )
-        });
-    let state_after = |m: &MemberRow| match &targets {
-        Some((list, hidden, at))
-            if list
+    // A visibility change: the state it sets, and on which images (None: all).
+    let new_state = plan
+        .visibility
+        .as_ref()
+        .map(|(_, hidden, at)| (i64::from(*hidden), *at));
+    let listed: Option<HashSet<&str>> = plan
+        .visibility
+        .as_ref()
+        .and_then(|(images, _, _)| images.as_ref())
+        .map(|l| l.iter().map(String::as_str).collect());
+    let state_after = |m: &MemberRow| match new_state {
+        Some(state)
+            if listed
                 .as_ref()
                 .is_none_or(|l| l.contains(m.image_id.as_str())) =>
         {
-            (*hidden, *at)
+            state
         }
         _ => (m.hidden, m.activation_time),
     };
@@ -910,6 +910,64 @@ fn change_rows(set: &str, touched: &[String]) -> Vec<(&'static str, String, &'st
     changes
 }
 
+/// Locks the set, checks the change against its members and the caller's
+/// role; the set and the plan, nothing written yet.
+async fn lock_and_plan(
+    write: &mut PendingWrite,
+    id: &str,
+    change: &Arrangement,
+    only: Option<&str>,
+) -> Result<(SetRow, Plan), CoreError> {
+    let account = write.account_id().to_owned();
+    let now = write.now();
+    if !sets::lock(write.tx(), &account, id, now).await? {
+        return Err(set_not_found(id));
+    }
+    let set = sets::find(write.tx(), &account, id, now)
+        .await?
+        .ok_or_else(CoreError::internal)?;
+    let checked = plan(write.tx(), &set, change).await?;
+    check_own_images(write.tx(), &set, change, &checked, only).await?;
+    Ok((set, checked))
+}
+
+/// Snapshots the set and writes the plan in the write's transaction.
+async fn apply_now(
+    write: &mut PendingWrite,
+    set: &SetRow,
+    change: &Arrangement,
+    checked: Plan,
+    op_id: &str,
+) -> Result<WorkDone, CoreError> {
+    let now = write.now();
+    snapshot(write.tx(), set, change.reason(), op_id, now).await?;
+    apply_plan(write.tx(), set, &checked, now).await?;
+    Ok(WorkDone {
+        kind: change.kind(),
+        status: OperationStatus::Succeeded,
+        result: checked.result,
+        image_public_uuids: change.named_images(),
+        set_public_uuid: Some(set.id.clone()),
+        jobs: vec![],
+        changes: change_rows(&set.id, &checked.touched),
+    })
+}
+
+/// A set change as an item of a batch: checked and applied in the batch's
+/// transaction, whatever its size (all or nothing).
+pub(crate) async fn arrange_in(
+    write: &mut PendingWrite,
+    principal: &Principal,
+    id: &str,
+    change: &Arrangement,
+    op_id: &str,
+) -> Result<WorkDone, CoreError> {
+    let id = set_id(id)?;
+    let only = only_uploaded_by(principal);
+    let (set, checked) = lock_and_plan(write, &id, change, only.as_deref()).await?;
+    apply_now(write, &set, change, checked, op_id).await
+}
+
 /// Runs a rearrangement of the set: inline when small, as a job when large
 /// (checked here either way).
 pub async fn arrange(
@@ -925,21 +983,12 @@ pub async fn arrange(
         Begun::Replay(op) => return Ok(op),
         Begun::Fresh(write) => write,
     };
-    let account = write.account_id().to_owned();
-    let now = write.now();
-    if !sets::lock(write.tx(), &account, &id, now).await? {
-        return Err(set_not_found(&id));
-    }
-    let set = sets::find(write.tx(), &account, &id, now)
-        .await?
-        .ok_or_else(CoreError::internal)?;
-    let checked = plan(write.tx(), &set, &change).await?;
-    check_own_images(write.tx(), &set, &change, &checked, only.as_deref()).await?;
+    let (set, checked) = lock_and_plan(&mut write, &id, &change, only.as_deref()).await?;
     let op_id = write.operation_id().to_owned();
     if size_of(write.tx(), &set, &change).await? > INLINE_MAX {
         let payload = json!({
             "operation": op_id,
-            "account": account,
+            "account": write.account_id(),
             "set": id,
             "change": change,
             "only_uploaded_by": only,
@@ -961,19 +1010,8 @@ pub async fn arrange(
             })
             .await;
     }
-    snapshot(write.tx(), &set, change.reason(), &op_id, now).await?;
-    apply_plan(write.tx(), &set, &checked, now).await?;
-    write
-        .finish(WorkDone {
-            kind: change.kind(),
-            status: OperationStatus::Succeeded,
-            result: checked.result,
-            image_public_uuids: change.named_images(),
-            set_public_uuid: Some(id.clone()),
-            jobs: vec![],
-            changes: change_rows(&id, &checked.touched),
-        })
-        .await
+    let done = apply_now(&mut write, &set, &change, checked, &op_id).await?;
+    write.finish(done).await
 }
 
 /// Runs a large rearrangement in one transaction: lock, re-check against

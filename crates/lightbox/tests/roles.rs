@@ -455,3 +455,179 @@ both_setups!(
         Ok(())
     }
 );
+
+/// `POST /v1/operations/batch` as `token`.
+async fn batch(server: &Server, token: &str, items: Value) -> common::Reply {
+    server
+        .write(
+            "POST",
+            token,
+            "/v1/operations/batch",
+            &key(),
+            Some(&json!({ "operations": items })),
+        )
+        .await
+}
+
+/// The image's rating and the sets it is in.
+async fn rating_and_sets(server: &Server, token: &str, id: &str) -> (Value, Vec<Value>) {
+    let image = server.get(token, &format!("/v1/images/{id}")).await.json();
+    let sets = image["sets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["public_uuid"].clone())
+        .collect();
+    (image["rating"].clone(), sets)
+}
+
+both_setups!(
+    a_batch_moves_images_between_sets_per_role,
+    |env: Env| async move {
+        let (server, _token, admin, ann, bob) = setup(&env).await;
+        let rater = env
+            .token("fest", "api.images.read,api.ratings.write", &[])
+            .await;
+        let mine = upload(&server, &ann, "mine.jpg").await;
+        let bobs = upload(&server, &bob, "bobs.jpg").await;
+        let mut sets = Vec::new();
+        for name in ["Day one", "Day two"] {
+            let op = ok(&server, &admin, "POST", "/v1/sets", json!({"name": name})).await;
+            sets.push(op["set_public_uuid"].as_str().unwrap().to_owned());
+        }
+        let (one, two) = (&sets[0], &sets[1]);
+        ok(
+            &server,
+            &admin,
+            "POST",
+            &format!("/v1/sets/{one}/images"),
+            json!({"image_public_uuids": [mine, bobs]}),
+        )
+        .await;
+
+        // The guide's example: keywords, a rating and a move between sets.
+        let r = batch(
+            &server,
+            &ann,
+            json!([
+                {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 4}},
+                {"method": "POST", "path": format!("/v1/images/{mine}/keywords"), "body": {"keywords": ["stage:Main"]}},
+                {"method": "DELETE", "path": format!("/v1/sets/{one}/images"), "body": {"image_public_uuids": [mine]}},
+                {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [mine]}},
+                {"method": "PATCH", "path": format!("/v1/sets/{two}/visibility"), "body": {"image_public_uuids": [mine], "hidden": true}},
+                {"method": "PATCH", "path": format!("/v1/sets/{two}/order"), "body": {"image_public_uuids": [mine]}},
+            ]),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let outcome = r.json();
+        let kinds: Vec<&str> = outcome["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                assert_eq!(o["status"], "succeeded", "{o}");
+                o["type"].as_str().unwrap()
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "rating.update",
+                "keywords.add",
+                "set.images.remove",
+                "set.images.add",
+                "set.visibility",
+                "set.order"
+            ]
+        );
+        assert_eq!(outcome["operations"][3]["set_public_uuid"], *two);
+        assert_eq!(
+            rating_and_sets(&server, &admin, &mine).await,
+            (json!(4), vec![json!(two)])
+        );
+        let members = arrangement(&server, &admin, two).await;
+        assert_eq!(members, vec![(mine.clone(), json!(true), Value::Null)]);
+
+        // One item touching another's image: 403 naming it, nothing applied.
+        let r = batch(
+            &server,
+            &ann,
+            json!([
+                {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 1}},
+                {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [bobs]}},
+            ]),
+        )
+        .await;
+        let e = r.error(403, "forbidden");
+        assert_eq!(e["detail"], "own_images_only");
+        assert_eq!(e["field"], "operations[1].body.image_public_uuids[0]");
+        let r = batch(
+            &server,
+            &ann,
+            json!([
+                {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 1}},
+                {"method": "DELETE", "path": format!("/v1/sets/{one}/images"), "body": {"image_public_uuids": [bobs]}},
+            ]),
+        )
+        .await;
+        assert_eq!(r.error(403, "forbidden")["detail"], "own_images_only");
+        assert_eq!(
+            rating_and_sets(&server, &admin, &mine).await,
+            (json!(4), vec![json!(two)])
+        );
+        assert_eq!(
+            rating_and_sets(&server, &admin, &bobs).await.1,
+            vec![json!(one)]
+        );
+
+        // Each item needs its own scope; bodies and sets are checked as alone.
+        let r = batch(
+            &server,
+            &rater,
+            json!([
+                {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 2}},
+                {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [mine]}},
+            ]),
+        )
+        .await;
+        let e = r.error(403, "forbidden");
+        assert_eq!(
+            (e["detail"].as_str(), e["field"].as_str()),
+            (Some("api.sets.write"), Some("operations[1].path"))
+        );
+        let r = batch(
+            &server,
+            &admin,
+            json!([{"method": "PATCH", "path": format!("/v1/sets/{two}/order"), "body": {"move": []}}]),
+        )
+        .await;
+        assert_eq!(
+            r.error(400, "validation")["field"],
+            "operations[0].body.move"
+        );
+        let r = batch(
+            &server,
+            &admin,
+            json!([{"method": "POST", "path": "/v1/sets/00000000-0000-4000-8000-000000000009/images", "body": {"image_public_uuids": [mine]}}]),
+        )
+        .await;
+        assert_eq!(r.error(404, "set_not_found")["field"], "operations[0].path");
+        // An admin moves anyone's images.
+        let r = batch(
+            &server,
+            &admin,
+            json!([
+                {"method": "DELETE", "path": format!("/v1/sets/{one}/images"), "body": {"image_public_uuids": [bobs]}},
+                {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [bobs]}},
+            ]),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        assert_eq!(
+            rating_and_sets(&server, &admin, &bobs).await.1,
+            vec![json!(two)]
+        );
+        Ok(())
+    }
+);

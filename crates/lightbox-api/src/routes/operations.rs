@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use lightbox_core::CoreError;
 use lightbox_core::edits::{self, BATCH_MAX, BatchOutcome, Edit};
 use lightbox_core::operations::{self, Operation};
+use lightbox_core::set_arrangement::Arrangement;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -59,7 +60,8 @@ pub struct BatchItem {
     pub method: String,
     /// An image edit's path (`/v1/images/{id}`, `…/keywords`, `…/metadata`,
     /// `…/rating`, `…/crop`, `…/alt_text`, `…/credits`,
-    /// `…/extract_metadata`) or `/v1/keywords/rename`.
+    /// `…/extract_metadata`), `/v1/keywords/rename`, or a set's membership,
+    /// order or visibility (`/v1/sets/{id}/images`, `…/order`, `…/visibility`).
     #[schema(example = "/v1/images/0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f/rating")]
     pub path: String,
     /// The body that write takes (left out for those without one).
@@ -82,14 +84,20 @@ const BATCHABLE: &[(&str, &str)] = &[
     ("POST", "/v1/images/{public_uuid}/credits"),
     ("DELETE", "/v1/images/{public_uuid}/credits"),
     ("POST", "/v1/images/{public_uuid}/extract_metadata"),
+    ("POST", "/v1/sets/{public_uuid}/images"),
+    ("DELETE", "/v1/sets/{public_uuid}/images"),
+    ("PATCH", "/v1/sets/{public_uuid}/order"),
+    ("PATCH", "/v1/sets/{public_uuid}/visibility"),
 ];
 
-/// The route template a concrete path matches, and its image id.
+/// The route template a concrete path matches, and its image (or set) id.
 fn route_of(path: &str) -> Option<(String, String)> {
     if path == "/v1/keywords/rename" {
         return Some((path.to_owned(), String::new()));
     }
-    let rest = path.strip_prefix("/v1/images/")?;
+    let (base, rest) = ["/v1/images/", "/v1/sets/"]
+        .into_iter()
+        .find_map(|base| path.strip_prefix(base).map(|rest| (base, rest)))?;
     let (id, tail) = match rest.split_once('/') {
         Some((id, tail)) => (id, format!("/{tail}")),
         None => (rest, String::new()),
@@ -97,7 +105,7 @@ fn route_of(path: &str) -> Option<(String, String)> {
     if id.is_empty() || tail.matches('/').count() > 1 {
         return None;
     }
-    Some((format!("/v1/images/{{public_uuid}}{tail}"), id.to_owned()))
+    Some((format!("{base}{{public_uuid}}{tail}"), id.to_owned()))
 }
 
 fn item_error(n: usize, part: &str, message: String) -> CoreError {
@@ -141,6 +149,22 @@ fn edit_of(
 ) -> Result<Edit, CoreError> {
     let at = |e: CoreError| edits::at_item(n, e);
     let b = &item.body;
+    if let Some(tail) = template.strip_prefix("/v1/sets/{public_uuid}") {
+        let change = match (method, tail) {
+            ("POST", "/images") => Arrangement::add(body(n, b)?),
+            ("DELETE", "/images") => Arrangement::remove(body(n, b)?),
+            ("PATCH", "/order") => Arrangement::order(body(n, b)?),
+            ("PATCH", "/visibility") => Arrangement::visibility(body(n, b)?),
+            _ => {
+                return Err(item_error(
+                    n,
+                    "path",
+                    "a batch cannot run this write.".to_owned(),
+                ));
+            }
+        };
+        return Ok(Edit::arrange(image, change.map_err(at)?));
+    }
     match (
         method,
         template.trim_start_matches("/v1/images/{public_uuid}"),
@@ -178,9 +202,11 @@ fn edit_of(
     }
 }
 
-/// Up to 50 image edits (and keyword renames) in one request, all or
-/// nothing: each item is checked against its own scope (as its own request
-/// would be), then every body is checked, then all run in one transaction.
+/// Up to 50 writes — image edits, keyword renames, and set membership,
+/// order and visibility — in one request, all or nothing: each item is
+/// checked against its own scope (as its own request would be), then every
+/// body is checked, then all run in one transaction, each against the
+/// caller's role (a `user` member: only its own images).
 /// The first item that fails is named in `field` (`operations[3].body.rating`,
 /// `operations[3].path`) and nothing is applied. Answers the summary
 /// Operation and one child Operation per item, in order.
@@ -191,11 +217,13 @@ fn edit_of(
     security(("bearer" = [])),
     request_body(content = BatchRequest, example = json!({"operations": [
         {"method": "PUT", "path": "/v1/images/0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f/rating", "body": {"rating": 5}},
-        {"method": "POST", "path": "/v1/images/0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f/keywords", "body": {"keywords": ["stage:Main"]}}
+        {"method": "POST", "path": "/v1/images/0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f/keywords", "body": {"keywords": ["stage:Main"]}},
+        {"method": "DELETE", "path": "/v1/sets/6a1e4f0c-2b7d-4c39-8e5a-93d0b1f2c4aa/images", "body": {"image_public_uuids": ["0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f"]}},
+        {"method": "POST", "path": "/v1/sets/0b9d3c62-6f1e-4a8e-9a57-1c0f6f0d2b11/images", "body": {"image_public_uuids": ["0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f"]}}
     ]})),
     responses(
         (status = 202, description = "Accepted: the summary and each item's Operation", body = BatchOutcome),
-        (status = 403, description = "`forbidden`: an item needs a scope the token lacks (`field` names it)", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "`forbidden`: an item needs a scope the token lacks, or (`detail: own_images_only`) touches an image a `user` member did not upload (`field` names the item)", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`image_not_found`: an item's image (`field` names it)", body = crate::error::ErrorEnvelope),
     )
 )]
@@ -231,7 +259,7 @@ pub async fn batch(
                 n,
                 "path",
                 format!(
-                    "{method} {} is not a write a batch can run (image edits and keyword renames).",
+                    "{method} {} is not a write a batch can run (image edits, keyword renames, set membership, order and visibility).",
                     item.path
                 ),
             )
