@@ -4,7 +4,7 @@ use lightbox_store::accounts::{self, AccountRow};
 use serde::Serialize;
 
 use crate::error::{CoreError, ErrorKind};
-use crate::{Core, ids, validate};
+use crate::{Core, ids, revocation, validate};
 
 /// How an account appears inside other objects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -77,21 +77,40 @@ pub async fn find(core: &Core, id_or_unique_id: &str) -> Result<Account, CoreErr
         })
 }
 
-/// Turns the API switch on or off.
+/// Turns the API switch on or off; returns once every live node applies it
+/// (nodes that did not answer in time are logged).
 pub async fn set_api_access(
     core: &Core,
     id_or_unique_id: &str,
     enabled: bool,
 ) -> Result<Account, CoreError> {
+    let (account, unanswered) = set_api_access_everywhere(core, id_or_unique_id, enabled).await?;
+    if let Some(message) = revocation::unanswered_message(&unanswered) {
+        tracing::warn!(account = %account.uuid, "API switch: {message}");
+    }
+    Ok(account)
+}
+
+/// [`set_api_access`], also returning the live nodes that did not apply the
+/// change within [`revocation::WAIT_AT_MOST`].
+pub async fn set_api_access_everywhere(
+    core: &Core,
+    id_or_unique_id: &str,
+    enabled: bool,
+) -> Result<(Account, Vec<String>), CoreError> {
     let account = find(core, id_or_unique_id).await?;
     let mut tx = core.store.begin_write().await?;
     accounts::set_api_enabled(&mut tx, &account.uuid, enabled, core.now()).await?;
+    // Cached principals carry the switch.
+    let epoch = revocation::bump(&mut tx).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
     core.auth.forget_account(&account.uuid);
-    Ok(Account {
+    let unanswered = revocation::reach_every_node(core, epoch).await?;
+    let account = Account {
         api_enabled: enabled,
         ..account
-    })
+    };
+    Ok((account, unanswered))
 }

@@ -1,17 +1,20 @@
 //! Authenticating a presented credential, cheaply.
 //!
-//! Cost per request: the checksum (pure), one SHA-256, and one cache hit.
-//! The cache holds a token's row (and its account's switch) for at most
-//! `cache_ttl`; revocations made by this process drop the entry at once, so
-//! they bite on the very next request, and ones made elsewhere (another
-//! node, the CLI) bite within `cache_ttl`. `cache_ttl = 0` reads the
-//! database on every request.
+//! Cost per request: the checksum (pure), one SHA-256, one cache hit and
+//! one atomic load. The cache holds a token's row (and its account's
+//! switch) for at most `cache_ttl`, and only while the auth epoch it was
+//! read under is still this node's current one: every revocation-like
+//! write moves the epoch, each node follows it (see [`crate::revocation`])
+//! and the revoker waits until every live node has, so a revocation bites
+//! on every node's next request whatever `cache_ttl` is. `cache_ttl = 0`
+//! reads the database on every request.
 //!
 //! `last_used_at`/`last_used_ip` are collected in memory and written in one
 //! batch every `last_used_flush` instead of a database write per request.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -214,10 +217,13 @@ struct Cached {
     revoked: bool,
     expires_at: Option<i64>,
     fetched: Instant,
+    /// The auth epoch this node was at before the row was read: the entry
+    /// is void once the epoch moves, even if it was stored after the move.
+    epoch: i64,
 }
 
 impl Cached {
-    fn from_row(row: &TokenWithAccount) -> Result<Self, CoreError> {
+    fn from_row(row: &TokenWithAccount, epoch: i64) -> Result<Self, CoreError> {
         Ok(Self {
             principal: Arc::new(principal_from_row(row)?),
             account_id: row.token.account_id.clone(),
@@ -225,6 +231,7 @@ impl Cached {
             revoked: row.token.revoked_at.is_some(),
             expires_at: row.token.expires_at,
             fetched: Instant::now(),
+            epoch,
         })
     }
 }
@@ -235,7 +242,19 @@ pub struct Authenticator {
     settings: AuthSettings,
     cache: DashMap<String, Cached>,
     last_used: DashMap<String, (i64, IpAddr)>,
+    /// The newest auth epoch this node has applied.
+    epoch: AtomicI64,
+    /// This process's id in `nodes`, once it registered as a serving node.
+    node_id: OnceLock<String>,
+    /// When (ms after `origin`) a registered node last read the epoch.
+    confirmed_ms: AtomicU64,
+    origin: Instant,
 }
+
+/// A registered node that could not read the epoch for this long (cut off
+/// from the database, frozen) stops trusting its cache: a revocation it
+/// missed cannot outlive the revoker's bounded wait.
+const EPOCH_CONFIRMED_WITHIN_MS: u64 = 3000;
 
 impl Authenticator {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: AuthSettings) -> Self {
@@ -245,6 +264,10 @@ impl Authenticator {
             settings,
             cache: DashMap::new(),
             last_used: DashMap::new(),
+            epoch: AtomicI64::new(0),
+            node_id: OnceLock::new(),
+            confirmed_ms: AtomicU64::new(0),
+            origin: Instant::now(),
         }
     }
 
@@ -281,8 +304,11 @@ impl Authenticator {
             }
             Ok(c.principal.clone())
         };
+        let epoch = self.epoch.load(Ordering::Acquire);
         if let Some(entry) = self.cache.get(&hash)
+            && entry.epoch == epoch
             && entry.fetched.elapsed() < self.settings.cache_ttl
+            && self.epoch_confirmed()
         {
             return check(&entry);
         }
@@ -292,7 +318,7 @@ impl Authenticator {
                 .await?
                 .ok_or_else(unknown)?
         };
-        let cached = Cached::from_row(&row)?;
+        let cached = Cached::from_row(&row, epoch)?;
         let result = check(&cached);
         if !self.settings.cache_ttl.is_zero() {
             self.cache.insert(hash.clone(), cached);
@@ -356,6 +382,51 @@ impl Authenticator {
             max_request_bytes: None,
             rendered: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The newest auth epoch this node has applied.
+    pub fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Applies a newer auth epoch: every cached principal read before it is
+    /// void from now on. Returns false when `epoch` is not newer.
+    pub fn advance_epoch(&self, epoch: i64) -> bool {
+        if self.epoch.fetch_max(epoch, Ordering::AcqRel) >= epoch {
+            return false;
+        }
+        // Void already (older epoch); dropped to free the memory.
+        self.cache.retain(|_, cached| cached.epoch >= epoch);
+        true
+    }
+
+    /// A registered node read the epoch from the database just now.
+    pub fn confirm_epoch(&self, epoch: i64) {
+        self.advance_epoch(epoch);
+        self.confirmed_ms
+            .store(self.ms_since_origin(), Ordering::Release);
+    }
+
+    /// True unless this is a registered node that lost track of the epoch.
+    fn epoch_confirmed(&self) -> bool {
+        self.node_id.get().is_none()
+            || self
+                .ms_since_origin()
+                .saturating_sub(self.confirmed_ms.load(Ordering::Acquire))
+                <= EPOCH_CONFIRMED_WITHIN_MS
+    }
+
+    fn ms_since_origin(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// This process's id among the serving nodes, once registered.
+    pub fn node_id(&self) -> Option<&str> {
+        self.node_id.get().map(String::as_str)
+    }
+
+    pub(crate) fn set_node_id(&self, id: String) {
+        let _ = self.node_id.set(id);
     }
 
     /// Drops a token from the cache (after this process revoked it).

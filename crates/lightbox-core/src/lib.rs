@@ -26,6 +26,7 @@ pub mod metadata_profiles;
 pub mod mfa;
 pub mod operations;
 pub mod passwords;
+pub mod revocation;
 pub mod scope;
 pub mod search;
 pub mod secrets;

@@ -3,6 +3,7 @@
 use ipnet::IpNet;
 use lightbox_auth::ServiceTokenSecret;
 use lightbox_auth::token::SERVICE_TOKEN_PREFIX;
+use lightbox_store::operations as op_store;
 use lightbox_store::service_tokens::{self, ServiceTokenRow};
 use serde::Serialize;
 
@@ -11,7 +12,7 @@ use crate::error::{CoreError, ErrorKind};
 use crate::operations::{Operation, OperationStatus};
 use crate::scope::Scope;
 use crate::writes::{self, Begun, WorkDone, WriteContext};
-use crate::{Core, accounts, ids, validate};
+use crate::{Core, accounts, ids, revocation, validate};
 
 /// A token as listings and `/v1/me` show it: never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -251,7 +252,8 @@ pub async fn revoke_by_admin(
         .await?
         .ok_or_else(CoreError::internal)?;
     let view = ServiceTokenView::from_row(&row, None)?;
-    let op = write
+    let epoch = revocation::bump(write.tx()).await?;
+    let mut op = write
         .finish(WorkDone {
             kind: "service_token.revoke",
             status: OperationStatus::Succeeded,
@@ -263,6 +265,27 @@ pub async fn revoke_by_admin(
         })
         .await?;
     core.auth.forget(&hash);
+    // The Operation is answered once every live node refuses the token.
+    let unanswered = revocation::reach_every_node(core, epoch).await?;
+    if let Some(message) = revocation::unanswered_message(&unanswered)
+        && let Some(result) = op.result.as_object_mut()
+    {
+        result.insert("message".to_owned(), message.into());
+        let mut tx = core.store.begin_write().await?;
+        op_store::set_status(
+            &mut tx,
+            &op.uuid,
+            op.status.as_str(),
+            Some(&op.result.to_string()),
+            None,
+            core.now(),
+            true,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(lightbox_store::StoreError::from)?;
+    }
     Ok(op)
 }
 
@@ -275,8 +298,12 @@ pub async fn list(core: &Core, account: &str) -> Result<Vec<ServiceTokenView>, C
         .collect()
 }
 
-/// Revokes a token; effective on this process's next request at once.
-pub async fn revoke(core: &Core, token_uuid: &str) -> Result<ServiceTokenView, CoreError> {
+/// Revokes a token (the CLI) and returns once every live node refuses it,
+/// or after [`revocation::WAIT_AT_MOST`] with the nodes that did not answer.
+pub async fn revoke(
+    core: &Core,
+    token_uuid: &str,
+) -> Result<(ServiceTokenView, Vec<String>), CoreError> {
     validate::uuid("token_uuid", token_uuid)?;
     let mut tx = core.store.begin_write().await?;
     let hash = service_tokens::revoke(&mut tx, token_uuid, core.now())
@@ -285,9 +312,11 @@ pub async fn revoke(core: &Core, token_uuid: &str) -> Result<ServiceTokenView, C
     let row = service_tokens::find(&mut tx, token_uuid)
         .await?
         .ok_or_else(CoreError::internal)?;
+    let epoch = revocation::bump(&mut tx).await?;
     tx.commit()
         .await
         .map_err(lightbox_store::StoreError::from)?;
     core.auth.forget(&hash);
-    ServiceTokenView::from_row(&row, None)
+    let unanswered = revocation::reach_every_node(core, epoch).await?;
+    Ok((ServiceTokenView::from_row(&row, None)?, unanswered))
 }

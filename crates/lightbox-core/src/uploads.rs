@@ -18,7 +18,7 @@ use lightbox_media::StagedOriginal;
 use lightbox_media::metadata::Embedded;
 use lightbox_media::sniff::{self, MediaKind};
 use lightbox_store::images::{self as store, ImageRow, UsedTicket};
-use lightbox_store::{accounts, service_tokens, users};
+use lightbox_store::{accounts, service_tokens, sessions, users};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -129,6 +129,9 @@ pub struct TicketClaims {
     /// must come from an address it allows too.
     #[serde(default)]
     pub allowed_ips: Vec<ipnet::IpNet>,
+    /// A member's device session: the file is taken only while it lives.
+    #[serde(default)]
+    pub session: Option<String>,
 }
 
 /// Details after validation (keywords checked, date parsed).
@@ -234,6 +237,7 @@ pub async fn create_ticket(
             .min(media.max_upload_bytes),
         expires_at: now + TICKET_TTL_MICROS,
         allowed_ips: principal.allowed_ips.clone(),
+        session: principal.user().map(|(_, session)| session.uuid.clone()),
     };
     let payload = serde_json::to_vec(&claims).map_err(|_| CoreError::internal())?;
     let sealed = lightbox_auth::seal::seal(ticket_key(core).await?, TICKET_PURPOSE, &payload);
@@ -268,6 +272,7 @@ pub async fn import(
         max_bytes: media.max_upload_bytes,
         expires_at: core.now() + TICKET_TTL_MICROS,
         allowed_ips: Vec::new(),
+        session: None,
     };
     let head = check_head(core, &bytes[..bytes.len().min(HEAD_BYTES)])?;
     let source = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
@@ -322,14 +327,39 @@ pub async fn open_ticket(
         Uploader::Token(id) => service_tokens::find(&mut conn, id)
             .await?
             .is_some_and(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now)),
-        Uploader::User(id) => users::find(&mut conn, id)
-            .await?
-            .is_some_and(|u| u.disabled == 0),
+        // A member: still enabled, and the device session that asked for
+        // the ticket still live (signed out, ended or replaced → no).
+        Uploader::User(id) => {
+            let enabled = users::find(&mut conn, id)
+                .await?
+                .is_some_and(|u| u.disabled == 0);
+            let session = match &claims.session {
+                Some(session) => sessions::find_session(&mut conn, session).await?,
+                None => None,
+            };
+            enabled
+                && session.is_some_and(|s| {
+                    s.user_id == *id && s.revoked_at.is_none() && s.expires_at > now
+                })
+        }
     };
     if !uploader_ok {
         return Err(CoreError::unauthorized(
-            "The credential that asked for this ticket was revoked or disabled.",
-        ));
+            "The credential that asked for this ticket was revoked, disabled or signed out; ask POST /v1/uploads for a new ticket.",
+        )
+        .with_detail("ticket_revoked"));
+    }
+    // ... and still a member of the account.
+    if let Uploader::User(id) = &claims.by
+        && !users::memberships(&mut conn, id)
+            .await?
+            .iter()
+            .any(|m| m.account_id == claims.account)
+    {
+        return Err(CoreError::forbidden(
+            "The user who asked for this ticket is no longer a member of this account.",
+        )
+        .with_detail("not_a_member"));
     }
     let ip = crate::auth::canonical_ip(client_ip);
     if !claims.allowed_ips.is_empty() && !claims.allowed_ips.iter().any(|net| net.contains(&ip)) {

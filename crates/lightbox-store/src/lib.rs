@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod image_list;
 pub mod images;
 pub mod jobs;
+pub mod nodes;
 pub mod operations;
 pub mod rate_limits;
 pub mod server_keys;

@@ -67,6 +67,13 @@ pub async fn run(storage: Storage, command: Command) -> Result<(), Failure> {
     outcome
 }
 
+/// Live serving nodes that did not confirm a revocation in time.
+fn warn_unanswered(unanswered: &[String]) {
+    if let Some(message) = lightbox_core::revocation::unanswered_message(unanswered) {
+        eprintln!("warning: {message}");
+    }
+}
+
 async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
     match command {
         Command::Migrate => {
@@ -79,14 +86,16 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             println!("{}", account.uuid);
         }
         Command::Account(AccountCommand::ApiAccess { account, state }) => {
-            let account = accounts::set_api_access(core, &account, state == "on")
-                .await
-                .map_err(fail)?;
+            let (account, unanswered) =
+                accounts::set_api_access_everywhere(core, &account, state == "on")
+                    .await
+                    .map_err(fail)?;
             eprintln!(
                 "API access for {} is {}",
                 account.unique_id,
                 if account.api_enabled { "on" } else { "off" }
             );
+            warn_unanswered(&unanswered);
         }
         Command::User(UserCommand::Create {
             login,
@@ -218,8 +227,9 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             }
         }
         Command::Token(TokenCommand::Revoke { token_uuid }) => {
-            let view = tokens::revoke(core, &token_uuid).await.map_err(fail)?;
+            let (view, unanswered) = tokens::revoke(core, &token_uuid).await.map_err(fail)?;
             eprintln!("token {} ({}) revoked", view.uuid, view.name);
+            warn_unanswered(&unanswered);
         }
         Command::Debug(DebugCommand::SleepJob {
             account,

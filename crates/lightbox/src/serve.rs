@@ -185,6 +185,13 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         stop_rx.clone(),
     )));
     background.push(tokio::spawn(metrics_upkeep(stop_rx.clone())));
+    // Registered before the first request, so no revocation can miss it.
+    let node_name = format!("{} pid {} ({base_url})", hostname(), std::process::id());
+    let node =
+        lightbox_core::revocation::start(&core, &storage.database_url, &node_name, stop_rx.clone())
+            .await
+            .map_err(|e| Failure(format!("cannot register this node: {}", e.message)))?;
+    background.push(node);
 
     let api = ApiSettings {
         trusted_proxies: settings.trusted_proxies.clone(),

@@ -631,3 +631,71 @@ both_setups!(
         Ok(())
     }
 );
+
+/// Runs one SQL statement straight on the test's database.
+async fn sql(env: &Env, statement: &str) {
+    use sqlx::{AssertSqlSafe, Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let url = match &env.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", env.dir.join("lightbox.db").display()),
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    conn.execute(AssertSqlSafe(statement.to_owned()))
+        .await
+        .unwrap();
+    let _ = conn.close().await;
+}
+
+both_setups!(
+    an_upload_ticket_dies_with_the_credential_that_made_it,
+    |env: Env| async move {
+        let (server, token, _admin, ann, bob) = setup(&env).await;
+        env.user("carl@example.com", PASSWORD, "fest", "user").await;
+        let carl = server.access_token("carl@example.com", PASSWORD).await;
+        let ticket = |who: String| {
+            let server = &server;
+            async move {
+                let r = server
+                    .post(&who, "/v1/uploads", None, &json!({"filename": "late.jpg"}))
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.text);
+                r.json()
+            }
+        };
+        let (for_ann, for_bob, for_carl) = (
+            ticket(ann.clone()).await,
+            ticket(bob.clone()).await,
+            ticket(carl.clone()).await,
+        );
+        let images = || async { server.get(&token, "/v1/images").await.text };
+        let before = (images().await, env.blob_keys("originals/").await);
+
+        // Carl signs out: his device session ends, and with it the ticket.
+        let r = server
+            .http
+            .post(server.at("/v1/auth/sign_out"))
+            .bearer_auth(&carl)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let r = post_file(&server, &for_carl, fixtures::jpeg(90, 60)).await;
+        assert_eq!(r.error(401, "unauthorized")["detail"], "ticket_revoked");
+        // Bob is disabled.
+        env.cli(&["user", "disable", "bob@example.com"]).await;
+        let r = post_file(&server, &for_bob, fixtures::jpeg(91, 60)).await;
+        assert_eq!(r.error(401, "unauthorized")["detail"], "ticket_revoked");
+        // Ann is removed from the account (there is no command for it yet).
+        sql(
+            &env,
+            "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE login = 'ann@example.com')",
+        )
+        .await;
+        let r = post_file(&server, &for_ann, fixtures::jpeg(92, 60)).await;
+        assert_eq!(r.error(403, "forbidden")["detail"], "not_a_member");
+        // Nothing stored.
+        assert_eq!((images().await, env.blob_keys("originals/").await), before);
+        Ok(())
+    }
+);
