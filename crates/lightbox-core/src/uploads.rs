@@ -442,6 +442,8 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
 /// How long an upload owns its original's address before its image commits
 /// (after that, a crash's leftover is collected if nothing uses it).
 const PIN_MICROS: i64 = 3600 * 1_000_000;
+/// Tries (100 ms apart) to claim an address the collector is deleting.
+const PIN_TRIES: usize = 50;
 
 /// Claims the content address (a pinned `blob_garbage` note, committed),
 /// publishes the staged original there, then records the image (or finds
@@ -455,15 +457,22 @@ pub async fn finish(
     staged: &StagedOriginal,
 ) -> Result<UploadAnswer, CoreError> {
     let media = media::settings(core)?;
-    let pinned = {
+    // The collector may be deleting these bytes right now (another
+    // account's last image of them went): wait for it to finish rather than
+    // answer differently because of another account's files.
+    let mut pinned = false;
+    for _ in 0..PIN_TRIES {
         let now = core.now();
         let mut tx = core.store.begin_write().await?;
-        let pinned = store::pin_garbage(&mut tx, &staged.key, now, now + PIN_MICROS).await?;
+        pinned = store::pin_garbage(&mut tx, &staged.key, now, now + PIN_MICROS).await?;
         tx.commit()
             .await
             .map_err(lightbox_store::StoreError::from)?;
-        pinned
-    };
+        if pinned {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     if !pinned {
         media.blobs.discard_staged(staged).await;
         return Err(CoreError::new(

@@ -216,7 +216,8 @@ pub struct StoredOriginal {
     pub sha256: String,
     pub size: u64,
     pub key: String,
-    /// The same bytes were already stored (nothing new was kept).
+    /// The same bytes were already stored (by any account: never tell a
+    /// client; they were copied over all the same).
     pub duplicate: bool,
 }
 
@@ -454,7 +455,7 @@ impl BlobStore {
     }
 
     /// The second half: puts the staged bytes at their content address
-    /// (unless they are there already) and removes the staging copy.
+    /// (always: see below) and removes the staging copy.
     pub async fn publish_original(
         &self,
         staged: &StagedOriginal,
@@ -469,7 +470,11 @@ impl BlobStore {
                 return Err(e.into());
             }
         };
-        if !duplicate && let Err(e) = self.store.copy(&tmp, &target).await {
+        // Copied even when the address holds these bytes already (the same
+        // bytes, so nothing changes): addresses are shared by all accounts,
+        // and skipping the copy would let an upload's timing tell whether
+        // another account stored the same file.
+        if let Err(e) = self.store.copy(&tmp, &target).await {
             self.delete_quietly(&tmp).await;
             return Err(e.into());
         }

@@ -699,3 +699,105 @@ both_setups!(
         Ok(())
     }
 );
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What identifies one write of a blob: the file's inode (folder store) or
+/// the object's LastModified (S3).
+async fn stored_stamp(env: &Env, key: &str) -> String {
+    match &env.s3 {
+        None => {
+            use std::os::unix::fs::MetadataExt;
+            let meta = std::fs::metadata(env.dir.join("blobs").join(key)).unwrap();
+            format!("{}:{}", meta.ino(), meta.mtime_nsec())
+        }
+        Some((endpoint, bucket)) => {
+            let text = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .unwrap()
+                .get(format!("{endpoint}/{bucket}?list-type=2&prefix=lb/{key}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            text.split("<LastModified>")
+                .nth(1)
+                .and_then(|t| t.split("</LastModified>").next())
+                .unwrap_or_else(|| panic!("no {key} in {text}"))
+                .to_owned()
+        }
+    }
+}
+
+/// Posts a file with a fresh ticket; (status, body with the ids blanked).
+async fn answer_of(server: &Server, token: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let ticket = server
+        .post(token, "/v1/uploads", None, &json!({"filename": "same.jpg"}))
+        .await;
+    assert_eq!(ticket.status, 201, "{}", ticket.text);
+    let r = post_file(server, &ticket.json(), bytes).await;
+    let mut body = r.json();
+    for id in ["image_public_uuid", "transaction_uuid", "operation_uuid"] {
+        if body[id].is_string() {
+            body[id] = json!("…");
+        }
+    }
+    (r.status, body)
+}
+
+both_setups!(
+    an_upload_tells_nothing_of_other_accounts_files,
+    |env: Env| async move {
+        env.account("fest").await;
+        env.account("other").await;
+        let fest = env.token("fest", "all", &[]).await;
+        let other = env.token("other", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let shared = fixtures::jpeg(321, 123);
+        let key = format!(
+            "originals/{0}/{1}/{2}",
+            &sha256_hex(&shared)[..2],
+            &sha256_hex(&shared)[2..4],
+            sha256_hex(&shared)
+        );
+
+        // Fest stores the bytes first.
+        let (status, _) = answer_of(&server, &fest, shared.clone()).await;
+        assert_eq!(status, 201);
+        let first = stored_stamp(&env, &key).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+        // Other's upload of the same bytes answers as a new file does...
+        let same = answer_of(&server, &other, shared.clone()).await;
+        let new = answer_of(&server, &other, fixtures::jpeg(322, 123)).await;
+        assert_eq!(same, new);
+        assert_eq!(same.0, 201);
+        assert_eq!(same.1["duplicate"], false);
+        assert_eq!(same.1["operation_uuid"], "…");
+        // ...and does the same work: the bytes are written to their address
+        // again, not skipped because fest has them.
+        assert_ne!(
+            stored_stamp(&env, &key).await,
+            first,
+            "the original was not written again"
+        );
+        assert_eq!(env.blob_keys("tmp/").await, Vec::<String>::new());
+
+        // Its own duplicate is still a duplicate.
+        let again = answer_of(&server, &other, shared.clone()).await;
+        assert_eq!(again.0, 200);
+        assert_eq!(again.1["duplicate"], true);
+        let images = server.get(&other, "/v1/images").await.json();
+        assert_eq!(images.as_array().map(Vec::len), Some(2));
+        Ok(())
+    }
+);
