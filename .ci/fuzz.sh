@@ -26,7 +26,11 @@ if [ "$#" -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz (crates.io)"
-  cargo install cargo-fuzz --locked
+  # Built in the persistent target dir when there is one: a machine that
+  # lost ~/.cargo/bin reinstalls in seconds.
+  INSTALL_DIR=()
+  [ -n "${CARGO_TARGET_DIR:-}" ] && INSTALL_DIR=(--target-dir "$CARGO_TARGET_DIR/tools")
+  cargo install cargo-fuzz --locked "${INSTALL_DIR[@]}"
 fi
 
 TOOLCHAIN=()

@@ -21,6 +21,8 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     RateLimited,
     Internal,
+    /// The database (or another service a request needs) does not answer.
+    Unavailable,
 }
 
 impl ErrorKind {
@@ -41,6 +43,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Internal => "internal",
+            ErrorKind::Unavailable => "unavailable",
         }
     }
 
@@ -60,6 +63,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
+            ErrorKind::Unavailable => 503,
         }
     }
 }
@@ -136,9 +140,22 @@ impl From<StoreError> for CoreError {
     fn from(e: StoreError) -> Self {
         // Log the cause here, where it is known; the wire never sees it.
         tracing::error!(error = %e, "store error");
+        if e.is_unavailable() {
+            // The database went away: say so, and when to try again; the
+            // pool reconnects by itself when it is back.
+            let mut unavailable = Self::new(
+                ErrorKind::Unavailable,
+                "The database is not answering; try again shortly.",
+            );
+            unavailable.retry_after = Some(UNAVAILABLE_RETRY_SECS);
+            return unavailable;
+        }
         CoreError::internal()
     }
 }
+
+/// `Retry-After` of a `503 unavailable`.
+const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
 impl CoreError {
     pub fn with_field(mut self, field: impl Into<String>) -> Self {

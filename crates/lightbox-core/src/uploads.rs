@@ -423,6 +423,14 @@ pub fn check_head(core: &Core, head: &[u8]) -> Result<Head, CoreError> {
         )
         .with_detail("too_many_pixels"));
     }
+    // A picture whose versions could not be built within a job's memory
+    // budget is refused now, not after it was kept.
+    if let Err(e) = lightbox_media::RenderLimits::default().check_memory(kind, head) {
+        return Err(
+            CoreError::validation("file", format!("{e}; it was not kept."))
+                .with_detail("too_many_pixels"),
+        );
+    }
     let embedded = lightbox_media::metadata::read_embedded(kind, head);
     Ok(Head {
         kind,

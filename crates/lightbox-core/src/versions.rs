@@ -128,12 +128,22 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
     };
     // Store each version under a key naming its content.
     let now = core.now();
-    let mut rows = Vec::with_capacity(rendered.versions.len());
-    for v in rendered.versions {
-        let digest = Sha256::digest(&v.bytes);
-        let etag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        let ext = crate::images::version_extension(v.content_type);
-        let key = format!("versions/{id}/{}-{etag}.{ext}", v.name);
+    let named: Vec<(String, String, _)> = rendered
+        .versions
+        .into_iter()
+        .map(|v| {
+            let digest = Sha256::digest(&v.bytes);
+            let etag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            let ext = crate::images::version_extension(v.content_type);
+            let key = format!("versions/{id}/{}-{etag}.{ext}", v.name);
+            (key, etag, v)
+        })
+        .collect();
+    // Keys are content-named, so a rebuild (rotation 0 → 90 → 0) can reuse
+    // a key the collector is deleting: claim each first, as uploads do.
+    claim_keys(core, named.iter().map(|(key, _, _)| key.as_str())).await?;
+    let mut rows = Vec::with_capacity(named.len());
+    for (key, etag, v) in named {
         let bytes = i64::try_from(v.bytes.len()).unwrap_or(i64::MAX);
         media
             .blobs
@@ -187,6 +197,13 @@ async fn swap_versions(
                 garbage.push(old);
             }
         }
+        // The rows hold the new blobs now; the claims may go (an old key
+        // noted above that equals a new one is kept: it is in use).
+        for row in rows {
+            if !garbage.contains(&row.blob_key) {
+                store::forget_garbage(&mut tx, &row.blob_key).await?;
+            }
+        }
         store::set_versions_state(
             &mut tx,
             &rendered_from.id,
@@ -197,6 +214,8 @@ async fn swap_versions(
         .await?;
     } else {
         for row in rows {
+            // The claim becomes a plain note: collected at once.
+            store::forget_garbage(&mut tx, &row.blob_key).await?;
             store::note_garbage(&mut tx, &row.blob_key, now).await?;
             garbage.push(row.blob_key.clone());
         }
@@ -205,6 +224,39 @@ async fn swap_versions(
         .await
         .map_err(lightbox_store::StoreError::from)?;
     Ok(garbage)
+}
+
+/// How long a build owns the keys of its new versions before its rows
+/// commit (after that, a crash's leftovers are collected).
+const CLAIM_MICROS: i64 = 3600 * 1_000_000;
+
+/// Pins a garbage note on each key (committed) so the collector leaves the
+/// blobs alone until the rows naming them commit; a key the collector is
+/// deleting right now makes the build try again later.
+async fn claim_keys<'k>(
+    core: &Core,
+    keys: impl Iterator<Item = &'k str>,
+) -> Result<(), JobFailure> {
+    let now = core.now();
+    let mut tx = core
+        .store
+        .begin_write()
+        .await
+        .map_err(|e| retry(e.into()))?;
+    for key in keys {
+        if !store::pin_garbage(&mut tx, key, now, now + CLAIM_MICROS)
+            .await
+            .map_err(|e| retry(e.into()))?
+        {
+            return Err(retry(CoreError::new(
+                ErrorKind::Conflict,
+                format!("{key} is being deleted; the build tries again"),
+            )));
+        }
+    }
+    tx.commit()
+        .await
+        .map_err(|e| retry(lightbox_store::StoreError::from(e).into()))
 }
 
 async fn record_failure(core: &Core, id: &str, reason: &str) -> Result<(), JobFailure> {
@@ -242,11 +294,16 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
         let mut tx = core.store.begin_write().await?;
         match store::lock_garbage(&mut tx, key, core.now()).await? {
             GarbageState::Gone | GarbageState::Pinned => return Ok(()),
-            GarbageState::Open { deleting: false } if store::blob_in_use(&mut tx, key).await? => {
+            // Re-checked every time, also when an earlier attempt marked it
+            // (a failed delete, a crash): a row may use the key again.
+            GarbageState::Open { deleting } if store::blob_in_use(&mut tx, key).await? => {
                 store::forget_garbage(&mut tx, key).await?;
                 tx.commit()
                     .await
                     .map_err(lightbox_store::StoreError::from)?;
+                if deleting && media.blobs.size(key).await.is_err() {
+                    tracing::error!(key, "a blob in use was deleted by an earlier attempt");
+                }
                 return Ok(());
             }
             GarbageState::Open { .. } => store::mark_deleting(&mut tx, key).await?,

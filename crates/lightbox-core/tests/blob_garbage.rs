@@ -179,3 +179,91 @@ async fn sqlite_collects_only_unreferenced_blobs() {
 async fn postgres_collects_only_unreferenced_blobs() {
     collects_only_unreferenced_blobs("postgres").await;
 }
+
+/// A delete that failed (or a crash after the decision) leaves the note
+/// marked `deleting`; if a row uses the key again before the next sweep (a
+/// rebuild 0 → 90 → 0 makes the same content-named key), the sweep must
+/// re-check and keep the blob.
+async fn a_failed_delete_is_rechecked_before_retrying(engine: &str) {
+    let (core, _clock, blobs) = core(engine).await;
+    let account = accounts::create(&core, "Fest", "fest").await.unwrap();
+    let image = ImageRow {
+        id: lightbox_core::ids::new_public_uuid(),
+        account_id: account.uuid.clone(),
+        filename: "a.jpg".into(),
+        title: String::new(),
+        description: String::new(),
+        creation_date: None,
+        created_at: 1,
+        updated_at: 1,
+        rotation: 0,
+        rating: 0,
+        alt_text: String::new(),
+        is_video: 0,
+        media_kind: "jpeg".into(),
+        content_type: "image/jpeg".into(),
+        width: None,
+        height: None,
+        bytes: 3,
+        sha256: "cd".repeat(32),
+        original_key: "originals/o".into(),
+        lat: None,
+        lng: None,
+        exif: "{}".into(),
+        metadata: "{}".into(),
+        uploaded_by: None,
+        uploaded_by_token: None,
+        versions_state: "ready".into(),
+        versions_error: None,
+    };
+    let key = format!("versions/{}/thumbnail-00.jpg", image.id);
+    blobs
+        .put(&key, bytes::Bytes::from_static(b"abc"))
+        .await
+        .unwrap();
+    // The rotation to 90 replaced the version: its key noted, the
+    // collector decided to delete it, and the delete failed.
+    let mut tx = core.store.begin_write().await.unwrap();
+    store::insert(&mut tx, &image).await.unwrap();
+    store::note_garbage(&mut tx, &key, 0).await.unwrap();
+    store::mark_deleting(&mut tx, &key).await.unwrap();
+    // The rotation back to 0 makes the same version again: a row uses it.
+    store::put_version(
+        &mut tx,
+        &VersionRow {
+            image_id: image.id.clone(),
+            name: "thumbnail".into(),
+            width: 1,
+            height: 1,
+            content_type: "image/jpeg".into(),
+            bytes: 3,
+            etag: "00".into(),
+            blob_key: key.clone(),
+            created_at: 1,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(versions::sweep_garbage(&core, 0).await.unwrap(), 1);
+    assert!(exists(&blobs, &key).await, "a blob in use again is kept");
+    let mut conn = core.store.read().await.unwrap();
+    assert!(
+        store::garbage_before(&mut conn, i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the note is gone"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_a_failed_delete_is_rechecked_before_retrying() {
+    a_failed_delete_is_rechecked_before_retrying("sqlite").await;
+}
+
+#[tokio::test]
+async fn postgres_a_failed_delete_is_rechecked_before_retrying() {
+    a_failed_delete_is_rechecked_before_retrying("postgres").await;
+}

@@ -53,9 +53,31 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error("cannot connect to the database at {url}: {cause}")]
+    Unreachable { url: String, cause: String },
 }
 
+/// How long opening the first connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request waits for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl StoreError {
+    /// The database cannot be reached (refused, gone, timed out, pool
+    /// closed): the request may succeed later, unlike a bad query.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Db(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            ) | StoreError::Unreachable { .. }
+        )
+    }
+
     /// A unique constraint refused the write (a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
         match self {
@@ -91,6 +113,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// The URL without its password, for messages.
+    address: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -121,9 +145,34 @@ impl Store {
             });
         }
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        // One direct connection first: the pool would retry a refused or
+        // failing connection until its timeout and then report only that it
+        // timed out; this says why (refused, unknown host, wrong password,
+        // no such database, TLS required) and where, within seconds.
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect_with(&options))
+            .await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::Unreachable {
+                    url: redact_url(&url),
+                    cause: e.to_string(),
+                });
+            }
+            Err(_) => {
+                return Err(StoreError::Unreachable {
+                    url: redact_url(&url),
+                    cause: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                });
+            }
+        }
         let mut pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(30));
+            // A request waits this long for a connection before it answers
+            // 503 (the database is gone, or every connection is busy).
+            .acquire_timeout(ACQUIRE_TIMEOUT);
         if engine == Engine::Sqlite {
             // WAL lets readers run beside the one writer; busy_timeout makes a
             // second writer (another process, a CLI command) wait, not fail.
@@ -142,7 +191,11 @@ impl Store {
             });
         }
         let pool = pool.connect_with(options).await?;
-        Ok(Self { pool, engine })
+        Ok(Self {
+            pool,
+            engine,
+            address: redact_url(&url).into(),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -174,10 +227,15 @@ impl Store {
         Ok(self.pool.acquire().await?)
     }
 
-    /// Cheap liveness check for `/readyz`.
+    /// Cheap liveness check for `/readyz`; the error names the address and
+    /// the cause.
     pub async fn ping(&self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        conn.ping().await?;
+        let unreachable = |e: sqlx::Error| StoreError::Unreachable {
+            url: self.address.to_string(),
+            cause: e.to_string(),
+        };
+        let mut conn = self.pool.acquire().await.map_err(unreachable)?;
+        conn.ping().await.map_err(unreachable)?;
         Ok(())
     }
 

@@ -408,6 +408,21 @@ both_setups!(
         )
         .await;
         assert_eq!(e.error(400, "validation")["detail"], "too_many_pixels");
+        // Under the pixel limit, but a TIFF is decoded whole: 108 megapixels
+        // would take a version job past its memory budget.
+        let e = upload(
+            &server,
+            &token,
+            json!({"filename": "scan.tif"}),
+            fixtures::tiff_header(12_000, 9_000),
+        )
+        .await;
+        let error = e.error(400, "validation");
+        assert_eq!(error["detail"], "too_many_pixels");
+        assert!(
+            error["message"].as_str().unwrap_or("").contains("MiB"),
+            "{error}"
+        );
         let big = vec![0xff_u8; 3_000_000];
         let mut big_jpeg = fixtures::jpeg(16, 16);
         big_jpeg.extend_from_slice(&big);

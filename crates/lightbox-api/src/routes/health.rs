@@ -18,12 +18,14 @@ pub async fn healthz() -> impl IntoResponse {
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    // The cause and the address (never a password): what an operator
+    // needs to act, at the endpoint they look at.
     if let Err(e) = state.core.store.ping().await {
         tracing::warn!(error = %e, "not ready: database");
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             text,
-            "database unavailable\n",
+            format!("database unavailable: {e}\n"),
         );
     }
     if let Some(blobs) = &state.settings.blobs
@@ -33,10 +35,10 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             text,
-            "blob store unavailable\n",
+            format!("blob store unavailable: {} ({e})\n", blobs.describe()),
         );
     }
-    (StatusCode::OK, text, "ready\n")
+    (StatusCode::OK, text, "ready\n".to_owned())
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
