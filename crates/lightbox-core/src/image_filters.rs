@@ -330,9 +330,10 @@ fn plain<'t>(field: &str, value: &'t str, max: usize) -> Result<&'t str, CoreErr
     Ok(value)
 }
 
-/// Trimmed, non-empty, at most `max` characters, no control characters.
-fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
-    let value = plain(field, value.trim(), max)?;
+/// Trimmed, non-empty, at most `max` characters, no control characters
+/// (checked before trimming: a trailing form feed is refused, not cut off).
+pub(crate) fn text(field: &str, value: &str, max: usize) -> Result<String, CoreError> {
+    let value = plain(field, value, max)?.trim();
     if value.is_empty() {
         return Err(CoreError::validation(
             field,
@@ -549,6 +550,8 @@ mod tests {
         );
         refused(&[("namespace", "a:b")], "namespace");
         refused(&[("namespace", "")], "namespace");
+        refused(&[("namespace", "k\u{c}")], "namespace");
+        refused(&[("keyword", "\tMarina")], "keyword");
         refused(&[("keyword", "x"), ("namespace", "a:b")], "namespace");
         refused(&[("keyword", "x"), ("namespace", " ")], "namespace");
         refused(&[("keyword", "")], "keyword");

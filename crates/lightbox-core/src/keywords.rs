@@ -141,7 +141,8 @@ pub fn vocabulary_query(
 ) -> Result<VocabularyQuery, CoreError> {
     let namespace = namespace
         .map(|ns| {
-            let ns = crate::validate::required_text("namespace", ns, KEYWORD_MAX)?;
+            // A query parameter: no control characters at all, even at an end.
+            let ns = crate::image_filters::text("namespace", ns, KEYWORD_MAX)?;
             if ns.contains(':') {
                 return Err(CoreError::validation(
                     "namespace",
@@ -373,6 +374,20 @@ mod tests {
         assert_eq!(k.value, "Marina:Live");
         let bare = parse("k", "sunset").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((bare.namespace, bare.value.as_str()), (None, "sunset"));
+    }
+
+    #[test]
+    fn vocabulary_namespace_has_no_control_characters_even_at_an_end() {
+        for bad in ["k\u{c}", "\tartist", "art\nist", "a:b", " "] {
+            let e = vocabulary_query(Some(bad), None, None).err();
+            assert_eq!(
+                e.and_then(|e| e.field).as_deref(),
+                Some("namespace"),
+                "{bad:?}"
+            );
+        }
+        let q = vocabulary_query(Some(" artist "), None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(q.namespace.as_deref(), Some("artist"));
     }
 
     #[test]
