@@ -166,7 +166,14 @@ async fn process(
         return Err(too_large());
     }
     let head = head.freeze();
-    let checked = uploads::check_head(core, &head)?;
+    // Sniffing and the metadata blocks (zlib inflates among them) are CPU
+    // work on up to 1 MiB of hostile bytes: off the async workers.
+    let checked = {
+        let (core, head) = (core.clone(), head.clone());
+        tokio::task::spawn_blocking(move || uploads::check_head(&core, &head))
+            .await
+            .map_err(|_| ApiError::from(CoreError::internal()))??
+    };
     let rest = file.map(|c| c.map_err(|e| e.to_string()));
     let source = futures::stream::once(async move { Ok::<Bytes, String>(head) }).chain(rest);
     let staged = media
