@@ -131,10 +131,15 @@ both_engines!(
     a_silent_node_is_named_not_waited_for_forever,
     |env: Env| async move {
         env.account("fest").await;
+        env.user("root@example.com", PASSWORD, "fest", "admin")
+            .await;
         let token = env.token("fest", "all", &[]).await;
+        let other = env.token("fest", "all", &[]).await;
         let a = env.serve(&CACHE).await;
         let b = env.serve(&CACHE).await;
+        let admin = a.access_token("root@example.com", PASSWORD).await;
         let uuid = token_uuid(&warm(&[&a, &b], &token).await);
+        let other_uuid = token_uuid(&warm(&[&a, &b], &other).await);
         // Frozen (SIGSTOP): alive by its last heartbeat, answering nothing.
         let pid = b.child.id().unwrap_or_default().to_string();
         let stopped = tokio::process::Command::new("kill")
@@ -142,8 +147,13 @@ both_engines!(
             .status()
             .await?;
         assert!(stopped.success());
+        // Both at once, while the frozen node still counts as live; the
+        // API's revoke says so in the Operation, as stored.
         let started = std::time::Instant::now();
-        let (code, _, err) = env.cli_raw(&["token", "revoke", &uuid]).await;
+        let path = format!("/v1/service_tokens/{other_uuid}");
+        let args = ["token", "revoke", uuid.as_str()];
+        let ((code, _, err), r) =
+            tokio::join!(env.cli_raw(&args), a.delete(&admin, &path, "rev-1"));
         let took = started.elapsed();
         let _ = tokio::process::Command::new("kill")
             .args(["-CONT", &pid])
@@ -155,10 +165,27 @@ both_engines!(
             "names the silent node: {err}"
         );
         assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+        assert_eq!(r.status, 202, "{}", r.text);
+        let op = r.json();
+        assert_eq!(op["status"], "succeeded", "{op}");
+        let message = op["result"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(&b.url), "{op}");
+        let polled = a
+            .get(
+                &admin,
+                &format!("/v1/operations/{}", op["uuid"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(
+            polled.json()["result"]["message"],
+            message,
+            "{}",
+            polled.text
+        );
         me(&a, &token).await.error(401, "unauthorized");
         // Once it runs again it catches up.
         let caught_up = common::eventually(5, || async {
-            (me(&b, &token).await.status == 401).then_some(())
+            (me(&b, &token).await.status == 401 && me(&b, &other).await.status == 401).then_some(())
         })
         .await;
         assert!(caught_up.is_some(), "the woken node refuses the token");
