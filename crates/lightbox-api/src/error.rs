@@ -26,11 +26,14 @@ pub struct ErrorBody {
     #[schema(example = "validation")]
     pub code: String,
     /// For people; may change wording between versions.
-    #[schema(example = "name must not be empty.")]
+    #[schema(example = "title must be at most 191 characters.")]
     pub message: String,
+    /// `validation`: the rule broken; `forbidden`: e.g. the missing scope;
+    /// `rate_limited`: what is limited.
+    #[schema(example = "title must be at most 191 characters")]
     pub detail: Option<String>,
     /// The offending field, header or parameter.
-    #[schema(example = "name")]
+    #[schema(example = "title")]
     pub field: Option<String>,
     /// Equals the `X-Request-Id` response header.
     pub request_id: String,

@@ -107,7 +107,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(CoreError::validation("body", "A JSON object body is required.").into());
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let text = inner.to_string();
@@ -126,12 +126,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let (field, message) = match inner.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => (
                 "body".to_owned(),
-                format!("The body is not valid JSON: {text}"),
+                format!("The body is not valid JSON: {text}."),
             ),
-            _ => (field.clone(), format!("{field}: {}", strip_position(&text))),
+            _ => (
+                field.clone(),
+                format!("{field}: {}.", strip_position(&text)),
+            ),
         };
-        CoreError::validation(field, message).into()
-    })
+        ApiError::from(CoreError::validation(field, message))
+    })?;
+    // One value per body: `{…}{…}` or trailing garbage would otherwise be
+    // applied as if only the first value had been sent.
+    de.end().map_err(|e| {
+        CoreError::validation(
+            "body",
+            format!(
+                "The body must hold one JSON value and nothing after it but whitespace: {}.",
+                e
+            ),
+        )
+    })?;
+    Ok(value)
 }
 
 fn strip_position(text: &str) -> &str {

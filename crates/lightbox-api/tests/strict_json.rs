@@ -55,3 +55,21 @@ fn nested_fields_are_named_by_path() {
     assert_eq!(field_of(r#"{"hidden":tru"#), "body");
     assert_eq!(field_of(""), "body");
 }
+
+#[test]
+fn anything_after_the_body_is_refused() {
+    for body in [
+        r#"{"hidden":true}{"hidden":false}"#,
+        r#"{"hidden":true} {"hidden":false}"#,
+        r#"{"hidden":true}garbage"#,
+        r#"{"hidden":true}]"#,
+        r#"{"hidden":true} 5"#,
+        r#"{"hidden":true}"x""#,
+    ] {
+        let e = parse_json::<Visibility>(body.as_bytes()).expect_err(body);
+        assert_eq!(e.error.kind, ErrorKind::Validation, "{body}");
+        assert_eq!(e.error.field.as_deref(), Some("body"), "{body}");
+    }
+    // Whitespace after the value is fine.
+    assert!(parse_json::<Visibility>(b"{\"hidden\":true} \r\n\t ").is_ok());
+}

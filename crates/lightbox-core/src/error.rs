@@ -88,10 +88,15 @@ impl std::error::Error for CoreError {}
 
 impl CoreError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
         Self {
             kind,
-            message: message.into(),
-            detail: None,
+            // Every validation error names its rule in `detail`, as the
+            // hosted service's example does ("title must be at most 191
+            // characters"); the message is that rule as a sentence.
+            detail: (kind == ErrorKind::Validation)
+                .then(|| message.trim_end_matches('.').to_owned()),
+            message,
             field: None,
             retry_after: None,
         }
@@ -99,13 +104,7 @@ impl CoreError {
 
     /// A bad input field: names the field and the rule it broke.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            kind: ErrorKind::Validation,
-            message: message.into(),
-            detail: None,
-            field: Some(field.into()),
-            retry_after: None,
-        }
+        Self::new(ErrorKind::Validation, message).with_field(field)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
