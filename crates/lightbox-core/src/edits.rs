@@ -1139,7 +1139,8 @@ async fn patch_fields(
     store::update_fields(write.tx(), &row).await?;
     Ok(Applied {
         done: WorkDone {
-            kind: "image.update",
+            // The hosted service's documented type for this call.
+            kind: "update",
             status,
             result: json!({}),
             image_public_uuids: vec![row.id.clone()],
