@@ -18,6 +18,8 @@ pub const SCHEME: &str = "bearer";
 pub struct AccessTable {
     /// path template → (METHOD, access); looked up without allocating.
     by_route: HashMap<String, Vec<(String, Access)>>,
+    /// path template → (METHOD, the query parameters it declares).
+    queries: HashMap<String, Vec<(String, Vec<String>)>>,
 }
 
 impl AccessTable {
@@ -38,6 +40,11 @@ impl AccessTable {
                 if !is_method(method) {
                     continue;
                 }
+                table
+                    .queries
+                    .entry(path.clone())
+                    .or_default()
+                    .push((method.to_uppercase(), query_params(op)));
                 match declared_access(op) {
                     Some(access) => {
                         table
@@ -68,6 +75,15 @@ impl AccessTable {
             .map(|(_, a)| *a)
     }
 
+    /// The query parameters the route declares (what it accepts).
+    pub fn query_params(&self, method: &str, path: &str) -> Option<&[String]> {
+        self.queries
+            .get(path)?
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, names)| names.as_slice())
+    }
+
     /// True when some method of this path is declared.
     pub fn has_path(&self, path: &str) -> bool {
         self.by_route.contains_key(path)
@@ -95,6 +111,16 @@ fn is_method(name: &str) -> bool {
         name,
         "get" | "put" | "post" | "delete" | "patch" | "head" | "options" | "trace"
     )
+}
+
+fn query_params(op: &serde_json::Value) -> Vec<String> {
+    op.get("parameters")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+        .filter(|p| p.get("in").and_then(|i| i.as_str()) == Some("query"))
+        .filter_map(|p| p.get("name")?.as_str().map(str::to_owned))
+        .collect()
 }
 
 fn declared_access(op: &serde_json::Value) -> Option<Access> {

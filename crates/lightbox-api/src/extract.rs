@@ -234,6 +234,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WriteMaybe<T> {
     }
 }
 
+/// The body of a call that takes none, as some clients send it anyway: `{}`.
+/// Anything inside it is refused naming the key; any other JSON is refused.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(example = json!({}))]
+pub struct EmptyObject {}
+
+impl<'de> serde::Deserialize<'de> for EmptyObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map =
+            <serde_json::Map<String, serde_json::Value> as serde::Deserialize>::deserialize(d)?;
+        match map.keys().next() {
+            None => Ok(EmptyObject {}),
+            Some(key) => Err(serde::de::Error::unknown_field(key, &[])),
+        }
+    }
+}
+
 /// Runs a use-case to its end even if the client goes away. A dropped
 /// request future would otherwise stop it between statements: a counted
 /// attempt never settled, or (sqlx) a pooled connection left inside a
@@ -319,8 +336,15 @@ pub struct Query(pub BTreeMap<String, String>);
 impl<S: Send + Sync> FromRequestParts<S> for Query {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Query::parse(parts.uri.query().unwrap_or(""))
+    }
+}
+
+impl Query {
+    /// Parses a query string; a parameter given twice is refused.
+    pub fn parse(query: &str) -> Result<Self, ApiError> {
         let mut map = BTreeMap::new();
-        for (k, v) in form_urlencoded_pairs(parts.uri.query().unwrap_or("")) {
+        for (k, v) in form_urlencoded_pairs(query) {
             if map.insert(k.clone(), v).is_some() {
                 return Err(CoreError::validation(
                     k.clone(),
@@ -374,6 +398,11 @@ impl Query {
     /// Refuses parameters this endpoint does not know.
     pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
         match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(unknown) if known.is_empty() => Err(CoreError::validation(
+                unknown.clone(),
+                format!("Unknown query parameter {unknown}; this endpoint takes none."),
+            )
+            .into()),
             Some(unknown) => Err(CoreError::validation(
                 unknown.clone(),
                 format!(

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::{ApiError, REQUEST_ID, error};
-use crate::extract::{Caller, ClientIp, too_large};
+use crate::extract::{Caller, ClientIp, Query, too_large};
 use lightbox_core::scope::Access;
 
 /// Gives the request an id (echoed as `X-Request-Id` and in error bodies),
@@ -87,11 +87,15 @@ fn record(route: &str, method: &Method, status: u16, seconds: f64) {
 }
 
 /// The client's address (see [`lightbox_core::auth::client_ip`]).
-pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpNet]) -> IpAddr {
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpNet],
+) -> Result<IpAddr, CoreError> {
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     lightbox_core::auth::client_ip(peer, forwarded, trusted)
 }
 
@@ -137,10 +141,12 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let ip = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
-    req.extensions_mut().insert(ClientIp(ip));
     if access == Access::Public {
-        // The call carries its credential in its body; only the size cap applies.
-        return cap_body(req, state.settings.max_body_bytes);
+        // The call carries its credential in its body; only the size cap
+        // applies, and the address its rate limits count.
+        req.extensions_mut().insert(ClientIp(ip?));
+        cap_body(req, state.settings.max_body_bytes)?;
+        return strict_query(state, req, &route);
     }
     // 1. credential
     let token = bearer(req).ok_or_else(|| {
@@ -157,7 +163,9 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
             "API access is switched off for this account (Settings → API → Settings).",
         ));
     }
-    // 3. IP allow-list
+    // 3. IP allow-list (an unreadable client address is refused here)
+    let ip = ip?;
+    req.extensions_mut().insert(ClientIp(ip));
     if !principal.ip_allowed(ip) {
         return Err(
             CoreError::forbidden(format!("This token may not be used from {ip}."))
@@ -176,7 +184,26 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
         .unwrap_or(u64::MAX)
         .min(state.settings.max_body_bytes);
     req.extensions_mut().insert(Caller(principal));
-    cap_body(req, cap)
+    cap_body(req, cap)?;
+    // 6. validation: query parameters the route does not declare
+    strict_query(state, req, &route)
+}
+
+/// Refuses a query parameter the route's OpenAPI declaration does not list,
+/// or one given twice, on every `/v1` route (the same rule and message as
+/// [`Query::only`]), so a typo never silently gets the default answer.
+fn strict_query(state: &AppState, req: &Request, route: &str) -> Result<(), ApiError> {
+    let Some(query) = req.uri().query() else {
+        return Ok(());
+    };
+    let known: Vec<&str> = state
+        .access
+        .query_params(req.method().as_str(), route)
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    Query::parse(query)?.only(&known)
 }
 
 /// Refuses a body over `cap` by its Content-Length at once, else stops

@@ -173,31 +173,44 @@ impl Principal {
 }
 
 /// The client's address: the socket peer, or — only when the peer is a
-/// configured trusted proxy — the nearest untrusted hop of the
-/// `X-Forwarded-For` header values, read right to left.
+/// configured trusted proxy — the right-most `X-Forwarded-For` hop that is
+/// not a trusted proxy (header values in order, each a comma list of raw
+/// bytes). Hops left of it were written by the client and are never read.
+/// That hop malformed (or every hop empty) is a `400`, never the proxy's own
+/// address: falling back to it would let anyone in that a token allows for
+/// the proxy's network.
 pub fn client_ip<'a>(
     peer: IpAddr,
-    x_forwarded_for: impl Iterator<Item = &'a str>,
+    x_forwarded_for: impl Iterator<Item = &'a [u8]>,
     trusted: &[IpNet],
-) -> IpAddr {
+) -> Result<IpAddr, CoreError> {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical_ip(*ip)));
     if !is_trusted(&peer) {
-        return peer;
+        return Ok(peer);
     }
-    let hops: Vec<IpAddr> = x_forwarded_for
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .map(|hop| hop.parse::<IpAddr>())
-        .collect::<Result<_, _>>()
-        .unwrap_or_default();
+    let values: Vec<&[u8]> = x_forwarded_for.collect();
     let mut client = peer;
-    for hop in hops.into_iter().rev() {
-        client = hop;
-        if !is_trusted(&hop) {
+    for hop in values.iter().rev().flat_map(|v| v.rsplit(|b| *b == b',')) {
+        client = forwarded_hop(hop).ok_or_else(|| {
+            CoreError::validation(
+                "X-Forwarded-For",
+                "X-Forwarded-For must list IP addresses; the client's entry is not one.",
+            )
+        })?;
+        if !is_trusted(&client) {
             break;
         }
     }
-    client
+    Ok(client)
+}
+
+/// One `X-Forwarded-For` entry: an address, optionally with a port
+/// (`203.0.113.9:5555`, `[2001:db8::1]:443`) as some proxies write it.
+fn forwarded_hop(hop: &[u8]) -> Option<IpAddr> {
+    let text = std::str::from_utf8(hop).ok()?.trim();
+    text.parse::<IpAddr>()
+        .ok()
+        .or_else(|| text.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// `::ffff:1.2.3.4` is the IPv4 address 1.2.3.4 for allow-list purposes.

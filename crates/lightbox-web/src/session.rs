@@ -55,7 +55,7 @@ pub fn set_cookie(
 }
 
 /// The client's address, as the API decides it.
-pub fn client_ip(state: &WebState, parts: &Parts) -> IpAddr {
+pub fn client_ip(state: &WebState, parts: &Parts) -> Result<IpAddr, CoreError> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -65,7 +65,7 @@ pub fn client_ip(state: &WebState, parts: &Parts) -> IpAddr {
         .headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok());
+        .map(HeaderValue::as_bytes);
     lightbox_core::auth::client_ip(peer, forwarded, &state.settings.trusted_proxies)
 }
 
@@ -75,7 +75,9 @@ pub struct ClientIp(pub IpAddr);
 impl FromRequestParts<WebState> for ClientIp {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
-        Ok(ClientIp(client_ip(state, parts)))
+        client_ip(state, parts)
+            .map(ClientIp)
+            .map_err(|e| page::error(None, &e))
     }
 }
 
@@ -145,7 +147,7 @@ impl FromRequest<WebState> for SignedForm {
     async fn from_request(req: Request, state: &WebState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let Signed(user) = Signed::from_request_parts(&mut parts, state).await?;
-        let ip = client_ip(state, &parts);
+        let ip = client_ip(state, &parts).map_err(|e| page::error(Some(&user), &e))?;
         let form = FormData::read(Request::from_parts(parts, body))
             .await
             .map_err(|e| page::error(Some(&user), &e))?;

@@ -15,7 +15,7 @@ use lightbox_core::writes::WriteContext;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Write, WriteKey, WriteMaybe};
+use crate::extract::{Caller, EmptyObject, Page, Query, Write, WriteMaybe};
 
 /// Runs one checked edit and answers `202` with its Operation.
 pub(crate) async fn accepted(
@@ -58,15 +58,24 @@ pub async fn put_metadata(
     path = "/v1/metadata_profiles",
     tag = "metadata",
     security(("bearer" = ["api.images.read"])),
-    responses((status = 200, description = "The profiles, by name", body = Vec<MetadataProfile>)),
+    params(
+        ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
+        ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
+    ),
+    responses((status = 200, description = "A page of the profiles, by name", body = Vec<MetadataProfile>, headers(
+        ("X-Has-More" = String, description = "`true` when more follow"),
+        ("X-Next-Offset" = i64, description = "The offset of the next page, when `X-Has-More` is true"),
+    ))),
 )]
 pub async fn list_metadata_profiles(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Vec<MetadataProfile>>> {
-    Ok(Json(
-        metadata_profiles::list(&state.core, &caller.0.account.uuid).await?,
-    ))
+    query: Query,
+) -> ApiResult<Page<MetadataProfile>> {
+    query.only(&["limit", "offset"])?;
+    let paging = query.paging()?;
+    let all = metadata_profiles::list(&state.core, &caller.0.account.uuid).await?;
+    Ok(Page::of(all, paging))
 }
 
 /// Set the rating, 0 (none) to 5.
@@ -220,6 +229,7 @@ pub async fn remove_credit(
     tag = "metadata",
     security(("bearer" = ["api.images.write"])),
     params(("public_uuid" = uuid::Uuid, Path, description = "The image's public uuid")),
+    request_body(content = Option<EmptyObject>, description = "None, or an empty object `{}`"),
     responses(
         (status = 202, description = "Accepted; the Operation (already `succeeded`)", body = Operation),
         (status = 403, description = "`forbidden`: a `user` role changes only its own images", body = crate::error::ErrorEnvelope),
@@ -229,7 +239,7 @@ pub async fn remove_credit(
 pub async fn extract_metadata(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
-    write: WriteKey,
+    write: WriteMaybe<EmptyObject>,
 ) -> ApiResult<(StatusCode, Json<Operation>)> {
     let edit = Edit::extract_metadata(&public_uuid)?;
     accepted(&state, &write.caller, &write.ctx, edit).await

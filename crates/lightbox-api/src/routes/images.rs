@@ -190,10 +190,21 @@ pub async fn delete_image(
     path = "/v1/version_profiles",
     tag = "images",
     security(("bearer" = ["api.images.read"])),
-    responses((status = 200, description = "The profiles", body = Vec<VersionProfile>)),
+    params(
+        ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
+        ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
+    ),
+    responses((status = 200, description = "A page of the profiles", body = Vec<VersionProfile>, headers(
+        ("X-Has-More" = String, description = "`true` when more follow"),
+        ("X-Next-Offset" = i64, description = "The offset of the next page, when `X-Has-More` is true"),
+    ))),
 )]
-pub async fn list_version_profiles(_caller: Caller) -> ApiResult<Json<Vec<VersionProfile>>> {
-    Ok(Json(vec![default_profile()]))
+pub async fn list_version_profiles(
+    _caller: Caller,
+    query: Query,
+) -> ApiResult<Page<VersionProfile>> {
+    query.only(&["limit", "offset"])?;
+    Ok(Page::of(vec![default_profile()], query.paging()?))
 }
 
 /// Counts over the filtered library: the filters of `GET /v1/images`

@@ -85,7 +85,11 @@ pub async fn process_upload(
     headers: HeaderMap,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let ip = crate::middleware::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies);
+    let ip =
+        match crate::middleware::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies) {
+            Ok(ip) => ip,
+            Err(e) => return ApiError::from(e).into_response(),
+        };
     let mut form = match form {
         Ok(form) => form,
         Err(e) => {
