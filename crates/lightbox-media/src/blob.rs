@@ -350,9 +350,11 @@ impl BlobStore {
                             .with_timeout(std::time::Duration::from_secs(5)),
                     )
                     // The client options above replaced this one.
-                    .with_allow_http(s3.endpoint.as_deref().is_some_and(|e| {
-                        e.to_ascii_lowercase().starts_with("http://")
-                    }));
+                    .with_allow_http(
+                        s3.endpoint
+                            .as_deref()
+                            .is_some_and(|e| e.to_ascii_lowercase().starts_with("http://")),
+                    );
                 Ok(Self {
                     store: Arc::new(builder.build()?),
                     probe: Arc::new(probe.build()?),

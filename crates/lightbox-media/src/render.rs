@@ -231,9 +231,7 @@ pub fn render_versions(
         let (w, h) = sniff::header_dimensions(kind, &head)
             .or_else(|| crate::heif::file_dimensions(path))
             .ok_or_else(|| {
-                RenderError::Decode(
-                    "the HEIF file names no image size; it was not decoded".into(),
-                )
+                RenderError::Decode("the HEIF file names no image size; it was not decoded".into())
             })?;
         limits.check(w, h)?;
         return crate::heif::render_heif_versions(path, rotation, specs, limits);
@@ -427,10 +425,7 @@ fn decode_jpeg_scaled<R: Read>(
     limits.check(w, h)?;
     if !matches!(info.pixel_format, PixelFormat::RGB24 | PixelFormat::L8) {
         // CMYK and 16-bit: the fallback converts them.
-        return Err(RenderError::Decode(format!(
-            "{:?} JPEG",
-            info.pixel_format
-        )));
+        return Err(RenderError::Decode(format!("{:?} JPEG", info.pixel_format)));
     }
     let wanted = u16::try_from(wanted_long.max(1)).unwrap_or(u16::MAX);
     // The decoder picks the smallest scale reaching the request on one axis.

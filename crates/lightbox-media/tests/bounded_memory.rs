@@ -46,10 +46,17 @@ fn child_render() -> Option<String> {
 }
 
 /// Renders `path` in a child running `test` and returns (outcome, peak bytes).
-fn render_in_child(test: &str, kind: &str, path: &Path) -> Result<(String, u64), Box<dyn std::error::Error>> {
+fn render_in_child(
+    test: &str,
+    kind: &str,
+    path: &Path,
+) -> Result<(String, u64), Box<dyn std::error::Error>> {
     let out = Command::new(std::env::current_exe()?)
         .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-        .env("LIGHTBOX_RENDER_CHILD", format!("{kind}:{}", path.display()))
+        .env(
+            "LIGHTBOX_RENDER_CHILD",
+            format!("{kind}:{}", path.display()),
+        )
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     // The harness may print "test … ... " before the child's own words.
@@ -113,7 +120,12 @@ fn a_small_png_followed_by_1_9_gb_of_padding() -> TestResult {
 fn a_108_megapixel_jpeg() -> TestResult {
     case("a_108_megapixel_jpeg", |test| {
         let dir = tempfile::tempdir()?;
-        let path = padded(dir.path(), "big.jpg", &fixtures::plain_jpeg(12_000, 9_000), 0)?;
+        let path = padded(
+            dir.path(),
+            "big.jpg",
+            &fixtures::plain_jpeg(12_000, 9_000),
+            0,
+        )?;
         let (outcome, peak) = render_in_child(test, "jpeg", &path)?;
         assert!(outcome.starts_with("ok 12000x9000 4"), "{outcome}");
         assert!(peak < JOB_MEMORY, "peak {} MiB", peak >> 20);
@@ -126,7 +138,12 @@ fn a_108_megapixel_jpeg() -> TestResult {
 fn a_108_megapixel_png() -> TestResult {
     case("a_108_megapixel_png", |test| {
         let dir = tempfile::tempdir()?;
-        let path = padded(dir.path(), "big.png", &fixtures::plain_png(12_000, 9_000), 0)?;
+        let path = padded(
+            dir.path(),
+            "big.png",
+            &fixtures::plain_png(12_000, 9_000),
+            0,
+        )?;
         let (outcome, peak) = render_in_child(test, "png", &path)?;
         assert!(outcome.starts_with("ok 12000x9000 4"), "{outcome}");
         assert!(peak < JOB_MEMORY, "peak {} MiB", peak >> 20);
@@ -139,7 +156,12 @@ fn a_108_megapixel_png() -> TestResult {
 fn a_108_megapixel_tiff_is_refused_before_decoding() -> TestResult {
     case("a_108_megapixel_tiff_is_refused_before_decoding", |test| {
         let dir = tempfile::tempdir()?;
-        let path = padded(dir.path(), "big.tif", &fixtures::tiff_header(12_000, 9_000), 0)?;
+        let path = padded(
+            dir.path(),
+            "big.tif",
+            &fixtures::tiff_header(12_000, 9_000),
+            0,
+        )?;
         let (outcome, peak) = render_in_child(test, "tiff", &path)?;
         assert!(outcome.starts_with("too-large"), "{outcome}");
         assert!(peak < JOB_MEMORY / 4, "peak {} MiB", peak >> 20);
@@ -152,28 +174,31 @@ fn a_108_megapixel_tiff_is_refused_before_decoding() -> TestResult {
 /// to a decoder.
 #[test]
 fn a_heif_bomb_with_meta_after_a_large_mdat_is_refused() -> TestResult {
-    case("a_heif_bomb_with_meta_after_a_large_mdat_is_refused", |test| {
-        use std::io::{Seek, SeekFrom};
-        let dir = tempfile::tempdir()?;
-        let header = fixtures::heic_header(30_000, 30_000);
-        // ftyp is the first box; meta is the rest.
-        let ftyp_len = u32::from_be_bytes(header[0..4].try_into()?) as usize;
-        let (ftyp, meta) = header.split_at(ftyp_len);
-        let mdat_len: u64 = 1 << 30;
-        let path = dir.path().join("bomb.heic");
-        let mut f = std::fs::File::create(&path)?;
-        f.write_all(ftyp)?;
-        f.write_all(&1u32.to_be_bytes())?; // 64-bit size follows
-        f.write_all(b"mdat")?;
-        f.write_all(&(mdat_len + 16).to_be_bytes())?;
-        f.seek(SeekFrom::Current(mdat_len as i64))?;
-        f.write_all(meta)?;
-        drop(f);
-        let (outcome, _) = render_in_child(test, "heif", &path)?;
-        assert!(
-            outcome.starts_with("error") && outcome.contains("30000×30000"),
-            "{outcome}"
-        );
-        Ok(())
-    })
+    case(
+        "a_heif_bomb_with_meta_after_a_large_mdat_is_refused",
+        |test| {
+            use std::io::{Seek, SeekFrom};
+            let dir = tempfile::tempdir()?;
+            let header = fixtures::heic_header(30_000, 30_000);
+            // ftyp is the first box; meta is the rest.
+            let ftyp_len = u32::from_be_bytes(header[0..4].try_into()?) as usize;
+            let (ftyp, meta) = header.split_at(ftyp_len);
+            let mdat_len: u64 = 1 << 30;
+            let path = dir.path().join("bomb.heic");
+            let mut f = std::fs::File::create(&path)?;
+            f.write_all(ftyp)?;
+            f.write_all(&1u32.to_be_bytes())?; // 64-bit size follows
+            f.write_all(b"mdat")?;
+            f.write_all(&(mdat_len + 16).to_be_bytes())?;
+            f.seek(SeekFrom::Current(mdat_len as i64))?;
+            f.write_all(meta)?;
+            drop(f);
+            let (outcome, _) = render_in_child(test, "heif", &path)?;
+            assert!(
+                outcome.starts_with("error") && outcome.contains("30000×30000"),
+                "{outcome}"
+            );
+            Ok(())
+        },
+    )
 }
