@@ -3,6 +3,8 @@
 //! and in `/readyz`; a database that goes away while serving gives `503`
 //! in the error envelope, and the server recovers by itself.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::Arc;
