@@ -143,26 +143,48 @@ impl RenderLimits {
         let needed = match kind {
             // Decoded scaled, or reduced as the rows arrive.
             MediaKind::Jpeg => match sniff::jpeg_frame(head) {
-                // Every coefficient (2 bytes a sample) is kept until the last scan.
-                Some(f) if f.progressive => pixels * u64::from(f.samples_per_64_pixels) * 2 / 64,
+                Some(f) if f.progressive => {
+                    progressive_jpeg_memory(pixels, f.samples_per_64_pixels)
+                }
                 _ => 0,
             },
             MediaKind::Png if head.get(28) == Some(&0) => 0,
             // Decoded whole, as up to 16-bit RGBA, then converted to 8-bit.
             MediaKind::Png | MediaKind::Webp | MediaKind::Tiff | MediaKind::Gif => pixels * 8,
-            // Decoded by other programs into a PNG, then as a PNG.
-            MediaKind::Heif | MediaKind::Mp4 | MediaKind::Mov => 0,
+            MediaKind::Heif => return self.check_heif_memory(w, h),
+            // Posters: ffmpeg scales as it decodes one frame.
+            MediaKind::Mp4 | MediaKind::Mov => 0,
         };
-        if needed > self.max_decode_bytes {
+        self.within(w, h, needed, self.max_decode_bytes)
+    }
+
+    /// heif-convert decodes the whole picture in its own process (measured:
+    /// 94 MB for 12 MP, about 8 bytes a pixel) while this one only reduces
+    /// the PNG it writes. The child may use the job's 256 MiB less the 32 MiB
+    /// this process holds meanwhile: 1.4 × the decode budget (224 MiB by
+    /// default, HEIFs up to about 29 MP).
+    pub fn check_heif_memory(&self, w: u32, h: u32) -> Result<(), RenderError> {
+        let needed = u64::from(w) * u64::from(h) * 8;
+        self.within(w, h, needed, self.max_decode_bytes.saturating_mul(7) / 5)
+    }
+
+    fn within(&self, w: u32, h: u32, needed: u64, budget: u64) -> Result<(), RenderError> {
+        if needed > budget {
             return Err(RenderError::TooLargeToDecode {
                 width: w,
                 height: h,
                 needed_mib: needed >> 20,
-                budget_mib: self.max_decode_bytes >> 20,
+                budget_mib: budget >> 20,
             });
         }
         Ok(())
     }
+}
+
+/// What a progressive JPEG's decoder holds: every coefficient (2 bytes a
+/// sample) until the last scan.
+fn progressive_jpeg_memory(pixels: u64, samples_per_64_pixels: u32) -> u64 {
+    pixels * u64::from(samples_per_64_pixels) * 2 / 64
 }
 
 /// Why versions could not be built. `Display` is the reason shown to people.
@@ -234,6 +256,7 @@ pub fn render_versions(
                 RenderError::Decode("the HEIF file names no image size; it was not decoded".into())
             })?;
         limits.check(w, h)?;
+        limits.check_heif_memory(w, h)?;
         return crate::heif::render_heif_versions(path, rotation, specs, limits);
     }
     // The decoders read the file as they go and stop where the picture ends:
@@ -292,7 +315,9 @@ fn render_from<R: BufRead + Seek>(
     limits.check_memory(kind, head)?;
     let orientation = metadata::read_embedded(kind, head).orientation.unwrap_or(1);
     let wanted = specs.iter().map(|s| s.long_edge).max().unwrap_or(0);
-    let (pixels, full) = decode(kind, source, wanted, limits)?;
+    // A JPEG frame header past the head was not checked for memory yet.
+    let jpeg_checked = sniff::jpeg_frame(head).is_some();
+    let (pixels, full) = decode(kind, source, wanted, jpeg_checked, limits)?;
     let icc = metadata::icc_profile(kind, head);
     let mut pixels = pixels;
     if let Some(icc) = icc {
@@ -370,21 +395,23 @@ fn decode<R: BufRead + Seek>(
     kind: MediaKind,
     mut source: R,
     wanted_long: u32,
+    jpeg_checked: bool,
     limits: &RenderLimits,
 ) -> Result<(Pixels, (u32, u32)), RenderError> {
     match kind {
-        MediaKind::Jpeg => match decode_jpeg_scaled(&mut source, wanted_long, limits) {
+        MediaKind::Jpeg => match decode_jpeg_scaled(&mut source, wanted_long, jpeg_checked, limits)
+        {
             Ok(p) => Ok(p),
-            Err(e @ RenderError::TooManyPixels { .. }) => Err(e),
+            Err(e @ (RenderError::TooManyPixels { .. } | RenderError::TooLargeToDecode { .. })) => {
+                Err(e)
+            }
             // A few corrupt bytes, arithmetic coding, 16-bit lossless: the
             // image crate's decoder is more forgiving. It reads the whole
             // stream, so it gets the picture's bytes only, up to a bound.
             Err(first) => {
                 source.seek(SeekFrom::Start(0))?;
                 let mut bytes = Vec::new();
-                source
-                    .take(JPEG_FALLBACK_MAX_BYTES)
-                    .read_to_end(&mut bytes)?;
+                source.take(WHOLE_READ_MAX_BYTES).read_to_end(&mut bytes)?;
                 decode_generic(kind, std::io::Cursor::new(bytes), limits).map_err(|e| match e {
                     RenderError::Decode(_) => first,
                     other => other,
@@ -402,16 +429,68 @@ fn decode<R: BufRead + Seek>(
     }
 }
 
-/// The most bytes the fallback JPEG decoder is given (it reads its input
-/// whole); a camera JPEG is far smaller.
-const JPEG_FALLBACK_MAX_BYTES: u64 = 64 << 20;
+/// The most bytes of a file a decoder that reads its input (or a chunk of
+/// it) whole is given: the fallback JPEG decoder, WebP, GIF. A camera file is
+/// far smaller.
+const WHOLE_READ_MAX_BYTES: u64 = 64 << 20;
+
+/// A reader that fails once a decoder reads or seeks past `bound` bytes of
+/// the file, naming the bound (an early end would read as a corrupt file).
+struct BoundedInput<R> {
+    inner: R,
+    pos: u64,
+    bound: u64,
+}
+
+impl<R> BoundedInput<R> {
+    fn new(inner: R, bound: u64) -> Self {
+        BoundedInput {
+            inner,
+            pos: 0,
+            bound,
+        }
+    }
+
+    fn past_bound(&self) -> std::io::Error {
+        std::io::Error::other(format!(
+            "the picture's data runs past {} MiB, more than a version job reads",
+            self.bound >> 20
+        ))
+    }
+}
+
+impl<R: Read> Read for BoundedInput<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let left = self.bound.saturating_sub(self.pos);
+        if left == 0 {
+            return Err(self.past_bound());
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Seek> Seek for BoundedInput<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let pos = self.inner.seek(to)?;
+        self.pos = pos;
+        Ok(pos)
+    }
+}
 
 /// Decodes a JPEG straight to the smallest DCT scale (1, 1/2, 1/4 or 1/8)
 /// whose long edge still covers `wanted_long` ("shrink-on-load"), reading the
-/// stream only up to its end-of-image marker.
+/// stream only up to its end-of-image marker. `memory_checked`: the frame
+/// header was in the head, so a progressive one was already weighed.
 fn decode_jpeg_scaled<R: Read>(
     source: R,
     wanted_long: u32,
+    memory_checked: bool,
     limits: &RenderLimits,
 ) -> Result<(Pixels, (u32, u32)), RenderError> {
     use jpeg_decoder::PixelFormat;
@@ -423,6 +502,16 @@ fn decode_jpeg_scaled<R: Read>(
         .ok_or_else(|| RenderError::Decode("no JPEG header".into()))?;
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     limits.check(w, h)?;
+    if !memory_checked && info.coding_process != jpeg_decoder::CodingProcess::DctSequential {
+        // Sampling unknown here: taken as full (4:4:4), the most it can be.
+        let samples = if info.pixel_format == PixelFormat::L8 {
+            64
+        } else {
+            192
+        };
+        let needed = progressive_jpeg_memory(u64::from(w) * u64::from(h), samples);
+        limits.within(w, h, needed, limits.max_decode_bytes)?;
+    }
     if !matches!(info.pixel_format, PixelFormat::RGB24 | PixelFormat::L8) {
         // CMYK and 16-bit: the fallback converts them.
         return Err(RenderError::Decode(format!("{:?} JPEG", info.pixel_format)));
@@ -592,11 +681,20 @@ fn decode_generic<R: BufRead + Seek>(
         image::ImageError::Unsupported(u) => RenderError::Unsupported(u.to_string()),
         other => RenderError::Decode(other.to_string()),
     };
+    // Some of these decoders read a chunk or the rest of the stream whole
+    // (WebP's VP8 chunk, a GIF's frame): a padded chunk must not become
+    // gigabytes in memory. TIFF seeks to each strip, whose data may add up
+    // to the decode budget (uncompressed, 16-bit).
+    let input_bound = match kind {
+        MediaKind::Tiff => limits.max_decode_bytes,
+        _ => WHOLE_READ_MAX_BYTES,
+    };
+    let source = std::io::BufReader::new(BoundedInput::new(source, input_bound));
     let mut reader = image::ImageReader::with_format(source, format);
     let mut lim = image::Limits::default();
     // The pixel limit is checked below from the decoder's header; this bounds
-    // everything else (16-bit RGBA of the largest accepted picture).
-    lim.max_alloc = Some(limits.max_pixels.saturating_mul(8).max(64 << 20));
+    // everything else the decoders allocate.
+    lim.max_alloc = Some(limits.max_decode_bytes);
     reader.limits(lim);
     let decoder = reader.into_decoder().map_err(derr)?;
     let (w, h) = decoder.dimensions();
@@ -604,14 +702,7 @@ fn decode_generic<R: BufRead + Seek>(
     // The whole picture is held (and converted): within the decode budget.
     let per_pixel: u64 = if kind == MediaKind::Jpeg { 4 } else { 8 };
     let needed = u64::from(w) * u64::from(h) * per_pixel;
-    if needed > limits.max_decode_bytes {
-        return Err(RenderError::TooLargeToDecode {
-            width: w,
-            height: h,
-            needed_mib: needed >> 20,
-            budget_mib: limits.max_decode_bytes >> 20,
-        });
-    }
+    limits.within(w, h, needed, limits.max_decode_bytes)?;
     let img = DynamicImage::from_decoder(decoder).map_err(derr)?;
     let pixels = if img.color().has_alpha() {
         let rgba = img.into_rgba8();

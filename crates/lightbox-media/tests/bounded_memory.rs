@@ -23,6 +23,7 @@ fn child_render() -> Option<String> {
         "jpeg" => MediaKind::Jpeg,
         "png" => MediaKind::Png,
         "heif" => MediaKind::Heif,
+        "webp" => MediaKind::Webp,
         _ => MediaKind::Tiff,
     };
     let outcome = match render_versions(
@@ -201,4 +202,110 @@ fn a_heif_bomb_with_meta_after_a_large_mdat_is_refused() -> TestResult {
             Ok(())
         },
     )
+}
+
+/// A lossy 1 × 1 WebP whose `VP8 ` chunk claims 1.9 GB more (zeros): the
+/// WebP decoder reads a lossy chunk whole, so it is stopped at a bound
+/// instead of taking the file into memory.
+#[test]
+fn a_lossy_webp_with_a_1_9_gb_chunk() -> TestResult {
+    case("a_lossy_webp_with_a_1_9_gb_chunk", |test| {
+        // The smallest lossy WebP there is (1 × 1), as browsers probe with.
+        const VP8: [u8; 22] = [
+            0x30, 0x01, 0x00, 0x9d, 0x01, 0x2a, 0x01, 0x00, 0x01, 0x00, 0x0e, 0xc0, 0xfe, 0x25,
+            0xa4, 0x00, 0x03, 0x70, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let webp = |padding: u32| {
+            let chunk = VP8.len() as u32 + padding;
+            let mut b = b"RIFF".to_vec();
+            b.extend_from_slice(&(4 + 8 + chunk).to_le_bytes());
+            b.extend_from_slice(b"WEBPVP8 ");
+            b.extend_from_slice(&chunk.to_le_bytes());
+            b.extend_from_slice(&VP8);
+            b
+        };
+        let dir = tempfile::tempdir()?;
+        // As it is, the file decodes.
+        let plain = padded(dir.path(), "plain.webp", &webp(0), 0)?;
+        let (outcome, _) = render_in_child(test, "webp", &plain)?;
+        assert!(outcome.starts_with("ok 1x1"), "{outcome}");
+        let padding = 1_900_000_000;
+        let path = padded(dir.path(), "p.webp", &webp(padding), u64::from(padding))?;
+        let (outcome, peak) = render_in_child(test, "webp", &path)?;
+        assert!(
+            outcome.starts_with("error") && outcome.contains("64 MiB"),
+            "{outcome}"
+        );
+        assert!(peak < JOB_MEMORY / 2, "peak {} MiB", peak >> 20);
+        Ok(())
+    })
+}
+
+/// A progressive JPEG of 12 000 × 9 000 whose frame header comes after
+/// 1.1 MB of APP segments, past the head the upload check reads: the
+/// decoder's own header is weighed before any coefficient is allocated.
+#[test]
+fn a_progressive_jpeg_with_its_header_past_the_head_is_refused() -> TestResult {
+    case(
+        "a_progressive_jpeg_with_its_header_past_the_head_is_refused",
+        |test| {
+            let mut b = vec![0xFF, 0xD8];
+            for _ in 0..17 {
+                b.extend_from_slice(&[0xFF, 0xE1, 0xFF, 0xFF]);
+                b.extend(std::iter::repeat_n(b'x', 0xFFFF - 2));
+            }
+            assert!(b.len() > 1 << 20);
+            // DQT (one table), then SOF2: 8-bit, 9000 high, 12000 wide, 3 components 1×1.
+            b.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x43, 0x00]);
+            b.extend(std::iter::repeat_n(1u8, 64));
+            b.extend_from_slice(&[0xFF, 0xC2, 0x00, 0x11, 0x08]);
+            b.extend_from_slice(&9000u16.to_be_bytes());
+            b.extend_from_slice(&12000u16.to_be_bytes());
+            b.extend_from_slice(&[0x03, 0x01, 0x11, 0x00, 0x02, 0x11, 0x00, 0x03, 0x11, 0x00]);
+            b.extend_from_slice(&[0xFF, 0xD9]);
+            let head = &b[..1 << 20];
+            // What the upload check sees says nothing of the frame.
+            assert!(
+                RenderLimits::default()
+                    .check_memory(MediaKind::Jpeg, head)
+                    .is_ok()
+            );
+            let dir = tempfile::tempdir()?;
+            let path = padded(dir.path(), "late-sof.jpg", &b, 0)?;
+            let (outcome, peak) = render_in_child(test, "jpeg", &path)?;
+            assert!(
+                outcome.starts_with("too-large") && outcome.contains("12000×9000"),
+                "{outcome}"
+            );
+            assert!(peak < JOB_MEMORY / 4, "peak {} MiB", peak >> 20);
+            Ok(())
+        },
+    )
+}
+
+/// heif-convert decodes a whole HEIF in its own process (about 8 bytes a
+/// pixel): a 24 MP iPhone photo fits the job's memory, a 48 MP one does not
+/// and is refused before the tool runs.
+#[test]
+fn heif_memory_is_weighed_before_heif_convert_runs() -> TestResult {
+    let limits = RenderLimits::default();
+    let iphone_24mp = fixtures::heic_header(5712, 4284);
+    assert!(limits.check_memory(MediaKind::Heif, &iphone_24mp).is_ok());
+    let iphone_48mp = fixtures::heic_header(8064, 6048);
+    let refused = limits.check_memory(MediaKind::Heif, &iphone_48mp);
+    assert!(
+        matches!(refused, Err(RenderError::TooLargeToDecode { .. })),
+        "{refused:?}"
+    );
+    // The same when the size is found past the head: render_versions refuses
+    // before looking for heif-convert.
+    let dir = tempfile::tempdir()?;
+    let path = padded(dir.path(), "48mp.heic", &iphone_48mp, 0)?;
+    let rendered = render_versions(MediaKind::Heif, &path, 0, &VersionSpec::defaults(), &limits);
+    assert!(
+        matches!(rendered, Err(RenderError::TooLargeToDecode { .. })),
+        "{:?}",
+        rendered.err()
+    );
+    Ok(())
 }
