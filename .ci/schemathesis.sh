@@ -14,6 +14,7 @@
 #                               engine-independent, so the second engine runs
 #                               a shorter pass (the test suite covers it whole).
 #   LIGHTBOX_ST_SEED            fixed seed to replay a run [random, printed].
+#   LIGHTBOX_BIN                a lightbox binary already built [built here].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,9 +25,15 @@ MAX_EXAMPLES_PG="${LIGHTBOX_ST_MAX_EXAMPLES_PG:-100}"
 if command -v schemathesis >/dev/null 2>&1; then ST=(schemathesis)
 else ST=(python3 -m schemathesis.cli); fi
 
-echo "== building the debug binary"
-cargo build -q -p lightbox
-BIN="$CARGO_TARGET_DIR/debug/lightbox"
+# .ci/run passes the binary its test build just made (the same one the
+# tests ran); building it again here could pick other features and rebuild.
+if [ -n "${LIGHTBOX_BIN:-}" ] && [ -x "$LIGHTBOX_BIN" ]; then
+  BIN=$LIGHTBOX_BIN
+else
+  echo "== building the debug binary"
+  cargo build -q -p lightbox
+  BIN="$CARGO_TARGET_DIR/debug/lightbox"
+fi
 
 WORK=$(mktemp -d /tmp/lightbox-schemathesis.XXXXXX)
 SERVER_PID=""

@@ -223,7 +223,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WriteMaybe<T> {
             None
         } else {
             check_content_type(&parts.headers)?;
-            Some(parse_json(&bytes)?)
+            // The OpenAPI declares these bodies optional and nullable: JSON
+            // `null` is the same as no body.
+            parse_json::<Option<T>>(&bytes)?
         };
         let ctx = WriteContext {
             account_id: caller.0.account.uuid.clone(),
@@ -234,8 +236,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WriteMaybe<T> {
     }
 }
 
-/// The body of a call that takes none, as some clients send it anyway: `{}`.
-/// Anything inside it is refused naming the key; any other JSON is refused.
+/// The body of a call that takes none, as some clients send it anyway: `{}`
+/// (or `null`, read as no body). Anything inside it is refused naming the
+/// key; any other JSON is refused.
 #[derive(Debug, utoipa::ToSchema)]
 #[schema(example = json!({}))]
 pub struct EmptyObject {}

@@ -864,7 +864,7 @@ both_setups!(batch_is_all_or_nothing, |env: Env| async move {
     )
     .await;
     refused(&server, &token, "POST", "/v1/operations/batch",
-        batch(json!([{"method": "POST", "path": format!("/v1/images/{a}/extract_metadata"), "body": {"x": 1}}])), "operations[0].body").await;
+        batch(json!([{"method": "POST", "path": format!("/v1/images/{a}/extract_metadata"), "body": {"x": 1}}])), "operations[0].body.x").await;
     refused(&server, &token, "POST", "/v1/operations/batch",
         batch(json!([{"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 2, "stars": 3}}])), "operations[0].body.stars").await;
     // Each child is checked against its own scope.
@@ -923,6 +923,18 @@ both_setups!(batch_is_all_or_nothing, |env: Env| async move {
     assert_eq!(again.status, 202, "{}", again.text);
     assert_eq!(again.json()["summary"]["uuid"], out["summary"]["uuid"]);
     assert_eq!(again.json()["operations"].as_array().map(Vec::len), Some(4));
+    // As on its own route, extract_metadata takes `{}` or `null` for no body.
+    let r = server.post(&token, "/v1/operations/batch", Some(&key()), &batch(json!([
+        {"method": "POST", "path": format!("/v1/images/{a}/extract_metadata"), "body": {}},
+        {"method": "POST", "path": format!("/v1/images/{b}/extract_metadata"), "body": null},
+    ]))).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(
+        r.json()["operations"][0]["type"],
+        "metadata.extract",
+        "{}",
+        r.text
+    );
     Ok(())
 });
 

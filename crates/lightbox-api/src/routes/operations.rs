@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Write, parse_json};
+use crate::extract::{Caller, EmptyObject, Write, parse_json};
 
 /// An Operation of the caller's account. Readable by any credential of the
 /// account; use `If-None-Match` to poll cheaply (304 while unchanged). An
@@ -191,7 +191,10 @@ fn edit_of(
         ("POST", "/credits") => Edit::add_credit(image, body(n, b)?).map_err(at),
         ("DELETE", "/credits") => Edit::remove_credit(image, body(n, b)?).map_err(at),
         ("POST", "/extract_metadata") => {
-            no_body(n, b)?;
+            // As on its own route: no body, `null` or `{}`.
+            if !matches!(b, None | Some(Value::Null)) {
+                body::<EmptyObject>(n, b)?;
+            }
             Edit::extract_metadata(image).map_err(at)
         }
         _ => Err(item_error(
