@@ -241,6 +241,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WriteMaybe<T> {
 /// key; any other JSON is refused.
 #[derive(Debug, utoipa::ToSchema)]
 #[schema(example = json!({}))]
+// Read by utoipa only (the Deserialize below is by hand): the schema says
+// `additionalProperties: false`, as the server refuses any key.
+#[serde(deny_unknown_fields)]
 pub struct EmptyObject {}
 
 impl<'de> serde::Deserialize<'de> for EmptyObject {

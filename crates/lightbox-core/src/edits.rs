@@ -808,7 +808,15 @@ async fn prepare(core: &Core, account_id: &str, edits: &mut [Edit]) -> Result<()
                 tracing::error!(error = %e, image = %row.id, "reading an original's head failed");
                 CoreError::internal()
             })?;
-        *embedded = Some(Box::new(lightbox_media::read_embedded(kind, &head)));
+        // Parsing EXIF/IPTC/XMP is CPU work on untrusted bytes: off the
+        // async workers, as an upload's head is.
+        let read = tokio::task::spawn_blocking(move || lightbox_media::read_embedded(kind, &head))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, image = %row.id, "reading embedded metadata failed");
+                CoreError::internal()
+            })?;
+        *embedded = Some(Box::new(read));
     }
     Ok(())
 }
@@ -855,14 +863,30 @@ pub async fn run_batch(
         Begun::Replay(summary) => return replay_batch(core, summary).await,
         Begun::Fresh(write) => write,
     };
+    lock_in_order(&mut write, &edits).await?;
     let mut children = Vec::with_capacity(edits.len());
     let mut collect = Vec::new();
     let mut images = Vec::new();
+    let mut set_images_left = crate::set_arrangement::INLINE_MAX;
     for (n, edit) in edits.into_iter().enumerate() {
         let child_id = write.child_operation_id();
-        let mut applied = apply(&mut write, principal, edit, &child_id)
+        let applied = match edit {
+            Edit::Arrange { set, change } => crate::set_arrangement::arrange_in(
+                &mut write,
+                principal,
+                &set,
+                &change,
+                &child_id,
+                &mut set_images_left,
+            )
             .await
-            .map_err(|e| at_item(n, e))?;
+            .map(|done| Applied {
+                done,
+                collect: vec![],
+            }),
+            edit => apply(&mut write, principal, edit, &child_id).await,
+        };
+        let mut applied = applied.map_err(|e| at_item(n, e))?;
         collect.append(&mut applied.collect);
         for id in &applied.done.image_public_uuids {
             if !images.contains(id) {
@@ -888,6 +912,27 @@ pub async fn run_batch(
         summary,
         operations: children,
     })
+}
+
+/// Takes the batch's locks up front in one order — its sets, then its
+/// images, each by sorted id — so two batches that name the same rows in
+/// other orders queue instead of deadlocking (PostgreSQL would abort one).
+async fn lock_in_order(write: &mut PendingWrite, edits: &[Edit]) -> Result<(), CoreError> {
+    let sets: Vec<String> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Arrange { set, .. } => Some(set.clone()),
+            _ => None,
+        })
+        .collect();
+    crate::set_arrangement::lock_sets_in_order(write, &sets).await?;
+    let mut images: Vec<&str> = edits.iter().filter_map(Edit::image).collect();
+    images.sort_unstable();
+    images.dedup();
+    for id in images {
+        store::lock_image(write.tx(), id).await?;
+    }
+    Ok(())
 }
 
 /// The same batch again: its summary and the children's current state.
@@ -963,12 +1008,9 @@ pub async fn apply(
     if let Edit::RenameKeyword { from, to, images } = edit {
         return rename(write, principal, from, to, images, op_id).await;
     }
-    if let Edit::Arrange { set, change } = edit {
-        return Ok(Applied {
-            done: crate::set_arrangement::arrange_in(write, principal, &set, &change, op_id)
-                .await?,
-            collect: vec![],
-        });
+    if let Edit::Arrange { .. } = edit {
+        // Only a batch changes sets through here (see `run_batch`).
+        return Err(CoreError::internal());
     }
     let id = edit.image().unwrap_or_default().to_owned();
     let mut row = load(write, principal, &id).await?;

@@ -10,9 +10,9 @@
 //! revoker waits until every live node has acked ([`reach_every_node`]),
 //! at most [`WAIT_AT_MOST`], and names any node that did not answer.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use lightbox_store::nodes::{self, EpochSignal, NodeRow};
+use lightbox_store::nodes::{self, EpochSignal};
 use lightbox_store::{Conn, Engine, StoreError};
 use tokio::sync::watch;
 
@@ -48,13 +48,17 @@ pub async fn reach_every_node(core: &Core, epoch: i64) -> Result<Vec<String>, Co
     core.auth.advance_epoch(epoch);
     if let Some(id) = core.auth.node_id() {
         let mut tx = core.store.begin_write().await?;
-        nodes::heartbeat(&mut tx, id, wall_micros(), epoch).await?;
+        nodes::heartbeat(&mut tx, id, epoch).await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
     let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
-    // Live when the change committed: a node that falls silent while we
-    // wait is still named, not silently dropped.
-    let live_since = wall_micros() - micros(LIVE_WITHIN);
+    // Live when the change committed, by the database's clock (the one every
+    // heartbeat is written with): a node that falls silent while we wait
+    // is still named, not silently dropped.
+    let live_since = {
+        let mut conn = core.store.read().await?;
+        nodes::now(&mut conn).await? - micros(LIVE_WITHIN)
+    };
     loop {
         let behind = {
             let mut conn = core.store.read().await?;
@@ -68,6 +72,18 @@ pub async fn reach_every_node(core: &Core, epoch: i64) -> Result<Vec<String>, Co
         }
         tokio::time::sleep(ACK_POLL).await;
     }
+}
+
+/// The names of the serving nodes alive now (a heartbeat within
+/// [`LIVE_WITHIN`] by the database's clock).
+pub async fn running_nodes(core: &Core) -> Result<Vec<String>, CoreError> {
+    let mut conn = core.store.read().await?;
+    let since = nodes::now(&mut conn).await? - micros(LIVE_WITHIN);
+    Ok(nodes::live(&mut conn, since)
+        .await?
+        .into_iter()
+        .map(|n| n.name)
+        .collect())
 }
 
 /// The sentence a revoker shows for nodes that did not ack in time.
@@ -91,19 +107,11 @@ pub async fn start(
     stop: watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, CoreError> {
     let id = ids::new_public_uuid();
-    let now = wall_micros();
     let epoch = {
         let mut tx = core.store.begin_write().await?;
-        nodes::purge_silent(&mut tx, now - micros(FORGET_AFTER)).await?;
+        nodes::purge_silent(&mut tx, micros(FORGET_AFTER)).await?;
         let epoch = nodes::epoch(&mut tx).await?;
-        let row = NodeRow {
-            id: id.clone(),
-            name: name.to_owned(),
-            started_at: now,
-            heartbeat_at: now,
-            acked_epoch: epoch,
-        };
-        nodes::register(&mut tx, &row).await?;
+        nodes::register(&mut tx, &id, name, epoch).await?;
         tx.commit().await.map_err(StoreError::from)?;
         epoch
     };
@@ -200,28 +208,12 @@ async fn step(core: &Core, name: &str, beat_due: bool) -> Result<(), CoreError> 
         return Ok(());
     };
     let mut tx = core.store.begin_write().await?;
-    if !nodes::heartbeat(&mut tx, id, wall_micros(), core.auth.epoch()).await? {
+    if !nodes::heartbeat(&mut tx, id, core.auth.epoch()).await? {
         // Our row was purged (silent too long): come back.
-        let now = wall_micros();
-        let row = NodeRow {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            started_at: now,
-            heartbeat_at: now,
-            acked_epoch: core.auth.epoch(),
-        };
-        nodes::register(&mut tx, &row).await?;
+        nodes::register(&mut tx, id, name, core.auth.epoch()).await?;
     }
     tx.commit().await.map_err(StoreError::from)?;
     Ok(())
-}
-
-/// Node liveness is operational time, not the (test-movable) core clock.
-fn wall_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn micros(d: Duration) -> i64 {

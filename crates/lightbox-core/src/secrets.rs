@@ -48,8 +48,14 @@ fn write_file(path: &Path, ring: &Keyring) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
     let tmp = path.with_extension("key.tmp");
+    // A leftover temporary file (a crash, or one planted with wider
+    // permissions) is removed: the mode below applies only to a new file.
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&tmp).map_err(fail)?;

@@ -918,17 +918,40 @@ async fn lock_and_plan(
     change: &Arrangement,
     only: Option<&str>,
 ) -> Result<(SetRow, Plan), CoreError> {
+    let set = lock_set(write, id).await?;
+    let checked = plan(write.tx(), &set, change).await?;
+    check_own_images(write.tx(), &set, change, &checked, only).await?;
+    Ok((set, checked))
+}
+
+/// Locks the set and reads it; `set_not_found` when the account has none.
+async fn lock_set(write: &mut PendingWrite, id: &str) -> Result<SetRow, CoreError> {
     let account = write.account_id().to_owned();
     let now = write.now();
     if !sets::lock(write.tx(), &account, id, now).await? {
         return Err(set_not_found(id));
     }
-    let set = sets::find(write.tx(), &account, id, now)
+    sets::find(write.tx(), &account, id, now)
         .await?
-        .ok_or_else(CoreError::internal)?;
-    let checked = plan(write.tx(), &set, change).await?;
-    check_own_images(write.tx(), &set, change, &checked, only).await?;
-    Ok((set, checked))
+        .ok_or_else(CoreError::internal)
+}
+
+/// Locks, in one order (sorted ids), the sets a batch will change, so two
+/// batches naming the same sets in other orders wait for each other instead
+/// of deadlocking. Sets that do not exist are left for their item to name.
+pub(crate) async fn lock_sets_in_order(
+    write: &mut PendingWrite,
+    ids: &[String],
+) -> Result<(), CoreError> {
+    let mut ids: Vec<String> = ids.iter().filter_map(|id| set_id(id).ok()).collect();
+    ids.sort();
+    ids.dedup();
+    let account = write.account_id().to_owned();
+    let now = write.now();
+    for id in ids {
+        sets::lock(write.tx(), &account, &id, now).await?;
+    }
+    Ok(())
 }
 
 /// Snapshots the set and writes the plan in the write's transaction.
@@ -954,17 +977,34 @@ async fn apply_now(
 }
 
 /// A set change as an item of a batch: checked and applied in the batch's
-/// transaction, whatever its size (all or nothing).
+/// transaction (all or nothing). A batch is a request, not a job: its set
+/// items together touch at most [`INLINE_MAX`] images (`set_images_left`
+/// counts down); a larger change is its own request, which runs as a job.
 pub(crate) async fn arrange_in(
     write: &mut PendingWrite,
     principal: &Principal,
     id: &str,
     change: &Arrangement,
     op_id: &str,
+    set_images_left: &mut usize,
 ) -> Result<WorkDone, CoreError> {
     let id = set_id(id)?;
     let only = only_uploaded_by(principal);
-    let (set, checked) = lock_and_plan(write, &id, change, only.as_deref()).await?;
+    let set = lock_set(write, &id).await?;
+    let size = size_of(write.tx(), &set, change).await?;
+    if size > *set_images_left {
+        return Err(CoreError::validation(
+            "body",
+            format!(
+                "the set changes of a batch touch at most {INLINE_MAX} images in all; \
+                 this one touches {size}. Send it as its own request (a large change runs as a job)."
+            ),
+        )
+        .with_detail("batch_set_images"));
+    }
+    *set_images_left -= size;
+    let checked = plan(write.tx(), &set, change).await?;
+    check_own_images(write.tx(), &set, change, &checked, only.as_deref()).await?;
     apply_now(write, &set, change, checked, op_id).await
 }
 

@@ -274,7 +274,11 @@ pub async fn import(
         allowed_ips: Vec::new(),
         session: None,
     };
-    let head = check_head(core, &bytes[..bytes.len().min(HEAD_BYTES)])?;
+    // CPU work on the file's bytes: off the async workers, as on upload.
+    let (checker, head) = (core.clone(), bytes.slice(..bytes.len().min(HEAD_BYTES)));
+    let head = tokio::task::spawn_blocking(move || check_head(&checker, &head))
+        .await
+        .map_err(|e| CoreError::new(ErrorKind::Internal, e.to_string()))??;
     let source = futures::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
     let staged = media
         .blobs
@@ -314,6 +318,22 @@ pub async fn open_ticket(
         )
         .with_detail("ticket_expired"));
     }
+    still_allowed(core, &claims).await?;
+    let ip = crate::auth::canonical_ip(client_ip);
+    if !claims.allowed_ips.is_empty() && !claims.allowed_ips.iter().any(|net| net.contains(&ip)) {
+        return Err(CoreError::forbidden(format!(
+            "This ticket's token may not be used from {ip}."
+        ))
+        .with_detail("ip_not_allowed"));
+    }
+    Ok(claims)
+}
+
+/// The ticket's account still takes API uploads and its uploader is still
+/// allowed to upload there: checked when the upload starts and again once
+/// the file has arrived (an upload can take minutes; a member removed or
+/// signed out meanwhile gets nothing kept).
+pub async fn still_allowed(core: &Core, claims: &TicketClaims) -> Result<(), CoreError> {
     let mut conn = core.store.read().await?;
     let account = accounts::find(&mut conn, &claims.account).await?;
     if !account.as_ref().is_some_and(|a| a.api_enabled()) {
@@ -361,14 +381,7 @@ pub async fn open_ticket(
         )
         .with_detail("not_a_member"));
     }
-    let ip = crate::auth::canonical_ip(client_ip);
-    if !claims.allowed_ips.is_empty() && !claims.allowed_ips.iter().any(|net| net.contains(&ip)) {
-        return Err(CoreError::forbidden(format!(
-            "This ticket's token may not be used from {ip}."
-        ))
-        .with_detail("ip_not_allowed"));
-    }
-    Ok(claims)
+    Ok(())
 }
 
 /// The earlier answer when this ticket was used already.

@@ -186,21 +186,14 @@ impl PendingWrite {
 
     /// Commits the changes without recording an Operation.
     pub async fn commit_without_operation(self) -> Result<(), CoreError> {
-        self.tx
-            .commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
-        Ok(())
+        self.tx.commit().await.map_err(commit_failed)
     }
 
     /// Records the Operation, its jobs and change-log rows, and commits.
     pub async fn finish(mut self, done: WorkDone) -> Result<Operation, CoreError> {
         let id = self.operation_id.clone();
         let op = self.record(id, done).await?;
-        self.tx
-            .commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        self.tx.commit().await.map_err(commit_failed)?;
         Ok(op)
     }
 
@@ -268,4 +261,16 @@ impl PendingWrite {
         }
         Operation::from_row(&row)
     }
+}
+
+/// A COMMIT the database did not answer may have been applied or not: the
+/// `503` says so (not "nothing was written") and how to find out safely.
+fn commit_failed(e: impl Into<lightbox_store::StoreError>) -> CoreError {
+    let e: lightbox_store::StoreError = e.into();
+    let unknown = e.is_unavailable();
+    let mut error = CoreError::from(e);
+    if unknown {
+        error.message = "The database stopped answering while this write was being committed: it may or may not have been applied. Send it again with the same Idempotency-Key (it is applied at most once), or read it back.".to_owned();
+    }
+    error
 }

@@ -373,7 +373,9 @@ pub(crate) fn run_tool(
         if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            let _ = drain.join();
+            // Not joined: a process the tool started may still hold the
+            // pipe open; the reader ends by itself when the last one closes.
+            drop(drain);
             return Err(RenderError::Decode(format!("{name} took too long")));
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -244,16 +244,45 @@ impl Store {
     }
 }
 
-/// Hides a password in a URL before it reaches an error message or a log.
+/// Hides the secrets of a URL before it reaches an error message, a log or
+/// `/readyz`: the userinfo's password and the value of every query
+/// parameter that carries one (`?password=`, `sslpassword=`, `sslkey=`…).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let creds = &url[scheme_end + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+            let creds = &base[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => {
+                    format!("{}://{user}:***@{}", &base[..scheme_end], &base[at + 1..])
+                }
+                None => base.to_owned(),
+            }
         }
-        _ => url.to_owned(),
+        _ => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if is_secret_parameter(key) => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
+    out
+}
+
+fn is_secret_parameter(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["pass", "secret", "token", "key", "auth", "cred"]
+        .iter()
+        .any(|word| key.contains(word))
 }
 
 /// Converts a stored 0/1 into a boolean.
@@ -272,5 +301,18 @@ mod tests {
             "postgres://u:***@h/db"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=require&password=s3cret&PassWord=x"),
+            "postgres://u@h/db?sslmode=require&password=***&PassWord=***"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@h/db?sslpassword=k&application_name=lb"),
+            "postgres://u:***@h/db?sslpassword=***&application_name=lb"
+        );
+        // An `@` inside a query value is not the userinfo's.
+        assert_eq!(
+            redact_url("postgres://h/db?options=a@b&token=t"),
+            "postgres://h/db?options=a@b&token=***"
+        );
     }
 }

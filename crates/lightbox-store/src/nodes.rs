@@ -40,37 +40,61 @@ pub async fn bump(conn: &mut Conn) -> Result<i64> {
     Ok(epoch)
 }
 
-/// Registers a node (or renews it, after a restart under the same id).
-pub async fn register(conn: &mut Conn, row: &NodeRow) -> Result<()> {
-    sqlx::query(
+/// The database's clock in microseconds since 1970. Node liveness is told
+/// by this one clock, not by each node's own: a node whose clock runs late
+/// would otherwise look silent to the others, and a revocation would not
+/// wait for it.
+fn db_now(conn: &Conn) -> &'static str {
+    if conn.backend_name() == "PostgreSQL" {
+        "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
+    } else {
+        "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+    }
+}
+
+/// The database's clock now (microseconds), see [`db_now`].
+pub async fn now(conn: &mut Conn) -> Result<i64> {
+    let sql = format!("SELECT {}", db_now(conn));
+    let (now,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_one(conn)
+        .await?;
+    Ok(now)
+}
+
+/// Registers a node (or renews it, after a restart under the same id),
+/// started and beating now by the database's clock.
+pub async fn register(conn: &mut Conn, id: &str, name: &str, acked_epoch: i64) -> Result<()> {
+    let sql = format!(
         "INSERT INTO nodes (id, name, started_at, heartbeat_at, acked_epoch)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET name = $2, started_at = $3, heartbeat_at = $4,
-            acked_epoch = $5",
-    )
-    .bind(&row.id)
-    .bind(&row.name)
-    .bind(row.started_at)
-    .bind(row.heartbeat_at)
-    .bind(row.acked_epoch)
-    .execute(conn)
-    .await?;
+         VALUES ($1, $2, {now}, {now}, $3)
+         ON CONFLICT (id) DO UPDATE SET name = $2, started_at = {now}, heartbeat_at = {now},
+            acked_epoch = $3",
+        now = db_now(conn)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(name)
+        .bind(acked_epoch)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
-/// A heartbeat, with the newest epoch the node has applied. The acked
-/// epoch never moves back (a late heartbeat cannot undo a newer ack).
-pub async fn heartbeat(conn: &mut Conn, id: &str, now: i64, acked_epoch: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE nodes SET heartbeat_at = $1,
-            acked_epoch = CASE WHEN acked_epoch < $2 THEN $2 ELSE acked_epoch END
-         WHERE id = $3",
-    )
-    .bind(now)
-    .bind(acked_epoch)
-    .bind(id)
-    .execute(conn)
-    .await?;
+/// A heartbeat (the database's time), with the newest epoch the node has
+/// applied. The acked epoch never moves back (a late heartbeat cannot undo
+/// a newer ack).
+pub async fn heartbeat(conn: &mut Conn, id: &str, acked_epoch: i64) -> Result<bool> {
+    let sql = format!(
+        "UPDATE nodes SET heartbeat_at = {},
+            acked_epoch = CASE WHEN acked_epoch < $1 THEN $1 ELSE acked_epoch END
+         WHERE id = $2",
+        db_now(conn)
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(acked_epoch)
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -82,23 +106,39 @@ pub async fn unregister(conn: &mut Conn, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Forgets nodes silent since `before` (crashed without unregistering).
-pub async fn purge_silent(conn: &mut Conn, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM nodes WHERE heartbeat_at < $1")
-        .bind(before)
+/// Forgets nodes silent for longer than `micros` by the database's clock
+/// (crashed without unregistering).
+pub async fn purge_silent(conn: &mut Conn, micros: i64) -> Result<u64> {
+    let sql = format!(
+        "DELETE FROM nodes WHERE heartbeat_at < {} - $1",
+        db_now(conn)
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(micros)
         .execute(conn)
         .await?;
     Ok(done.rows_affected())
 }
 
-/// Live nodes (a heartbeat at or after `live_since`) that have not yet
-/// acked `epoch`.
+/// Live nodes (a heartbeat at or after `live_since`, a time of the
+/// database's clock: see [`now`]) that have not yet acked `epoch`.
 pub async fn behind(conn: &mut Conn, epoch: i64, live_since: i64) -> Result<Vec<NodeRow>> {
     Ok(sqlx::query_as::<_, NodeRow>(
         "SELECT id, name, started_at, heartbeat_at, acked_epoch FROM nodes
          WHERE acked_epoch < $1 AND heartbeat_at >= $2 ORDER BY id",
     )
     .bind(epoch)
+    .bind(live_since)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Nodes with a heartbeat at or after `live_since` (the database's clock).
+pub async fn live(conn: &mut Conn, live_since: i64) -> Result<Vec<NodeRow>> {
+    Ok(sqlx::query_as::<_, NodeRow>(
+        "SELECT id, name, started_at, heartbeat_at, acked_epoch FROM nodes
+         WHERE heartbeat_at >= $1 ORDER BY name",
+    )
     .bind(live_since)
     .fetch_all(conn)
     .await?)

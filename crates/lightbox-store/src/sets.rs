@@ -463,19 +463,21 @@ pub async fn existing_images(
     Ok(found)
 }
 
-/// Of `ids`, those of the account that `user` did not upload (service-token
-/// uploads included): what a `user` role may not rearrange.
+/// Of `ids`, those that are not `user`'s own uploads in the account
+/// (service-token uploads included): what a `user` role may not rearrange.
 pub async fn not_uploaded_by(
     conn: &mut Conn,
     account_id: &str,
     user: &str,
     ids: &[String],
 ) -> Result<Vec<String>> {
-    let mut found = Vec::new();
+    // Fails closed: what is not found as the user's own upload in this
+    // account (another's, no uploader, gone, another account's) is foreign.
+    let mut own = std::collections::HashSet::new();
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
             "SELECT id FROM images WHERE id IN ({}) AND account_id || '' = $1
-             AND (uploaded_by IS NULL OR uploaded_by <> $2)",
+             AND uploaded_by = $2",
             placeholders(3, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql))
@@ -484,9 +486,13 @@ pub async fn not_uploaded_by(
         for id in chunk {
             query = query.bind(id);
         }
-        found.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
+        own.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
     }
-    Ok(found)
+    Ok(ids
+        .iter()
+        .filter(|id| !own.contains(*id))
+        .cloned()
+        .collect())
 }
 
 // --- snapshots ----------------------------------------------------------------

@@ -322,7 +322,25 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             );
             println!("{}", rotation.kid);
         }
-        Command::SecretKey(SecretKeyCommand::Rotate) => {
+        Command::SecretKey(SecretKeyCommand::Rotate {
+            servers_share_this_file,
+        }) => {
+            let running = lightbox_core::revocation::running_nodes(core)
+                .await
+                .map_err(fail)?;
+            if core.store.engine() == lightbox_core::Engine::Postgres
+                && !running.is_empty()
+                && !servers_share_this_file
+            {
+                return Err(Failure(format!(
+                    "{} server(s) are running on this database: {}. Each opens two-factor secrets with its own key file, and one that still holds the old file could not open them after the rotation (its users could not sign in). Either stop them, rotate, copy {} to each and start them again (a server with the old file refuses to start, naming the key), or, when they all read this same file, run again with --servers-share-this-file.",
+                    running.len(),
+                    running.join(", "),
+                    core.secrets
+                        .path()
+                        .map_or("the key file".to_owned(), |p| p.display().to_string())
+                )));
+            }
             let rotation = lightbox_core::secrets::rotate(core)
                 .await
                 .map_err(Failure)?;

@@ -315,9 +315,15 @@ pub enum TokenCommand {
 pub enum SecretKeyCommand {
     /// Seal every stored two-factor secret under a new key: the new key is
     /// added to the key file, everything is sealed again, then the file keeps
-    /// the new key only. Prints the new key id. Copy the file to every other
-    /// server on the database afterwards.
-    Rotate,
+    /// the new key only. Prints the new key id. On PostgreSQL with servers
+    /// running it refuses (naming them) unless they all read this same file:
+    /// a server still holding the old file could open no second factor.
+    Rotate {
+        /// Every running server reads this same key file (one machine, or a
+        /// shared volume), so they follow the rotation at once.
+        #[arg(long)]
+        servers_share_this_file: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

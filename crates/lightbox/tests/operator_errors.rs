@@ -209,6 +209,22 @@ async fn a_database_gone_while_serving_gives_503_and_the_server_recovers() -> Te
             && text.contains(&format!("127.0.0.1:{}", relay.port)),
         "{text}"
     );
+    // Through a proxy (or from another machine) the cause stays in the log:
+    // no host, port or path of the deployment.
+    let proxied = server
+        .http
+        .get(server.at("/readyz"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await?;
+    assert_eq!(proxied.status(), 503);
+    let text = proxied.text().await?;
+    assert!(
+        text.starts_with("database unavailable")
+            && !text.contains("127.0.0.1")
+            && !text.contains(&relay.port.to_string()),
+        "{text}"
+    );
 
     relay.restore();
     let back = common::eventually(20, || async {

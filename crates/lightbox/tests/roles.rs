@@ -700,6 +700,52 @@ both_setups!(
     }
 );
 
+both_setups!(
+    a_member_removed_while_the_file_arrives_gets_nothing_kept,
+    |env: Env| async move {
+        let (server, token, _admin, ann, _bob) = setup(&env).await;
+        let r = server
+            .post(&ann, "/v1/uploads", None, &json!({"filename": "slow.jpg"}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let ticket = r.json();
+        let images = || async { server.get(&token, "/v1/images").await.text };
+        let before = (images().await, env.blob_keys("originals/").await);
+        // The file arrives in two parts; Ann leaves the account in between.
+        let bytes = fixtures::jpeg(93, 60);
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
+        let (send, receive) =
+            futures::channel::mpsc::unbounded::<Result<Vec<u8>, std::io::Error>>();
+        send.unbounded_send(Ok(first.to_vec())).unwrap();
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in ticket["fields"].as_object().unwrap() {
+            form = form.text(name.clone(), value.as_str().unwrap().to_owned());
+        }
+        form = form.part(
+            ticket["file_field"].as_str().unwrap().to_owned(),
+            reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(receive))
+                .file_name("slow.jpg"),
+        );
+        let url = ticket["upload_url"].as_str().unwrap().to_owned();
+        let upload = tokio::spawn({
+            let http = server.http.clone();
+            async move { common::Reply::from(http.post(url).multipart(form).send().await).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        sql(
+            &env,
+            "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE login = 'ann@example.com')",
+        )
+        .await;
+        send.unbounded_send(Ok(rest.to_vec())).unwrap();
+        drop(send);
+        let r = upload.await.unwrap();
+        assert_eq!(r.error(403, "forbidden")["detail"], "not_a_member");
+        assert_eq!((images().await, env.blob_keys("originals/").await), before);
+        Ok(())
+    }
+);
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)

@@ -123,8 +123,28 @@ both_engines!(
         let r = sign_in_with_code(&server, &secret, 30).await;
         assert_eq!(r.status, 200, "{}", r.text);
 
+        // With a server running on PostgreSQL (which other machines could
+        // share) the rotation refuses, naming it, until told that every
+        // server reads this file; nothing is changed by the refusal.
+        let rotate = if env.engine == common::Engine::Postgres {
+            let (code, _, err) = env.cli_raw(&["secret-key", "rotate"]).await;
+            assert_ne!(code, 0, "{err}");
+            assert!(
+                err.contains("1 server(s) are running")
+                    && err.contains("--servers-share-this-file"),
+                "{err}"
+            );
+            assert!(
+                column(&env, None)
+                    .await
+                    .starts_with(&format!("sk1.{old_id}."))
+            );
+            vec!["secret-key", "rotate", "--servers-share-this-file"]
+        } else {
+            vec!["secret-key", "rotate"]
+        };
         // Rotate while the server runs: it follows the new file.
-        let new_id = env.cli(&["secret-key", "rotate"]).await;
+        let new_id = env.cli(&rotate).await;
         assert_ne!(new_id, old_id);
         let stored = column(&env, None).await;
         assert!(stored.starts_with(&format!("sk1.{new_id}.")), "{stored}");

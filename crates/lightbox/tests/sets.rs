@@ -1073,3 +1073,117 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
     );
     Ok(())
 });
+
+/// `POST /v1/operations/batch` with these items.
+async fn batch(server: &Server, token: &str, items: Value) -> common::Reply {
+    let body = json!({ "operations": items });
+    server
+        .write("POST", token, "/v1/operations/batch", &key(), Some(&body))
+        .await
+}
+
+both_setups!(
+    a_batch_changes_at_most_a_thousand_set_images,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let (a, b) = (
+            create(&server, &token, json!({"name": "A"})).await,
+            create(&server, &token, json!({"name": "B"})).await,
+        );
+        let first = upload(&server, &token, "one.jpg").await;
+        let mut imgs = vec![first.clone()];
+        imgs.extend(env.clone_images(&first, 1_199).await);
+        let add = |set: &str, ids: &[String]| json!({"method": "POST", "path": format!("/v1/sets/{set}/images"), "body": {"image_public_uuids": ids}});
+        // 600 + 600 set images in one request: the second item is refused
+        // (a batch is a request, not a job) and nothing is applied.
+        let r = batch(
+            &server,
+            &token,
+            json!([add(&a, &imgs[..600]), add(&b, &imgs[600..])]),
+        )
+        .await;
+        let e = r.error(400, "validation");
+        assert_eq!(
+            (e["field"].as_str(), e["detail"].as_str()),
+            (Some("operations[1].body"), Some("batch_set_images")),
+            "{e}"
+        );
+        assert_eq!(set(&server, &token, &a).await["image_count"], 0);
+        assert_eq!(set(&server, &token, &b).await["image_count"], 0);
+        // 500 + 500 fit; then hiding all of A's 500 and B's 500 (no list:
+        // every member) is 1,000 too, but one more image is over.
+        let r = batch(
+            &server,
+            &token,
+            json!([add(&a, &imgs[..500]), add(&b, &imgs[500..1_000])]),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        assert_eq!(set(&server, &token, &a).await["image_count"], 500);
+        let hide_all = |set: &str| json!({"method": "PATCH", "path": format!("/v1/sets/{set}/visibility"), "body": {"hidden": true}});
+        let r = batch(
+            &server,
+            &token,
+            json!([hide_all(&a), hide_all(&b), add(&a, &imgs[1_000..1_001])]),
+        )
+        .await;
+        assert_eq!(
+            r.error(400, "validation")["field"],
+            "operations[2].body",
+            "{}",
+            r.text
+        );
+        let r = batch(&server, &token, json!([hide_all(&a), hide_all(&b)])).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        // The same 600 as their own request: a job, as before.
+        let r = server
+            .write(
+                "POST",
+                &token,
+                &format!("/v1/sets/{a}/images"),
+                &key(),
+                Some(&json!({"image_public_uuids": imgs[..1_001]})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        assert_eq!(r.json()["status"], "queued", "{}", r.text);
+        Ok(())
+    }
+);
+
+both_setups!(
+    batches_naming_the_same_sets_in_other_orders_do_not_deadlock,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let (a, b) = (
+            create(&server, &token, json!({"name": "A"})).await,
+            create(&server, &token, json!({"name": "B"})).await,
+        );
+        let one = upload(&server, &token, "one.jpg").await;
+        let two = upload(&server, &token, "two.jpg").await;
+        let add = |set: &str, id: &str| json!({"method": "POST", "path": format!("/v1/sets/{set}/images"), "body": {"image_public_uuids": [id]}});
+        let remove = |set: &str, id: &str| json!({"method": "DELETE", "path": format!("/v1/sets/{set}/images"), "body": {"image_public_uuids": [id]}});
+        // A→B and B→A at once, many times: every batch is applied.
+        for round in 0..15 {
+            let forward = json!([
+                add(&a, &one),
+                add(&b, &two),
+                remove(&a, &one),
+                remove(&b, &two)
+            ]);
+            let backward = json!([
+                add(&b, &two),
+                add(&a, &one),
+                remove(&b, &two),
+                remove(&a, &one)
+            ]);
+            let (x, y) = tokio::join!(
+                batch(&server, &token, forward),
+                batch(&server, &token, backward)
+            );
+            assert_eq!(x.status, 202, "round {round}: {}", x.text);
+            assert_eq!(y.status, 202, "round {round}: {}", y.text);
+        }
+        Ok(())
+    }
+);

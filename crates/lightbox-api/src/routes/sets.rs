@@ -209,6 +209,7 @@ pub async fn list_set_images(
     request_body(content = MembersBody, example = json!({"image_public_uuids": ["0b9d3c62-6f1e-4a8e-9a57-1c0f6f0d2b11"]})),
     responses(
         (status = 202, description = "Accepted; the Operation (`succeeded`, or `queued` for more than 1,000 images; `result.added`)", body = Operation),
+        (status = 403, description = "`own_images_only`: a `user` member changes the membership, order and visibility of its own images only; nothing applied", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`set_not_found`, or `image_not_found` naming the image", body = crate::error::ErrorEnvelope),
     )
 )]
@@ -232,6 +233,7 @@ pub async fn add_set_images(
     request_body(content = MembersBody, example = json!({"image_public_uuids": ["0b9d3c62-6f1e-4a8e-9a57-1c0f6f0d2b11"]})),
     responses(
         (status = 202, description = "Accepted; the Operation (`result.removed`)", body = Operation),
+        (status = 403, description = "`own_images_only`: a `user` member changes the membership, order and visibility of its own images only; nothing applied", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`set_not_found`", body = crate::error::ErrorEnvelope),
     )
 )]
@@ -257,6 +259,7 @@ pub async fn remove_set_images(
     responses(
         (status = 202, description = "Accepted; the Operation", body = Operation),
         (status = 400, description = "`validation`: not a permutation of the members, an image not in the set, both or neither forms", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "`own_images_only`: a `user` member changes the membership, order and visibility of its own images only; nothing applied", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`set_not_found`", body = crate::error::ErrorEnvelope),
     )
 )]
@@ -281,6 +284,7 @@ pub async fn order_set_images(
     responses(
         (status = 202, description = "Accepted; the Operation", body = Operation),
         (status = 400, description = "`validation`: `hidden` not a boolean, a bad time, an image not in the set", body = crate::error::ErrorEnvelope),
+        (status = 403, description = "`own_images_only`: a `user` member changes the membership, order and visibility of its own images only; nothing applied", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`set_not_found`", body = crate::error::ErrorEnvelope),
     )
 )]
@@ -305,6 +309,7 @@ pub async fn set_visibility(
     request_body(content = RestoreBody, example = json!({"snapshot_uuid": "3f2b8c1d-5e6a-4b7c-8d9e-0f1a2b3c4d5e"})),
     responses(
         (status = 202, description = "Accepted; the Operation", body = Operation),
+        (status = 403, description = "`own_images_only`: a `user` member changes the membership, order and visibility of its own images only; nothing applied", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`set_not_found`, `snapshot_not_found`", body = crate::error::ErrorEnvelope),
     )
 )]

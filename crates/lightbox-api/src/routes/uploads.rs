@@ -192,6 +192,12 @@ async fn process(
                 ApiError::from(CoreError::internal())
             }
         })?;
+    // The file took a while: the uploader may have been removed or signed
+    // out meanwhile. Then nothing is kept.
+    if let Err(e) = uploads::still_allowed(core, &claims).await {
+        media.blobs.discard_staged(&staged).await;
+        return Err(e.into());
+    }
     // Published and recorded even if the client goes now (or the staged
     // copy is left for the sweep, never a published blob without a note).
     let core = core.clone();
