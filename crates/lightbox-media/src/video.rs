@@ -411,3 +411,54 @@ impl Drop for TempFile {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    /// A tool that writes far more to stderr than a pipe holds (64 KiB)
+    /// ends with its own failure, not a stall until the time limit.
+    #[test]
+    fn a_chatty_tool_is_drained_and_its_first_line_kept() {
+        let script = "echo 'bad clip: no video stream' >&2; head -c 4000000 /dev/zero | tr '\\0' x >&2; exit 3";
+        match run_tool(sh(script), "tool", Duration::from_secs(60)) {
+            Err(RenderError::Decode(reason)) => {
+                assert_eq!(reason, "tool: bad clip: no video stream")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Past its time limit the tool is killed and the job goes on, even
+    /// when a process it started keeps the stderr pipe open.
+    #[test]
+    fn a_tool_past_its_limit_is_stopped_even_if_its_child_holds_stderr() {
+        let dir = std::env::temp_dir().join(format!("lightbox-tool-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pid_file = dir.join("child.pid");
+        let script = format!(
+            "sleep 300 & echo $! > '{}'; exec sleep 300",
+            pid_file.display()
+        );
+        let started = Instant::now();
+        let outcome = run_tool(sh(&script), "tool", Duration::from_millis(500));
+        let took = started.elapsed();
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        match outcome {
+            Err(RenderError::Decode(reason)) => assert_eq!(reason, "tool took too long"),
+            other => panic!("{other:?}"),
+        }
+        // Not held until the grandchild's 300 s are up.
+        assert!(took < Duration::from_secs(60), "{took:?}");
+    }
+}
