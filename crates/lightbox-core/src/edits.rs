@@ -831,6 +831,15 @@ pub async fn run(
     let mut edits = [edit];
     prepare(core, &ctx.account_id, &mut edits).await?;
     let [edit] = edits;
+    writes::retrying(|| run_prepared(core, principal, ctx, edit.clone())).await
+}
+
+async fn run_prepared(
+    core: &Core,
+    principal: &Principal,
+    ctx: &WriteContext,
+    edit: Edit,
+) -> Result<Operation, CoreError> {
     let mut write = match writes::begin(core, ctx).await? {
         Begun::Replay(op) => return Ok(op),
         Begun::Fresh(write) => write,
@@ -859,6 +868,15 @@ pub async fn run_batch(
     mut edits: Vec<Edit>,
 ) -> Result<BatchOutcome, CoreError> {
     prepare(core, &ctx.account_id, &mut edits).await?;
+    writes::retrying(|| run_batch_prepared(core, principal, ctx, edits.clone())).await
+}
+
+async fn run_batch_prepared(
+    core: &Core,
+    principal: &Principal,
+    ctx: &WriteContext,
+    edits: Vec<Edit>,
+) -> Result<BatchOutcome, CoreError> {
     let mut write = match writes::begin(core, ctx).await? {
         Begun::Replay(summary) => return replay_batch(core, summary).await,
         Begun::Fresh(write) => write,
@@ -867,7 +885,7 @@ pub async fn run_batch(
     let mut children = Vec::with_capacity(edits.len());
     let mut collect = Vec::new();
     let mut images = Vec::new();
-    let mut set_images_left = crate::set_arrangement::INLINE_MAX;
+    let mut set_budget = crate::set_arrangement::BatchSetBudget::default();
     for (n, edit) in edits.into_iter().enumerate() {
         let child_id = write.child_operation_id();
         let applied = match edit {
@@ -877,7 +895,7 @@ pub async fn run_batch(
                 &set,
                 &change,
                 &child_id,
-                &mut set_images_left,
+                &mut set_budget,
             )
             .await
             .map(|done| Applied {

@@ -23,6 +23,11 @@ pub enum ErrorKind {
     Internal,
     /// The database (or another service a request needs) does not answer.
     Unavailable,
+    /// PostgreSQL aborted the write because it crossed another one (a
+    /// deadlock): nothing was applied. Writes retry it themselves
+    /// ([`crate::writes::retrying`]); the client sees `503 unavailable` only
+    /// when it kept happening.
+    CrossedWrite,
 }
 
 impl ErrorKind {
@@ -43,7 +48,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Internal => "internal",
-            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Unavailable | ErrorKind::CrossedWrite => "unavailable",
         }
     }
 
@@ -63,7 +68,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::RateLimited => 429,
             ErrorKind::Internal => 500,
-            ErrorKind::Unavailable => 503,
+            ErrorKind::Unavailable | ErrorKind::CrossedWrite => 503,
         }
     }
 }
@@ -138,7 +143,11 @@ impl CoreError {
 impl From<StoreError> for CoreError {
     fn from(e: StoreError) -> Self {
         // Log the cause here, where it is known; the wire never sees it.
-        tracing::error!(error = %e, "store error");
+        if e.is_crossed_write() {
+            tracing::warn!(error = %e, "write crossed another one");
+        } else {
+            tracing::error!(error = %e, "store error");
+        }
         if e.is_unavailable() {
             // The database went away: say so, and when to try again; the
             // pool reconnects by itself when it is back.
@@ -148,6 +157,14 @@ impl From<StoreError> for CoreError {
             );
             unavailable.retry_after = Some(UNAVAILABLE_RETRY_SECS);
             return unavailable;
+        }
+        if e.is_crossed_write() {
+            let mut crossed = Self::new(
+                ErrorKind::CrossedWrite,
+                "This write crossed other writes to the same rows and nothing of it was applied; send it again (with the same Idempotency-Key).",
+            );
+            crossed.retry_after = Some(1);
+            return crossed;
         }
         CoreError::internal()
     }

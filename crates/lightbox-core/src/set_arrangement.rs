@@ -976,33 +976,59 @@ async fn apply_now(
     })
 }
 
+/// What a batch's set items may still touch. A batch is a request, not a
+/// job: its set items together name at most [`INLINE_MAX`] images, and the
+/// sets they rearrange hold at most [`MAX_IMAGES`] images in all (each item
+/// snapshots and rewrites its whole set, so a one-image move in a huge set
+/// is not small). A larger change is its own request, which runs as a job.
+pub(crate) struct BatchSetBudget {
+    named_left: usize,
+    members_left: usize,
+}
+
+impl Default for BatchSetBudget {
+    fn default() -> Self {
+        Self {
+            named_left: INLINE_MAX,
+            members_left: MAX_IMAGES,
+        }
+    }
+}
+
 /// A set change as an item of a batch: checked and applied in the batch's
-/// transaction (all or nothing). A batch is a request, not a job: its set
-/// items together touch at most [`INLINE_MAX`] images (`set_images_left`
-/// counts down); a larger change is its own request, which runs as a job.
+/// transaction (all or nothing), within the batch's [`BatchSetBudget`].
 pub(crate) async fn arrange_in(
     write: &mut PendingWrite,
     principal: &Principal,
     id: &str,
     change: &Arrangement,
     op_id: &str,
-    set_images_left: &mut usize,
+    budget: &mut BatchSetBudget,
 ) -> Result<WorkDone, CoreError> {
     let id = set_id(id)?;
     let only = only_uploaded_by(principal);
     let set = lock_set(write, &id).await?;
-    let size = size_of(write.tx(), &set, change).await?;
-    if size > *set_images_left {
-        return Err(CoreError::validation(
+    let named = size_of(write.tx(), &set, change).await?;
+    let members = usize::try_from(set.image_count).unwrap_or(usize::MAX);
+    let too_big = |what: String| {
+        CoreError::validation(
             "body",
-            format!(
-                "the set changes of a batch touch at most {INLINE_MAX} images in all; \
-                 this one touches {size}. Send it as its own request (a large change runs as a job)."
-            ),
+            format!("{what} Send it as its own request (a large change runs as a job)."),
         )
-        .with_detail("batch_set_images"));
+        .with_detail("batch_set_images")
+    };
+    if named > budget.named_left {
+        return Err(too_big(format!(
+            "the set changes of a batch touch at most {INLINE_MAX} images in all; this one touches {named}."
+        )));
     }
-    *set_images_left -= size;
+    if members > budget.members_left {
+        return Err(too_big(format!(
+            "the sets a batch rearranges hold at most {MAX_IMAGES} images in all; this one holds {members}."
+        )));
+    }
+    budget.named_left -= named;
+    budget.members_left -= members;
     let checked = plan(write.tx(), &set, change).await?;
     check_own_images(write.tx(), &set, change, &checked, only.as_deref()).await?;
     apply_now(write, &set, change, checked, op_id).await
@@ -1011,6 +1037,16 @@ pub(crate) async fn arrange_in(
 /// Runs a rearrangement of the set: inline when small, as a job when large
 /// (checked here either way).
 pub async fn arrange(
+    core: &Core,
+    principal: &Principal,
+    ctx: &WriteContext,
+    id: &str,
+    change: Arrangement,
+) -> Result<Operation, CoreError> {
+    writes::retrying(|| arrange_once(core, principal, ctx, id, change.clone())).await
+}
+
+async fn arrange_once(
     core: &Core,
     principal: &Principal,
     ctx: &WriteContext,

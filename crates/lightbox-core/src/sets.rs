@@ -143,6 +143,14 @@ pub async fn create(
     ctx: &WriteContext,
     input: NewSet,
 ) -> Result<Operation, CoreError> {
+    writes::retrying(|| create_once(core, ctx, input.clone())).await
+}
+
+async fn create_once(
+    core: &Core,
+    ctx: &WriteContext,
+    input: NewSet,
+) -> Result<Operation, CoreError> {
     // Validate everything before touching data.
     let name = validate::required_text("name", &input.name, NAME_MAX)?;
     let description = validate::optional_text(
@@ -328,6 +336,15 @@ pub async fn update(
     id: &str,
     patch: SetPatch,
 ) -> Result<Operation, CoreError> {
+    writes::retrying(|| update_once(core, ctx, id, patch.clone())).await
+}
+
+async fn update_once(
+    core: &Core,
+    ctx: &WriteContext,
+    id: &str,
+    patch: SetPatch,
+) -> Result<Operation, CoreError> {
     let name = patch
         .name
         .as_deref()
@@ -452,6 +469,14 @@ pub struct SiblingOrder {
 /// Reorders siblings. Under a parent set, it is a rearrangement of that
 /// set: the parent is snapshotted first.
 pub async fn reorder(
+    core: &Core,
+    ctx: &WriteContext,
+    input: SiblingOrder,
+) -> Result<Operation, CoreError> {
+    writes::retrying(|| reorder_once(core, ctx, input.clone())).await
+}
+
+async fn reorder_once(
     core: &Core,
     ctx: &WriteContext,
     input: SiblingOrder,

@@ -134,6 +134,38 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
     ))
 }
 
+/// How many times a write that crossed another one is run in all.
+const CROSSED_WRITE_ATTEMPTS: u32 = 4;
+
+/// Runs `attempt` (a whole write: begin … finish) again when PostgreSQL
+/// aborted it for crossing another write. Writes lock rows in one order
+/// where they can (sets, then images, then keyword counts, each sorted), but
+/// some orders are the database's own (a foreign key's `SET NULL`, a batch's
+/// items), so a deadlock stays possible; its victim applied nothing, so
+/// running it again is the cure. The pause grows and is jittered, so the two
+/// writers do not meet again.
+pub async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, CoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, CoreError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if e.kind == ErrorKind::CrossedWrite && tries < CROSSED_WRITE_ATTEMPTS => {
+                // Jitter from the clock's nanoseconds: enough to part two writers.
+                let jitter = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::from(d.subsec_nanos() % 20));
+                let pause = 10 * u64::from(tries) + jitter;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// A write that no Idempotency-Key guards (the caller has its own once-only
 /// rule, e.g. an upload ticket): a transaction and an Operation id.
 pub async fn begin_unkeyed(core: &Core, account_id: &str) -> Result<PendingWrite, CoreError> {

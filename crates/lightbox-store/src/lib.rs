@@ -78,6 +78,19 @@ impl StoreError {
         )
     }
 
+    /// PostgreSQL aborted the transaction because it crossed another one
+    /// (deadlock `40P01`, serialization failure `40001`): nothing of it was
+    /// applied, and running it again is safe.
+    pub fn is_crossed_write(&self) -> bool {
+        match self {
+            StoreError::Db(e) => e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|code| code == "40P01" || code == "40001"),
+            _ => false,
+        }
+    }
+
     /// A unique constraint refused the write (a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
         match self {

@@ -1263,3 +1263,50 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+both_setups!(
+    batches_counting_the_same_keywords_in_other_orders_all_apply,
+    |env: Env| async move {
+        // Two batches on different images bump the same keyword counts in
+        // opposite orders: on PostgreSQL they can deadlock; the victim is run
+        // again, so every batch is applied and the counts add up.
+        let (server, token) = setup(&env).await;
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            let details = json!({"filename": format!("{n}.jpg")});
+            ids.push(upload(&server, &token, details, fixtures::jpeg(40 + n, 30)).await);
+        }
+        let add = |id: &str, word: String| json!({"method": "POST", "path": format!("/v1/images/{id}/keywords"), "body": {"keywords": [word]}});
+        let rounds = 12;
+        for round in 0..rounds {
+            let (alpha, beta) = (format!("alpha{round}"), format!("beta{round}"));
+            let forward =
+                json!({"operations": [add(&ids[0], alpha.clone()), add(&ids[1], beta.clone())]});
+            let backward = json!({"operations": [add(&ids[2], beta), add(&ids[3], alpha)]});
+            let (k1, k2) = (key(), key());
+            let (x, y) = tokio::join!(
+                server.post(&token, "/v1/operations/batch", Some(&k1), &forward),
+                server.post(&token, "/v1/operations/batch", Some(&k2), &backward)
+            );
+            assert_eq!(x.status, 202, "round {round}: {}", x.text);
+            assert_eq!(y.status, 202, "round {round}: {}", y.text);
+        }
+        let vocabulary = server.get(&token, "/v1/keywords?limit=100").await;
+        assert_eq!(vocabulary.status, 200, "{}", vocabulary.text);
+        let counts: BTreeMap<String, i64> = vocabulary
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["keyword"].as_str().unwrap().to_owned(),
+                    k["count"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(counts.len(), 2 * rounds, "{counts:?}");
+        assert!(counts.values().all(|&c| c == 2), "{counts:?}");
+        Ok(())
+    }
+);

@@ -1152,6 +1152,52 @@ both_setups!(
 );
 
 both_setups!(
+    a_batch_rearranges_sets_of_at_most_ten_thousand_images_in_all,
+    |env: Env| async move {
+        // Each set item snapshots and rewrites its whole set: moving one
+        // image of a 5,001-image set twice is 10,002 images, over a batch's
+        // budget, though it names only two.
+        let (server, token) = start(&env).await;
+        let big = create(&server, &token, json!({"name": "Big"})).await;
+        let first = upload(&server, &token, "one.jpg").await;
+        let mut imgs = vec![first.clone()];
+        imgs.extend(env.clone_images(&first, 5_000).await);
+        let r = server
+            .write(
+                "POST",
+                &token,
+                &format!("/v1/sets/{big}/images"),
+                &key(),
+                Some(&json!({"image_public_uuids": imgs})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let op = finished(&server, &token, r.json()["uuid"].as_str().unwrap()).await;
+        assert_eq!(op["status"], "succeeded", "{op}");
+        let order = format!("/v1/sets/{big}/order");
+        let step = |id: &str, before: &str| json!({"method": "PATCH", "path": order, "body": {"move": [id], "before": before}});
+        let r = batch(
+            &server,
+            &token,
+            json!([step(&imgs[9], &imgs[0]), step(&imgs[8], &imgs[0])]),
+        )
+        .await;
+        let e = r.error(400, "validation");
+        assert_eq!(
+            (e["field"].as_str(), e["detail"].as_str()),
+            (Some("operations[1].body"), Some("batch_set_images")),
+            "{e}"
+        );
+        let page = members(&server, &token, &big, "").await;
+        assert_eq!(page[..10], imgs[..10], "nothing moved");
+        // One such move fits.
+        let r = batch(&server, &token, json!([step(&imgs[9], &imgs[0])])).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        Ok(())
+    }
+);
+
+both_setups!(
     batches_naming_the_same_sets_in_other_orders_do_not_deadlock,
     |env: Env| async move {
         let (server, token) = start(&env).await;
