@@ -159,6 +159,14 @@ pub fn add(doc: &mut OpenApi) {
                 "500",
                 "`internal`: the server failed; the request id finds it in the log",
             );
+            add(
+                "503",
+                if write {
+                    "`unavailable`: the database is not answering, or the write kept crossing other writes (nothing applied); the message says whether it may have been applied. Retry after `Retry-After` seconds with the same Idempotency-Key"
+                } else {
+                    "`unavailable`: the database is not answering; retry after `Retry-After` seconds"
+                },
+            );
             for (code, response) in responses.iter_mut() {
                 if let RefOr::T(r) = response {
                     add_headers(code, !write, r);
@@ -201,7 +209,7 @@ fn add_headers(code: &str, get: bool, response: &mut utoipa::openapi::Response) 
     if code == "401" {
         headers.insert("WWW-Authenticate".to_owned(), required(header("`Bearer`")));
     }
-    if code == "429" {
+    if code == "429" || code == "503" {
         headers.insert(
             "Retry-After".to_owned(),
             RefOr::T(

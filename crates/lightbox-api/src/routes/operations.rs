@@ -226,6 +226,7 @@ fn edit_of(
     ]})),
     responses(
         (status = 202, description = "Accepted: the summary and each item's Operation", body = BatchOutcome),
+        (status = 400, description = "`validation`: 1 to 50 items; an item's path or body is bad (`field`: `operations[n].path`, `operations[n].body…`), or (`detail: batch_set_images`) the set items name over 1,000 images or rearrange sets of over 10,000 images in all; nothing applied", body = crate::error::ErrorEnvelope),
         (status = 403, description = "`forbidden`: an item needs a scope the token lacks, or (`detail: own_images_only`) touches an image a `user` member did not upload (`field` names the item)", body = crate::error::ErrorEnvelope),
         (status = 404, description = "`image_not_found`: an item's image (`field` names it)", body = crate::error::ErrorEnvelope),
     )
