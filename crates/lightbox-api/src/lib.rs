@@ -37,6 +37,9 @@ pub struct ApiSettings {
     pub public_url: String,
     /// The blob store, checked by `/readyz`.
     pub blobs: Option<lightbox_media::BlobStore>,
+    /// `/readyz` tells a local, unproxied caller the cause (`serve
+    /// --readyz-detail`); off, the cause is only in the log.
+    pub readyz_detail: bool,
     /// Which parts this process serves (`serve --role`): the `/v1` API, the
     /// image processor (`POST /upload`), media (`/media/…`). Signed
     /// download links (`/download/…`) are served by API and media nodes.
@@ -52,6 +55,7 @@ impl Default for ApiSettings {
             max_body_bytes: 10 * 1024 * 1024,
             public_url: "http://127.0.0.1:8080".to_owned(),
             blobs: None,
+            readyz_detail: false,
             serve_api: true,
             serve_processor: true,
             serve_media: true,

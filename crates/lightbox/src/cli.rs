@@ -152,6 +152,10 @@ pub struct ServeArgs {
     /// How long a ZIP archive is kept, e.g. 12h, 7d [default: 7d].
     #[arg(long, env = "LIGHTBOX_ARCHIVE_LIFETIME")]
     pub archive_lifetime: Option<String>,
+    /// Let `/readyz` tell a caller on this machine that came through no proxy
+    /// why a part is down (address included, never a password).
+    #[arg(long, env = "LIGHTBOX_READYZ_DETAIL")]
+    pub readyz_detail: bool,
     /// Register the diagnostic sleep job (for checking crash recovery).
     #[arg(long, env = "LIGHTBOX_DIAGNOSTIC_JOBS", hide = true)]
     pub diagnostic_jobs: bool,

@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub role: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub readyz_detail: Option<bool>,
     pub max_request_bytes: Option<u64>,
     pub workers: Option<usize>,
     pub job_lease_secs: Option<u64>,
@@ -129,6 +130,7 @@ pub struct Serve {
     pub public_url: Option<String>,
     pub role: Role,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub readyz_detail: bool,
     pub max_request_bytes: u64,
     pub workers: usize,
     pub job_lease: Duration,
@@ -249,6 +251,7 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
         public_url: args.public_url.clone().or_else(|| file.public_url.clone()),
         role,
         trusted_proxies,
+        readyz_detail: args.readyz_detail || file.readyz_detail.unwrap_or(false),
         max_request_bytes: args
             .max_request_bytes
             .or(file.max_request_bytes)

@@ -198,6 +198,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         max_body_bytes: settings.max_request_bytes,
         public_url: base_url.clone(),
         blobs: Some(blobs.clone()),
+        readyz_detail: settings.readyz_detail,
         serve_api: matches!(settings.role, Role::All | Role::Api),
         serve_processor: matches!(settings.role, Role::All | Role::Processor),
         serve_media: matches!(settings.role, Role::All | Role::Media),

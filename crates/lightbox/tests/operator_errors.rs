@@ -182,7 +182,9 @@ async fn a_database_gone_while_serving_gives_503_and_the_server_recovers() -> Te
         format!("{userinfo}@")
     };
     env.database_url = Some(format!("{scheme}://{at}127.0.0.1:{}/{db}", relay.port));
-    let server = env.serve(&[]).await;
+    let server = env.serve(&["--readyz-detail"]).await;
+    // Without the flag, /readyz never names the cause, even to a local caller.
+    let plain = env.serve(&[]).await;
     assert_eq!(server.get(&token, "/v1/sets").await.status, 200);
 
     relay.cut();
@@ -209,20 +211,34 @@ async fn a_database_gone_while_serving_gives_503_and_the_server_recovers() -> Te
             && text.contains(&format!("127.0.0.1:{}", relay.port)),
         "{text}"
     );
-    // Through a proxy (or from another machine) the cause stays in the log:
-    // no host, port or path of the deployment.
-    let proxied = server
-        .http
-        .get(server.at("/readyz"))
-        .header("X-Forwarded-For", "203.0.113.9")
-        .send()
-        .await?;
-    assert_eq!(proxied.status(), 503);
-    let text = proxied.text().await?;
+    // Through a proxy (or from another machine), or from a server not
+    // started with --readyz-detail, the cause stays in the log: no host,
+    // port or path of the deployment.
+    for (proxy_header, value) in [
+        ("X-Forwarded-For", "203.0.113.9"),
+        ("Via", "1.1 nginx"),
+        ("X-Real-IP", "203.0.113.9"),
+    ] {
+        let proxied = server
+            .http
+            .get(server.at("/readyz"))
+            .header(proxy_header, value)
+            .send()
+            .await?;
+        assert_eq!(proxied.status(), 503);
+        let text = proxied.text().await?;
+        assert!(
+            text.starts_with("database unavailable")
+                && !text.contains("127.0.0.1")
+                && !text.contains(&relay.port.to_string()),
+            "{proxy_header}: {text}"
+        );
+    }
+    let undetailed = plain.http.get(plain.at("/readyz")).send().await?;
+    assert_eq!(undetailed.status(), 503);
+    let text = undetailed.text().await?;
     assert!(
-        text.starts_with("database unavailable")
-            && !text.contains("127.0.0.1")
-            && !text.contains(&relay.port.to_string()),
+        text.starts_with("database unavailable") && !text.contains(&relay.port.to_string()),
         "{text}"
     );
 

@@ -18,21 +18,41 @@ pub async fn healthz() -> impl IntoResponse {
     )
 }
 
+/// Headers a proxy adds; a request with any of them came through one.
+const PROXY_HEADERS: [&str; 6] = [
+    "x-forwarded-for",
+    "forwarded",
+    "x-real-ip",
+    "via",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+];
+
 /// Ready when the database and the blob store answer. The cause and the
-/// address (never a password) are told only to a caller on this machine
-/// that came through no proxy — an operator's `curl` — since they name
-/// hosts and paths; anyone else reads which part is down, and the log.
+/// address (never a password) name hosts and paths of the deployment, so
+/// they are told only when the operator asked (`--readyz-detail`) and only
+/// to a caller on this machine that came through no proxy — an operator's
+/// `curl`. A same-host proxy that adds no header looks local, which is why
+/// it is opt-in. Anyone else reads which part is down, and the log.
 pub async fn readyz(
     State(state): State<AppState>,
     headers: HeaderMap,
     extensions: Extensions,
 ) -> impl IntoResponse {
     let text = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-    let local = extensions
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|c| lightbox_core::auth::canonical_ip(c.0.ip()).is_loopback())
-        && !headers.contains_key("x-forwarded-for")
-        && !headers.contains_key(header::FORWARDED);
+        .map(|c| lightbox_core::auth::canonical_ip(c.0.ip()));
+    let local = state.settings.readyz_detail
+        && peer.is_some_and(|ip| {
+            ip.is_loopback()
+                && !state
+                    .settings
+                    .trusted_proxies
+                    .iter()
+                    .any(|p| p.contains(&ip))
+        })
+        && !PROXY_HEADERS.iter().any(|h| headers.contains_key(*h));
     let unavailable = |part: &str, detail: String| {
         let told = if local {
             detail
