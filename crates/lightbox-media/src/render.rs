@@ -412,6 +412,7 @@ fn decode<R: BufRead + Seek>(
                 source.seek(SeekFrom::Start(0))?;
                 let mut bytes = Vec::new();
                 source.take(WHOLE_READ_MAX_BYTES).read_to_end(&mut bytes)?;
+                fallback_jpeg_fits(&bytes, limits)?;
                 decode_generic(kind, std::io::Cursor::new(bytes), limits).map_err(|e| match e {
                     RenderError::Decode(_) => first,
                     other => other,
@@ -427,6 +428,28 @@ fn decode<R: BufRead + Seek>(
             "videos are rendered by render_video_versions".into(),
         )),
     }
+}
+
+/// Weighs what the fallback JPEG decoder will hold at once: the file's bytes
+/// (read whole), every coefficient of a progressive picture until its last
+/// scan, the decoded picture and its conversion. Over the decode budget →
+/// refused before decoding. A frame header it cannot find is left to the
+/// decoder (which checks the size again, more loosely).
+fn fallback_jpeg_fits(bytes: &[u8], limits: &RenderLimits) -> Result<(), RenderError> {
+    let Some(frame) = sniff::jpeg_frame(bytes) else {
+        return Ok(());
+    };
+    let (w, h) = (frame.width, frame.height);
+    limits.check(w, h)?;
+    let pixels = u64::from(w) * u64::from(h);
+    let coefficients = if frame.progressive {
+        progressive_jpeg_memory(pixels, frame.samples_per_64_pixels)
+    } else {
+        0
+    };
+    // Decoded RGB (3 bytes a pixel) and its copy into the picture we keep.
+    let needed = bytes.len() as u64 + coefficients + pixels * 6;
+    limits.within(w, h, needed, limits.max_decode_bytes)
 }
 
 /// The most bytes of a file a decoder that reads its input (or a chunk of
@@ -503,11 +526,12 @@ fn decode_jpeg_scaled<R: Read>(
     let (w, h) = (u32::from(info.width), u32::from(info.height));
     limits.check(w, h)?;
     if !memory_checked && info.coding_process != jpeg_decoder::CodingProcess::DctSequential {
-        // Sampling unknown here: taken as full (4:4:4), the most it can be.
-        let samples = if info.pixel_format == PixelFormat::L8 {
-            64
-        } else {
-            192
+        // Sampling unknown here: taken as full, the most it can be
+        // (64 samples per 64 pixels for each component).
+        let samples = match info.pixel_format {
+            PixelFormat::L8 | PixelFormat::L16 => 64,
+            PixelFormat::CMYK32 => 256,
+            PixelFormat::RGB24 => 192,
         };
         let needed = progressive_jpeg_memory(u64::from(w) * u64::from(h), samples);
         limits.within(w, h, needed, limits.max_decode_bytes)?;

@@ -268,6 +268,8 @@ pub struct JpegFrame {
     pub progressive: bool,
     /// Samples per 64 pixels, over all components (4:2:0 → 96, 4:4:4 → 192).
     pub samples_per_64_pixels: u32,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// The frame header of a JPEG whose head is `b`, when it is in `b`.
@@ -313,6 +315,8 @@ pub fn jpeg_frame(b: &[u8]) -> Option<JpegFrame> {
             return Some(JpegFrame {
                 progressive: !matches!(marker, 0xC0 | 0xC1),
                 samples_per_64_pixels: samples,
+                width: u32::from(be16(b, i + 7)?),
+                height: u32::from(be16(b, i + 5)?),
             });
         }
         i = i.checked_add(2 + len)?;

@@ -283,6 +283,56 @@ fn a_progressive_jpeg_with_its_header_past_the_head_is_refused() -> TestResult {
     )
 }
 
+/// A CMYK JPEG goes to the fallback decoder, which reads the file whole and
+/// holds the picture twice: 8000 × 6000 is weighed (≈ 275 MiB) and refused
+/// before it decodes, not after it has taken the job's memory.
+#[test]
+fn a_large_cmyk_jpeg_is_weighed_before_the_fallback_decoder() -> TestResult {
+    // DQT, then SOF0: 8-bit, 6000 high, 8000 wide, 4 components 1×1, then EOI.
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00];
+    b.extend(std::iter::repeat_n(1u8, 64));
+    b.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x14, 0x08]);
+    b.extend_from_slice(&6000u16.to_be_bytes());
+    b.extend_from_slice(&8000u16.to_be_bytes());
+    b.push(0x04);
+    for c in 1..=4u8 {
+        b.extend_from_slice(&[c, 0x11, 0x00]);
+    }
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    let dir = tempfile::tempdir()?;
+    let path = padded(dir.path(), "cmyk.jpg", &b, 0)?;
+    let limits = RenderLimits::default();
+    assert!(
+        limits.check_memory(MediaKind::Jpeg, &b).is_ok(),
+        "baseline: fine at upload"
+    );
+    match render_versions(MediaKind::Jpeg, &path, 0, &VersionSpec::defaults(), &limits) {
+        Err(RenderError::TooLargeToDecode {
+            width,
+            height,
+            needed_mib,
+            ..
+        }) => {
+            assert_eq!((width, height, needed_mib), (8000, 6000, 274));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A small CMYK picture still goes through the fallback (and is judged
+    // by it, not by the weight).
+    let mut small = b.clone();
+    let at = small.len() - 2 - 12 - 1 - 4;
+    small[at..at + 2].copy_from_slice(&60u16.to_be_bytes());
+    small[at + 2..at + 4].copy_from_slice(&80u16.to_be_bytes());
+    let path = padded(dir.path(), "cmyk-small.jpg", &small, 0)?;
+    let small_outcome =
+        render_versions(MediaKind::Jpeg, &path, 0, &VersionSpec::defaults(), &limits);
+    assert!(
+        !matches!(small_outcome, Err(RenderError::TooLargeToDecode { .. })),
+        "a 80×60 picture weighed too large: {small_outcome:?}"
+    );
+    Ok(())
+}
+
 /// heif-convert decodes a whole HEIF in its own process (about 8 bytes a
 /// pixel): a 24 MP iPhone photo fits the job's memory, a 48 MP one does not
 /// and is refused before the tool runs.
