@@ -175,7 +175,7 @@ async fn heartbeat_loop(core: Core, job_id: i64, worker: String, every: Duration
         tokio::time::sleep(every).await;
         let beat = async {
             let mut tx = core.store.begin_write().await?;
-            let held = jobs::heartbeat(&mut tx, job_id, &worker, core.now()).await?;
+            let held = jobs::heartbeat(&mut tx, job_id, &worker).await?;
             tx.commit().await?;
             Ok::<bool, lightbox_store::StoreError>(held)
         };
@@ -276,11 +276,12 @@ async fn recover_loop(core: Core, settings: WorkerSettings, mut shutdown: watch:
 /// Takes back running jobs whose heartbeat is older than `lease`: queued
 /// again if attempts remain, else failed with the reason. Returns how many.
 pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreError> {
+    // The lease is judged by the database's clock (see `jobs::claim`).
     let now = core.now();
-    let stale_before = now - micros(lease);
+    let lease = micros(lease);
     let stale = {
         let mut conn = core.store.read().await?;
-        jobs::stale(&mut conn, stale_before).await?
+        jobs::stale(&mut conn, lease).await?
     };
     let mut taken = 0;
     for job in stale {
@@ -290,7 +291,7 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
             job.attempts, job.max_attempts
         );
         let mut tx = core.store.begin_write().await?;
-        if jobs::take_back(&mut tx, job.id, stale_before, requeue, &reason, now).await? {
+        if jobs::take_back(&mut tx, job.id, lease, requeue, &reason, now).await? {
             if requeue {
                 op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false)
                     .await?;

@@ -210,3 +210,51 @@ async fn unknown_kind_fails_instead_of_looping_sqlite() {
 async fn unknown_kind_fails_instead_of_looping_postgres() {
     unknown_kind_fails_instead_of_looping("postgres").await;
 }
+
+/// A node whose clock runs an hour ahead does not take back a job another
+/// node still holds: the lease is judged by the database's clock. A job
+/// whose worker fell silent is still taken back.
+async fn a_node_running_ahead_takes_back_only_silent_jobs(engine: &str) {
+    struct Ahead;
+    impl lightbox_core::Clock for Ahead {
+        fn now_micros(&self) -> i64 {
+            SystemClock.now_micros() + 3_600_000_000
+        }
+    }
+    let core = core(engine).await;
+    let ahead = Core::new(core.store.clone(), Arc::new(Ahead), AuthSettings::default());
+    let account = accounts::create(&core, "L", "l").await.unwrap();
+    let op = enqueue(&core, &account.uuid, 1, 3).await;
+    // Worker "a" claims the job (and its lease starts) on the right clock.
+    let mut tx = core.store.begin_write().await.unwrap();
+    let job = lightbox_core::lightbox_store::jobs::claim(
+        &mut tx,
+        core.store.engine(),
+        "a",
+        lightbox_core::Clock::now_micros(&SystemClock),
+    )
+    .await
+    .unwrap()
+    .expect("a job to claim");
+    tx.commit().await.unwrap();
+    let lease = Duration::from_secs(30);
+    assert_eq!(jobs::recover_stale(&ahead, lease).await.unwrap(), 0);
+    // Once its worker is silent past the lease, it is taken back.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        jobs::recover_stale(&core, Duration::from_millis(5))
+            .await
+            .unwrap(),
+        1,
+        "job {} of {op}",
+        job.id
+    );
+}
+#[tokio::test]
+async fn a_node_running_ahead_takes_back_only_silent_jobs_sqlite() {
+    a_node_running_ahead_takes_back_only_silent_jobs("sqlite").await;
+}
+#[tokio::test]
+async fn a_node_running_ahead_takes_back_only_silent_jobs_postgres() {
+    a_node_running_ahead_takes_back_only_silent_jobs("postgres").await;
+}

@@ -46,44 +46,44 @@ pub async fn enqueue(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> Result<i64>
 }
 
 /// Claims the oldest ready job for `worker`, or `None` when there is none.
+/// The lease (`heartbeat_at`) is kept by the database's clock, one clock
+/// for every node: a node whose clock runs ahead would otherwise take back
+/// the jobs of the others while they still beat.
 pub async fn claim(
     conn: &mut Conn,
     engine: Engine,
     worker: &str,
     now: i64,
 ) -> Result<Option<JobRow>> {
-    macro_rules! claim_sql {
-        ($lock:literal) => {
-            concat!(
-                "UPDATE jobs SET status = 'running', locked_by = $1, heartbeat_at = $2, attempts = attempts + 1, updated_at = $2
-                 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2
-                             ORDER BY run_after, id LIMIT 1 ",
-                $lock,
-                ") RETURNING id, operation_id, kind, payload, attempts, max_attempts"
-            )
-        };
-    }
-    let sql = match engine {
-        Engine::Postgres => claim_sql!("FOR UPDATE SKIP LOCKED"),
-        Engine::Sqlite => claim_sql!(""),
+    let lock = match engine {
+        Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
     };
-    Ok(sqlx::query_as::<_, JobRow>(sql)
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', locked_by = $1, heartbeat_at = {db_now}, attempts = attempts + 1, updated_at = $2
+         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2
+                     ORDER BY run_after, id LIMIT 1 {lock})
+         RETURNING id, operation_id, kind, payload, attempts, max_attempts",
+        db_now = crate::nodes::db_now(conn)
+    );
+    Ok(sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
         .bind(worker)
         .bind(now)
         .fetch_optional(conn)
         .await?)
 }
 
-/// Refreshes the heartbeat of jobs this worker holds.
-pub async fn heartbeat(conn: &mut Conn, job_id: i64, worker: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND locked_by = $3 AND status = 'running'",
-    )
-    .bind(now)
-    .bind(job_id)
-    .bind(worker)
-    .execute(conn)
-    .await?;
+/// Refreshes the heartbeat of a job this worker holds (database clock).
+pub async fn heartbeat(conn: &mut Conn, job_id: i64, worker: &str) -> Result<bool> {
+    let sql = format!(
+        "UPDATE jobs SET heartbeat_at = {} WHERE id = $1 AND locked_by = $2 AND status = 'running'",
+        crate::nodes::db_now(conn)
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(job_id)
+        .bind(worker)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -135,15 +135,18 @@ pub async fn retry_later(
     Ok(done.rows_affected() == 1)
 }
 
-/// Running jobs whose heartbeat is older than `stale_before`.
-pub async fn stale(conn: &mut Conn, stale_before: i64) -> Result<Vec<JobRow>> {
-    Ok(sqlx::query_as::<_, JobRow>(
+/// Running jobs whose last heartbeat is more than `lease` µs ago, by the
+/// database's clock.
+pub async fn stale(conn: &mut Conn, lease: i64) -> Result<Vec<JobRow>> {
+    let sql = format!(
         "SELECT id, operation_id, kind, payload, attempts, max_attempts FROM jobs
-         WHERE status = 'running' AND heartbeat_at < $1 ORDER BY id",
-    )
-    .bind(stale_before)
-    .fetch_all(conn)
-    .await?)
+         WHERE status = 'running' AND heartbeat_at < {} - $1 ORDER BY id",
+        crate::nodes::db_now(conn)
+    );
+    Ok(sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
+        .bind(lease)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Takes back a stale job: `queued` again, or `failed` when no attempts are
@@ -151,23 +154,25 @@ pub async fn stale(conn: &mut Conn, stale_before: i64) -> Result<Vec<JobRow>> {
 pub async fn take_back(
     conn: &mut Conn,
     job_id: i64,
-    stale_before: i64,
+    lease: i64,
     requeue: bool,
     reason: &str,
     now: i64,
 ) -> Result<bool> {
     let status = if requeue { "queued" } else { "failed" };
-    let done = sqlx::query(
+    let sql = format!(
         "UPDATE jobs SET status = $1, locked_by = NULL, last_error = $2, updated_at = $3, run_after = $3
-         WHERE id = $4 AND status = 'running' AND heartbeat_at < $5",
-    )
-    .bind(status)
-    .bind(reason)
-    .bind(now)
-    .bind(job_id)
-    .bind(stale_before)
-    .execute(conn)
-    .await?;
+         WHERE id = $4 AND status = 'running' AND heartbeat_at < {} - $5",
+        crate::nodes::db_now(conn)
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(status)
+        .bind(reason)
+        .bind(now)
+        .bind(job_id)
+        .bind(lease)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -44,7 +44,7 @@ pub async fn bump(conn: &mut Conn) -> Result<i64> {
 /// by this one clock, not by each node's own: a node whose clock runs late
 /// would otherwise look silent to the others, and a revocation would not
 /// wait for it.
-fn db_now(conn: &Conn) -> &'static str {
+pub(crate) fn db_now(conn: &Conn) -> &'static str {
     if conn.backend_name() == "PostgreSQL" {
         "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
     } else {
