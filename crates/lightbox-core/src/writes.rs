@@ -63,6 +63,8 @@ pub struct PendingWrite {
     operation_id: String,
     account_id: String,
     now: i64,
+    /// An Idempotency-Key guards it (what a lost COMMIT's `503` may advise).
+    keyed: bool,
 }
 
 /// A job to run after the write commits.
@@ -122,6 +124,7 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
                     operation_id,
                     account_id: ctx.account_id.clone(),
                     now,
+                    keyed: true,
                 }));
             }
             Err(e) if e.is_unique_violation() => continue,
@@ -175,6 +178,7 @@ pub async fn begin_unkeyed(core: &Core, account_id: &str) -> Result<PendingWrite
         operation_id: ids::new_operation_id(),
         account_id: account_id.to_owned(),
         now: core.now(),
+        keyed: false,
     })
 }
 
@@ -218,14 +222,19 @@ impl PendingWrite {
 
     /// Commits the changes without recording an Operation.
     pub async fn commit_without_operation(self) -> Result<(), CoreError> {
-        self.tx.commit().await.map_err(commit_failed)
+        let keyed = self.keyed;
+        self.tx.commit().await.map_err(|e| commit_failed(e, keyed))
     }
 
     /// Records the Operation, its jobs and change-log rows, and commits.
     pub async fn finish(mut self, done: WorkDone) -> Result<Operation, CoreError> {
         let id = self.operation_id.clone();
         let op = self.record(id, done).await?;
-        self.tx.commit().await.map_err(commit_failed)?;
+        let keyed = self.keyed;
+        self.tx
+            .commit()
+            .await
+            .map_err(|e| commit_failed(e, keyed))?;
         Ok(op)
     }
 
@@ -297,12 +306,45 @@ impl PendingWrite {
 
 /// A COMMIT the database did not answer may have been applied or not: the
 /// `503` says so (not "nothing was written") and how to find out safely.
-fn commit_failed(e: impl Into<lightbox_store::StoreError>) -> CoreError {
+/// A write no key guards (an upload's processing) is told to read back first.
+fn commit_failed(e: impl Into<lightbox_store::StoreError>, keyed: bool) -> CoreError {
     let e: lightbox_store::StoreError = e.into();
     let unknown = e.is_unavailable();
     let mut error = CoreError::from(e);
     if unknown {
-        error.message = "The database stopped answering while this write was being committed: it may or may not have been applied. Send it again with the same Idempotency-Key (it is applied at most once), or read it back.".to_owned();
+        let advice = if keyed {
+            "Send it again with the same Idempotency-Key (it is applied at most once), or read it back."
+        } else {
+            "Read it back before sending it again (an upload: look for the image; its ticket is used at most once)."
+        };
+        error.message = format!(
+            "The database stopped answering while this write was being committed: it may or may not have been applied. {advice}"
+        );
     }
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lost() -> lightbox_store::StoreError {
+        lightbox_store::StoreError::Db(sqlx::Error::PoolTimedOut)
+    }
+
+    #[test]
+    fn a_lost_commit_says_the_outcome_is_unknown_and_what_is_safe() {
+        let keyed = commit_failed(lost(), true);
+        assert_eq!(keyed.kind, ErrorKind::Unavailable);
+        assert!(keyed.message.contains("may or may not have been applied"));
+        assert!(keyed.message.contains("same Idempotency-Key"));
+        let unkeyed = commit_failed(lost(), false);
+        assert!(unkeyed.message.contains("may or may not have been applied"));
+        assert!(
+            !unkeyed.message.contains("Idempotency-Key"),
+            "{}",
+            unkeyed.message
+        );
+        assert!(unkeyed.message.contains("Read it back"));
+    }
 }

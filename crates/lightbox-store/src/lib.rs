@@ -49,7 +49,7 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("unsupported database URL {0:?}: use sqlite://… or postgres://…")]
+    #[error("unsupported database URL ({0}): use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
@@ -147,7 +147,15 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Engine::Postgres
         } else {
-            return Err(StoreError::UnsupportedUrl(redact_url(url)));
+            // Only its scheme is repeated: a string that is not a URL we
+            // know (libpq's `host=… password=…`) cannot be redacted safely.
+            let scheme = url.split_once("://").map(|(scheme, _)| scheme).filter(|s| {
+                s.len() <= 20 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+')
+            });
+            return Err(StoreError::UnsupportedUrl(match scheme {
+                Some(scheme) => format!("scheme {scheme:?}"),
+                None => "not a URL".to_owned(),
+            }));
         };
         let mut url = url.to_owned();
         if engine == Engine::Sqlite && !url.contains("mode=") {
@@ -292,10 +300,35 @@ pub fn redact_url(url: &str) -> String {
 }
 
 fn is_secret_parameter(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
+    // Judged on the decoded key: `%70assword` is `password`.
+    let key = percent_decoded(key).to_ascii_lowercase();
     ["pass", "secret", "token", "key", "auth", "cred"]
         .iter()
         .any(|word| key.contains(word))
+}
+
+/// `%XX` escapes decoded (invalid ones kept as they are).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Converts a stored 0/1 into a boolean.
@@ -322,10 +355,40 @@ mod tests {
             redact_url("postgres://u:p@h/db?sslpassword=k&application_name=lb"),
             "postgres://u:***@h/db?sslpassword=***&application_name=lb"
         );
+        // A key spelled with escapes is the same key.
+        assert_eq!(
+            redact_url("postgres://h/db?%70assword=s3cret&p%61ss=x"),
+            "postgres://h/db?%70assword=***&p%61ss=***"
+        );
         // An `@` inside a query value is not the userinfo's.
         assert_eq!(
             redact_url("postgres://h/db?options=a@b&token=t"),
             "postgres://h/db?options=a@b&token=***"
+        );
+    }
+}
+
+#[cfg(test)]
+mod unsupported_url_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unsupported_url_is_named_by_its_scheme_only() {
+        let message = |url: &'static str| async move {
+            match Store::connect(url, 1).await {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{url} connected"),
+            }
+        };
+        let libpq = message("host=db.internal user=lb password=hunter2").await;
+        assert!(
+            libpq.contains("not a URL") && !libpq.contains("hunter2"),
+            "{libpq}"
+        );
+        let mysql = message("mysql://lb:hunter2@db.internal/lb").await;
+        assert!(
+            mysql.contains("\"mysql\"") && !mysql.contains("hunter2"),
+            "{mysql}"
         );
     }
 }
