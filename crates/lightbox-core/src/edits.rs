@@ -947,8 +947,9 @@ async fn lock_in_order(write: &mut PendingWrite, edits: &[Edit]) -> Result<(), C
     let mut images: Vec<&str> = edits.iter().filter_map(Edit::image).collect();
     images.sort_unstable();
     images.dedup();
+    let account = write.account_id().to_owned();
     for id in images {
-        store::lock_image(write.tx(), id).await?;
+        store::lock_image(write.tx(), &account, id).await?;
     }
     Ok(())
 }
@@ -991,8 +992,8 @@ async fn load(
     principal: &Principal,
     id: &str,
 ) -> Result<ImageRow, CoreError> {
-    store::lock_image(write.tx(), id).await?;
     let account = write.account_id().to_owned();
+    store::lock_image(write.tx(), &account, id).await?;
     let row = store::find(write.tx(), &account, id)
         .await?
         .ok_or_else(|| image_not_found(id))?;

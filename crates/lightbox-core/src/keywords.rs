@@ -302,7 +302,9 @@ async fn rename(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         let now = core.now();
         let mut tx = core.store.begin_write().await.map_err(retry)?;
         for id in &chunk {
-            image_store::lock_image(&mut tx, id).await.map_err(retry)?;
+            image_store::lock_image(&mut tx, account, id)
+                .await
+                .map_err(retry)?;
             let Some(row) = image_store::find(&mut tx, account, id)
                 .await
                 .map_err(retry)?

@@ -184,7 +184,7 @@ async fn swap_versions(
     let now = core.now();
     // Under the image's row lock: a concurrent rotation change or delete
     // either committed before (seen below) or waits for this swap.
-    store::lock_image(&mut tx, &rendered_from.id).await?;
+    store::lock_image(&mut tx, &rendered_from.account_id, &rendered_from.id).await?;
     let current = store::find_any(&mut tx, &rendered_from.id).await?;
     let still_same = current.as_ref().is_some_and(|c| {
         c.rotation == rendered_from.rotation && c.original_key == rendered_from.original_key

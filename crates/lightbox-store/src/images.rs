@@ -133,11 +133,13 @@ pub async fn find_any(conn: &mut Conn, id: &str) -> Result<Option<ImageRow>> {
 }
 
 /// Takes the image's row lock for the rest of the transaction (a no-op
-/// update; SQLite's write transaction is exclusive anyway).
-pub async fn lock_image(conn: &mut Conn, id: &str) -> Result<bool> {
+/// update; SQLite's write transaction is exclusive anyway). Only the
+/// account's own image: a request never holds another account's rows.
+pub async fn lock_image(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
     Ok(
-        sqlx::query("UPDATE images SET updated_at = updated_at WHERE id = $1")
+        sqlx::query("UPDATE images SET updated_at = updated_at WHERE id = $1 AND account_id = $2")
             .bind(id)
+            .bind(account_id)
             .execute(conn)
             .await?
             .rows_affected()

@@ -463,36 +463,34 @@ pub async fn existing_images(
     Ok(found)
 }
 
-/// Of `ids`, those that are not `user`'s own uploads in the account
-/// (service-token uploads included): what a `user` role may not rearrange.
+/// Of `ids`, the images that exist and are not `user`'s own uploads in the
+/// account (service-token uploads, no uploader, another account's
+/// included): what a `user` role may not rearrange. An id no image has any
+/// more (deleted since the set was read) is nobody's and left out, so a
+/// concurrent delete does not read as someone else's image.
 pub async fn not_uploaded_by(
     conn: &mut Conn,
     account_id: &str,
     user: &str,
     ids: &[String],
 ) -> Result<Vec<String>> {
-    // Fails closed: what is not found as the user's own upload in this
-    // account (another's, no uploader, gone, another account's) is foreign.
-    let mut own = std::collections::HashSet::new();
+    let mut foreign = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         let sql = format!(
-            "SELECT id FROM images WHERE id IN ({}) AND account_id || '' = $1
-             AND uploaded_by = $2",
-            placeholders(3, chunk.len())
+            "SELECT id, account_id, uploaded_by FROM images WHERE id IN ({})",
+            placeholders(1, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql))
-            .bind(account_id)
-            .bind(user);
+        let mut query = sqlx::query_as::<_, (String, String, Option<String>)>(AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(id);
         }
-        own.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
+        for (id, account, uploader) in query.fetch_all(&mut *conn).await? {
+            if account != account_id || uploader.as_deref() != Some(user) {
+                foreign.push(id);
+            }
+        }
     }
-    Ok(ids
-        .iter()
-        .filter(|id| !own.contains(*id))
-        .cloned()
-        .collect())
+    Ok(foreign)
 }
 
 // --- snapshots ----------------------------------------------------------------
