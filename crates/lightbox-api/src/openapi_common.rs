@@ -161,7 +161,7 @@ pub fn add(doc: &mut OpenApi) {
             );
             add(
                 "503",
-                if write {
+                if operation {
                     "`unavailable`: the database is not answering, or the write kept crossing other writes (nothing applied); the message says whether it may have been applied. Retry after `Retry-After` seconds with the same Idempotency-Key"
                 } else {
                     "`unavailable`: the database is not answering; retry after `Retry-After` seconds"

@@ -22,7 +22,7 @@ use lightbox_store::sessions as store;
 use crate::Core;
 use crate::accounts::AccountRef;
 use crate::auth::{Credential, Principal, SessionRef, UserCredential};
-use crate::error::{CoreError, ErrorKind};
+use crate::error::CoreError;
 use crate::sessions::{SignedIn, UserRef};
 use crate::users::Role;
 
@@ -99,7 +99,7 @@ pub async fn open(
 ) -> Result<(String, i64), CoreError> {
     let opened = issue(core, signed_in, account_uuid).await;
     if let Err(e) = &opened
-        && e.kind == ErrorKind::Internal
+        && e.kind.http_status() >= 500
     {
         // The password (and code) were right, but no console came of it:
         // the device session just made must not linger unseen.

@@ -161,7 +161,7 @@ impl From<StoreError> for CoreError {
         if e.is_crossed_write() {
             let mut crossed = Self::new(
                 ErrorKind::CrossedWrite,
-                "This write crossed other writes to the same rows and nothing of it was applied; send it again (with the same Idempotency-Key).",
+                "This write crossed other writes to the same rows and nothing of it was applied; send it again.",
             );
             crossed.retry_after = Some(1);
             return crossed;

@@ -1146,7 +1146,11 @@ async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         Err(e) => Err(e),
     }
     .map_err(|e| {
-        if e.kind == ErrorKind::Internal {
+        // The database's trouble (gone, a crossed write) passes: try again.
+        if matches!(
+            e.kind,
+            ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::CrossedWrite
+        ) {
             retry(e)
         } else {
             fail(e)
