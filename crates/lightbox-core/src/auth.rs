@@ -172,6 +172,12 @@ impl Principal {
     }
 }
 
+/// True when `ip` is one of the configured trusted proxies.
+pub fn is_trusted_proxy(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    let ip = canonical_ip(ip);
+    trusted.iter().any(|net| net.contains(&ip))
+}
+
 /// The client's address: the socket peer, or — only when the peer is a
 /// configured trusted proxy — the right-most `X-Forwarded-For` hop that is
 /// not a trusted proxy (header values in order, each a comma list of raw
@@ -184,7 +190,7 @@ pub fn client_ip<'a>(
     x_forwarded_for: impl Iterator<Item = &'a [u8]>,
     trusted: &[IpNet],
 ) -> Result<IpAddr, CoreError> {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical_ip(*ip)));
+    let is_trusted = |ip: &IpAddr| is_trusted_proxy(*ip, trusted);
     if !is_trusted(&peer) {
         return Ok(peer);
     }

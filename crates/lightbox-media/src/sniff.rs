@@ -226,6 +226,18 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 }
 
 fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
+    let (i, _) = jpeg_frame_header(b)?;
+    frame_size(b, i)
+}
+
+/// Width and height of the frame header at `i` (height comes first).
+fn frame_size(b: &[u8], i: usize) -> Option<(u32, u32)> {
+    Some((u32::from(be16(b, i + 7)?), u32::from(be16(b, i + 5)?)))
+}
+
+/// Where the frame header (SOFn) of a JPEG whose head is `b` starts, and its
+/// marker; None when it is not in `b` (or the stream is not a JPEG).
+fn jpeg_frame_header(b: &[u8]) -> Option<(usize, u8)> {
     if b.get(0..2)? != [0xFF, 0xD8] {
         return None;
     }
@@ -252,9 +264,7 @@ fn jpeg_dimensions(b: &[u8]) -> Option<(u32, u32)> {
             return None;
         }
         if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            let h = be16(b, i + 5)?;
-            let w = be16(b, i + 7)?;
-            return Some((u32::from(w), u32::from(h)));
+            return Some((i, marker));
         }
         i = i.checked_add(2 + len)?;
     }
@@ -274,53 +284,27 @@ pub struct JpegFrame {
 
 /// The frame header of a JPEG whose head is `b`, when it is in `b`.
 pub fn jpeg_frame(b: &[u8]) -> Option<JpegFrame> {
-    if b.get(0..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut i = 2usize;
-    loop {
-        while *b.get(i)? == 0xFF && *b.get(i + 1)? == 0xFF {
-            i += 1;
-        }
-        if *b.get(i)? != 0xFF {
-            return None;
-        }
-        let marker = *b.get(i + 1)?;
-        match marker {
-            0xD8 | 0x01 | 0xD0..=0xD7 => {
-                i += 2;
-                continue;
-            }
-            0xD9 | 0xDA => return None,
-            _ => {}
-        }
-        let len = be16(b, i + 2)? as usize;
-        if len < 2 {
-            return None;
-        }
-        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
-            let count = usize::from(*b.get(i + 9)?);
-            let factors: Vec<(u32, u32)> = (0..count)
-                .map(|c| {
-                    let f = *b.get(i + 11 + 3 * c)?;
-                    Some((u32::from(f >> 4).max(1), u32::from(f & 15).max(1)))
-                })
-                .collect::<Option<_>>()?;
-            let hmax = factors.iter().map(|f| f.0).max()?;
-            let vmax = factors.iter().map(|f| f.1).max()?;
-            let samples = factors
-                .iter()
-                .map(|(h, v)| 64 * h * v / (hmax * vmax))
-                .sum();
-            return Some(JpegFrame {
-                progressive: !matches!(marker, 0xC0 | 0xC1),
-                samples_per_64_pixels: samples,
-                width: u32::from(be16(b, i + 7)?),
-                height: u32::from(be16(b, i + 5)?),
-            });
-        }
-        i = i.checked_add(2 + len)?;
-    }
+    let (i, marker) = jpeg_frame_header(b)?;
+    let count = usize::from(*b.get(i + 9)?);
+    let factors: Vec<(u32, u32)> = (0..count)
+        .map(|c| {
+            let f = *b.get(i + 11 + 3 * c)?;
+            Some((u32::from(f >> 4).max(1), u32::from(f & 15).max(1)))
+        })
+        .collect::<Option<_>>()?;
+    let hmax = factors.iter().map(|f| f.0).max()?;
+    let vmax = factors.iter().map(|f| f.1).max()?;
+    let samples = factors
+        .iter()
+        .map(|(h, v)| 64 * h * v / (hmax * vmax))
+        .sum();
+    let (width, height) = frame_size(b, i)?;
+    Some(JpegFrame {
+        progressive: !matches!(marker, 0xC0 | 0xC1),
+        samples_per_64_pixels: samples,
+        width,
+        height,
+    })
 }
 
 fn png_dimensions(b: &[u8]) -> Option<(u32, u32)> {

@@ -46,11 +46,7 @@ pub async fn readyz(
     let local = state.settings.readyz_detail
         && peer.is_some_and(|ip| {
             ip.is_loopback()
-                && !state
-                    .settings
-                    .trusted_proxies
-                    .iter()
-                    .any(|p| p.contains(&ip))
+                && !lightbox_core::auth::is_trusted_proxy(ip, &state.settings.trusted_proxies)
         })
         && !PROXY_HEADERS.iter().any(|h| headers.contains_key(*h));
     let unavailable = |part: &str, detail: String| {
