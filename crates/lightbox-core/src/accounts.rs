@@ -57,9 +57,7 @@ pub async fn create(core: &Core, name: &str, unique_id: &str) -> Result<Account,
         .with_field("unique_id"));
     }
     accounts::insert(&mut tx, &row).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(row.into())
 }
 
@@ -103,9 +101,7 @@ pub async fn set_api_access_everywhere(
     accounts::set_api_enabled(&mut tx, &account.uuid, enabled, core.now()).await?;
     // Cached principals carry the switch.
     let epoch = revocation::bump(&mut tx).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     core.auth.forget_account(&account.uuid);
     let unanswered = revocation::reach_every_node(core, epoch).await?;
     let account = Account {

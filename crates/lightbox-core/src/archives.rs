@@ -534,8 +534,6 @@ async fn expire(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
     }
     let mut tx = core.store.begin_write().await.map_err(retry)?;
     store::delete(&mut tx, id).await.map_err(retry)?;
-    tx.commit()
-        .await
-        .map_err(|e| retry(lightbox_store::StoreError::from(e)))?;
+    tx.commit().await.map_err(retry)?;
     Ok(json!({ "archive_uuid": id, "deleted": true }))
 }

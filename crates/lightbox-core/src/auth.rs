@@ -490,9 +490,7 @@ impl Authenticator {
         for (id, (at, ip)) in &pending {
             service_tokens::record_last_used(&mut tx, id, *at, &ip.to_string()).await?;
         }
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
         for (id, (at, _)) in &pending {
             // Keep a newer use that arrived during the write.
             self.last_used.remove_if(id, |_, (t, _)| t == at);

@@ -78,6 +78,18 @@ pub fn csrf_token(console_token: &str) -> String {
     lightbox_auth::hash_token(&format!("{CSRF_CONTEXT}{console_token}"))
 }
 
+/// Compares a value the browser sent with the one expected, in constant
+/// time (the pre-sign-in value).
+pub fn sent_value_matches(expected: &str, sent: &str) -> bool {
+    hashes_equal(expected, sent)
+}
+
+/// A form's fingerprint for its idempotency key: the same key with other
+/// options is a conflict, not a replay.
+pub fn form_fingerprint(parts: &[&str]) -> String {
+    lightbox_auth::hash_token(&parts.join("\0"))
+}
+
 /// The idempotency key of a console write. `·` is a byte the API refuses in
 /// `Idempotency-Key` (printable ASCII only), so no API client can claim a
 /// console key first and make the console's write answer 409.
@@ -135,9 +147,7 @@ async fn issue(
         .ok_or_else(signed_out)?;
     let Some(account) = chosen else {
         store::revoke_session(&mut tx, &session.id, now, "no_account").await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
         return Err(CoreError::forbidden(
             "You are not a member of any account yet; ask an account admin to add you.",
         )
@@ -160,9 +170,7 @@ async fn issue(
         },
     )
     .await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok((secret.as_str().to_owned(), expires_at))
 }
 

@@ -168,10 +168,7 @@ impl KeyRing {
             let fresh = new_secret()?;
             let mut tx = core.store.begin_write().await?;
             match signing_keys::rotate(&mut tx, &fresh, core.now()).await {
-                Ok(_) => tx
-                    .commit()
-                    .await
-                    .map_err(lightbox_store::StoreError::from)?,
+                Ok(_) => tx.commit().await?,
                 Err(e) if e.is_unique_violation() => drop(tx),
                 Err(e) => return Err(e.into()),
             }
@@ -296,9 +293,7 @@ pub async fn rotate_keys(core: &Core) -> Result<Rotation, CoreError> {
         }
         Err(e) => return Err(e.into()),
     };
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Rotation { kid, retired })
 }
 

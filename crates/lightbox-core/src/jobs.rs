@@ -139,9 +139,7 @@ pub async fn run_one(
             false,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
         job
     };
     tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
@@ -243,9 +241,7 @@ async fn finish_job(
             }
         }
     }
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -311,9 +307,7 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
                 "took back a job whose worker stopped"
             );
         }
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
     }
     Ok(taken)
 }

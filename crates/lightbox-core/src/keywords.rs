@@ -355,9 +355,7 @@ async fn rename(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         )
         .await
         .map_err(retry)?;
-        tx.commit()
-            .await
-            .map_err(|e| retry(lightbox_store::StoreError::from(e)))?;
+        tx.commit().await.map_err(retry)?;
     }
     Ok(
         json!({ "from": from.keyword, "to": to.keyword, "done": done, "total": done, "renamed": renamed, "skipped": skipped }),

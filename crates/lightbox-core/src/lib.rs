@@ -15,6 +15,7 @@ pub mod downloads;
 pub mod edits;
 pub mod error;
 pub mod facets;
+pub mod housekeeping;
 pub mod ids;
 pub mod image_filters;
 pub mod images;
@@ -53,15 +54,14 @@ pub(crate) fn cut_page<T>(mut rows: Vec<T>, limit: i64) -> (Vec<T>, bool) {
 
 pub use clock::{Clock, SystemClock};
 pub use error::{CoreError, ErrorKind};
-pub use lightbox_auth;
-pub use lightbox_store;
 pub use lightbox_store::{Engine, Store};
 pub use scope::Scope;
 
 /// Everything a use-case needs, cheap to clone.
 #[derive(Clone)]
 pub struct Core {
-    pub store: Store,
+    /// Private: every read and write goes through a use-case of this crate.
+    pub(crate) store: Store,
     pub clock: Arc<dyn Clock>,
     pub auth: Arc<auth::Authenticator>,
     pub sessions: Arc<sessions::SessionService>,
@@ -128,5 +128,21 @@ impl Core {
 
     pub fn now(&self) -> i64 {
         self.clock.now_micros()
+    }
+
+    /// The database engine this core runs on.
+    pub fn engine(&self) -> Engine {
+        self.store.engine()
+    }
+
+    /// Whether the database answers; the error names its address and the
+    /// cause (for `/readyz` and the log).
+    pub async fn database_ready(&self) -> Result<(), String> {
+        self.store.ping().await.map_err(|e| e.to_string())
+    }
+
+    /// Closes the database's connections (at shutdown).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 }

@@ -170,9 +170,7 @@ pub async fn reserve(
     login_state.blocked_until = Some(now + settings.per_login.delay_after(failures));
     rate_limits::store(&mut tx, &ip_key, &ip_state, now).await?;
     rate_limits::store(&mut tx, &login_key, &login_state, now).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Attempt {
         ip_key,
         login_ip,
@@ -215,9 +213,7 @@ pub async fn succeeded(
     let known_key = attempt.known_key();
     rate_limits::lock(&mut tx, &known_key, now).await?;
     rate_limits::store(&mut tx, &known_key, &known, now).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     core.sessions
         .refusals
         .forget_login(&attempt.login_ip, &attempt.ip_key);
@@ -235,9 +231,7 @@ pub async fn refund_ip(
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
     give_ip_back(&mut tx, settings, attempt, now).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -256,9 +250,7 @@ pub async fn undo(
     login.failures = (login.failures - 1).max(attempt.login_before.failures);
     login.blocked_until = attempt.login_before.blocked_until;
     rate_limits::store(&mut tx, &login_key, &login, now).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

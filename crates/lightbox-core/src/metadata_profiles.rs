@@ -78,9 +78,7 @@ pub async fn save(
             },
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
         row
     };
     view(core, row).await
@@ -116,9 +114,7 @@ pub async fn set_default(
             "That user is not a member of the account.",
         ));
     }
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -128,9 +124,7 @@ pub async fn delete(core: &Core, account_id: &str, profile: &str) -> Result<(), 
         .await?
         .ok_or_else(|| profile_not_found(profile))?;
     editorial::delete_profile(&mut tx, account_id, &row.id).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

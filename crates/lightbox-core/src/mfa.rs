@@ -145,9 +145,7 @@ pub async fn begin(
     }
     let sealed = core.secrets.seal(&user.id, &totp::base32(&secret))?;
     user_store::set_pending_totp(&mut tx, &user.id, &sealed, core.now()).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     settle(core, &attempt).await;
     Ok(enrolment(&user.login, &secret))
 }
@@ -200,9 +198,7 @@ async fn switch_on(
     }
     let codes = store_recovery_codes(core, &mut tx, user_id).await?;
     sessions::end_user_sessions(core, &mut tx, user_id, keep, "mfa_changed").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -239,9 +235,7 @@ pub async fn disable(
         spend_code(core, &mut tx, &user, code).await?;
     }
     switch_off(&mut tx, core, &user.id, keep_session).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     settle(core, &attempt).await;
     Ok(())
 }
@@ -263,8 +257,6 @@ pub async fn disable_by_operator(core: &Core, user: &str) -> Result<(), CoreErro
     let user = users::find(core, user).await?;
     let mut tx = core.store.begin_write().await?;
     switch_off(&mut tx, core, &user.id, None).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

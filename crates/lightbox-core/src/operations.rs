@@ -214,8 +214,6 @@ pub async fn report_progress(
         false,
     )
     .await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -225,6 +225,17 @@ impl Drop for Place<'_> {
     }
 }
 
+/// A strong random password easy to type: three recovery-code-shaped groups
+/// joined by `-` (~150 random bits), for the demo's administrator.
+pub fn random_password() -> Result<String, CoreError> {
+    lightbox_auth::recovery::generate_codes(3)
+        .map(|groups| groups.join("-"))
+        .map_err(|e| {
+            tracing::error!(error = %e, "no randomness");
+            CoreError::internal()
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use lightbox_store::nodes::{self, EpochSignal};
-use lightbox_store::{Conn, Engine, StoreError};
+use lightbox_store::{Conn, Engine};
 use tokio::sync::watch;
 
 use crate::error::CoreError;
@@ -49,7 +49,7 @@ pub async fn reach_every_node(core: &Core, epoch: i64) -> Result<Vec<String>, Co
     if let Some(id) = core.auth.node_id() {
         let mut tx = core.store.begin_write().await?;
         nodes::heartbeat(&mut tx, id, epoch).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
     }
     let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
     // Live when the change committed, by the database's clock (the one every
@@ -112,7 +112,7 @@ pub async fn start(
         nodes::purge_silent(&mut tx, micros(FORGET_AFTER)).await?;
         let epoch = nodes::epoch(&mut tx).await?;
         nodes::register(&mut tx, &id, name, epoch).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         epoch
     };
     core.auth.confirm_epoch(epoch);
@@ -183,7 +183,7 @@ async fn follow(
         let gone = async {
             let mut tx = core.store.begin_write().await?;
             nodes::unregister(&mut tx, id).await?;
-            tx.commit().await.map_err(StoreError::from)?;
+            tx.commit().await?;
             Ok::<(), CoreError>(())
         };
         if let Err(e) = gone.await {
@@ -212,7 +212,7 @@ async fn step(core: &Core, name: &str, beat_due: bool) -> Result<(), CoreError> 
         // Our row was purged (silent too long): come back.
         nodes::register(&mut tx, id, name, core.auth.epoch()).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

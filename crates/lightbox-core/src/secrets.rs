@@ -185,9 +185,7 @@ async fn reseal_all(core: &Core, ring: &Keyring) -> Result<usize, CoreError> {
             if user_store::reseal_totp(&mut tx, &user_id, is_pending, &stored, &sealed).await? {
                 done += 1;
             }
-            tx.commit()
-                .await
-                .map_err(lightbox_store::StoreError::from)?;
+            tx.commit().await?;
         }
     }
     Ok(done)

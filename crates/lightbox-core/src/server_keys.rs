@@ -24,9 +24,7 @@ pub async fn get<'a>(
             let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
             let mut tx = core.store.begin_write().await?;
             let key = server_keys::get_or_create(&mut tx, name, &fresh, core.now()).await?;
-            tx.commit()
-                .await
-                .map_err(lightbox_store::StoreError::from)?;
+            tx.commit().await?;
             Ok::<_, CoreError>(key.into_bytes())
         })
         .await?;

@@ -321,9 +321,7 @@ pub async fn sign_in(
     } else {
         SignInOutcome::SignedIn(open_session(core, &mut tx, &user, &device, ip).await?)
     };
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     // Settled after the commit; a failure here must not fail a sign-in
     // that already happened.
     let settled = match outcome {
@@ -426,9 +424,7 @@ pub async fn complete_mfa(
     let verdict = check_second_factor(core, &mut tx, &user, code, now).await?;
     if let Err(e) = verdict {
         store::count_challenge_failure(&mut tx, &challenge.token_hash).await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
         return Err(e);
     }
     if !store::use_challenge(&mut tx, &challenge.token_hash, now).await? {
@@ -437,9 +433,7 @@ pub async fn complete_mfa(
     let device: DeviceInfo =
         serde_json::from_str(&challenge.device).map_err(|_| CoreError::internal())?;
     let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     if let Err(e) = limits::succeeded(core, &service.settings.limits, &attempt).await {
         tracing::warn!(error = %e, "could not settle a sign-in's rate-limit counters");
     }
@@ -567,9 +561,7 @@ async fn reuse_detected<T>(
     now: i64,
 ) -> Result<T, CoreError> {
     store::revoke_session(&mut tx, session_id, now, "refresh_token_reused").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     tracing::warn!(session = %session_id, "a spent refresh token was presented; session ended");
     Err(CoreError::unauthorized(
         "This refresh token was already used. The device session has been ended as a precaution; sign in again.",
@@ -686,9 +678,7 @@ pub async fn exchange(
     .await?;
     let ip = crate::auth::canonical_ip(ip).to_string();
     store::touch_session(&mut tx, &session.id, now, Some(&ip)).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(TokenGrant {
         access_token: access.as_str().to_owned(),
         token_type: "Bearer".to_owned(),
@@ -722,9 +712,7 @@ pub async fn end_session(
         .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now)
         .ok_or_else(not_found)?;
     store::revoke_session(&mut tx, &session.id, now, reason).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -733,9 +721,7 @@ pub async fn end_other_sessions(core: &Core, user_id: &str, keep: &str) -> Resul
     let mut tx = core.store.begin_write().await?;
     let n = store::revoke_user_sessions(&mut tx, user_id, Some(keep), core.now(), "ended_by_user")
         .await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(n)
 }
 
@@ -787,8 +773,6 @@ pub async fn purge(core: &Core) -> Result<u64, CoreError> {
     let mut tx = core.store.begin_write().await?;
     let mut n = store::purge(&mut tx, now, KEEP_ENDED).await?;
     n += lightbox_store::rate_limits::purge(&mut tx, now, LIMIT_IDLE).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(n)
 }

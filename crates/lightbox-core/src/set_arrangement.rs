@@ -1175,9 +1175,7 @@ async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
             .await
             .map_err(|e| retry(e.into()))?;
     }
-    tx.commit()
-        .await
-        .map_err(|e| retry(lightbox_store::StoreError::from(e).into()))?;
+    tx.commit().await.map_err(|e| retry(e.into()))?;
     let mut result = checked.result;
     if let Some(object) = result.as_object_mut() {
         let total = checked.touched.len().max(change.named_images().len());

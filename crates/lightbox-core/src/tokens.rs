@@ -176,9 +176,7 @@ pub async fn create(
     let (row, secret) = prepare(&account.uuid, new, core.now())?;
     let mut tx = core.store.begin_write().await?;
     service_tokens::insert(&mut tx, &row).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok((ServiceTokenView::from_row(&row, None)?, secret))
 }
 
@@ -282,9 +280,7 @@ pub async fn revoke_by_admin(
             true,
         )
         .await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
     }
     Ok(op)
 }
@@ -313,9 +309,7 @@ pub async fn revoke(
         .await?
         .ok_or_else(CoreError::internal)?;
     let epoch = revocation::bump(&mut tx).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     core.auth.forget(&hash);
     let unanswered = revocation::reach_every_node(core, epoch).await?;
     Ok((ServiceTokenView::from_row(&row, None)?, unanswered))

@@ -486,9 +486,7 @@ pub async fn finish(
         let now = core.now();
         let mut tx = core.store.begin_write().await?;
         pinned = store::pin_garbage(&mut tx, &staged.key, now, now + PIN_MICROS).await?;
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
         if pinned {
             break;
         }

@@ -100,7 +100,7 @@ async fn insert_user(
     if let Some((account_id, role)) = member {
         users::upsert_membership(&mut tx, account_id, &row.id, role.as_str(), now).await?;
     }
-    match tx.commit().await.map_err(lightbox_store::StoreError::from) {
+    match tx.commit().await {
         Err(e) if e.is_unique_violation() => Err(taken(&row.login)),
         other => other.map(|()| row).map_err(CoreError::from),
     }
@@ -119,9 +119,7 @@ pub async fn add_to_account(
         .await?
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No user {user:?}.")))?;
     users::upsert_membership(&mut tx, &account.uuid, &user.id, role.as_str(), core.now()).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -154,9 +152,7 @@ pub async fn set_password(core: &Core, user: &str, password: &str) -> Result<(),
     let mut tx = core.store.begin_write().await?;
     users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
     sessions::end_user_sessions(core, &mut tx, &row.id, None, "password_changed").await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -229,9 +225,7 @@ pub async fn change_password(
         "password_changed",
     )
     .await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -243,9 +237,7 @@ pub async fn set_disabled(core: &Core, user: &str, disabled: bool) -> Result<(),
     if disabled {
         sessions::end_user_sessions(core, &mut tx, &row.id, None, "user_disabled").await?;
     }
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -355,9 +347,7 @@ pub async fn set_member_role(
     let mut tx = core.store.begin_write().await?;
     let (user, _) = other_member(&mut tx, account_id, actor_id, target).await?;
     users::upsert_membership(&mut tx, account_id, &user.id, role.as_str(), core.now()).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -384,8 +374,6 @@ pub async fn set_member_disabled(
     if disabled {
         sessions::end_user_sessions(core, &mut tx, &user.id, None, "user_disabled").await?;
     }
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

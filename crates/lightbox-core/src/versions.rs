@@ -220,9 +220,7 @@ async fn swap_versions(
             garbage.push(row.blob_key.clone());
         }
     }
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(garbage)
 }
 
@@ -254,9 +252,7 @@ async fn claim_keys<'k>(
             )));
         }
     }
-    tx.commit()
-        .await
-        .map_err(|e| retry(lightbox_store::StoreError::from(e).into()))
+    tx.commit().await.map_err(|e| retry(e.into()))
 }
 
 async fn record_failure(core: &Core, id: &str, reason: &str) -> Result<(), JobFailure> {
@@ -298,9 +294,7 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
             // (a failed delete, a crash): a row may use the key again.
             GarbageState::Open { deleting } if store::blob_in_use(&mut tx, key).await? => {
                 store::forget_garbage(&mut tx, key).await?;
-                tx.commit()
-                    .await
-                    .map_err(lightbox_store::StoreError::from)?;
+                tx.commit().await?;
                 if deleting && media.blobs.size(key).await.is_err() {
                     tracing::error!(key, "a blob in use was deleted by an earlier attempt");
                 }
@@ -308,9 +302,7 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
             }
             GarbageState::Open { .. } => store::mark_deleting(&mut tx, key).await?,
         }
-        tx.commit()
-            .await
-            .map_err(lightbox_store::StoreError::from)?;
+        tx.commit().await?;
     }
     match media.blobs.delete(key).await {
         Ok(()) | Err(lightbox_media::BlobError::NotFound(_)) => {}
@@ -318,9 +310,7 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
     }
     let mut tx = core.store.begin_write().await?;
     store::forget_deleted(&mut tx, key).await?;
-    tx.commit()
-        .await
-        .map_err(lightbox_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

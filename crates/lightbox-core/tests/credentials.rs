@@ -9,9 +9,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use common::store;
+use lightbox_auth::password::PasswordParams;
 use lightbox_core::auth::AuthSettings;
 use lightbox_core::clock::ManualClock;
-use lightbox_core::lightbox_auth::password::PasswordParams;
 use lightbox_core::passwords::{HashingSettings, PasswordHasher};
 use lightbox_core::sessions::{self, DeviceInfo, SignInOutcome};
 use lightbox_core::{Core, ErrorKind, Store, accounts, users};

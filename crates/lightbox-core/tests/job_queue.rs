@@ -221,15 +221,16 @@ async fn a_node_running_ahead_takes_back_only_silent_jobs(engine: &str) {
             SystemClock.now_micros() + 3_600_000_000
         }
     }
-    let core = core(engine).await;
-    let ahead = Core::new(core.store.clone(), Arc::new(Ahead), AuthSettings::default());
+    let db = common::store(engine).await;
+    let core = Core::new(db.clone(), Arc::new(SystemClock), AuthSettings::default());
+    let ahead = Core::new(db.clone(), Arc::new(Ahead), AuthSettings::default());
     let account = accounts::create(&core, "L", "l").await.unwrap();
     let op = enqueue(&core, &account.uuid, 1, 3).await;
     // Worker "a" claims the job (and its lease starts) on the right clock.
-    let mut tx = core.store.begin_write().await.unwrap();
-    let job = lightbox_core::lightbox_store::jobs::claim(
+    let mut tx = db.begin_write().await.unwrap();
+    let job = lightbox_store::jobs::claim(
         &mut tx,
-        core.store.engine(),
+        db.engine(),
         "a",
         lightbox_core::Clock::now_micros(&SystemClock),
     )

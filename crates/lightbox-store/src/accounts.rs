@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result, flag};
 
 #[derive(Debug, Clone, FromRow)]
@@ -21,7 +22,7 @@ impl AccountRow {
 }
 
 pub async fn insert(conn: &mut Conn, row: &AccountRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO accounts (id, unique_id, name, api_enabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -38,7 +39,7 @@ pub async fn insert(conn: &mut Conn, row: &AccountRow) -> Result<()> {
 
 /// Finds an account by its uuid or its `unique_id`.
 pub async fn find(conn: &mut Conn, id_or_unique_id: &str) -> Result<Option<AccountRow>> {
-    Ok(sqlx::query_as::<_, AccountRow>(
+    Ok(sql::query_as::<AccountRow>(
         "SELECT id, unique_id, name, api_enabled, created_at, updated_at
          FROM accounts WHERE id = $1 OR unique_id = $1",
     )
@@ -49,7 +50,7 @@ pub async fn find(conn: &mut Conn, id_or_unique_id: &str) -> Result<Option<Accou
 
 /// Switches API access; returns false when no such account exists.
 pub async fn set_api_enabled(conn: &mut Conn, id: &str, enabled: bool, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE accounts SET api_enabled = $1, updated_at = $2 WHERE id = $3")
+    let done = sql::query("UPDATE accounts SET api_enabled = $1, updated_at = $2 WHERE id = $3")
         .bind(i64::from(enabled))
         .bind(now)
         .bind(id)

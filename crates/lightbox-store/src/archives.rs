@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -26,7 +27,7 @@ pub struct ArchiveRow {
 const COLUMNS: &str = "id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at, originals_by";
 
 pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO archives (id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS BIGINT), $8, $9, $10, $11)",
     )
@@ -49,7 +50,7 @@ pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
 
 pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<ArchiveRow>> {
     let sql = format!("SELECT {COLUMNS} FROM archives WHERE id = $1 AND account_id = $2");
-    Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
+    Ok(sql::query_as::<ArchiveRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(account_id)
         .fetch_optional(conn)
@@ -71,7 +72,7 @@ pub async fn list_ready(
          AND ($3 IS NULL OR originals_by = '' OR originals_by = $3)
          ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
     );
-    Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
+    Ok(sql::query_as::<ArchiveRow>(sqlx::AssertSqlSafe(sql))
         .bind(account_id)
         .bind(now)
         .bind(originals_of)
@@ -91,7 +92,7 @@ pub async fn finish(
     image_count: i64,
     originals_by: &str,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE archives SET status = $2, bytes = CAST($3 AS BIGINT), image_count = $4, originals_by = $5 WHERE id = $1",
     )
     .bind(id)
@@ -106,7 +107,7 @@ pub async fn finish(
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM archives WHERE id = $1")
+    sql::query("DELETE FROM archives WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -118,7 +119,7 @@ pub async fn expired(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<Archiv
     let sql = format!(
         "SELECT {COLUMNS} FROM archives WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2"
     );
-    Ok(sqlx::query_as::<_, ArchiveRow>(sqlx::AssertSqlSafe(sql))
+    Ok(sql::query_as::<ArchiveRow>(sqlx::AssertSqlSafe(sql))
         .bind(now)
         .bind(limit)
         .fetch_all(conn)

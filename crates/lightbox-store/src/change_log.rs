@@ -1,6 +1,7 @@
 //! The change log: every write appends one row per changed entity in the
 //! same transaction, so derived state (search index, caches) can follow it.
 
+use crate::sql;
 use crate::{Conn, Result};
 
 pub struct Change<'a> {
@@ -13,7 +14,7 @@ pub struct Change<'a> {
 }
 
 pub async fn append(conn: &mut Conn, change: &Change<'_>) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO change_log (account_id, entity, entity_id, action, operation_id, at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -30,7 +31,7 @@ pub async fn append(conn: &mut Conn, change: &Change<'_>) -> Result<()> {
 
 /// The highest sequence number written so far (0 when empty).
 pub async fn head(conn: &mut Conn) -> Result<i64> {
-    let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+    let (seq,): (i64,) = sql::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log")
         .fetch_one(conn)
         .await?;
     Ok(seq)
@@ -47,7 +48,7 @@ pub struct ChangeRow {
 
 /// Up to `limit` changes after `seq`, in order.
 pub async fn since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<ChangeRow>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT seq, account_id, entity, entity_id, at FROM change_log
          WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
@@ -60,7 +61,7 @@ pub async fn since(conn: &mut Conn, seq: i64, limit: i64) -> Result<Vec<ChangeRo
 /// How many changes have a `seq` in `(lo, hi]`.
 pub async fn count_between(conn: &mut Conn, lo: i64, hi: i64) -> Result<i64> {
     let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM change_log WHERE seq > $1 AND seq <= $2")
+        sql::query_as("SELECT COUNT(*) FROM change_log WHERE seq > $1 AND seq <= $2")
             .bind(lo)
             .bind(hi)
             .fetch_one(conn)

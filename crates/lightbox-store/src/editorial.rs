@@ -10,6 +10,7 @@
 use sqlx::{AssertSqlSafe, FromRow};
 
 use crate::images::placeholders;
+use crate::sql;
 use crate::{Conn, Result};
 
 // --- keyword counts ---------------------------------------------------------
@@ -23,7 +24,7 @@ pub(crate) async fn bump_keyword(
     value: &str,
     delta: i64,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO keyword_counts (account_id, keyword, namespace, value, folded, count)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (account_id, keyword) DO UPDATE SET count = keyword_counts.count + $6",
@@ -37,7 +38,7 @@ pub(crate) async fn bump_keyword(
     .execute(&mut *conn)
     .await?;
     if delta < 0 {
-        sqlx::query(
+        sql::query(
             "DELETE FROM keyword_counts WHERE account_id = $1 AND keyword = $2 AND count <= 0",
         )
         .bind(account_id)
@@ -54,7 +55,7 @@ pub(crate) async fn uncount_image_keywords(
     account_id: &str,
     image_id: &str,
 ) -> Result<()> {
-    let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+    let rows: Vec<(String, Option<String>, String)> = sql::query_as(
         "SELECT keyword, namespace, value FROM image_keywords WHERE image_id = $1 ORDER BY keyword",
     )
     .bind(image_id)
@@ -73,7 +74,7 @@ pub async fn remove_keyword(
     image_id: &str,
     keyword: &str,
 ) -> Result<bool> {
-    let gone: Option<(Option<String>, String)> = sqlx::query_as(
+    let gone: Option<(Option<String>, String)> = sql::query_as(
         "DELETE FROM image_keywords WHERE image_id = $1 AND keyword = $2 AND account_id = $3
          RETURNING namespace, value",
     )
@@ -102,7 +103,7 @@ pub async fn rename_keyword(
 ) -> Result<bool> {
     let (to_keyword, to_namespace, to_value) = to;
     let (has_to,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM image_keywords WHERE image_id = $1 AND keyword = $2")
+        sql::query_as("SELECT COUNT(*) FROM image_keywords WHERE image_id = $1 AND keyword = $2")
             .bind(image_id)
             .bind(to_keyword)
             .fetch_one(&mut *conn)
@@ -110,7 +111,7 @@ pub async fn rename_keyword(
     if has_to > 0 {
         return remove_keyword(conn, account_id, image_id, from).await;
     }
-    let had: Option<(Option<String>, String)> = sqlx::query_as(
+    let had: Option<(Option<String>, String)> = sql::query_as(
         "SELECT namespace, value FROM image_keywords
          WHERE image_id = $1 AND keyword = $2 AND account_id = $3",
     )
@@ -122,7 +123,7 @@ pub async fn rename_keyword(
     let Some((from_namespace, from_value)) = had else {
         return Ok(false);
     };
-    sqlx::query(
+    sql::query(
         "UPDATE image_keywords SET keyword = $1, namespace = $2, value = $3
          WHERE image_id = $4 AND keyword = $5",
     )
@@ -153,7 +154,7 @@ pub async fn images_with_keyword(
     after: &str,
     limit: i64,
 ) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = sql::query_as(
         "SELECT image_id FROM image_keywords WHERE account_id = $1 AND keyword = $2 AND image_id > $3
          ORDER BY image_id LIMIT $4",
     )
@@ -169,7 +170,7 @@ pub async fn images_with_keyword(
 /// How many images carry the keyword.
 pub async fn keyword_count(conn: &mut Conn, account_id: &str, keyword: &str) -> Result<i64> {
     let row: Option<(i64,)> =
-        sqlx::query_as("SELECT count FROM keyword_counts WHERE account_id = $1 AND keyword = $2")
+        sql::query_as("SELECT count FROM keyword_counts WHERE account_id = $1 AND keyword = $2")
             .bind(account_id)
             .bind(keyword)
             .fetch_optional(conn)
@@ -236,7 +237,7 @@ pub async fn vocabulary(
         binds.len() + 2,
         binds.len() + 3
     ));
-    let mut query = sqlx::query_as::<_, VocabularyRow>(AssertSqlSafe(sql)).bind(account_id);
+    let mut query = sql::query_as::<VocabularyRow>(AssertSqlSafe(sql)).bind(account_id);
     for b in binds {
         query = query.bind(b);
     }
@@ -258,7 +259,7 @@ pub async fn namespaces(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<NamespaceRow>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT namespace, COUNT(*) AS keywords, CAST(SUM(count) AS BIGINT) AS uses FROM keyword_counts
          WHERE account_id = $1 AND namespace IS NOT NULL
          GROUP BY namespace ORDER BY namespace LIMIT $2 OFFSET $3",
@@ -283,7 +284,7 @@ pub struct CropRow {
 }
 
 pub async fn put_crop(conn: &mut Conn, crop: &CropRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO image_crops (image_id, aspect_ratio, x, y, width, height)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (image_id, aspect_ratio)
@@ -308,14 +309,14 @@ pub async fn delete_crops(
 ) -> Result<u64> {
     let done = match aspect_ratio {
         Some(ratio) => {
-            sqlx::query("DELETE FROM image_crops WHERE image_id = $1 AND aspect_ratio = $2")
+            sql::query("DELETE FROM image_crops WHERE image_id = $1 AND aspect_ratio = $2")
                 .bind(image_id)
                 .bind(ratio)
                 .execute(conn)
                 .await?
         }
         None => {
-            sqlx::query("DELETE FROM image_crops WHERE image_id = $1")
+            sql::query("DELETE FROM image_crops WHERE image_id = $1")
                 .bind(image_id)
                 .execute(conn)
                 .await?
@@ -333,7 +334,7 @@ pub async fn crops_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<CropR
          WHERE image_id IN ({}) ORDER BY image_id, aspect_ratio",
         placeholders(1, image_ids.len())
     );
-    let mut query = sqlx::query_as::<_, CropRow>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<CropRow>(AssertSqlSafe(sql));
     for id in image_ids {
         query = query.bind(id);
     }
@@ -352,7 +353,7 @@ pub struct CreditRow {
 
 /// Adds a credit line after the image's others; how many it has now.
 pub async fn add_credit(conn: &mut Conn, credit: &CreditRow, now: i64) -> Result<i64> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO image_credits (id, image_id, role, name, position, created_at)
          SELECT $1, $2, $3, $4, COALESCE(MAX(position), -1) + 1, $5
          FROM image_credits WHERE image_id = $2",
@@ -364,7 +365,7 @@ pub async fn add_credit(conn: &mut Conn, credit: &CreditRow, now: i64) -> Result
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM image_credits WHERE image_id = $1")
+    let (count,): (i64,) = sql::query_as("SELECT COUNT(*) FROM image_credits WHERE image_id = $1")
         .bind(&credit.image_id)
         .fetch_one(conn)
         .await?;
@@ -372,7 +373,7 @@ pub async fn add_credit(conn: &mut Conn, credit: &CreditRow, now: i64) -> Result
 }
 
 pub async fn delete_credit(conn: &mut Conn, image_id: &str, credit_id: &str) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM image_credits WHERE image_id = $1 AND id = $2")
+    let done = sql::query("DELETE FROM image_credits WHERE image_id = $1 AND id = $2")
         .bind(image_id)
         .bind(credit_id)
         .execute(conn)
@@ -389,7 +390,7 @@ pub async fn credits_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Cre
          WHERE image_id IN ({}) ORDER BY image_id, position",
         placeholders(1, image_ids.len())
     );
-    let mut query = sqlx::query_as::<_, CreditRow>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<CreditRow>(AssertSqlSafe(sql));
     for id in image_ids {
         query = query.bind(id);
     }
@@ -411,7 +412,7 @@ pub struct ProfileRow {
 
 /// Creates a profile, or replaces the fields of the one with this name.
 pub async fn upsert_profile(conn: &mut Conn, row: &ProfileRow) -> Result<ProfileRow> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "INSERT INTO metadata_profiles (id, account_id, name, fields, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (account_id, name) DO UPDATE SET fields = $4, updated_at = $6
@@ -428,7 +429,7 @@ pub async fn upsert_profile(conn: &mut Conn, row: &ProfileRow) -> Result<Profile
 }
 
 pub async fn profiles(conn: &mut Conn, account_id: &str) -> Result<Vec<ProfileRow>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT id, account_id, name, fields, created_at, updated_at FROM metadata_profiles
          WHERE account_id = $1 ORDER BY name, id",
     )
@@ -443,7 +444,7 @@ pub async fn find_profile(
     account_id: &str,
     name_or_id: &str,
 ) -> Result<Option<ProfileRow>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT id, account_id, name, fields, created_at, updated_at FROM metadata_profiles
          WHERE account_id = $1 AND (id = $2 OR name = $2) ORDER BY (id = $2) DESC LIMIT 1",
     )
@@ -454,12 +455,12 @@ pub async fn find_profile(
 }
 
 pub async fn delete_profile(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
-    sqlx::query("UPDATE memberships SET metadata_profile_id = NULL WHERE account_id = $1 AND metadata_profile_id = $2")
+    sql::query("UPDATE memberships SET metadata_profile_id = NULL WHERE account_id = $1 AND metadata_profile_id = $2")
         .bind(account_id)
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let done = sqlx::query("DELETE FROM metadata_profiles WHERE account_id = $1 AND id = $2")
+    let done = sql::query("DELETE FROM metadata_profiles WHERE account_id = $1 AND id = $2")
         .bind(account_id)
         .bind(id)
         .execute(conn)
@@ -474,7 +475,7 @@ pub async fn set_default_profile(
     user_id: &str,
     profile_id: Option<&str>,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE memberships SET metadata_profile_id = $1 WHERE account_id = $2 AND user_id = $3",
     )
     .bind(profile_id)
@@ -491,7 +492,7 @@ pub async fn default_profile(
     account_id: &str,
     user_id: &str,
 ) -> Result<Option<ProfileRow>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT p.id, p.account_id, p.name, p.fields, p.created_at, p.updated_at
          FROM memberships m JOIN metadata_profiles p ON p.id = m.metadata_profile_id
          WHERE m.account_id = $1 AND m.user_id = $2",
@@ -504,7 +505,7 @@ pub async fn default_profile(
 
 /// Members whose default is this profile (user ids).
 pub async fn profile_members(conn: &mut Conn, profile_id: &str) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = sql::query_as(
         "SELECT user_id FROM memberships WHERE metadata_profile_id = $1 ORDER BY user_id",
     )
     .bind(profile_id)

@@ -2,6 +2,7 @@
 //! Operation it produced. The primary key makes concurrent duplicates
 //! collide in the database, so exactly one of them does the work.
 
+use crate::sql;
 use crate::{Conn, Result};
 
 pub struct IdempotencyRecord {
@@ -17,7 +18,7 @@ pub async fn find(
     key: &str,
     not_before: i64,
 ) -> Result<Option<IdempotencyRecord>> {
-    let row: Option<(String, String, i64)> = sqlx::query_as(
+    let row: Option<(String, String, i64)> = sql::query_as(
         "SELECT request_hash, operation_id, created_at FROM idempotency_keys
          WHERE account_id = $1 AND idem_key = $2 AND created_at >= $3",
     )
@@ -47,7 +48,7 @@ pub async fn claim(
     now: i64,
     not_before: i64,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3",
     )
     .bind(account_id)
@@ -55,7 +56,7 @@ pub async fn claim(
     .bind(not_before)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sql::query(
         "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, operation_id, created_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -71,7 +72,7 @@ pub async fn claim(
 
 /// Deletes records older than `before`; returns how many went.
 pub async fn purge(conn: &mut Conn, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+    let done = sql::query("DELETE FROM idempotency_keys WHERE created_at < $1")
         .bind(before)
         .execute(conn)
         .await?;

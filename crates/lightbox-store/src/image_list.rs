@@ -30,6 +30,7 @@
 
 use sqlx::AssertSqlSafe;
 
+use crate::sql;
 use crate::{Conn, Engine, Result};
 
 /// How a list is ordered. Ties are broken by id in the same direction.
@@ -196,7 +197,7 @@ pub async fn list_ids(
 
 async fn fetch(conn: &mut Conn, sql: &Sql<'_>) -> Result<Vec<String>> {
     let query = bind_all(
-        sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql.text.clone())),
+        sql::query_as::<(String,)>(AssertSqlSafe(sql.text.clone())),
         &sql.args,
     );
     Ok(query
@@ -239,7 +240,7 @@ pub async fn explain(
         match engine {
             Engine::Sqlite => {
                 let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
-                let query = sqlx::query_as::<_, (i64, i64, i64, String)>(AssertSqlSafe(text));
+                let query = sql::query_as::<(i64, i64, i64, String)>(AssertSqlSafe(text));
                 lines.extend(
                     bind_all(query, &sql.args)
                         .fetch_all(&mut *conn)
@@ -250,7 +251,7 @@ pub async fn explain(
             }
             Engine::Postgres => {
                 let text = format!("EXPLAIN {}", sql.text);
-                let query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(text));
+                let query = sql::query_as::<(String,)>(AssertSqlSafe(text));
                 lines.extend(
                     bind_all(query, &sql.args)
                         .fetch_all(&mut *conn)
@@ -264,10 +265,10 @@ pub async fn explain(
     Ok(lines)
 }
 
-fn bind_all<'q, O>(
-    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+fn bind_all<'q, O: sql::Record>(
+    mut query: sql::QueryAs<'q, O>,
     args: &[Arg<'q>],
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+) -> sql::QueryAs<'q, O> {
     for arg in args {
         query = match *arg {
             Arg::Text(v) => query.bind(v),

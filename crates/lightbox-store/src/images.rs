@@ -4,6 +4,7 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -65,7 +66,7 @@ pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     // goes to PostgreSQL as a float4 parameter and a value as float8, and a
     // statement prepared for one refuses the other (22P03). Unnamed, the
     // statement takes this call's parameter types every time.
-    sqlx::query(
+    sql::query(
         "INSERT INTO images (id, account_id, filename, title, description, creation_date,
             created_at, updated_at, rotation, rating, alt_text, is_video, media_kind,
             content_type, width, height, bytes, sha256, original_key, lat, lng, exif, metadata,
@@ -112,7 +113,7 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<
         image_columns!(),
         " FROM images i WHERE i.id = $1 AND i.account_id = $2"
     );
-    Ok(sqlx::query_as::<_, ImageRow>(SQL)
+    Ok(sql::query_as::<ImageRow>(SQL)
         .bind(id)
         .bind(account_id)
         .fetch_optional(conn)
@@ -126,7 +127,7 @@ pub async fn find_any(conn: &mut Conn, id: &str) -> Result<Option<ImageRow>> {
         image_columns!(),
         " FROM images i WHERE i.id = $1"
     );
-    Ok(sqlx::query_as::<_, ImageRow>(SQL)
+    Ok(sql::query_as::<ImageRow>(SQL)
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -137,7 +138,7 @@ pub async fn find_any(conn: &mut Conn, id: &str) -> Result<Option<ImageRow>> {
 /// account's own image: a request never holds another account's rows.
 pub async fn lock_image(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
     Ok(
-        sqlx::query("UPDATE images SET updated_at = updated_at WHERE id = $1 AND account_id = $2")
+        sql::query("UPDATE images SET updated_at = updated_at WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .execute(conn)
@@ -160,7 +161,7 @@ pub async fn find_many(conn: &mut Conn, account_id: &str, ids: &[String]) -> Res
         "SELECT {} FROM images i WHERE i.id IN ({placeholders}) AND i.account_id || '' = $1",
         image_columns!()
     );
-    let mut query = sqlx::query_as::<_, ImageRow>(AssertSqlSafe(sql)).bind(account_id);
+    let mut query = sql::query_as::<ImageRow>(AssertSqlSafe(sql)).bind(account_id);
     for id in ids {
         query = query.bind(id);
     }
@@ -173,7 +174,7 @@ pub async fn find_by_sha(
     account_id: &str,
     sha256: &str,
 ) -> Result<Option<String>> {
-    Ok(sqlx::query_as::<_, (String,)>(
+    Ok(sql::query_as::<(String,)>(
         "SELECT id FROM images WHERE account_id = $1 AND sha256 = $2
          ORDER BY created_at, id LIMIT 1",
     )
@@ -187,7 +188,7 @@ pub async fn find_by_sha(
 /// True when any image (of any account) keeps this original.
 pub async fn original_in_use(conn: &mut Conn, original_key: &str) -> Result<bool> {
     Ok(
-        sqlx::query_as::<_, (i64,)>("SELECT 1 FROM images WHERE original_key = $1 LIMIT 1")
+        sql::query_as::<(i32,)>("SELECT 1 FROM images WHERE original_key = $1 LIMIT 1")
             .bind(original_key)
             .fetch_optional(conn)
             .await?
@@ -200,7 +201,7 @@ pub async fn original_in_use(conn: &mut Conn, original_key: &str) -> Result<bool
 /// state) and `updated_at` back (and the copy of
 /// `creation_date` the image's keywords keep for taken-first lists).
 pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE images SET title = $1, description = $2, creation_date = $3, rotation = $4,
             updated_at = $5, versions_state = $6, versions_error = $7, rating = $10,
             alt_text = $11, metadata = $12, width = $13, height = $14
@@ -222,7 +223,7 @@ pub async fn update_fields(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     .bind(row.height)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sql::query(
         "UPDATE image_keywords SET image_creation_date = $1
          WHERE image_id = $2 AND account_id = $3 AND image_creation_date IS DISTINCT FROM $1",
     )
@@ -242,7 +243,7 @@ pub async fn set_versions_state(
     error: Option<&str>,
     size: Option<(i64, i64)>,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE images SET versions_state = $1, versions_error = $2,
             width = COALESCE($3, width), height = COALESCE($4, height)
          WHERE id = $5",
@@ -259,7 +260,7 @@ pub async fn set_versions_state(
 
 pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
     crate::editorial::uncount_image_keywords(conn, account_id, id).await?;
-    let done = sqlx::query("DELETE FROM images WHERE id = $1 AND account_id = $2")
+    let done = sql::query("DELETE FROM images WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
         .execute(conn)
@@ -270,7 +271,7 @@ pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool>
 /// The account's `duplicates` setting (`reject` or `allow`).
 pub async fn duplicates_setting(conn: &mut Conn, account_id: &str) -> Result<String> {
     Ok(
-        sqlx::query_as::<_, (String,)>("SELECT duplicates FROM accounts WHERE id = $1")
+        sql::query_as::<(String,)>("SELECT duplicates FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(conn)
             .await?
@@ -281,7 +282,7 @@ pub async fn duplicates_setting(conn: &mut Conn, account_id: &str) -> Result<Str
 /// The account's media base URL, when it set one.
 pub async fn media_base_url(conn: &mut Conn, account_id: &str) -> Result<Option<String>> {
     Ok(
-        sqlx::query_as::<_, (Option<String>,)>("SELECT media_base_url FROM accounts WHERE id = $1")
+        sql::query_as::<(Option<String>,)>("SELECT media_base_url FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(conn)
             .await?
@@ -296,7 +297,7 @@ pub async fn user_names(conn: &mut Conn, user_ids: &[String]) -> Result<Vec<(Str
     }
     let placeholders = placeholders(1, user_ids.len());
     let sql = format!("SELECT id, name FROM users WHERE id IN ({placeholders})");
-    let mut query = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<(String, String)>(AssertSqlSafe(sql));
     for id in user_ids {
         query = query.bind(id);
     }
@@ -324,14 +325,14 @@ pub async fn add_keywords(
     keywords: &[(String, Option<String>, String)],
 ) -> Result<usize> {
     let mut added = Vec::new();
-    let (mut next,): (i64,) = sqlx::query_as(
+    let (mut next,): (i64,) = sql::query_as(
         "SELECT COALESCE(MAX(position), -1) + 1 FROM image_keywords WHERE image_id = $1",
     )
     .bind(image_id)
     .fetch_one(&mut *conn)
     .await?;
     for (keyword, namespace, value) in keywords {
-        let done = sqlx::query(
+        let done = sql::query(
             "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position,
                 image_created_at, image_creation_date)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (image_id, keyword) DO NOTHING",
@@ -370,7 +371,7 @@ pub async fn keywords_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Ke
         "SELECT image_id, keyword, namespace, value FROM image_keywords
          WHERE image_id IN ({placeholders}) ORDER BY image_id, position"
     );
-    let mut query = sqlx::query_as::<_, KeywordRow>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<KeywordRow>(AssertSqlSafe(sql));
     for id in image_ids {
         query = query.bind(id);
     }
@@ -388,7 +389,7 @@ pub async fn insert_exif(
     properties: &[(String, String)],
 ) -> Result<()> {
     for (property, value) in properties {
-        sqlx::query(
+        sql::query(
             "INSERT INTO image_exif (image_id, account_id, property, value, image_created_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (image_id, property) DO NOTHING",
         )
@@ -421,12 +422,12 @@ pub struct VersionRow {
 /// Replaces a version; answers the blob key it replaced, if another.
 pub async fn put_version(conn: &mut Conn, row: &VersionRow) -> Result<Option<String>> {
     let old: Option<(String,)> =
-        sqlx::query_as("SELECT blob_key FROM image_versions WHERE image_id = $1 AND name = $2")
+        sql::query_as("SELECT blob_key FROM image_versions WHERE image_id = $1 AND name = $2")
             .bind(&row.image_id)
             .bind(&row.name)
             .fetch_optional(&mut *conn)
             .await?;
-    sqlx::query(
+    sql::query(
         "INSERT INTO image_versions (image_id, name, width, height, content_type, bytes, etag, blob_key, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (image_id, name) DO UPDATE SET width = excluded.width, height = excluded.height,
@@ -456,7 +457,7 @@ pub async fn versions_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Ve
         "SELECT image_id, name, width, height, content_type, bytes, etag, blob_key, created_at
          FROM image_versions WHERE image_id IN ({placeholders})"
     );
-    let mut query = sqlx::query_as::<_, VersionRow>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<VersionRow>(AssertSqlSafe(sql));
     for id in image_ids {
         query = query.bind(id);
     }
@@ -468,7 +469,7 @@ pub async fn find_version(
     image_id: &str,
     name: &str,
 ) -> Result<Option<VersionRow>> {
-    Ok(sqlx::query_as::<_, VersionRow>(
+    Ok(sql::query_as::<VersionRow>(
         "SELECT image_id, name, width, height, content_type, bytes, etag, blob_key, created_at
          FROM image_versions WHERE image_id = $1 AND name = $2",
     )
@@ -493,7 +494,7 @@ pub async fn find_ticket(
     account_id: &str,
     id: &str,
 ) -> Result<Option<UsedTicket>> {
-    Ok(sqlx::query_as::<_, UsedTicket>(
+    Ok(sql::query_as::<UsedTicket>(
         "SELECT id, image_id, operation_id, duplicate FROM upload_tickets WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
@@ -510,7 +511,7 @@ pub async fn use_ticket(
     expires_at: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO upload_tickets (id, account_id, image_id, operation_id, duplicate, expires_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -529,7 +530,7 @@ pub async fn use_ticket(
 /// Forgets used tickets that can no longer be presented.
 pub async fn purge_tickets(conn: &mut Conn, before: i64) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM upload_tickets WHERE expires_at < $1")
+        sql::query("DELETE FROM upload_tickets WHERE expires_at < $1")
             .bind(before)
             .execute(conn)
             .await?
@@ -541,7 +542,7 @@ pub async fn purge_tickets(conn: &mut Conn, before: i64) -> Result<u64> {
 
 /// Notes that `key` may be unreferenced (idempotent).
 pub async fn note_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO blob_garbage (blob_key, created_at) VALUES ($1, $2)
          ON CONFLICT (blob_key) DO NOTHING",
     )
@@ -566,7 +567,7 @@ pub enum GarbageState {
 }
 
 pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<GarbageState> {
-    let locked = sqlx::query("UPDATE blob_garbage SET created_at = created_at WHERE blob_key = $1")
+    let locked = sql::query("UPDATE blob_garbage SET created_at = created_at WHERE blob_key = $1")
         .bind(key)
         .execute(&mut *conn)
         .await?
@@ -575,7 +576,7 @@ pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<Garbag
         return Ok(GarbageState::Gone);
     }
     let (pinned_until, deleting): (Option<i64>, i64) =
-        sqlx::query_as("SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1")
+        sql::query_as("SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1")
             .bind(key)
             .fetch_one(conn)
             .await?;
@@ -589,7 +590,7 @@ pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<Garbag
 
 /// The collector's decision, committed before it deletes the blob.
 pub async fn mark_deleting(conn: &mut Conn, key: &str) -> Result<()> {
-    sqlx::query("UPDATE blob_garbage SET deleting = 1 WHERE blob_key = $1")
+    sql::query("UPDATE blob_garbage SET deleting = 1 WHERE blob_key = $1")
         .bind(key)
         .execute(conn)
         .await?;
@@ -601,7 +602,7 @@ pub async fn mark_deleting(conn: &mut Conn, key: &str) -> Result<()> {
 /// collector leaves alone until `until`. False when the collector is
 /// deleting that blob right now (the upload must not use it).
 pub async fn pin_garbage(conn: &mut Conn, key: &str, now: i64, until: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "INSERT INTO blob_garbage (blob_key, created_at, pinned_until, deleting) VALUES ($1, $2, $3, 0)
          ON CONFLICT (blob_key) DO UPDATE SET pinned_until = excluded.pinned_until
          WHERE blob_garbage.deleting = 0",
@@ -616,7 +617,7 @@ pub async fn pin_garbage(conn: &mut Conn, key: &str, now: i64, until: i64) -> Re
 
 /// Removes the note after the collector deleted the blob.
 pub async fn forget_deleted(conn: &mut Conn, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM blob_garbage WHERE blob_key = $1 AND deleting = 1")
+    sql::query("DELETE FROM blob_garbage WHERE blob_key = $1 AND deleting = 1")
         .bind(key)
         .execute(conn)
         .await?;
@@ -624,7 +625,7 @@ pub async fn forget_deleted(conn: &mut Conn, key: &str) -> Result<()> {
 }
 
 pub async fn forget_garbage(conn: &mut Conn, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM blob_garbage WHERE blob_key = $1")
+    sql::query("DELETE FROM blob_garbage WHERE blob_key = $1")
         .bind(key)
         .execute(conn)
         .await?;
@@ -633,7 +634,7 @@ pub async fn forget_garbage(conn: &mut Conn, key: &str) -> Result<()> {
 
 /// Garbage noted before `before`, oldest first.
 pub async fn garbage_before(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<String>> {
-    Ok(sqlx::query_as::<_, (String,)>(
+    Ok(sql::query_as::<(String,)>(
         "SELECT blob_key FROM blob_garbage WHERE created_at < $1 ORDER BY created_at LIMIT $2",
     )
     .bind(before)
@@ -651,7 +652,7 @@ pub async fn blob_in_use(conn: &mut Conn, key: &str) -> Result<bool> {
         return Ok(true);
     }
     Ok(
-        sqlx::query_as::<_, (i64,)>("SELECT 1 FROM image_versions WHERE blob_key = $1 LIMIT 1")
+        sql::query_as::<(i32,)>("SELECT 1 FROM image_versions WHERE blob_key = $1 LIMIT 1")
             .bind(key)
             .fetch_optional(conn)
             .await?
@@ -663,7 +664,7 @@ pub async fn blob_in_use(conn: &mut Conn, key: &str) -> Result<bool> {
 
 /// Puts the image last in the set (no-op if it is already in).
 pub async fn add_to_set(conn: &mut Conn, set_id: &str, image_id: &str, now: i64) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO set_images (set_id, image_id, position, created_at)
          SELECT $1, $2, COALESCE(MAX(position), -1) + 1, $3 FROM set_images WHERE set_id = $1
          ON CONFLICT (set_id, image_id) DO NOTHING",
@@ -695,7 +696,7 @@ pub async fn sets_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<ImageS
         "SELECT si.image_id, s.id AS set_id, s.name, si.hidden, si.activation_time FROM set_images si JOIN sets s ON s.id = si.set_id
          WHERE si.image_id IN ({placeholders}) ORDER BY si.image_id, s.name, s.id"
     );
-    let mut query = sqlx::query_as::<_, ImageSetRow>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<ImageSetRow>(AssertSqlSafe(sql));
     for id in image_ids {
         query = query.bind(id);
     }
@@ -715,7 +716,7 @@ pub async fn find_any_many(conn: &mut Conn, ids: &[String]) -> Result<Vec<ImageR
         image_columns!(),
         placeholders(1, ids.len())
     );
-    let mut query = sqlx::query_as::<_, ImageRow>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<ImageRow>(AssertSqlSafe(sql));
     for id in ids {
         query = query.bind(id);
     }
@@ -725,7 +726,7 @@ pub async fn find_any_many(conn: &mut Conn, ids: &[String]) -> Result<Vec<ImageR
 /// Up to `limit` image ids after `after`, in id order (a full rebuild).
 pub async fn ids_after(conn: &mut Conn, after: &str, limit: i64) -> Result<Vec<String>> {
     let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM images WHERE id > $1 ORDER BY id LIMIT $2")
+        sql::query_as("SELECT id FROM images WHERE id > $1 ORDER BY id LIMIT $2")
             .bind(after)
             .bind(limit)
             .fetch_all(conn)
@@ -742,7 +743,7 @@ pub async fn exif_of(conn: &mut Conn, ids: &[String]) -> Result<Vec<(String, Str
         "SELECT image_id, property, value FROM image_exif WHERE image_id IN ({}) ORDER BY image_id, property",
         placeholders(1, ids.len())
     );
-    let mut query = sqlx::query_as::<_, (String, String, String)>(AssertSqlSafe(sql));
+    let mut query = sql::query_as::<(String, String, String)>(AssertSqlSafe(sql));
     for id in ids {
         query = query.bind(id);
     }

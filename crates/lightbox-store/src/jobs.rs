@@ -9,6 +9,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Engine, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -30,7 +31,7 @@ pub struct NewJob<'a> {
 }
 
 pub async fn enqueue(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+    let (id,): (i64,) = sql::query_as(
         "INSERT INTO jobs (operation_id, kind, payload, status, attempts, max_attempts, run_after, created_at, updated_at)
          VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6) RETURNING id",
     )
@@ -66,7 +67,7 @@ pub async fn claim(
          RETURNING id, operation_id, kind, payload, attempts, max_attempts",
         db_now = crate::nodes::db_now(conn)
     );
-    Ok(sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
+    Ok(sql::query_as::<JobRow>(sqlx::AssertSqlSafe(sql))
         .bind(worker)
         .bind(now)
         .fetch_optional(conn)
@@ -79,7 +80,7 @@ pub async fn heartbeat(conn: &mut Conn, job_id: i64, worker: &str) -> Result<boo
         "UPDATE jobs SET heartbeat_at = {} WHERE id = $1 AND locked_by = $2 AND status = 'running'",
         crate::nodes::db_now(conn)
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = sql::query(sqlx::AssertSqlSafe(sql))
         .bind(job_id)
         .bind(worker)
         .execute(conn)
@@ -98,7 +99,7 @@ pub async fn finish(
     error: Option<&str>,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE jobs SET status = $1, last_error = $2, updated_at = $3, locked_by = NULL
          WHERE id = $4 AND locked_by = $5 AND status = 'running'",
     )
@@ -121,7 +122,7 @@ pub async fn retry_later(
     run_after: i64,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE jobs SET status = 'queued', last_error = $1, run_after = $2, updated_at = $3, locked_by = NULL
          WHERE id = $4 AND locked_by = $5 AND status = 'running'",
     )
@@ -143,7 +144,7 @@ pub async fn stale(conn: &mut Conn, lease: i64) -> Result<Vec<JobRow>> {
          WHERE status = 'running' AND heartbeat_at < {} - $1 ORDER BY id",
         crate::nodes::db_now(conn)
     );
-    Ok(sqlx::query_as::<_, JobRow>(sqlx::AssertSqlSafe(sql))
+    Ok(sql::query_as::<JobRow>(sqlx::AssertSqlSafe(sql))
         .bind(lease)
         .fetch_all(conn)
         .await?)
@@ -165,7 +166,7 @@ pub async fn take_back(
          WHERE id = $4 AND status = 'running' AND heartbeat_at < {} - $5",
         crate::nodes::db_now(conn)
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = sql::query(sqlx::AssertSqlSafe(sql))
         .bind(status)
         .bind(reason)
         .bind(now)
@@ -178,7 +179,7 @@ pub async fn take_back(
 
 /// Counts jobs by status (for metrics and tests).
 pub async fn count_by_status(conn: &mut Conn, status: &str) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE status = $1")
+    let (n,): (i64,) = sql::query_as("SELECT COUNT(*) FROM jobs WHERE status = $1")
         .bind(status)
         .fetch_one(conn)
         .await?;

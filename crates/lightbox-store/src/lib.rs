@@ -1,14 +1,15 @@
 //! The database layer: one `Store` over SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL.
 //!
-//! Why one query set: both engines run the same SQL through sqlx's `Any`
-//! driver. The schema keeps to what both share (TEXT ids and JSON, BIGINT
-//! Unix-microsecond times, integers for booleans, `$n` placeholders, which
-//! SQLite accepts too), so every query is written, reviewed and tested once,
-//! and the engine-specific parts are few and named: migrations (one folder
-//! per engine), how a write transaction begins (`BEGIN IMMEDIATE` on SQLite so
-//! writers queue instead of failing), and how a job is claimed
-//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+//! Why one query set: both engines run the same SQL, each on its own
+//! driver (see [`sql`]). The schema keeps to what both share (TEXT ids and
+//! JSON, BIGINT Unix-microsecond times, integers for booleans, `$n`
+//! placeholders, which SQLite accepts too), so every query is written,
+//! reviewed and tested once, and the engine-specific parts are few and
+//! named: migrations (one folder per engine), how a write transaction begins
+//! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing), how a
+//! job is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and the
+//! database's clock.
 //!
 //! Modules take a `&mut Conn` (a transaction or a pooled connection) so that
 //! the core can compose several of them into one transaction.
@@ -30,18 +31,47 @@ pub mod service_tokens;
 pub mod sessions;
 pub mod sets;
 pub mod signing_keys;
+pub(crate) mod sql;
 pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, ConnectOptions, Connection};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
 
-pub use sqlx::AnyConnection as Conn;
-/// A write transaction. Commit it or drop it (which rolls back).
-pub type Tx = sqlx::Transaction<'static, Any>;
+pub use sql::Conn;
+
+/// A write transaction: the store functions take it as a [`Conn`]. Commit
+/// it, or drop it (which rolls back).
+#[derive(Debug)]
+pub struct Tx(Conn);
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    /// Rolls back now (dropping does too, once the connection is next used).
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.0.rollback().await?)
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -124,10 +154,37 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
-    engine: Engine,
+    pool: Pool,
     /// The URL without its password, for messages.
     address: std::sync::Arc<str>,
+}
+
+/// Each engine's own pool.
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// Opens one direct connection within [`CONNECT_TIMEOUT`]: the pool would
+/// retry a refused or failing connection until its timeout and then report
+/// only that it timed out; this says why (refused, unknown host, wrong
+/// password, no such database, TLS required) and where, within seconds.
+async fn try_connect<C: Connection>(options: &C::Options, url: &str) -> Result<()> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, C::connect_with(options)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(StoreError::Unreachable {
+            url: redact_url(url),
+            cause: e.to_string(),
+        }),
+        Err(_) => Err(StoreError::Unreachable {
+            url: redact_url(url),
+            cause: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        }),
+    }
 }
 
 impl Store {
@@ -141,7 +198,6 @@ impl Store {
 
     /// Opens a pool. SQLite files are created if missing.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
-        sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -165,69 +221,61 @@ impl Store {
                 "?mode=rwc"
             });
         }
-        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        // One direct connection first: the pool would retry a refused or
-        // failing connection until its timeout and then report only that it
-        // timed out; this says why (refused, unknown host, wrong password,
-        // no such database, TLS required) and where, within seconds.
-        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect_with(&options))
-            .await
-        {
-            Ok(Ok(conn)) => {
-                let _ = conn.close().await;
+        let pool = match engine {
+            Engine::Sqlite => {
+                // WAL lets readers run beside the one writer; busy_timeout
+                // makes a second writer (another process, a CLI command)
+                // wait, not fail.
+                let options = SqliteConnectOptions::from_str(&url)?
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(15))
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .disable_statement_logging();
+                try_connect::<sqlx::SqliteConnection>(&options, &url).await?;
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(max_connections.max(1))
+                        // A request waits this long for a connection before
+                        // it answers 503 (every connection is busy).
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .connect_with(options)
+                        .await?,
+                )
             }
-            Ok(Err(e)) => {
-                return Err(StoreError::Unreachable {
-                    url: redact_url(&url),
-                    cause: e.to_string(),
-                });
+            Engine::Postgres => {
+                let options = PgConnectOptions::from_str(&url)?.disable_statement_logging();
+                try_connect::<sqlx::PgConnection>(&options, &url).await?;
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(max_connections.max(1))
+                        // A request waits this long for a connection before
+                        // it answers 503 (the database is gone, or every
+                        // connection is busy).
+                        .acquire_timeout(ACQUIRE_TIMEOUT)
+                        .connect_with(options)
+                        .await?,
+                )
             }
-            Err(_) => {
-                return Err(StoreError::Unreachable {
-                    url: redact_url(&url),
-                    cause: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-                });
-            }
-        }
-        let mut pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            // A request waits this long for a connection before it answers
-            // 503 (the database is gone, or every connection is busy).
-            .acquire_timeout(ACQUIRE_TIMEOUT);
-        if engine == Engine::Sqlite {
-            // WAL lets readers run beside the one writer; busy_timeout makes a
-            // second writer (another process, a CLI command) wait, not fail.
-            pool = pool.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    for pragma in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA busy_timeout = 15000",
-                        "PRAGMA synchronous = NORMAL",
-                        "PRAGMA foreign_keys = ON",
-                    ] {
-                        sqlx::query(pragma).execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            });
-        }
-        let pool = pool.connect_with(options).await?;
+        };
         Ok(Self {
             pool,
-            engine,
             address: redact_url(&url).into(),
         })
     }
 
     pub fn engine(&self) -> Engine {
-        self.engine
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
     }
 
     /// Applies this engine's migrations. Safe to run from several processes.
     pub async fn migrate(&self) -> Result<()> {
-        match self.engine {
-            Engine::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
-            Engine::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -236,16 +284,19 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so two writers queue on `busy_timeout` instead of
     /// one failing when it upgrades a read lock.
     pub async fn begin_write(&self) -> Result<Tx> {
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+        let conn = match &self.pool {
+            Pool::Sqlite(pool) => Conn::sqlite_tx(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => Conn::postgres_tx(pool.begin().await?),
         };
-        Ok(tx)
+        Ok(Tx(conn))
     }
 
     /// A pooled connection for reads.
-    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
-        Ok(self.pool.acquire().await?)
+    pub async fn read(&self) -> Result<Conn> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Conn::sqlite(pool.acquire().await?),
+            Pool::Postgres(pool) => Conn::postgres(pool.acquire().await?),
+        })
     }
 
     /// Cheap liveness check for `/readyz`; the error names the address and
@@ -255,13 +306,18 @@ impl Store {
             url: self.address.to_string(),
             cause: e.to_string(),
         };
-        let mut conn = self.pool.acquire().await.map_err(unreachable)?;
-        conn.ping().await.map_err(unreachable)?;
-        Ok(())
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.acquire().await.map_err(unreachable)?.ping().await,
+            Pool::Postgres(pool) => pool.acquire().await.map_err(unreachable)?.ping().await,
+        }
+        .map_err(unreachable)
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -3,7 +3,8 @@
 
 use sqlx::FromRow;
 
-use crate::{Conn, Result};
+use crate::sql::{self, Native};
+use crate::{Conn, Engine, Result};
 
 /// The PostgreSQL channel a bump notifies.
 const CHANNEL: &str = "lightbox_auth_epoch";
@@ -20,7 +21,7 @@ pub struct NodeRow {
 
 /// The current epoch.
 pub async fn epoch(conn: &mut Conn) -> Result<i64> {
-    let (epoch,): (i64,) = sqlx::query_as("SELECT epoch FROM auth_epoch WHERE id = 1")
+    let (epoch,): (i64,) = sql::query_as("SELECT epoch FROM auth_epoch WHERE id = 1")
         .fetch_one(conn)
         .await?;
     Ok(epoch)
@@ -30,10 +31,10 @@ pub async fn epoch(conn: &mut Conn) -> Result<i64> {
 /// new one; on PostgreSQL the listening nodes are told when it commits.
 pub async fn bump(conn: &mut Conn) -> Result<i64> {
     let (epoch,): (i64,) =
-        sqlx::query_as("UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+        sql::query_as("UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
             .fetch_one(&mut *conn)
             .await?;
-    if conn.backend_name() == "PostgreSQL" {
+    if let Native::Postgres(conn) = conn.native() {
         // Delivered at commit, never for a rolled-back bump.
         sqlx::raw_sql(NOTIFY).execute(conn).await?;
     }
@@ -45,7 +46,7 @@ pub async fn bump(conn: &mut Conn) -> Result<i64> {
 /// would otherwise look silent to the others, and a revocation would not
 /// wait for it.
 pub(crate) fn db_now(conn: &Conn) -> &'static str {
-    if conn.backend_name() == "PostgreSQL" {
+    if conn.engine() == Engine::Postgres {
         "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"
     } else {
         "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
@@ -55,7 +56,7 @@ pub(crate) fn db_now(conn: &Conn) -> &'static str {
 /// The database's clock now (microseconds), see [`db_now`].
 pub async fn now(conn: &mut Conn) -> Result<i64> {
     let sql = format!("SELECT {}", db_now(conn));
-    let (now,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let (now,): (i64,) = sql::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_one(conn)
         .await?;
     Ok(now)
@@ -71,7 +72,7 @@ pub async fn register(conn: &mut Conn, id: &str, name: &str, acked_epoch: i64) -
             acked_epoch = $3",
         now = db_now(conn)
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sql::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(name)
         .bind(acked_epoch)
@@ -90,7 +91,7 @@ pub async fn heartbeat(conn: &mut Conn, id: &str, acked_epoch: i64) -> Result<bo
          WHERE id = $2",
         db_now(conn)
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = sql::query(sqlx::AssertSqlSafe(sql))
         .bind(acked_epoch)
         .bind(id)
         .execute(conn)
@@ -99,7 +100,7 @@ pub async fn heartbeat(conn: &mut Conn, id: &str, acked_epoch: i64) -> Result<bo
 }
 
 pub async fn unregister(conn: &mut Conn, id: &str) -> Result<()> {
-    sqlx::query("DELETE FROM nodes WHERE id = $1")
+    sql::query("DELETE FROM nodes WHERE id = $1")
         .bind(id)
         .execute(conn)
         .await?;
@@ -113,7 +114,7 @@ pub async fn purge_silent(conn: &mut Conn, micros: i64) -> Result<u64> {
         "DELETE FROM nodes WHERE heartbeat_at < {} - $1",
         db_now(conn)
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let done = sql::query(sqlx::AssertSqlSafe(sql))
         .bind(micros)
         .execute(conn)
         .await?;
@@ -123,7 +124,7 @@ pub async fn purge_silent(conn: &mut Conn, micros: i64) -> Result<u64> {
 /// Live nodes (a heartbeat at or after `live_since`, a time of the
 /// database's clock: see [`now`]) that have not yet acked `epoch`.
 pub async fn behind(conn: &mut Conn, epoch: i64, live_since: i64) -> Result<Vec<NodeRow>> {
-    Ok(sqlx::query_as::<_, NodeRow>(
+    Ok(sql::query_as::<NodeRow>(
         "SELECT id, name, started_at, heartbeat_at, acked_epoch FROM nodes
          WHERE acked_epoch < $1 AND heartbeat_at >= $2 ORDER BY id",
     )
@@ -135,7 +136,7 @@ pub async fn behind(conn: &mut Conn, epoch: i64, live_since: i64) -> Result<Vec<
 
 /// Nodes with a heartbeat at or after `live_since` (the database's clock).
 pub async fn live(conn: &mut Conn, live_since: i64) -> Result<Vec<NodeRow>> {
-    Ok(sqlx::query_as::<_, NodeRow>(
+    Ok(sql::query_as::<NodeRow>(
         "SELECT id, name, started_at, heartbeat_at, acked_epoch FROM nodes
          WHERE heartbeat_at >= $1 ORDER BY name",
     )

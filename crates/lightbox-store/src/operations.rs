@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -30,7 +31,7 @@ macro_rules! select {
 }
 
 pub async fn insert(conn: &mut Conn, row: &OperationRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO operations (id, account_id, kind, status, image_public_uuids, set_public_uuid,
             result, error, created_at, updated_at, finished_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -54,7 +55,7 @@ pub async fn insert(conn: &mut Conn, row: &OperationRow) -> Result<()> {
 /// An operation of this account (another account's is simply not found).
 pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<OperationRow>> {
     const SQL: &str = concat!(select!(), "WHERE id = $1 AND account_id = $2");
-    Ok(sqlx::query_as::<_, OperationRow>(SQL)
+    Ok(sql::query_as::<OperationRow>(SQL)
         .bind(id)
         .bind(account_id)
         .fetch_optional(conn)
@@ -63,7 +64,7 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<
 
 pub async fn find_any_account(conn: &mut Conn, id: &str) -> Result<Option<OperationRow>> {
     const SQL: &str = concat!(select!(), "WHERE id = $1");
-    Ok(sqlx::query_as::<_, OperationRow>(SQL)
+    Ok(sql::query_as::<OperationRow>(SQL)
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -79,7 +80,7 @@ pub async fn set_status(
     now: i64,
     finished: bool,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE operations SET status = $1, result = COALESCE($2, result), error = $3, updated_at = $4,
                 finished_at = CASE WHEN $5 = 1 THEN $4 ELSE finished_at END
          WHERE id = $6",

@@ -5,6 +5,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, Default, FromRow)]
@@ -18,7 +19,7 @@ pub struct LimitState {
 /// Reads a key's state inside a write transaction, creating the row and
 /// holding its lock until commit (SQLite: the write lock is already held).
 pub async fn lock(conn: &mut Conn, key: &str, now: i64) -> Result<LimitState> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO rate_limits (limit_key, tat, failures, blocked_until, updated_at)
          VALUES ($1, NULL, 0, NULL, $2) ON CONFLICT (limit_key) DO NOTHING",
     )
@@ -26,11 +27,11 @@ pub async fn lock(conn: &mut Conn, key: &str, now: i64) -> Result<LimitState> {
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE rate_limits SET updated_at = updated_at WHERE limit_key = $1")
+    sql::query("UPDATE rate_limits SET updated_at = updated_at WHERE limit_key = $1")
         .bind(key)
         .execute(&mut *conn)
         .await?;
-    Ok(sqlx::query_as::<_, LimitState>(
+    Ok(sql::query_as::<LimitState>(
         "SELECT tat, failures, blocked_until FROM rate_limits WHERE limit_key = $1",
     )
     .bind(key)
@@ -41,7 +42,7 @@ pub async fn lock(conn: &mut Conn, key: &str, now: i64) -> Result<LimitState> {
 
 /// Reads a key's state without locking (for a cheap early refusal).
 pub async fn peek(conn: &mut Conn, key: &str) -> Result<Option<LimitState>> {
-    Ok(sqlx::query_as::<_, LimitState>(
+    Ok(sql::query_as::<LimitState>(
         "SELECT tat, failures, blocked_until FROM rate_limits WHERE limit_key = $1",
     )
     .bind(key)
@@ -50,7 +51,7 @@ pub async fn peek(conn: &mut Conn, key: &str) -> Result<Option<LimitState>> {
 }
 
 pub async fn store(conn: &mut Conn, key: &str, state: &LimitState, now: i64) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE rate_limits SET tat = $2, failures = $3, blocked_until = $4, updated_at = $5
          WHERE limit_key = $1",
     )
@@ -67,7 +68,7 @@ pub async fn store(conn: &mut Conn, key: &str, state: &LimitState, now: i64) -> 
 /// Drops counters idle for longer than `idle_micros` (they are back at
 /// their resting state by then).
 pub async fn purge(conn: &mut Conn, now: i64, idle_micros: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM rate_limits WHERE updated_at < $1 AND (blocked_until IS NULL OR blocked_until < $2) AND (tat IS NULL OR tat < $2)")
+    Ok(sql::query("DELETE FROM rate_limits WHERE updated_at < $1 AND (blocked_until IS NULL OR blocked_until < $2) AND (tat IS NULL OR tat < $2)")
         .bind(now - idle_micros)
         .bind(now)
         .execute(conn)

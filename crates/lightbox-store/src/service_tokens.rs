@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -42,7 +43,7 @@ macro_rules! columns {
 }
 
 pub async fn insert(conn: &mut Conn, row: &ServiceTokenRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO service_tokens (id, account_id, name, token_hash, last4, scopes, allowed_ips,
             max_request_bytes, expires_at, revoked_at, last_used_at, last_used_ip, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -73,7 +74,7 @@ pub async fn find_by_hash(conn: &mut Conn, token_hash: &str) -> Result<Option<To
         ", a.unique_id AS account_unique_id, a.name AS account_name, a.api_enabled AS account_api_enabled
          FROM service_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1"
     );
-    Ok(sqlx::query_as::<_, TokenWithAccount>(SQL)
+    Ok(sql::query_as::<TokenWithAccount>(SQL)
         .bind(token_hash)
         .fetch_optional(conn)
         .await?)
@@ -85,7 +86,7 @@ pub async fn list_for_account(conn: &mut Conn, account_id: &str) -> Result<Vec<S
         columns!(),
         " FROM service_tokens t WHERE t.account_id = $1 ORDER BY t.created_at, t.id"
     );
-    Ok(sqlx::query_as::<_, ServiceTokenRow>(SQL)
+    Ok(sql::query_as::<ServiceTokenRow>(SQL)
         .bind(account_id)
         .fetch_all(conn)
         .await?)
@@ -97,7 +98,7 @@ pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<ServiceTokenRow>> 
         columns!(),
         " FROM service_tokens t WHERE t.id = $1"
     );
-    Ok(sqlx::query_as::<_, ServiceTokenRow>(SQL)
+    Ok(sql::query_as::<ServiceTokenRow>(SQL)
         .bind(id)
         .fetch_optional(conn)
         .await?)
@@ -106,7 +107,7 @@ pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<ServiceTokenRow>> 
 /// Marks a token revoked. Returns its hash so caches can drop it, or `None`
 /// when there is no such token (revoking twice keeps the first time).
 pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<Option<String>> {
-    let row: Option<(String,)> = sqlx::query_as(
+    let row: Option<(String,)> = sql::query_as(
         "UPDATE service_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING token_hash",
     )
     .bind(now)
@@ -119,7 +120,7 @@ pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<Option<String
 /// Writes the last-use times collected in memory, in one statement per token,
 /// never moving a time backwards (several nodes may flush).
 pub async fn record_last_used(conn: &mut Conn, id: &str, at: i64, ip: &str) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE service_tokens SET last_used_at = $1, last_used_ip = $2
          WHERE id = $3 AND (last_used_at IS NULL OR last_used_at < $1)",
     )

@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Debug, Clone, FromRow)]
@@ -30,7 +31,7 @@ macro_rules! session_columns {
 }
 
 pub async fn insert_session(conn: &mut Conn, row: &DeviceSessionRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO device_sessions (id, user_id, name, platform, app_version, device_id,
             created_at, last_used_at, last_ip, expires_at, revoked_at, revoked_reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -53,7 +54,7 @@ pub async fn insert_session(conn: &mut Conn, row: &DeviceSessionRow) -> Result<(
 }
 
 pub async fn find_session(conn: &mut Conn, id: &str) -> Result<Option<DeviceSessionRow>> {
-    Ok(sqlx::query_as::<_, DeviceSessionRow>(concat!(
+    Ok(sql::query_as::<DeviceSessionRow>(concat!(
         "SELECT ",
         session_columns!(),
         " FROM device_sessions s WHERE s.id = $1"
@@ -70,7 +71,7 @@ pub async fn live_sessions(
     user_id: &str,
     now: i64,
 ) -> Result<Vec<DeviceSessionRow>> {
-    Ok(sqlx::query_as::<_, DeviceSessionRow>(concat!(
+    Ok(sql::query_as::<DeviceSessionRow>(concat!(
         "SELECT ",
         session_columns!(),
         " FROM device_sessions s
@@ -84,7 +85,7 @@ pub async fn live_sessions(
 }
 
 pub async fn touch_session(conn: &mut Conn, id: &str, now: i64, ip: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE device_sessions SET last_used_at = $2, last_ip = COALESCE($3, last_ip) WHERE id = $1")
+    sql::query("UPDATE device_sessions SET last_used_at = $2, last_ip = COALESCE($3, last_ip) WHERE id = $1")
         .bind(id)
         .bind(now)
         .bind(ip)
@@ -95,7 +96,7 @@ pub async fn touch_session(conn: &mut Conn, id: &str, now: i64, ip: Option<&str>
 
 /// Ends one session (idempotent); true if it was live.
 pub async fn revoke_session(conn: &mut Conn, id: &str, now: i64, reason: &str) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE device_sessions SET revoked_at = $2, revoked_reason = $3
          WHERE id = $1 AND revoked_at IS NULL",
     )
@@ -115,7 +116,7 @@ pub async fn revoke_user_sessions(
     now: i64,
     reason: &str,
 ) -> Result<u64> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE device_sessions SET revoked_at = $2, revoked_reason = $3
          WHERE user_id = $1 AND revoked_at IS NULL AND id <> $4",
     )
@@ -136,7 +137,7 @@ pub async fn revoke_device(
     device_id: &str,
     now: i64,
 ) -> Result<u64> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE device_sessions SET revoked_at = $3, revoked_reason = 'replaced'
          WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL",
     )
@@ -159,7 +160,7 @@ pub struct RefreshTokenRow {
 }
 
 pub async fn insert_refresh(conn: &mut Conn, row: &RefreshTokenRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO refresh_tokens (token_hash, session_id, generation, issued_at, expires_at, used_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -175,7 +176,7 @@ pub async fn insert_refresh(conn: &mut Conn, row: &RefreshTokenRow) -> Result<()
 }
 
 pub async fn find_refresh(conn: &mut Conn, token_hash: &str) -> Result<Option<RefreshTokenRow>> {
-    Ok(sqlx::query_as::<_, RefreshTokenRow>(
+    Ok(sql::query_as::<RefreshTokenRow>(
         "SELECT token_hash, session_id, generation, issued_at, expires_at, used_at
          FROM refresh_tokens WHERE token_hash = $1",
     )
@@ -186,7 +187,7 @@ pub async fn find_refresh(conn: &mut Conn, token_hash: &str) -> Result<Option<Re
 
 /// The newest link of a session's chain.
 pub async fn newest_refresh(conn: &mut Conn, session_id: &str) -> Result<Option<RefreshTokenRow>> {
-    Ok(sqlx::query_as::<_, RefreshTokenRow>(
+    Ok(sql::query_as::<RefreshTokenRow>(
         "SELECT token_hash, session_id, generation, issued_at, expires_at, used_at
          FROM refresh_tokens WHERE session_id = $1 ORDER BY generation DESC LIMIT 1",
     )
@@ -199,7 +200,7 @@ pub async fn newest_refresh(conn: &mut Conn, session_id: &str) -> Result<Option<
 /// gets `true`: the row changes only while `used_at` is still null (on
 /// PostgreSQL the losers wait on the row lock, then see it set).
 pub async fn spend_refresh(conn: &mut Conn, token_hash: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
     )
     .bind(token_hash)
@@ -219,7 +220,7 @@ pub struct AccessTokenRow {
 }
 
 pub async fn insert_access(conn: &mut Conn, row: &AccessTokenRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO access_tokens (token_hash, session_id, account_id, issued_at, expires_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -258,7 +259,7 @@ pub async fn find_access_grant(
     conn: &mut Conn,
     token_hash: &str,
 ) -> Result<Option<AccessTokenGrant>> {
-    Ok(sqlx::query_as::<_, AccessTokenGrant>(
+    Ok(sql::query_as::<AccessTokenGrant>(
         "SELECT t.expires_at AS token_expires_at, s.id AS session_id, s.name AS session_name,
                 s.expires_at AS session_expires_at, s.revoked_at AS session_revoked_at,
                 u.id AS user_id, u.login AS user_login, u.name AS user_name,
@@ -290,7 +291,7 @@ pub struct MfaChallengeRow {
 }
 
 pub async fn insert_challenge(conn: &mut Conn, row: &MfaChallengeRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO mfa_challenges (token_hash, user_id, device, attempts, expires_at, used_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -307,7 +308,7 @@ pub async fn insert_challenge(conn: &mut Conn, row: &MfaChallengeRow) -> Result<
 }
 
 pub async fn find_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<MfaChallengeRow>> {
-    Ok(sqlx::query_as::<_, MfaChallengeRow>(
+    Ok(sql::query_as::<MfaChallengeRow>(
         "SELECT token_hash, user_id, device, attempts, expires_at, used_at, created_at
          FROM mfa_challenges WHERE token_hash = $1",
     )
@@ -319,7 +320,7 @@ pub async fn find_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<
 /// Reads a challenge inside a write transaction, taking its row lock on
 /// PostgreSQL (the no-op update) so attempts are counted one at a time.
 pub async fn lock_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<MfaChallengeRow>> {
-    sqlx::query("UPDATE mfa_challenges SET attempts = attempts WHERE token_hash = $1")
+    sql::query("UPDATE mfa_challenges SET attempts = attempts WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&mut *conn)
         .await?;
@@ -329,7 +330,7 @@ pub async fn lock_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<
 /// Drops a user's pending MFA challenges (the password or two-factor
 /// setup they were issued under has changed).
 pub async fn delete_user_challenges(conn: &mut Conn, user_id: &str) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM mfa_challenges WHERE user_id = $1")
+    Ok(sql::query("DELETE FROM mfa_challenges WHERE user_id = $1")
         .bind(user_id)
         .execute(conn)
         .await?
@@ -337,7 +338,7 @@ pub async fn delete_user_challenges(conn: &mut Conn, user_id: &str) -> Result<u6
 }
 
 pub async fn count_challenge_failure(conn: &mut Conn, token_hash: &str) -> Result<()> {
-    sqlx::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = $1")
+    sql::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE token_hash = $1")
         .bind(token_hash)
         .execute(conn)
         .await?;
@@ -345,7 +346,7 @@ pub async fn count_challenge_failure(conn: &mut Conn, token_hash: &str) -> Resul
 }
 
 pub async fn use_challenge(conn: &mut Conn, token_hash: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE mfa_challenges SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
     )
     .bind(token_hash)
@@ -361,12 +362,12 @@ pub async fn replace_recovery_codes(
     code_hashes: &[String],
     now: i64,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+    sql::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
     for hash in code_hashes {
-        sqlx::query(
+        sql::query(
             "INSERT INTO recovery_codes (user_id, code_hash, used_at, created_at) VALUES ($1, $2, NULL, $3)",
         )
         .bind(user_id)
@@ -385,7 +386,7 @@ pub async fn use_recovery_code(
     code_hash: &str,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
     )
     .bind(user_id)
@@ -397,12 +398,11 @@ pub async fn use_recovery_code(
 }
 
 pub async fn unused_recovery_codes(conn: &mut Conn, user_id: &str) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
-    )
-    .bind(user_id)
-    .fetch_one(conn)
-    .await?;
+    let (n,): (i64,) =
+        sql::query_as("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+            .bind(user_id)
+            .fetch_one(conn)
+            .await?;
     Ok(n)
 }
 
@@ -411,19 +411,19 @@ pub async fn unused_recovery_codes(conn: &mut Conn, user_id: &str) -> Result<i64
 /// (their chains and tokens go with them). Returns rows deleted.
 pub async fn purge(conn: &mut Conn, now: i64, keep_micros: i64) -> Result<u64> {
     let mut n = 0;
-    n += sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+    n += sql::query("DELETE FROM access_tokens WHERE expires_at <= $1")
         .bind(now)
         .execute(&mut *conn)
         .await?
         .rows_affected();
     // Spent links expired long ago: presenting one is "unknown" rather than
     // "reused", which no longer matters once it could not be used anyway.
-    n += sqlx::query("DELETE FROM refresh_tokens WHERE used_at IS NOT NULL AND expires_at <= $1")
+    n += sql::query("DELETE FROM refresh_tokens WHERE used_at IS NOT NULL AND expires_at <= $1")
         .bind(now - keep_micros)
         .execute(&mut *conn)
         .await?
         .rows_affected();
-    n += sqlx::query("DELETE FROM mfa_challenges WHERE expires_at <= $1")
+    n += sql::query("DELETE FROM mfa_challenges WHERE expires_at <= $1")
         .bind(now)
         .execute(&mut *conn)
         .await?
@@ -434,7 +434,7 @@ pub async fn purge(conn: &mut Conn, now: i64, keep_micros: i64) -> Result<u64> {
         "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM device_sessions WHERE COALESCE(revoked_at, expires_at) <= $1)",
         "DELETE FROM device_sessions WHERE COALESCE(revoked_at, expires_at) <= $1",
     ] {
-        n += sqlx::query(sql)
+        n += sql::query(sql)
             .bind(cutoff)
             .execute(&mut *conn)
             .await?

@@ -13,6 +13,7 @@
 use sqlx::{AssertSqlSafe, FromRow};
 
 use crate::images::placeholders;
+use crate::sql;
 use crate::{Conn, Result};
 
 /// Rows per bulk statement (≤ 3 binds a row, well under SQLite's 32,766).
@@ -60,7 +61,7 @@ macro_rules! select {
 }
 
 pub async fn insert(conn: &mut Conn, row: &SetRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO sets (id, account_id, parent_id, name, description, colour, set_type, position, lead_image_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
@@ -82,7 +83,7 @@ pub async fn insert(conn: &mut Conn, row: &SetRow) -> Result<()> {
 
 /// Writes the set's own fields (not its members).
 pub async fn update_fields(conn: &mut Conn, row: &SetRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE sets SET parent_id = $2, name = $3, description = $4, colour = $5, set_type = $6,
          position = $7, lead_image_id = $8, updated_at = $9 WHERE id = $1",
     )
@@ -104,7 +105,7 @@ pub async fn update_fields(conn: &mut Conn, row: &SetRow) -> Result<()> {
 /// `updated_at`): concurrent rearrangements of one set run one after the
 /// other, each on what the previous committed. False if there is no such set.
 pub async fn lock(conn: &mut Conn, account_id: &str, id: &str, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE sets SET updated_at = $3 WHERE id = $1 AND account_id = $2")
+    let done = sql::query("UPDATE sets SET updated_at = $3 WHERE id = $1 AND account_id = $2")
         .bind(id)
         .bind(account_id)
         .bind(now)
@@ -119,7 +120,7 @@ pub async fn next_position(
     account_id: &str,
     parent_id: Option<&str>,
 ) -> Result<i64> {
-    let (max,): (i64,) = sqlx::query_as(
+    let (max,): (i64,) = sql::query_as(
         "SELECT COALESCE(MAX(position), -1) FROM sets
          WHERE account_id = $1 AND ((parent_id IS NULL AND $2 IS NULL) OR parent_id = $2)",
     )
@@ -132,7 +133,7 @@ pub async fn next_position(
 
 pub async fn find(conn: &mut Conn, account_id: &str, id: &str, now: i64) -> Result<Option<SetRow>> {
     const SQL: &str = concat!(select!(), "WHERE s.id = $2 AND s.account_id = $3");
-    Ok(sqlx::query_as::<_, SetRow>(SQL)
+    Ok(sql::query_as::<SetRow>(SQL)
         .bind(now)
         .bind(id)
         .bind(account_id)
@@ -143,7 +144,7 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str, now: i64) -> Resu
 /// Is there such a set in the account?
 pub async fn exists(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
     Ok(
-        sqlx::query_as::<_, (i64,)>("SELECT 1 FROM sets WHERE id = $1 AND account_id = $2")
+        sql::query_as::<(i32,)>("SELECT 1 FROM sets WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .fetch_optional(conn)
@@ -156,7 +157,7 @@ pub async fn exists(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool>
 /// there is no such set).
 pub async fn parent_of(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<String>> {
     let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT parent_id FROM sets WHERE id = $1 AND account_id = $2")
+        sql::query_as("SELECT parent_id FROM sets WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
             .fetch_optional(conn)
@@ -178,7 +179,7 @@ pub async fn list_children(
         "WHERE s.account_id = $2 AND ((s.parent_id IS NULL AND $3 IS NULL) OR s.parent_id = $3)
          ORDER BY s.position, s.created_at, s.id LIMIT $4 OFFSET $5"
     );
-    Ok(sqlx::query_as::<_, SetRow>(SQL)
+    Ok(sql::query_as::<SetRow>(SQL)
         .bind(now)
         .bind(account_id)
         .bind(parent_id)
@@ -194,7 +195,7 @@ pub async fn list_all(conn: &mut Conn, account_id: &str, now: i64) -> Result<Vec
         select!(),
         "WHERE s.account_id = $2 ORDER BY s.position, s.created_at, s.id"
     );
-    Ok(sqlx::query_as::<_, SetRow>(SQL)
+    Ok(sql::query_as::<SetRow>(SQL)
         .bind(now)
         .bind(account_id)
         .fetch_all(conn)
@@ -207,7 +208,7 @@ pub async fn sibling_ids(
     account_id: &str,
     parent_id: Option<&str>,
 ) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    let rows: Vec<(String,)> = sql::query_as(
         "SELECT id FROM sets WHERE account_id = $1 AND ((parent_id IS NULL AND $2 IS NULL) OR parent_id = $2)
          ORDER BY position, created_at, id",
     )
@@ -221,7 +222,7 @@ pub async fn sibling_ids(
 /// Gives each set the position of its index in `ordered`.
 pub async fn set_sibling_positions(conn: &mut Conn, ordered: &[String], now: i64) -> Result<()> {
     for (position, id) in ordered.iter().enumerate() {
-        sqlx::query(
+        sql::query(
             "UPDATE sets SET position = $2, updated_at = $3 WHERE id = $1 AND position <> $2",
         )
         .bind(id)
@@ -246,7 +247,7 @@ pub struct MemberRow {
 
 /// Every member in display order, with its visibility.
 pub async fn members(conn: &mut Conn, set_id: &str) -> Result<Vec<MemberRow>> {
-    Ok(sqlx::query_as::<_, MemberRow>(
+    Ok(sql::query_as::<MemberRow>(
         "SELECT image_id, position, hidden, activation_time FROM set_images WHERE set_id = $1
          ORDER BY position, created_at, image_id",
     )
@@ -258,7 +259,7 @@ pub async fn members(conn: &mut Conn, set_id: &str) -> Result<Vec<MemberRow>> {
 /// Is the image in the set?
 pub async fn members_include(conn: &mut Conn, set_id: &str, image_id: &str) -> Result<bool> {
     Ok(
-        sqlx::query_as::<_, (i64,)>("SELECT 1 FROM set_images WHERE set_id = $1 AND image_id = $2")
+        sql::query_as::<(i32,)>("SELECT 1 FROM set_images WHERE set_id = $1 AND image_id = $2")
             .bind(set_id)
             .bind(image_id)
             .fetch_optional(conn)
@@ -284,8 +285,8 @@ pub async fn member_ids(
         " ORDER BY m.position, m.created_at, m.image_id LIMIT $3 OFFSET $4"
     );
     let query = match live_at {
-        Some(now) => sqlx::query_as::<_, (String,)>(LIVE).bind(now),
-        None => sqlx::query_as::<_, (String,)>(ALL),
+        Some(now) => sql::query_as::<(String,)>(LIVE).bind(now),
+        None => sql::query_as::<(String,)>(ALL),
     };
     let rows = query
         .bind(set_id)
@@ -322,7 +323,7 @@ pub async fn insert_members(
              VALUES {} ON CONFLICT (set_id, image_id) DO NOTHING",
             values.join(", ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(set_id).bind(now);
+        let mut query = sql::query(AssertSqlSafe(sql)).bind(set_id).bind(now);
         for (position, m) in chunk {
             query = query
                 .bind(&m.image_id)
@@ -343,7 +344,7 @@ pub async fn delete_members(conn: &mut Conn, set_id: &str, image_ids: &[String])
             "DELETE FROM set_images WHERE set_id = $1 AND image_id IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(set_id);
+        let mut query = sql::query(AssertSqlSafe(sql)).bind(set_id);
         for id in chunk {
             query = query.bind(id);
         }
@@ -354,7 +355,7 @@ pub async fn delete_members(conn: &mut Conn, set_id: &str, image_ids: &[String])
 
 /// Clears the lead image when it is no longer a member.
 pub async fn clear_stray_lead(conn: &mut Conn, set_id: &str) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE sets SET lead_image_id = NULL WHERE id = $1 AND lead_image_id IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM set_images m WHERE m.set_id = $1 AND m.image_id = sets.lead_image_id)",
     )
@@ -387,7 +388,7 @@ pub async fn set_member_positions(
              WHERE set_images.set_id = $1 AND set_images.image_id = v.image_id",
             values.join(", ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(set_id);
+        let mut query = sql::query(AssertSqlSafe(sql)).bind(set_id);
         for (id, position) in chunk {
             query = query.bind(id).bind(*position);
         }
@@ -407,7 +408,7 @@ pub async fn set_visibility(
 ) -> Result<u64> {
     let hidden = i64::from(hidden);
     let Some(image_ids) = image_ids else {
-        let done = sqlx::query(
+        let done = sql::query(
             "UPDATE set_images SET hidden = $2, activation_time = CAST($3 AS BIGINT) WHERE set_id = $1",
         )
         .bind(set_id)
@@ -425,7 +426,7 @@ pub async fn set_visibility(
              WHERE set_id = $1 AND image_id IN ({})",
             placeholders(4, chunk.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sql::query(AssertSqlSafe(sql))
             .bind(set_id)
             .bind(hidden)
             .bind(activation_time);
@@ -454,7 +455,7 @@ pub async fn existing_images(
             "SELECT id FROM images WHERE id IN ({}) AND account_id || '' = $1",
             placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql)).bind(account_id);
+        let mut query = sql::query_as::<(String,)>(AssertSqlSafe(sql)).bind(account_id);
         for id in chunk {
             query = query.bind(id);
         }
@@ -480,7 +481,7 @@ pub async fn not_uploaded_by(
             "SELECT id, account_id, uploaded_by FROM images WHERE id IN ({})",
             placeholders(1, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (String, String, Option<String>)>(AssertSqlSafe(sql));
+        let mut query = sql::query_as::<(String, String, Option<String>)>(AssertSqlSafe(sql));
         for id in chunk {
             query = query.bind(id);
         }
@@ -508,7 +509,7 @@ pub struct SnapshotRow {
 }
 
 pub async fn insert_snapshot(conn: &mut Conn, row: &SnapshotRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO set_snapshots (id, set_id, account_id, reason, operation_id, image_count, state, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -527,7 +528,7 @@ pub async fn insert_snapshot(conn: &mut Conn, row: &SnapshotRow) -> Result<()> {
 
 /// Deletes all but the newest `keep` snapshots of the set.
 pub async fn prune_snapshots(conn: &mut Conn, set_id: &str, keep: i64) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "DELETE FROM set_snapshots WHERE set_id = $1 AND id NOT IN
          (SELECT id FROM set_snapshots WHERE set_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2)",
     )
@@ -545,7 +546,7 @@ pub async fn list_snapshots(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<SnapshotRow>> {
-    Ok(sqlx::query_as::<_, SnapshotRow>(
+    Ok(sql::query_as::<SnapshotRow>(
         "SELECT id, set_id, account_id, reason, operation_id, image_count, '' AS state, created_at
          FROM set_snapshots WHERE set_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
     )
@@ -557,7 +558,7 @@ pub async fn list_snapshots(
 }
 
 pub async fn find_snapshot(conn: &mut Conn, set_id: &str, id: &str) -> Result<Option<SnapshotRow>> {
-    Ok(sqlx::query_as::<_, SnapshotRow>(
+    Ok(sql::query_as::<SnapshotRow>(
         "SELECT id, set_id, account_id, reason, operation_id, image_count, state, created_at
          FROM set_snapshots WHERE set_id = $1 AND id = $2",
     )

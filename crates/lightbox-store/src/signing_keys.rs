@@ -5,6 +5,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 /// How many keys stay active after a rotation: the new signer and the one
@@ -22,7 +23,7 @@ pub struct SigningKeyRow {
 
 /// The active keys, newest (the signer) first.
 pub async fn active(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
-    Ok(sqlx::query_as::<_, SigningKeyRow>(
+    Ok(sql::query_as::<SigningKeyRow>(
         "SELECT kid, secret, created_at, retired_at FROM signing_keys
          WHERE retired_at IS NULL ORDER BY kid DESC",
     )
@@ -32,7 +33,7 @@ pub async fn active(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
 
 /// Every key, retired ones included, newest first.
 pub async fn all(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
-    Ok(sqlx::query_as::<_, SigningKeyRow>(
+    Ok(sql::query_as::<SigningKeyRow>(
         "SELECT kid, secret, created_at, retired_at FROM signing_keys ORDER BY kid DESC",
     )
     .fetch_all(conn)
@@ -44,11 +45,11 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
 /// ones. Run it in a write transaction: a concurrent rotation that picked
 /// the same kid fails on the primary key instead of interleaving.
 pub async fn rotate(conn: &mut Conn, secret: &str, now: i64) -> Result<(i64, Vec<i64>)> {
-    let (last,): (Option<i64>,) = sqlx::query_as("SELECT MAX(kid) FROM signing_keys")
+    let (last,): (Option<i64>,) = sql::query_as("SELECT MAX(kid) FROM signing_keys")
         .fetch_one(&mut *conn)
         .await?;
     let kid = last.unwrap_or(0) + 1;
-    sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
+    sql::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
         .bind(kid)
         .bind(secret)
         .bind(now)
@@ -56,7 +57,7 @@ pub async fn rotate(conn: &mut Conn, secret: &str, now: i64) -> Result<(i64, Vec
         .await?;
     let mut retired = Vec::new();
     for key in active(conn).await?.into_iter().skip(ACTIVE_KEYS) {
-        sqlx::query("UPDATE signing_keys SET retired_at = $1, secret = '' WHERE kid = $2")
+        sql::query("UPDATE signing_keys SET retired_at = $1, secret = '' WHERE kid = $2")
             .bind(now)
             .bind(key.kid)
             .execute(&mut *conn)

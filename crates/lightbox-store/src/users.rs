@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use crate::sql;
 use crate::{Conn, Result};
 
 #[derive(Clone, FromRow)]
@@ -41,7 +42,7 @@ macro_rules! user_columns {
 }
 
 pub async fn insert(conn: &mut Conn, row: &UserRow) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO users (id, login, name, password_hash, disabled, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -59,7 +60,7 @@ pub async fn insert(conn: &mut Conn, row: &UserRow) -> Result<()> {
 
 /// Finds a user by login only (sign-in: a uuid is not a login).
 pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as::<_, UserRow>(concat!(
+    Ok(sql::query_as::<UserRow>(concat!(
         "SELECT ",
         user_columns!(),
         " FROM users WHERE login = $1"
@@ -78,7 +79,7 @@ pub async fn lock_if_unchanged(
     user_id: &str,
     password_hash: &str,
 ) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE users SET updated_at = updated_at
          WHERE id = $1 AND disabled = 0 AND password_hash = $2",
     )
@@ -93,7 +94,7 @@ pub async fn lock_if_unchanged(
 /// undo a password change made meanwhile).
 pub async fn rehash_password(conn: &mut Conn, user_id: &str, old: &str, new: &str) -> Result<bool> {
     let done =
-        sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+        sql::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
             .bind(user_id)
             .bind(old)
             .bind(new)
@@ -109,7 +110,7 @@ pub async fn set_pending_totp(
     pending: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1")
+    sql::query("UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id)
         .bind(pending)
         .bind(now)
@@ -120,7 +121,7 @@ pub async fn set_pending_totp(
 
 /// Finds a user by uuid or login.
 pub async fn find(conn: &mut Conn, id_or_login: &str) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as::<_, UserRow>(concat!(
+    Ok(sql::query_as::<UserRow>(concat!(
         "SELECT ",
         user_columns!(),
         " FROM users WHERE id = $1 OR login = $1"
@@ -138,7 +139,7 @@ pub async fn upsert_membership(
     role: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (account_id, user_id) DO UPDATE SET role = excluded.role",
     )
@@ -152,7 +153,7 @@ pub async fn upsert_membership(
 }
 
 pub async fn set_password(conn: &mut Conn, user_id: &str, phc: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+    sql::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id)
         .bind(phc)
         .bind(now)
@@ -162,7 +163,7 @@ pub async fn set_password(conn: &mut Conn, user_id: &str, phc: &str, now: i64) -
 }
 
 pub async fn set_disabled(conn: &mut Conn, user_id: &str, disabled: bool, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+    sql::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id)
         .bind(i64::from(disabled))
         .bind(now)
@@ -179,7 +180,7 @@ pub async fn set_totp(
     pending: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    sql::query(
         "UPDATE users SET totp_secret = $2, totp_pending_secret = $3, totp_last_step = NULL,
          updated_at = $4 WHERE id = $1",
     )
@@ -195,7 +196,7 @@ pub async fn set_totp(
 /// Records an accepted TOTP step; false when this or a later step was
 /// already accepted (a replayed code), decided atomically in the database.
 pub async fn accept_totp_step(conn: &mut Conn, user_id: &str, step: i64) -> Result<bool> {
-    let done = sqlx::query(
+    let done = sql::query(
         "UPDATE users SET totp_last_step = $2
          WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
     )
@@ -217,7 +218,7 @@ pub struct MembershipRow {
 
 /// The accounts a user belongs to, by account name.
 pub async fn memberships(conn: &mut Conn, user_id: &str) -> Result<Vec<MembershipRow>> {
-    Ok(sqlx::query_as::<_, MembershipRow>(
+    Ok(sql::query_as::<MembershipRow>(
         "SELECT a.id AS account_id, a.name AS account_name, a.unique_id AS account_unique_id,
                 a.api_enabled AS account_api_enabled, m.role AS role
          FROM memberships m JOIN accounts a ON a.id = m.account_id
@@ -235,7 +236,7 @@ pub async fn list_for_account(conn: &mut Conn, account_id: &str) -> Result<Vec<(
         user: UserRow,
         role: String,
     }
-    let rows = sqlx::query_as::<_, Row>(
+    let rows = sql::query_as::<Row>(
         "SELECT u.id, u.login, u.name, u.password_hash, u.disabled, u.created_at, u.updated_at,
                 u.totp_secret, u.totp_pending_secret, u.totp_last_step, m.role
          FROM memberships m JOIN users u ON u.id = m.user_id
@@ -252,7 +253,7 @@ pub async fn list_for_account(conn: &mut Conn, account_id: &str) -> Result<Vec<(
 pub async fn list_totp_secrets(
     conn: &mut Conn,
 ) -> Result<Vec<(String, Option<String>, Option<String>)>> {
-    Ok(sqlx::query_as(
+    Ok(sql::query_as(
         "SELECT id, totp_secret, totp_pending_secret FROM users
          WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL ORDER BY id",
     )
@@ -274,7 +275,7 @@ pub async fn reseal_totp(
     } else {
         "UPDATE users SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2"
     };
-    let done = sqlx::query(sql)
+    let done = sql::query(sql)
         .bind(user_id)
         .bind(old)
         .bind(new)

@@ -59,11 +59,11 @@ pub async fn run(storage: Storage, command: Command) -> Result<(), Failure> {
     let core = open(&storage).await?;
     if let Command::Reindex = command {
         let outcome = reindex(&core, &storage).await;
-        core.store.close().await;
+        core.close().await;
         return outcome;
     }
     let outcome = dispatch(&core, command).await;
-    core.store.close().await;
+    core.close().await;
     outcome
 }
 
@@ -77,7 +77,7 @@ fn warn_unanswered(unanswered: &[String]) {
 async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
     match command {
         Command::Migrate => {
-            eprintln!("migrations applied ({})", core.store.engine().name());
+            eprintln!("migrations applied ({})", core.engine().name());
         }
         Command::Account(AccountCommand::Create { name, unique_id }) => {
             let account = accounts::create(core, &name, &unique_id)
@@ -328,7 +328,7 @@ async fn dispatch(core: &Core, command: Command) -> Result<(), Failure> {
             let running = lightbox_core::revocation::running_nodes(core)
                 .await
                 .map_err(fail)?;
-            if core.store.engine() == lightbox_core::Engine::Postgres
+            if core.engine() == lightbox_core::Engine::Postgres
                 && !running.is_empty()
                 && !servers_share_this_file
             {

@@ -10,7 +10,6 @@ use lightbox_core::auth::AuthSettings;
 use lightbox_core::clock::ManualClock;
 use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
 use lightbox_core::keywords::RenameJob;
-use lightbox_core::lightbox_store::idempotency;
 use lightbox_core::media::MediaSettings;
 use lightbox_core::scope::Scope;
 use lightbox_core::search::SearchService;
@@ -179,11 +178,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
             stop_rx.clone(),
         ));
     }
-    background.push(tokio::spawn(housekeeping(
-        core.clone(),
-        blobs.clone(),
-        stop_rx.clone(),
-    )));
+    background.push(tokio::spawn(housekeeping(core.clone(), stop_rx.clone())));
     background.push(tokio::spawn(metrics_upkeep(stop_rx.clone())));
     // Registered before the first request, so no revocation can miss it.
     let node_name = format!("{} pid {} ({base_url})", hostname(), std::process::id());
@@ -227,7 +222,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         );
         app = app.merge(debug_clock_routes(clock));
     }
-    tracing::info!(%addr, engine = core.store.engine().name(), blobs = blobs.describe(), role = ?settings.role, "Lightbox listening on {base_url}");
+    tracing::info!(%addr, engine = core.engine().name(), blobs = blobs.describe(), role = ?settings.role, "Lightbox listening on {base_url}");
 
     let mut stop_signal = stop_rx.clone();
     let server = axum::serve(
@@ -254,7 +249,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     if let Err(e) = core.auth.flush_last_used().await {
         tracing::warn!(error = %e, "could not write last-used times");
     }
-    core.store.close().await;
+    core.close().await;
     Ok(())
 }
 
@@ -265,12 +260,10 @@ fn origin_of(url: &str) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
-/// Writes last-use times every 10 s and forgets idempotency keys past 24 h.
-async fn housekeeping(
-    core: Core,
-    blobs: lightbox_media::BlobStore,
-    mut stop: watch::Receiver<bool>,
-) {
+/// Writes last-use times every 10 s; once an hour, core's housekeeping
+/// (expired keys and tickets, interrupted uploads, uncollected blobs, ended
+/// sessions), each part logged.
+async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
     let every = core.auth.settings().last_used_flush;
     let mut ticks: u64 = 0;
     while !*stop.borrow() {
@@ -283,52 +276,48 @@ async fn housekeeping(
         }
         ticks += 1;
         if ticks % 360 == 1 {
-            let before = core.now() - lightbox_core::writes::IDEMPOTENCY_RETENTION_MICROS;
-            let purge = async {
-                let mut tx = core.store.begin_write().await?;
-                let n = idempotency::purge(&mut tx, before).await?;
-                tx.commit().await?;
-                Ok::<u64, lightbox_core::lightbox_store::StoreError>(n)
-            };
-            match purge.await {
-                Ok(n) if n > 0 => tracing::info!(keys = n, "forgot expired idempotency keys"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "idempotency purge"),
-            }
-            // Uploads cut off by a crash leave `tmp/` objects; a day is far
-            // longer than any upload in flight.
-            match blobs.sweep_tmp(Duration::from_secs(24 * 3600)).await {
-                Ok(n) if n > 0 => tracing::info!(blobs = n, "swept interrupted uploads"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "blob sweep"),
-            }
-            // Used upload tickets past their expiry can never come back.
-            let tickets = async {
-                let mut tx = core.store.begin_write().await?;
-                let n = lightbox_core::lightbox_store::images::purge_tickets(&mut tx, core.now())
-                    .await?;
-                tx.commit().await?;
-                Ok::<u64, lightbox_core::lightbox_store::StoreError>(n)
-            };
-            if let Err(e) = tickets.await {
-                tracing::warn!(error = %e, "upload ticket purge");
-            }
-            // Blobs whose deletion a crash cut off (noted an hour ago or more).
-            match lightbox_core::versions::sweep_garbage(&core, 3600 * 1_000_000).await {
-                Ok(n) if n > 0 => tracing::info!(blobs = n, "collected unreferenced blobs"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "blob collection"),
-            }
-            match lightbox_core::sessions::purge(&core).await {
-                Ok(n) if n > 0 => tracing::info!(
-                    rows = n,
-                    "purged ended sessions, spent tokens and idle limits"
-                ),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "session purge"),
-            }
+            log_housekeeping(lightbox_core::housekeeping::hourly(&core).await);
         }
     }
+}
+
+fn log_housekeeping(report: lightbox_core::housekeeping::Report) {
+    fn log<N: Into<u64> + Copy>(
+        part: Result<N, lightbox_core::CoreError>,
+        done: &str,
+        failed: &str,
+    ) {
+        match part {
+            Ok(n) if n.into() > 0 => tracing::info!(count = n.into(), "{done}"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "{failed}"),
+        }
+    }
+    log(
+        report.idempotency_keys,
+        "forgot expired idempotency keys",
+        "idempotency purge",
+    );
+    log(
+        report.interrupted_uploads.map(|n| n as u64),
+        "swept interrupted uploads",
+        "blob sweep",
+    );
+    log(
+        report.upload_tickets,
+        "purged used upload tickets",
+        "upload ticket purge",
+    );
+    log(
+        report.garbage_blobs.map(|n| n as u64),
+        "collected unreferenced blobs",
+        "blob collection",
+    );
+    log(
+        report.session_rows,
+        "purged ended sessions, spent tokens and idle limits",
+        "session purge",
+    );
 }
 
 /// Folds raw histogram samples into their buckets every 5 s. Without it the
@@ -488,9 +477,7 @@ async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
         .await
         .map_err(fail)?;
     // Three recovery-code-shaped groups: ~150 random bits, easy to type.
-    let password = lightbox_core::lightbox_auth::recovery::generate_codes(3)
-        .map_err(|e| Failure(format!("no randomness: {e}")))?
-        .join("-");
+    let password = lightbox_core::passwords::random_password().map_err(fail)?;
     users::set_password(core, DEMO_ADMIN, &password)
         .await
         .map_err(fail)?;

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use browser::Browser;
 use common::{Env, Reply, Server, finished_operation, secret_of, uploaded};
-use lightbox_core::lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_auth::totp::{self, TotpAlgorithm};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";

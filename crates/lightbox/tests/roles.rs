@@ -632,21 +632,6 @@ both_setups!(
     }
 );
 
-/// Runs one SQL statement straight on the test's database.
-async fn sql(env: &Env, statement: &str) {
-    use sqlx::{AssertSqlSafe, Connection, Executor};
-    sqlx::any::install_default_drivers();
-    let url = match &env.database_url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", env.dir.join("lightbox.db").display()),
-    };
-    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-    conn.execute(AssertSqlSafe(statement.to_owned()))
-        .await
-        .unwrap();
-    let _ = conn.close().await;
-}
-
 both_setups!(
     an_upload_ticket_dies_with_the_credential_that_made_it,
     |env: Env| async move {
@@ -687,8 +672,7 @@ both_setups!(
         let r = post_file(&server, &for_bob, fixtures::jpeg(91, 60)).await;
         assert_eq!(r.error(401, "unauthorized")["detail"], "ticket_revoked");
         // Ann is removed from the account (there is no command for it yet).
-        sql(
-            &env,
+        env.sql(
             "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE login = 'ann@example.com')",
         )
         .await;
@@ -732,8 +716,7 @@ both_setups!(
             async move { common::Reply::from(http.post(url).multipart(form).send().await).await }
         });
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        sql(
-            &env,
+        env.sql(
             "DELETE FROM memberships WHERE user_id IN (SELECT id FROM users WHERE login = 'ann@example.com')",
         )
         .await;

@@ -7,9 +7,8 @@
 mod common;
 
 use common::{Env, Reply, Server, secret_of};
-use lightbox_core::lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_auth::totp::{self, TotpAlgorithm};
 use serde_json::json;
-use sqlx::{AssertSqlSafe, Connection};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
 const LOGIN: &str = "jane@example.com";
@@ -21,28 +20,16 @@ async fn column(env: &Env, set: Option<&str>) -> String {
 }
 
 async fn column_named(env: &Env, name: &str, set: Option<&str>) -> String {
-    sqlx::any::install_default_drivers();
-    let url = match &env.database_url {
-        Some(url) => url.clone(),
-        None => format!("sqlite://{}", env.dir.join("lightbox.db").display()),
-    };
-    let mut conn = <sqlx::AnyConnection as Connection>::connect(&url)
-        .await
-        .unwrap();
     if let Some(value) = set {
-        let sql = format!("UPDATE users SET {name} = '{value}' WHERE login = '{LOGIN}'");
-        sqlx::query(AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        env.sql(&format!(
+            "UPDATE users SET {name} = '{value}' WHERE login = '{LOGIN}'"
+        ))
+        .await;
     }
-    let sql = format!("SELECT {name} FROM users WHERE login = '{LOGIN}'");
-    let (value,): (String,) = sqlx::query_as(AssertSqlSafe(sql))
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    let _ = conn.close().await;
-    value
+    let values = env
+        .sql_texts(&format!("SELECT {name} FROM users WHERE login = '{LOGIN}'"))
+        .await;
+    values.into_iter().next().expect("the user's row")
 }
 
 /// Two-factor on through the CLI; returns the raw secret.

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{Env, Reply, Server, secret_of};
-use lightbox_core::lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_auth::totp::{self, TotpAlgorithm};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";

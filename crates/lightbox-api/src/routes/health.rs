@@ -61,9 +61,9 @@ pub async fn readyz(
             format!("{part} unavailable: {told}\n"),
         )
     };
-    if let Err(e) = state.core.store.ping().await {
+    if let Err(e) = state.core.database_ready().await {
         tracing::warn!(error = %e, "not ready: database");
-        return unavailable("database", e.to_string());
+        return unavailable("database", e);
     }
     if let Some(blobs) = &state.settings.blobs
         && let Err(e) = blobs.check().await

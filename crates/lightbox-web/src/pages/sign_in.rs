@@ -6,7 +6,6 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use lightbox_core::lightbox_auth::hashes_equal;
 use lightbox_core::sessions::{self, DeviceInfo, SignInOutcome, SignedIn};
 use lightbox_core::{CoreError, ErrorKind, console};
 use maud::{Markup, html};
@@ -151,7 +150,7 @@ fn device(headers: &HeaderMap) -> DeviceInfo {
 fn check_nonce(headers: &HeaderMap, form: &FormData) -> Result<String, CoreError> {
     let expected = cookie(headers, SIGN_IN_COOKIE).unwrap_or_default();
     let sent = form.get("pre").unwrap_or_default();
-    if expected.len() == 32 && hashes_equal(expected, sent) {
+    if expected.len() == 32 && lightbox_core::console::sent_value_matches(expected, sent) {
         Ok(expected.to_owned())
     } else {
         Err(crate::session::csrf_refused())

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::clock::format_rfc3339;
 use lightbox_core::console::{self, ConsoleUser};
-use lightbox_core::lightbox_auth::hash_token;
 use lightbox_core::scope::Scope;
 use lightbox_core::tokens::{self, NewServiceToken, ServiceTokenView};
 use lightbox_core::writes::WriteContext;
@@ -287,12 +286,6 @@ fn options(form: &FormData, now: i64) -> Result<NewServiceToken, CoreError> {
     })
 }
 
-/// A form's fingerprint for its idempotency key: the same key with other
-/// options is a conflict, not a replay.
-fn fingerprint(parts: &[&str]) -> String {
-    hash_token(&parts.join("\0"))
-}
-
 pub async fn create(State(state): State<WebState>, AdminForm(signed): AdminForm) -> Response {
     let user = &signed.user;
     let form = &signed.form;
@@ -314,7 +307,7 @@ pub async fn create(State(state): State<WebState>, AdminForm(signed): AdminForm)
         idempotency_key: console::idempotency_key(&format!("token-{idem}")),
         // What was chosen, not what it came to: "90 days" sent twice, a
         // moment apart, is the same form (the computed instant is not).
-        request_hash: fingerprint(&[
+        request_hash: console::form_fingerprint(&[
             "console token create",
             &new.name,
             &scope_names.join(","),
@@ -424,7 +417,7 @@ pub async fn revoke(
         account_id: user.account.uuid.clone(),
         // Revoking is the same act however often it is asked.
         idempotency_key: console::idempotency_key(&format!("revoke-{uuid}")),
-        request_hash: fingerprint(&["console token revoke", &uuid]),
+        request_hash: console::form_fingerprint(&["console token revoke", &uuid]),
     };
     match tokens::revoke_by_admin(&state.core, &ctx, &uuid).await {
         Ok(_) => Redirect::to("/admin/settings/api/tokens?done=revoked").into_response(),

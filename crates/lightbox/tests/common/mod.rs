@@ -139,7 +139,6 @@ impl Env {
     /// it. Returns the new ids. The copies are not in the search index
     /// until something changes them.
     pub async fn clone_images(&self, source: &str, count: usize) -> Vec<String> {
-        use sqlx::{AssertSqlSafe, Executor};
         let salt = &unique()[..8];
         let ids: Vec<String> = (1..=count)
             .map(|i| format!("{salt}-0000-4000-8000-{i:012}"))
@@ -157,19 +156,8 @@ impl Env {
                 "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'images' ORDER BY ordinal_position".to_owned(),
             ),
         };
-        sqlx::any::install_default_drivers();
-        let url = match &self.database_url {
-            Some(url) => url.clone(),
-            None => format!("sqlite://{}", self.dir.join("lightbox.db").display()),
-        };
-        let mut conn = <sqlx::AnyConnection as Connection>::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
-        let names: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(list_columns))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("columns: {e}"));
-        let names: Vec<String> = names.into_iter().map(|n| n.0).collect();
+        let names = self.sql_texts(&list_columns).await;
+
         let exprs: Vec<String> = names
             .iter()
             .map(|c| match c.as_str() {
@@ -184,11 +172,47 @@ impl Env {
             names.join(", "),
             exprs.join(", ")
         );
-        conn.execute(AssertSqlSafe(sql))
-            .await
-            .unwrap_or_else(|e| panic!("clone images: {e}"));
-        let _ = conn.close().await;
+        self.sql(&sql).await;
         ids
+    }
+
+    /// The test's database, opened beside the server: for what no API
+    /// does (a large library made in one statement, a column as a dump
+    /// shows it).
+    pub async fn database(&self) -> lightbox_store::Store {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.dir.join("lightbox.db").display()),
+        };
+        lightbox_store::Store::connect(&url, 1)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"))
+    }
+
+    /// Runs one statement straight on the test's database; rows changed.
+    pub async fn sql(&self, statement: &str) -> u64 {
+        let db = self.database().await;
+        let mut conn = db.read().await.unwrap();
+        let n = conn
+            .execute_text(statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        drop(conn);
+        db.close().await;
+        n
+    }
+
+    /// The first column of each row of a query on the test's database.
+    pub async fn sql_texts(&self, query: &str) -> Vec<String> {
+        let db = self.database().await;
+        let mut conn = db.read().await.unwrap();
+        let rows = conn
+            .fetch_texts(query)
+            .await
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        drop(conn);
+        db.close().await;
+        rows
     }
 
     /// Storage flags for the CLI and the server.
@@ -708,5 +732,5 @@ pub fn secret_of(uri: &str) -> Vec<u8> {
         .split(['?', '&'])
         .find_map(|p| p.strip_prefix("secret="))
         .unwrap_or_else(|| panic!("no secret in {uri}"));
-    lightbox_core::lightbox_auth::totp::from_base32(secret).unwrap()
+    lightbox_auth::totp::from_base32(secret).unwrap()
 }
