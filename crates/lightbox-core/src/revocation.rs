@@ -36,7 +36,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// Moves the auth epoch inside the caller's write transaction; hand the
 /// returned epoch to [`reach_every_node`] once the transaction committed.
-pub async fn bump(tx: &mut Conn) -> Result<i64, CoreError> {
+pub(crate) async fn bump(tx: &mut Conn) -> Result<i64, CoreError> {
     Ok(nodes::bump(tx).await?)
 }
 

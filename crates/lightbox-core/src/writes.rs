@@ -203,7 +203,7 @@ async fn replay(
 
 impl PendingWrite {
     /// The transaction to make the write's changes in.
-    pub fn tx(&mut self) -> &mut Conn {
+    pub(crate) fn tx(&mut self) -> &mut Conn {
         &mut self.tx
     }
 

@@ -29,7 +29,7 @@ const COLUMNS: &str = "id, account_id, operation_id, filename, status, blob_key,
 pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
     sql::query(
         "INSERT INTO archives (id, account_id, operation_id, filename, status, blob_key, bytes, image_count, created_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, CAST($7 AS BIGINT), $8, $9, $10, $11)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&row.id)
     .bind(&row.account_id)
@@ -42,7 +42,6 @@ pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
     .bind(&row.created_by)
     .bind(row.created_at)
     .bind(row.expires_at)
-    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())
@@ -93,14 +92,13 @@ pub async fn finish(
     originals_by: &str,
 ) -> Result<()> {
     sql::query(
-        "UPDATE archives SET status = $2, bytes = CAST($3 AS BIGINT), image_count = $4, originals_by = $5 WHERE id = $1",
+        "UPDATE archives SET status = $2, bytes = $3, image_count = $4, originals_by = $5 WHERE id = $1",
     )
     .bind(id)
     .bind(status)
     .bind(bytes)
     .bind(image_count)
     .bind(originals_by)
-    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())

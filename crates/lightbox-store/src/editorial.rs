@@ -9,7 +9,6 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 
-use crate::images::placeholders;
 use crate::sql;
 use crate::{Conn, Result};
 
@@ -331,13 +330,10 @@ pub async fn crops_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<CropR
     }
     let sql = format!(
         "SELECT image_id, aspect_ratio, x, y, width, height FROM image_crops
-         WHERE image_id IN ({}) ORDER BY image_id, aspect_ratio",
-        placeholders(1, image_ids.len())
+         WHERE {} ORDER BY image_id, aspect_ratio",
+        sql::one_of(conn.engine(), "image_id", 1)
     );
-    let mut query = sql::query_as::<CropRow>(AssertSqlSafe(sql));
-    for id in image_ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<CropRow>(AssertSqlSafe(sql)).bind(sql::TextList(image_ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -387,13 +383,10 @@ pub async fn credits_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Cre
     }
     let sql = format!(
         "SELECT id, image_id, role, name FROM image_credits
-         WHERE image_id IN ({}) ORDER BY image_id, position",
-        placeholders(1, image_ids.len())
+         WHERE {} ORDER BY image_id, position",
+        sql::one_of(conn.engine(), "image_id", 1)
     );
-    let mut query = sql::query_as::<CreditRow>(AssertSqlSafe(sql));
-    for id in image_ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<CreditRow>(AssertSqlSafe(sql)).bind(sql::TextList(image_ids));
     Ok(query.fetch_all(conn).await?)
 }
 

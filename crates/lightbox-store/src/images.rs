@@ -52,20 +52,7 @@ macro_rules! image_columns {
     };
 }
 
-/// `$first, $first+1, …` for an `IN (…)` list of `count` values. Only
-/// these numbered placeholders are ever formatted into SQL; values are bound.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
-    // Not a cached prepared statement: through the `Any` driver a NULL `f64`
-    // goes to PostgreSQL as a float4 parameter and a value as float8, and a
-    // statement prepared for one refuses the other (22P03). Unnamed, the
-    // statement takes this call's parameter types every time.
     sql::query(
         "INSERT INTO images (id, account_id, filename, title, description, creation_date,
             created_at, updated_at, rotation, rating, alt_text, is_video, media_kind,
@@ -101,7 +88,6 @@ pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     .bind(&row.uploaded_by_token)
     .bind(&row.versions_state)
     .bind(&row.versions_error)
-    .persistent(false)
     .execute(conn)
     .await?;
     Ok(())
@@ -133,19 +119,21 @@ pub async fn find_any(conn: &mut Conn, id: &str) -> Result<Option<ImageRow>> {
         .await?)
 }
 
-/// Takes the image's row lock for the rest of the transaction (a no-op
-/// update; SQLite's write transaction is exclusive anyway). Only the
-/// account's own image: a request never holds another account's rows.
+/// Takes the image's row lock for the rest of the transaction (SQLite's
+/// write transaction is exclusive anyway); false when there is no such
+/// image. Only the account's own image: a request never holds another
+/// account's rows.
 pub async fn lock_image(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
-    Ok(
-        sql::query("UPDATE images SET updated_at = updated_at WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id)
-            .execute(conn)
-            .await?
-            .rows_affected()
-            > 0,
-    )
+    let sql = format!(
+        "SELECT 1 FROM images WHERE id = $1 AND account_id = $2{}",
+        sql::row_lock(conn.engine())
+    );
+    Ok(sql::query_as::<(i32,)>(AssertSqlSafe(sql))
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }
 
 /// Rows for `ids`, in no particular order.
@@ -153,18 +141,17 @@ pub async fn find_many(conn: &mut Conn, account_id: &str, ids: &[String]) -> Res
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = placeholders(2, ids.len());
+    let one_of = sql::one_of(conn.engine(), "i.id", 2);
     // `account_id || ''`: without statistics SQLite would rather read the
     // whole account through an (account_id, …) index than look up 50 ids
     // (0.4 s on 1,000,000 images); the expression keeps it on the primary key.
     let sql = format!(
-        "SELECT {} FROM images i WHERE i.id IN ({placeholders}) AND i.account_id || '' = $1",
+        "SELECT {} FROM images i WHERE {one_of} AND i.account_id || '' = $1",
         image_columns!()
     );
-    let mut query = sql::query_as::<ImageRow>(AssertSqlSafe(sql)).bind(account_id);
-    for id in ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<ImageRow>(AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(sql::TextList(ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -295,12 +282,9 @@ pub async fn user_names(conn: &mut Conn, user_ids: &[String]) -> Result<Vec<(Str
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = placeholders(1, user_ids.len());
-    let sql = format!("SELECT id, name FROM users WHERE id IN ({placeholders})");
-    let mut query = sql::query_as::<(String, String)>(AssertSqlSafe(sql));
-    for id in user_ids {
-        query = query.bind(id);
-    }
+    let one_of = sql::one_of(conn.engine(), "id", 1);
+    let sql = format!("SELECT id, name FROM users WHERE {one_of}");
+    let query = sql::query_as::<(String, String)>(AssertSqlSafe(sql)).bind(sql::TextList(user_ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -366,15 +350,12 @@ pub async fn keywords_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Ke
     if image_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = placeholders(1, image_ids.len());
+    let one_of = sql::one_of(conn.engine(), "image_id", 1);
     let sql = format!(
         "SELECT image_id, keyword, namespace, value FROM image_keywords
-         WHERE image_id IN ({placeholders}) ORDER BY image_id, position"
+         WHERE {one_of} ORDER BY image_id, position"
     );
-    let mut query = sql::query_as::<KeywordRow>(AssertSqlSafe(sql));
-    for id in image_ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<KeywordRow>(AssertSqlSafe(sql)).bind(sql::TextList(image_ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -452,15 +433,12 @@ pub async fn versions_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<Ve
     if image_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = placeholders(1, image_ids.len());
+    let one_of = sql::one_of(conn.engine(), "image_id", 1);
     let sql = format!(
         "SELECT image_id, name, width, height, content_type, bytes, etag, blob_key, created_at
-         FROM image_versions WHERE image_id IN ({placeholders})"
+         FROM image_versions WHERE {one_of}"
     );
-    let mut query = sql::query_as::<VersionRow>(AssertSqlSafe(sql));
-    for id in image_ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<VersionRow>(AssertSqlSafe(sql)).bind(sql::TextList(image_ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -567,22 +545,18 @@ pub enum GarbageState {
 }
 
 pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<GarbageState> {
-    let locked = sql::query("UPDATE blob_garbage SET created_at = created_at WHERE blob_key = $1")
+    let sql = format!(
+        "SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1{}",
+        sql::row_lock(conn.engine())
+    );
+    let note: Option<(Option<i64>, i64)> = sql::query_as(AssertSqlSafe(sql))
         .bind(key)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if locked == 0 {
-        return Ok(GarbageState::Gone);
-    }
-    let (pinned_until, deleting): (Option<i64>, i64) =
-        sql::query_as("SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1")
-            .bind(key)
-            .fetch_one(conn)
-            .await?;
-    Ok(match pinned_until {
-        Some(until) if until > now && deleting == 0 => GarbageState::Pinned,
-        _ => GarbageState::Open {
+        .fetch_optional(conn)
+        .await?;
+    Ok(match note {
+        None => GarbageState::Gone,
+        Some((Some(until), 0)) if until > now => GarbageState::Pinned,
+        Some((_, deleting)) => GarbageState::Open {
             deleting: deleting != 0,
         },
     })
@@ -691,15 +665,12 @@ pub async fn sets_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<ImageS
     if image_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = placeholders(1, image_ids.len());
+    let one_of = sql::one_of(conn.engine(), "si.image_id", 1);
     let sql = format!(
         "SELECT si.image_id, s.id AS set_id, s.name, si.hidden, si.activation_time FROM set_images si JOIN sets s ON s.id = si.set_id
-         WHERE si.image_id IN ({placeholders}) ORDER BY si.image_id, s.name, s.id"
+         WHERE {one_of} ORDER BY si.image_id, s.name, s.id"
     );
-    let mut query = sql::query_as::<ImageSetRow>(AssertSqlSafe(sql));
-    for id in image_ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<ImageSetRow>(AssertSqlSafe(sql)).bind(sql::TextList(image_ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -712,14 +683,11 @@ pub async fn find_any_many(conn: &mut Conn, ids: &[String]) -> Result<Vec<ImageR
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {} FROM images i WHERE i.id IN ({})",
+        "SELECT {} FROM images i WHERE {}",
         image_columns!(),
-        placeholders(1, ids.len())
+        sql::one_of(conn.engine(), "i.id", 1)
     );
-    let mut query = sql::query_as::<ImageRow>(AssertSqlSafe(sql));
-    for id in ids {
-        query = query.bind(id);
-    }
+    let query = sql::query_as::<ImageRow>(AssertSqlSafe(sql)).bind(sql::TextList(ids));
     Ok(query.fetch_all(conn).await?)
 }
 
@@ -740,12 +708,10 @@ pub async fn exif_of(conn: &mut Conn, ids: &[String]) -> Result<Vec<(String, Str
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT image_id, property, value FROM image_exif WHERE image_id IN ({}) ORDER BY image_id, property",
-        placeholders(1, ids.len())
+        "SELECT image_id, property, value FROM image_exif WHERE {} ORDER BY image_id, property",
+        sql::one_of(conn.engine(), "image_id", 1)
     );
-    let mut query = sql::query_as::<(String, String, String)>(AssertSqlSafe(sql));
-    for id in ids {
-        query = query.bind(id);
-    }
+    let query =
+        sql::query_as::<(String, String, String)>(AssertSqlSafe(sql)).bind(sql::TextList(ids));
     Ok(query.fetch_all(conn).await?)
 }

@@ -53,11 +53,6 @@ impl Tx {
     pub async fn commit(self) -> Result<()> {
         Ok(self.0.commit().await?)
     }
-
-    /// Rolls back now (dropping does too, once the connection is next used).
-    pub async fn rollback(self) -> Result<()> {
-        Ok(self.0.rollback().await?)
-    }
 }
 
 impl std::ops::Deref for Tx {

@@ -3,7 +3,7 @@
 //! lives in `lightbox-auth::rate_limit`; this module only reads and writes
 //! a key's state under its row lock.
 
-use sqlx::FromRow;
+use sqlx::{AssertSqlSafe, FromRow};
 
 use crate::sql;
 use crate::{Conn, Result};
@@ -27,17 +27,15 @@ pub async fn lock(conn: &mut Conn, key: &str, now: i64) -> Result<LimitState> {
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    sql::query("UPDATE rate_limits SET updated_at = updated_at WHERE limit_key = $1")
+    let sql = format!(
+        "SELECT tat, failures, blocked_until FROM rate_limits WHERE limit_key = $1{}",
+        sql::row_lock(conn.engine())
+    );
+    Ok(sql::query_as::<LimitState>(AssertSqlSafe(sql))
         .bind(key)
-        .execute(&mut *conn)
-        .await?;
-    Ok(sql::query_as::<LimitState>(
-        "SELECT tat, failures, blocked_until FROM rate_limits WHERE limit_key = $1",
-    )
-    .bind(key)
-    .fetch_optional(conn)
-    .await?
-    .unwrap_or_default())
+        .fetch_optional(conn)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Reads a key's state without locking (for a cheap early refusal).

@@ -2,7 +2,7 @@
 //! access tokens issued under them, MFA challenges and recovery codes.
 //! Only SHA-256 hashes of tokens and codes are stored.
 
-use sqlx::FromRow;
+use sqlx::{AssertSqlSafe, FromRow};
 
 use crate::sql;
 use crate::{Conn, Result};
@@ -308,23 +308,24 @@ pub async fn insert_challenge(conn: &mut Conn, row: &MfaChallengeRow) -> Result<
 }
 
 pub async fn find_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<MfaChallengeRow>> {
-    Ok(sql::query_as::<MfaChallengeRow>(
-        "SELECT token_hash, user_id, device, attempts, expires_at, used_at, created_at
-         FROM mfa_challenges WHERE token_hash = $1",
-    )
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await?)
+    Ok(sql::query_as::<MfaChallengeRow>(CHALLENGE)
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?)
 }
 
-/// Reads a challenge inside a write transaction, taking its row lock on
-/// PostgreSQL (the no-op update) so attempts are counted one at a time.
+const CHALLENGE: &str =
+    "SELECT token_hash, user_id, device, attempts, expires_at, used_at, created_at
+     FROM mfa_challenges WHERE token_hash = $1";
+
+/// Reads a challenge inside a write transaction, taking its row lock so
+/// attempts are counted one at a time.
 pub async fn lock_challenge(conn: &mut Conn, token_hash: &str) -> Result<Option<MfaChallengeRow>> {
-    sql::query("UPDATE mfa_challenges SET attempts = attempts WHERE token_hash = $1")
+    let sql = format!("{CHALLENGE}{}", sql::row_lock(conn.engine()));
+    Ok(sql::query_as::<MfaChallengeRow>(AssertSqlSafe(sql))
         .bind(token_hash)
-        .execute(&mut *conn)
-        .await?;
-    find_challenge(conn, token_hash).await
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// Drops a user's pending MFA challenges (the password or two-factor

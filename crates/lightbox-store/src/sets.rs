@@ -7,12 +7,12 @@
 //! come, or when it has none and is not hidden ([`LIVE`]). Every count and
 //! list that says "live" takes `now` from its caller.
 //!
-//! Bulk changes go in chunks of [`CHUNK`] rows so that a 10,000-image change
-//! stays within both engines' bind-parameter limits.
+//! Bulk inserts and moves go in chunks of [`CHUNK`] rows so that a
+//! 10,000-image change stays within both engines' bind-parameter limits;
+//! lists of ids are one argument ([`sql::one_of`]), whatever their length.
 
 use sqlx::{AssertSqlSafe, FromRow};
 
-use crate::images::placeholders;
 use crate::sql;
 use crate::{Conn, Result};
 
@@ -338,19 +338,16 @@ pub async fn insert_members(
 
 /// Removes these images from the set; how many were members.
 pub async fn delete_members(conn: &mut Conn, set_id: &str, image_ids: &[String]) -> Result<u64> {
-    let mut removed = 0;
-    for chunk in image_ids.chunks(CHUNK) {
-        let sql = format!(
-            "DELETE FROM set_images WHERE set_id = $1 AND image_id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let mut query = sql::query(AssertSqlSafe(sql)).bind(set_id);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        removed += query.execute(&mut *conn).await?.rows_affected();
-    }
-    Ok(removed)
+    let sql = format!(
+        "DELETE FROM set_images WHERE set_id = $1 AND {}",
+        sql::one_of(conn.engine(), "image_id", 2)
+    );
+    Ok(sql::query(AssertSqlSafe(sql))
+        .bind(set_id)
+        .bind(sql::TextList(image_ids))
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Clears the lead image when it is no longer a member.
@@ -408,38 +405,27 @@ pub async fn set_visibility(
 ) -> Result<u64> {
     let hidden = i64::from(hidden);
     let Some(image_ids) = image_ids else {
-        let done = sql::query(
-            "UPDATE set_images SET hidden = $2, activation_time = CAST($3 AS BIGINT) WHERE set_id = $1",
-        )
+        let done =
+            sql::query("UPDATE set_images SET hidden = $2, activation_time = $3 WHERE set_id = $1")
+                .bind(set_id)
+                .bind(hidden)
+                .bind(activation_time)
+                .execute(conn)
+                .await?;
+        return Ok(done.rows_affected());
+    };
+    let sql = format!(
+        "UPDATE set_images SET hidden = $2, activation_time = $3 WHERE set_id = $1 AND {}",
+        sql::one_of(conn.engine(), "image_id", 4)
+    );
+    Ok(sql::query(AssertSqlSafe(sql))
         .bind(set_id)
         .bind(hidden)
         .bind(activation_time)
-        .persistent(false)
+        .bind(sql::TextList(image_ids))
         .execute(conn)
-        .await?;
-        return Ok(done.rows_affected());
-    };
-    let mut changed = 0;
-    for chunk in image_ids.chunks(CHUNK) {
-        let sql = format!(
-            "UPDATE set_images SET hidden = $2, activation_time = CAST($3 AS BIGINT)
-             WHERE set_id = $1 AND image_id IN ({})",
-            placeholders(4, chunk.len())
-        );
-        let mut query = sql::query(AssertSqlSafe(sql))
-            .bind(set_id)
-            .bind(hidden)
-            .bind(activation_time);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        changed += query
-            .persistent(false)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    }
-    Ok(changed)
+        .await?
+        .rows_affected())
 }
 
 /// Which of these ids are images of the account.
@@ -448,20 +434,17 @@ pub async fn existing_images(
     account_id: &str,
     ids: &[String],
 ) -> Result<Vec<String>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        // `account_id || ''` keeps SQLite on the primary key (see images::find_many).
-        let sql = format!(
-            "SELECT id FROM images WHERE id IN ({}) AND account_id || '' = $1",
-            placeholders(2, chunk.len())
-        );
-        let mut query = sql::query_as::<(String,)>(AssertSqlSafe(sql)).bind(account_id);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        found.extend(query.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
-    }
-    Ok(found)
+    // `account_id || ''` keeps SQLite on the primary key (see images::find_many).
+    let sql = format!(
+        "SELECT id FROM images WHERE {} AND account_id || '' = $1",
+        sql::one_of(conn.engine(), "id", 2)
+    );
+    let rows = sql::query_as::<(String,)>(AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(sql::TextList(ids))
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Of `ids`, the images that exist and are not `user`'s own uploads in the
@@ -475,23 +458,19 @@ pub async fn not_uploaded_by(
     user: &str,
     ids: &[String],
 ) -> Result<Vec<String>> {
-    let mut foreign = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let sql = format!(
-            "SELECT id, account_id, uploaded_by FROM images WHERE id IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let mut query = sql::query_as::<(String, String, Option<String>)>(AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for (id, account, uploader) in query.fetch_all(&mut *conn).await? {
-            if account != account_id || uploader.as_deref() != Some(user) {
-                foreign.push(id);
-            }
-        }
-    }
-    Ok(foreign)
+    let sql = format!(
+        "SELECT id, account_id, uploaded_by FROM images WHERE {}",
+        sql::one_of(conn.engine(), "id", 1)
+    );
+    let rows = sql::query_as::<(String, String, Option<String>)>(AssertSqlSafe(sql))
+        .bind(sql::TextList(ids))
+        .fetch_all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, account, uploader)| account != account_id || uploader.as_deref() != Some(user))
+        .map(|(id, _, _)| id)
+        .collect())
 }
 
 // --- snapshots ----------------------------------------------------------------

@@ -67,9 +67,10 @@ impl Conn {
         }
     }
 
-    /// Runs statements that take no arguments, given as text (tests that
-    /// set up what no API can, such as a node silent for an hour).
-    #[doc(hidden)]
+    /// Runs one statement that takes no arguments, given as text (tests
+    /// that set up what no API can, such as a node silent for an hour).
+    /// Only with the `testing` feature, which only tests turn on.
+    #[cfg(feature = "testing")]
     pub async fn execute_text(&mut self, sql: &str) -> crate::Result<u64> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         Ok(query(sql)
@@ -80,29 +81,27 @@ impl Conn {
     }
 
     /// The first column of each row of a query given as text, read as text
-    /// (tests that check what a dump would show).
-    #[doc(hidden)]
+    /// (tests that check what a dump would show). Only with the `testing`
+    /// feature.
+    #[cfg(feature = "testing")]
     pub async fn fetch_texts(&mut self, sql: &str) -> crate::Result<Vec<String>> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        let rows: Vec<(String,)> = query_as::<(String,)>(sql).fetch_all(self).await?;
+        let mut rows = query_as::<(String,)>(sql);
+        rows.statement = rows.statement.persistent(false);
+        let rows: Vec<(String,)> = rows.fetch_all(self).await?;
         Ok(rows.into_iter().map(|(text,)| text).collect())
     }
 
-    /// Commits the transaction this connection holds (a pooled connection
-    /// has none: nothing to do).
+    /// Commits the transaction this connection holds. A pooled connection
+    /// holds none (a `Tx` whose connection was swapped for one): that is an
+    /// error, never a commit that did not happen reported as done.
     pub(crate) async fn commit(self) -> sqlx::Result<()> {
         match self.0 {
             Held::SqliteTx(t) => t.commit().await,
             Held::PostgresTx(t) => t.commit().await,
-            Held::Sqlite(_) | Held::Postgres(_) => Ok(()),
-        }
-    }
-
-    pub(crate) async fn rollback(self) -> sqlx::Result<()> {
-        match self.0 {
-            Held::SqliteTx(t) => t.rollback().await,
-            Held::PostgresTx(t) => t.rollback().await,
-            Held::Sqlite(_) | Held::Postgres(_) => Ok(()),
+            Held::Sqlite(_) | Held::Postgres(_) => Err(sqlx::Error::Protocol(
+                "commit on a connection that holds no transaction".to_owned(),
+            )),
         }
     }
 }
@@ -113,15 +112,17 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-/// One argument, in the few kinds the schema uses. Nulls keep their kind:
-/// PostgreSQL types a parameter by what is bound.
+/// One argument, in the few kinds the schema uses (flags are integers: a
+/// Rust `bool` would bind as PostgreSQL's BOOLEAN, which a BIGINT column
+/// refuses). Nulls keep their kind: PostgreSQL types a parameter by what is
+/// bound.
 #[derive(Debug, Clone)]
 pub(crate) enum Value<'q> {
     Int(Option<i64>),
     Real(Option<f64>),
     Text(Option<Cow<'q, str>>),
-    Bool(Option<bool>),
-    Blob(Option<Cow<'q, [u8]>>),
+    /// A list matched by [`one_of`].
+    Texts(Vec<&'q str>),
 }
 
 /// What a statement can bind.
@@ -145,18 +146,12 @@ bind_as!(Int,
     Option<i64> => |v| v,
     &i64 => |v| Some(*v),
     &Option<i64> => |v| *v,
-    i32 => |v| Some(i64::from(v)),
-    u32 => |v| Some(i64::from(v)),
 );
 bind_as!(Real,
     f64 => |v| Some(v),
     Option<f64> => |v| v,
     &f64 => |v| Some(*v),
     &Option<f64> => |v| *v,
-);
-bind_as!(Bool,
-    bool => |v| Some(v),
-    Option<bool> => |v| v,
 );
 bind_as!(Text,
     &'q str => |v| Some(Cow::Borrowed(v)),
@@ -167,31 +162,52 @@ bind_as!(Text,
     &'q Option<String> => |v| v.as_deref().map(Cow::Borrowed),
     Cow<'q, str> => |v| Some(v),
 );
-bind_as!(Blob,
-    &'q [u8] => |v| Some(Cow::Borrowed(v)),
-    &'q Vec<u8> => |v| Some(Cow::Borrowed(v.as_slice())),
-    Vec<u8> => |v| Some(Cow::Owned(v)),
-    Option<Vec<u8>> => |v| v.map(Cow::Owned),
-);
 
-impl<'q> Bind<'q> for Value<'q> {
+/// A list of texts bound as one argument, matched by [`one_of`].
+pub(crate) struct TextList<'q>(pub &'q [String]);
+
+impl<'q> Bind<'q> for TextList<'q> {
     fn value(self) -> Value<'q> {
-        self
+        Value::Texts(self.0.iter().map(String::as_str).collect())
+    }
+}
+
+/// `column` is one of the texts bound as argument `$n` (a [`TextList`]):
+/// `= ANY($n)` on PostgreSQL, `IN (SELECT value FROM json_each($n))` on
+/// SQLite, which gets the list as a JSON array. One statement text however
+/// long the list: prepared once and cached, and no limit on how many values
+/// one statement takes.
+pub(crate) fn one_of(engine: Engine, column: &str, n: usize) -> String {
+    match engine {
+        Engine::Postgres => format!("{column} = ANY(${n})"),
+        Engine::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+    }
+}
+
+/// The row lock a write transaction takes on the rows a `SELECT` reads, as
+/// strong as an `UPDATE` of their non-key columns would take (`FOR NO KEY
+/// UPDATE`: rows that reference them can still be inserted) on PostgreSQL;
+/// nothing on SQLite, whose write transaction already excludes every other
+/// writer.
+pub(crate) fn row_lock(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => " FOR NO KEY UPDATE",
+        Engine::Sqlite => "",
     }
 }
 
 /// Adds the values to an engine's argument list (the same code for both:
-/// a macro, because each engine's `Encode` bounds are its own).
+/// a macro, because each engine's `Encode` bounds are its own); `$list`
+/// turns a list into what the engine binds.
 macro_rules! arguments {
-    ($args:ty, $values:expr) => {{
+    ($args:ty, $values:expr, $list:expr) => {{
         let mut args = <$args>::default();
         for value in $values {
             match value {
                 Value::Int(v) => args.add(v),
                 Value::Real(v) => args.add(v),
                 Value::Text(v) => args.add(v.as_deref()),
-                Value::Bool(v) => args.add(v),
-                Value::Blob(v) => args.add(v.as_deref()),
+                Value::Texts(v) => args.add($list(v)),
             }
             .map_err(sqlx::Error::Encode)?;
         }
@@ -200,11 +216,38 @@ macro_rules! arguments {
 }
 
 fn sqlite_arguments(values: Vec<Value<'_>>) -> sqlx::Result<SqliteArguments> {
-    Ok(arguments!(SqliteArguments, values))
+    // A JSON array of strings: what `json_each` reads.
+    let json_array = |list: Vec<&str>| serde_json::Value::from(list).to_string();
+    Ok(arguments!(SqliteArguments, values, json_array))
 }
 
 fn postgres_arguments(values: Vec<Value<'_>>) -> sqlx::Result<PgArguments> {
-    Ok(arguments!(PgArguments, values))
+    // A `text[]`.
+    Ok(arguments!(PgArguments, values, std::convert::identity))
+}
+
+/// Builds the engine's own query from a [`Statement`] (`$build`: sqlx's
+/// `query_with` or `query_as_with`) and runs `$run` with it and the native
+/// connection: the same code for both engines, a macro because their types
+/// differ.
+macro_rules! on_native {
+    ($conn:expr, $statement:expr, $build:ident, |$query:ident, $c:ident| $run:expr) => {{
+        let Statement {
+            sql,
+            args,
+            persistent,
+        } = $statement;
+        match $conn.native() {
+            Native::Sqlite($c) => {
+                let $query = sqlx::$build(sql, sqlite_arguments(args)?).persistent(persistent);
+                $run
+            }
+            Native::Postgres($c) => {
+                let $query = sqlx::$build(sql, postgres_arguments(args)?).persistent(persistent);
+                $run
+            }
+        }
+    }};
 }
 
 /// A statement and its arguments, run on either engine.
@@ -266,18 +309,9 @@ impl<'q> Statement<'q> {
     }
 
     pub(crate) async fn execute(self, conn: &mut Conn) -> sqlx::Result<Done> {
-        let rows_affected = match conn.native() {
-            Native::Sqlite(c) => sqlx::query_with(self.sql, sqlite_arguments(self.args)?)
-                .persistent(self.persistent)
-                .execute(c)
-                .await?
-                .rows_affected(),
-            Native::Postgres(c) => sqlx::query_with(self.sql, postgres_arguments(self.args)?)
-                .persistent(self.persistent)
-                .execute(c)
-                .await?
-                .rows_affected(),
-        };
+        let rows_affected = on_native!(conn, self, query_with, |query, c| {
+            query.execute(c).await?.rows_affected()
+        });
         Ok(Done { rows_affected })
     }
 }
@@ -295,47 +329,15 @@ impl<'q, T: Record> QueryAs<'q, T> {
     }
 
     pub(crate) async fn fetch_all(self, conn: &mut Conn) -> sqlx::Result<Vec<T>> {
-        let Statement {
-            sql,
-            args,
-            persistent,
-        } = self.statement;
-        match conn.native() {
-            Native::Sqlite(c) => {
-                sqlx::query_as_with(sql, sqlite_arguments(args)?)
-                    .persistent(persistent)
-                    .fetch_all(c)
-                    .await
-            }
-            Native::Postgres(c) => {
-                sqlx::query_as_with(sql, postgres_arguments(args)?)
-                    .persistent(persistent)
-                    .fetch_all(c)
-                    .await
-            }
-        }
+        on_native!(conn, self.statement, query_as_with, |query, c| query
+            .fetch_all(c)
+            .await)
     }
 
     pub(crate) async fn fetch_optional(self, conn: &mut Conn) -> sqlx::Result<Option<T>> {
-        let Statement {
-            sql,
-            args,
-            persistent,
-        } = self.statement;
-        match conn.native() {
-            Native::Sqlite(c) => {
-                sqlx::query_as_with(sql, sqlite_arguments(args)?)
-                    .persistent(persistent)
-                    .fetch_optional(c)
-                    .await
-            }
-            Native::Postgres(c) => {
-                sqlx::query_as_with(sql, postgres_arguments(args)?)
-                    .persistent(persistent)
-                    .fetch_optional(c)
-                    .await
-            }
-        }
+        on_native!(conn, self.statement, query_as_with, |query, c| query
+            .fetch_optional(c)
+            .await)
     }
 
     pub(crate) async fn fetch_one(self, conn: &mut Conn) -> sqlx::Result<T> {

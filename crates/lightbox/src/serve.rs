@@ -282,15 +282,11 @@ async fn housekeeping(core: Core, mut stop: watch::Receiver<bool>) {
 }
 
 fn log_housekeeping(report: lightbox_core::housekeeping::Report) {
-    fn log<N: Into<u64> + Copy>(
-        part: Result<N, lightbox_core::CoreError>,
-        done: &str,
-        failed: &str,
-    ) {
+    fn log(part: lightbox_core::housekeeping::Part, done: &str, failed: &str) {
         match part {
-            Ok(n) if n.into() > 0 => tracing::info!(count = n.into(), "{done}"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "{failed}"),
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "{done}"),
+            Err(cause) => tracing::warn!(error = %cause, "{failed}"),
         }
     }
     log(
@@ -299,7 +295,7 @@ fn log_housekeeping(report: lightbox_core::housekeeping::Report) {
         "idempotency purge",
     );
     log(
-        report.interrupted_uploads.map(|n| n as u64),
+        report.interrupted_uploads,
         "swept interrupted uploads",
         "blob sweep",
     );
@@ -309,7 +305,7 @@ fn log_housekeeping(report: lightbox_core::housekeeping::Report) {
         "upload ticket purge",
     );
     log(
-        report.garbage_blobs.map(|n| n as u64),
+        report.garbage_blobs,
         "collected unreferenced blobs",
         "blob collection",
     );

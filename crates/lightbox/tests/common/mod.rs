@@ -182,7 +182,11 @@ impl Env {
     pub async fn database(&self) -> lightbox_store::Store {
         let url = match &self.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}", self.dir.join("lightbox.db").display()),
+            // `mode=rw`: the server made it; a missing file is an error.
+            None => format!(
+                "sqlite://{}?mode=rw",
+                self.dir.join("lightbox.db").display()
+            ),
         };
         lightbox_store::Store::connect(&url, 1)
             .await
