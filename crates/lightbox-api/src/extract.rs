@@ -346,6 +346,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Query {
     }
 }
 
+/// The `limit` and `offset` of a list ([`Query::paging`]). Which other
+/// parameters a route takes is its OpenAPI declaration's to say, and the
+/// middleware refuses any other (`middleware::strict_query`), so a handler
+/// does not list them again.
+pub struct Paged(pub Paging);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paged {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Paged(
+            Query::parse(parts.uri.query().unwrap_or(""))?.paging()?,
+        ))
+    }
+}
+
 impl Query {
     /// Parses a query string; a parameter given twice is refused.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
@@ -463,6 +478,16 @@ pub struct Paging {
     pub offset: i64,
 }
 
+/// A write's answer: `202 Accepted` with its Operation (or a batch's
+/// outcome) as JSON.
+pub struct Accepted<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Accepted<T> {
+    fn into_response(self) -> Response {
+        (axum::http::StatusCode::ACCEPTED, axum::Json(self.0)).into_response()
+    }
+}
+
 /// A page of a list: a bare JSON array plus `X-Has-More` / `X-Next-Offset`.
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -471,6 +496,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The page a use-case cut: its items and whether more follow.
+    pub fn new((items, has_more): (Vec<T>, bool), paging: Paging) -> Self {
+        Self {
+            items,
+            has_more,
+            paging,
+        }
+    }
+
     /// One page cut from a whole (short) list held in memory.
     pub fn of(all: Vec<T>, paging: Paging) -> Self {
         let start = usize::try_from(paging.offset).unwrap_or(usize::MAX);

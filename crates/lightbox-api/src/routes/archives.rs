@@ -1,15 +1,13 @@
 //! Archives: `POST /v1/archives` queues a ZIP of images; `GET /v1/archives`
 //! lists the ready ones with a signed, shareable link.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use lightbox_core::archives::{self, Archive, NewArchive};
 use lightbox_core::operations::Operation;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Page, Query, Write};
+use crate::extract::{Accepted, Caller, Page, Paged, Write};
 
 /// Build a ZIP archive of images (stored, ZIP64 when needed; entry names
 /// are the original filenames, made safe and unique). Runs as a job: the
@@ -29,9 +27,9 @@ use crate::extract::{Caller, Page, Query, Write};
 pub async fn create_archive(
     State(state): State<AppState>,
     write: Write<NewArchive>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = archives::create(&state.core, &write.caller.0, &write.ctx, write.body).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// Ready archives (not expired), newest first, each with a signed link
@@ -55,15 +53,10 @@ pub async fn create_archive(
 pub async fn list_archives(
     State(state): State<AppState>,
     caller: Caller,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<Archive>> {
-    query.only(&["limit", "offset"])?;
-    let paging = query.paging()?;
-    let (items, has_more) =
-        archives::list(&state.core, &caller.0, paging.limit, paging.offset).await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        archives::list(&state.core, &caller.0, paging.limit, paging.offset).await?,
         paging,
-    })
+    ))
 }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, ClientIp, NoStore, Page, Query, StrictJson, detached};
+use crate::extract::{Caller, ClientIp, NoStore, Page, Paged, StrictJson, detached};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -197,10 +197,8 @@ pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> ApiResul
 pub async fn list_sessions(
     State(state): State<AppState>,
     caller: Caller,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<SessionView>> {
-    query.only(&["limit", "offset"])?;
-    let paging = query.paging()?;
     let (user, session) = signed_in(&caller)?;
     let all = sessions::list_sessions(&state.core, &user, &session).await?;
     Ok(Page::of(all, paging))

@@ -2,9 +2,7 @@
 //! profiles), rating, crops, alt text, credit lines, and copying what the
 //! file itself says into the editable fields.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use lightbox_core::edits::{
     self, AltTextBody, CreditBody, CreditRemoveBody, Crop, CropClearBody, Edit, MetadataPatch,
     RatingBody,
@@ -15,7 +13,7 @@ use lightbox_core::writes::WriteContext;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, EmptyObject, Page, Query, Write, WriteMaybe};
+use crate::extract::{Accepted, Caller, EmptyObject, Page, Paged, Write, WriteMaybe};
 
 /// Runs one checked edit and answers `202` with its Operation.
 pub(crate) async fn accepted(
@@ -23,9 +21,9 @@ pub(crate) async fn accepted(
     caller: &Caller,
     ctx: &WriteContext,
     edit: Edit,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = edits::run(&state.core, &caller.0, ctx, edit).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// Change some IPTC fields: a field left out stays; `null` or `""` clears it.
@@ -46,7 +44,7 @@ pub async fn put_metadata(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<MetadataPatch>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::metadata(&public_uuid, &write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -70,10 +68,8 @@ pub async fn put_metadata(
 pub async fn list_metadata_profiles(
     State(state): State<AppState>,
     caller: Caller,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<MetadataProfile>> {
-    query.only(&["limit", "offset"])?;
-    let paging = query.paging()?;
     let all = metadata_profiles::list(&state.core, &caller.0.account.uuid).await?;
     Ok(Page::of(all, paging))
 }
@@ -96,7 +92,7 @@ pub async fn put_rating(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<RatingBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::rating(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -122,7 +118,7 @@ pub async fn put_crop(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<Crop>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::crop(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -145,7 +141,7 @@ pub async fn delete_crop(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: WriteMaybe<CropClearBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::clear_crop(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -168,7 +164,7 @@ pub async fn put_alt_text(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<AltTextBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::alt_text(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -192,7 +188,7 @@ pub async fn add_credit(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<CreditBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::add_credit(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -215,7 +211,7 @@ pub async fn remove_credit(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<CreditRemoveBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::remove_credit(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -240,7 +236,7 @@ pub async fn extract_metadata(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: WriteMaybe<EmptyObject>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::extract_metadata(&public_uuid)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }

@@ -3,16 +3,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use lightbox_core::facets::{self, FacetEntry};
-use lightbox_core::image_filters::{FILTER_PARAMS, ImageFilter};
+use lightbox_core::image_filters::ImageFilter;
 use lightbox_core::images::{self, Image, ImagePatch, Version};
 use lightbox_core::media::{VersionProfile, default_profile};
 use lightbox_core::operations::Operation;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Page, Query, Write, WriteKey};
+use crate::extract::{Accepted, Caller, Page, Paged, Query, Write, WriteKey};
 
 /// The orders `GET /v1/images` offers (documentation of `sort`).
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -66,24 +65,19 @@ pub async fn list_images(
     caller: Caller,
     query: Query,
 ) -> ApiResult<Page<Image>> {
-    let mut known: Vec<&str> = FILTER_PARAMS.to_vec();
-    known.extend(["limit", "offset"]);
-    query.only(&known)?;
     let paging = query.paging()?;
     let filter = ImageFilter::from_query(|name| query.get(name))?;
-    let (items, has_more) = images::list(
-        &state.core,
-        &caller.0.account.uuid,
-        &filter,
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        images::list(
+            &state.core,
+            &caller.0.account.uuid,
+            &filter,
+            paging.limit,
+            paging.offset,
+        )
+        .await?,
         paging,
-    })
+    ))
 }
 
 /// Everything about one image: keywords, rating, metadata, sets, and every
@@ -149,7 +143,7 @@ pub async fn update_image(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<ImagePatch>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = images::update(
         &state.core,
         &write.caller.0,
@@ -158,7 +152,7 @@ pub async fn update_image(
         write.body,
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// Delete the image: its row, versions and (when no other image shares it)
@@ -179,9 +173,9 @@ pub async fn delete_image(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: WriteKey,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = images::delete(&state.core, &write.caller.0, &write.ctx, &public_uuid).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// The account's version profiles: the sizes built for every image.
@@ -201,10 +195,9 @@ pub async fn delete_image(
 )]
 pub async fn list_version_profiles(
     _caller: Caller,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<VersionProfile>> {
-    query.only(&["limit", "offset"])?;
-    Ok(Page::of(vec![default_profile()], query.paging()?))
+    Ok(Page::of(vec![default_profile()], paging))
 }
 
 /// Counts over the filtered library: the filters of `GET /v1/images`
@@ -244,13 +237,6 @@ pub async fn get_facets(
     caller: Caller,
     query: Query,
 ) -> ApiResult<Json<std::collections::BTreeMap<String, Vec<FacetEntry>>>> {
-    let mut known: Vec<&str> = FILTER_PARAMS
-        .iter()
-        .copied()
-        .filter(|p| *p != "sort")
-        .collect();
-    known.push("fields");
-    query.only(&known)?;
     let fields = facets::parse_fields(query.get("fields"))?;
     let filter = ImageFilter::from_query(|name| query.get(name))?;
     Ok(Json(

@@ -1,16 +1,14 @@
 //! Keywords: an image's (add, remove), renaming one across the library, and
 //! the account's vocabulary with counts.
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use lightbox_core::edits::{Edit, KeywordRemoveBody, KeywordsBody, RenameBody};
 use lightbox_core::keywords::{self, NamespaceEntry, VocabularyEntry};
 use lightbox_core::operations::Operation;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Page, Query, Write};
+use crate::extract::{Accepted, Caller, Page, Paged, Query, Write};
 use crate::routes::enrichment::accepted;
 
 /// The orders `GET /v1/keywords` offers.
@@ -39,7 +37,7 @@ pub async fn add_keywords(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<KeywordsBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::add_keywords(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -63,7 +61,7 @@ pub async fn remove_keyword(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<KeywordRemoveBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::remove_keyword(&public_uuid, write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -85,7 +83,7 @@ pub async fn remove_keyword(
 pub async fn rename_keyword(
     State(state): State<AppState>,
     write: Write<RenameBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let edit = Edit::rename_keyword(write.body)?;
     accepted(&state, &write.caller, &write.ctx, edit).await
 }
@@ -116,26 +114,23 @@ pub async fn list_keywords(
     caller: Caller,
     query: Query,
 ) -> ApiResult<Page<VocabularyEntry>> {
-    query.only(&["namespace", "prefix", "sort", "limit", "offset"])?;
     let paging = query.paging()?;
     let vq = keywords::vocabulary_query(
         query.get("namespace"),
         query.get("prefix"),
         query.get("sort"),
     )?;
-    let (items, has_more) = keywords::vocabulary(
-        &state.core,
-        &caller.0.account.uuid,
-        &vq,
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        keywords::vocabulary(
+            &state.core,
+            &caller.0.account.uuid,
+            &vq,
+            paging.limit,
+            paging.offset,
+        )
+        .await?,
         paging,
-    })
+    ))
 }
 
 /// The namespaces (axes) in use, alphabetical, with counts.
@@ -158,20 +153,16 @@ pub async fn list_keywords(
 pub async fn list_namespaces(
     State(state): State<AppState>,
     caller: Caller,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<NamespaceEntry>> {
-    query.only(&["limit", "offset"])?;
-    let paging = query.paging()?;
-    let (items, has_more) = keywords::namespaces(
-        &state.core,
-        &caller.0.account.uuid,
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        keywords::namespaces(
+            &state.core,
+            &caller.0.account.uuid,
+            paging.limit,
+            paging.offset,
+        )
+        .await?,
         paging,
-    })
+    ))
 }

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use lightbox_core::CoreError;
 use lightbox_core::edits::{self, BATCH_MAX, BatchOutcome, Edit};
 use lightbox_core::operations::{self, Operation};
@@ -14,7 +13,7 @@ use serde_json::Value;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, EmptyObject, Write, parse_json};
+use crate::extract::{Accepted, Caller, EmptyObject, Write, parse_json};
 
 /// An Operation of the caller's account. Readable by any credential of the
 /// account; use `If-None-Match` to poll cheaply (304 while unchanged). An
@@ -234,7 +233,7 @@ fn edit_of(
 pub async fn batch(
     State(state): State<AppState>,
     write: Write<BatchRequest>,
-) -> ApiResult<(StatusCode, Json<BatchOutcome>)> {
+) -> ApiResult<Accepted<BatchOutcome>> {
     let items = &write.body.operations;
     if items.is_empty() || items.len() > BATCH_MAX {
         return Err(CoreError::validation(
@@ -283,5 +282,5 @@ pub async fn batch(
         checked.push(edit_of(n, method, template, image, item)?);
     }
     let outcome = edits::run_batch(&state.core, principal, &write.ctx, checked).await?;
-    Ok((StatusCode::ACCEPTED, Json(outcome)))
+    Ok(Accepted(outcome))
 }

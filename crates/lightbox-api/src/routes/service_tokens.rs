@@ -2,9 +2,7 @@
 //! account admin's access token manages the account's service tokens (a
 //! service token never can: a token cannot mint tokens).
 
-use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use lightbox_core::clock::parse_request_time;
 use lightbox_core::operations::Operation;
 use lightbox_core::scope::Scope;
@@ -14,7 +12,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, NoStore, Page, Query, Write, WriteKey};
+use crate::extract::{Accepted, Caller, NoStore, Page, Paged, Write, WriteKey};
 
 /// The account's service tokens (revoked ones included, marked), oldest first.
 #[utoipa::path(
@@ -34,10 +32,8 @@ use crate::extract::{Caller, NoStore, Page, Query, Write, WriteKey};
 pub async fn list_service_tokens(
     State(state): State<AppState>,
     caller: Caller,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<ServiceTokenView>> {
-    query.only(&["limit", "offset"])?;
-    let paging = query.paging()?;
     let all = list(&state.core, &caller.0.account.uuid).await?;
     Ok(Page::of(all, paging))
 }
@@ -84,7 +80,7 @@ pub struct NewServiceTokenRequest {
 pub async fn create_service_token(
     State(state): State<AppState>,
     write: Write<NewServiceTokenRequest>,
-) -> ApiResult<NoStore<(StatusCode, Json<Operation>)>> {
+) -> ApiResult<NoStore<Accepted<Operation>>> {
     let body = write.body;
     let expires_at = body
         .expires_at
@@ -110,7 +106,7 @@ pub async fn create_service_token(
             serde_json::Value::String(secret.as_str().to_owned()),
         );
     }
-    Ok(NoStore((StatusCode::ACCEPTED, Json(op))))
+    Ok(NoStore(Accepted(op)))
 }
 
 /// Revokes a service token of the account: refused from the next request on.
@@ -129,7 +125,7 @@ pub async fn revoke_service_token(
     State(state): State<AppState>,
     Path(uuid): Path<String>,
     write: WriteKey,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = tokens::revoke_by_admin(&state.core, &write.ctx, &uuid).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use lightbox_core::images::Image;
 use lightbox_core::operations::Operation;
 use lightbox_core::sets::{
@@ -14,7 +13,7 @@ use lightbox_core::sets::{
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Caller, Page, Query, Write};
+use crate::extract::{Accepted, Caller, Page, Paged, Query, Write};
 
 /// Create a set. Answers `202` with an Operation that is already
 /// `succeeded`; its `result.set` is the new set.
@@ -37,9 +36,9 @@ use crate::extract::{Caller, Page, Query, Write};
 pub async fn create_set(
     State(state): State<AppState>,
     write: Write<NewSet>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = sets::create(&state.core, &write.ctx, write.body).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// Top-level sets, or the children of `parent_public_uuid`, in arranged order.
@@ -66,21 +65,18 @@ pub async fn list_sets(
     caller: Caller,
     query: Query,
 ) -> ApiResult<Page<Set>> {
-    query.only(&["parent_public_uuid", "limit", "offset"])?;
     let paging = query.paging()?;
-    let (items, has_more) = sets::list(
-        &state.core,
-        &caller.0.account.uuid,
-        query.get("parent_public_uuid"),
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        sets::list(
+            &state.core,
+            &caller.0.account.uuid,
+            query.get("parent_public_uuid"),
+            paging.limit,
+            paging.offset,
+        )
+        .await?,
         paging,
-    })
+    ))
 }
 
 /// One set, with its counts.
@@ -118,9 +114,7 @@ pub async fn get_set(
 pub async fn get_tree(
     State(state): State<AppState>,
     caller: Caller,
-    query: Query,
 ) -> ApiResult<Json<Vec<SetNode>>> {
-    query.only(&[])?;
     Ok(Json(sets::tree(&state.core, &caller.0.account.uuid).await?))
 }
 
@@ -143,9 +137,9 @@ pub async fn update_set(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<SetPatch>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = sets::update(&state.core, &write.ctx, &public_uuid, write.body).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// The set's images in display order, with everything an image object
@@ -175,27 +169,24 @@ pub async fn list_set_images(
     Path(public_uuid): Path<String>,
     query: Query,
 ) -> ApiResult<Page<Image>> {
-    query.only(&["live", "limit", "offset"])?;
     let paging = query.paging()?;
     let live = query
         .get("live")
         .map(|t| lightbox_core::image_filters::boolean("live", t))
         .transpose()?
         .unwrap_or(false);
-    let (items, has_more) = sets::images(
-        &state.core,
-        &caller.0.account.uuid,
-        &public_uuid,
-        live,
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        sets::images(
+            &state.core,
+            &caller.0.account.uuid,
+            &public_uuid,
+            live,
+            paging.limit,
+            paging.offset,
+        )
+        .await?,
         paging,
-    })
+    ))
 }
 
 /// Add images to the set (at the end, in the order given; ones already in
@@ -217,7 +208,7 @@ pub async fn add_set_images(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<MembersBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let change = Arrangement::add(write.body)?;
     arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
@@ -241,7 +232,7 @@ pub async fn remove_set_images(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<MembersBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let change = Arrangement::remove(write.body)?;
     arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
@@ -267,7 +258,7 @@ pub async fn order_set_images(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<OrderBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let change = Arrangement::order(write.body)?;
     arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
@@ -292,7 +283,7 @@ pub async fn set_visibility(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<VisibilityBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let change = Arrangement::visibility(write.body)?;
     arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
@@ -317,7 +308,7 @@ pub async fn restore_set(
     State(state): State<AppState>,
     Path(public_uuid): Path<String>,
     write: Write<RestoreBody>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let change = Arrangement::restore(write.body)?;
     arranged(&state, &write.caller.0, &write.ctx, &public_uuid, change).await
 }
@@ -328,9 +319,9 @@ async fn arranged(
     ctx: &lightbox_core::writes::WriteContext,
     public_uuid: &str,
     change: Arrangement,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = sets::arrange(&state.core, principal, ctx, public_uuid, change).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
 
 /// The set's snapshots, newest first (the newest 50 are kept).
@@ -356,23 +347,19 @@ pub async fn list_snapshots(
     State(state): State<AppState>,
     caller: Caller,
     Path(public_uuid): Path<String>,
-    query: Query,
+    Paged(paging): Paged,
 ) -> ApiResult<Page<Snapshot>> {
-    query.only(&["limit", "offset"])?;
-    let paging = query.paging()?;
-    let (items, has_more) = sets::snapshots(
-        &state.core,
-        &caller.0.account.uuid,
-        &public_uuid,
-        paging.limit,
-        paging.offset,
-    )
-    .await?;
-    Ok(Page {
-        items,
-        has_more,
+    Ok(Page::new(
+        sets::snapshots(
+            &state.core,
+            &caller.0.account.uuid,
+            &public_uuid,
+            paging.limit,
+            paging.offset,
+        )
+        .await?,
         paging,
-    })
+    ))
 }
 
 /// Reorder siblings: a full permutation of the children of
@@ -392,7 +379,7 @@ pub async fn list_snapshots(
 pub async fn reorder_sets(
     State(state): State<AppState>,
     write: Write<SiblingOrder>,
-) -> ApiResult<(StatusCode, Json<Operation>)> {
+) -> ApiResult<Accepted<Operation>> {
     let op = sets::reorder(&state.core, &write.ctx, write.body).await?;
-    Ok((StatusCode::ACCEPTED, Json(op)))
+    Ok(Accepted(op))
 }
