@@ -5,12 +5,12 @@
 //! folder blob store and on PostgreSQL with a real S3-compatible server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, eventually, finished_operation as finished, post_file};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, Server, both_setups, eventually, finished_operation as finished, post_file,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 

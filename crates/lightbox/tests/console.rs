@@ -6,13 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
-mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use browser::Browser;
-use common::{Env, Reply, Server, finished_operation, secret_of, uploaded};
 use lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_testkit::{Env, Reply, Server, both_engines, finished_operation, secret_of, uploaded};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
@@ -265,7 +264,7 @@ both_engines!(
 
         // Copy it, and paste it somewhere else on the console.
         b.press("Copy token").await;
-        common::eventually(5, || async {
+        lightbox_testkit::eventually(5, || async {
             (b.text("#new-token-status").await == "Copied to the clipboard.").then_some(())
         })
         .await
@@ -731,7 +730,7 @@ both_engines!(
         let b = Browser::start("library", env.engine).await;
         sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
         // The grid: three thumbnails that really load.
-        let loaded = common::eventually(10, || async {
+        let loaded = lightbox_testkit::eventually(10, || async {
         let n = b
             .js("return [...document.querySelectorAll('#images img')].filter(i => i.complete && i.naturalWidth > 0).length")
             .await;

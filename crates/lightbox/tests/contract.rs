@@ -4,10 +4,8 @@
 //! address behind a trusted proxy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server, finished_operation, uploaded};
 use lightbox_media::fixtures;
+use lightbox_testkit::{Env, Reply, Server, both_engines, finished_operation, uploaded};
 use serde_json::{Value, json};
 
 async fn setup(env: &Env) -> (Server, String) {
@@ -366,7 +364,7 @@ both_engines!(
         let ticket = server
             .post(&token, "/v1/uploads", None, &json!({"filename": "c.jpg"}))
             .await;
-        let up = common::post_file(&server, &ticket.json(), fixtures::jpeg(66, 48)).await;
+        let up = lightbox_testkit::post_file(&server, &ticket.json(), fixtures::jpeg(66, 48)).await;
         let op = finished_operation(
             &server,
             &token,

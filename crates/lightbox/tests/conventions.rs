@@ -2,12 +2,10 @@
 //! paging, ETags, idempotency, operations; and the first sets endpoints.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply};
+use lightbox_testkit::{Env, Reply, both_engines};
 use serde_json::{Value, json};
 
-async fn setup(env: &Env) -> (common::Server, String) {
+async fn setup(env: &Env) -> (lightbox_testkit::Server, String) {
     env.account("acme").await;
     let token = env.token("acme", "all", &[]).await;
     (env.serve(&[]).await, token)

@@ -6,12 +6,12 @@
 //! server, with real image files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Reply, Server, eventually, finished_operation, post_file, uploaded};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, Reply, Server, both_setups, eventually, finished_operation, post_file, uploaded,
+};
 use serde_json::{Value, json};
 
 static KEYS: AtomicU64 = AtomicU64::new(0);

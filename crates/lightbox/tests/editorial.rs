@@ -4,13 +4,13 @@
 //! on PostgreSQL with a real S3-compatible server, with real image files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, eventually, finished_operation as finished, post_file};
 use lightbox_media::fixtures::{self, FixtureMeta};
+use lightbox_testkit::{
+    Env, Server, both_setups, eventually, finished_operation as finished, post_file,
+};
 use serde_json::{Value, json};
 
 static KEYS: AtomicU64 = AtomicU64::new(0);

@@ -4,9 +4,7 @@
 //! the revoker's wait for every node's ack) can make the other node refuse.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server};
+use lightbox_testkit::{Env, Reply, Server, both_engines};
 use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -184,7 +182,7 @@ both_engines!(
         );
         me(&a, &token).await.error(401, "unauthorized");
         // Once it runs again it catches up.
-        let caught_up = common::eventually(5, || async {
+        let caught_up = lightbox_testkit::eventually(5, || async {
             (me(&b, &token).await.status == 401 && me(&b, &other).await.status == 401).then_some(())
         })
         .await;

@@ -6,12 +6,10 @@
 //! S3-compatible server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, finished_operation, post_file, uploaded};
 use lightbox_media::fixtures;
+use lightbox_testkit::{Env, Server, both_setups, finished_operation, post_file, uploaded};
 use serde_json::{Value, json};
 
 static KEYS: AtomicU64 = AtomicU64::new(0);
@@ -457,7 +455,7 @@ both_setups!(
 );
 
 /// `POST /v1/operations/batch` as `token`.
-async fn batch(server: &Server, token: &str, items: Value) -> common::Reply {
+async fn batch(server: &Server, token: &str, items: Value) -> lightbox_testkit::Reply {
     server
         .write(
             "POST",
@@ -713,7 +711,9 @@ both_setups!(
         let url = ticket["upload_url"].as_str().unwrap().to_owned();
         let upload = tokio::spawn({
             let http = server.http.clone();
-            async move { common::Reply::from(http.post(url).multipart(form).send().await).await }
+            async move {
+                lightbox_testkit::Reply::from(http.post(url).multipart(form).send().await).await
+            }
         });
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         env.sql(

@@ -4,10 +4,8 @@
 //! reason. Real servers and the real command line, on both engines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server, secret_of};
 use lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_testkit::{Env, Reply, Server, both_engines, secret_of};
 use serde_json::json;
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
@@ -113,7 +111,7 @@ both_engines!(
         // With a server running on PostgreSQL (which other machines could
         // share) the rotation refuses, naming it, until told that every
         // server reads this file; nothing is changed by the refusal.
-        let rotate = if env.engine == common::Engine::Postgres {
+        let rotate = if env.engine == lightbox_testkit::Engine::Postgres {
             let (code, _, err) = env.cli_raw(&["secret-key", "rotate"]).await;
             assert_ne!(code, 0, "{err}");
             assert!(
@@ -215,7 +213,7 @@ both_engines!(a_wrong_key_file_is_a_clear_error, |env: Env| async move {
         "{err}"
     );
     // The server does not start either.
-    let mut server = tokio::process::Command::new(common::bin())
+    let mut server = tokio::process::Command::new(lightbox_testkit::bin())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(env.storage_args())
         .args(["--secret-key-file", &other_arg])

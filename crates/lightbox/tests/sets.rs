@@ -6,13 +6,13 @@
 //! folder blob store and on PostgreSQL with a real S3-compatible server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{Env, Server, finished_operation as finished, post_file};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, Server, both_engines, both_setups, finished_operation as finished, post_file,
+};
 use serde_json::{Value, json};
 
 static KEYS: AtomicU64 = AtomicU64::new(0);
@@ -643,7 +643,7 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
     .await;
 
     // The search index follows membership.
-    let found = common::eventually(20, || async {
+    let found = lightbox_testkit::eventually(20, || async {
         let list = server
             .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
             .await
@@ -767,7 +767,7 @@ both_setups!(embargo_lifts_at_its_instant, |env: Env| async move {
     // Before the instant: nothing is live, by count, by list and by the index.
     let before = set(&server, &token, &s).await;
     let listed = members(&server, &token, &s, "&live=true").await;
-    let indexed = common::eventually(10, || async {
+    let indexed = lightbox_testkit::eventually(10, || async {
         let r = server
             .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
             .await
@@ -1075,7 +1075,7 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
 });
 
 /// `POST /v1/operations/batch` with these items.
-async fn batch(server: &Server, token: &str, items: Value) -> common::Reply {
+async fn batch(server: &Server, token: &str, items: Value) -> lightbox_testkit::Reply {
     let body = json!({ "operations": items });
     server
         .write("POST", token, "/v1/operations/batch", &key(), Some(&body))

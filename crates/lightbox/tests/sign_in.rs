@@ -5,10 +5,8 @@
 //! moves it, so every lifetime and window is checked to the second.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server, secret_of};
 use lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_testkit::{Env, Reply, Server, both_engines, secret_of};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";

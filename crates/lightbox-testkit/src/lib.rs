@@ -1,14 +1,25 @@
-//! Test harness: real `lightbox` processes on 127.0.0.1, on SQLite and on
-//! PostgreSQL, driven through real HTTP and the real command line.
+//! Lightbox's test kit: what the integration tests of the workspace share.
 //!
-//! `both_engines!` turns one test body into a test per engine. PostgreSQL
-//! tests need `LIGHTBOX_TEST_POSTGRES_URL` (an admin URL; `.ci/run` starts a
-//! server and sets it); each test gets a fresh database. They fail, loudly,
-//! when it is missing: a skipped engine is not a tested engine.
-#![allow(dead_code)]
+//! - [`Env`]: a fresh, empty storage per test (SQLite folder, or a fresh
+//!   PostgreSQL database; optionally a fresh S3 bucket), and the real
+//!   `lightbox` command line on it.
+//! - [`Server`]: a real `lightbox serve` process on 127.0.0.1, and a small
+//!   typed client for the API on it ([`Reply`] is one response, read whole).
+//! - [`fresh_postgres_database`] / [`fresh_store`]: a fresh database for
+//!   tests that open the store directly (core, store).
+//! - [`both_engines!`] / [`both_setups!`]: one test body, a test per engine.
+//!
+//! PostgreSQL tests need `LIGHTBOX_TEST_POSTGRES_URL` (an admin URL; `.ci/run`
+//! starts a server and sets it); S3 tests need `LIGHTBOX_TEST_S3_ENDPOINT`.
+//! They fail, loudly, when it is missing: a skipped engine is not a tested
+//! engine.
+// A test kit panics on purpose: a failed step of a test is a failed test,
+// and `unwrap_or_else(|e| panic!(..))` is used where the message helps.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,11 +29,9 @@ use tokio::process::{Child, Command};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
+/// The database engine a test runs on: the store's own, so a test can
+/// compare it with `Store::engine()`.
+pub use lightbox_store::Engine;
 
 /// A fresh, empty storage for one test.
 pub struct Env {
@@ -33,11 +42,37 @@ pub struct Env {
     pub s3: Option<(String, String)>,
 }
 
+/// The `lightbox` binary under test. `env!("CARGO_BIN_EXE_lightbox")` only
+/// exists when compiling the `lightbox` crate's own tests, so the kit looks
+/// it up when run: the variable if the runner sets it, else beside the test
+/// executable (`target/<profile>/deps/..` → `target/<profile>/lightbox`).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_lightbox")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        for var in ["CARGO_BIN_EXE_lightbox", "NEXTEST_BIN_EXE_lightbox"] {
+            if let Ok(path) = std::env::var(var)
+                && std::path::Path::new(&path).is_file()
+            {
+                return path;
+            }
+        }
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap_or_else(|| panic!("no target dir above {}", exe.display()));
+        let path = profile_dir.join(format!("lightbox{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            path.is_file(),
+            "the lightbox binary is not at {}: run the tests of the `lightbox` crate (cargo builds it for them)",
+            path.display()
+        );
+        path.display().to_string()
+    })
 }
 
-fn unique() -> String {
+/// A name no other test run uses (databases, buckets, folders).
+pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
@@ -61,24 +96,7 @@ impl Env {
     /// test server (`LIGHTBOX_TEST_S3_ENDPOINT`, started by `.ci/run`).
     pub async fn with_s3(engine: Engine) -> Env {
         let mut env = Env::new(engine).await;
-        let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
-            panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`")
-        });
-        let bucket = format!("lbt-{}", unique());
-        let made = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"))
-            .put(format!("{endpoint}/{bucket}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create bucket: {e}"));
-        assert!(
-            made.status().is_success(),
-            "create bucket: {}",
-            made.status()
-        );
-        env.s3 = Some((endpoint, bucket));
+        env.s3 = Some(fresh_s3_bucket().await);
         env
     }
 
@@ -361,7 +379,9 @@ impl Drop for Env {
     }
 }
 
-async fn fresh_postgres_database() -> String {
+/// A fresh, empty database on the PostgreSQL server of
+/// `LIGHTBOX_TEST_POSTGRES_URL`; returns its URL (same server and user).
+pub async fn fresh_postgres_database() -> String {
     let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| panic!("LIGHTBOX_TEST_POSTGRES_URL is not set: run the suite with `bash .ci/run`, which starts PostgreSQL"));
     let name = format!("lbt_{}", unique());
@@ -377,6 +397,50 @@ async fn fresh_postgres_database() -> String {
     let (scheme, rest) = admin.split_once("://").unwrap_or(("postgres", &admin));
     let authority = rest.split('/').next().unwrap_or(rest);
     format!("{scheme}://{authority}/{name}")
+}
+
+/// A fresh, migrated store on `engine` (a new SQLite folder, or a fresh
+/// PostgreSQL database), opened directly: for tests below the server.
+pub async fn fresh_store(engine: Engine, max_connections: u32) -> lightbox_store::Store {
+    let url = match engine {
+        Engine::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("lightbox-store-test-{}", unique()));
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+            lightbox_store::Store::sqlite_url_for_dir(&dir)
+        }
+        Engine::Postgres => fresh_postgres_database().await,
+    };
+    let store = lightbox_store::Store::connect(&url, max_connections)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate {url}: {e}"));
+    store
+}
+
+/// A new bucket on the S3-compatible test server of
+/// `LIGHTBOX_TEST_S3_ENDPOINT` (started by `.ci/run`); returns (endpoint, bucket).
+pub async fn fresh_s3_bucket() -> (String, String) {
+    let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
+        panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`")
+    });
+    let bucket = format!("lbt-{}", unique());
+    let made = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_else(|e| panic!("client: {e}"))
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create bucket: {e}"));
+    assert!(
+        made.status().is_success(),
+        "create bucket: {}",
+        made.status()
+    );
+    (endpoint, bucket)
 }
 
 /// A running `lightbox serve`, killed when dropped.
@@ -621,15 +685,16 @@ impl Reply {
 macro_rules! both_engines {
     ($name:ident, $body:expr) => {
         mod $name {
+            #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() -> common::TestResult {
-                let env = common::Env::new(common::Engine::Sqlite).await;
+            async fn sqlite() -> $crate::TestResult {
+                let env = $crate::Env::new($crate::Engine::Sqlite).await;
                 ($body)(env).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() -> common::TestResult {
-                let env = common::Env::new(common::Engine::Postgres).await;
+            async fn postgres() -> $crate::TestResult {
+                let env = $crate::Env::new($crate::Engine::Postgres).await;
                 ($body)(env).await
             }
         }
@@ -642,15 +707,16 @@ macro_rules! both_engines {
 macro_rules! both_setups {
     ($name:ident, $body:expr) => {
         mod $name {
+            #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_folder() -> common::TestResult {
-                let env = common::Env::new(common::Engine::Sqlite).await;
+            async fn sqlite_folder() -> $crate::TestResult {
+                let env = $crate::Env::new($crate::Engine::Sqlite).await;
                 ($body)(env).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_s3() -> common::TestResult {
-                let env = common::Env::with_s3(common::Engine::Postgres).await;
+            async fn postgres_s3() -> $crate::TestResult {
+                let env = $crate::Env::with_s3($crate::Engine::Postgres).await;
                 ($body)(env).await
             }
         }
