@@ -20,6 +20,7 @@
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -351,6 +352,14 @@ impl Env {
         ];
         args.extend_from_slice(extra);
         self.cli(&args).await
+    }
+
+    /// An account with the API on, an all-scope service token for it, and
+    /// a server started with `extra`: where most API tests begin.
+    pub async fn account_server(&self, unique_id: &str, extra: &[&str]) -> (Server, String) {
+        self.account(unique_id).await;
+        let token = self.token(unique_id, "all", &[]).await;
+        (self.serve(extra).await, token)
     }
 
     pub async fn serve(&self, extra: &[&str]) -> Server {
@@ -799,4 +808,141 @@ pub fn secret_of(uri: &str) -> Vec<u8> {
         .find_map(|p| p.strip_prefix("secret="))
         .unwrap_or_else(|| panic!("no secret in {uri}"));
     lightbox_auth::totp::from_base32(secret).unwrap()
+}
+
+/// A fresh Idempotency-Key: every write of the typed client gets its own,
+/// so no two writes of a test replay each other by accident.
+pub fn idempotency_key() -> String {
+    static KEYS: AtomicU64 = AtomicU64::new(0);
+    format!("kit-{}", KEYS.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The typed client: the few API steps many tests take on the way to what
+/// they check, each asserting that the step itself went through.
+impl Server {
+    /// `GET /v1/me`.
+    pub async fn me(&self, token: &str) -> Reply {
+        self.get(token, "/v1/me").await
+    }
+
+    /// Asks for an upload ticket with `details` (`{"filename": ..}` and
+    /// more) and posts `bytes` to the processor; returns the new image's
+    /// uuid, without waiting for its versions.
+    pub async fn upload_with(&self, token: &str, details: &Value, bytes: Vec<u8>) -> String {
+        let ticket = self.post(token, "/v1/uploads", None, details).await;
+        assert_eq!(ticket.status, 201, "upload ticket: {}", ticket.text);
+        let r = post_file(self, &ticket.json(), bytes).await;
+        assert_eq!(r.status, 201, "upload: {}", r.text);
+        r.json()["image_public_uuid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no image_public_uuid in {}", r.text))
+            .to_owned()
+    }
+
+    /// [`Server::upload_with`] with only a filename.
+    pub async fn upload(&self, token: &str, filename: &str, bytes: Vec<u8>) -> String {
+        self.upload_with(token, &serde_json::json!({ "filename": filename }), bytes)
+            .await
+    }
+
+    /// A write (fresh Idempotency-Key) that must be accepted (202); the
+    /// Operation as the answer gives it, finished or not.
+    pub async fn write_accepted(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: impl Into<Option<Value>>,
+    ) -> Value {
+        let body = body.into();
+        let r = self
+            .write(method, token, path, &idempotency_key(), body.as_ref())
+            .await;
+        assert_eq!(r.status, 202, "{method} {path} {body:?}: {}", r.text);
+        r.json()
+    }
+
+    /// A write that must be accepted and succeed; its Operation once
+    /// finished (waited for when the answer did not finish it).
+    pub async fn write_ok(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: impl Into<Option<Value>>,
+    ) -> Value {
+        let op = self.write_accepted(method, token, path, body).await;
+        let op = if op["status"] == "succeeded" {
+            op
+        } else {
+            let uuid = op["uuid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no operation uuid in {op}"));
+            finished_operation(self, token, uuid).await
+        };
+        assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
+        op
+    }
+
+    /// A write refused with `status`/`code` (the documented error shape),
+    /// naming `field` when given; returns the error object.
+    pub async fn write_refused(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: Value,
+        (status, code): (u16, &str),
+        field: Option<&str>,
+    ) -> Value {
+        let r = self
+            .write(method, token, path, &idempotency_key(), Some(&body))
+            .await;
+        let e = r.error(status, code);
+        if let Some(field) = field {
+            assert_eq!(e["field"], field, "{method} {path} {body}: {e}");
+        }
+        e
+    }
+
+    /// `POST /v1/operations/batch` with these operations (fresh key).
+    pub async fn batch(&self, token: &str, operations: Value) -> Reply {
+        let body = serde_json::json!({ "operations": operations });
+        self.write(
+            "POST",
+            token,
+            "/v1/operations/batch",
+            &idempotency_key(),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// The server's clock, in Unix seconds (`GET /_debug/clock`).
+    pub async fn debug_clock_now(&self) -> u64 {
+        let text = self
+            .http
+            .get(self.at("/_debug/clock"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("debug clock: {e}"))
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("debug clock: {e}"));
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("debug clock {text:?}: {e}"))
+    }
+
+    /// Moves the server's debug clock on by `secs`; returns its new time.
+    pub async fn advance_debug_clock(&self, secs: u64) -> u64 {
+        let r = self
+            .http
+            .post(self.at(&format!("/_debug/clock?advance_secs={secs}")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("advance debug clock: {e}"));
+        assert_eq!(r.status(), 200, "advance debug clock");
+        self.debug_clock_now().await
+    }
 }

@@ -6,20 +6,12 @@
 //! server, with real image files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use lightbox_media::fixtures;
 use lightbox_testkit::{
-    Env, Reply, Server, both_setups, eventually, finished_operation, post_file, uploaded,
+    Env, Reply, Server, both_setups, eventually, finished_operation, idempotency_key, post_file,
+    uploaded,
 };
 use serde_json::{Value, json};
-
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-/// A fresh Idempotency-Key.
-fn key() -> String {
-    format!("k-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
 
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -78,12 +70,6 @@ async fn refused(server: &Server, url: &str, status: u16, code: &str) -> Value {
     r.error(status, code)
 }
 
-async fn setup(env: &Env, extra: &[&str]) -> (Server, String) {
-    env.account("fest").await;
-    let token = env.token("fest", "all", &[]).await;
-    (env.serve(extra).await, token)
-}
-
 /// The link with its token changed by `change`.
 fn with_token(url: &str, change: impl Fn(&str) -> String) -> String {
     let (head, name) = url.rsplit_once('/').unwrap();
@@ -98,7 +84,7 @@ fn flip(c: char) -> char {
 both_setups!(
     original_and_versions_stream_with_ranges,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let bytes = fixtures::jpeg(1500, 1000);
         let id = uploaded(&server, &token, "DSC_0042.jpg", bytes.clone()).await;
 
@@ -238,7 +224,7 @@ both_setups!(
 );
 
 both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
-    let (server, token) = setup(&env, &[]).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(300, 200)).await;
     let l = link(&server, &token, json!({"image_public_uuid": id})).await;
     let url = l["url"].as_str().unwrap();
@@ -349,7 +335,7 @@ both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
 
     // A deleted image: its links answer 404.
     let r = server
-        .delete(&token, &format!("/v1/images/{id}"), &key())
+        .delete(&token, &format!("/v1/images/{id}"), &idempotency_key())
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     refused(&server, url, 404, "image_not_found").await;
@@ -375,7 +361,7 @@ both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
 
 both_setups!(links_expire, |env: Env| async move {
     // A standing clock: the link lasts exactly 600 s of it.
-    let (server, token) = setup(&env, &["--debug-clock"]).await;
+    let (server, token) = env.account_server("fest", &["--debug-clock"]).await;
     let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
     let now: i64 = Reply::from(server.http.get(server.at("/_debug/clock")).send().await)
         .await
@@ -438,7 +424,7 @@ both_setups!(links_expire, |env: Env| async move {
 both_setups!(
     version_links_never_serve_rebuilt_bytes,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let bytes = fixtures::jpeg(800, 400);
         let id = uploaded(&server, &token, "wide.jpg", bytes.clone()).await;
         let small = link(
@@ -457,7 +443,7 @@ both_setups!(
             .patch_json(
                 &token,
                 &format!("/v1/images/{id}"),
-                &key(),
+                &idempotency_key(),
                 &json!({"rotation": 90}),
             )
             .await;
@@ -494,7 +480,7 @@ both_setups!(
 both_setups!(
     signing_keys_rotate_without_breaking_live_links,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
         let first = link(&server, &token, json!({"image_public_uuid": id})).await;
         let first = first["url"].as_str().unwrap().to_owned();
@@ -600,7 +586,7 @@ fn base64url_encode(bytes: &[u8]) -> String {
 both_setups!(
     user_role_downloads_per_its_permissions,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         env.user(
             "ann@example.com",
             "correct horse battery staple",
@@ -673,7 +659,7 @@ both_setups!(
 );
 
 both_setups!(content_disposition_names_are_safe, |env: Env| async move {
-    let (server, token) = setup(&env, &[]).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let id = uploaded(
         &server,
         &token,

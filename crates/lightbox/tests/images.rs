@@ -38,12 +38,6 @@ async fn settled(server: &Server, token: &str, id: &str) -> Value {
     .unwrap_or_else(|| panic!("versions of {id} never settled"))
 }
 
-async fn setup(env: &Env, extra: &[&str]) -> (Server, String) {
-    env.account("fest").await;
-    let token = env.token("fest", "all", &[]).await;
-    (env.serve(extra).await, token)
-}
-
 fn photo() -> Vec<u8> {
     fixtures::jpeg_with_metadata(
         400,
@@ -69,7 +63,7 @@ fn photo() -> Vec<u8> {
 both_setups!(
     upload_reads_metadata_and_builds_versions,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let bytes = photo();
         let r = upload(
             &server,
@@ -224,7 +218,7 @@ both_setups!(
 both_setups!(
     tickets_are_sealed_single_use_and_expire,
     |env: Env| async move {
-        let (server, token) = setup(&env, &["--debug-clock"]).await;
+        let (server, token) = env.account_server("fest", &["--debug-clock"]).await;
         let ticket = server
             .post(
                 &token,
@@ -393,7 +387,9 @@ both_setups!(
 both_setups!(
     bad_files_are_refused_and_leave_nothing,
     |env: Env| async move {
-        let (server, token) = setup(&env, &["--max-upload-bytes", "2000000"]).await;
+        let (server, token) = env
+            .account_server("fest", &["--max-upload-bytes", "2000000"])
+            .await;
         let text = b"hello, this is not a picture at all\n".repeat(10);
         let e = upload(&server, &token, json!({"filename": "notes.jpg"}), text).await;
         e.error(415, "unsupported_media_type");
@@ -628,7 +624,7 @@ both_setups!(
 );
 
 both_setups!(duplicates_patch_and_delete, |env: Env| async move {
-    let (server, token) = setup(&env, &[]).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let bytes = fixtures::jpeg(200, 100);
     let first = upload(
         &server,
@@ -804,7 +800,7 @@ both_setups!(duplicates_patch_and_delete, |env: Env| async move {
 both_setups!(
     user_role_changes_only_its_own_images,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         env.user(
             "ann@example.com",
             "correct horse battery staple",
@@ -886,7 +882,7 @@ both_setups!(
 );
 
 both_setups!(library_lists_and_filters, |env: Env| async move {
-    let (server, token) = setup(&env, &[]).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let with_geo = fixtures::jpeg_with_metadata(
         40,
         30,
@@ -1015,7 +1011,7 @@ both_setups!(library_lists_and_filters, |env: Env| async move {
 both_setups!(
     an_upload_cut_off_midway_leaves_nothing,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let ticket = server
             .post(&token, "/v1/uploads", None, &json!({"filename": "big.jpg"}))
             .await

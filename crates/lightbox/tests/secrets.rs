@@ -37,31 +37,10 @@ async fn enable(env: &Env) -> Vec<u8> {
     secret_of(&env.cli(&["user", "mfa", "enable", LOGIN]).await)
 }
 
-/// Moves the server's debug clock on; returns its time (Unix seconds).
-async fn advance(server: &Server, secs: u64) -> u64 {
-    let r = server
-        .http
-        .post(server.at(&format!("/_debug/clock?advance_secs={secs}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let text = server
-        .http
-        .get(server.at("/_debug/clock"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.trim().parse().unwrap()
-}
-
 /// Signs in with the authenticator code of a step no sign-in used yet (the
 /// debug clock moved on first); returns the `/v1/auth/mfa` answer.
 async fn sign_in_with_code(server: &Server, secret: &[u8], advance_secs: u64) -> Reply {
-    let now = advance(server, advance_secs).await;
+    let now = server.advance_debug_clock(advance_secs).await;
     let device = json!({"name": "test", "platform": "linux"});
     let body = json!({"login": LOGIN, "password": PASSWORD, "device": device});
     let r = Reply::from(
@@ -163,7 +142,7 @@ both_engines!(
             .json::<serde_json::Value>()
             .await?;
         let access = grant["access_token"].as_str().unwrap();
-        let now = advance(&server, 30).await;
+        let now = server.advance_debug_clock(30).await;
         let code = totp::code_at(&secret, TotpAlgorithm::Sha1, now, 6);
         let r = server
             .post(
