@@ -362,6 +362,13 @@ impl Env {
         (self.serve(extra).await, token)
     }
 
+    /// A new user of `account` with `role`, signed in on `server`; returns
+    /// its access token. Its password is [`MEMBER_PASSWORD`].
+    pub async fn member(&self, server: &Server, account: &str, login: &str, role: &str) -> String {
+        self.user(login, MEMBER_PASSWORD, account, role).await;
+        server.access_token(login, MEMBER_PASSWORD).await
+    }
+
     pub async fn serve(&self, extra: &[&str]) -> Server {
         Server::start(self, "127.0.0.1:0", extra).await
     }
@@ -808,6 +815,19 @@ pub fn secret_of(uri: &str) -> Vec<u8> {
         .find_map(|p| p.strip_prefix("secret="))
         .unwrap_or_else(|| panic!("no secret in {uri}"));
     lightbox_auth::totp::from_base32(secret).unwrap()
+}
+
+/// The password of [`Env::member`]'s users: strong enough for the
+/// server's password rules.
+pub const MEMBER_PASSWORD: &str = "correct horse battery staple";
+
+/// The SHA-256 of `bytes` in lower-case hex, as the API and blob keys show it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A fresh Idempotency-Key: every write of the typed client gets its own,

@@ -7,10 +7,9 @@
 
 use lightbox_media::fixtures;
 use lightbox_testkit::{
-    Env, both_setups, eventually, finished_operation as finished, idempotency_key,
+    Env, both_setups, eventually, finished_operation as finished, idempotency_key, sha256_hex,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// Names and SHA-256 of every entry, read by Python's zipfile (which also
 /// checks each entry's CRC-32).
@@ -62,7 +61,7 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
     let mut ids = Vec::new();
     let mut hashes = Vec::new();
     for (name, bytes) in &files {
-        hashes.push(hex(&Sha256::digest(bytes)));
+        hashes.push(sha256_hex(bytes));
         ids.push(server.upload(&token, name, bytes.clone()).await);
     }
 
@@ -265,7 +264,3 @@ both_setups!(expired_archives_are_deleted, |env: Env| async move {
     assert!(status == 403 || status == 404, "{status}");
     Ok(())
 });
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}

@@ -9,17 +9,9 @@
 use lightbox_media::fixtures;
 use lightbox_testkit::{
     Env, Reply, Server, both_setups, eventually, finished_operation, idempotency_key, post_file,
-    uploaded,
+    sha256_hex, uploaded,
 };
 use serde_json::{Value, json};
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -120,7 +112,7 @@ both_setups!(
         // The original, byte for byte, with no credential.
         let (status, headers, body) = fetch(&server, url, &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         assert_eq!(header(&headers, "content-type"), "image/jpeg");
         assert_eq!(header(&headers, "content-length"), bytes.len().to_string());
         assert_eq!(header(&headers, "accept-ranges"), "bytes");
@@ -130,7 +122,7 @@ both_setups!(
             "attachment; filename=\"DSC_0042.jpg\"; filename*=UTF-8''DSC_0042.jpg"
         );
         let etag = header(&headers, "etag").to_owned();
-        assert_eq!(etag, format!("\"{}\"", sha256(&bytes)));
+        assert_eq!(etag, format!("\"{}\"", sha256_hex(&bytes)));
         assert!(header(&headers, "x-request-id").len() > 8);
         // The same link serves again while it lasts.
         assert_eq!(fetch(&server, url, &[]).await.0, 200);
@@ -194,7 +186,7 @@ both_setups!(
             let (status, headers, body) = fetch(&server, l["url"].as_str().unwrap(), &[]).await;
             assert_eq!(status, 200, "{name}");
             let (_, _, public) = fetch(&server, version["url"].as_str().unwrap(), &[]).await;
-            assert_eq!(sha256(&body), sha256(&public), "{name}");
+            assert_eq!(sha256_hex(&body), sha256_hex(&public), "{name}");
             assert_eq!(
                 header(&headers, "content-disposition"),
                 format!(
@@ -211,7 +203,7 @@ both_setups!(
             assert_eq!(part, public[5..15]);
         }
         // The original never on the public media route.
-        let tag = &sha256(&bytes)[..16];
+        let tag = &sha256_hex(&bytes)[..16];
         let (status, _, _) = fetch(
             &server,
             &server.at(&format!("/media/{id}/original/{tag}.jpg")),
@@ -459,7 +451,7 @@ both_setups!(
         // The original did not change: its link still works.
         let (status, _, body) = fetch(&server, original["url"].as_str().unwrap(), &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         // A new link serves the rebuilt version (upright: taller than wide).
         let fresh = link(
             &server,
@@ -470,7 +462,7 @@ both_setups!(
         assert_ne!(fresh["url"], small["url"]);
         let (status, _, after) = fetch(&server, fresh["url"].as_str().unwrap(), &[]).await;
         assert_eq!(status, 200);
-        assert_ne!(sha256(&after), sha256(&before));
+        assert_ne!(sha256_hex(&after), sha256_hex(&before));
         let decoded = image::load_from_memory(&after).unwrap();
         assert!(decoded.height() > decoded.width());
         Ok(())
@@ -587,16 +579,7 @@ both_setups!(
     user_role_downloads_per_its_permissions,
     |env: Env| async move {
         let (server, token) = env.account_server("fest", &[]).await;
-        env.user(
-            "ann@example.com",
-            "correct horse battery staple",
-            "fest",
-            "user",
-        )
-        .await;
-        let ann = server
-            .access_token("ann@example.com", "correct horse battery staple")
-            .await;
+        let ann = env.member(&server, "fest", "ann@example.com", "user").await;
         let theirs_bytes = fixtures::jpeg(1400, 700);
         let theirs = uploaded(&server, &token, "theirs.jpg", theirs_bytes).await;
         let mine_bytes = fixtures::jpeg(700, 350);
@@ -607,7 +590,7 @@ both_setups!(
         assert_eq!(l["version"], "original");
         let (status, _, body) = fetch(&server, l["url"].as_str().unwrap(), &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&mine_bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&mine_bytes));
 
         // Another's image: public versions only; no version = the largest built.
         let e = ask(
@@ -636,16 +619,7 @@ both_setups!(
         assert_eq!(fetch(&server, l["url"].as_str().unwrap(), &[]).await.0, 200);
 
         // An admin (and a service token) has every original.
-        env.user(
-            "bo@example.com",
-            "correct horse battery staple",
-            "fest",
-            "admin",
-        )
-        .await;
-        let bo = server
-            .access_token("bo@example.com", "correct horse battery staple")
-            .await;
+        let bo = env.member(&server, "fest", "bo@example.com", "admin").await;
         assert_eq!(
             link(&server, &bo, json!({"image_public_uuid": mine})).await["version"],
             "original"
@@ -729,7 +703,7 @@ both_setups!(
         assert!(url.starts_with(&format!("{}/download/", api.url)), "{url}");
         let (status, _, body) = fetch(&api, url, &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         // Any media node serves it too; the processor does not serve links.
         let path = url.strip_prefix(&api.url).unwrap();
         assert_eq!(fetch(&media, &media.at(path), &[]).await.0, 200);
@@ -745,7 +719,7 @@ both_setups!(
         assert!(url.starts_with(&format!("{media_url}/download/")), "{url}");
         let (status, _, body) = fetch(&media, url, &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         Ok(())
     }
 );

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lightbox_media::fixtures::{self, FixtureMeta};
 use lightbox_testkit::{
-    Env, Server, both_setups, eventually, finished_operation as operation, post_file,
+    Env, Server, both_setups, eventually, finished_operation as operation, post_file, sha256_hex,
 };
 use serde_json::{Value, json};
 
@@ -86,13 +86,7 @@ both_setups!(
         assert_eq!(image["content_type"], "image/jpeg");
         assert_eq!(image["is_video"], false);
         assert_eq!(image["bytes"], bytes.len());
-        let sha: String = {
-            use sha2::Digest;
-            sha2::Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        };
+        let sha = sha256_hex(&bytes);
         assert_eq!(image["sha256"], sha);
         // Orientation 6: a 400×300 file stands upright as 300×400.
         assert_eq!(
@@ -801,16 +795,7 @@ both_setups!(
     user_role_changes_only_its_own_images,
     |env: Env| async move {
         let (server, token) = env.account_server("fest", &[]).await;
-        env.user(
-            "ann@example.com",
-            "correct horse battery staple",
-            "fest",
-            "user",
-        )
-        .await;
-        let ann = server
-            .access_token("ann@example.com", "correct horse battery staple")
-            .await;
+        let ann = env.member(&server, "fest", "ann@example.com", "user").await;
         let theirs = upload(
             &server,
             &token,

@@ -10,14 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lightbox_media::fixtures;
 use lightbox_testkit::{
-    Env, Server, both_setups, finished_operation, idempotency_key, post_file, uploaded,
+    Env, Server, both_setups, finished_operation, idempotency_key, post_file, sha256_hex, uploaded,
 };
 use serde_json::{Value, json};
 
 /// Uploads so far: each gets its own picture size.
 static SIZES: AtomicU64 = AtomicU64::new(0);
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// An account `fest` with an all-scopes service token, an admin member and
 /// two `user` members (ann, bob); a server. Returns (server, token, admin,
@@ -25,14 +23,12 @@ const PASSWORD: &str = "correct horse battery staple";
 async fn setup(env: &Env) -> (Server, String, String, String, String) {
     env.account("fest").await;
     let token = env.token("fest", "all", &[]).await;
-    env.user("root@example.com", PASSWORD, "fest", "admin")
-        .await;
-    env.user("ann@example.com", PASSWORD, "fest", "user").await;
-    env.user("bob@example.com", PASSWORD, "fest", "user").await;
     let server = env.serve(&[]).await;
-    let admin = server.access_token("root@example.com", PASSWORD).await;
-    let ann = server.access_token("ann@example.com", PASSWORD).await;
-    let bob = server.access_token("bob@example.com", PASSWORD).await;
+    let admin = env
+        .member(&server, "fest", "root@example.com", "admin")
+        .await;
+    let ann = env.member(&server, "fest", "ann@example.com", "user").await;
+    let bob = env.member(&server, "fest", "bob@example.com", "user").await;
     (server, token, admin, ann, bob)
 }
 
@@ -563,8 +559,9 @@ both_setups!(
     an_upload_ticket_dies_with_the_credential_that_made_it,
     |env: Env| async move {
         let (server, token, _admin, ann, bob) = setup(&env).await;
-        env.user("carl@example.com", PASSWORD, "fest", "user").await;
-        let carl = server.access_token("carl@example.com", PASSWORD).await;
+        let carl = env
+            .member(&server, "fest", "carl@example.com", "user")
+            .await;
         let ticket = |who: String| {
             let server = &server;
             async move {
@@ -657,14 +654,6 @@ both_setups!(
         Ok(())
     }
 );
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// What identifies one write of a blob: the file's inode (folder store) or
 /// the object's LastModified (S3).
