@@ -45,7 +45,10 @@ fn keyword_list(image: &Value) -> Vec<String> {
         .collect()
 }
 
-both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
+/// A server, an all-scope token and a 200×100 image titled "Encore" whose
+/// size is known: where each editing test starts. Returns (server, token,
+/// image id, the image once sized).
+async fn encore(env: &Env) -> (Server, String, String, Value) {
     let (server, token) = env.account_server("fest", &[]).await;
     let id = server
         .upload_with(
@@ -54,8 +57,13 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
             fixtures::jpeg(200, 100),
         )
         .await;
+    let sized = sized(&server, &token, &id).await;
+    (server, token, id, sized)
+}
+
+both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
+    let (server, token, id, _) = encore(&env).await;
     let path = |tail: &str| format!("/v1/images/{id}{tail}");
-    let before = sized(&server, &token, &id).await;
 
     // Keywords: added, split, duplicates skipped.
     let op = ok(
@@ -214,187 +222,6 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     .await;
     assert_eq!(image(&server, &token, &id).await["rating"], 4);
 
-    // Crops: inside the image, the named ratio within a pixel.
-    assert_eq!(
-        (before["width"].as_i64(), before["height"].as_i64()),
-        (Some(200), Some(100))
-    );
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/crop"),
-            json!({"aspect_ratio": "16:9", "x": 60, "y": 0, "width": 160, "height": 90}),
-            (400, "validation"),
-            Some("x"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/crop"),
-            json!({"aspect_ratio": "16:9", "x": 0, "y": 20, "width": 160, "height": 90}),
-            (400, "validation"),
-            Some("y"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/crop"),
-            json!({"aspect_ratio": "16:9", "x": 0, "y": 0, "width": 160, "height": 80}),
-            (400, "validation"),
-            Some("height"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/crop"),
-            json!({"aspect_ratio": "16x9", "x": 0, "y": 0, "width": 160, "height": 90}),
-            (400, "validation"),
-            Some("aspect_ratio"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/crop"),
-            json!({"aspect_ratio": "16:9", "x": -1, "y": 0, "width": 160, "height": 90}),
-            (400, "validation"),
-            Some("x"),
-        )
-        .await;
-    ok(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        Some(json!({"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91})),
-    )
-    .await;
-    ok(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        Some(json!({"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100})),
-    )
-    .await;
-    let crops = image(&server, &token, &id).await["crops"].clone();
-    assert_eq!(
-        crops,
-        json!([
-            {"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91},
-            {"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100},
-        ])
-    );
-    let op = ok(
-        &server,
-        &token,
-        "DELETE",
-        &path("/crop"),
-        Some(json!({"aspect_ratio": "1:1"})),
-    )
-    .await;
-    assert_eq!(op["result"]["removed"], 1);
-    // A quarter turn turns the crop with the image: 16:9 becomes 9:16.
-    let r = server
-        .patch_json(
-            &token,
-            &path(""),
-            &idempotency_key(),
-            &json!({"rotation": 90}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    let turned = image(&server, &token, &id).await;
-    assert_eq!(
-        (turned["width"].as_i64(), turned["height"].as_i64()),
-        (Some(100), Some(200))
-    );
-    assert_eq!(
-        turned["crops"],
-        json!([{"aspect_ratio": "9:16", "x": 4, "y": 40, "width": 91, "height": 160}])
-    );
-    let op = ok(&server, &token, "DELETE", &path("/crop"), None).await;
-    assert_eq!(op["result"]["removed"], 1);
-    assert_eq!(image(&server, &token, &id).await["crops"], json!([]));
-
-    // IPTC metadata: partial, null clears, unknown keys and wrong types refused.
-    ok(&server, &token, "PUT", &path("/metadata"),
-        Some(json!({"creator": "Jane Doe", "copyright_marked": true, "city": "Zürich", "country_code": "CH"}))).await;
-    ok(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        Some(json!({"city": null, "headline": "Encore!"})),
-    )
-    .await;
-    assert_eq!(
-        image(&server, &token, &id).await["metadata"],
-        json!({"creator": "Jane Doe", "copyright_marked": true, "country_code": "CH", "headline": "Encore!"})
-    );
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/metadata"),
-            json!({"photographer": "x"}),
-            (400, "validation"),
-            Some("photographer"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/metadata"),
-            json!({"copyright_marked": "true"}),
-            (400, "validation"),
-            Some("copyright_marked"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/metadata"),
-            json!({"country_code": "Swiss"}),
-            (400, "validation"),
-            Some("country_code"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/metadata"),
-            json!({"contact_email": "jane"}),
-            (400, "validation"),
-            Some("contact_email"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PUT",
-            &token,
-            &path("/metadata"),
-            json!({"caption": "x".repeat(2001)}),
-            (400, "validation"),
-            Some("caption"),
-        )
-        .await;
-    assert_eq!(
-        image(&server, &token, &id).await["metadata"]["creator"],
-        "Jane Doe"
-    );
-
     // Alt text and credits.
     server
         .write_refused(
@@ -541,6 +368,208 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     );
     Ok(())
 });
+
+// Crops and IPTC metadata on their own image: a failure in one part of the
+// editing endpoints does not hide the others.
+both_setups!(
+    crops_stay_inside_and_turn_with_the_image,
+    |env: Env| async move {
+        let (server, token, id, before) = encore(&env).await;
+        let path = |tail: &str| format!("/v1/images/{id}{tail}");
+
+        // Crops: inside the image, the named ratio within a pixel.
+        assert_eq!(
+            (before["width"].as_i64(), before["height"].as_i64()),
+            (Some(200), Some(100))
+        );
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": 60, "y": 0, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("x"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": 0, "y": 20, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("y"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": 0, "y": 0, "width": 160, "height": 80}),
+                (400, "validation"),
+                Some("height"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16x9", "x": 0, "y": 0, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("aspect_ratio"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": -1, "y": 0, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("x"),
+            )
+            .await;
+        ok(
+            &server,
+            &token,
+            "PUT",
+            &path("/crop"),
+            Some(json!({"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91})),
+        )
+        .await;
+        ok(
+            &server,
+            &token,
+            "PUT",
+            &path("/crop"),
+            Some(json!({"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100})),
+        )
+        .await;
+        let crops = image(&server, &token, &id).await["crops"].clone();
+        assert_eq!(
+            crops,
+            json!([
+                {"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91},
+                {"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100},
+            ])
+        );
+        let op = ok(
+            &server,
+            &token,
+            "DELETE",
+            &path("/crop"),
+            Some(json!({"aspect_ratio": "1:1"})),
+        )
+        .await;
+        assert_eq!(op["result"]["removed"], 1);
+        // A quarter turn turns the crop with the image: 16:9 becomes 9:16.
+        let r = server
+            .patch_json(
+                &token,
+                &path(""),
+                &idempotency_key(),
+                &json!({"rotation": 90}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let turned = image(&server, &token, &id).await;
+        assert_eq!(
+            (turned["width"].as_i64(), turned["height"].as_i64()),
+            (Some(100), Some(200))
+        );
+        assert_eq!(
+            turned["crops"],
+            json!([{"aspect_ratio": "9:16", "x": 4, "y": 40, "width": 91, "height": 160}])
+        );
+        let op = ok(&server, &token, "DELETE", &path("/crop"), None).await;
+        assert_eq!(op["result"]["removed"], 1);
+        assert_eq!(image(&server, &token, &id).await["crops"], json!([]));
+
+        Ok(())
+    }
+);
+
+both_setups!(
+    iptc_metadata_is_partial_and_checked,
+    |env: Env| async move {
+        let (server, token, id, _) = encore(&env).await;
+        let path = |tail: &str| format!("/v1/images/{id}{tail}");
+
+        // IPTC metadata: partial, null clears, unknown keys and wrong types refused.
+        ok(&server, &token, "PUT", &path("/metadata"),
+        Some(json!({"creator": "Jane Doe", "copyright_marked": true, "city": "Zürich", "country_code": "CH"}))).await;
+        ok(
+            &server,
+            &token,
+            "PUT",
+            &path("/metadata"),
+            Some(json!({"city": null, "headline": "Encore!"})),
+        )
+        .await;
+        assert_eq!(
+            image(&server, &token, &id).await["metadata"],
+            json!({"creator": "Jane Doe", "copyright_marked": true, "country_code": "CH", "headline": "Encore!"})
+        );
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"photographer": "x"}),
+                (400, "validation"),
+                Some("photographer"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"copyright_marked": "true"}),
+                (400, "validation"),
+                Some("copyright_marked"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"country_code": "Swiss"}),
+                (400, "validation"),
+                Some("country_code"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"contact_email": "jane"}),
+                (400, "validation"),
+                Some("contact_email"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"caption": "x".repeat(2001)}),
+                (400, "validation"),
+                Some("caption"),
+            )
+            .await;
+        assert_eq!(
+            image(&server, &token, &id).await["metadata"]["creator"],
+            "Jane Doe"
+        );
+        Ok(())
+    }
+);
 
 both_setups!(extraction_profiles_and_roles, |env: Env| async move {
     let (server, token) = env.account_server("fest", &[]).await;
