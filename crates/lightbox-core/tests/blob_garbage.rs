@@ -3,8 +3,7 @@
 //! references it — on both engines, with a real folder blob store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use lightbox_testkit::{Engine, fresh_store};
 use std::sync::Arc;
 
 use lightbox_core::auth::AuthSettings;
@@ -17,9 +16,9 @@ use lightbox_store::images::{self as store, ImageRow, VersionRow};
 
 /// The core, its clock and blob store, and its database (the test writes
 /// rows no use-case would).
-async fn core(engine: &str) -> (Core, Arc<ManualClock>, BlobStore, Store) {
-    let store = common::store(engine).await;
-    let dir = std::env::temp_dir().join(format!("lightbox-gc-{}", common::unique()));
+async fn core(engine: Engine) -> (Core, Arc<ManualClock>, BlobStore, Store) {
+    let store = fresh_store(engine, 16).await;
+    let dir = std::env::temp_dir().join(format!("lightbox-gc-{}", lightbox_testkit::unique()));
     let blobs = BlobStore::open(&BlobLocation::Dir(dir.join("blobs"))).unwrap();
     let clock = Arc::new(ManualClock::new(1_800_000_000_000_000));
     let core = Core::new(store.clone(), clock.clone(), AuthSettings::default()).with_media(
@@ -32,7 +31,7 @@ async fn exists(blobs: &BlobStore, key: &str) -> bool {
     blobs.size(key).await.is_ok()
 }
 
-async fn collects_only_unreferenced_blobs(engine: &str) {
+async fn collects_only_unreferenced_blobs(engine: Engine) {
     let (core, clock, blobs, db) = core(engine).await;
     let account = accounts::create(&core, "Fest", "fest").await.unwrap();
     let image = ImageRow {
@@ -175,19 +174,19 @@ async fn collects_only_unreferenced_blobs(engine: &str) {
 
 #[tokio::test]
 async fn sqlite_collects_only_unreferenced_blobs() {
-    collects_only_unreferenced_blobs("sqlite").await;
+    collects_only_unreferenced_blobs(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_collects_only_unreferenced_blobs() {
-    collects_only_unreferenced_blobs("postgres").await;
+    collects_only_unreferenced_blobs(Engine::Postgres).await;
 }
 
 /// A delete that failed (or a crash after the decision) leaves the note
 /// marked `deleting`; if a row uses the key again before the next sweep (a
 /// rebuild 0 → 90 → 0 makes the same content-named key), the sweep must
 /// re-check and keep the blob.
-async fn a_failed_delete_is_rechecked_before_retrying(engine: &str) {
+async fn a_failed_delete_is_rechecked_before_retrying(engine: Engine) {
     let (core, _clock, blobs, db) = core(engine).await;
     let account = accounts::create(&core, "Fest", "fest").await.unwrap();
     let image = ImageRow {
@@ -263,10 +262,10 @@ async fn a_failed_delete_is_rechecked_before_retrying(engine: &str) {
 
 #[tokio::test]
 async fn sqlite_a_failed_delete_is_rechecked_before_retrying() {
-    a_failed_delete_is_rechecked_before_retrying("sqlite").await;
+    a_failed_delete_is_rechecked_before_retrying(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn postgres_a_failed_delete_is_rechecked_before_retrying() {
-    a_failed_delete_is_rechecked_before_retrying("postgres").await;
+    a_failed_delete_is_rechecked_before_retrying(Engine::Postgres).await;
 }

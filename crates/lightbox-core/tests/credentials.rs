@@ -3,12 +3,10 @@
 //! and no credential grants a scope it does not hold.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use lightbox_testkit::{Engine, fresh_store};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use common::store;
 use lightbox_auth::password::PasswordParams;
 use lightbox_core::auth::AuthSettings;
 use lightbox_core::clock::ManualClock;
@@ -36,8 +34,8 @@ async fn stored_hash(core: &Core, login: &str) -> String {
         .unwrap()
 }
 
-async fn rehashes_when_parameters_change(engine: &str) {
-    let store = store(engine).await;
+async fn rehashes_when_parameters_change(engine: Engine) {
+    let store = fresh_store(engine, 16).await;
     let weak = PasswordParams {
         memory_kib: 8192,
         iterations: 1,
@@ -84,12 +82,12 @@ async fn rehashes_when_parameters_change(engine: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehashes_when_parameters_change_sqlite() {
-    rehashes_when_parameters_change("sqlite").await;
+    rehashes_when_parameters_change(Engine::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rehashes_when_parameters_change_postgres() {
-    rehashes_when_parameters_change("postgres").await;
+    rehashes_when_parameters_change(Engine::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +131,7 @@ async fn no_credential_grants_a_scope_it_does_not_hold() {
     use lightbox_core::scope::Scope;
     use lightbox_core::tokens::{self, NewServiceToken};
     use lightbox_core::writes::WriteContext;
-    let store = store("sqlite").await;
+    let store = fresh_store(Engine::Sqlite, 16).await;
     let core = core_with(&store, PasswordParams::default());
     let account = accounts::create(&core, "Acme", "acme").await.unwrap();
     let ctx = WriteContext {

@@ -2,8 +2,7 @@
 //! run exactly once; failures retried then failed with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use lightbox_testkit::{Engine, fresh_store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,9 +14,9 @@ use lightbox_core::{
 };
 use serde_json::{Value, json};
 
-async fn core(engine: &str) -> Core {
+async fn core(engine: Engine) -> Core {
     Core::new(
-        common::store(engine).await,
+        fresh_store(engine, 16).await,
         Arc::new(SystemClock),
         AuthSettings::default(),
     )
@@ -78,7 +77,7 @@ async fn enqueue(core: &Core, account: &str, id: u64, max_attempts: i64) -> Stri
     op.uuid
 }
 
-async fn many_workers_run_each_job_once(engine: &str) {
+async fn many_workers_run_each_job_once(engine: Engine) {
     let core = core(engine).await;
     let account = accounts::create(&core, "Q", "q").await.unwrap();
     let mut ops = Vec::new();
@@ -131,7 +130,7 @@ async fn many_workers_run_each_job_once(engine: &str) {
     }
 }
 
-async fn failing_job_is_retried_then_failed(engine: &str) {
+async fn failing_job_is_retried_then_failed(engine: Engine) {
     let core = core(engine).await;
     let account = accounts::create(&core, "Q", "q").await.unwrap();
     let op = enqueue(&core, &account.uuid, 7, 2).await;
@@ -171,7 +170,7 @@ async fn failing_job_is_retried_then_failed(engine: &str) {
     assert_eq!(handler.runs.lock().unwrap()[&7], 2);
 }
 
-async fn unknown_kind_fails_instead_of_looping(engine: &str) {
+async fn unknown_kind_fails_instead_of_looping(engine: Engine) {
     let core = core(engine).await;
     let account = accounts::create(&core, "Q", "q").await.unwrap();
     let op = enqueue(&core, &account.uuid, 1, 3).await;
@@ -188,40 +187,40 @@ async fn unknown_kind_fails_instead_of_looping(engine: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_workers_run_each_job_once_sqlite() {
-    many_workers_run_each_job_once("sqlite").await;
+    many_workers_run_each_job_once(Engine::Sqlite).await;
 }
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_workers_run_each_job_once_postgres() {
-    many_workers_run_each_job_once("postgres").await;
+    many_workers_run_each_job_once(Engine::Postgres).await;
 }
 #[tokio::test]
 async fn failing_job_is_retried_then_failed_sqlite() {
-    failing_job_is_retried_then_failed("sqlite").await;
+    failing_job_is_retried_then_failed(Engine::Sqlite).await;
 }
 #[tokio::test]
 async fn failing_job_is_retried_then_failed_postgres() {
-    failing_job_is_retried_then_failed("postgres").await;
+    failing_job_is_retried_then_failed(Engine::Postgres).await;
 }
 #[tokio::test]
 async fn unknown_kind_fails_instead_of_looping_sqlite() {
-    unknown_kind_fails_instead_of_looping("sqlite").await;
+    unknown_kind_fails_instead_of_looping(Engine::Sqlite).await;
 }
 #[tokio::test]
 async fn unknown_kind_fails_instead_of_looping_postgres() {
-    unknown_kind_fails_instead_of_looping("postgres").await;
+    unknown_kind_fails_instead_of_looping(Engine::Postgres).await;
 }
 
 /// A node whose clock runs an hour ahead does not take back a job another
 /// node still holds: the lease is judged by the database's clock. A job
 /// whose worker fell silent is still taken back.
-async fn a_node_running_ahead_takes_back_only_silent_jobs(engine: &str) {
+async fn a_node_running_ahead_takes_back_only_silent_jobs(engine: Engine) {
     struct Ahead;
     impl lightbox_core::Clock for Ahead {
         fn now_micros(&self) -> i64 {
             SystemClock.now_micros() + 3_600_000_000
         }
     }
-    let db = common::store(engine).await;
+    let db = fresh_store(engine, 16).await;
     let core = Core::new(db.clone(), Arc::new(SystemClock), AuthSettings::default());
     let ahead = Core::new(db.clone(), Arc::new(Ahead), AuthSettings::default());
     let account = accounts::create(&core, "L", "l").await.unwrap();
@@ -253,9 +252,9 @@ async fn a_node_running_ahead_takes_back_only_silent_jobs(engine: &str) {
 }
 #[tokio::test]
 async fn a_node_running_ahead_takes_back_only_silent_jobs_sqlite() {
-    a_node_running_ahead_takes_back_only_silent_jobs("sqlite").await;
+    a_node_running_ahead_takes_back_only_silent_jobs(Engine::Sqlite).await;
 }
 #[tokio::test]
 async fn a_node_running_ahead_takes_back_only_silent_jobs_postgres() {
-    a_node_running_ahead_takes_back_only_silent_jobs("postgres").await;
+    a_node_running_ahead_takes_back_only_silent_jobs(Engine::Postgres).await;
 }

@@ -4,15 +4,13 @@
 //! (both engines).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::store;
 use lightbox_store::nodes;
+use lightbox_testkit::{Engine, fresh_store};
 
 const SECOND: i64 = 1_000_000;
 
-async fn liveness_uses_the_database_clock(engine: &str) {
-    let store = store(engine).await;
+async fn liveness_uses_the_database_clock(engine: Engine) {
+    let store = fresh_store(engine, 16).await;
     let mut tx = store.begin_write().await.unwrap();
     let epoch = nodes::epoch(&mut tx).await.unwrap();
     nodes::register(&mut tx, "late", "a node whose clock runs late", epoch)
@@ -81,10 +79,10 @@ async fn liveness_uses_the_database_clock(engine: &str) {
 
 #[tokio::test]
 async fn liveness_uses_the_database_clock_sqlite() {
-    liveness_uses_the_database_clock("sqlite").await;
+    liveness_uses_the_database_clock(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn liveness_uses_the_database_clock_postgres() {
-    liveness_uses_the_database_clock("postgres").await;
+    liveness_uses_the_database_clock(Engine::Postgres).await;
 }

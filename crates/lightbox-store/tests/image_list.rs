@@ -3,12 +3,10 @@
 //! PostgreSQL runs on the server of `LIGHTBOX_TEST_POSTGRES_URL`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ListQuery, SortOrder};
 use lightbox_store::images::{self, ImageRow};
 use lightbox_store::{Engine, Store, accounts};
-use sqlx::Connection;
+use lightbox_testkit::fresh_store;
 
 const DAY: i64 = 86_400 * 1_000_000;
 /// 2024-01-01T00:00:00Z
@@ -17,45 +15,6 @@ const T0: i64 = 1_704_067_200 * 1_000_000;
 const JUNE_1: i64 = 1_685_577_600 * 1_000_000;
 /// 2022-01-01T00:00:00Z
 const Y2022: i64 = 1_640_995_200 * 1_000_000;
-
-fn unique() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000_000,
-        N.fetch_add(1, Ordering::SeqCst)
-    )
-}
-
-async fn store(engine: &str) -> Store {
-    let url = match engine {
-        "sqlite" => {
-            let dir = std::env::temp_dir().join(format!("lightbox-store-test-{}", unique()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Store::sqlite_url_for_dir(&dir)
-        }
-        _ => {
-            let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
-                .expect("LIGHTBOX_TEST_POSTGRES_URL is not set: run `bash .ci/run`");
-            let name = format!("lbs_{}", unique());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let (scheme, rest) = admin.split_once("://").unwrap();
-            format!("{scheme}://{}/{name}", rest.split('/').next().unwrap())
-        }
-    };
-    let store = Store::connect(&url, 4).await.unwrap();
-    store.migrate().await.unwrap();
-    store
-}
 
 /// One test image: what the filters look at.
 struct Img {
@@ -233,8 +192,8 @@ struct Lib {
 }
 
 impl Lib {
-    async fn new(engine: &str) -> Self {
-        let store = store(engine).await;
+    async fn new(engine: Engine) -> Self {
+        let store = fresh_store(engine, 4).await;
         let account_id = fill(&store, 1, &library()).await;
         // Another account whose one image matches every filter below.
         let mut other = library();
@@ -304,7 +263,7 @@ fn bbox(west: f64, south: f64, east: f64, north: f64) -> ListQuery {
     }
 }
 
-async fn every_filter(engine: &str) {
+async fn every_filter(engine: Engine) {
     let lib = Lib::new(engine).await;
     let d = ListQuery::default;
 
@@ -701,7 +660,7 @@ async fn every_filter(engine: &str) {
     assert!(!plan.is_empty());
     assert_eq!(
         lib.store.engine(),
-        if engine == "sqlite" {
+        if engine == Engine::Sqlite {
             Engine::Sqlite
         } else {
             Engine::Postgres
@@ -710,7 +669,7 @@ async fn every_filter(engine: &str) {
 }
 
 /// A new taken date moves the image in keyword lists sorted by it.
-async fn taken_date_follows_updates(engine: &str) {
+async fn taken_date_follows_updates(engine: Engine) {
     let lib = Lib::new(engine).await;
     let q = ListQuery {
         keyword: value("sunset"),
@@ -742,19 +701,19 @@ async fn taken_date_follows_updates(engine: &str) {
 
 #[tokio::test]
 async fn taken_date_follows_updates_sqlite() {
-    taken_date_follows_updates("sqlite").await;
+    taken_date_follows_updates(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn taken_date_follows_updates_postgres() {
-    taken_date_follows_updates("postgres").await;
+    taken_date_follows_updates(Engine::Postgres).await;
 }
 
 /// PostgreSQL: an image without geo, then one with, on one connection (a
 /// cached statement typed by the NULL refused the number: 22P03).
 #[tokio::test]
 async fn insert_without_then_with_geo_postgres() {
-    let store = store("postgres").await;
+    let store = fresh_store(Engine::Postgres, 4).await;
     let mut lib = library();
     lib.truncate(2);
     lib[0].geo = None;
@@ -775,10 +734,10 @@ async fn insert_without_then_with_geo_postgres() {
 
 #[tokio::test]
 async fn every_filter_sqlite() {
-    every_filter("sqlite").await;
+    every_filter(Engine::Sqlite).await;
 }
 
 #[tokio::test]
 async fn every_filter_postgres() {
-    every_filter("postgres").await;
+    every_filter(Engine::Postgres).await;
 }

@@ -5,35 +5,16 @@
 //! folder blob store and on PostgreSQL with a real S3-compatible server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use common::{Env, Server, eventually, finished_operation as finished, post_file};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, both_setups, eventually, finished_operation as finished, idempotency_key, sha256_hex,
+};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-fn key() -> String {
-    format!("a-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
-
-async fn upload(server: &Server, token: &str, name: &str, bytes: Vec<u8>) -> String {
-    let ticket = server
-        .post(token, "/v1/uploads", None, &json!({ "filename": name }))
-        .await;
-    assert_eq!(ticket.status, 201, "{}", ticket.text);
-    let r = post_file(server, &ticket.json(), bytes).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()["image_public_uuid"].as_str().unwrap().to_owned()
-}
 
 /// Names and SHA-256 of every entry, read by Python's zipfile (which also
 /// checks each entry's CRC-32).
 fn read_zip(bytes: &[u8]) -> Vec<(String, String)> {
-    let path = std::env::temp_dir().join(format!("lightbox-archive-{}.zip", key()));
+    let path = std::env::temp_dir().join(format!("lightbox-archive-{}.zip", idempotency_key()));
     std::fs::write(&path, bytes).unwrap();
     let out = std::process::Command::new("python3")
         .arg("-c")
@@ -80,8 +61,8 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
     let mut ids = Vec::new();
     let mut hashes = Vec::new();
     for (name, bytes) in &files {
-        hashes.push(hex(&Sha256::digest(bytes)));
-        ids.push(upload(&server, &token, name, bytes.clone()).await);
+        hashes.push(sha256_hex(bytes));
+        ids.push(server.upload(&token, name, bytes.clone()).await);
     }
 
     // Bad input: refused, nothing queued.
@@ -118,7 +99,13 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
         ),
     ] {
         let r = server
-            .write("POST", &token, "/v1/archives", &key(), Some(&body))
+            .write(
+                "POST",
+                &token,
+                "/v1/archives",
+                &idempotency_key(),
+                Some(&body),
+            )
             .await;
         assert_eq!(r.error(status, code)["field"], field, "{body}");
     }
@@ -130,7 +117,7 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
             "POST",
             &token,
             "/v1/archives",
-            &key(),
+            &idempotency_key(),
             Some(&json!({"image_public_uuids": too_many})),
         )
         .await;
@@ -141,7 +128,7 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
             "POST",
             &reader,
             "/v1/archives",
-            &key(),
+            &idempotency_key(),
             Some(&json!({"image_public_uuids": [ids[0]]})),
         )
         .await;
@@ -152,7 +139,7 @@ both_setups!(archive_entries_match_the_originals, |env: Env| async move {
             "POST",
             &token,
             "/v1/archives",
-            &key(),
+            &idempotency_key(),
             Some(&json!({"image_public_uuids": ids, "filename": "Press kit"})),
         )
         .await;
@@ -243,13 +230,13 @@ both_setups!(expired_archives_are_deleted, |env: Env| async move {
         .await;
     // Archives kept 2 seconds here.
     let server = env.serve(&["--archive-lifetime", "2s"]).await;
-    let id = upload(&server, &token, "a.jpg", fixtures::jpeg(50, 40)).await;
+    let id = server.upload(&token, "a.jpg", fixtures::jpeg(50, 40)).await;
     let r = server
         .write(
             "POST",
             &token,
             "/v1/archives",
-            &key(),
+            &idempotency_key(),
             Some(&json!({"image_public_uuids": [id]})),
         )
         .await;
@@ -277,7 +264,3 @@ both_setups!(expired_archives_are_deleted, |env: Env| async move {
     assert!(status == 403 || status == 404, "{status}");
     Ok(())
 });
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}

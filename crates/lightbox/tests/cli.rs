@@ -2,12 +2,10 @@
 //! flags ↔ environment ↔ TOML file, and `demo`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Engine, Env, bin};
+use lightbox_testkit::{Engine, Env, bin, both_engines};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -183,7 +181,7 @@ both_engines!(token_commands, |env: Env| async move {
 });
 
 #[tokio::test]
-async fn settings_come_from_flags_then_env_then_file() -> common::TestResult {
+async fn settings_come_from_flags_then_env_then_file() -> lightbox_testkit::TestResult {
     let base = std::env::temp_dir().join(format!("lightbox-cfg-{}", uuid::Uuid::new_v4().simple()));
     let (file_dir, env_dir, flag_dir) = (base.join("file"), base.join("env"), base.join("flag"));
     std::fs::create_dir_all(&base)?;
@@ -271,7 +269,7 @@ async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, St
 }
 
 #[tokio::test]
-async fn demo_prints_a_working_all_scope_token() -> common::TestResult {
+async fn demo_prints_a_working_all_scope_token() -> lightbox_testkit::TestResult {
     let env = Env::new(Engine::Sqlite).await;
     let http = reqwest::Client::builder().no_proxy().build()?;
     for round in 0..2 {
@@ -320,19 +318,10 @@ async fn demo_prints_a_working_all_scope_token() -> common::TestResult {
 /// `serve` on an S3-compatible blob store: ready when the store answers;
 /// a store that cannot be reached stops the start with a clear reason.
 #[tokio::test]
-async fn serve_uses_the_s3_blob_store_and_refuses_a_missing_one() -> common::TestResult {
+async fn serve_uses_the_s3_blob_store_and_refuses_a_missing_one() -> lightbox_testkit::TestResult {
     let env = Env::new(Engine::Sqlite).await;
-    let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT")
-        .unwrap_or_else(|_| panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run `bash .ci/run`"));
+    let (endpoint, bucket) = lightbox_testkit::fresh_s3_bucket().await;
     let http = reqwest::Client::builder().no_proxy().build()?;
-    let bucket = format!("lbt-{}", uuid::Uuid::new_v4().simple());
-    assert!(
-        http.put(format!("{endpoint}/{bucket}"))
-            .send()
-            .await?
-            .status()
-            .is_success()
-    );
     let serve = |blob: String, s3: String| {
         let mut cmd = Command::new(bin());
         cmd.args([

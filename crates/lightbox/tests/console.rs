@@ -6,13 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
-mod common;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use browser::Browser;
-use common::{Env, Reply, Server, finished_operation, secret_of, uploaded};
 use lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_testkit::{Env, Reply, Server, both_engines, finished_operation, secret_of, uploaded};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
@@ -75,10 +74,6 @@ const MEMBER_FORMS: [&str; 7] = [
 fn altered(csrf: &str) -> String {
     let first = if csrf.starts_with('0') { "1" } else { "0" };
     format!("{first}{}", &csrf[1..])
-}
-
-async fn me(server: &Server, token: &str) -> Reply {
-    server.get(token, "/v1/me").await
 }
 
 /// A client that shows redirects instead of following them.
@@ -225,13 +220,13 @@ both_engines!(
         // Settings → API → Settings: the switch.
         assert!(!b.checked("#api_access").await);
         b.shot("settings-api-off").await;
-        me(&server, &cli_token).await.error(403, "api_not_enabled");
+        server.me(&cli_token).await.error(403, "api_not_enabled");
         b.click("#api_access").await;
         b.click_text("Save").await;
         assert_eq!(b.text(".notice").await, "API access is on.");
         assert!(b.checked("#api_access").await);
         b.shot("settings-api-on").await;
-        assert_eq!(me(&server, &cli_token).await.status, 200);
+        assert_eq!(server.me(&cli_token).await.status, 200);
 
         // Settings → API → API Tokens: create, read-only scopes pre-selected.
         b.click_text("API Tokens").await;
@@ -265,7 +260,7 @@ both_engines!(
 
         // Copy it, and paste it somewhere else on the console.
         b.press("Copy token").await;
-        common::eventually(5, || async {
+        lightbox_testkit::eventually(5, || async {
             (b.text("#new-token-status").await == "Copied to the clipboard.").then_some(())
         })
         .await
@@ -284,7 +279,7 @@ both_engines!(
         );
 
         // The token works, with exactly the options chosen.
-        let r = me(&server, &token).await;
+        let r = server.me(&token).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let t = &r.json()["service_token"];
         assert_eq!(t["name"], "Press bot");
@@ -317,14 +312,10 @@ both_engines!(
         b.follow("a[aria-label='Revoke Press bot']").await;
         assert!(b.main_text().await.contains("cannot be undone"));
         b.shot("token-revoke").await;
-        assert_eq!(
-            me(&server, &token).await.status,
-            200,
-            "not before confirming"
-        );
+        assert_eq!(server.me(&token).await.status, 200, "not before confirming");
         b.click_text("Revoke token").await;
         assert!(b.text(".notice").await.contains("revoked"));
-        me(&server, &token).await.error(401, "unauthorized");
+        server.me(&token).await.error(401, "unauthorized");
         assert!(b.text("#tokens").await.contains("revoked"));
 
         // Sign out: the cookie is gone and so is the session.
@@ -385,7 +376,7 @@ both_engines!(a_user_role_sees_no_settings, |env: Env| async move {
         assert!(r.text.contains("Only account admins"), "{path}");
     }
     let token = env.token("acme", "api.images.read", &[]).await;
-    assert_eq!(me(&server, &token).await.status, 200, "the API stayed on");
+    assert_eq!(server.me(&token).await.status, 200, "the API stayed on");
     b.close().await;
     Ok(())
 });
@@ -439,7 +430,7 @@ both_engines!(
                 assert!(r.text.contains("nothing was changed"), "{path}");
             }
         }
-        assert_eq!(me(&server, &token).await.status, 200, "the API is still on");
+        assert_eq!(server.me(&token).await.status, 200, "the API is still on");
         assert_eq!(
             env.cli(&["token", "list", "--account", "acme", "--json"])
                 .await,
@@ -457,7 +448,7 @@ both_engines!(
         )
         .await;
         assert_eq!(r.status, 303);
-        me(&server, &token).await.error(403, "api_not_enabled");
+        server.me(&token).await.error(403, "api_not_enabled");
         // Sign-in forms need the value of their own cookie too.
         let r = Reply::from(
             server
@@ -539,7 +530,7 @@ both_engines!(
         let ed = server
             .access_token("ed@example.com", "Quiet-Harbour-Lantern-77")
             .await;
-        assert_eq!(me(&server, &ed).await.json()["user"]["role"], "user");
+        assert_eq!(server.me(&ed).await.json()["user"]["role"], "user");
 
         // Change the role; disable (the user's sessions end at once); enable.
         let row = "//tr[td[normalize-space()='ed@example.com']]";
@@ -552,11 +543,11 @@ both_engines!(
         b.follow("button[aria-label='Change the role of ed@example.com']")
             .await;
         assert!(b.text(".notice").await.contains("role was changed"));
-        assert_eq!(me(&server, &ed).await.json()["user"]["role"], "admin");
+        assert_eq!(server.me(&ed).await.json()["user"]["role"], "admin");
         b.follow("button[aria-label='Disable ed@example.com']")
             .await;
         assert!(b.text(".notice").await.contains("disabled"));
-        me(&server, &ed).await.error(401, "unauthorized");
+        server.me(&ed).await.error(401, "unauthorized");
         b.shot("users").await;
         b.follow("button[aria-label='Enable ed@example.com']").await;
         assert!(b.text(".notice").await.contains("sign in again"));
@@ -580,11 +571,11 @@ both_engines!(
         b.shot("account").await;
         b.click_text("End").await;
         assert!(b.text(".notice").await.contains("ended"));
-        me(&server, &other).await.error(401, "unauthorized");
+        server.me(&other).await.error(401, "unauthorized");
         let other = server.access_token("boss@example.com", PASSWORD).await;
         b.goto(&server.at("/admin/account")).await;
         b.click_text("End all other sessions").await;
-        me(&server, &other).await.error(401, "unauthorized");
+        server.me(&other).await.error(401, "unauthorized");
         assert_eq!(
             b.text("h1").await,
             "My account",
@@ -731,7 +722,7 @@ both_engines!(
         let b = Browser::start("library", env.engine).await;
         sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
         // The grid: three thumbnails that really load.
-        let loaded = common::eventually(10, || async {
+        let loaded = lightbox_testkit::eventually(10, || async {
         let n = b
             .js("return [...document.querySelectorAll('#images img')].filter(i => i.complete && i.naturalWidth > 0).length")
             .await;
@@ -974,7 +965,7 @@ both_engines!(
                 Some("/admin/settings/api/tokens?done=revoked")
             );
         }
-        me(&server, &leaked).await.error(401, "unauthorized");
+        server.me(&leaked).await.error(401, "unauthorized");
         Ok(())
     }
 );

@@ -4,17 +4,9 @@
 //! address behind a trusted proxy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server, finished_operation, uploaded};
 use lightbox_media::fixtures;
+use lightbox_testkit::{Env, Reply, Server, both_engines, finished_operation, uploaded};
 use serde_json::{Value, json};
-
-async fn setup(env: &Env) -> (Server, String) {
-    env.account("acme").await;
-    let token = env.token("acme", "all", &[]).await;
-    (env.serve(&[]).await, token)
-}
 
 /// A write with a raw body (not necessarily one JSON value).
 async fn raw(
@@ -41,7 +33,7 @@ async fn raw(
 }
 
 both_engines!(a_body_is_one_json_value, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     let image = uploaded(&server, &token, "a.jpg", fixtures::jpeg(64, 48)).await;
     let path = format!("/v1/images/{image}");
     for (n, body) in [
@@ -93,7 +85,7 @@ both_engines!(a_body_is_one_json_value, |env: Env| async move {
 both_engines!(
     every_validation_error_names_its_rule_in_detail,
     |env: Env| async move {
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("acme", &[]).await;
         let image = uploaded(&server, &token, "a.jpg", fixtures::jpeg(64, 48)).await;
         let path = format!("/v1/images/{image}");
         // The hosted service's own example.
@@ -171,7 +163,7 @@ both_engines!(
 both_engines!(
     extract_metadata_takes_no_body_or_an_empty_object,
     |env: Env| async move {
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("acme", &[]).await;
         let image = uploaded(&server, &token, "a.jpg", fixtures::jpeg(64, 48)).await;
         let path = format!("/v1/images/{image}/extract_metadata");
         let none = server.write("POST", &token, &path, "none", None).await;
@@ -209,7 +201,7 @@ fn has_message(op: &Value) {
 both_engines!(
     operations_match_the_documented_shape,
     |env: Env| async move {
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("acme", &[]).await;
         let image = uploaded(&server, &token, "a.jpg", fixtures::jpeg(64, 48)).await;
         let other = uploaded(&server, &token, "b.jpg", fixtures::jpeg(65, 48)).await;
         let path = format!("/v1/images/{image}");
@@ -366,7 +358,7 @@ both_engines!(
         let ticket = server
             .post(&token, "/v1/uploads", None, &json!({"filename": "c.jpg"}))
             .await;
-        let up = common::post_file(&server, &ticket.json(), fixtures::jpeg(66, 48)).await;
+        let up = lightbox_testkit::post_file(&server, &ticket.json(), fixtures::jpeg(66, 48)).await;
         let op = finished_operation(
             &server,
             &token,
@@ -421,7 +413,7 @@ both_engines!(
 both_engines!(
     unknown_query_parameters_are_refused_everywhere,
     |env: Env| async move {
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("acme", &[]).await;
         let image = uploaded(&server, &token, "a.jpg", fixtures::jpeg(64, 48)).await;
         let set = server
             .post(&token, "/v1/sets", Some("s1"), &json!({"name": "Press"}))

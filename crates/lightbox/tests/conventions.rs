@@ -2,19 +2,11 @@
 //! paging, ETags, idempotency, operations; and the first sets endpoints.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply};
+use lightbox_testkit::{Env, Reply, both_engines};
 use serde_json::{Value, json};
 
-async fn setup(env: &Env) -> (common::Server, String) {
-    env.account("acme").await;
-    let token = env.token("acme", "all", &[]).await;
-    (env.serve(&[]).await, token)
-}
-
 both_engines!(strict_validation_names_the_field, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     let post = |key: &'static str, body: Value| {
         let server = &server;
         let token = &token;
@@ -108,7 +100,7 @@ both_engines!(strict_validation_names_the_field, |env: Env| async move {
 });
 
 both_engines!(paging_bounds_and_headers, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     for i in 0..5 {
         let r = server
             .post(
@@ -191,7 +183,7 @@ both_engines!(paging_bounds_and_headers, |env: Env| async move {
 });
 
 both_engines!(etag_and_304_on_every_get, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     let op = server
         .post(&token, "/v1/sets", Some("k"), &json!({"name": "a"}))
         .await
@@ -260,7 +252,7 @@ both_engines!(etag_and_304_on_every_get, |env: Env| async move {
 both_engines!(
     idempotency_same_request_same_operation,
     |env: Env| async move {
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("acme", &[]).await;
         let missing = server
             .post(&token, "/v1/sets", None, &json!({"name": "a"}))
             .await
@@ -329,7 +321,7 @@ both_engines!(
 both_engines!(
     twenty_concurrent_duplicates_make_one_operation,
     |env: Env| async move {
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("acme", &[]).await;
         let body = json!({"name": "concurrent", "description": "twenty at once"});
         let mut handles = Vec::new();
         for _ in 0..20 {
@@ -363,7 +355,7 @@ both_engines!(
 );
 
 both_engines!(operations_and_sets_read_back, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     let op = server.post(&token, "/v1/sets", Some("p"), &json!({"name": "Festival", "description": "All of it", "colour": "green", "type": "folder"})).await;
     assert_eq!(op.status, 202);
     let op = op.json();
@@ -472,7 +464,7 @@ both_engines!(operations_and_sets_read_back, |env: Env| async move {
 });
 
 both_engines!(errors_everywhere_have_the_envelope, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     Reply::from(
         server
             .http
@@ -602,7 +594,7 @@ both_engines!(
 );
 
 both_engines!(docs_health_and_metrics, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("acme", &[]).await;
     let get = |path: &'static str| {
         let server = &server;
         async move { Reply::from(server.http.get(server.at(path)).send().await).await }

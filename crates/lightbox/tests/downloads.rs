@@ -6,28 +6,12 @@
 //! server, with real image files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use common::{Env, Reply, Server, eventually, finished_operation, post_file, uploaded};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, Reply, Server, both_setups, eventually, finished_operation, idempotency_key, post_file,
+    sha256_hex, uploaded,
+};
 use serde_json::{Value, json};
-
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-/// A fresh Idempotency-Key.
-fn key() -> String {
-    format!("k-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -78,12 +62,6 @@ async fn refused(server: &Server, url: &str, status: u16, code: &str) -> Value {
     r.error(status, code)
 }
 
-async fn setup(env: &Env, extra: &[&str]) -> (Server, String) {
-    env.account("fest").await;
-    let token = env.token("fest", "all", &[]).await;
-    (env.serve(extra).await, token)
-}
-
 /// The link with its token changed by `change`.
 fn with_token(url: &str, change: impl Fn(&str) -> String) -> String {
     let (head, name) = url.rsplit_once('/').unwrap();
@@ -98,7 +76,7 @@ fn flip(c: char) -> char {
 both_setups!(
     original_and_versions_stream_with_ranges,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let bytes = fixtures::jpeg(1500, 1000);
         let id = uploaded(&server, &token, "DSC_0042.jpg", bytes.clone()).await;
 
@@ -134,7 +112,7 @@ both_setups!(
         // The original, byte for byte, with no credential.
         let (status, headers, body) = fetch(&server, url, &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         assert_eq!(header(&headers, "content-type"), "image/jpeg");
         assert_eq!(header(&headers, "content-length"), bytes.len().to_string());
         assert_eq!(header(&headers, "accept-ranges"), "bytes");
@@ -144,7 +122,7 @@ both_setups!(
             "attachment; filename=\"DSC_0042.jpg\"; filename*=UTF-8''DSC_0042.jpg"
         );
         let etag = header(&headers, "etag").to_owned();
-        assert_eq!(etag, format!("\"{}\"", sha256(&bytes)));
+        assert_eq!(etag, format!("\"{}\"", sha256_hex(&bytes)));
         assert!(header(&headers, "x-request-id").len() > 8);
         // The same link serves again while it lasts.
         assert_eq!(fetch(&server, url, &[]).await.0, 200);
@@ -208,7 +186,7 @@ both_setups!(
             let (status, headers, body) = fetch(&server, l["url"].as_str().unwrap(), &[]).await;
             assert_eq!(status, 200, "{name}");
             let (_, _, public) = fetch(&server, version["url"].as_str().unwrap(), &[]).await;
-            assert_eq!(sha256(&body), sha256(&public), "{name}");
+            assert_eq!(sha256_hex(&body), sha256_hex(&public), "{name}");
             assert_eq!(
                 header(&headers, "content-disposition"),
                 format!(
@@ -225,7 +203,7 @@ both_setups!(
             assert_eq!(part, public[5..15]);
         }
         // The original never on the public media route.
-        let tag = &sha256(&bytes)[..16];
+        let tag = &sha256_hex(&bytes)[..16];
         let (status, _, _) = fetch(
             &server,
             &server.at(&format!("/media/{id}/original/{tag}.jpg")),
@@ -238,7 +216,7 @@ both_setups!(
 );
 
 both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
-    let (server, token) = setup(&env, &[]).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(300, 200)).await;
     let l = link(&server, &token, json!({"image_public_uuid": id})).await;
     let url = l["url"].as_str().unwrap();
@@ -349,7 +327,7 @@ both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
 
     // A deleted image: its links answer 404.
     let r = server
-        .delete(&token, &format!("/v1/images/{id}"), &key())
+        .delete(&token, &format!("/v1/images/{id}"), &idempotency_key())
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     refused(&server, url, 404, "image_not_found").await;
@@ -375,7 +353,7 @@ both_setups!(tampered_unknown_and_forbidden, |env: Env| async move {
 
 both_setups!(links_expire, |env: Env| async move {
     // A standing clock: the link lasts exactly 600 s of it.
-    let (server, token) = setup(&env, &["--debug-clock"]).await;
+    let (server, token) = env.account_server("fest", &["--debug-clock"]).await;
     let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
     let now: i64 = Reply::from(server.http.get(server.at("/_debug/clock")).send().await)
         .await
@@ -438,7 +416,7 @@ both_setups!(links_expire, |env: Env| async move {
 both_setups!(
     version_links_never_serve_rebuilt_bytes,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let bytes = fixtures::jpeg(800, 400);
         let id = uploaded(&server, &token, "wide.jpg", bytes.clone()).await;
         let small = link(
@@ -457,7 +435,7 @@ both_setups!(
             .patch_json(
                 &token,
                 &format!("/v1/images/{id}"),
-                &key(),
+                &idempotency_key(),
                 &json!({"rotation": 90}),
             )
             .await;
@@ -473,7 +451,7 @@ both_setups!(
         // The original did not change: its link still works.
         let (status, _, body) = fetch(&server, original["url"].as_str().unwrap(), &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         // A new link serves the rebuilt version (upright: taller than wide).
         let fresh = link(
             &server,
@@ -484,7 +462,7 @@ both_setups!(
         assert_ne!(fresh["url"], small["url"]);
         let (status, _, after) = fetch(&server, fresh["url"].as_str().unwrap(), &[]).await;
         assert_eq!(status, 200);
-        assert_ne!(sha256(&after), sha256(&before));
+        assert_ne!(sha256_hex(&after), sha256_hex(&before));
         let decoded = image::load_from_memory(&after).unwrap();
         assert!(decoded.height() > decoded.width());
         Ok(())
@@ -494,7 +472,7 @@ both_setups!(
 both_setups!(
     signing_keys_rotate_without_breaking_live_links,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let id = uploaded(&server, &token, "a.jpg", fixtures::jpeg(200, 100)).await;
         let first = link(&server, &token, json!({"image_public_uuid": id})).await;
         let first = first["url"].as_str().unwrap().to_owned();
@@ -600,17 +578,8 @@ fn base64url_encode(bytes: &[u8]) -> String {
 both_setups!(
     user_role_downloads_per_its_permissions,
     |env: Env| async move {
-        let (server, token) = setup(&env, &[]).await;
-        env.user(
-            "ann@example.com",
-            "correct horse battery staple",
-            "fest",
-            "user",
-        )
-        .await;
-        let ann = server
-            .access_token("ann@example.com", "correct horse battery staple")
-            .await;
+        let (server, token) = env.account_server("fest", &[]).await;
+        let ann = env.member(&server, "fest", "ann@example.com", "user").await;
         let theirs_bytes = fixtures::jpeg(1400, 700);
         let theirs = uploaded(&server, &token, "theirs.jpg", theirs_bytes).await;
         let mine_bytes = fixtures::jpeg(700, 350);
@@ -621,7 +590,7 @@ both_setups!(
         assert_eq!(l["version"], "original");
         let (status, _, body) = fetch(&server, l["url"].as_str().unwrap(), &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&mine_bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&mine_bytes));
 
         // Another's image: public versions only; no version = the largest built.
         let e = ask(
@@ -650,16 +619,7 @@ both_setups!(
         assert_eq!(fetch(&server, l["url"].as_str().unwrap(), &[]).await.0, 200);
 
         // An admin (and a service token) has every original.
-        env.user(
-            "bo@example.com",
-            "correct horse battery staple",
-            "fest",
-            "admin",
-        )
-        .await;
-        let bo = server
-            .access_token("bo@example.com", "correct horse battery staple")
-            .await;
+        let bo = env.member(&server, "fest", "bo@example.com", "admin").await;
         assert_eq!(
             link(&server, &bo, json!({"image_public_uuid": mine})).await["version"],
             "original"
@@ -673,7 +633,7 @@ both_setups!(
 );
 
 both_setups!(content_disposition_names_are_safe, |env: Env| async move {
-    let (server, token) = setup(&env, &[]).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let id = uploaded(
         &server,
         &token,
@@ -743,7 +703,7 @@ both_setups!(
         assert!(url.starts_with(&format!("{}/download/", api.url)), "{url}");
         let (status, _, body) = fetch(&api, url, &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         // Any media node serves it too; the processor does not serve links.
         let path = url.strip_prefix(&api.url).unwrap();
         assert_eq!(fetch(&media, &media.at(path), &[]).await.0, 200);
@@ -759,7 +719,7 @@ both_setups!(
         assert!(url.starts_with(&format!("{media_url}/download/")), "{url}");
         let (status, _, body) = fetch(&media, url, &[]).await;
         assert_eq!(status, 200);
-        assert_eq!(sha256(&body), sha256(&bytes));
+        assert_eq!(sha256_hex(&body), sha256_hex(&bytes));
         Ok(())
     }
 );

@@ -4,30 +4,13 @@
 //! on PostgreSQL with a real S3-compatible server, with real image files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, eventually, finished_operation as finished, post_file};
 use lightbox_media::fixtures::{self, FixtureMeta};
+use lightbox_testkit::{
+    Env, Server, both_setups, eventually, finished_operation as finished, idempotency_key,
+};
 use serde_json::{Value, json};
-
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-/// A fresh Idempotency-Key.
-fn key() -> String {
-    format!("k-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
-
-/// Uploads `bytes` with these details; returns the new image's uuid.
-async fn upload(server: &Server, token: &str, details: Value, bytes: Vec<u8>) -> String {
-    let ticket = server.post(token, "/v1/uploads", None, &details).await;
-    assert_eq!(ticket.status, 201, "{}", ticket.text);
-    let r = post_file(server, &ticket.json(), bytes).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()["image_public_uuid"].as_str().unwrap().to_owned()
-}
 
 /// Waits for the image's size to be known (crops need it).
 async fn sized(server: &Server, token: &str, id: &str) -> Value {
@@ -39,22 +22,12 @@ async fn sized(server: &Server, token: &str, id: &str) -> Value {
     .unwrap_or_else(|| panic!("size of {id} never known"))
 }
 
-/// A write that must be accepted and already `succeeded`; its Operation.
+/// A write that must be accepted and already `succeeded` in its answer
+/// (these edits finish within the request); its Operation.
 async fn ok(server: &Server, token: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let r = server
-        .write(method, token, path, &key(), body.as_ref())
-        .await;
-    assert_eq!(r.status, 202, "{method} {path}: {}", r.text);
-    let op = r.json();
+    let op = server.write_accepted(method, token, path, body).await;
     assert_eq!(op["status"], "succeeded", "{op}");
     op
-}
-
-/// A write that must be refused `400 validation` naming `field`.
-async fn refused(server: &Server, token: &str, method: &str, path: &str, body: Value, field: &str) {
-    let r = server.write(method, token, path, &key(), Some(&body)).await;
-    let e = r.error(400, "validation");
-    assert_eq!(e["field"], field, "{method} {path} {body}: {e}");
 }
 
 async fn image(server: &Server, token: &str, id: &str) -> Value {
@@ -72,23 +45,25 @@ fn keyword_list(image: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn setup(env: &Env) -> (Server, String) {
-    env.account("fest").await;
-    let token = env.token("fest", "all", &[]).await;
-    (env.serve(&[]).await, token)
+/// A server, an all-scope token and a 200×100 image titled "Encore" whose
+/// size is known: where each editing test starts. Returns (server, token,
+/// image id, the image once sized).
+async fn encore(env: &Env) -> (Server, String, String, Value) {
+    let (server, token) = env.account_server("fest", &[]).await;
+    let id = server
+        .upload_with(
+            &token,
+            &json!({"filename": "a.jpg", "title": "Encore"}),
+            fixtures::jpeg(200, 100),
+        )
+        .await;
+    let sized = sized(&server, &token, &id).await;
+    (server, token, id, sized)
 }
 
 both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
-    let (server, token) = setup(&env).await;
-    let id = upload(
-        &server,
-        &token,
-        json!({"filename": "a.jpg", "title": "Encore"}),
-        fixtures::jpeg(200, 100),
-    )
-    .await;
+    let (server, token, id, _) = encore(&env).await;
     let path = |tail: &str| format!("/v1/images/{id}{tail}");
-    let before = sized(&server, &token, &id).await;
 
     // Keywords: added, split, duplicates skipped.
     let op = ok(
@@ -110,51 +85,56 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
         json!({"keyword": "stage:Main", "namespace": "stage", "value": "Main"})
     );
     let many: Vec<String> = (0..201).map(|n| format!("k{n}")).collect();
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path("/keywords"),
-        json!({"keywords": many}),
-        "keywords",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path("/keywords"),
-        json!({"keywords": [":"]}),
-        "keywords[0]",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path("/keywords"),
-        json!({"keywords": ["ok", "artist:"]}),
-        "keywords[1]",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path("/keywords"),
-        json!({"keywords": []}),
-        "keywords",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path("/keywords"),
-        json!({"keywords": ["a"], "x": 1}),
-        "x",
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path("/keywords"),
+            json!({"keywords": many}),
+            (400, "validation"),
+            Some("keywords"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path("/keywords"),
+            json!({"keywords": [":"]}),
+            (400, "validation"),
+            Some("keywords[0]"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path("/keywords"),
+            json!({"keywords": ["ok", "artist:"]}),
+            (400, "validation"),
+            Some("keywords[1]"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path("/keywords"),
+            json!({"keywords": []}),
+            (400, "validation"),
+            Some("keywords"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path("/keywords"),
+            json!({"keywords": ["a"], "x": 1}),
+            (400, "validation"),
+            Some("x"),
+        )
+        .await;
     // Removal by bare value + namespace, then by whole form.
     let op = ok(
         &server,
@@ -189,45 +169,49 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     );
 
     // Fields: a 192-character title is refused, and nothing changes.
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &path(""),
-        json!({"title": "x".repeat(192)}),
-        "title",
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &path(""),
+            json!({"title": "x".repeat(192)}),
+            (400, "validation"),
+            Some("title"),
+        )
+        .await;
     assert_eq!(image(&server, &token, &id).await["title"], "Encore");
 
     // Rating.
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/rating"),
-        json!({"rating": 6}),
-        "rating",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/rating"),
-        json!({"rating": "5"}),
-        "rating",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/rating"),
-        json!({"rating": 4.5}),
-        "rating",
-    )
-    .await;
+    server
+        .write_refused(
+            "PUT",
+            &token,
+            &path("/rating"),
+            json!({"rating": 6}),
+            (400, "validation"),
+            Some("rating"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PUT",
+            &token,
+            &path("/rating"),
+            json!({"rating": "5"}),
+            (400, "validation"),
+            Some("rating"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PUT",
+            &token,
+            &path("/rating"),
+            json!({"rating": 4.5}),
+            (400, "validation"),
+            Some("rating"),
+        )
+        .await;
     ok(
         &server,
         &token,
@@ -238,182 +222,17 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     .await;
     assert_eq!(image(&server, &token, &id).await["rating"], 4);
 
-    // Crops: inside the image, the named ratio within a pixel.
-    assert_eq!(
-        (before["width"].as_i64(), before["height"].as_i64()),
-        (Some(200), Some(100))
-    );
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        json!({"aspect_ratio": "16:9", "x": 60, "y": 0, "width": 160, "height": 90}),
-        "x",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        json!({"aspect_ratio": "16:9", "x": 0, "y": 20, "width": 160, "height": 90}),
-        "y",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        json!({"aspect_ratio": "16:9", "x": 0, "y": 0, "width": 160, "height": 80}),
-        "height",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        json!({"aspect_ratio": "16x9", "x": 0, "y": 0, "width": 160, "height": 90}),
-        "aspect_ratio",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        json!({"aspect_ratio": "16:9", "x": -1, "y": 0, "width": 160, "height": 90}),
-        "x",
-    )
-    .await;
-    ok(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        Some(json!({"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91})),
-    )
-    .await;
-    ok(
-        &server,
-        &token,
-        "PUT",
-        &path("/crop"),
-        Some(json!({"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100})),
-    )
-    .await;
-    let crops = image(&server, &token, &id).await["crops"].clone();
-    assert_eq!(
-        crops,
-        json!([
-            {"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91},
-            {"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100},
-        ])
-    );
-    let op = ok(
-        &server,
-        &token,
-        "DELETE",
-        &path("/crop"),
-        Some(json!({"aspect_ratio": "1:1"})),
-    )
-    .await;
-    assert_eq!(op["result"]["removed"], 1);
-    // A quarter turn turns the crop with the image: 16:9 becomes 9:16.
-    let r = server
-        .patch_json(&token, &path(""), &key(), &json!({"rotation": 90}))
-        .await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    let turned = image(&server, &token, &id).await;
-    assert_eq!(
-        (turned["width"].as_i64(), turned["height"].as_i64()),
-        (Some(100), Some(200))
-    );
-    assert_eq!(
-        turned["crops"],
-        json!([{"aspect_ratio": "9:16", "x": 4, "y": 40, "width": 91, "height": 160}])
-    );
-    let op = ok(&server, &token, "DELETE", &path("/crop"), None).await;
-    assert_eq!(op["result"]["removed"], 1);
-    assert_eq!(image(&server, &token, &id).await["crops"], json!([]));
-
-    // IPTC metadata: partial, null clears, unknown keys and wrong types refused.
-    ok(&server, &token, "PUT", &path("/metadata"),
-        Some(json!({"creator": "Jane Doe", "copyright_marked": true, "city": "Zürich", "country_code": "CH"}))).await;
-    ok(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        Some(json!({"city": null, "headline": "Encore!"})),
-    )
-    .await;
-    assert_eq!(
-        image(&server, &token, &id).await["metadata"],
-        json!({"creator": "Jane Doe", "copyright_marked": true, "country_code": "CH", "headline": "Encore!"})
-    );
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        json!({"photographer": "x"}),
-        "photographer",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        json!({"copyright_marked": "true"}),
-        "copyright_marked",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        json!({"country_code": "Swiss"}),
-        "country_code",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        json!({"contact_email": "jane"}),
-        "contact_email",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/metadata"),
-        json!({"caption": "x".repeat(2001)}),
-        "caption",
-    )
-    .await;
-    assert_eq!(
-        image(&server, &token, &id).await["metadata"]["creator"],
-        "Jane Doe"
-    );
-
     // Alt text and credits.
-    refused(
-        &server,
-        &token,
-        "PUT",
-        &path("/alt_text"),
-        json!({"alt_text": "x".repeat(1001)}),
-        "alt_text",
-    )
-    .await;
+    server
+        .write_refused(
+            "PUT",
+            &token,
+            &path("/alt_text"),
+            json!({"alt_text": "x".repeat(1001)}),
+            (400, "validation"),
+            Some("alt_text"),
+        )
+        .await;
     ok(
         &server,
         &token,
@@ -431,15 +250,16 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     )
     .await;
     let credit = op["result"]["credit"]["uuid"].as_str().unwrap().to_owned();
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path("/credits"),
-        json!({"role": " ", "name": "x"}),
-        "role",
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path("/credits"),
+            json!({"role": " ", "name": "x"}),
+            (400, "validation"),
+            Some("role"),
+        )
+        .await;
     let img = image(&server, &token, &id).await;
     assert_eq!(img["alt_text"], "The singer, arms raised");
     assert_eq!(
@@ -451,7 +271,7 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
             "DELETE",
             &token,
             &path("/credits"),
-            &key(),
+            &idempotency_key(),
             Some(&json!({"credit_uuid": "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f"})),
         )
         .await;
@@ -472,7 +292,7 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
             "PUT",
             &token,
             "/v1/images/0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f/rating",
-            &key(),
+            &idempotency_key(),
             Some(&json!({"rating": 1})),
         )
         .await;
@@ -485,7 +305,7 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
             "PUT",
             &reader,
             &path("/metadata"),
-            &key(),
+            &idempotency_key(),
             Some(&json!({"creator": "x"})),
         )
         .await;
@@ -493,13 +313,13 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     assert_eq!(e["detail"], "api.metadata.write");
 
     // The vocabulary with counts.
-    let other = upload(
-        &server,
-        &token,
-        json!({"filename": "b.jpg", "keywords": ["stage:Main", "stage:Side", "crowd"]}),
-        fixtures::jpeg(64, 48),
-    )
-    .await;
+    let other = server
+        .upload_with(
+            &token,
+            &json!({"filename": "b.jpg", "keywords": ["stage:Main", "stage:Side", "crowd"]}),
+            fixtures::jpeg(64, 48),
+        )
+        .await;
     let vocab = server.get(&token, "/v1/keywords").await.json();
     assert_eq!(
         vocab,
@@ -538,7 +358,7 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
         .error(400, "validation");
     // Deleting an image takes its keywords out of the counts.
     let r = server
-        .delete(&token, &format!("/v1/images/{other}"), &key())
+        .delete(&token, &format!("/v1/images/{other}"), &idempotency_key())
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     let vocab = server.get(&token, "/v1/keywords").await.json();
@@ -549,8 +369,210 @@ both_setups!(editing_endpoints_good_and_bad, |env: Env| async move {
     Ok(())
 });
 
+// Crops and IPTC metadata on their own image: a failure in one part of the
+// editing endpoints does not hide the others.
+both_setups!(
+    crops_stay_inside_and_turn_with_the_image,
+    |env: Env| async move {
+        let (server, token, id, before) = encore(&env).await;
+        let path = |tail: &str| format!("/v1/images/{id}{tail}");
+
+        // Crops: inside the image, the named ratio within a pixel.
+        assert_eq!(
+            (before["width"].as_i64(), before["height"].as_i64()),
+            (Some(200), Some(100))
+        );
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": 60, "y": 0, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("x"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": 0, "y": 20, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("y"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": 0, "y": 0, "width": 160, "height": 80}),
+                (400, "validation"),
+                Some("height"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16x9", "x": 0, "y": 0, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("aspect_ratio"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/crop"),
+                json!({"aspect_ratio": "16:9", "x": -1, "y": 0, "width": 160, "height": 90}),
+                (400, "validation"),
+                Some("x"),
+            )
+            .await;
+        ok(
+            &server,
+            &token,
+            "PUT",
+            &path("/crop"),
+            Some(json!({"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91})),
+        )
+        .await;
+        ok(
+            &server,
+            &token,
+            "PUT",
+            &path("/crop"),
+            Some(json!({"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100})),
+        )
+        .await;
+        let crops = image(&server, &token, &id).await["crops"].clone();
+        assert_eq!(
+            crops,
+            json!([
+                {"aspect_ratio": "16:9", "x": 40, "y": 5, "width": 160, "height": 91},
+                {"aspect_ratio": "1:1", "x": 0, "y": 0, "width": 100, "height": 100},
+            ])
+        );
+        let op = ok(
+            &server,
+            &token,
+            "DELETE",
+            &path("/crop"),
+            Some(json!({"aspect_ratio": "1:1"})),
+        )
+        .await;
+        assert_eq!(op["result"]["removed"], 1);
+        // A quarter turn turns the crop with the image: 16:9 becomes 9:16.
+        let r = server
+            .patch_json(
+                &token,
+                &path(""),
+                &idempotency_key(),
+                &json!({"rotation": 90}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let turned = image(&server, &token, &id).await;
+        assert_eq!(
+            (turned["width"].as_i64(), turned["height"].as_i64()),
+            (Some(100), Some(200))
+        );
+        assert_eq!(
+            turned["crops"],
+            json!([{"aspect_ratio": "9:16", "x": 4, "y": 40, "width": 91, "height": 160}])
+        );
+        let op = ok(&server, &token, "DELETE", &path("/crop"), None).await;
+        assert_eq!(op["result"]["removed"], 1);
+        assert_eq!(image(&server, &token, &id).await["crops"], json!([]));
+
+        Ok(())
+    }
+);
+
+both_setups!(
+    iptc_metadata_is_partial_and_checked,
+    |env: Env| async move {
+        let (server, token, id, _) = encore(&env).await;
+        let path = |tail: &str| format!("/v1/images/{id}{tail}");
+
+        // IPTC metadata: partial, null clears, unknown keys and wrong types refused.
+        ok(&server, &token, "PUT", &path("/metadata"),
+        Some(json!({"creator": "Jane Doe", "copyright_marked": true, "city": "Zürich", "country_code": "CH"}))).await;
+        ok(
+            &server,
+            &token,
+            "PUT",
+            &path("/metadata"),
+            Some(json!({"city": null, "headline": "Encore!"})),
+        )
+        .await;
+        assert_eq!(
+            image(&server, &token, &id).await["metadata"],
+            json!({"creator": "Jane Doe", "copyright_marked": true, "country_code": "CH", "headline": "Encore!"})
+        );
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"photographer": "x"}),
+                (400, "validation"),
+                Some("photographer"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"copyright_marked": "true"}),
+                (400, "validation"),
+                Some("copyright_marked"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"country_code": "Swiss"}),
+                (400, "validation"),
+                Some("country_code"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"contact_email": "jane"}),
+                (400, "validation"),
+                Some("contact_email"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PUT",
+                &token,
+                &path("/metadata"),
+                json!({"caption": "x".repeat(2001)}),
+                (400, "validation"),
+                Some("caption"),
+            )
+            .await;
+        assert_eq!(
+            image(&server, &token, &id).await["metadata"]["creator"],
+            "Jane Doe"
+        );
+        Ok(())
+    }
+);
+
 both_setups!(extraction_profiles_and_roles, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let bytes = fixtures::jpeg_with_metadata(
         120,
         80,
@@ -563,13 +585,13 @@ both_setups!(extraction_profiles_and_roles, |env: Env| async move {
         },
     );
     // Uploaded without reading the file: the editable fields stay empty …
-    let id = upload(
-        &server,
-        &token,
-        json!({"filename": "x.jpg", "read_metadata": false}),
-        bytes,
-    )
-    .await;
+    let id = server
+        .upload_with(
+            &token,
+            &json!({"filename": "x.jpg", "read_metadata": false}),
+            bytes,
+        )
+        .await;
     let img = image(&server, &token, &id).await;
     assert_eq!(
         (
@@ -654,20 +676,20 @@ both_setups!(extraction_profiles_and_roles, |env: Env| async move {
     let ed = server
         .access_token("ed@example.com", "correct horse battery")
         .await;
-    let eds = upload(
-        &server,
-        &ed,
-        json!({"filename": "ed.jpg"}),
-        fixtures::jpeg_with_metadata(
-            90,
-            60,
-            &FixtureMeta {
-                creator: Some("Ed"),
-                ..FixtureMeta::default()
-            },
-        ),
-    )
-    .await;
+    let eds = server
+        .upload_with(
+            &ed,
+            &json!({"filename": "ed.jpg"}),
+            fixtures::jpeg_with_metadata(
+                90,
+                60,
+                &FixtureMeta {
+                    creator: Some("Ed"),
+                    ..FixtureMeta::default()
+                },
+            ),
+        )
+        .await;
     let meta = image(&server, &ed, &eds).await["metadata"].clone();
     // The file's creator wins; the profile fills the rest.
     assert_eq!(meta["creator"], "Ed");
@@ -687,25 +709,25 @@ both_setups!(extraction_profiles_and_roles, |env: Env| async move {
             "PUT",
             &ed,
             &format!("/v1/images/{id}/rating"),
-            &key(),
+            &idempotency_key(),
             Some(&json!({"rating": 3})),
         )
         .await;
     assert_eq!(r.error(403, "forbidden")["detail"], "own_images_only");
     // A service-token upload gets no profile.
-    let plain = upload(
-        &server,
-        &token,
-        json!({"filename": "p.jpg"}),
-        fixtures::jpeg(30, 20),
-    )
-    .await;
+    let plain = server
+        .upload_with(
+            &token,
+            &json!({"filename": "p.jpg"}),
+            fixtures::jpeg(30, 20),
+        )
+        .await;
     assert_eq!(image(&server, &token, &plain).await["metadata"], json!({}));
     Ok(())
 });
 
 both_setups!(rename_runs_as_a_job, |env: Env| async move {
-    let (server, token) = setup(&env).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let mut ids = Vec::new();
     for n in 0..5u32 {
         let mut kws = vec!["artist:Marina".to_owned()];
@@ -713,17 +735,17 @@ both_setups!(rename_runs_as_a_job, |env: Env| async move {
             kws.push("artist:Marina Sena".to_owned());
         }
         ids.push(
-            upload(
-                &server,
-                &token,
-                json!({"filename": format!("{n}.jpg"), "keywords": kws}),
-                fixtures::jpeg(20 + n, 20),
-            )
-            .await,
+            server
+                .upload_with(
+                    &token,
+                    &json!({"filename": format!("{n}.jpg"), "keywords": kws}),
+                    fixtures::jpeg(20 + n, 20),
+                )
+                .await,
         );
     }
     // Only some images first.
-    let r = server.post(&token, "/v1/keywords/rename", Some(&key()),
+    let r = server.post(&token, "/v1/keywords/rename", Some(&idempotency_key()),
         &json!({"from": "artist:Marina", "to": "artist:Marina S.", "image_public_uuids": [ids[4]]})).await;
     assert_eq!(r.status, 202, "{}", r.text);
     let op = finished(&server, &token, r.json()["uuid"].as_str().unwrap()).await;
@@ -738,7 +760,7 @@ both_setups!(rename_runs_as_a_job, |env: Env| async move {
         .post(
             &token,
             "/v1/keywords/rename",
-            Some(&key()),
+            Some(&idempotency_key()),
             &json!({"from": "artist:Marina", "to": "artist:Marina Sena"}),
         )
         .await;
@@ -778,46 +800,48 @@ both_setups!(rename_runs_as_a_job, |env: Env| async move {
         .await
         .json();
     assert_eq!(found.as_array().unwrap().len(), 4);
-    refused(
-        &server,
-        &token,
-        "POST",
-        "/v1/keywords/rename",
-        json!({"from": ":", "to": "a"}),
-        "from",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        "/v1/keywords/rename",
-        json!({"from": "a", "to": "b", "image_public_uuids": ["nope"]}),
-        "image_public_uuids[0]",
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            "/v1/keywords/rename",
+            json!({"from": ":", "to": "a"}),
+            (400, "validation"),
+            Some("from"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            "/v1/keywords/rename",
+            json!({"from": "a", "to": "b", "image_public_uuids": ["nope"]}),
+            (400, "validation"),
+            Some("image_public_uuids[0]"),
+        )
+        .await;
     Ok(())
 });
 
 both_setups!(batch_is_all_or_nothing, |env: Env| async move {
-    let (server, token) = setup(&env).await;
-    let a = upload(
-        &server,
-        &token,
-        json!({"filename": "a.jpg"}),
-        fixtures::jpeg(40, 30),
-    )
-    .await;
-    let b = upload(
-        &server,
-        &token,
-        json!({"filename": "b.jpg"}),
-        fixtures::jpeg(41, 30),
-    )
-    .await;
+    let (server, token) = env.account_server("fest", &[]).await;
+    let a = server
+        .upload_with(
+            &token,
+            &json!({"filename": "a.jpg"}),
+            fixtures::jpeg(40, 30),
+        )
+        .await;
+    let b = server
+        .upload_with(
+            &token,
+            &json!({"filename": "b.jpg"}),
+            fixtures::jpeg(41, 30),
+        )
+        .await;
     let batch = |items: Value| json!({"operations": items});
     // One bad child: nothing is applied.
-    let r = server.post(&token, "/v1/operations/batch", Some(&key()), &batch(json!([
+    let r = server.post(&token, "/v1/operations/batch", Some(&idempotency_key()), &batch(json!([
         {"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 5}},
         {"method": "POST", "path": format!("/v1/images/{b}/keywords"), "body": {"keywords": ["x"]}},
         {"method": "PUT", "path": format!("/v1/images/{b}/rating"), "body": {"rating": 6}},
@@ -831,7 +855,7 @@ both_setups!(batch_is_all_or_nothing, |env: Env| async move {
         .post(
             &token,
             "/v1/operations/batch",
-            Some(&key()),
+            Some(&idempotency_key()),
             &batch(json!([
                 {"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 5}},
                 {"method": "DELETE", "path": "/v1/images/0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f"},
@@ -845,33 +869,33 @@ both_setups!(batch_is_all_or_nothing, |env: Env| async move {
     assert_eq!(image(&server, &token, &a).await["rating"], 0);
     // 51 writes, an unknown path, a body where none belongs.
     let many: Vec<Value> = (0..51).map(|_| json!({"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 1}})).collect();
-    refused(
-        &server,
-        &token,
-        "POST",
-        "/v1/operations/batch",
-        batch(json!(many)),
-        "operations",
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        "/v1/operations/batch",
-        batch(json!([{"method": "POST", "path": "/v1/uploads", "body": {}}])),
-        "operations[0].path",
-    )
-    .await;
-    refused(&server, &token, "POST", "/v1/operations/batch",
-        batch(json!([{"method": "POST", "path": format!("/v1/images/{a}/extract_metadata"), "body": {"x": 1}}])), "operations[0].body.x").await;
-    refused(&server, &token, "POST", "/v1/operations/batch",
-        batch(json!([{"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 2, "stars": 3}}])), "operations[0].body.stars").await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            "/v1/operations/batch",
+            batch(json!(many)),
+            (400, "validation"),
+            Some("operations"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            "/v1/operations/batch",
+            batch(json!([{"method": "POST", "path": "/v1/uploads", "body": {}}])),
+            (400, "validation"),
+            Some("operations[0].path"),
+        )
+        .await;
+    server.write_refused("POST", &token, "/v1/operations/batch", batch(json!([{"method": "POST", "path": format!("/v1/images/{a}/extract_metadata"), "body": {"x": 1}}])), (400, "validation"), Some("operations[0].body.x")).await;
+    server.write_refused("POST", &token, "/v1/operations/batch", batch(json!([{"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 2, "stars": 3}}])), (400, "validation"), Some("operations[0].body.stars")).await;
     // Each child is checked against its own scope.
     let rater = env
         .token("fest", "api.images.read,api.ratings.write", &[])
         .await;
-    let r = server.post(&rater, "/v1/operations/batch", Some(&key()), &batch(json!([
+    let r = server.post(&rater, "/v1/operations/batch", Some(&idempotency_key()), &batch(json!([
         {"method": "PUT", "path": format!("/v1/images/{a}/rating"), "body": {"rating": 5}},
         {"method": "POST", "path": format!("/v1/images/{a}/keywords"), "body": {"keywords": ["x"]}},
     ]))).await;
@@ -887,7 +911,7 @@ both_setups!(batch_is_all_or_nothing, |env: Env| async move {
         {"method": "PATCH", "path": format!("/v1/images/{b}"), "body": {"title": "Crowd"}},
         {"method": "PUT", "path": format!("/v1/images/{a}/metadata"), "body": {"creator": "Jane"}},
     ]));
-    let k = key();
+    let k = idempotency_key();
     let r = server
         .post(&token, "/v1/operations/batch", Some(&k), &body)
         .await;
@@ -924,7 +948,7 @@ both_setups!(batch_is_all_or_nothing, |env: Env| async move {
     assert_eq!(again.json()["summary"]["uuid"], out["summary"]["uuid"]);
     assert_eq!(again.json()["operations"].as_array().map(Vec::len), Some(4));
     // As on its own route, extract_metadata takes `{}` or `null` for no body.
-    let r = server.post(&token, "/v1/operations/batch", Some(&key()), &batch(json!([
+    let r = server.post(&token, "/v1/operations/batch", Some(&idempotency_key()), &batch(json!([
         {"method": "POST", "path": format!("/v1/images/{a}/extract_metadata"), "body": {}},
         {"method": "POST", "path": format!("/v1/images/{b}/extract_metadata"), "body": null},
     ]))).await;
@@ -970,10 +994,12 @@ fn corpus() -> Vec<(&'static str, Value, i64)> {
 }
 
 async fn corpus_server(env: &Env) -> (Server, String, BTreeMap<String, &'static str>) {
-    let (server, token) = setup(env).await;
+    let (server, token) = env.account_server("fest", &[]).await;
     let mut names = BTreeMap::new();
     for (n, (name, details, rating)) in corpus().into_iter().enumerate() {
-        let id = upload(&server, &token, details, fixtures::jpeg(30 + n as u32, 20)).await;
+        let id = server
+            .upload_with(&token, &details, fixtures::jpeg(30 + n as u32, 20))
+            .await;
         if rating > 0 {
             ok(
                 &server,
@@ -1133,7 +1159,7 @@ both_setups!(search_semantics, |env: Env| async move {
         .map(|(id, _)| id.clone())
         .unwrap();
     let r = server
-        .delete(&token, &format!("/v1/images/{c}"), &key())
+        .delete(&token, &format!("/v1/images/{c}"), &idempotency_key())
         .await;
     assert_eq!(r.status, 202);
     assert!(
@@ -1270,11 +1296,15 @@ both_setups!(
         // Two batches on different images bump the same keyword counts in
         // opposite orders: on PostgreSQL they can deadlock; the victim is run
         // again, so every batch is applied and the counts add up.
-        let (server, token) = setup(&env).await;
+        let (server, token) = env.account_server("fest", &[]).await;
         let mut ids = Vec::new();
         for n in 0..4 {
             let details = json!({"filename": format!("{n}.jpg")});
-            ids.push(upload(&server, &token, details, fixtures::jpeg(40 + n, 30)).await);
+            ids.push(
+                server
+                    .upload_with(&token, &details, fixtures::jpeg(40 + n, 30))
+                    .await,
+            );
         }
         let add = |id: &str, word: String| json!({"method": "POST", "path": format!("/v1/images/{id}/keywords"), "body": {"keywords": [word]}});
         let rounds = 12;
@@ -1283,7 +1313,7 @@ both_setups!(
             let forward =
                 json!({"operations": [add(&ids[0], alpha.clone()), add(&ids[1], beta.clone())]});
             let backward = json!({"operations": [add(&ids[2], beta), add(&ids[3], alpha)]});
-            let (k1, k2) = (key(), key());
+            let (k1, k2) = (idempotency_key(), idempotency_key());
             let (x, y) = tokio::join!(
                 server.post(&token, "/v1/operations/batch", Some(&k1), &forward),
                 server.post(&token, "/v1/operations/batch", Some(&k2), &backward)

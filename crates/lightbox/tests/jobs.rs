@@ -1,12 +1,10 @@
 //! The job queue on a live server: crash recovery, attempts, roles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, eventually};
+use lightbox_testkit::{Env, both_engines, eventually};
 use serde_json::Value;
 
-async fn op_status(server: &common::Server, token: &str, op: &str) -> Value {
+async fn op_status(server: &lightbox_testkit::Server, token: &str, op: &str) -> Value {
     server
         .get(token, &format!("/v1/operations/{op}"))
         .await
@@ -15,7 +13,7 @@ async fn op_status(server: &common::Server, token: &str, op: &str) -> Value {
 
 /// Polls the operation until it has `status`; returns it, or None after `secs`.
 async fn wait_for(
-    server: &common::Server,
+    server: &lightbox_testkit::Server,
     token: &str,
     op: &str,
     status: &str,

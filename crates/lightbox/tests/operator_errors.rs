@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Engine, Env, TestResult};
+use lightbox_testkit::{Engine, Env, TestResult};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
 
@@ -29,7 +27,7 @@ async fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, Duration) {
     let started = Instant::now();
     let out = tokio::time::timeout(
         Duration::from_secs(60),
-        Command::new(common::bin())
+        Command::new(lightbox_testkit::bin())
             .args(args)
             .envs(envs.iter().copied())
             .env("LIGHTBOX_LOG", "warn")
@@ -243,7 +241,7 @@ async fn a_database_gone_while_serving_gives_503_and_the_server_recovers() -> Te
     );
 
     relay.restore();
-    let back = common::eventually(20, || async {
+    let back = lightbox_testkit::eventually(20, || async {
         (server.get(&token, "/v1/sets").await.status == 200).then_some(())
     })
     .await;

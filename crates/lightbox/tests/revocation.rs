@@ -4,24 +4,18 @@
 //! the revoker's wait for every node's ack) can make the other node refuse.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server};
+use lightbox_testkit::{Env, Server, both_engines};
 use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery staple";
 /// Far longer than the test: a stale cache entry would answer 200.
 const CACHE: [&str; 2] = ["--auth-cache-ttl-ms", "600000"];
 
-async fn me(server: &Server, token: &str) -> Reply {
-    server.get(token, "/v1/me").await
-}
-
 /// `/v1/me` answers 200 on every node (and so sits in each node's cache).
 async fn warm(nodes: &[&Server], token: &str) -> Value {
     let mut body = Value::Null;
     for node in nodes {
-        let r = me(node, token).await;
+        let r = node.me(token).await;
         assert_eq!(r.status, 200, "{}", r.text);
         body = r.json();
     }
@@ -61,9 +55,9 @@ both_engines!(
         assert_eq!(code, 0, "{err}");
         assert!(!err.contains("warning"), "every node answered: {err}");
         for node in nodes {
-            me(node, &by_cli).await.error(401, "unauthorized");
+            node.me(&by_cli).await.error(401, "unauthorized");
             // Only that token: the others stay cached and valid.
-            assert_eq!(me(node, &bystander).await.status, 200);
+            assert_eq!(node.me(&bystander).await.status, 200);
         }
 
         // The API's revoke on node A: once its Operation reports succeeded,
@@ -87,12 +81,12 @@ both_engines!(
         // The API switch: cached principals carry it, both ways.
         env.cli(&["account", "api-access", "fest", "off"]).await;
         for node in nodes {
-            me(node, &bystander).await.error(403, "api_not_enabled");
-            me(node, &admin).await.error(403, "api_not_enabled");
+            node.me(&bystander).await.error(403, "api_not_enabled");
+            node.me(&admin).await.error(403, "api_not_enabled");
         }
         env.cli(&["account", "api-access", "fest", "on"]).await;
         for node in nodes {
-            assert_eq!(me(node, &bystander).await.status, 200);
+            assert_eq!(node.me(&bystander).await.status, 200);
         }
 
         // User tokens are never cached: a disabled user and an ended
@@ -101,9 +95,9 @@ both_engines!(
         warm(&nodes, &bob).await;
         env.cli(&["user", "disable", "ann@example.com"]).await;
         for node in nodes {
-            me(node, &ann).await.error(401, "unauthorized");
+            node.me(&ann).await.error(401, "unauthorized");
         }
-        let session = me(&a, &bob).await.json()["device_session"]["uuid"]
+        let session = a.me(&bob).await.json()["device_session"]["uuid"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
@@ -114,15 +108,15 @@ both_engines!(
             .send()
             .await?;
         assert_eq!(r.status(), 204);
-        me(&b, &bob).await.error(401, "unauthorized");
-        assert_eq!(me(&b, &admin).await.status, 200);
+        b.me(&bob).await.error(401, "unauthorized");
+        assert_eq!(b.me(&admin).await.status, 200);
 
         // A node that stopped cleanly is not waited for.
         b.stop().await;
         let (code, _, err) = env.cli_raw(&["account", "api-access", "fest", "off"]).await;
         assert_eq!(code, 0, "{err}");
         assert!(!err.contains("warning"), "{err}");
-        me(&a, &bystander).await.error(403, "api_not_enabled");
+        a.me(&bystander).await.error(403, "api_not_enabled");
         Ok(())
     }
 );
@@ -182,10 +176,10 @@ both_engines!(
             "{}",
             polled.text
         );
-        me(&a, &token).await.error(401, "unauthorized");
+        a.me(&token).await.error(401, "unauthorized");
         // Once it runs again it catches up.
-        let caught_up = common::eventually(5, || async {
-            (me(&b, &token).await.status == 401 && me(&b, &other).await.status == 401).then_some(())
+        let caught_up = lightbox_testkit::eventually(5, || async {
+            (b.me(&token).await.status == 401 && b.me(&other).await.status == 401).then_some(())
         })
         .await;
         assert!(caught_up.is_some(), "the woken node refuses the token");

@@ -6,21 +6,16 @@
 //! S3-compatible server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Env, Server, finished_operation, post_file, uploaded};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, Server, both_setups, finished_operation, idempotency_key, post_file, sha256_hex, uploaded,
+};
 use serde_json::{Value, json};
 
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-fn key() -> String {
-    format!("r-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
-
-const PASSWORD: &str = "correct horse battery staple";
+/// Uploads so far: each gets its own picture size.
+static SIZES: AtomicU64 = AtomicU64::new(0);
 
 /// An account `fest` with an all-scopes service token, an admin member and
 /// two `user` members (ann, bob); a server. Returns (server, token, admin,
@@ -28,21 +23,25 @@ const PASSWORD: &str = "correct horse battery staple";
 async fn setup(env: &Env) -> (Server, String, String, String, String) {
     env.account("fest").await;
     let token = env.token("fest", "all", &[]).await;
-    env.user("root@example.com", PASSWORD, "fest", "admin")
-        .await;
-    env.user("ann@example.com", PASSWORD, "fest", "user").await;
-    env.user("bob@example.com", PASSWORD, "fest", "user").await;
     let server = env.serve(&[]).await;
-    let admin = server.access_token("root@example.com", PASSWORD).await;
-    let ann = server.access_token("ann@example.com", PASSWORD).await;
-    let bob = server.access_token("bob@example.com", PASSWORD).await;
+    let admin = env
+        .member(&server, "fest", "root@example.com", "admin")
+        .await;
+    let ann = env.member(&server, "fest", "ann@example.com", "user").await;
+    let bob = env.member(&server, "fest", "bob@example.com", "user").await;
     (server, token, admin, ann, bob)
 }
 
 /// Builds an archive as `token`; the finished Operation as its builder sees it.
 async fn archive(server: &Server, token: &str, body: Value) -> Value {
     let r = server
-        .write("POST", token, "/v1/archives", &key(), Some(&body))
+        .write(
+            "POST",
+            token,
+            "/v1/archives",
+            &idempotency_key(),
+            Some(&body),
+        )
         .await;
     assert_eq!(r.status, 202, "{}", r.text);
     let op = finished_operation(server, token, r.json()["uuid"].as_str().unwrap()).await;
@@ -171,24 +170,11 @@ both_setups!(
 
 /// Uploads a distinct small JPEG as `token`, without waiting for versions.
 async fn upload(server: &Server, token: &str, name: &str) -> String {
-    let ticket = server
-        .post(token, "/v1/uploads", None, &json!({ "filename": name }))
-        .await;
-    assert_eq!(ticket.status, 201, "{}", ticket.text);
     // A new size each time: byte-identical uploads would be duplicates.
-    let n = KEYS.fetch_add(1, Ordering::SeqCst) as u32;
-    let r = post_file(server, &ticket.json(), fixtures::jpeg(40 + n % 400, 30)).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()["image_public_uuid"].as_str().unwrap().to_owned()
-}
-
-/// A write that must succeed; its finished Operation.
-async fn ok(server: &Server, token: &str, method: &str, path: &str, body: Value) -> Value {
-    let r = server.write(method, token, path, &key(), Some(&body)).await;
-    assert_eq!(r.status, 202, "{method} {path} {body}: {}", r.text);
-    let op = finished_operation(server, token, r.json()["uuid"].as_str().unwrap()).await;
-    assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
-    op
+    let n = SIZES.fetch_add(1, Ordering::SeqCst) as u32;
+    server
+        .upload(token, name, fixtures::jpeg(40 + n % 400, 30))
+        .await
 }
 
 /// The set's members in order, each with its visibility in the set.
@@ -227,34 +213,23 @@ both_setups!(
         let bobs_other = upload(&server, &bob, "bobs-other.jpg").await;
         let a1 = upload(&server, &ann, "a1.jpg").await;
         let a2 = upload(&server, &ann, "a2.jpg").await;
-        let op = ok(
-            &server,
-            &admin,
-            "POST",
-            "/v1/sets",
-            json!({"name": "Festival"}),
-        )
-        .await;
+        let op = server
+            .write_ok("POST", &admin, "/v1/sets", json!({"name": "Festival"}))
+            .await;
         let set = op["set_public_uuid"].as_str().unwrap().to_owned();
         let images = format!("/v1/sets/{set}/images");
         let order = format!("/v1/sets/{set}/order");
         let visibility = format!("/v1/sets/{set}/visibility");
-        ok(
-            &server,
-            &admin,
-            "POST",
-            &images,
-            json!({"image_public_uuids": [bobs, theirs, a1]}),
-        )
-        .await;
+        server
+            .write_ok(
+                "POST",
+                &admin,
+                &images,
+                json!({"image_public_uuids": [bobs, theirs, a1]}),
+            )
+            .await;
         // Bob embargoes his image until next year.
-        let embargo = ok(
-            &server,
-            &bob,
-            "PATCH",
-            &visibility,
-            json!({"image_public_uuids": [bobs], "hidden": true, "activation_time": "2099-01-01T00:00:00Z"}),
-        )
+        let embargo = server.write_ok("PATCH", &bob, &visibility, json!({"image_public_uuids": [bobs], "hidden": true, "activation_time": "2099-01-01T00:00:00Z"}))
         .await;
 
         // Every refusal: 403 own_images_only naming the image, nothing applied.
@@ -312,7 +287,9 @@ both_setups!(
         ];
         for (method, path, body, field) in &refusals {
             let before = arrangement(&server, &admin, &set).await;
-            let r = server.write(method, &ann, path, &key(), Some(body)).await;
+            let r = server
+                .write(method, &ann, path, &idempotency_key(), Some(body))
+                .await;
             let e = r.error(403, "forbidden");
             assert_eq!(e["detail"], "own_images_only", "{method} {path} {body}");
             assert_eq!(e["field"], *field, "{method} {path} {body}");
@@ -326,38 +303,33 @@ both_setups!(
 
         // Its own images: add, hide, move past others (a full order that
         // only moves its own), remove.
-        ok(
-            &server,
-            &ann,
-            "POST",
-            &images,
-            json!({"image_public_uuids": [a2, a1]}),
-        )
-        .await;
-        ok(
-            &server,
-            &ann,
-            "PATCH",
-            &visibility,
-            json!({"image_public_uuids": [a1, a2], "hidden": true}),
-        )
-        .await;
-        ok(
-            &server,
-            &ann,
-            "PATCH",
-            &order,
-            json!({"move": [a2], "before": bobs}),
-        )
-        .await;
-        ok(
-            &server,
-            &ann,
-            "PATCH",
-            &order,
-            json!({"image_public_uuids": [bobs, a1, theirs, a2]}),
-        )
-        .await;
+        server
+            .write_ok(
+                "POST",
+                &ann,
+                &images,
+                json!({"image_public_uuids": [a2, a1]}),
+            )
+            .await;
+        server
+            .write_ok(
+                "PATCH",
+                &ann,
+                &visibility,
+                json!({"image_public_uuids": [a1, a2], "hidden": true}),
+            )
+            .await;
+        server
+            .write_ok("PATCH", &ann, &order, json!({"move": [a2], "before": bobs}))
+            .await;
+        server
+            .write_ok(
+                "PATCH",
+                &ann,
+                &order,
+                json!({"image_public_uuids": [bobs, a1, theirs, a2]}),
+            )
+            .await;
         let ids: Vec<String> = arrangement(&server, &admin, &set)
             .await
             .into_iter()
@@ -368,15 +340,10 @@ both_setups!(
             vec![bobs.clone(), a1.clone(), theirs.clone(), a2.clone()]
         );
         // A visibility request that changes nothing of the others' passes.
-        ok(&server, &ann, "PATCH", &visibility, json!({"image_public_uuids": [a1, bobs], "hidden": true, "activation_time": "2099-01-01T00:00:00Z"})).await;
-        ok(
-            &server,
-            &ann,
-            "DELETE",
-            &images,
-            json!({"image_public_uuids": [a2]}),
-        )
-        .await;
+        server.write_ok("PATCH", &ann, &visibility, json!({"image_public_uuids": [a1, bobs], "hidden": true, "activation_time": "2099-01-01T00:00:00Z"})).await;
+        server
+            .write_ok("DELETE", &ann, &images, json!({"image_public_uuids": [a2]}))
+            .await;
 
         // Restore: refused when it would change others' images (before bob's
         // embargo), fine when only its own differ (before its removal).
@@ -399,7 +366,7 @@ both_setups!(
                 "POST",
                 &ann,
                 &format!("/v1/sets/{set}/restore"),
-                &key(),
+                &idempotency_key(),
                 Some(&json!({"snapshot_uuid": of(&embargo)})),
             )
             .await;
@@ -410,14 +377,14 @@ both_setups!(
         );
         assert_eq!(arrangement(&server, &admin, &set).await, before);
         let newest = snapshots[0]["uuid"].clone();
-        ok(
-            &server,
-            &ann,
-            "POST",
-            &format!("/v1/sets/{set}/restore"),
-            json!({"snapshot_uuid": newest}),
-        )
-        .await;
+        server
+            .write_ok(
+                "POST",
+                &ann,
+                &format!("/v1/sets/{set}/restore"),
+                json!({"snapshot_uuid": newest}),
+            )
+            .await;
         let ids: Vec<String> = arrangement(&server, &admin, &set)
             .await
             .into_iter()
@@ -429,22 +396,17 @@ both_setups!(
         );
 
         // An admin and a service token reach every image.
-        ok(
-            &server,
-            &admin,
-            "PATCH",
-            &visibility,
-            json!({"hidden": false}),
-        )
-        .await;
-        ok(
-            &server,
-            &token,
-            "PATCH",
-            &order,
-            json!({"move": [theirs], "before": bobs}),
-        )
-        .await;
+        server
+            .write_ok("PATCH", &admin, &visibility, json!({"hidden": false}))
+            .await;
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &order,
+                json!({"move": [theirs], "before": bobs}),
+            )
+            .await;
         let r = server
             .get(
                 &admin,
@@ -455,19 +417,6 @@ both_setups!(
         Ok(())
     }
 );
-
-/// `POST /v1/operations/batch` as `token`.
-async fn batch(server: &Server, token: &str, items: Value) -> common::Reply {
-    server
-        .write(
-            "POST",
-            token,
-            "/v1/operations/batch",
-            &key(),
-            Some(&json!({ "operations": items })),
-        )
-        .await
-}
 
 /// The image's rating and the sets it is in.
 async fn rating_and_sets(server: &Server, token: &str, id: &str) -> (Value, Vec<Value>) {
@@ -492,32 +441,30 @@ both_setups!(
         let bobs = upload(&server, &bob, "bobs.jpg").await;
         let mut sets = Vec::new();
         for name in ["Day one", "Day two"] {
-            let op = ok(&server, &admin, "POST", "/v1/sets", json!({"name": name})).await;
+            let op = server
+                .write_ok("POST", &admin, "/v1/sets", json!({"name": name}))
+                .await;
             sets.push(op["set_public_uuid"].as_str().unwrap().to_owned());
         }
         let (one, two) = (&sets[0], &sets[1]);
-        ok(
-            &server,
-            &admin,
-            "POST",
-            &format!("/v1/sets/{one}/images"),
-            json!({"image_public_uuids": [mine, bobs]}),
-        )
-        .await;
+        server
+            .write_ok(
+                "POST",
+                &admin,
+                &format!("/v1/sets/{one}/images"),
+                json!({"image_public_uuids": [mine, bobs]}),
+            )
+            .await;
 
         // The guide's example: keywords, a rating and a move between sets.
-        let r = batch(
-            &server,
-            &ann,
-            json!([
+        let r = server.batch(&ann, json!([
                 {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 4}},
                 {"method": "POST", "path": format!("/v1/images/{mine}/keywords"), "body": {"keywords": ["stage:Main"]}},
                 {"method": "DELETE", "path": format!("/v1/sets/{one}/images"), "body": {"image_public_uuids": [mine]}},
                 {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [mine]}},
                 {"method": "PATCH", "path": format!("/v1/sets/{two}/visibility"), "body": {"image_public_uuids": [mine], "hidden": true}},
                 {"method": "PATCH", "path": format!("/v1/sets/{two}/order"), "body": {"image_public_uuids": [mine]}},
-            ]),
-        )
+            ]))
         .await;
         assert_eq!(r.status, 202, "{}", r.text);
         let outcome = r.json();
@@ -550,26 +497,18 @@ both_setups!(
         assert_eq!(members, vec![(mine.clone(), json!(true), Value::Null)]);
 
         // One item touching another's image: 403 naming it, nothing applied.
-        let r = batch(
-            &server,
-            &ann,
-            json!([
+        let r = server.batch(&ann, json!([
                 {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 1}},
                 {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [bobs]}},
-            ]),
-        )
+            ]))
         .await;
         let e = r.error(403, "forbidden");
         assert_eq!(e["detail"], "own_images_only");
         assert_eq!(e["field"], "operations[1].body.image_public_uuids[0]");
-        let r = batch(
-            &server,
-            &ann,
-            json!([
+        let r = server.batch(&ann, json!([
                 {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 1}},
                 {"method": "DELETE", "path": format!("/v1/sets/{one}/images"), "body": {"image_public_uuids": [bobs]}},
-            ]),
-        )
+            ]))
         .await;
         assert_eq!(r.error(403, "forbidden")["detail"], "own_images_only");
         assert_eq!(
@@ -582,46 +521,30 @@ both_setups!(
         );
 
         // Each item needs its own scope; bodies and sets are checked as alone.
-        let r = batch(
-            &server,
-            &rater,
-            json!([
+        let r = server.batch(&rater, json!([
                 {"method": "PUT", "path": format!("/v1/images/{mine}/rating"), "body": {"rating": 2}},
                 {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [mine]}},
-            ]),
-        )
+            ]))
         .await;
         let e = r.error(403, "forbidden");
         assert_eq!(
             (e["detail"].as_str(), e["field"].as_str()),
             (Some("api.sets.write"), Some("operations[1].path"))
         );
-        let r = batch(
-            &server,
-            &admin,
-            json!([{"method": "PATCH", "path": format!("/v1/sets/{two}/order"), "body": {"move": []}}]),
-        )
+        let r = server.batch(&admin, json!([{"method": "PATCH", "path": format!("/v1/sets/{two}/order"), "body": {"move": []}}]))
         .await;
         assert_eq!(
             r.error(400, "validation")["field"],
             "operations[0].body.move"
         );
-        let r = batch(
-            &server,
-            &admin,
-            json!([{"method": "POST", "path": "/v1/sets/00000000-0000-4000-8000-000000000009/images", "body": {"image_public_uuids": [mine]}}]),
-        )
+        let r = server.batch(&admin, json!([{"method": "POST", "path": "/v1/sets/00000000-0000-4000-8000-000000000009/images", "body": {"image_public_uuids": [mine]}}]))
         .await;
         assert_eq!(r.error(404, "set_not_found")["field"], "operations[0].path");
         // An admin moves anyone's images.
-        let r = batch(
-            &server,
-            &admin,
-            json!([
+        let r = server.batch(&admin, json!([
                 {"method": "DELETE", "path": format!("/v1/sets/{one}/images"), "body": {"image_public_uuids": [bobs]}},
                 {"method": "POST", "path": format!("/v1/sets/{two}/images"), "body": {"image_public_uuids": [bobs]}},
-            ]),
-        )
+            ]))
         .await;
         assert_eq!(r.status, 202, "{}", r.text);
         assert_eq!(
@@ -636,8 +559,9 @@ both_setups!(
     an_upload_ticket_dies_with_the_credential_that_made_it,
     |env: Env| async move {
         let (server, token, _admin, ann, bob) = setup(&env).await;
-        env.user("carl@example.com", PASSWORD, "fest", "user").await;
-        let carl = server.access_token("carl@example.com", PASSWORD).await;
+        let carl = env
+            .member(&server, "fest", "carl@example.com", "user")
+            .await;
         let ticket = |who: String| {
             let server = &server;
             async move {
@@ -713,7 +637,9 @@ both_setups!(
         let url = ticket["upload_url"].as_str().unwrap().to_owned();
         let upload = tokio::spawn({
             let http = server.http.clone();
-            async move { common::Reply::from(http.post(url).multipart(form).send().await).await }
+            async move {
+                lightbox_testkit::Reply::from(http.post(url).multipart(form).send().await).await
+            }
         });
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         env.sql(
@@ -728,14 +654,6 @@ both_setups!(
         Ok(())
     }
 );
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// What identifies one write of a blob: the file's inode (folder store) or
 /// the object's LastModified (S3).

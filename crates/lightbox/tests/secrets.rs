@@ -4,10 +4,8 @@
 //! reason. Real servers and the real command line, on both engines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server, secret_of};
 use lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_testkit::{Env, Reply, Server, both_engines, secret_of};
 use serde_json::json;
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
@@ -39,31 +37,10 @@ async fn enable(env: &Env) -> Vec<u8> {
     secret_of(&env.cli(&["user", "mfa", "enable", LOGIN]).await)
 }
 
-/// Moves the server's debug clock on; returns its time (Unix seconds).
-async fn advance(server: &Server, secs: u64) -> u64 {
-    let r = server
-        .http
-        .post(server.at(&format!("/_debug/clock?advance_secs={secs}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let text = server
-        .http
-        .get(server.at("/_debug/clock"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.trim().parse().unwrap()
-}
-
 /// Signs in with the authenticator code of a step no sign-in used yet (the
 /// debug clock moved on first); returns the `/v1/auth/mfa` answer.
 async fn sign_in_with_code(server: &Server, secret: &[u8], advance_secs: u64) -> Reply {
-    let now = advance(server, advance_secs).await;
+    let now = server.advance_debug_clock(advance_secs).await;
     let device = json!({"name": "test", "platform": "linux"});
     let body = json!({"login": LOGIN, "password": PASSWORD, "device": device});
     let r = Reply::from(
@@ -113,7 +90,7 @@ both_engines!(
         // With a server running on PostgreSQL (which other machines could
         // share) the rotation refuses, naming it, until told that every
         // server reads this file; nothing is changed by the refusal.
-        let rotate = if env.engine == common::Engine::Postgres {
+        let rotate = if env.engine == lightbox_testkit::Engine::Postgres {
             let (code, _, err) = env.cli_raw(&["secret-key", "rotate"]).await;
             assert_ne!(code, 0, "{err}");
             assert!(
@@ -165,7 +142,7 @@ both_engines!(
             .json::<serde_json::Value>()
             .await?;
         let access = grant["access_token"].as_str().unwrap();
-        let now = advance(&server, 30).await;
+        let now = server.advance_debug_clock(30).await;
         let code = totp::code_at(&secret, TotpAlgorithm::Sha1, now, 6);
         let r = server
             .post(
@@ -215,7 +192,7 @@ both_engines!(a_wrong_key_file_is_a_clear_error, |env: Env| async move {
         "{err}"
     );
     // The server does not start either.
-    let mut server = tokio::process::Command::new(common::bin())
+    let mut server = tokio::process::Command::new(lightbox_testkit::bin())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(env.storage_args())
         .args(["--secret-key-file", &other_arg])

@@ -6,20 +6,17 @@
 //! folder blob store and on PostgreSQL with a real S3-compatible server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{Env, Server, finished_operation as finished, post_file};
 use lightbox_media::fixtures;
+use lightbox_testkit::{
+    Env, Server, both_engines, both_setups, finished_operation as finished, idempotency_key,
+};
 use serde_json::{Value, json};
 
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-fn key() -> String {
-    format!("s-{}", KEYS.fetch_add(1, Ordering::SeqCst))
-}
+/// Uploads so far: each gets its own picture size.
+static SIZES: AtomicU64 = AtomicU64::new(0);
 
 async fn start(env: &Env) -> (Server, String) {
     let account = env.account("sets").await;
@@ -30,55 +27,15 @@ async fn start(env: &Env) -> (Server, String) {
 }
 
 async fn upload(server: &Server, token: &str, name: &str) -> String {
-    let ticket = server
-        .post(token, "/v1/uploads", None, &json!({ "filename": name }))
-        .await;
-    assert_eq!(ticket.status, 201, "{}", ticket.text);
     // A new size each time: byte-identical uploads would be duplicates.
-    let n = KEYS.fetch_add(1, Ordering::SeqCst) as u32;
-    let r = post_file(
-        server,
-        &ticket.json(),
-        fixtures::jpeg(40 + n % 400, 30 + n / 400),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()["image_public_uuid"].as_str().unwrap().to_owned()
-}
-
-/// A write that must be accepted; its Operation once finished (it must succeed).
-async fn ok(server: &Server, token: &str, method: &str, path: &str, body: Value) -> Value {
-    let r = server.write(method, token, path, &key(), Some(&body)).await;
-    assert_eq!(r.status, 202, "{method} {path} {body}: {}", r.text);
-    let op = r.json();
-    let op = if op["status"] == "succeeded" {
-        op
-    } else {
-        finished(server, token, op["uuid"].as_str().unwrap()).await
-    };
-    assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
-    op
-}
-
-/// A write refused with `status`/`code`, naming `field` when given.
-async fn refused(
-    server: &Server,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-    (status, code): (u16, &str),
-    field: Option<&str>,
-) {
-    let r = server.write(method, token, path, &key(), Some(&body)).await;
-    let e = r.error(status, code);
-    if let Some(field) = field {
-        assert_eq!(e["field"], field, "{method} {path} {body}: {e}");
-    }
+    let n = SIZES.fetch_add(1, Ordering::SeqCst) as u32;
+    server
+        .upload(token, name, fixtures::jpeg(40 + n % 400, 30 + n / 400))
+        .await
 }
 
 async fn create(server: &Server, token: &str, body: Value) -> String {
-    let op = ok(server, token, "POST", "/v1/sets", body).await;
+    let op = server.write_ok("POST", token, "/v1/sets", body).await;
     op["set_public_uuid"].as_str().unwrap().to_owned()
 }
 
@@ -128,26 +85,26 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
     let press = create(&server, &token, json!({"name": "Press"})).await;
 
     // Fixed choices: anything else is refused and nothing is saved.
-    refused(
-        &server,
-        &token,
-        "POST",
-        "/v1/sets",
-        json!({"name": "X", "colour": "teal"}),
-        (400, "validation"),
-        Some("colour"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        "/v1/sets",
-        json!({"name": "X", "type": "album"}),
-        (400, "validation"),
-        Some("type"),
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            "/v1/sets",
+            json!({"name": "X", "colour": "teal"}),
+            (400, "validation"),
+            Some("colour"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            "/v1/sets",
+            json!({"name": "X", "type": "album"}),
+            (400, "validation"),
+            Some("type"),
+        )
+        .await;
     let top = server.get(&token, "/v1/sets").await.json();
     assert_eq!(uuids(&top), vec![festival.clone(), press.clone()]);
 
@@ -165,71 +122,71 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
     assert_eq!(uuids(&kids), vec![sat.clone(), sun.clone()]);
 
     // Sibling reorder: a full permutation only.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        "/v1/sets/reorder",
-        json!({"parent_public_uuid": festival, "set_public_uuids": [sun, sat]}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            "/v1/sets/reorder",
+            json!({"parent_public_uuid": festival, "set_public_uuids": [sun, sat]}),
+        )
+        .await;
     let kids = server
         .get(&token, &format!("/v1/sets?parent_public_uuid={festival}"))
         .await
         .json();
     assert_eq!(uuids(&kids), vec![sun.clone(), sat.clone()]);
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        "/v1/sets/reorder",
-        json!({"parent_public_uuid": festival, "set_public_uuids": [sun]}),
-        (400, "validation"),
-        Some("set_public_uuids"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        "/v1/sets/reorder",
-        json!({"parent_public_uuid": null, "set_public_uuids": [press, sat]}),
-        (400, "validation"),
-        Some("set_public_uuids[1]"),
-    )
-    .await;
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        "/v1/sets/reorder",
-        json!({"parent_public_uuid": null, "set_public_uuids": [press, festival]}),
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            "/v1/sets/reorder",
+            json!({"parent_public_uuid": festival, "set_public_uuids": [sun]}),
+            (400, "validation"),
+            Some("set_public_uuids"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            "/v1/sets/reorder",
+            json!({"parent_public_uuid": null, "set_public_uuids": [press, sat]}),
+            (400, "validation"),
+            Some("set_public_uuids[1]"),
+        )
+        .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            "/v1/sets/reorder",
+            json!({"parent_public_uuid": null, "set_public_uuids": [press, festival]}),
+        )
+        .await;
     assert_eq!(
         uuids(&server.get(&token, "/v1/sets").await.json()),
         vec![press.clone(), festival.clone()]
     );
 
     // Rename and recolour; a bad colour changes nothing.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{sat}"),
-        json!({"name": "Saturday night", "colour": "red"}),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{sat}"),
-        json!({"name": "Lost", "colour": "teal"}),
-        (400, "validation"),
-        Some("colour"),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{sat}"),
+            json!({"name": "Saturday night", "colour": "red"}),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{sat}"),
+            json!({"name": "Lost", "colour": "teal"}),
+            (400, "validation"),
+            Some("colour"),
+        )
+        .await;
     let s = set(&server, &token, &sat).await;
     assert_eq!(
         (s["name"].as_str(), s["colour"].as_str()),
@@ -243,34 +200,34 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
         json!({"name": "Late", "parent_public_uuid": sat}),
     )
     .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{festival}"),
-        json!({"parent_public_uuid": late}),
-        (400, "validation"),
-        Some("parent_public_uuid"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{sat}"),
-        json!({"parent_public_uuid": sat}),
-        (400, "validation"),
-        Some("parent_public_uuid"),
-    )
-    .await;
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{sat}"),
-        json!({"parent_public_uuid": press}),
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{festival}"),
+            json!({"parent_public_uuid": late}),
+            (400, "validation"),
+            Some("parent_public_uuid"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{sat}"),
+            json!({"parent_public_uuid": sat}),
+            (400, "validation"),
+            Some("parent_public_uuid"),
+        )
+        .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{sat}"),
+            json!({"parent_public_uuid": press}),
+        )
+        .await;
     let s = set(&server, &token, &sat).await;
     assert_eq!(s["parent_public_uuid"], press);
     assert_eq!(set(&server, &token, &festival).await["child_count"], 1);
@@ -291,14 +248,14 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
     );
     assert_eq!(uuids(&tree[1]["children"]), vec![sun.clone()]);
     // To the top level and back.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{late}"),
-        json!({"parent_public_uuid": null}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{late}"),
+            json!({"parent_public_uuid": null}),
+        )
+        .await;
     assert_eq!(
         set(&server, &token, &late).await["parent_public_uuid"],
         Value::Null
@@ -313,26 +270,26 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
             .status,
         404
     );
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{nobody}"),
-        json!({"name": "x"}),
-        (404, "set_not_found"),
-        None,
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{sat}"),
-        json!({"parent_public_uuid": "nope"}),
-        (400, "validation"),
-        Some("parent_public_uuid"),
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{nobody}"),
+            json!({"name": "x"}),
+            (404, "set_not_found"),
+            None,
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{sat}"),
+            json!({"parent_public_uuid": "nope"}),
+            (400, "validation"),
+            Some("parent_public_uuid"),
+        )
+        .await;
     Ok(())
 });
 
@@ -346,24 +303,19 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
     let (a, b, c, d, e) = (&imgs[0], &imgs[1], &imgs[2], &imgs[3], &imgs[4]);
     let path = format!("/v1/sets/{s}/images");
 
-    let op = ok(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": [a, b, c, d]}),
-    )
-    .await;
+    let op = server
+        .write_ok(
+            "POST",
+            &token,
+            &path,
+            json!({"image_public_uuids": [a, b, c, d]}),
+        )
+        .await;
     assert_eq!(op["result"]["added"], 4, "{op}");
     // Already in: skipped, order kept.
-    let op = ok(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": [b, e]}),
-    )
-    .await;
+    let op = server
+        .write_ok("POST", &token, &path, json!({"image_public_uuids": [b, e]}))
+        .await;
     assert_eq!(
         (
             op["result"]["added"].as_i64(),
@@ -390,25 +342,20 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
 
     // An unknown image: 404 naming it; nothing added.
     let ghost = "00000000-0000-4000-8000-000000000001";
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": [e, ghost]}),
-        (404, "image_not_found"),
-        Some("image_public_uuids[1]"),
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path,
+            json!({"image_public_uuids": [e, ghost]}),
+            (404, "image_not_found"),
+            Some("image_public_uuids[1]"),
+        )
+        .await;
     // Listed twice counts once.
-    let op = ok(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": [a, a]}),
-    )
-    .await;
+    let op = server
+        .write_ok("POST", &token, &path, json!({"image_public_uuids": [a, a]}))
+        .await;
     assert_eq!(
         (
             op["result"]["added"].as_i64(),
@@ -416,150 +363,145 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
         ),
         (Some(0), Some(1))
     );
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": [a, "nope"]}),
-        (400, "validation"),
-        Some("image_public_uuids[1]"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": []}),
-        (400, "validation"),
-        Some("image_public_uuids"),
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path,
+            json!({"image_public_uuids": [a, "nope"]}),
+            (400, "validation"),
+            Some("image_public_uuids[1]"),
+        )
+        .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path,
+            json!({"image_public_uuids": []}),
+            (400, "validation"),
+            Some("image_public_uuids"),
+        )
+        .await;
 
     // Full permutation.
     let order = format!("/v1/sets/{s}/order");
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"image_public_uuids": [e, d, c, b, a]}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &order,
+            json!({"image_public_uuids": [e, d, c, b, a]}),
+        )
+        .await;
     let reversed = vec![e.clone(), d.clone(), c.clone(), b.clone(), a.clone()];
     assert_eq!(members(&server, &token, &s, "").await, reversed);
     // Not a permutation: refused, nothing changes.
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"image_public_uuids": [e, d, c, b]}),
-        (400, "validation"),
-        Some("image_public_uuids"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"image_public_uuids": [e, d, c, b, ghost]}),
-        (400, "validation"),
-        Some("image_public_uuids[4]"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"move": [a], "before": e, "after": d}),
-        (400, "validation"),
-        None,
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"move": [a], "before": a}),
-        (400, "validation"),
-        Some("before"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"move": [ghost], "before": a}),
-        (400, "validation"),
-        Some("move[0]"),
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &order,
+            json!({"image_public_uuids": [e, d, c, b]}),
+            (400, "validation"),
+            Some("image_public_uuids"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &order,
+            json!({"image_public_uuids": [e, d, c, b, ghost]}),
+            (400, "validation"),
+            Some("image_public_uuids[4]"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &order,
+            json!({"move": [a], "before": e, "after": d}),
+            (400, "validation"),
+            None,
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &order,
+            json!({"move": [a], "before": a}),
+            (400, "validation"),
+            Some("before"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &order,
+            json!({"move": [ghost], "before": a}),
+            (400, "validation"),
+            Some("move[0]"),
+        )
+        .await;
     assert_eq!(members(&server, &token, &s, "").await, reversed);
 
     // Move before / after.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"move": [a, b], "before": e}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &order,
+            json!({"move": [a, b], "before": e}),
+        )
+        .await;
     assert_eq!(
         members(&server, &token, &s, "").await,
         vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
     );
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &order,
-        json!({"move": [a], "after": c}),
-    )
-    .await;
+    server
+        .write_ok("PATCH", &token, &order, json!({"move": [a], "after": c}))
+        .await;
     let moved = vec![b.clone(), e.clone(), d.clone(), c.clone(), a.clone()];
     assert_eq!(members(&server, &token, &s, "").await, moved);
 
     // Lead image: must be in the set.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{s}"),
-        json!({"lead_image_public_uuid": c}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{s}"),
+            json!({"lead_image_public_uuid": c}),
+        )
+        .await;
     assert_eq!(
         set(&server, &token, &s).await["lead_image_public_uuid"],
         c.as_str()
     );
     let other = upload(&server, &token, "other.jpg").await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{s}"),
-        json!({"lead_image_public_uuid": other}),
-        (400, "validation"),
-        Some("lead_image_public_uuid"),
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{s}"),
+            json!({"lead_image_public_uuid": other}),
+            (400, "validation"),
+            Some("lead_image_public_uuid"),
+        )
+        .await;
 
     // Remove: not-in-set ones are counted, not errors.
-    let op = ok(
-        &server,
-        &token,
-        "DELETE",
-        &path,
-        json!({"image_public_uuids": [d, other]}),
-    )
-    .await;
+    let op = server
+        .write_ok(
+            "DELETE",
+            &token,
+            &path,
+            json!({"image_public_uuids": [d, other]}),
+        )
+        .await;
     assert_eq!(
         (
             op["result"]["removed"].as_i64(),
@@ -600,14 +542,14 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
     assert_eq!(snaps[1]["image_count"], 5);
 
     // Restore after a reorder: members, order (d comes back).
-    ok(
-        &server,
-        &token,
-        "POST",
-        &format!("/v1/sets/{s}/restore"),
-        json!({"snapshot_uuid": before_last_move}),
-    )
-    .await;
+    server
+        .write_ok(
+            "POST",
+            &token,
+            &format!("/v1/sets/{s}/restore"),
+            json!({"snapshot_uuid": before_last_move}),
+        )
+        .await;
     assert_eq!(
         members(&server, &token, &s, "").await,
         vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
@@ -619,31 +561,31 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
         .json();
     assert_eq!(snaps[0]["reason"], "restore");
     assert_eq!(snaps[0]["image_count"], 4);
-    ok(
-        &server,
-        &token,
-        "POST",
-        &format!("/v1/sets/{s}/restore"),
-        json!({"snapshot_uuid": snaps[0]["uuid"]}),
-    )
-    .await;
+    server
+        .write_ok(
+            "POST",
+            &token,
+            &format!("/v1/sets/{s}/restore"),
+            json!({"snapshot_uuid": snaps[0]["uuid"]}),
+        )
+        .await;
     assert_eq!(
         members(&server, &token, &s, "").await,
         vec![b.clone(), e.clone(), c.clone(), a.clone()]
     );
-    refused(
-        &server,
-        &token,
-        "POST",
-        &format!("/v1/sets/{s}/restore"),
-        json!({"snapshot_uuid": ghost}),
-        (404, "snapshot_not_found"),
-        Some("snapshot_uuid"),
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &format!("/v1/sets/{s}/restore"),
+            json!({"snapshot_uuid": ghost}),
+            (404, "snapshot_not_found"),
+            Some("snapshot_uuid"),
+        )
+        .await;
 
     // The search index follows membership.
-    let found = common::eventually(20, || async {
+    let found = lightbox_testkit::eventually(20, || async {
         let list = server
             .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
             .await
@@ -666,82 +608,76 @@ both_setups!(embargo_lifts_at_its_instant, |env: Env| async move {
     for n in 0..3 {
         imgs.push(upload(&server, &token, &format!("e{n}.jpg")).await);
     }
-    ok(
-        &server,
-        &token,
-        "POST",
-        &format!("/v1/sets/{s}/images"),
-        json!({"image_public_uuids": imgs}),
-    )
-    .await;
+    server
+        .write_ok(
+            "POST",
+            &token,
+            &format!("/v1/sets/{s}/images"),
+            json!({"image_public_uuids": imgs}),
+        )
+        .await;
     let vis = format!("/v1/sets/{s}/visibility");
 
     // Strict boolean; a bad time or a stranger image changes nothing.
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &vis,
-        json!({"hidden": "true"}),
-        (400, "validation"),
-        Some("hidden"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &vis,
-        json!({"hidden": true, "activation_time": "tomorrow"}),
-        (400, "validation"),
-        Some("activation_time"),
-    )
-    .await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &vis,
-        json!({"activation_time": null}),
-        (400, "validation"),
-        None,
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &vis,
+            json!({"hidden": "true"}),
+            (400, "validation"),
+            Some("hidden"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &vis,
+            json!({"hidden": true, "activation_time": "tomorrow"}),
+            (400, "validation"),
+            Some("activation_time"),
+        )
+        .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &vis,
+            json!({"activation_time": null}),
+            (400, "validation"),
+            None,
+        )
+        .await;
     let other = upload(&server, &token, "other.jpg").await;
-    refused(
-        &server,
-        &token,
-        "PATCH",
-        &vis,
-        json!({"hidden": true, "image_public_uuids": [other]}),
-        (400, "validation"),
-        Some("image_public_uuids[0]"),
-    )
-    .await;
+    server
+        .write_refused(
+            "PATCH",
+            &token,
+            &vis,
+            json!({"hidden": true, "image_public_uuids": [other]}),
+            (400, "validation"),
+            Some("image_public_uuids[0]"),
+        )
+        .await;
     assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
 
     // Hide one for good.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &vis,
-        json!({"hidden": true, "image_public_uuids": [imgs[2]]}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &vis,
+            json!({"hidden": true, "image_public_uuids": [imgs[2]]}),
+        )
+        .await;
     assert_eq!(set(&server, &token, &s).await["live_image_count"], 2);
 
     // Embargo the first two until 2 s from now.
     let lift = std::time::SystemTime::now() + Duration::from_secs(2);
     let lift_secs = lift.duration_since(std::time::UNIX_EPOCH).unwrap();
     let at = time_text(lift_secs);
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &vis,
-        json!({"hidden": true, "activation_time": at, "image_public_uuids": [imgs[0], imgs[1]]}),
-    )
+    server.write_ok("PATCH", &token, &vis, json!({"hidden": true, "activation_time": at, "image_public_uuids": [imgs[0], imgs[1]]}))
     .await;
     let image = server
         .get(&token, &format!("/v1/images/{}", imgs[0]))
@@ -767,7 +703,7 @@ both_setups!(embargo_lifts_at_its_instant, |env: Env| async move {
     // Before the instant: nothing is live, by count, by list and by the index.
     let before = set(&server, &token, &s).await;
     let listed = members(&server, &token, &s, "&live=true").await;
-    let indexed = common::eventually(10, || async {
+    let indexed = lightbox_testkit::eventually(10, || async {
         let r = server
             .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
             .await
@@ -837,7 +773,9 @@ both_setups!(embargo_lifts_at_its_instant, |env: Env| async move {
         .error(400, "validation");
 
     // Showing every image of the set (no list) makes all live.
-    ok(&server, &token, "PATCH", &vis, json!({"hidden": false})).await;
+    server
+        .write_ok("PATCH", &token, &vis, json!({"hidden": false}))
+        .await;
     assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
     let snaps = server
         .get(&token, &format!("/v1/sets/{s}/snapshots"))
@@ -877,14 +815,14 @@ both_engines!(concurrent_reorders_never_mix, |env: Env| async move {
     let first = upload(&server, &token, "c.jpg").await;
     let mut imgs = vec![first.clone()];
     imgs.extend(env.clone_images(&first, 299).await);
-    ok(
-        &server,
-        &token,
-        "POST",
-        &format!("/v1/sets/{s}/images"),
-        json!({"image_public_uuids": imgs}),
-    )
-    .await;
+    server
+        .write_ok(
+            "POST",
+            &token,
+            &format!("/v1/sets/{s}/images"),
+            json!({"image_public_uuids": imgs}),
+        )
+        .await;
     let forward = imgs.clone();
     let mut backward = imgs.clone();
     backward.reverse();
@@ -901,7 +839,7 @@ both_engines!(concurrent_reorders_never_mix, |env: Env| async move {
                         "PATCH",
                         token,
                         path,
-                        &key(),
+                        &idempotency_key(),
                         Some(&json!({"image_public_uuids": order})),
                     )
                     .await
@@ -949,7 +887,7 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
             "POST",
             &token,
             &path,
-            &key(),
+            &idempotency_key(),
             Some(&json!({"image_public_uuids": imgs})),
         )
         .await;
@@ -971,38 +909,38 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
     // More than 10,000 in one request: refused.
     let mut too_many = imgs.clone();
     too_many.push(upload(&server, &token, "extra.jpg").await);
-    refused(
-        &server,
-        &token,
-        "POST",
-        &path,
-        json!({"image_public_uuids": too_many}),
-        (400, "validation"),
-        Some("image_public_uuids"),
-    )
-    .await;
+    server
+        .write_refused(
+            "POST",
+            &token,
+            &path,
+            json!({"image_public_uuids": too_many}),
+            (400, "validation"),
+            Some("image_public_uuids"),
+        )
+        .await;
 
     // Reverse all 10,000; then move the last 5,000 to the front.
     let mut reversed = imgs.clone();
     reversed.reverse();
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{s}/order"),
-        json!({"image_public_uuids": reversed}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{s}/order"),
+            json!({"image_public_uuids": reversed}),
+        )
+        .await;
     let page = members(&server, &token, &s, "").await;
     assert_eq!(page[..3], reversed[..3]);
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{s}/order"),
-        json!({"move": reversed[5_000..], "before": reversed[0]}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{s}/order"),
+            json!({"move": reversed[5_000..], "before": reversed[0]}),
+        )
+        .await;
     let page = members(&server, &token, &s, "").await;
     assert_eq!(page[..3], reversed[5_000..5_003]);
     let tail = server
@@ -1012,14 +950,14 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
     assert_eq!(uuids(&tail), reversed[4_997..5_000].to_vec());
 
     // Hide them all, then remove 10,000 (every one): queued jobs too.
-    ok(
-        &server,
-        &token,
-        "PATCH",
-        &format!("/v1/sets/{s}/visibility"),
-        json!({"hidden": true}),
-    )
-    .await;
+    server
+        .write_ok(
+            "PATCH",
+            &token,
+            &format!("/v1/sets/{s}/visibility"),
+            json!({"hidden": true}),
+        )
+        .await;
     let info = set(&server, &token, &s).await;
     assert_eq!(
         (
@@ -1028,14 +966,9 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
         ),
         (Some(10_000), Some(0))
     );
-    let op = ok(
-        &server,
-        &token,
-        "DELETE",
-        &path,
-        json!({"image_public_uuids": imgs}),
-    )
-    .await;
+    let op = server
+        .write_ok("DELETE", &token, &path, json!({"image_public_uuids": imgs}))
+        .await;
     assert_eq!(op["result"]["removed"], 10_000);
     assert_eq!(set(&server, &token, &s).await["image_count"], 0);
 
@@ -1051,14 +984,14 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
         ),
         (Some("membership"), Some(10_000))
     );
-    ok(
-        &server,
-        &token,
-        "POST",
-        &format!("/v1/sets/{s}/restore"),
-        json!({"snapshot_uuid": snaps[0]["uuid"]}),
-    )
-    .await;
+    server
+        .write_ok(
+            "POST",
+            &token,
+            &format!("/v1/sets/{s}/restore"),
+            json!({"snapshot_uuid": snaps[0]["uuid"]}),
+        )
+        .await;
     let info = set(&server, &token, &s).await;
     assert_eq!(
         (
@@ -1074,14 +1007,6 @@ both_setups!(ten_thousand_images_move_as_a_job, |env: Env| async move {
     Ok(())
 });
 
-/// `POST /v1/operations/batch` with these items.
-async fn batch(server: &Server, token: &str, items: Value) -> common::Reply {
-    let body = json!({ "operations": items });
-    server
-        .write("POST", token, "/v1/operations/batch", &key(), Some(&body))
-        .await
-}
-
 both_setups!(
     a_batch_changes_at_most_a_thousand_set_images,
     |env: Env| async move {
@@ -1096,12 +1021,12 @@ both_setups!(
         let add = |set: &str, ids: &[String]| json!({"method": "POST", "path": format!("/v1/sets/{set}/images"), "body": {"image_public_uuids": ids}});
         // 600 + 600 set images in one request: the second item is refused
         // (a batch is a request, not a job) and nothing is applied.
-        let r = batch(
-            &server,
-            &token,
-            json!([add(&a, &imgs[..600]), add(&b, &imgs[600..])]),
-        )
-        .await;
+        let r = server
+            .batch(
+                &token,
+                json!([add(&a, &imgs[..600]), add(&b, &imgs[600..])]),
+            )
+            .await;
         let e = r.error(400, "validation");
         assert_eq!(
             (e["field"].as_str(), e["detail"].as_str()),
@@ -1112,28 +1037,30 @@ both_setups!(
         assert_eq!(set(&server, &token, &b).await["image_count"], 0);
         // 500 + 500 fit; then hiding all of A's 500 and B's 500 (no list:
         // every member) is 1,000 too, but one more image is over.
-        let r = batch(
-            &server,
-            &token,
-            json!([add(&a, &imgs[..500]), add(&b, &imgs[500..1_000])]),
-        )
-        .await;
+        let r = server
+            .batch(
+                &token,
+                json!([add(&a, &imgs[..500]), add(&b, &imgs[500..1_000])]),
+            )
+            .await;
         assert_eq!(r.status, 202, "{}", r.text);
         assert_eq!(set(&server, &token, &a).await["image_count"], 500);
         let hide_all = |set: &str| json!({"method": "PATCH", "path": format!("/v1/sets/{set}/visibility"), "body": {"hidden": true}});
-        let r = batch(
-            &server,
-            &token,
-            json!([hide_all(&a), hide_all(&b), add(&a, &imgs[1_000..1_001])]),
-        )
-        .await;
+        let r = server
+            .batch(
+                &token,
+                json!([hide_all(&a), hide_all(&b), add(&a, &imgs[1_000..1_001])]),
+            )
+            .await;
         assert_eq!(
             r.error(400, "validation")["field"],
             "operations[2].body",
             "{}",
             r.text
         );
-        let r = batch(&server, &token, json!([hide_all(&a), hide_all(&b)])).await;
+        let r = server
+            .batch(&token, json!([hide_all(&a), hide_all(&b)]))
+            .await;
         assert_eq!(r.status, 202, "{}", r.text);
         // The same 600 as their own request: a job, as before.
         let r = server
@@ -1141,7 +1068,7 @@ both_setups!(
                 "POST",
                 &token,
                 &format!("/v1/sets/{a}/images"),
-                &key(),
+                &idempotency_key(),
                 Some(&json!({"image_public_uuids": imgs[..1_001]})),
             )
             .await;
@@ -1167,7 +1094,7 @@ both_setups!(
                 "POST",
                 &token,
                 &format!("/v1/sets/{big}/images"),
-                &key(),
+                &idempotency_key(),
                 Some(&json!({"image_public_uuids": imgs})),
             )
             .await;
@@ -1176,12 +1103,12 @@ both_setups!(
         assert_eq!(op["status"], "succeeded", "{op}");
         let order = format!("/v1/sets/{big}/order");
         let step = |id: &str, before: &str| json!({"method": "PATCH", "path": order, "body": {"move": [id], "before": before}});
-        let r = batch(
-            &server,
-            &token,
-            json!([step(&imgs[9], &imgs[0]), step(&imgs[8], &imgs[0])]),
-        )
-        .await;
+        let r = server
+            .batch(
+                &token,
+                json!([step(&imgs[9], &imgs[0]), step(&imgs[8], &imgs[0])]),
+            )
+            .await;
         let e = r.error(400, "validation");
         assert_eq!(
             (e["field"].as_str(), e["detail"].as_str()),
@@ -1191,7 +1118,9 @@ both_setups!(
         let page = members(&server, &token, &big, "").await;
         assert_eq!(page[..10], imgs[..10], "nothing moved");
         // One such move fits.
-        let r = batch(&server, &token, json!([step(&imgs[9], &imgs[0])])).await;
+        let r = server
+            .batch(&token, json!([step(&imgs[9], &imgs[0])]))
+            .await;
         assert_eq!(r.status, 202, "{}", r.text);
         Ok(())
     }
@@ -1224,8 +1153,8 @@ both_setups!(
                 remove(&a, &one)
             ]);
             let (x, y) = tokio::join!(
-                batch(&server, &token, forward),
-                batch(&server, &token, backward)
+                server.batch(&token, forward),
+                server.batch(&token, backward)
             );
             assert_eq!(x.status, 202, "round {round}: {}", x.text);
             assert_eq!(y.status, 202, "round {round}: {}", y.text);

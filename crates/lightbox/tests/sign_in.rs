@@ -5,10 +5,8 @@
 //! moves it, so every lifetime and window is checked to the second.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Env, Reply, Server, secret_of};
 use lightbox_auth::totp::{self, TotpAlgorithm};
+use lightbox_testkit::{Env, Reply, Server, both_engines, secret_of};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "tangerine-bicycle-Orbit-42";
@@ -91,26 +89,6 @@ async fn signed_in(server: &Server, login: &str) -> (String, String, String) {
     )
 }
 
-async fn server_now(server: &Server) -> u64 {
-    let r = server
-        .http
-        .get(server.at("/_debug/clock"))
-        .send()
-        .await
-        .unwrap();
-    r.text().await.unwrap().trim().parse().unwrap()
-}
-
-async fn advance(server: &Server, secs: i64) {
-    let r = server
-        .http
-        .post(server.at(&format!("/_debug/clock?advance_secs={secs}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-}
-
 /// Argon2 computations the server has run (`lightbox_password_hashes_total`).
 async fn password_hashes(server: &Server) -> u64 {
     let text = server
@@ -128,7 +106,12 @@ async fn password_hashes(server: &Server) -> u64 {
 }
 
 async fn code_now(server: &Server, secret: &[u8]) -> String {
-    totp::code_at(secret, TotpAlgorithm::Sha1, server_now(server).await, 6)
+    totp::code_at(
+        secret,
+        TotpAlgorithm::Sha1,
+        server.debug_clock_now().await,
+        6,
+    )
 }
 
 /// The error object without its request id (which differs per request).
@@ -403,7 +386,7 @@ both_engines!(
             .await
             .error(401, "unauthorized");
         // After the window the old token is reuse again.
-        advance(&server, 11).await;
+        server.advance_debug_clock(11).await;
         let r = exchange(&server, &refresh, &account).await;
         assert_eq!(
             r.error(401, "unauthorized")["detail"],
@@ -512,7 +495,7 @@ both_engines!(two_factor_sign_in, |env: Env| async move {
     let token = start(&server).await;
     mfa(&token, &now_code).await.error(401, "unauthorized");
     // The next step's code is fine (±1 step).
-    advance(&server, 30).await;
+    server.advance_debug_clock(30).await;
     let next = code_now(&server, &secret).await;
     assert_eq!(mfa(&token, &next).await.status, 200);
 
@@ -523,14 +506,14 @@ both_engines!(two_factor_sign_in, |env: Env| async move {
     mfa(&token, &recovery[0]).await.error(401, "unauthorized");
 
     // Expired after 5 minutes.
-    advance(&server, 60).await;
+    server.advance_debug_clock(60).await;
     let token = start(&server).await;
-    advance(&server, 301).await;
+    server.advance_debug_clock(301).await;
     let code = code_now(&server, &secret).await;
     mfa(&token, &code).await.error(401, "unauthorized");
 
     // At most 5 wrong codes: the right one after them is refused.
-    advance(&server, 60).await;
+    server.advance_debug_clock(60).await;
     let token = start(&server).await;
     for _ in 0..5 {
         mfa(&token, "999999x").await.error(401, "unauthorized");
@@ -563,7 +546,7 @@ both_engines!(
         // Even the right password waits: the limit is checked before hashing.
         let r = sign_in_from(&server, "jane@example.com", PASSWORD, Some("192.0.2.7")).await;
         r.error(429, "rate_limited");
-        advance(&server, 59).await;
+        server.advance_debug_clock(59).await;
         let r = sign_in_from(
             &server,
             "x@example.com",
@@ -572,7 +555,7 @@ both_engines!(
         )
         .await;
         assert_eq!(r.header("retry-after").as_deref(), Some("1"));
-        advance(&server, 1).await;
+        server.advance_debug_clock(1).await;
         sign_in_from(
             &server,
             "x@example.com",
@@ -600,7 +583,7 @@ both_engines!(
             hashes,
             "refused before any hashing"
         );
-        advance(&server, 1).await;
+        server.advance_debug_clock(1).await;
         sign_in_from(
             &server,
             "jane@example.com",
@@ -613,7 +596,7 @@ both_engines!(
         assert_eq!(r.header("retry-after").as_deref(), Some("2"));
         // Never a lock-out: after the wait the real user gets in, and the
         // failures are forgotten.
-        advance(&server, 2).await;
+        server.advance_debug_clock(2).await;
         assert_eq!(
             sign_in_from(&server, "jane@example.com", PASSWORD, Some("198.51.100.53"))
                 .await
@@ -827,19 +810,19 @@ both_engines!(
         let server = env.serve(&["--debug-clock", "--session-max", "40d"]).await;
         let (access, refresh, account) = signed_in(&server, "jane@example.com").await;
         // Access token: 15 minutes.
-        advance(&server, 899).await;
+        server.advance_debug_clock(899).await;
         assert_eq!(server.get(&access, "/v1/me").await.status, 200);
-        advance(&server, 1).await;
+        server.advance_debug_clock(1).await;
         server
             .get(&access, "/v1/me")
             .await
             .error(401, "unauthorized");
         // Refresh token: 30 days from issue.
-        advance(&server, 30 * 86400 - 900 - 1).await;
+        server.advance_debug_clock(30 * 86400 - 900 - 1).await;
         let r = exchange(&server, &refresh, &account).await;
         assert_eq!(r.status, 200, "{}", r.text);
         let refresh = r.json()["refresh_token"].as_str().unwrap().to_owned();
-        advance(&server, 30 * 86400).await;
+        server.advance_debug_clock(30 * 86400).await;
         exchange(&server, &refresh, &account)
             .await
             .error(401, "unauthorized");
@@ -847,12 +830,12 @@ both_engines!(
         // Session: at most --session-max (40 days here) however often it refreshes.
         let (_, mut refresh, _) = signed_in(&server, "jane@example.com").await;
         for _ in 0..3 {
-            advance(&server, 13 * 86400).await;
+            server.advance_debug_clock(13 * 86400).await;
             let r = exchange(&server, &refresh, &account).await;
             assert_eq!(r.status, 200, "{}", r.text);
             refresh = r.json()["refresh_token"].as_str().unwrap().to_owned();
         }
-        advance(&server, 86400 + 1).await;
+        server.advance_debug_clock(86400 + 1).await;
         exchange(&server, &refresh, &account)
             .await
             .error(401, "unauthorized");
@@ -1053,7 +1036,7 @@ both_engines!(
         let (third, _, _) = {
             let r = sign_in(&server, "jane@example.com", PASSWORD).await.json();
             let token = r["mfa_token"].as_str().unwrap().to_owned();
-            advance(&server, 30).await;
+            server.advance_debug_clock(30).await;
             let code = code_now(&server, &secret).await;
             let r = post_public(
                 &server,
@@ -1075,7 +1058,7 @@ both_engines!(
             .await
             .error(400, "validation");
         assert_eq!(e["field"], "code");
-        advance(&server, 30).await;
+        server.advance_debug_clock(30).await;
         let code = code_now(&server, &secret).await;
         let body = json!({"password": PASSWORD, "code": code});
         let r = call("/v1/auth/mfa/disable", body).await;
@@ -1097,7 +1080,7 @@ both_engines!(
 async fn signed_in_with_code(server: &Server, login: &str, secret: &[u8]) -> String {
     let r = sign_in(server, login, PASSWORD).await.json();
     let mfa_token = r["mfa_token"].as_str().unwrap().to_owned();
-    advance(server, 30).await;
+    server.advance_debug_clock(30).await;
     let code = code_now(server, secret).await;
     let body = json!({"mfa_token": mfa_token, "code": code});
     let r = post_public(server, "/v1/auth/mfa", &body, None).await;
@@ -1146,7 +1129,7 @@ both_engines!(
                 assert_eq!(e["field"], "code", "{path} {code:?}");
             }
             // A wrong password is judged first; the code is not spent.
-            advance(&server, 30).await;
+            server.advance_debug_clock(30).await;
             let code = code_now(&server, &secret).await;
             let body = json!({"password": "wrong-password-1", "code": code});
             let e = call(path, body).await.error(400, "validation");
@@ -1158,7 +1141,7 @@ both_engines!(
         assert_eq!(server.get(&again, "/v1/me").await.status, 200);
 
         // Replacing with a current code: a new secret, on once confirmed.
-        advance(&server, 30).await;
+        server.advance_debug_clock(30).await;
         let code = code_now(&server, &secret).await;
         let r = call(
             "/v1/auth/mfa/setup",
@@ -1257,7 +1240,7 @@ both_engines!(
         }
         assert_eq!(ok, 1, "one mfa_token, one sign-in");
         // Two tokens, one code, at once: the code is accepted once.
-        advance(&server, 30).await;
+        server.advance_debug_clock(30).await;
         // (From the address that just completed a sign-in: known, so the
         // failures the losers above counted do not delay it.)
         let (t1, t2) = (
@@ -1279,7 +1262,7 @@ both_engines!(
 
         // Knowing the password does not buy fresh code guesses: a correct
         // password leaves the login's count standing until a code is right.
-        advance(&server, 120).await;
+        server.advance_debug_clock(120).await;
         let token = mfa_token("198.51.100.1".to_owned()).await;
         // Five wrong codes kill the mfa_token (or the login's delay stops
         // them sooner, if earlier failures still count).

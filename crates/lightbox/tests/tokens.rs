@@ -1,11 +1,9 @@
 //! Service-token rules over real HTTP, on both engines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Env, Server};
+use lightbox_testkit::{Env, Server, both_engines};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -59,7 +57,7 @@ both_engines!(bad_credentials_are_401, |env: Env| async move {
     let token = env.token("acme", "all", &[]).await;
     let server = env.serve(&[]).await;
     // missing
-    let r = common::Reply::from(server.http.get(server.at("/v1/me")).send().await).await;
+    let r = lightbox_testkit::Reply::from(server.http.get(server.at("/v1/me")).send().await).await;
     r.error(401, "unauthorized");
     assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer"));
     // malformed
@@ -216,7 +214,7 @@ both_engines!(
             .error(403, "forbidden");
         assert!(e["message"].as_str().unwrap().contains("127.0.0.1"));
         // A spoofed X-Forwarded-For from a peer that is not a trusted proxy is ignored.
-        let spoofed = common::Reply::from(
+        let spoofed = lightbox_testkit::Reply::from(
             server
                 .http
                 .get(server.at("/v1/me"))
@@ -239,19 +237,19 @@ both_engines!(
                 .send()
         };
         assert_eq!(
-            common::Reply::from(via(&office, "203.0.113.9").await)
+            lightbox_testkit::Reply::from(via(&office, "203.0.113.9").await)
                 .await
                 .status,
             200
         );
         // The client can prepend anything; only the hop the proxy saw counts.
-        common::Reply::from(via(&office, "198.51.100.7, 203.0.113.9").await)
+        lightbox_testkit::Reply::from(via(&office, "198.51.100.7, 203.0.113.9").await)
             .await
             .status
             .eq(&200)
             .then_some(())
             .expect("rightmost hop counts");
-        common::Reply::from(via(&office, "203.0.113.9, 198.51.100.7").await)
+        lightbox_testkit::Reply::from(via(&office, "203.0.113.9, 198.51.100.7").await)
             .await
             .error(403, "forbidden");
         // IPv6: a server on ::1.

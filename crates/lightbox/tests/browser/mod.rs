@@ -38,7 +38,7 @@ pub fn screenshot_dir() -> PathBuf {
 impl Browser {
     /// A fresh browser (empty profile), 1280×900. `name` and the engine
     /// prefix its screenshots.
-    pub async fn start(name: &str, engine: crate::common::Engine) -> Browser {
+    pub async fn start(name: &str, engine: lightbox_testkit::Engine) -> Browser {
         let name = format!("{name}-{}", format!("{engine:?}").to_lowercase());
         let chromium =
             std::env::var("LIGHTBOX_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());

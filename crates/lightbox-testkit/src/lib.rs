@@ -1,14 +1,26 @@
-//! Test harness: real `lightbox` processes on 127.0.0.1, on SQLite and on
-//! PostgreSQL, driven through real HTTP and the real command line.
+//! Lightbox's test kit: what the integration tests of the workspace share.
 //!
-//! `both_engines!` turns one test body into a test per engine. PostgreSQL
-//! tests need `LIGHTBOX_TEST_POSTGRES_URL` (an admin URL; `.ci/run` starts a
-//! server and sets it); each test gets a fresh database. They fail, loudly,
-//! when it is missing: a skipped engine is not a tested engine.
-#![allow(dead_code)]
+//! - [`Env`]: a fresh, empty storage per test (SQLite folder, or a fresh
+//!   PostgreSQL database; optionally a fresh S3 bucket), and the real
+//!   `lightbox` command line on it.
+//! - [`Server`]: a real `lightbox serve` process on 127.0.0.1, and a small
+//!   typed client for the API on it ([`Reply`] is one response, read whole).
+//! - [`fresh_postgres_database`] / [`fresh_store`]: a fresh database for
+//!   tests that open the store directly (core, store).
+//! - [`both_engines!`] / [`both_setups!`]: one test body, a test per engine.
+//!
+//! PostgreSQL tests need `LIGHTBOX_TEST_POSTGRES_URL` (an admin URL; `.ci/run`
+//! starts a server and sets it); S3 tests need `LIGHTBOX_TEST_S3_ENDPOINT`.
+//! They fail, loudly, when it is missing: a skipped engine is not a tested
+//! engine.
+// A test kit panics on purpose: a failed step of a test is a failed test,
+// and `unwrap_or_else(|e| panic!(..))` is used where the message helps.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,11 +30,9 @@ use tokio::process::{Child, Command};
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
+/// The database engine a test runs on: the store's own, so a test can
+/// compare it with `Store::engine()`.
+pub use lightbox_store::Engine;
 
 /// A fresh, empty storage for one test.
 pub struct Env {
@@ -33,11 +43,37 @@ pub struct Env {
     pub s3: Option<(String, String)>,
 }
 
+/// The `lightbox` binary under test. `env!("CARGO_BIN_EXE_lightbox")` only
+/// exists when compiling the `lightbox` crate's own tests, so the kit looks
+/// it up when run: the variable if the runner sets it, else beside the test
+/// executable (`target/<profile>/deps/..` → `target/<profile>/lightbox`).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_lightbox")
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| {
+        for var in ["CARGO_BIN_EXE_lightbox", "NEXTEST_BIN_EXE_lightbox"] {
+            if let Ok(path) = std::env::var(var)
+                && std::path::Path::new(&path).is_file()
+            {
+                return path;
+            }
+        }
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .unwrap_or_else(|| panic!("no target dir above {}", exe.display()));
+        let path = profile_dir.join(format!("lightbox{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            path.is_file(),
+            "the lightbox binary is not at {}: run the tests of the `lightbox` crate (cargo builds it for them)",
+            path.display()
+        );
+        path.display().to_string()
+    })
 }
 
-fn unique() -> String {
+/// A name no other test run uses (databases, buckets, folders).
+pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
@@ -61,24 +97,7 @@ impl Env {
     /// test server (`LIGHTBOX_TEST_S3_ENDPOINT`, started by `.ci/run`).
     pub async fn with_s3(engine: Engine) -> Env {
         let mut env = Env::new(engine).await;
-        let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
-            panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`")
-        });
-        let bucket = format!("lbt-{}", unique());
-        let made = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap_or_else(|e| panic!("client: {e}"))
-            .put(format!("{endpoint}/{bucket}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("create bucket: {e}"));
-        assert!(
-            made.status().is_success(),
-            "create bucket: {}",
-            made.status()
-        );
-        env.s3 = Some((endpoint, bucket));
+        env.s3 = Some(fresh_s3_bucket().await);
         env
     }
 
@@ -339,6 +358,21 @@ impl Env {
         self.cli(&args).await
     }
 
+    /// An account with the API on, an all-scope service token for it, and
+    /// a server started with `extra`: where most API tests begin.
+    pub async fn account_server(&self, unique_id: &str, extra: &[&str]) -> (Server, String) {
+        self.account(unique_id).await;
+        let token = self.token(unique_id, "all", &[]).await;
+        (self.serve(extra).await, token)
+    }
+
+    /// A new user of `account` with `role`, signed in on `server`; returns
+    /// its access token. Its password is [`MEMBER_PASSWORD`].
+    pub async fn member(&self, server: &Server, account: &str, login: &str, role: &str) -> String {
+        self.user(login, MEMBER_PASSWORD, account, role).await;
+        server.access_token(login, MEMBER_PASSWORD).await
+    }
+
     pub async fn serve(&self, extra: &[&str]) -> Server {
         Server::start(self, "127.0.0.1:0", extra).await
     }
@@ -365,7 +399,9 @@ impl Drop for Env {
     }
 }
 
-async fn fresh_postgres_database() -> String {
+/// A fresh, empty database on the PostgreSQL server of
+/// `LIGHTBOX_TEST_POSTGRES_URL`; returns its URL (same server and user).
+pub async fn fresh_postgres_database() -> String {
     let admin = std::env::var("LIGHTBOX_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| panic!("LIGHTBOX_TEST_POSTGRES_URL is not set: run the suite with `bash .ci/run`, which starts PostgreSQL"));
     let name = format!("lbt_{}", unique());
@@ -381,6 +417,50 @@ async fn fresh_postgres_database() -> String {
     let (scheme, rest) = admin.split_once("://").unwrap_or(("postgres", &admin));
     let authority = rest.split('/').next().unwrap_or(rest);
     format!("{scheme}://{authority}/{name}")
+}
+
+/// A fresh, migrated store on `engine` (a new SQLite folder, or a fresh
+/// PostgreSQL database), opened directly: for tests below the server.
+pub async fn fresh_store(engine: Engine, max_connections: u32) -> lightbox_store::Store {
+    let url = match engine {
+        Engine::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("lightbox-store-test-{}", unique()));
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+            lightbox_store::Store::sqlite_url_for_dir(&dir)
+        }
+        Engine::Postgres => fresh_postgres_database().await,
+    };
+    let store = lightbox_store::Store::connect(&url, max_connections)
+        .await
+        .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate {url}: {e}"));
+    store
+}
+
+/// A new bucket on the S3-compatible test server of
+/// `LIGHTBOX_TEST_S3_ENDPOINT` (started by `.ci/run`); returns (endpoint, bucket).
+pub async fn fresh_s3_bucket() -> (String, String) {
+    let endpoint = std::env::var("LIGHTBOX_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
+        panic!("LIGHTBOX_TEST_S3_ENDPOINT is not set: run the suite with `bash .ci/run`")
+    });
+    let bucket = format!("lbt-{}", unique());
+    let made = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_else(|e| panic!("client: {e}"))
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create bucket: {e}"));
+    assert!(
+        made.status().is_success(),
+        "create bucket: {}",
+        made.status()
+    );
+    (endpoint, bucket)
 }
 
 /// A running `lightbox serve`, killed when dropped.
@@ -625,15 +705,16 @@ impl Reply {
 macro_rules! both_engines {
     ($name:ident, $body:expr) => {
         mod $name {
+            #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() -> common::TestResult {
-                let env = common::Env::new(common::Engine::Sqlite).await;
+            async fn sqlite() -> $crate::TestResult {
+                let env = $crate::Env::new($crate::Engine::Sqlite).await;
                 ($body)(env).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() -> common::TestResult {
-                let env = common::Env::new(common::Engine::Postgres).await;
+            async fn postgres() -> $crate::TestResult {
+                let env = $crate::Env::new($crate::Engine::Postgres).await;
                 ($body)(env).await
             }
         }
@@ -646,15 +727,16 @@ macro_rules! both_engines {
 macro_rules! both_setups {
     ($name:ident, $body:expr) => {
         mod $name {
+            #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_folder() -> common::TestResult {
-                let env = common::Env::new(common::Engine::Sqlite).await;
+            async fn sqlite_folder() -> $crate::TestResult {
+                let env = $crate::Env::new($crate::Engine::Sqlite).await;
                 ($body)(env).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_s3() -> common::TestResult {
-                let env = common::Env::with_s3(common::Engine::Postgres).await;
+            async fn postgres_s3() -> $crate::TestResult {
+                let env = $crate::Env::with_s3($crate::Engine::Postgres).await;
                 ($body)(env).await
             }
         }
@@ -737,4 +819,154 @@ pub fn secret_of(uri: &str) -> Vec<u8> {
         .find_map(|p| p.strip_prefix("secret="))
         .unwrap_or_else(|| panic!("no secret in {uri}"));
     lightbox_auth::totp::from_base32(secret).unwrap()
+}
+
+/// The password of [`Env::member`]'s users: strong enough for the
+/// server's password rules.
+pub const MEMBER_PASSWORD: &str = "correct horse battery staple";
+
+/// The SHA-256 of `bytes` in lower-case hex, as the API and blob keys show it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fresh Idempotency-Key: every write of the typed client gets its own,
+/// so no two writes of a test replay each other by accident.
+pub fn idempotency_key() -> String {
+    static KEYS: AtomicU64 = AtomicU64::new(0);
+    format!("kit-{}", KEYS.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The typed client: the few API steps many tests take on the way to what
+/// they check, each asserting that the step itself went through.
+impl Server {
+    /// `GET /v1/me`.
+    pub async fn me(&self, token: &str) -> Reply {
+        self.get(token, "/v1/me").await
+    }
+
+    /// Asks for an upload ticket with `details` (`{"filename": ..}` and
+    /// more) and posts `bytes` to the processor; returns the new image's
+    /// uuid, without waiting for its versions.
+    pub async fn upload_with(&self, token: &str, details: &Value, bytes: Vec<u8>) -> String {
+        let ticket = self.post(token, "/v1/uploads", None, details).await;
+        assert_eq!(ticket.status, 201, "upload ticket: {}", ticket.text);
+        let r = post_file(self, &ticket.json(), bytes).await;
+        assert_eq!(r.status, 201, "upload: {}", r.text);
+        r.json()["image_public_uuid"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no image_public_uuid in {}", r.text))
+            .to_owned()
+    }
+
+    /// [`Server::upload_with`] with only a filename.
+    pub async fn upload(&self, token: &str, filename: &str, bytes: Vec<u8>) -> String {
+        self.upload_with(token, &serde_json::json!({ "filename": filename }), bytes)
+            .await
+    }
+
+    /// A write (fresh Idempotency-Key) that must be accepted (202); the
+    /// Operation as the answer gives it, finished or not.
+    pub async fn write_accepted(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: impl Into<Option<Value>>,
+    ) -> Value {
+        let body = body.into();
+        let r = self
+            .write(method, token, path, &idempotency_key(), body.as_ref())
+            .await;
+        assert_eq!(r.status, 202, "{method} {path} {body:?}: {}", r.text);
+        r.json()
+    }
+
+    /// A write that must be accepted and succeed; its Operation once
+    /// finished (waited for when the answer did not finish it).
+    pub async fn write_ok(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: impl Into<Option<Value>>,
+    ) -> Value {
+        let op = self.write_accepted(method, token, path, body).await;
+        let op = if op["status"] == "succeeded" {
+            op
+        } else {
+            let uuid = op["uuid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no operation uuid in {op}"));
+            finished_operation(self, token, uuid).await
+        };
+        assert_eq!(op["status"], "succeeded", "{method} {path}: {op}");
+        op
+    }
+
+    /// A write refused with `status`/`code` (the documented error shape),
+    /// naming `field` when given; returns the error object.
+    pub async fn write_refused(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: Value,
+        (status, code): (u16, &str),
+        field: Option<&str>,
+    ) -> Value {
+        let r = self
+            .write(method, token, path, &idempotency_key(), Some(&body))
+            .await;
+        let e = r.error(status, code);
+        if let Some(field) = field {
+            assert_eq!(e["field"], field, "{method} {path} {body}: {e}");
+        }
+        e
+    }
+
+    /// `POST /v1/operations/batch` with these operations (fresh key).
+    pub async fn batch(&self, token: &str, operations: Value) -> Reply {
+        let body = serde_json::json!({ "operations": operations });
+        self.write(
+            "POST",
+            token,
+            "/v1/operations/batch",
+            &idempotency_key(),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// The server's clock, in Unix seconds (`GET /_debug/clock`).
+    pub async fn debug_clock_now(&self) -> u64 {
+        let text = self
+            .http
+            .get(self.at("/_debug/clock"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("debug clock: {e}"))
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("debug clock: {e}"));
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("debug clock {text:?}: {e}"))
+    }
+
+    /// Moves the server's debug clock on by `secs`; returns its new time.
+    pub async fn advance_debug_clock(&self, secs: u64) -> u64 {
+        let r = self
+            .http
+            .post(self.at(&format!("/_debug/clock?advance_secs={secs}")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("advance debug clock: {e}"));
+        assert_eq!(r.status(), 200, "advance debug clock");
+        self.debug_clock_now().await
+    }
 }
