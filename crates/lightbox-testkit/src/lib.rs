@@ -107,14 +107,19 @@ impl Env {
         match &self.s3 {
             None => {
                 let root = self.dir.join("blobs");
+                // Nothing stored yet: the folder is made at the first write.
+                if !root.exists() {
+                    return Vec::new();
+                }
                 let mut out = Vec::new();
                 let mut stack = vec![root.clone()];
                 while let Some(dir) = stack.pop() {
-                    let Ok(entries) = std::fs::read_dir(&dir) else {
-                        continue;
-                    };
-                    for entry in entries.flatten() {
-                        let path = entry.path();
+                    let entries = std::fs::read_dir(&dir)
+                        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()));
+                    for entry in entries {
+                        let path = entry
+                            .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+                            .path();
                         if path.is_dir() {
                             stack.push(path);
                         } else if let Ok(rel) = path.strip_prefix(&root) {
@@ -130,17 +135,26 @@ impl Env {
             }
             Some((endpoint, bucket)) => {
                 let url = format!("{endpoint}/{bucket}?list-type=2&prefix=lb/{prefix}");
-                let text = reqwest::Client::builder()
+                let response = reqwest::Client::builder()
                     .no_proxy()
                     .build()
                     .unwrap_or_else(|e| panic!("client: {e}"))
                     .get(url)
                     .send()
                     .await
-                    .unwrap_or_else(|e| panic!("list bucket: {e}"))
+                    .unwrap_or_else(|e| panic!("list bucket: {e}"));
+                let status = response.status();
+                let text = response
                     .text()
                     .await
-                    .unwrap_or_default();
+                    .unwrap_or_else(|e| panic!("list bucket: {e}"));
+                assert!(status.is_success(), "list bucket: {status}: {text}");
+                // One page is at most 1,000 keys; a test that stores more
+                // must not be told a partial list is all there is.
+                assert!(
+                    !text.contains("<IsTruncated>true</IsTruncated>"),
+                    "list bucket: more than one page of keys under {prefix}"
+                );
                 let mut out: Vec<String> = text
                     .split("<Key>")
                     .skip(1)
@@ -653,7 +667,10 @@ impl Reply {
         let response = result.unwrap_or_else(|e| panic!("request failed: {e}"));
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
+        let text = response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading the answer's body ({status}): {e}"));
         Reply {
             status,
             headers,
