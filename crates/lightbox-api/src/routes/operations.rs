@@ -68,43 +68,112 @@ pub struct BatchItem {
     pub body: Option<Value>,
 }
 
-/// The writes a batch can hold: (method, route template, image-path?).
-const BATCHABLE: &[(&str, &str)] = &[
-    ("PATCH", "/v1/images/{public_uuid}"),
-    ("DELETE", "/v1/images/{public_uuid}"),
-    ("POST", "/v1/images/{public_uuid}/keywords"),
-    ("DELETE", "/v1/images/{public_uuid}/keywords"),
-    ("POST", "/v1/keywords/rename"),
-    ("PUT", "/v1/images/{public_uuid}/metadata"),
-    ("PUT", "/v1/images/{public_uuid}/rating"),
-    ("PUT", "/v1/images/{public_uuid}/crop"),
-    ("DELETE", "/v1/images/{public_uuid}/crop"),
-    ("PUT", "/v1/images/{public_uuid}/alt_text"),
-    ("POST", "/v1/images/{public_uuid}/credits"),
-    ("DELETE", "/v1/images/{public_uuid}/credits"),
-    ("POST", "/v1/images/{public_uuid}/extract_metadata"),
-    ("POST", "/v1/sets/{public_uuid}/images"),
-    ("DELETE", "/v1/sets/{public_uuid}/images"),
-    ("PATCH", "/v1/sets/{public_uuid}/order"),
-    ("PATCH", "/v1/sets/{public_uuid}/visibility"),
+/// A write a batch can run, declared once: its route (method and path
+/// template, the same the route's `#[utoipa::path]` declares, so its scope
+/// and role come from that one declaration: `access` reads it) and how an
+/// item's body becomes the checked [`Edit`] — through the same core
+/// constructor the route's own handler calls. A unit test checks every
+/// entry is a mounted route of the OpenAPI document.
+struct Batchable {
+    method: &'static str,
+    path: &'static str,
+    /// The resource the path names (`""` when it names none) and the
+    /// item's body → the edit.
+    edit: fn(&str, ItemBody<'_>) -> Result<Edit, CoreError>,
+}
+
+const fn batchable(
+    method: &'static str,
+    path: &'static str,
+    edit: fn(&str, ItemBody<'_>) -> Result<Edit, CoreError>,
+) -> Batchable {
+    Batchable { method, path, edit }
+}
+
+/// Every write a batch can run.
+const BATCHABLE: &[Batchable] = &[
+    batchable("PATCH", "/v1/images/{public_uuid}", |id, b| {
+        Edit::patch(id, b.required()?)
+    }),
+    batchable("DELETE", "/v1/images/{public_uuid}", |id, b| {
+        b.none()?;
+        Edit::delete(id)
+    }),
+    batchable("POST", "/v1/images/{public_uuid}/keywords", |id, b| {
+        Edit::add_keywords(id, b.required()?)
+    }),
+    batchable("DELETE", "/v1/images/{public_uuid}/keywords", |id, b| {
+        Edit::remove_keyword(id, b.required()?)
+    }),
+    batchable("POST", "/v1/keywords/rename", |_, b| {
+        Edit::rename_keyword(b.required()?)
+    }),
+    batchable("PUT", "/v1/images/{public_uuid}/metadata", |id, b| {
+        Edit::metadata(id, &b.required()?)
+    }),
+    batchable("PUT", "/v1/images/{public_uuid}/rating", |id, b| {
+        Edit::rating(id, b.required()?)
+    }),
+    batchable("PUT", "/v1/images/{public_uuid}/crop", |id, b| {
+        Edit::crop(id, b.required()?)
+    }),
+    batchable("DELETE", "/v1/images/{public_uuid}/crop", |id, b| {
+        Edit::clear_crop(id, b.optional()?)
+    }),
+    batchable("PUT", "/v1/images/{public_uuid}/alt_text", |id, b| {
+        Edit::alt_text(id, b.required()?)
+    }),
+    batchable("POST", "/v1/images/{public_uuid}/credits", |id, b| {
+        Edit::add_credit(id, b.required()?)
+    }),
+    batchable("DELETE", "/v1/images/{public_uuid}/credits", |id, b| {
+        Edit::remove_credit(id, b.required()?)
+    }),
+    batchable(
+        "POST",
+        "/v1/images/{public_uuid}/extract_metadata",
+        |id, b| {
+            // As on its own route: no body, `null` or `{}`.
+            b.optional::<EmptyObject>()?;
+            Edit::extract_metadata(id)
+        },
+    ),
+    batchable("POST", "/v1/sets/{public_uuid}/images", |id, b| {
+        Ok(Edit::arrange(id, Arrangement::add(b.required()?)?))
+    }),
+    batchable("DELETE", "/v1/sets/{public_uuid}/images", |id, b| {
+        Ok(Edit::arrange(id, Arrangement::remove(b.required()?)?))
+    }),
+    batchable("PATCH", "/v1/sets/{public_uuid}/order", |id, b| {
+        Ok(Edit::arrange(id, Arrangement::order(b.required()?)?))
+    }),
+    batchable("PATCH", "/v1/sets/{public_uuid}/visibility", |id, b| {
+        Ok(Edit::arrange(id, Arrangement::visibility(b.required()?)?))
+    }),
 ];
 
-/// The route template a concrete path matches, and its image (or set) id.
-fn route_of(path: &str) -> Option<(String, String)> {
-    if path == "/v1/keywords/rename" {
-        return Some((path.to_owned(), String::new()));
-    }
-    let (base, rest) = ["/v1/images/", "/v1/sets/"]
-        .into_iter()
-        .find_map(|base| path.strip_prefix(base).map(|rest| (base, rest)))?;
-    let (id, tail) = match rest.split_once('/') {
-        Some((id, tail)) => (id, format!("/{tail}")),
-        None => (rest, String::new()),
-    };
-    if id.is_empty() || tail.matches('/').count() > 1 {
-        return None;
-    }
-    Some((format!("{base}{{public_uuid}}{tail}"), id.to_owned()))
+/// The entry `method path` matches, and the id its `{…}` segment names
+/// (`""` for a path without one).
+fn batchable_route(method: &str, path: &str) -> Option<(&'static Batchable, String)> {
+    BATCHABLE
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|route| {
+            let mut id = String::new();
+            let mut given = path.split('/');
+            for part in route.path.split('/') {
+                let segment = given.next()?;
+                if part.starts_with('{') {
+                    if segment.is_empty() {
+                        return None;
+                    }
+                    id = segment.to_owned();
+                } else if part != segment {
+                    return None;
+                }
+            }
+            given.next().is_none().then_some((route, id))
+        })
 }
 
 fn item_error(n: usize, part: &str, message: String) -> CoreError {
@@ -114,93 +183,39 @@ fn item_error(n: usize, part: &str, message: String) -> CoreError {
     )
 }
 
-/// A child's body parsed as strictly as its own request's would be.
-fn body<T: DeserializeOwned>(n: usize, body: &Option<Value>) -> Result<T, CoreError> {
-    let Some(value) = body else {
-        return Err(item_error(
-            n,
-            "body",
-            "this write needs a JSON body.".to_owned(),
-        ));
-    };
-    let bytes = serde_json::to_vec(value).map_err(|_| CoreError::internal())?;
-    parse_json(&bytes).map_err(|e| edits::at_item(n, e.error))
-}
+/// A batch item's body, read as its route's own extractor reads a request's
+/// (`Write`, `WriteKey`, `WriteMaybe`). Errors name fields inside the body;
+/// [`edits::at_item`] places them under `operations[n].body`.
+#[derive(Clone, Copy)]
+struct ItemBody<'a>(&'a Option<Value>);
 
-fn no_body(n: usize, body: &Option<Value>) -> Result<(), CoreError> {
-    match body {
-        None | Some(Value::Null) => Ok(()),
-        Some(_) => Err(item_error(
-            n,
-            "body",
-            "this write takes no body.".to_owned(),
-        )),
-    }
-}
-
-/// Checks one item's body into an edit (no database).
-fn edit_of(
-    n: usize,
-    method: &str,
-    template: &str,
-    image: &str,
-    item: &BatchItem,
-) -> Result<Edit, CoreError> {
-    let at = |e: CoreError| edits::at_item(n, e);
-    let b = &item.body;
-    if let Some(tail) = template.strip_prefix("/v1/sets/{public_uuid}") {
-        let change = match (method, tail) {
-            ("POST", "/images") => Arrangement::add(body(n, b)?),
-            ("DELETE", "/images") => Arrangement::remove(body(n, b)?),
-            ("PATCH", "/order") => Arrangement::order(body(n, b)?),
-            ("PATCH", "/visibility") => Arrangement::visibility(body(n, b)?),
-            _ => {
-                return Err(item_error(
-                    n,
-                    "path",
-                    "a batch cannot run this write.".to_owned(),
-                ));
-            }
+impl ItemBody<'_> {
+    /// A body the write needs, parsed as strictly as its own request's.
+    fn required<T: DeserializeOwned>(self) -> Result<T, CoreError> {
+        let Some(value) = self.0 else {
+            return Err(CoreError::validation(
+                "body",
+                "this write needs a JSON body.",
+            ));
         };
-        return Ok(Edit::arrange(image, change.map_err(at)?));
+        let bytes = serde_json::to_vec(value).map_err(|_| CoreError::internal())?;
+        parse_json(&bytes).map_err(|e| e.error)
     }
-    match (
-        method,
-        template.trim_start_matches("/v1/images/{public_uuid}"),
-    ) {
-        ("PATCH", "") => Edit::patch(image, body(n, b)?).map_err(at),
-        ("DELETE", "") => {
-            no_body(n, b)?;
-            Edit::delete(image).map_err(at)
+
+    /// A write without a body: none, or `null`.
+    fn none(self) -> Result<(), CoreError> {
+        match self.0 {
+            None | Some(Value::Null) => Ok(()),
+            Some(_) => Err(CoreError::validation("body", "this write takes no body.")),
         }
-        ("POST", "/keywords") => Edit::add_keywords(image, body(n, b)?).map_err(at),
-        ("DELETE", "/keywords") => Edit::remove_keyword(image, body(n, b)?).map_err(at),
-        ("POST", "/v1/keywords/rename") => Edit::rename_keyword(body(n, b)?).map_err(at),
-        ("PUT", "/metadata") => Edit::metadata(image, &body(n, b)?).map_err(at),
-        ("PUT", "/rating") => Edit::rating(image, body(n, b)?).map_err(at),
-        ("PUT", "/crop") => Edit::crop(image, body(n, b)?).map_err(at),
-        ("DELETE", "/crop") => {
-            let clear = match b {
-                None | Some(Value::Null) => None,
-                Some(_) => Some(body(n, b)?),
-            };
-            Edit::clear_crop(image, clear).map_err(at)
+    }
+
+    /// A body the write may take: none or `null` is `None`.
+    fn optional<T: DeserializeOwned>(self) -> Result<Option<T>, CoreError> {
+        match self.0 {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.required().map(Some),
         }
-        ("PUT", "/alt_text") => Edit::alt_text(image, body(n, b)?).map_err(at),
-        ("POST", "/credits") => Edit::add_credit(image, body(n, b)?).map_err(at),
-        ("DELETE", "/credits") => Edit::remove_credit(image, body(n, b)?).map_err(at),
-        ("POST", "/extract_metadata") => {
-            // As on its own route: no body, `null` or `{}`.
-            if !matches!(b, None | Some(Value::Null)) {
-                body::<EmptyObject>(n, b)?;
-            }
-            Edit::extract_metadata(image).map_err(at)
-        }
-        _ => Err(item_error(
-            n,
-            "path",
-            "a batch cannot run this write.".to_owned(),
-        )),
     }
 }
 
@@ -255,9 +270,7 @@ pub async fn batch(
             )
             .into());
         }
-        let Some((template, image)) = route_of(&item.path)
-            .filter(|(t, _)| BATCHABLE.iter().any(|(m, p)| *m == method && p == t))
-        else {
+        let Some((route, id)) = batchable_route(&method, &item.path) else {
             return Err(item_error(
                 n,
                 "path",
@@ -270,17 +283,80 @@ pub async fn batch(
         };
         let access = state
             .access
-            .get(&method, &template)
+            .get(route.method, route.path)
             .ok_or_else(CoreError::internal)?;
         principal
             .check_access(access)
             .map_err(|e| e.with_field(format!("operations[{n}].path")))?;
-        routes.push((method, template, image));
+        routes.push((route, id));
     }
     let mut checked = Vec::with_capacity(items.len());
-    for (n, (item, (method, template, image))) in items.iter().zip(&routes).enumerate() {
-        checked.push(edit_of(n, method, template, image, item)?);
+    for (n, (item, (route, id))) in items.iter().zip(&routes).enumerate() {
+        checked.push((route.edit)(id, ItemBody(&item.body)).map_err(|e| edits::at_item(n, e))?);
     }
     let outcome = edits::run_batch(&state.core, principal, &write.ctx, checked).await?;
     Ok(Accepted(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every write a batch runs is a mounted route whose declaration gives
+    /// its access (so a batch item is checked as its own request would be),
+    /// and no two entries claim the same route.
+    #[test]
+    fn every_batchable_write_is_a_declared_route() {
+        let table = crate::access::AccessTable::from_openapi(&crate::openapi("http://127.0.0.1"))
+            .unwrap_or_else(|problems| panic!("{problems:?}"));
+        for (n, route) in BATCHABLE.iter().enumerate() {
+            assert!(
+                table.get(route.method, route.path).is_some(),
+                "{} {} is not a declared route",
+                route.method,
+                route.path
+            );
+            assert!(
+                !BATCHABLE[..n]
+                    .iter()
+                    .any(|r| r.method == route.method && r.path == route.path),
+                "{} {} listed twice",
+                route.method,
+                route.path
+            );
+        }
+    }
+
+    #[test]
+    fn item_paths_match_their_route_and_nothing_else() {
+        let image = "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f";
+        let (route, id) = batchable_route("PUT", &format!("/v1/images/{image}/rating"))
+            .unwrap_or_else(|| panic!("no match"));
+        assert_eq!(
+            (route.path, id.as_str()),
+            ("/v1/images/{public_uuid}/rating", image)
+        );
+        let (route, id) = batchable_route("PATCH", &format!("/v1/images/{image}"))
+            .unwrap_or_else(|| panic!("no match"));
+        assert_eq!(
+            (route.path, id.as_str()),
+            ("/v1/images/{public_uuid}", image)
+        );
+        let (route, id) =
+            batchable_route("POST", "/v1/keywords/rename").unwrap_or_else(|| panic!("no match"));
+        assert_eq!((route.path, id.as_str()), ("/v1/keywords/rename", ""));
+        for (method, path) in [
+            ("GET", format!("/v1/images/{image}")),
+            ("PUT", format!("/v1/images/{image}")),
+            ("PUT", "/v1/images//rating".to_owned()),
+            ("PUT", format!("/v1/images/{image}/rating/")),
+            ("PUT", format!("/v1/images/{image}/rating/x")),
+            ("PUT", format!("/v1/images/{image}/ratings")),
+            ("PUT", format!("v1/images/{image}/rating")),
+            ("POST", "/v1/keywords/rename/".to_owned()),
+            ("POST", format!("/v1/sets/{image}/restore")),
+        ] {
+            assert!(batchable_route(method, &path).is_none(), "{method} {path}");
+        }
+    }
 }
