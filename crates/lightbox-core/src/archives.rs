@@ -17,7 +17,7 @@ use crate::auth::Principal;
 use crate::clock::format_rfc3339;
 use crate::downloads::{self, LinkTarget};
 use crate::error::{CoreError, ErrorKind};
-use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::jobs::{Job, JobFailure, JobFuture, JobPayload};
 use crate::operations::{Operation, OperationStatus};
 use crate::set_arrangement::id_set;
 use crate::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
@@ -165,19 +165,18 @@ pub async fn create(
             result: json!({ "archive_uuid": id, "done": 0, "total": total }),
             image_public_uuids: input.image_public_uuids.clone(),
             set_public_uuid: None,
-            jobs: vec![JobSpec {
-                kind: BUILD_JOB,
-                payload: json!({
-                    "operation": op_id,
-                    "account": account,
-                    "archive": id,
-                    "images": input.image_public_uuids,
-                    "profile": input.version_profile_uuid,
-                    "originals_of": downloads::originals_scope(principal),
-                }),
-                max_attempts: 3,
-                run_after: None,
-            }],
+            jobs: vec![JobSpec::of(
+                &BuildPayload {
+                    operation: op_id.clone(),
+                    account: account.clone(),
+                    archive: id.clone(),
+                    images: input.image_public_uuids.clone(),
+                    profile: input.version_profile_uuid.clone(),
+                    originals_of: downloads::originals_scope(principal),
+                },
+                3,
+                None,
+            )?],
             changes: vec![],
         })
         .await
@@ -310,9 +309,27 @@ pub async fn ready_blob(
 /// Builds one archive (see the module doc).
 pub struct BuildJob;
 
-impl JobHandler for BuildJob {
-    fn run(&self, core: Core, payload: Value) -> JobFuture {
-        Box::pin(async move { build(&core, &payload).await })
+/// What a queued archive build reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BuildPayload {
+    pub operation: String,
+    pub account: String,
+    pub archive: String,
+    pub images: Vec<String>,
+    /// A version profile: versions instead of originals.
+    pub profile: Option<String>,
+    /// Whose originals the caller may have ([`downloads::originals_scope`]).
+    pub originals_of: Value,
+}
+
+impl JobPayload for BuildPayload {
+    const KIND: &'static str = BUILD_JOB;
+}
+
+impl Job for BuildJob {
+    type Payload = BuildPayload;
+    fn run(&self, core: Core, payload: BuildPayload) -> JobFuture {
+        Box::pin(async move { build(&core, payload).await })
     }
 }
 
@@ -330,16 +347,15 @@ fn give_up(error: CoreError) -> JobFailure {
     }
 }
 
-async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
-    let (operation, account, id) = (text("operation"), text("account"), text("archive"));
-    let images: Vec<String> = payload
-        .get("images")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    let profile = payload.get("profile").and_then(Value::as_str).is_some();
-    let originals_of = payload.get("originals_of").cloned().unwrap_or(Value::Null);
+async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> {
+    let (operation, account, id) = (
+        payload.operation.as_str(),
+        payload.account.as_str(),
+        payload.archive.as_str(),
+    );
+    let images = &payload.images;
+    let profile = payload.profile.is_some();
+    let originals_of = &payload.originals_of;
     let media = core
         .media
         .clone()
@@ -371,7 +387,7 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
                 continue;
             };
             let own: Vec<_> = versions.iter().filter(|v| v.image_id == *image).collect();
-            let original = !profile && downloads::may_have_original(&originals_of, &row);
+            let original = !profile && downloads::may_have_original(originals_of, &row);
             let source = if original {
                 owners.insert(row.uploaded_by.clone());
                 Some((
@@ -486,12 +502,17 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
             result: json!({ "archive_uuid": id }),
             image_public_uuids: vec![],
             set_public_uuid: None,
-            jobs: vec![JobSpec {
-                kind: EXPIRE_JOB,
-                payload: json!({ "account": account, "archive": id }),
-                max_attempts: 10,
-                run_after: Some(row.expires_at),
-            }],
+            jobs: vec![
+                JobSpec::of(
+                    &ExpirePayload {
+                        account: account.to_owned(),
+                        archive: id.to_owned(),
+                    },
+                    10,
+                    Some(row.expires_at),
+                )
+                .map_err(retry)?,
+            ],
             changes: vec![],
         })
         .await
@@ -510,15 +531,26 @@ async fn build(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
 /// Deletes an expired archive: its blob, then its row.
 pub struct ExpireJob;
 
-impl JobHandler for ExpireJob {
-    fn run(&self, core: Core, payload: Value) -> JobFuture {
-        Box::pin(async move { expire(&core, &payload).await })
+/// What a queued archive expiry reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ExpirePayload {
+    pub account: String,
+    pub archive: String,
+}
+
+impl JobPayload for ExpirePayload {
+    const KIND: &'static str = EXPIRE_JOB;
+}
+
+impl Job for ExpireJob {
+    type Payload = ExpirePayload;
+    fn run(&self, core: Core, payload: ExpirePayload) -> JobFuture {
+        Box::pin(async move { expire(&core, payload).await })
     }
 }
 
-async fn expire(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
-    let (account, id) = (text("account"), text("archive"));
+async fn expire(core: &Core, payload: ExpirePayload) -> Result<Value, JobFailure> {
+    let (account, id) = (payload.account.as_str(), payload.archive.as_str());
     let row = {
         let mut conn = core.store.read().await.map_err(retry)?;
         store::find(&mut conn, account, id).await.map_err(retry)?

@@ -24,7 +24,8 @@ use crate::error::{CoreError, ErrorKind};
 use crate::images::{image_not_found, may_change};
 use crate::keywords::{self, Keyword};
 use crate::operations::{Operation, OperationStatus};
-use crate::uploads::{DESCRIPTION_MAX, TITLE_MAX, VERSIONS_JOB};
+use crate::uploads::{DESCRIPTION_MAX, TITLE_MAX};
+use crate::versions::VersionsPayload;
 use crate::writes::{self, Begun, JobSpec, PendingWrite, WorkDone, WriteContext};
 use crate::{Core, ids, media, validate};
 
@@ -1189,12 +1190,14 @@ async fn patch_fields(
         row.versions_state = "pending".to_owned();
         row.versions_error = None;
         status = OperationStatus::Queued;
-        jobs.push(JobSpec {
-            kind: VERSIONS_JOB,
-            payload: json!({ "image_public_uuid": row.id, "rotation": r }),
-            max_attempts: 3,
-            run_after: None,
-        });
+        jobs.push(JobSpec::of(
+            &VersionsPayload {
+                image_public_uuid: row.id.clone(),
+                rotation: Some(r),
+            },
+            3,
+            None,
+        )?);
     }
     row.updated_at = write.now();
     store::update_fields(write.tx(), &row).await?;
@@ -1227,39 +1230,44 @@ async fn rotate_crops(
     }
     editorial::delete_crops(write.tx(), image, None).await?;
     for c in crops {
-        let swapped = || {
-            c.aspect_ratio
-                .split_once(':')
-                .map(|(a, b)| format!("{b}:{a}"))
-                .unwrap_or_else(|| c.aspect_ratio.clone())
-        };
-        let turned = match turn {
-            90 => CropRow {
-                aspect_ratio: swapped(),
-                x: h - (c.y + c.height),
-                y: c.x,
-                width: c.height,
-                height: c.width,
-                ..c.clone()
-            },
-            180 => CropRow {
-                x: w - (c.x + c.width),
-                y: h - (c.y + c.height),
-                ..c.clone()
-            },
-            270 => CropRow {
-                aspect_ratio: swapped(),
-                x: c.y,
-                y: w - (c.x + c.width),
-                width: c.height,
-                height: c.width,
-                ..c.clone()
-            },
-            _ => c.clone(),
-        };
-        editorial::put_crop(write.tx(), &turned).await?;
+        editorial::put_crop(write.tx(), &turned_crop(&c, (w, h), turn)).await?;
     }
     Ok(())
+}
+
+/// A crop of a `w`×`h` image, turned clockwise with it by `turn` degrees
+/// (0, 90, 180, 270): it frames the same pixels of the turned image.
+fn turned_crop(c: &CropRow, (w, h): (i64, i64), turn: i64) -> CropRow {
+    let swapped = || {
+        c.aspect_ratio
+            .split_once(':')
+            .map(|(a, b)| format!("{b}:{a}"))
+            .unwrap_or_else(|| c.aspect_ratio.clone())
+    };
+    match turn {
+        90 => CropRow {
+            aspect_ratio: swapped(),
+            x: h - (c.y + c.height),
+            y: c.x,
+            width: c.height,
+            height: c.width,
+            ..c.clone()
+        },
+        180 => CropRow {
+            x: w - (c.x + c.width),
+            y: h - (c.y + c.height),
+            ..c.clone()
+        },
+        270 => CropRow {
+            aspect_ratio: swapped(),
+            x: c.y,
+            y: w - (c.x + c.width),
+            width: c.height,
+            height: c.width,
+            ..c.clone()
+        },
+        _ => c.clone(),
+    }
 }
 
 async fn delete(write: &mut PendingWrite, row: ImageRow) -> Result<Applied, CoreError> {
@@ -1377,21 +1385,370 @@ async fn rename(
             result: json!({ "from": from.keyword, "to": to.keyword, "done": 0, "total": total, "renamed": 0 }),
             image_public_uuids: images.clone().unwrap_or_default(),
             set_public_uuid: None,
-            jobs: vec![JobSpec {
-                kind: RENAME_JOB,
-                payload: json!({
-                    "operation": op_id,
-                    "account": account,
-                    "from": from.keyword,
-                    "to": to.keyword,
-                    "images": images,
-                    "only_uploaded_by": only_uploaded_by,
-                }),
-                max_attempts: 5,
-                run_after: None,
-            }],
+            jobs: vec![JobSpec::of(
+                &crate::keywords::RenamePayload {
+                    operation: op_id.to_owned(),
+                    account,
+                    from: from.keyword.clone(),
+                    to: to.keyword.clone(),
+                    images,
+                    only_uploaded_by,
+                },
+                5,
+                None,
+            )?],
             changes: vec![],
         },
         collect: vec![],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IMAGE: &str = "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f";
+
+    /// What refused a check that must fail.
+    fn refusal<T: std::fmt::Debug>(result: Result<T, CoreError>) -> CoreError {
+        match result {
+            Ok(value) => panic!("accepted: {value:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The field a refused edit names (every refusal here is a 400 naming one).
+    fn refused_field(result: Result<Edit, CoreError>) -> String {
+        match result {
+            Ok(edit) => panic!("accepted: {edit:?}"),
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Validation, "{e}");
+                e.field.clone().unwrap_or_else(|| panic!("no field: {e}"))
+            }
+        }
+    }
+
+    fn crop(aspect_ratio: &str, x: i64, y: i64, width: i64, height: i64) -> Crop {
+        Crop {
+            aspect_ratio: aspect_ratio.to_owned(),
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    #[test]
+    fn an_image_that_is_not_a_uuid_is_not_found() {
+        for bad in ["", "42", "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6", "../etc"] {
+            let e = refusal(Edit::delete(bad));
+            assert_eq!(e.kind, ErrorKind::ImageNotFound, "{bad:?}");
+            let e = refusal(Edit::rating(bad, RatingBody { rating: 3 }));
+            assert_eq!(e.kind, ErrorKind::ImageNotFound, "{bad:?}");
+        }
+        assert!(Edit::delete(IMAGE).is_ok());
+    }
+
+    #[test]
+    fn rating_is_zero_to_five() {
+        for rating in 0..=5 {
+            match Edit::rating(IMAGE, RatingBody { rating }) {
+                Ok(Edit::Rating { rating: r, .. }) => assert_eq!(r, rating),
+                other => panic!("{rating}: {other:?}"),
+            }
+        }
+        for rating in [-1, 6, i64::MAX, i64::MIN] {
+            assert_eq!(
+                refused_field(Edit::rating(IMAGE, RatingBody { rating })),
+                "rating"
+            );
+        }
+    }
+
+    #[test]
+    fn a_patch_checks_each_field_and_keeps_what_is_left_out() {
+        let patch = |title: Option<&str>, rotation: Option<i64>| ImagePatch {
+            title: title.map(str::to_owned),
+            description: None,
+            creation_date: None,
+            rotation,
+        };
+        match Edit::patch(IMAGE, patch(Some("  Encore  "), Some(270))) {
+            Ok(Edit::Patch { patch, .. }) => {
+                assert_eq!(patch.title.as_deref(), Some("Encore"));
+                assert_eq!(patch.rotation, Some(270));
+                assert_eq!(patch.description, None);
+                assert_eq!(patch.creation_date, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        for rotation in [-90, 45, 360] {
+            assert_eq!(
+                refused_field(Edit::patch(IMAGE, patch(None, Some(rotation)))),
+                "rotation"
+            );
+        }
+        assert_eq!(
+            refused_field(Edit::patch(IMAGE, patch(Some("a\u{0}b"), None))),
+            "title"
+        );
+        let dated = |text: Option<&str>| ImagePatch {
+            creation_date: Some(text.map(str::to_owned)),
+            ..patch(None, None)
+        };
+        match Edit::patch(IMAGE, dated(None)) {
+            Ok(Edit::Patch { patch, .. }) => assert_eq!(patch.creation_date, Some(None)),
+            other => panic!("{other:?}"),
+        }
+        match Edit::patch(IMAGE, dated(Some("2026-07-14"))) {
+            Ok(Edit::Patch { patch, .. }) => assert_eq!(
+                patch.creation_date,
+                Some(crate::clock::parse_request_time("2026-07-14"))
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            refused_field(Edit::patch(IMAGE, dated(Some("last summer")))),
+            "creation_date"
+        );
+    }
+
+    #[test]
+    fn a_crop_is_whole_pixels_within_one_pixel_of_its_ratio() {
+        // Exact, and one pixel off either way (1921 × 1080 is 16:9 ± 1).
+        for c in [
+            crop("16:9", 0, 120, 1920, 1080),
+            crop("16:9", 0, 0, 1921, 1080),
+            crop("16:9", 0, 0, 1919, 1080),
+            crop("1:1", 10, 10, 1, 1),
+            crop("9999:1", 0, 0, 9999, 1),
+        ] {
+            assert!(Edit::crop(IMAGE, c.clone()).is_ok(), "{c:?}");
+        }
+        for (c, field) in [
+            (crop("16:9", 0, 0, 1920, 1000), "height"),
+            (crop("16:9", 0, 0, 1925, 1080), "height"),
+            (crop("16:9", -1, 0, 1920, 1080), "x"),
+            (crop("16:9", 0, -1, 1920, 1080), "y"),
+            (crop("1:1", 0, 0, 0, 0), "width"),
+            (crop("1:1", 0, 0, 1_000_001, 1_000_001), "width"),
+            (crop("16/9", 0, 0, 16, 9), "aspect_ratio"),
+            (crop("016:9", 0, 0, 16, 9), "aspect_ratio"),
+            (crop("0:9", 0, 0, 16, 9), "aspect_ratio"),
+            (crop("10000:1", 0, 0, 10000, 1), "aspect_ratio"),
+            (crop("16:9:1", 0, 0, 16, 9), "aspect_ratio"),
+            (crop("+6:9", 0, 0, 6, 9), "aspect_ratio"),
+        ] {
+            assert_eq!(refused_field(Edit::crop(IMAGE, c.clone())), field, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn clearing_crops_names_one_ratio_or_none() {
+        match Edit::clear_crop(IMAGE, None) {
+            Ok(Edit::ClearCrop { aspect_ratio, .. }) => assert_eq!(aspect_ratio, None),
+            other => panic!("{other:?}"),
+        }
+        let body = |r: &str| {
+            Some(CropClearBody {
+                aspect_ratio: r.to_owned(),
+            })
+        };
+        match Edit::clear_crop(IMAGE, body("4:3")) {
+            Ok(Edit::ClearCrop { aspect_ratio, .. }) => {
+                assert_eq!(aspect_ratio.as_deref(), Some("4:3"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            refused_field(Edit::clear_crop(IMAGE, body("wide"))),
+            "aspect_ratio"
+        );
+    }
+
+    /// Four quarter turns give the crop back; each turn keeps it inside the
+    /// turned image, swaps its ratio on a quarter turn, and frames the same
+    /// pixels (a corner pixel of the crop lands where the image's does).
+    #[test]
+    fn crops_turn_with_the_image() {
+        let (w, h) = (4000, 3000);
+        let original = CropRow {
+            image_id: IMAGE.to_owned(),
+            aspect_ratio: "16:9".to_owned(),
+            x: 100,
+            y: 200,
+            width: 1600,
+            height: 900,
+        };
+        let mut c = original.clone();
+        let mut dims = (w, h);
+        for quarter in 1..=4 {
+            let turned = turned_crop(&c, dims, 90);
+            dims = (dims.1, dims.0);
+            assert!(turned.x >= 0 && turned.y >= 0, "{quarter}: {turned:?}");
+            assert!(turned.x + turned.width <= dims.0, "{quarter}: {turned:?}");
+            assert!(turned.y + turned.height <= dims.1, "{quarter}: {turned:?}");
+            assert_eq!((turned.width, turned.height), (c.height, c.width));
+            let expected_ratio = if quarter % 2 == 1 { "9:16" } else { "16:9" };
+            assert_eq!(turned.aspect_ratio, expected_ratio);
+            c = turned;
+        }
+        assert_eq!(c, original);
+
+        // A clockwise quarter turn: the crop's top-left pixel (x, y) of a
+        // w×h image goes to column h - 1 - y, row x; it is the turned
+        // crop's top-right corner.
+        let turned = turned_crop(&original, (w, h), 90);
+        assert_eq!(
+            (turned.x + turned.width - 1, turned.y),
+            (h - 1 - original.y, original.x)
+        );
+        // Half and three-quarter turns agree with repeated quarter turns.
+        let twice = turned_crop(&turned, (h, w), 90);
+        assert_eq!(turned_crop(&original, (w, h), 180), twice);
+        assert_eq!(
+            turned_crop(&original, (w, h), 270),
+            turned_crop(&twice, (w, h), 90)
+        );
+        assert_eq!(turned_crop(&original, (w, h), 0), original);
+    }
+
+    #[test]
+    fn keyword_edits_check_their_keywords() {
+        assert_eq!(
+            refused_field(Edit::add_keywords(IMAGE, KeywordsBody { keywords: vec![] })),
+            "keywords"
+        );
+        // A namespace with a bare value is the whole form.
+        match Edit::remove_keyword(
+            IMAGE,
+            KeywordRemoveBody {
+                keyword: "Marina".to_owned(),
+                namespace: Some("artist".to_owned()),
+            },
+        ) {
+            Ok(Edit::RemoveKeyword { keyword, .. }) => assert_eq!(keyword, "artist:Marina"),
+            other => panic!("{other:?}"),
+        }
+        for (namespace, field) in [("art:ist", "namespace"), ("", "namespace")] {
+            assert_eq!(
+                refused_field(Edit::remove_keyword(
+                    IMAGE,
+                    KeywordRemoveBody {
+                        keyword: "Marina".to_owned(),
+                        namespace: Some(namespace.to_owned()),
+                    }
+                )),
+                field,
+                "{namespace:?}"
+            );
+        }
+        assert_eq!(
+            refused_field(Edit::remove_keyword(
+                IMAGE,
+                KeywordRemoveBody {
+                    keyword: "Mar\u{7}ina".to_owned(),
+                    namespace: Some("artist".to_owned()),
+                }
+            )),
+            "keyword"
+        );
+    }
+
+    #[test]
+    fn a_rename_names_its_images_once_each() {
+        let other = "6a1e4f0c-2b7d-4c39-8e5a-93d0b1f2c4aa";
+        let rename = |images: Option<Vec<&str>>| RenameBody {
+            from: "artist:Marina".to_owned(),
+            to: "artist:Marina Sena".to_owned(),
+            image_public_uuids: images.map(|l| l.into_iter().map(str::to_owned).collect()),
+        };
+        match Edit::rename_keyword(rename(Some(vec![other, IMAGE, other]))) {
+            Ok(Edit::RenameKeyword { images, .. }) => assert_eq!(
+                images,
+                Some(vec![IMAGE.to_owned(), other.to_owned()]),
+                "sorted, each once"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match Edit::rename_keyword(rename(None)) {
+            Ok(Edit::RenameKeyword { images, .. }) => assert_eq!(images, None),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            refused_field(Edit::rename_keyword(rename(Some(vec![])))),
+            "image_public_uuids"
+        );
+        assert_eq!(
+            refused_field(Edit::rename_keyword(rename(Some(vec![IMAGE, "x"])))),
+            "image_public_uuids[1]"
+        );
+        let too_many = vec![IMAGE; RENAME_IMAGES_MAX + 1];
+        assert_eq!(
+            refused_field(Edit::rename_keyword(rename(Some(too_many)))),
+            "image_public_uuids"
+        );
+    }
+
+    #[test]
+    fn iptc_fields_clear_with_null_or_empty_and_check_their_shape() {
+        let patch: MetadataPatch = serde_json::from_value(json!({
+            "creator": "  Jane Doe ",
+            "city": null,
+            "caption": "",
+            "country_code": "ch",
+            "copyright_marked": true,
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let changes = patch.check().unwrap_or_else(|e| panic!("{e}"));
+        let get = |key: &str| {
+            changes
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get("creator"), Some(Some(json!("Jane Doe"))));
+        assert_eq!(get("city"), Some(None), "null clears");
+        assert_eq!(get("caption"), Some(None), "an empty string clears");
+        assert_eq!(get("country_code"), Some(Some(json!("ch"))));
+        assert_eq!(get("copyright_marked"), Some(Some(json!(true))));
+        assert_eq!(get("headline"), None, "left out: unchanged");
+        for (key, value) in [
+            ("country_code", "Switzerland"),
+            ("country_code", "C1"),
+            ("contact_email", "jane"),
+            ("contact_email", "jane@"),
+            ("contact_email", "ja ne@example.org"),
+            ("contact_email", "a@b@c"),
+            ("headline", "bell\u{7}"),
+        ] {
+            let patch: MetadataPatch =
+                serde_json::from_value(json!({ key: value })).unwrap_or_else(|e| panic!("{e}"));
+            let e = refusal(patch.check());
+            assert_eq!(e.field.as_deref(), Some(key), "{key}: {value:?}");
+        }
+        let merged = merge_metadata(
+            r#"{"creator": "Old", "city": "Bern", "headline": "Kept"}"#,
+            &changes,
+        );
+        assert_eq!(merged.get("creator"), Some(&json!("Jane Doe")));
+        assert_eq!(merged.get("city"), None);
+        assert_eq!(merged.get("headline"), Some(&json!("Kept")));
+    }
+
+    #[test]
+    fn a_batch_item_error_names_the_item() {
+        let e = at_item(3, CoreError::validation("rating", "rating must be 0 to 5."));
+        assert_eq!(e.field.as_deref(), Some("operations[3].body.rating"));
+        assert_eq!(e.message, "operations[3]: rating must be 0 to 5.");
+        let e = at_item(
+            0,
+            CoreError::validation("body", "this write needs a JSON body."),
+        );
+        assert_eq!(e.field.as_deref(), Some("operations[0].body"));
+        // An error about the path's resource (no field) names the path.
+        let e = at_item(2, image_not_found("x"));
+        assert_eq!(e.field.as_deref(), Some("operations[2].path"));
+        assert_eq!(e.kind, ErrorKind::ImageNotFound);
+    }
 }

@@ -13,12 +13,14 @@ use std::time::Duration;
 
 use lightbox_store::jobs::{self, JobRow};
 use lightbox_store::operations as op_store;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Core;
-use crate::error::CoreError;
+use crate::error::{CoreError, ErrorKind};
 use crate::operations::{OperationError, OperationStatus};
 
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<Value, JobFailure>> + Send>>;
@@ -30,8 +32,48 @@ pub struct JobFailure {
     pub retryable: bool,
 }
 
-pub trait JobHandler: Send + Sync + 'static {
+/// What the workers call: a job of one kind, given its stored payload.
+trait JobHandler: Send + Sync + 'static {
     fn run(&self, core: Core, payload: Value) -> JobFuture;
+}
+
+/// One job kind's payload: the write that queues the job stores it and the
+/// handler reads it back — one struct for both, so they cannot disagree.
+/// A field added later must be `Option` (or `#[serde(default)]`): jobs
+/// queued by an older binary must still read.
+pub trait JobPayload: Serialize + DeserializeOwned + Send + 'static {
+    /// The job kind, as stored in the queue.
+    const KIND: &'static str;
+}
+
+/// A kind of job: the payload it reads (which names the kind) and its work.
+pub trait Job: Send + Sync + 'static {
+    type Payload: JobPayload;
+    fn run(&self, core: Core, payload: Self::Payload) -> JobFuture;
+}
+
+/// Reads a queued payload. One that does not parse can never succeed: a
+/// permanent failure naming the kind and what is wrong.
+pub fn read_payload<P: JobPayload>(payload: Value) -> Result<P, JobFailure> {
+    serde_json::from_value(payload).map_err(|e| JobFailure {
+        error: CoreError::new(
+            ErrorKind::Internal,
+            format!("The {} job's payload is invalid: {e}.", P::KIND),
+        ),
+        retryable: false,
+    })
+}
+
+/// A [`Job`] as the workers run it: the payload read, then the work.
+struct Typed<J>(J);
+
+impl<J: Job> JobHandler for Typed<J> {
+    fn run(&self, core: Core, payload: Value) -> JobFuture {
+        match read_payload::<J::Payload>(payload) {
+            Ok(payload) => self.0.run(core, payload),
+            Err(failure) => Box::pin(async move { Err(failure) }),
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -40,7 +82,12 @@ pub struct JobRegistry {
 }
 
 impl JobRegistry {
-    pub fn register(&mut self, kind: &'static str, handler: impl JobHandler) {
+    /// Runs `job` for its payload's kind.
+    pub fn add<J: Job>(&mut self, job: J) {
+        self.register(J::Payload::KIND, Typed(job));
+    }
+
+    fn register(&mut self, kind: &'static str, handler: impl JobHandler) {
         self.handlers.insert(kind, Arc::new(handler));
     }
     fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
@@ -321,16 +368,22 @@ pub mod diagnostic {
 
     pub const KIND: &str = "diagnostic.sleep";
 
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct SleepPayload {
+        pub millis: u64,
+    }
+
+    impl JobPayload for SleepPayload {
+        const KIND: &'static str = KIND;
+    }
+
     pub struct SleepJob;
 
-    impl JobHandler for SleepJob {
-        fn run(&self, _core: Core, payload: Value) -> JobFuture {
+    impl Job for SleepJob {
+        type Payload = SleepPayload;
+        fn run(&self, _core: Core, payload: SleepPayload) -> JobFuture {
             Box::pin(async move {
-                let millis = payload
-                    .get("millis")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-                    .min(600_000);
+                let millis = payload.millis.min(600_000);
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 Ok(json!({ "slept_ms": millis }))
             })
@@ -355,15 +408,103 @@ pub mod diagnostic {
                 result: json!({}),
                 image_public_uuids: vec![],
                 set_public_uuid: None,
-                jobs: vec![JobSpec {
-                    kind: KIND,
-                    payload: json!({ "millis": millis }),
-                    max_attempts,
-                    run_after: None,
-                }],
+                jobs: vec![JobSpec::of(&SleepPayload { millis }, max_attempts, None)?],
                 changes: vec![],
             })
             .await?;
         Ok(op.uuid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archives::{BuildPayload, ExpirePayload};
+    use crate::keywords::RenamePayload;
+    use crate::set_arrangement::{ArrangePayload, Arrangement};
+    use crate::versions::VersionsPayload;
+
+    fn read<P: JobPayload>(payload: Value) -> P {
+        read_payload(payload).unwrap_or_else(|f| panic!("{}", f.error))
+    }
+
+    /// Jobs queued by the binary before payloads were typed (the shapes it
+    /// wrote, `null`s included) are still run by this one.
+    #[test]
+    fn payloads_queued_before_still_read() {
+        let rename: RenamePayload = read(json!({
+            "operation": "op-1", "account": "acc", "from": "artist:A", "to": "artist:B",
+            "images": null, "only_uploaded_by": null,
+        }));
+        assert_eq!((rename.from.as_str(), rename.images), ("artist:A", None));
+        let rename: RenamePayload = read(json!({
+            "operation": "op-1", "account": "acc", "from": "a", "to": "b",
+            "images": ["i1", "i2"], "only_uploaded_by": "u1",
+        }));
+        assert_eq!(rename.images, Some(vec!["i1".to_owned(), "i2".to_owned()]));
+        assert_eq!(rename.only_uploaded_by.as_deref(), Some("u1"));
+
+        let arrange: ArrangePayload = read(json!({
+            "operation": "op-2", "account": "acc", "set": "s1",
+            "change": { "kind": "move", "images": ["i1"], "anchor": "i2", "after": true },
+            "only_uploaded_by": null,
+        }));
+        assert_eq!(
+            arrange.change,
+            Arrangement::Move {
+                images: vec!["i1".to_owned()],
+                anchor: "i2".to_owned(),
+                after: true
+            }
+        );
+
+        let build: BuildPayload = read(json!({
+            "operation": "op-3", "account": "acc", "archive": "ar1", "images": ["i1"],
+            "profile": null, "originals_of": "u1",
+        }));
+        assert_eq!((build.profile, build.originals_of), (None, json!("u1")));
+        let expire: ExpirePayload = read(json!({ "account": "acc", "archive": "ar1" }));
+        assert_eq!(expire.archive, "ar1");
+
+        let versions: VersionsPayload = read(json!({ "image_public_uuid": "i1" }));
+        assert_eq!(
+            (versions.image_public_uuid.as_str(), versions.rotation),
+            ("i1", None)
+        );
+        let versions: VersionsPayload = read(json!({ "image_public_uuid": "i1", "rotation": 90 }));
+        assert_eq!(versions.rotation, Some(90));
+        let sleep: diagnostic::SleepPayload = read(json!({ "millis": 5 }));
+        assert_eq!(sleep.millis, 5);
+    }
+
+    /// A payload that does not read fails for good, naming its kind and
+    /// what is wrong — never run with blanks, as an empty account or a
+    /// rename's image list read as "every image" would be.
+    #[test]
+    fn a_payload_that_does_not_read_fails_for_good() {
+        let failure = match read_payload::<ExpirePayload>(json!({ "account": "acc" })) {
+            Ok(p) => panic!("read: {p:?}"),
+            Err(f) => f,
+        };
+        assert!(!failure.retryable);
+        assert_eq!(failure.error.kind, ErrorKind::Internal);
+        assert!(
+            failure.error.message.contains("archive.expire"),
+            "{}",
+            failure.error.message
+        );
+        assert!(
+            failure.error.message.contains("archive"),
+            "{}",
+            failure.error.message
+        );
+        let wrong_list = json!({
+            "operation": "op-1", "account": "acc", "from": "a", "to": "b",
+            "images": "all", "only_uploaded_by": null,
+        });
+        match read_payload::<RenamePayload>(wrong_list) {
+            Ok(p) => panic!("read: {p:?}"),
+            Err(f) => assert!(!f.retryable),
+        }
     }
 }

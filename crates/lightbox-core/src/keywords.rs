@@ -6,12 +6,12 @@ use lightbox_store::change_log::{self, Change};
 use lightbox_store::editorial::{self, VocabularyQuery};
 use lightbox_store::images as image_store;
 use lightbox_store::operations as op_store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Core;
 use crate::error::{CoreError, ErrorKind};
-use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::jobs::{Job, JobFailure, JobFuture, JobPayload};
 
 /// Longest keyword, in characters.
 pub const KEYWORD_MAX: usize = 255;
@@ -234,9 +234,27 @@ const RENAME_CHUNK: usize = 500;
 /// to run again after a crash: images already renamed no longer match.
 pub struct RenameJob;
 
-impl JobHandler for RenameJob {
-    fn run(&self, core: Core, payload: Value) -> JobFuture {
-        Box::pin(async move { rename(&core, &payload).await })
+/// What a queued keyword rename reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RenamePayload {
+    pub operation: String,
+    pub account: String,
+    pub from: String,
+    pub to: String,
+    /// Only these images; `None`: every image with the keyword.
+    pub images: Option<Vec<String>>,
+    /// A `user` member's rename: only the images it uploaded.
+    pub only_uploaded_by: Option<String>,
+}
+
+impl JobPayload for RenamePayload {
+    const KIND: &'static str = crate::edits::RENAME_JOB;
+}
+
+impl Job for RenameJob {
+    type Payload = RenamePayload;
+    fn run(&self, core: Core, payload: RenamePayload) -> JobFuture {
+        Box::pin(async move { rename(&core, payload).await })
     }
 }
 
@@ -247,11 +265,10 @@ fn retry(error: impl Into<CoreError>) -> JobFailure {
     }
 }
 
-async fn rename(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
-    let (operation, account) = (text("operation"), text("account"));
-    let only_uploaded_by = payload.get("only_uploaded_by").and_then(Value::as_str);
-    let (from, to) = match (parse("from", text("from")), parse("to", text("to"))) {
+async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure> {
+    let (operation, account) = (payload.operation.as_str(), payload.account.as_str());
+    let only_uploaded_by = payload.only_uploaded_by.as_deref();
+    let (from, to) = match (parse("from", &payload.from), parse("to", &payload.to)) {
         (Ok(f), Ok(t)) if f.keyword != t.keyword => (f, t),
         _ => {
             return Err(JobFailure {
@@ -260,9 +277,7 @@ async fn rename(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
             });
         }
     };
-    let listed: Option<Vec<String>> = payload
-        .get("images")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let listed = payload.images;
     let total = match &listed {
         Some(list) => list.len() as i64,
         None => {

@@ -776,3 +776,132 @@ pub async fn purge(core: &Core) -> Result<u64, CoreError> {
     tx.commit().await?;
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 24 * 3600 * MICROS;
+
+    fn session(expires_at: i64) -> DeviceSessionRow {
+        DeviceSessionRow {
+            id: "6a1e4f0c-2b7d-4c39-8e5a-93d0b1f2c4aa".to_owned(),
+            user_id: "u".to_owned(),
+            name: "Jane's iPhone".to_owned(),
+            platform: "ios".to_owned(),
+            app_version: String::new(),
+            device_id: None,
+            created_at: 0,
+            last_used_at: 0,
+            last_ip: None,
+            expires_at,
+            revoked_at: None,
+            revoked_reason: None,
+        }
+    }
+
+    fn challenge(attempts: i64, expires_at: i64, used_at: Option<i64>) -> MfaChallengeRow {
+        MfaChallengeRow {
+            token_hash: "h".to_owned(),
+            user_id: "u".to_owned(),
+            device: "{}".to_owned(),
+            attempts,
+            expires_at,
+            used_at,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_refresh_link_lives_thirty_days_but_never_past_its_session() {
+        let settings = SessionSettings::default();
+        let token =
+            OpaqueSecret::generate(OpaqueKind::Refresh).unwrap_or_else(|e| panic!("random: {e}"));
+        let now = 1_000 * DAY;
+        let link = refresh_link(&settings, &token, &session(now + 90 * DAY), 7, now);
+        assert_eq!(link.expires_at, now + 30 * DAY);
+        assert_eq!(
+            (link.generation, link.issued_at, link.used_at),
+            (7, now, None)
+        );
+        // Stored hashed, never in clear.
+        assert_eq!(link.token_hash, token.hash());
+        assert_ne!(link.token_hash, token.as_str());
+        // Ten days left in the session: the link ends with it.
+        let link = refresh_link(&settings, &token, &session(now + 10 * DAY), 8, now);
+        assert_eq!(link.expires_at, now + 10 * DAY);
+        // An unbounded setting saturates instead of wrapping into the past.
+        let forever = SessionSettings {
+            refresh_ttl: Duration::MAX,
+            ..SessionSettings::default()
+        };
+        let link = refresh_link(&forever, &token, &session(i64::MAX), 1, now);
+        assert_eq!(link.expires_at, i64::MAX);
+        assert_eq!(micros(Duration::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn a_second_factor_step_is_single_use_short_lived_and_counted() {
+        let now = 1_000 * DAY;
+        let max = SessionSettings::default().mfa_max_attempts;
+        assert!(live_challenge(Some(challenge(0, now + 1, None)), now, max).is_ok());
+        assert!(live_challenge(Some(challenge(max - 1, now + 1, None)), now, max).is_ok());
+        for (why, row) in [
+            ("unknown", None),
+            ("used", Some(challenge(0, now + 1, Some(now - 1)))),
+            ("expired at this instant", Some(challenge(0, now, None))),
+            ("expired", Some(challenge(0, now - 1, None))),
+            ("too many codes", Some(challenge(max, now + 1, None))),
+        ] {
+            match live_challenge(row, now, max) {
+                Ok(_) => panic!("{why}: accepted"),
+                Err(e) => assert_eq!(e.kind, ErrorKind::Unauthorized, "{why}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_device_is_described_within_limits() {
+        let device = |name: &str, platform: &str, app_version: &str, device_id: Option<&str>| {
+            DeviceInfo {
+                name: name.to_owned(),
+                platform: platform.to_owned(),
+                app_version: app_version.to_owned(),
+                device_id: device_id.map(str::to_owned),
+            }
+            .validated()
+        };
+        let ok = device(" Jane's iPhone ", "ios", " 3.2.0 ", Some("abc"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                ok.name.as_str(),
+                ok.app_version.as_str(),
+                ok.device_id.as_deref()
+            ),
+            ("Jane's iPhone", "3.2.0", Some("abc"))
+        );
+        assert!(
+            device("n", "cli", "", None).is_ok(),
+            "the app version may be empty"
+        );
+        let long = "x".repeat(101);
+        for (d, field) in [
+            (device(" ", "ios", "", None), "device.name"),
+            (device(&long, "ios", "", None), "device.name"),
+            (device("n", "", "", None), "device.platform"),
+            (device("n", &"p".repeat(33), "", None), "device.platform"),
+            (
+                device("n", "ios", &"9".repeat(33), None),
+                "device.app_version",
+            ),
+            (device("n", "ios", "", Some("")), "device.device_id"),
+            (device("n\u{0}", "ios", "", None), "device.name"),
+        ] {
+            match d {
+                Ok(v) => panic!("{field}: accepted {v:?}"),
+                Err(e) => assert_eq!(e.field.as_deref(), Some(field)),
+            }
+        }
+    }
+}

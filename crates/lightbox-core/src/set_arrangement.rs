@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::auth::Principal;
 use crate::clock::{format_rfc3339, format_rfc3339_precise, parse_request_time};
 use crate::error::{CoreError, ErrorKind};
-use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::jobs::{Job, JobFailure, JobFuture, JobPayload};
 use crate::operations::{Operation, OperationStatus};
 use crate::sets::{set_id, set_not_found};
 use crate::users::Role;
@@ -505,24 +505,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
             {
                 return Err(not_member(format!("move[{n}]"), id));
             }
-            let moving: HashSet<&str> = images.iter().map(String::as_str).collect();
-            let mut members: Vec<MemberRow> = current
-                .iter()
-                .filter(|m| !moving.contains(m.image_id.as_str()))
-                .cloned()
-                .collect();
-            let at = members
-                .iter()
-                .position(|m| m.image_id == *anchor)
-                .map(|n| if *after { n + 1 } else { n })
-                .unwrap_or(members.len());
-            let moved: Vec<MemberRow> = images
-                .iter()
-                .filter_map(|id| index.get(id.as_str()).map(|n| current[*n].clone()))
-                .collect();
-            let tail = members.split_off(at);
-            members.extend(moved);
-            members.extend(tail);
+            let members = moved_members(&current, images, anchor, *after);
             Ok(Plan {
                 current: current.clone(),
                 members: Some(members),
@@ -622,6 +605,37 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
             })
         }
     }
+}
+
+/// `current` with `images` (members, none of them `anchor`) taken out and
+/// put back, in the order given, just before or just after `anchor`.
+fn moved_members(
+    current: &[MemberRow],
+    images: &[String],
+    anchor: &str,
+    after: bool,
+) -> Vec<MemberRow> {
+    let moving: HashSet<&str> = images.iter().map(String::as_str).collect();
+    let mut members: Vec<MemberRow> = current
+        .iter()
+        .filter(|m| !moving.contains(m.image_id.as_str()))
+        .cloned()
+        .collect();
+    let at = members
+        .iter()
+        .position(|m| m.image_id == anchor)
+        .map(|n| if after { n + 1 } else { n })
+        .unwrap_or(members.len());
+    let by_id: HashMap<&str, &MemberRow> =
+        current.iter().map(|m| (m.image_id.as_str(), m)).collect();
+    let moved: Vec<MemberRow> = images
+        .iter()
+        .filter_map(|id| by_id.get(id.as_str()).map(|m| (*m).clone()))
+        .collect();
+    let tail = members.split_off(at);
+    members.extend(moved);
+    members.extend(tail);
+    members
 }
 
 /// Whose images a caller's set writes may touch: `None` every image
@@ -1062,13 +1076,13 @@ async fn arrange_once(
     let (set, checked) = lock_and_plan(&mut write, &id, &change, only.as_deref()).await?;
     let op_id = write.operation_id().to_owned();
     if size_of(write.tx(), &set, &change).await? > INLINE_MAX {
-        let payload = json!({
-            "operation": op_id,
-            "account": write.account_id(),
-            "set": id,
-            "change": change,
-            "only_uploaded_by": only,
-        });
+        let payload = ArrangePayload {
+            operation: op_id.clone(),
+            account: write.account_id().to_owned(),
+            set: id.clone(),
+            change: change.clone(),
+            only_uploaded_by: only.clone(),
+        };
         return write
             .finish(WorkDone {
                 kind: change.kind(),
@@ -1076,12 +1090,7 @@ async fn arrange_once(
                 result: json!({ "set_public_uuid": id, "done": 0, "total": checked.touched.len().max(change.named_images().len()) }),
                 image_public_uuids: change.named_images(),
                 set_public_uuid: Some(id.clone()),
-                jobs: vec![JobSpec {
-                    kind: ARRANGE_JOB,
-                    payload,
-                    max_attempts: 5,
-                    run_after: None,
-                }],
+                jobs: vec![JobSpec::of(&payload, 5, None)?],
                 changes: vec![],
             })
             .await;
@@ -1094,13 +1103,29 @@ async fn arrange_once(
 /// the members as they are now, snapshot, write, log the changes.
 pub struct ArrangeJob;
 
-impl JobHandler for ArrangeJob {
-    fn run(&self, core: Core, payload: Value) -> JobFuture {
-        Box::pin(async move { run_job(&core, &payload).await })
+/// What a queued rearrangement reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ArrangePayload {
+    pub operation: String,
+    pub account: String,
+    pub set: String,
+    pub change: Arrangement,
+    /// A `user` member's change: only the images it uploaded.
+    pub only_uploaded_by: Option<String>,
+}
+
+impl JobPayload for ArrangePayload {
+    const KIND: &'static str = ARRANGE_JOB;
+}
+
+impl Job for ArrangeJob {
+    type Payload = ArrangePayload;
+    fn run(&self, core: Core, payload: ArrangePayload) -> JobFuture {
+        Box::pin(async move { run_job(&core, payload).await })
     }
 }
 
-async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
+async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailure> {
     let retry = |e: CoreError| JobFailure {
         error: e,
         retryable: true,
@@ -1109,18 +1134,12 @@ async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         error: e,
         retryable: false,
     };
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).unwrap_or_default();
-    let (operation, account, id) = (text("operation"), text("account"), text("set"));
-    let change: Arrangement = payload
-        .get("change")
-        .cloned()
-        .and_then(|c| serde_json::from_value(c).ok())
-        .ok_or_else(|| {
-            fail(CoreError::new(
-                ErrorKind::Internal,
-                "The set job's payload is invalid.",
-            ))
-        })?;
+    let (operation, account, id) = (
+        payload.operation.as_str(),
+        payload.account.as_str(),
+        payload.set.as_str(),
+    );
+    let change = &payload.change;
     let now = core.now();
     let mut tx = core
         .store
@@ -1138,9 +1157,9 @@ async fn run_job(core: &Core, payload: &Value) -> Result<Value, JobFailure> {
         .map_err(|e| retry(e.into()))?
         .ok_or_else(|| fail(set_not_found(id)))?;
     // The set may have changed since the request was checked: check again.
-    let only = payload.get("only_uploaded_by").and_then(Value::as_str);
-    let checked = match plan(&mut tx, &set, &change).await {
-        Ok(checked) => check_own_images(&mut tx, &set, &change, &checked, only)
+    let only = payload.only_uploaded_by.as_deref();
+    let checked = match plan(&mut tx, &set, change).await {
+        Ok(checked) => check_own_images(&mut tx, &set, change, &checked, only)
             .await
             .map(|()| checked),
         Err(e) => Err(e),
@@ -1240,4 +1259,222 @@ pub async fn snapshots(
             .collect(),
         more,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A UUID whose last digits are `n`.
+    fn id(n: usize) -> String {
+        format!("6a1e4f0c-2b7d-4c39-8e5a-{n:012}")
+    }
+
+    fn ids(ns: &[usize]) -> Vec<String> {
+        ns.iter().map(|n| id(*n)).collect()
+    }
+
+    fn refusal<T: std::fmt::Debug>(result: Result<T, CoreError>) -> CoreError {
+        match result {
+            Ok(value) => panic!("accepted: {value:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn members(ns: &[usize]) -> Vec<MemberRow> {
+        ns.iter()
+            .enumerate()
+            .map(|(position, n)| MemberRow {
+                image_id: id(*n),
+                position: position as i64,
+                // Visibility travels with the image.
+                hidden: (*n % 2) as i64,
+                activation_time: Some(*n as i64),
+            })
+            .collect()
+    }
+
+    fn order_of(rows: &[MemberRow]) -> Vec<String> {
+        rows.iter().map(|m| m.image_id.clone()).collect()
+    }
+
+    #[test]
+    fn moving_puts_the_images_in_the_given_order_beside_the_anchor() {
+        let set = members(&[1, 2, 3, 4, 5]);
+        // Before the first, after the last, into the middle.
+        assert_eq!(
+            order_of(&moved_members(&set, &ids(&[5, 3]), &id(1), false)),
+            ids(&[5, 3, 1, 2, 4])
+        );
+        assert_eq!(
+            order_of(&moved_members(&set, &ids(&[1, 2]), &id(5), true)),
+            ids(&[3, 4, 5, 1, 2])
+        );
+        assert_eq!(
+            order_of(&moved_members(&set, &ids(&[4]), &id(2), true)),
+            ids(&[1, 2, 4, 3, 5])
+        );
+        assert_eq!(
+            order_of(&moved_members(&set, &ids(&[1]), &id(2), false)),
+            ids(&[1, 2, 3, 4, 5])
+        );
+        // Each moved row keeps its visibility; nothing is lost or doubled.
+        let moved = moved_members(&set, &ids(&[2, 5, 3]), &id(4), false);
+        assert_eq!(moved.len(), set.len());
+        for row in &moved {
+            let before = set.iter().find(|m| m.image_id == row.image_id);
+            assert_eq!(
+                before.map(|m| (m.hidden, m.activation_time)),
+                Some((row.hidden, row.activation_time))
+            );
+        }
+        assert_eq!(order_of(&moved), ids(&[1, 2, 5, 3, 4]));
+    }
+
+    #[test]
+    fn member_lists_are_uuids_each_counted_once() {
+        assert_eq!(
+            id_set("image_public_uuids", ids(&[3, 1, 3, 2, 1])).ok(),
+            Some(ids(&[3, 1, 2]))
+        );
+        assert_eq!(
+            refusal(id_set("image_public_uuids", vec![]))
+                .field
+                .as_deref(),
+            Some("image_public_uuids")
+        );
+        let mut bad = ids(&[1, 2]);
+        bad.push("not-a-uuid".to_owned());
+        assert_eq!(
+            refusal(id_set("image_public_uuids", bad)).field.as_deref(),
+            Some("image_public_uuids[2]")
+        );
+        let too_many: Vec<String> = (0..=MAX_IMAGES).map(id).collect();
+        assert_eq!(
+            refusal(id_set("image_public_uuids", too_many.clone()))
+                .field
+                .as_deref(),
+            Some("image_public_uuids")
+        );
+        assert!(id_set("image_public_uuids", too_many[..MAX_IMAGES].to_vec()).is_ok());
+        // An order must not repeat an image: the second mention is named.
+        let e = refusal(check_unique_ids("move", &ids(&[1, 2, 1])));
+        assert_eq!(e.field.as_deref(), Some("move[2]"));
+    }
+
+    #[test]
+    fn a_full_order_is_exactly_the_current_members() {
+        let current = ids(&[1, 2, 3]);
+        assert!(check_permutation("image_public_uuids", &ids(&[3, 1, 2]), &current).is_ok());
+        let e = refusal(check_permutation(
+            "image_public_uuids",
+            &ids(&[3, 9, 2]),
+            &current,
+        ));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("image_public_uuids[1]"),
+            "the stray is named"
+        );
+        let e = refusal(check_permutation(
+            "image_public_uuids",
+            &ids(&[3, 1]),
+            &current,
+        ));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("image_public_uuids"),
+            "one is missing"
+        );
+        // A repeat that keeps the length is caught by the body's own check.
+        let e = refusal(Arrangement::order(OrderBody {
+            image_public_uuids: Some(ids(&[1, 1, 2])),
+            move_images: None,
+            before: None,
+            after: None,
+        }));
+        assert_eq!(e.field.as_deref(), Some("image_public_uuids[1]"));
+    }
+
+    #[test]
+    fn an_order_is_one_form_or_the_other() {
+        let body = |full: Option<&[usize]>,
+                    moving: Option<&[usize]>,
+                    before: Option<usize>,
+                    after: Option<usize>| OrderBody {
+            image_public_uuids: full.map(ids),
+            move_images: moving.map(ids),
+            before: before.map(id),
+            after: after.map(id),
+        };
+        assert_eq!(
+            Arrangement::order(body(None, Some(&[2, 3]), None, Some(1))).ok(),
+            Some(Arrangement::Move {
+                images: ids(&[2, 3]),
+                anchor: id(1),
+                after: true
+            })
+        );
+        assert_eq!(
+            Arrangement::order(body(None, Some(&[2]), Some(1), None)).ok(),
+            Some(Arrangement::Move {
+                images: ids(&[2]),
+                anchor: id(1),
+                after: false
+            })
+        );
+        assert_eq!(
+            Arrangement::order(body(Some(&[2, 1]), None, None, None)).ok(),
+            Some(Arrangement::Order {
+                images: ids(&[2, 1])
+            })
+        );
+        for (b, field) in [
+            (
+                body(Some(&[1]), Some(&[1]), Some(2), None),
+                "image_public_uuids",
+            ),
+            (body(None, None, None, None), "image_public_uuids"),
+            (body(None, None, Some(1), None), "image_public_uuids"),
+            (body(None, Some(&[2]), Some(1), Some(3)), "before"),
+            (body(None, Some(&[2]), None, None), "before"),
+            (body(None, Some(&[]), Some(1), None), "move"),
+            (body(None, Some(&[1, 2]), Some(2), None), "before"),
+            (body(None, Some(&[1, 2]), None, Some(1)), "after"),
+        ] {
+            let shown = format!("{b:?}");
+            let e = refusal(Arrangement::order(b));
+            assert_eq!(e.kind, ErrorKind::Validation, "{shown}");
+            assert_eq!(e.field.as_deref(), Some(field), "{shown}");
+        }
+    }
+
+    #[test]
+    fn visibility_takes_a_time_or_a_day_and_restore_a_snapshot_uuid() {
+        let body = |time: Option<&str>| VisibilityBody {
+            image_public_uuids: None,
+            hidden: false,
+            activation_time: time.map(str::to_owned),
+        };
+        assert_eq!(
+            Arrangement::visibility(body(Some("2026-07-14T20:00:00Z"))).ok(),
+            Some(Arrangement::Visibility {
+                images: None,
+                hidden: false,
+                activation_time: parse_request_time("2026-07-14T20:00:00Z"),
+            })
+        );
+        assert!(Arrangement::visibility(body(Some("2026-07-14"))).is_ok());
+        for bad in ["", "tomorrow", "2026-07-14 20:00", "2026-13-01"] {
+            let e = refusal(Arrangement::visibility(body(Some(bad))));
+            assert_eq!(e.field.as_deref(), Some("activation_time"), "{bad:?}");
+        }
+        let e = refusal(Arrangement::restore(RestoreBody {
+            snapshot_uuid: "latest".to_owned(),
+        }));
+        assert_eq!(
+            (e.kind, e.field.as_deref()),
+            (ErrorKind::SnapshotNotFound, Some("snapshot_uuid"))
+        );
+    }
 }

@@ -702,12 +702,14 @@ async fn record_use(
             result: json!({ "image_public_uuid": used.image_id, "transaction_uuid": used.id }),
             image_public_uuids: vec![used.image_id.clone()],
             set_public_uuid: claims.details.set.clone(),
-            jobs: vec![JobSpec {
-                kind: VERSIONS_JOB,
-                payload: json!({ "image_public_uuid": used.image_id }),
-                max_attempts: 3,
-                run_after: None,
-            }],
+            jobs: vec![JobSpec::of(
+                &crate::versions::VersionsPayload {
+                    image_public_uuid: used.image_id.clone(),
+                    rotation: None,
+                },
+                3,
+                None,
+            )?],
             changes: vec![("image", used.image_id.clone(), "create")],
         })
         .await?;

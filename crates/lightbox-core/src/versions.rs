@@ -12,28 +12,37 @@ use lightbox_media::TempFile;
 use lightbox_media::render::{RenderError, RenderLimits, Rendered, VersionSpec};
 use lightbox_media::sniff::MediaKind;
 use lightbox_store::images::{self as store, GarbageState, VersionRow};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::Core;
 use crate::error::{CoreError, ErrorKind};
-use crate::jobs::{JobFailure, JobFuture, JobHandler};
+use crate::jobs::{Job, JobFailure, JobFuture, JobPayload};
 use crate::media::DEFAULT_SIZES;
 
 /// Builds the versions of the image named in the payload.
 pub struct VersionsJob;
 
-impl JobHandler for VersionsJob {
-    fn run(&self, core: Core, payload: Value) -> JobFuture {
-        Box::pin(async move {
-            let id = payload
-                .get("image_public_uuid")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            build(&core, &id).await
-        })
+/// What a queued version build reads.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VersionsPayload {
+    pub image_public_uuid: String,
+    /// The rotation that asked for the rebuild (kept for the record; the
+    /// build reads the image's current one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<i64>,
+}
+
+impl JobPayload for VersionsPayload {
+    const KIND: &'static str = crate::uploads::VERSIONS_JOB;
+}
+
+impl Job for VersionsJob {
+    type Payload = VersionsPayload;
+    fn run(&self, core: Core, payload: VersionsPayload) -> JobFuture {
+        Box::pin(async move { build(&core, &payload.image_public_uuid).await })
     }
 }
 

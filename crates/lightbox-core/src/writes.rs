@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::Core;
 use crate::error::{CoreError, ErrorKind};
 use crate::ids;
+use crate::jobs::JobPayload;
 use crate::operations::{Operation, OperationStatus};
 
 /// How long a key is remembered.
@@ -67,13 +68,28 @@ pub struct PendingWrite {
     keyed: bool,
 }
 
-/// A job to run after the write commits.
+/// A job to run after the write commits, made from its typed payload.
 pub struct JobSpec {
-    pub kind: &'static str,
-    pub payload: Value,
-    pub max_attempts: i64,
+    kind: &'static str,
+    payload: Value,
+    max_attempts: i64,
     /// Not before this time (µs); None: at once.
-    pub run_after: Option<i64>,
+    run_after: Option<i64>,
+}
+
+impl JobSpec {
+    pub fn of<P: JobPayload>(
+        payload: &P,
+        max_attempts: i64,
+        run_after: Option<i64>,
+    ) -> Result<JobSpec, CoreError> {
+        Ok(JobSpec {
+            kind: P::KIND,
+            payload: serde_json::to_value(payload).map_err(|_| CoreError::internal())?,
+            max_attempts,
+            run_after,
+        })
+    }
 }
 
 /// What a use-case did inside its transaction.
@@ -327,6 +343,25 @@ fn commit_failed(e: impl Into<lightbox_store::StoreError>, keyed: bool) -> CoreE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A job is queued with its payload type's kind and that payload,
+    /// which its handler reads back unchanged.
+    #[test]
+    fn a_job_spec_carries_its_payloads_kind_and_fields() {
+        let payload = crate::archives::ExpirePayload {
+            account: "acc".to_owned(),
+            archive: "ar1".to_owned(),
+        };
+        let spec = JobSpec::of(&payload, 10, Some(42)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec.kind, crate::archives::EXPIRE_JOB);
+        assert_eq!((spec.max_attempts, spec.run_after), (10, Some(42)));
+        let back: crate::archives::ExpirePayload =
+            crate::jobs::read_payload(spec.payload).unwrap_or_else(|f| panic!("{}", f.error));
+        assert_eq!(
+            (back.account.as_str(), back.archive.as_str()),
+            ("acc", "ar1")
+        );
+    }
 
     fn lost() -> lightbox_store::StoreError {
         lightbox_store::StoreError::Db(sqlx::Error::PoolTimedOut)

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lightbox_core::jobs::{self, JobFailure, JobFuture, JobHandler, JobRegistry, WorkerSettings};
+use lightbox_core::jobs::{self, Job, JobFailure, JobFuture, JobPayload, JobRegistry, WorkerSettings};
 use lightbox_core::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
 use lightbox_core::{
     Core, CoreError, ErrorKind, SystemClock, accounts, auth::AuthSettings, operations,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn core(engine: Engine) -> Core {
     Core::new(
@@ -29,12 +29,22 @@ struct Counting {
     always_fail: bool,
 }
 
-impl JobHandler for Counting {
-    fn run(&self, _core: Core, payload: Value) -> JobFuture {
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CountPayload {
+    id: u64,
+}
+
+impl JobPayload for CountPayload {
+    const KIND: &'static str = "test.count";
+}
+
+impl Job for Counting {
+    type Payload = CountPayload;
+    fn run(&self, _core: Core, payload: CountPayload) -> JobFuture {
         let runs = self.runs.clone();
         let fail = self.always_fail;
         Box::pin(async move {
-            let id = payload["id"].as_u64().unwrap_or(0);
+            let id = payload.id;
             *runs.lock().unwrap().entry(id).or_default() += 1;
             tokio::time::sleep(Duration::from_millis(2)).await;
             if fail {
@@ -64,12 +74,7 @@ async fn enqueue(core: &Core, account: &str, id: u64, max_attempts: i64) -> Stri
             result: json!({}),
             image_public_uuids: vec![],
             set_public_uuid: None,
-            jobs: vec![JobSpec {
-                kind: "test.count",
-                payload: json!({ "id": id }),
-                max_attempts,
-                run_after: None,
-            }],
+            jobs: vec![JobSpec::of(&CountPayload { id }, max_attempts, None).unwrap()],
             changes: vec![],
         })
         .await
@@ -86,7 +91,7 @@ async fn many_workers_run_each_job_once(engine: Engine) {
     }
     let handler = Counting::default();
     let mut registry = JobRegistry::default();
-    registry.register("test.count", handler.clone());
+    registry.add(handler.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Two "nodes" of four workers each, sharing one database.
     let settings = WorkerSettings {
@@ -139,7 +144,7 @@ async fn failing_job_is_retried_then_failed(engine: Engine) {
         ..Counting::default()
     };
     let mut registry = JobRegistry::default();
-    registry.register("test.count", handler.clone());
+    registry.add(handler.clone());
     let settings = WorkerSettings::default();
     assert!(
         jobs::run_one(&core, &registry, &settings, "w")

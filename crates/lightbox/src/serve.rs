@@ -148,22 +148,14 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     };
     if matches!(settings.role, Role::All | Role::Worker) {
         let mut registry = JobRegistry::default();
-        registry.register(lightbox_core::uploads::VERSIONS_JOB, VersionsJob);
-        registry.register(lightbox_core::edits::RENAME_JOB, RenameJob);
-        registry.register(
-            lightbox_core::set_arrangement::ARRANGE_JOB,
-            lightbox_core::set_arrangement::ArrangeJob,
-        );
-        registry.register(
-            lightbox_core::archives::BUILD_JOB,
-            lightbox_core::archives::BuildJob,
-        );
-        registry.register(
-            lightbox_core::archives::EXPIRE_JOB,
-            lightbox_core::archives::ExpireJob,
-        );
+        // Each job's kind is its payload type's.
+        registry.add(VersionsJob);
+        registry.add(RenameJob);
+        registry.add(lightbox_core::set_arrangement::ArrangeJob);
+        registry.add(lightbox_core::archives::BuildJob);
+        registry.add(lightbox_core::archives::ExpireJob);
         if settings.diagnostic_jobs {
-            registry.register(jobs::diagnostic::KIND, jobs::diagnostic::SleepJob);
+            registry.add(jobs::diagnostic::SleepJob);
         }
         let worker_settings = WorkerSettings {
             workers: settings.workers,
