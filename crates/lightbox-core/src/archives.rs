@@ -318,7 +318,9 @@ pub struct BuildPayload {
     pub images: Vec<String>,
     /// A version profile: versions instead of originals.
     pub profile: Option<String>,
-    /// Whose originals the caller may have ([`downloads::originals_scope`]).
+    /// Whose originals the caller may have ([`downloads::originals_scope`]);
+    /// `null` is anyone's, so a payload without the key does not read.
+    #[serde(deserialize_with = "Value::deserialize")]
     pub originals_of: Value,
 }
 

@@ -39,8 +39,11 @@ trait JobHandler: Send + Sync + 'static {
 
 /// One job kind's payload: the write that queues the job stores it and the
 /// handler reads it back — one struct for both, so they cannot disagree.
-/// A field added later must be `Option` (or `#[serde(default)]`): jobs
-/// queued by an older binary must still read.
+/// A field added later must be an `Option`: jobs queued by an older binary
+/// must still read. A field that limits what the job may touch (whose
+/// images, whose originals) must never default to "no limit" when missing:
+/// `#[serde(deserialize_with = "Option::deserialize")]` makes a missing key
+/// an error while `null` still reads.
 pub trait JobPayload: Serialize + DeserializeOwned + Send + 'static {
     /// The job kind, as stored in the queue.
     const KIND: &'static str;
@@ -53,14 +56,18 @@ pub trait Job: Send + Sync + 'static {
 }
 
 /// Reads a queued payload. One that does not parse can never succeed: a
-/// permanent failure naming the kind and what is wrong.
+/// permanent failure. What is wrong goes to the log; the Operation, which
+/// clients read, only names the kind.
 pub fn read_payload<P: JobPayload>(payload: Value) -> Result<P, JobFailure> {
-    serde_json::from_value(payload).map_err(|e| JobFailure {
-        error: CoreError::new(
-            ErrorKind::Internal,
-            format!("The {} job's payload is invalid: {e}.", P::KIND),
-        ),
-        retryable: false,
+    serde_json::from_value(payload).map_err(|e| {
+        tracing::error!(kind = P::KIND, error = %e, "a queued job's payload does not read");
+        JobFailure {
+            error: CoreError::new(
+                ErrorKind::Internal,
+                format!("The {} job's payload is invalid.", P::KIND),
+            ),
+            retryable: false,
+        }
     })
 }
 
@@ -457,6 +464,22 @@ mod tests {
                 after: true
             }
         );
+        let arrange: ArrangePayload = read(json!({
+            "operation": "op-2", "account": "acc", "set": "s1",
+            "change": {
+                "kind": "visibility", "images": null, "hidden": false,
+                "activation_time": 1_752_523_200_000_000_i64,
+            },
+            "only_uploaded_by": "u1",
+        }));
+        assert_eq!(
+            arrange.change,
+            Arrangement::Visibility {
+                images: None,
+                hidden: false,
+                activation_time: Some(1_752_523_200_000_000),
+            }
+        );
 
         let build: BuildPayload = read(json!({
             "operation": "op-3", "account": "acc", "archive": "ar1", "images": ["i1"],
@@ -488,15 +511,10 @@ mod tests {
         };
         assert!(!failure.retryable);
         assert_eq!(failure.error.kind, ErrorKind::Internal);
-        assert!(
-            failure.error.message.contains("archive.expire"),
-            "{}",
-            failure.error.message
-        );
-        assert!(
-            failure.error.message.contains("archive"),
-            "{}",
-            failure.error.message
+        // Clients read it on the Operation: the kind, not the parser's words.
+        assert_eq!(
+            failure.error.message,
+            "The archive.expire job's payload is invalid."
         );
         let wrong_list = json!({
             "operation": "op-1", "account": "acc", "from": "a", "to": "b",
@@ -506,5 +524,30 @@ mod tests {
             Ok(p) => panic!("read: {p:?}"),
             Err(f) => assert!(!f.retryable),
         }
+    }
+
+    /// A limit on what a job may touch is never widened by a missing key:
+    /// `null` means no limit only when it was written.
+    #[test]
+    fn a_missing_limit_does_not_read_as_no_limit() {
+        let rename = json!({
+            "operation": "op-1", "account": "acc", "from": "a", "to": "b", "images": null,
+        });
+        assert!(read_payload::<RenamePayload>(rename).is_err());
+        let arrange = json!({
+            "operation": "op-2", "account": "acc", "set": "s1",
+            "change": { "kind": "add", "images": ["i1"] },
+        });
+        assert!(read_payload::<ArrangePayload>(arrange).is_err());
+        let build = json!({
+            "operation": "op-3", "account": "acc", "archive": "ar1", "images": ["i1"],
+            "profile": null,
+        });
+        assert!(read_payload::<BuildPayload>(build).is_err());
+        let build_for_anyone: BuildPayload = read(json!({
+            "operation": "op-3", "account": "acc", "archive": "ar1", "images": ["i1"],
+            "profile": null, "originals_of": null,
+        }));
+        assert_eq!(build_for_anyone.originals_of, Value::Null);
     }
 }

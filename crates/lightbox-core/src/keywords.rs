@@ -243,7 +243,10 @@ pub struct RenamePayload {
     pub to: String,
     /// Only these images; `None`: every image with the keyword.
     pub images: Option<Vec<String>>,
-    /// A `user` member's rename: only the images it uploaded.
+    /// A `user` member's rename: only the images it uploaded. `null` is
+    /// "anyone's"; a payload without the key does not read (a limit is
+    /// never widened by a missing field).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub only_uploaded_by: Option<String>,
 }
 

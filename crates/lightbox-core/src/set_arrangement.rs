@@ -1110,7 +1110,10 @@ pub struct ArrangePayload {
     pub account: String,
     pub set: String,
     pub change: Arrangement,
-    /// A `user` member's change: only the images it uploaded.
+    /// A `user` member's change: only the images it uploaded. `null` is
+    /// "anyone's"; a payload without the key does not read (a limit is
+    /// never widened by a missing field).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub only_uploaded_by: Option<String>,
 }
 

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lightbox_core::jobs::{self, Job, JobFailure, JobFuture, JobPayload, JobRegistry, WorkerSettings};
+use lightbox_core::jobs::{
+    self, Job, JobFailure, JobFuture, JobPayload, JobRegistry, WorkerSettings,
+};
 use lightbox_core::writes::{self, Begun, JobSpec, WorkDone, WriteContext};
 use lightbox_core::{
     Core, CoreError, ErrorKind, SystemClock, accounts, auth::AuthSettings, operations,

@@ -355,8 +355,91 @@ mod tests {
             ("PUT", format!("v1/images/{image}/rating")),
             ("POST", "/v1/keywords/rename/".to_owned()),
             ("POST", format!("/v1/sets/{image}/restore")),
+            ("PUT", format!("/v1/images/{image}/../rating")),
+            ("PUT", format!("/v1/images/{image}%2Frating")),
+            ("PUT", format!("/v1/Images/{image}/rating")),
+            ("PUT", format!("/v1/images/{image}/RATING")),
+            ("PATCH", format!("/v1/images/{image}/")),
+            ("POST", "/v1/sets//images".to_owned()),
         ] {
             assert!(batchable_route(method, &path).is_none(), "{method} {path}");
         }
+    }
+
+    /// An item's body is read as the route's own request body is: what
+    /// each kind of route takes, and where a refusal points.
+    #[test]
+    fn item_bodies_read_as_their_routes_read_them() {
+        let image = "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f";
+        let edit = |method: &str, tail: &str, body: Option<Value>| {
+            let (route, id) = batchable_route(method, &format!("/v1/images/{image}{tail}"))
+                .unwrap_or_else(|| panic!("{method} {tail}: no route"));
+            (route.edit)(&id, ItemBody(&body)).map_err(|e| edits::at_item(4, e))
+        };
+        let field = |result: Result<Edit, CoreError>| match result {
+            Ok(edit) => panic!("accepted: {edit:?}"),
+            Err(e) => (e.field.unwrap_or_default(), e.message),
+        };
+        // No body: none or `null`; anything else is refused at the body.
+        assert!(edit("DELETE", "", None).is_ok());
+        assert!(edit("DELETE", "", Some(Value::Null)).is_ok());
+        assert_eq!(
+            field(edit("DELETE", "", Some(serde_json::json!({})))),
+            (
+                "operations[4].body".to_owned(),
+                "operations[4]: this write takes no body.".to_owned()
+            )
+        );
+        // An optional body: none, `null`, or one that reads.
+        for body in [
+            None,
+            Some(Value::Null),
+            Some(serde_json::json!({"aspect_ratio": "4:3"})),
+        ] {
+            assert!(edit("DELETE", "/crop", body.clone()).is_ok(), "{body:?}");
+        }
+        assert_eq!(
+            field(edit(
+                "DELETE",
+                "/crop",
+                Some(serde_json::json!({"aspect_ratio": "wide"}))
+            ))
+            .0,
+            "operations[4].body.aspect_ratio"
+        );
+        assert!(edit("POST", "/extract_metadata", Some(serde_json::json!({}))).is_ok());
+        assert!(
+            edit(
+                "POST",
+                "/extract_metadata",
+                Some(serde_json::json!({"x": 1}))
+            )
+            .is_err()
+        );
+        // A needed body: missing, or a field that does not read.
+        assert_eq!(
+            field(edit("PUT", "/rating", None)),
+            (
+                "operations[4].body".to_owned(),
+                "operations[4]: this write needs a JSON body.".to_owned()
+            )
+        );
+        assert_eq!(
+            field(edit(
+                "PUT",
+                "/rating",
+                Some(serde_json::json!({"rating": 9}))
+            ))
+            .0,
+            "operations[4].body.rating"
+        );
+        assert!(edit("PATCH", "", Some(serde_json::json!({"title": "Encore"}))).is_ok());
+        assert!(edit("PATCH", "", Some(serde_json::json!({"titel": "Encore"}))).is_err());
+        // The path's image is checked as the route checks it.
+        let (route, _) = batchable_route("PUT", &format!("/v1/images/{image}/rating"))
+            .unwrap_or_else(|| panic!("no route"));
+        let body = Some(serde_json::json!({"rating": 3}));
+        let e = (route.edit)("not-a-uuid", ItemBody(&body)).map_err(|e| edits::at_item(4, e));
+        assert_eq!(field(e).0, "operations[4].path");
     }
 }
