@@ -31,7 +31,7 @@
 
 use std::time::{Duration, Instant};
 
-use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ListQuery, SortOrder};
+use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ImageQuery, Sort};
 use lightbox_store::{Conn, Engine, Store};
 use sqlx::AssertSqlSafe;
 
@@ -572,7 +572,7 @@ fn mults(salt: u64) -> (u64, u64) {
 
 struct Mix {
     name: &'static str,
-    q: ListQuery,
+    q: ImageQuery,
     offset: i64,
     /// The same list as a `GET /v1/images` query string.
     http: String,
@@ -590,7 +590,7 @@ fn day(y: i32, m: u32, d: u32) -> i64 {
 }
 
 fn mixes() -> Vec<Mix> {
-    let d = ListQuery::default;
+    let d = ImageQuery::default;
     let kw = |k: &str| Some(KeywordMatch::Whole(k.into()));
     let val = |k: &str| Some(KeywordMatch::Value(k.into()));
     let europe = GeoBox {
@@ -620,52 +620,52 @@ fn mixes() -> Vec<Mix> {
     };
     vec![
         m("newest", d(), 0, ""),
-        m("oldest", ListQuery { sort: SortOrder::Oldest, ..d() }, 0, "sort=oldest"),
-        m("taken", ListQuery { sort: SortOrder::Taken, ..d() }, 0, "sort=taken"),
+        m("oldest", ImageQuery { sort: Sort::Oldest, ..d() }, 0, "sort=oldest"),
+        m("taken", ImageQuery { sort: Sort::Taken, ..d() }, 0, "sort=taken"),
         m("newest offset 1000", d(), 1000, "offset=1000"),
         m("newest offset 10000", d(), 10_000, "offset=10000"),
         m("newest offset 100000", d(), 100_000, "offset=100000"),
-        m("kw common (subject:word0, 7 %)", ListQuery { keyword: kw("subject:word0"), ..d() }, 0, "keyword=subject:word0"),
-        m("kw value any ns (word0, 23 %)", ListQuery { keyword: val("word0"), ..d() }, 0, "keyword=word0"),
-        m("kw mid (word200, 0.4 %)", ListQuery { keyword: val("word200"), ..d() }, 0, "keyword=word200"),
-        m("kw rare (place:word1499)", ListQuery { keyword: kw("place:word1499"), ..d() }, 0, "keyword=place:word1499"),
-        m("kw tail (event:tail12345)", ListQuery { keyword: kw("event:tail12345"), ..d() }, 0, "keyword=tail12345&namespace=event"),
-        m("kw common offset 10000", ListQuery { keyword: kw("subject:word0"), ..d() }, 10_000, "keyword=subject:word0&offset=10000"),
-        m("rating=5", ListQuery { rating: Some(5), ..d() }, 0, "rating=5"),
-        m("rating=0", ListQuery { rating: Some(0), ..d() }, 0, "rating=0"),
-        m("min_rating=3", ListQuery { min_rating: Some(3), ..d() }, 0, "min_rating=3"),
-        m("exif Make=Leica", ListQuery { exif_property: Some("Make".into()), exif_value: Some("Leica".into()), ..d() }, 0, "exif_property=Make&exif_value=Leica"),
-        m("exif ISO=6400", ListQuery { exif_property: Some("ISO".into()), exif_value: Some("6400".into()), ..d() }, 0, "exif_property=ISO&exif_value=6400"),
-        m("exif Model present", ListQuery { exif_property: Some("Model".into()), ..d() }, 0, "exif_property=Model"),
-        m("created_at 1 month", ListQuery { created_at_from: Some(day(2024, 3, 1)), created_at_to: Some(end(day(2024, 3, 31))), ..d() }, 0, "created_at_from=2024-03-01&created_at_to=2024-03-31"),
-        m("updated_at 1 week", ListQuery { updated_at_from: Some(day(2023, 6, 1)), updated_at_to: Some(end(day(2023, 6, 7))), ..d() }, 0, "updated_at_from=2023-06-01&updated_at_to=2023-06-07"),
-        m("creation_date 1 year", ListQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31"),
-        m("creation_date 1 month", ListQuery { creation_date_from: Some(day(2022, 5, 1)), creation_date_to: Some(end(day(2022, 5, 31))), ..d() }, 0, "creation_date_from=2022-05-01&creation_date_to=2022-05-31"),
-        m("creation_date 1 day", ListQuery { creation_date_from: Some(day(2022, 5, 17)), creation_date_to: Some(end(day(2022, 5, 17))), ..d() }, 0, "creation_date_from=2022-05-17&creation_date_to=2022-05-17"),
-        m("has_video=true", ListQuery { has_video: Some(true), ..d() }, 0, "has_video=true"),
-        m("has_video=false", ListQuery { has_video: Some(false), ..d() }, 0, "has_video=false"),
-        m("has_geo=true", ListQuery { has_geo: Some(true), ..d() }, 0, "has_geo=true"),
-        m("has_geo=false", ListQuery { has_geo: Some(false), ..d() }, 0, "has_geo=false"),
-        m("bbox Europe", ListQuery { bbox: Some(europe), ..d() }, 0, "bbox=-10,36,30,60"),
-        m("bbox Switzerland", ListQuery { bbox: Some(swiss), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8"),
-        m("bbox Pacific (antimeridian)", ListQuery { bbox: Some(pacific), ..d() }, 0, "bbox=170,-50,-170,10"),
-        m("kw common + geo + min_rating 1", ListQuery { keyword: kw("subject:word0"), has_geo: Some(true), min_rating: Some(1), ..d() }, 0, "keyword=subject:word0&has_geo=true&min_rating=1"),
-        m("kw mid + no video + 2023", ListQuery { keyword: val("word200"), has_video: Some(false), created_at_from: Some(day(2023, 1, 1)), created_at_to: Some(end(day(2023, 12, 31))), ..d() }, 0, "keyword=word200&has_video=false&created_at_from=2023-01-01&created_at_to=2023-12-31"),
-        m("video + rating 5", ListQuery { has_video: Some(true), rating: Some(5), ..d() }, 0, "has_video=true&rating=5"),
-        m("Canon + min_rating 4 + geo", ListQuery { exif_property: Some("Make".into()), exif_value: Some("Canon".into()), min_rating: Some(4), has_geo: Some(true), ..d() }, 0, "exif_property=Make&exif_value=Canon&min_rating=4&has_geo=true"),
-        m("bbox Europe + kw common", ListQuery { bbox: Some(europe), keyword: kw("place:word1"), ..d() }, 0, "bbox=-10,36,30,60&keyword=place:word1"),
-        m("taken 2022 + geo + rating 3", ListQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), has_geo: Some(true), rating: Some(3), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31&has_geo=true&rating=3"),
-        m("sort taken + kw common", ListQuery { keyword: val("word0"), sort: SortOrder::Taken, ..d() }, 0, "keyword=word0&sort=taken"),
-        m("sort taken + kw mid", ListQuery { keyword: val("word200"), sort: SortOrder::Taken, ..d() }, 0, "keyword=word200&sort=taken"),
-        m("sort taken + kw whole (subject:word0)", ListQuery { keyword: kw("subject:word0"), sort: SortOrder::Taken, ..d() }, 0, "keyword=subject:word0&sort=taken"),
-        m("namespace subject (any keyword)", ListQuery { keyword: Some(KeywordMatch::Namespace("subject".into())), ..d() }, 0, "namespace=subject"),
-        m("namespace event + sort taken", ListQuery { keyword: Some(KeywordMatch::Namespace("event".into())), sort: SortOrder::Taken, ..d() }, 0, "namespace=event&sort=taken"),
-        m("namespace artist + rating 5", ListQuery { keyword: Some(KeywordMatch::Namespace("artist".into())), rating: Some(5), ..d() }, 0, "namespace=artist&rating=5"),
-        m("sort taken + geo", ListQuery { has_geo: Some(true), sort: SortOrder::Taken, ..d() }, 0, "has_geo=true&sort=taken"),
-        m("sort oldest + kw mid", ListQuery { keyword: val("word200"), sort: SortOrder::Oldest, ..d() }, 0, "keyword=word200&sort=oldest"),
-        m("Sony + kw rare", ListQuery { exif_property: Some("Make".into()), exif_value: Some("Sony".into()), keyword: kw("place:word1499"), ..d() }, 0, "exif_property=Make&exif_value=Sony&keyword=place:word1499"),
-        m("kw rare + video", ListQuery { keyword: kw("place:word1499"), has_video: Some(true), ..d() }, 0, "keyword=place:word1499&has_video=true"),
-        m("Swiss + min_rating 3", ListQuery { bbox: Some(swiss), min_rating: Some(3), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8&min_rating=3"),
+        m("kw common (subject:word0, 7 %)", ImageQuery { keyword: kw("subject:word0"), ..d() }, 0, "keyword=subject:word0"),
+        m("kw value any ns (word0, 23 %)", ImageQuery { keyword: val("word0"), ..d() }, 0, "keyword=word0"),
+        m("kw mid (word200, 0.4 %)", ImageQuery { keyword: val("word200"), ..d() }, 0, "keyword=word200"),
+        m("kw rare (place:word1499)", ImageQuery { keyword: kw("place:word1499"), ..d() }, 0, "keyword=place:word1499"),
+        m("kw tail (event:tail12345)", ImageQuery { keyword: kw("event:tail12345"), ..d() }, 0, "keyword=tail12345&namespace=event"),
+        m("kw common offset 10000", ImageQuery { keyword: kw("subject:word0"), ..d() }, 10_000, "keyword=subject:word0&offset=10000"),
+        m("rating=5", ImageQuery { rating: Some(5), ..d() }, 0, "rating=5"),
+        m("rating=0", ImageQuery { rating: Some(0), ..d() }, 0, "rating=0"),
+        m("min_rating=3", ImageQuery { min_rating: Some(3), ..d() }, 0, "min_rating=3"),
+        m("exif Make=Leica", ImageQuery { exif_property: Some("Make".into()), exif_value: Some("Leica".into()), ..d() }, 0, "exif_property=Make&exif_value=Leica"),
+        m("exif ISO=6400", ImageQuery { exif_property: Some("ISO".into()), exif_value: Some("6400".into()), ..d() }, 0, "exif_property=ISO&exif_value=6400"),
+        m("exif Model present", ImageQuery { exif_property: Some("Model".into()), ..d() }, 0, "exif_property=Model"),
+        m("created_at 1 month", ImageQuery { created_at_from: Some(day(2024, 3, 1)), created_at_to: Some(end(day(2024, 3, 31))), ..d() }, 0, "created_at_from=2024-03-01&created_at_to=2024-03-31"),
+        m("updated_at 1 week", ImageQuery { updated_at_from: Some(day(2023, 6, 1)), updated_at_to: Some(end(day(2023, 6, 7))), ..d() }, 0, "updated_at_from=2023-06-01&updated_at_to=2023-06-07"),
+        m("creation_date 1 year", ImageQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31"),
+        m("creation_date 1 month", ImageQuery { creation_date_from: Some(day(2022, 5, 1)), creation_date_to: Some(end(day(2022, 5, 31))), ..d() }, 0, "creation_date_from=2022-05-01&creation_date_to=2022-05-31"),
+        m("creation_date 1 day", ImageQuery { creation_date_from: Some(day(2022, 5, 17)), creation_date_to: Some(end(day(2022, 5, 17))), ..d() }, 0, "creation_date_from=2022-05-17&creation_date_to=2022-05-17"),
+        m("has_video=true", ImageQuery { has_video: Some(true), ..d() }, 0, "has_video=true"),
+        m("has_video=false", ImageQuery { has_video: Some(false), ..d() }, 0, "has_video=false"),
+        m("has_geo=true", ImageQuery { has_geo: Some(true), ..d() }, 0, "has_geo=true"),
+        m("has_geo=false", ImageQuery { has_geo: Some(false), ..d() }, 0, "has_geo=false"),
+        m("bbox Europe", ImageQuery { bbox: Some(europe), ..d() }, 0, "bbox=-10,36,30,60"),
+        m("bbox Switzerland", ImageQuery { bbox: Some(swiss), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8"),
+        m("bbox Pacific (antimeridian)", ImageQuery { bbox: Some(pacific), ..d() }, 0, "bbox=170,-50,-170,10"),
+        m("kw common + geo + min_rating 1", ImageQuery { keyword: kw("subject:word0"), has_geo: Some(true), min_rating: Some(1), ..d() }, 0, "keyword=subject:word0&has_geo=true&min_rating=1"),
+        m("kw mid + no video + 2023", ImageQuery { keyword: val("word200"), has_video: Some(false), created_at_from: Some(day(2023, 1, 1)), created_at_to: Some(end(day(2023, 12, 31))), ..d() }, 0, "keyword=word200&has_video=false&created_at_from=2023-01-01&created_at_to=2023-12-31"),
+        m("video + rating 5", ImageQuery { has_video: Some(true), rating: Some(5), ..d() }, 0, "has_video=true&rating=5"),
+        m("Canon + min_rating 4 + geo", ImageQuery { exif_property: Some("Make".into()), exif_value: Some("Canon".into()), min_rating: Some(4), has_geo: Some(true), ..d() }, 0, "exif_property=Make&exif_value=Canon&min_rating=4&has_geo=true"),
+        m("bbox Europe + kw common", ImageQuery { bbox: Some(europe), keyword: kw("place:word1"), ..d() }, 0, "bbox=-10,36,30,60&keyword=place:word1"),
+        m("taken 2022 + geo + rating 3", ImageQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), has_geo: Some(true), rating: Some(3), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31&has_geo=true&rating=3"),
+        m("sort taken + kw common", ImageQuery { keyword: val("word0"), sort: Sort::Taken, ..d() }, 0, "keyword=word0&sort=taken"),
+        m("sort taken + kw mid", ImageQuery { keyword: val("word200"), sort: Sort::Taken, ..d() }, 0, "keyword=word200&sort=taken"),
+        m("sort taken + kw whole (subject:word0)", ImageQuery { keyword: kw("subject:word0"), sort: Sort::Taken, ..d() }, 0, "keyword=subject:word0&sort=taken"),
+        m("namespace subject (any keyword)", ImageQuery { keyword: Some(KeywordMatch::Namespace("subject".into())), ..d() }, 0, "namespace=subject"),
+        m("namespace event + sort taken", ImageQuery { keyword: Some(KeywordMatch::Namespace("event".into())), sort: Sort::Taken, ..d() }, 0, "namespace=event&sort=taken"),
+        m("namespace artist + rating 5", ImageQuery { keyword: Some(KeywordMatch::Namespace("artist".into())), rating: Some(5), ..d() }, 0, "namespace=artist&rating=5"),
+        m("sort taken + geo", ImageQuery { has_geo: Some(true), sort: Sort::Taken, ..d() }, 0, "has_geo=true&sort=taken"),
+        m("sort oldest + kw mid", ImageQuery { keyword: val("word200"), sort: Sort::Oldest, ..d() }, 0, "keyword=word200&sort=oldest"),
+        m("Sony + kw rare", ImageQuery { exif_property: Some("Make".into()), exif_value: Some("Sony".into()), keyword: kw("place:word1499"), ..d() }, 0, "exif_property=Make&exif_value=Sony&keyword=place:word1499"),
+        m("kw rare + video", ImageQuery { keyword: kw("place:word1499"), has_video: Some(true), ..d() }, 0, "keyword=place:word1499&has_video=true"),
+        m("Swiss + min_rating 3", ImageQuery { bbox: Some(swiss), min_rating: Some(3), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8&min_rating=3"),
     ]
 }
 

@@ -63,11 +63,10 @@ pub async fn count(
 ) -> Result<BTreeMap<String, Vec<FacetEntry>>, CoreError> {
     let search = core.synced_search().await?;
     let index = search.index().clone();
-    let (search_filter, _) = filter.to_search(core.now());
-    let query = filter.query.clone();
+    let (query, list, now) = (filter.query.clone(), filter.list.clone(), core.now());
     let account = account_id.to_owned();
     let counted = tokio::task::spawn_blocking(move || {
-        index.facets(&account, query.as_ref(), &search_filter, &fields)
+        index.facets(&account, query.as_ref(), &list, now, &fields)
     })
     .await
     .map_err(|_| CoreError::internal())?

@@ -1,10 +1,10 @@
-//! The filters of `GET /v1/images` (and, later, `GET /v1/facets`): read from
-//! the query string, checked, and handed to the store as a
-//! [`ListQuery`](lightbox_store::image_list::ListQuery).
+//! The filters of `GET /v1/images` and `GET /v1/facets` (and the console's
+//! library): read from the query string, checked, and built into the one
+//! [`ImageQuery`] that the database and the search index both answer.
 //!
 //! Every refusal is `400 validation` naming the parameter and the rule.
 
-use lightbox_store::image_list::{GeoBox, KeywordMatch, ListQuery, SortOrder};
+use lightbox_query::{GeoBox, ImageQuery, KeywordMatch, Sort};
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::CoreError;
@@ -43,57 +43,13 @@ pub const RATING_MAX: i64 = 5;
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Sort {
-    /// Uploaded last first.
-    #[default]
-    Newest,
-    /// Uploaded first first.
-    Oldest,
-    /// Taken last first; images without a known date last.
-    Taken,
-    /// Best match first (the default with `query`).
-    Relevance,
-}
-
-/// A box in degrees. `west > east` crosses the antimeridian.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BBox {
-    pub west: f64,
-    pub south: f64,
-    pub east: f64,
-    pub north: f64,
-}
-
-/// The checked filters of one list. Times are Unix microseconds, inclusive.
+/// The checked filters of one list: the full-text search, if any, and the
+/// filters and order the database and the index answer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImageFilter {
-    /// Full-text search (`query`), parsed.
+    /// Full-text search (`query`), parsed; only the index answers it.
     pub query: Option<lightbox_search::ParsedQuery>,
-    /// Trimmed keyword text (`axis:value` or a bare value).
-    pub keyword: Option<String>,
-    /// Namespace the bare `keyword` is looked up in; alone, any keyword
-    /// in that namespace matches.
-    pub namespace: Option<String>,
-    pub rating: Option<i64>,
-    pub min_rating: Option<i64>,
-    pub exif_property: Option<String>,
-    pub exif_value: Option<String>,
-    pub created_at_from: Option<i64>,
-    pub created_at_to: Option<i64>,
-    pub updated_at_from: Option<i64>,
-    pub updated_at_to: Option<i64>,
-    pub creation_date_from: Option<i64>,
-    pub creation_date_to: Option<i64>,
-    pub has_video: Option<bool>,
-    pub has_geo: Option<bool>,
-    pub bbox: Option<BBox>,
-    /// Images in this set (answered by the search index).
-    pub set_public_uuid: Option<String>,
-    /// With `set_public_uuid`: `true` only the images live in it at the
-    /// moment of the read, `false` only those not live.
-    pub live: Option<bool>,
-    pub sort: Sort,
+    pub list: ImageQuery,
 }
 
 impl ImageFilter {
@@ -198,14 +154,20 @@ impl ImageFilter {
             Some(t) => Some(plain("exif_value", t, EXIF_TEXT_MAX)?.to_owned()),
         };
 
+        let keyword = match (keyword, namespace) {
+            (Some(kw), Some(ns)) => Some(KeywordMatch::Whole(format!("{ns}:{kw}"))),
+            (Some(kw), None) if kw.contains(':') => Some(KeywordMatch::Whole(kw)),
+            (Some(kw), None) => Some(KeywordMatch::Value(kw)),
+            (None, Some(ns)) => Some(KeywordMatch::Namespace(ns)),
+            (None, None) => None,
+        };
+
         let (created_at_from, created_at_to) = range(&get, "created_at")?;
         let (updated_at_from, updated_at_to) = range(&get, "updated_at")?;
         let (creation_date_from, creation_date_to) = range(&get, "creation_date")?;
 
-        Ok(Self {
-            query,
+        let list = ImageQuery {
             keyword,
-            namespace,
             rating,
             min_rating,
             exif_property,
@@ -221,95 +183,17 @@ impl ImageFilter {
                 .transpose()?,
             has_geo: get("has_geo").map(|t| boolean("has_geo", t)).transpose()?,
             bbox: get("bbox").map(bbox).transpose()?,
-            set_public_uuid,
+            set: set_public_uuid,
             live,
             sort,
-        })
-    }
-
-    /// The same filters as the store takes them.
-    pub fn to_store(&self) -> ListQuery {
-        let keyword = match (&self.keyword, &self.namespace) {
-            (Some(kw), Some(ns)) => Some(KeywordMatch::Whole(format!("{ns}:{kw}"))),
-            (Some(kw), None) if kw.contains(':') => Some(KeywordMatch::Whole(kw.clone())),
-            (Some(kw), None) => Some(KeywordMatch::Value(kw.clone())),
-            (None, Some(ns)) => Some(KeywordMatch::Namespace(ns.clone())),
-            (None, None) => None,
         };
-        ListQuery {
-            keyword,
-            rating: self.rating,
-            min_rating: self.min_rating,
-            exif_property: self.exif_property.clone(),
-            exif_value: self.exif_value.clone(),
-            created_at_from: self.created_at_from,
-            created_at_to: self.created_at_to,
-            updated_at_from: self.updated_at_from,
-            updated_at_to: self.updated_at_to,
-            creation_date_from: self.creation_date_from,
-            creation_date_to: self.creation_date_to,
-            has_video: self.has_video,
-            has_geo: self.has_geo,
-            bbox: self.bbox.map(|b| GeoBox {
-                west: b.west,
-                south: b.south,
-                east: b.east,
-                north: b.north,
-            }),
-            sort: match self.sort {
-                Sort::Newest => SortOrder::Newest,
-                Sort::Oldest => SortOrder::Oldest,
-                Sort::Taken | Sort::Relevance => SortOrder::Taken,
-            },
-        }
+        Ok(Self { query, list })
     }
 
-    /// Whether the list needs the search index (a query, relevance order,
-    /// or a set).
+    /// Whether the list needs the search index (a full-text query, an
+    /// order by relevance, or a set).
     pub fn needs_index(&self) -> bool {
-        self.query.is_some() || self.sort == Sort::Relevance || self.set_public_uuid.is_some()
-    }
-
-    /// The same filters as the search index takes them (read off the
-    /// store's form, so the two cannot drift apart); `now` decides what is
-    /// live.
-    pub fn to_search(&self, now: i64) -> (lightbox_search::Filter, lightbox_search::Order) {
-        use lightbox_search::{Filter, GeoBox as Box, KeywordFilter, Order};
-        let q = self.to_store();
-        let filter = Filter {
-            keyword: q.keyword.map(|k| match k {
-                KeywordMatch::Whole(k) => KeywordFilter::Whole(k),
-                KeywordMatch::Value(v) => KeywordFilter::Value(v),
-                KeywordMatch::Namespace(n) => KeywordFilter::Namespace(n),
-            }),
-            rating: q.rating,
-            min_rating: q.min_rating,
-            exif_property: q.exif_property,
-            exif_value: q.exif_value,
-            created_at_from: q.created_at_from,
-            created_at_to: q.created_at_to,
-            updated_at_from: q.updated_at_from,
-            updated_at_to: q.updated_at_to,
-            creation_date_from: q.creation_date_from,
-            creation_date_to: q.creation_date_to,
-            has_video: q.has_video,
-            has_geo: q.has_geo,
-            bbox: q.bbox.map(|b| Box {
-                west: b.west,
-                south: b.south,
-                east: b.east,
-                north: b.north,
-            }),
-            set: self.set_public_uuid.clone(),
-            live: self.live.map(|wanted| (wanted, now)),
-        };
-        let order = match self.sort {
-            Sort::Newest => Order::Newest,
-            Sort::Oldest => Order::Oldest,
-            Sort::Taken => Order::Taken,
-            Sort::Relevance => Order::Relevance,
-        };
-        (filter, order)
+        self.query.is_some() || self.list.needs_index()
     }
 }
 
@@ -414,7 +298,7 @@ fn time(field: &str, value: &str, end_of_day: bool) -> Result<i64, CoreError> {
 }
 
 /// `west,south,east,north` in decimal degrees.
-fn bbox(value: &str) -> Result<BBox, CoreError> {
+fn bbox(value: &str) -> Result<GeoBox, CoreError> {
     let bad = |rule: &str| CoreError::validation("bbox", format!("bbox: {rule}"));
     let parts: Vec<&str> = value.split(',').collect();
     if parts.len() != 4 {
@@ -449,7 +333,7 @@ fn bbox(value: &str) -> Result<BBox, CoreError> {
     if south > north {
         return Err(bad("south must not be north of north."));
     }
-    Ok(BBox {
+    Ok(GeoBox {
         west,
         south,
         east,
@@ -488,7 +372,8 @@ mod tests {
     fn nothing_is_newest_first_without_filters() {
         let f = ok(&[]);
         assert_eq!(f, ImageFilter::default());
-        assert_eq!(f.to_store(), ListQuery::default());
+        assert_eq!(f.list.sort, Sort::Newest);
+        assert!(!f.needs_index());
     }
 
     #[test]
@@ -508,10 +393,10 @@ mod tests {
     #[test]
     fn query_and_relevance() {
         let q = ok(&[("query", "+sunset -rain \"main stage\" mar*")]);
-        assert_eq!(q.sort, Sort::Relevance);
+        assert_eq!(q.list.sort, Sort::Relevance);
         assert!(q.needs_index());
         assert_eq!(
-            ok(&[("query", "sunset"), ("sort", "taken")]).sort,
+            ok(&[("query", "sunset"), ("sort", "taken")]).list.sort,
             Sort::Taken
         );
         refused(&[("query", "")], "query");
@@ -519,14 +404,14 @@ mod tests {
         refused(&[("query", "a\u{7}b")], "query");
         refused(&[("sort", "relevance")], "sort");
         refused(&[("sort", "Newest")], "sort");
-        assert_eq!(ok(&[("sort", "oldest")]).sort, Sort::Oldest);
-        assert_eq!(ok(&[("sort", "taken")]).to_store().sort, SortOrder::Taken);
-        assert_eq!(ok(&[("sort", "newest")]).sort, Sort::Newest);
+        assert_eq!(ok(&[("sort", "oldest")]).list.sort, Sort::Oldest);
+        assert_eq!(ok(&[("sort", "taken")]).list.sort, Sort::Taken);
+        assert_eq!(ok(&[("sort", "newest")]).list.sort, Sort::Newest);
     }
 
     #[test]
     fn keywords() {
-        let whole = |pairs: &[(&str, &str)]| ok(pairs).to_store().keyword;
+        let whole = |pairs: &[(&str, &str)]| ok(pairs).list.keyword;
         assert_eq!(
             whole(&[("keyword", "artist:Marina")]),
             Some(KeywordMatch::Whole("artist:Marina".into()))
@@ -563,8 +448,8 @@ mod tests {
 
     #[test]
     fn ratings_are_strict_integers() {
-        assert_eq!(ok(&[("rating", "0")]).rating, Some(0));
-        assert_eq!(ok(&[("min_rating", "5")]).min_rating, Some(5));
+        assert_eq!(ok(&[("rating", "0")]).list.rating, Some(0));
+        assert_eq!(ok(&[("min_rating", "5")]).list.min_rating, Some(5));
         for bad in [
             "6",
             "-1",
@@ -583,8 +468,8 @@ mod tests {
 
     #[test]
     fn booleans_are_true_or_false() {
-        assert_eq!(ok(&[("has_video", "true")]).has_video, Some(true));
-        assert_eq!(ok(&[("has_geo", "false")]).has_geo, Some(false));
+        assert_eq!(ok(&[("has_video", "true")]).list.has_video, Some(true));
+        assert_eq!(ok(&[("has_geo", "false")]).list.has_geo, Some(false));
         for bad in ["1", "0", "yes", "True", "", "TRUE"] {
             refused(&[("has_video", bad)], "has_video");
             refused(&[("has_geo", bad)], "has_geo");
@@ -594,9 +479,9 @@ mod tests {
     #[test]
     fn exif() {
         let f = ok(&[("exif_property", "Make"), ("exif_value", "Canon")]);
-        assert_eq!(f.exif_property.as_deref(), Some("Make"));
-        assert_eq!(f.exif_value.as_deref(), Some("Canon"));
-        assert_eq!(ok(&[("exif_property", "Make")]).exif_value, None);
+        assert_eq!(f.list.exif_property.as_deref(), Some("Make"));
+        assert_eq!(f.list.exif_value.as_deref(), Some("Canon"));
+        assert_eq!(ok(&[("exif_property", "Make")]).list.exif_value, None);
         refused(&[("exif_value", "Canon")], "exif_value");
         refused(&[("exif_property", "")], "exif_property");
     }
@@ -608,16 +493,16 @@ mod tests {
             ("created_at_from", "2026-01-02"),
             ("created_at_to", "2026-01-02"),
         ]);
-        assert_eq!(f.created_at_from, Some(day));
-        assert_eq!(f.created_at_to, Some(day + DAY_MICROS - 1));
+        assert_eq!(f.list.created_at_from, Some(day));
+        assert_eq!(f.list.created_at_to, Some(day + DAY_MICROS - 1));
         let f = ok(&[
             ("updated_at_from", "2026-01-02T01:00:00+01:00"),
             ("updated_at_to", "2026-01-02T00:00:00.5Z"),
         ]);
-        assert_eq!(f.updated_at_from, Some(day));
-        assert_eq!(f.updated_at_to, Some(day + 500_000));
+        assert_eq!(f.list.updated_at_from, Some(day));
+        assert_eq!(f.list.updated_at_to, Some(day + 500_000));
         let f = ok(&[("creation_date_to", "2026-01-02T00:00:00Z")]);
-        assert_eq!(f.creation_date_to, Some(day));
+        assert_eq!(f.list.creation_date_to, Some(day));
         for name in ["created_at", "updated_at", "creation_date"] {
             let from = format!("{name}_from");
             let to = format!("{name}_to");
@@ -630,10 +515,10 @@ mod tests {
 
     #[test]
     fn bboxes() {
-        let b = ok(&[("bbox", "5.9,45.8,10.5,47.8")]).bbox;
+        let b = ok(&[("bbox", "5.9,45.8,10.5,47.8")]).list.bbox;
         assert_eq!(
             b,
-            Some(BBox {
+            Some(GeoBox {
                 west: 5.9,
                 south: 45.8,
                 east: 10.5,
@@ -641,7 +526,7 @@ mod tests {
             })
         );
         // Across the antimeridian.
-        let b = ok(&[("bbox", "170,-50,-170,10")]).to_store().bbox;
+        let b = ok(&[("bbox", "170,-50,-170,10")]).list.bbox;
         assert_eq!(
             b,
             Some(GeoBox {

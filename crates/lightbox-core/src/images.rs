@@ -311,14 +311,13 @@ pub async fn list(
         // Full text: the index ranks and filters (it agrees with SQL on
         // every filter); rows still come from the database.
         let search = core.synced_search().await?;
-        let (search_filter, order) = filter.to_search(core.now());
         let index = search.index();
         index
             .search(
                 account_id,
                 filter.query.as_ref(),
-                &search_filter,
-                order,
+                &filter.list,
+                core.now(),
                 usize::try_from(limit + 1).unwrap_or(0),
                 usize::try_from(offset).unwrap_or(usize::MAX),
             )
@@ -332,7 +331,7 @@ pub async fn list(
             &mut conn,
             core.store.engine(),
             account_id,
-            &filter.to_store(),
+            &filter.list,
             limit + 1,
             offset,
         )

@@ -10,7 +10,8 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use lightbox_search::{FacetField, Filter, Order, SearchIndex, parse};
+use lightbox_query::{ImageQuery, Sort};
+use lightbox_search::{FacetField, SearchIndex, parse};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -37,11 +38,11 @@ fn main() -> Result<(), BoxError> {
         } else {
             Some(parse(query)?)
         };
-        let mut filter = Filter::default();
+        let mut filter = ImageQuery::default();
         let mut order = if parsed.is_some() {
-            Order::Relevance
+            Sort::Relevance
         } else {
-            Order::Newest
+            Sort::Newest
         };
         let mut fields = Vec::new();
         if kind == "facets" {
@@ -52,7 +53,7 @@ fn main() -> Result<(), BoxError> {
             match extra.split_once('=') {
                 Some(("min_rating", n)) => filter.min_rating = Some(n.parse()?),
                 Some(("has_geo", b)) => filter.has_geo = Some(b == "true"),
-                Some(("sort", "newest")) => order = Order::Newest,
+                Some(("sort", "newest")) => order = Sort::Newest,
                 _ => {}
             }
         }
@@ -61,12 +62,12 @@ fn main() -> Result<(), BoxError> {
         for i in 0..iterations + iterations / 10 {
             let started = Instant::now();
             if kind == "facets" {
-                let counted = index.facets(&account, parsed.as_ref(), &filter, &fields)?;
+                let counted = index.facets(&account, parsed.as_ref(), &filter, 0, &fields)?;
                 hits = counted.iter().map(|(_, v)| v.len()).sum();
             } else {
                 // As the API asks: a page of 50 and one more.
                 hits = index
-                    .search(&account, parsed.as_ref(), &filter, order, 51, 0)?
+                    .search(&account, parsed.as_ref(), &sorted(&filter, order), 0, 51, 0)?
                     .len();
             }
             if i >= iterations / 10 {
@@ -81,4 +82,9 @@ fn main() -> Result<(), BoxError> {
         );
     }
     Ok(())
+}
+
+/// `f` in `sort` order.
+fn sorted(f: &ImageQuery, sort: Sort) -> ImageQuery {
+    ImageQuery { sort, ..f.clone() }
 }

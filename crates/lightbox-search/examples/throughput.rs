@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use lightbox_search::{DocKeyword, FacetField, Filter, ImageDoc, Order, SearchIndex, parse};
+use lightbox_query::{ImageQuery, Sort};
+use lightbox_search::{DocKeyword, FacetField, ImageDoc, SearchIndex, parse};
 
 /// Tiny deterministic generator; no `rand` dependency for one example.
 struct Lcg(u64);
@@ -100,51 +101,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         n as f64 / secs
     );
 
-    let cases: Vec<(&str, Option<&str>, Filter, Order)> = vec![
+    let cases: Vec<(&str, Option<&str>, ImageQuery, Sort)> = vec![
         (
             "word relevance",
             Some("concert"),
-            Filter::default(),
-            Order::Relevance,
+            ImageQuery::default(),
+            Sort::Relevance,
         ),
         (
             "two words",
             Some("lake sunset"),
-            Filter::default(),
-            Order::Relevance,
+            ImageQuery::default(),
+            Sort::Relevance,
         ),
         (
             "phrase",
             Some("\"red car\""),
-            Filter::default(),
-            Order::Relevance,
+            ImageQuery::default(),
+            Sort::Relevance,
         ),
-        ("prefix", Some("moun*"), Filter::default(), Order::Relevance),
+        (
+            "prefix",
+            Some("moun*"),
+            ImageQuery::default(),
+            Sort::Relevance,
+        ),
         (
             "must+exclude",
             Some("+beach -dog"),
-            Filter::default(),
-            Order::Relevance,
+            ImageQuery::default(),
+            Sort::Relevance,
         ),
-        ("no query newest", None, Filter::default(), Order::Newest),
-        ("no query taken", None, Filter::default(), Order::Taken),
+        ("no query newest", None, ImageQuery::default(), Sort::Newest),
+        ("no query taken", None, ImageQuery::default(), Sort::Taken),
         (
             "filter min_rating",
             None,
-            Filter {
+            ImageQuery {
                 min_rating: Some(4),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
-            Order::Newest,
+            Sort::Newest,
         ),
         (
             "word + filter",
             Some("city"),
-            Filter {
+            ImageQuery {
                 has_geo: Some(true),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
-            Order::Relevance,
+            Sort::Relevance,
         ),
     ];
     for (name, q, f, order) in &cases {
@@ -152,7 +158,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut times = Vec::new();
         for i in 0..100 {
             let t = Instant::now();
-            let hits = idx.search("acct", parsed.as_ref(), f, *order, 50, (i % 3) * 50)?;
+            let hits = idx.search(
+                "acct",
+                parsed.as_ref(),
+                &sorted(f, *order),
+                0,
+                50,
+                (i % 3) * 50,
+            )?;
             times.push(t.elapsed());
             std::hint::black_box(hits);
         }
@@ -182,7 +195,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut times = Vec::new();
         for _ in 0..30 {
             let t = Instant::now();
-            let f = idx.facets("acct", parsed.as_ref(), &Filter::default(), &fields)?;
+            let f = idx.facets("acct", parsed.as_ref(), &ImageQuery::default(), 0, &fields)?;
             times.push(t.elapsed());
             std::hint::black_box(f);
         }
@@ -193,4 +206,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// `f` in `sort` order.
+fn sorted(f: &ImageQuery, sort: Sort) -> ImageQuery {
+    ImageQuery { sort, ..f.clone() }
 }

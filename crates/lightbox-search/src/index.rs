@@ -29,6 +29,7 @@ use tantivy::{
 use crate::facets::{FacetCollector, FacetCount, FacetField};
 use crate::query::{self, ParsedQuery};
 use crate::schema::{self, Fields, ImageDoc, SCHEMA_VERSION, SEP, names};
+use lightbox_query::{ImageQuery, KeywordMatch, Sort};
 
 /// Writer heap: bounded memory during rebuilds.
 const WRITER_HEAP_BYTES: usize = 128 * 1024 * 1024;
@@ -53,67 +54,6 @@ pub enum SearchError {
     /// A writer thread panicked earlier.
     #[error("search index: writer lock poisoned")]
     Poisoned,
-}
-
-/// Keyword filter, matching the SQL `keyword` / `keyword_value` / `namespace` params.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeywordFilter {
-    /// Whole keyword, exact: `artist:Marina`.
-    Whole(String),
-    /// Value part, exact: `Marina`.
-    Value(String),
-    /// Has a keyword in this namespace.
-    Namespace(String),
-}
-
-/// A geographic box; `west > east` crosses the antimeridian.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GeoBox {
-    pub west: f64,
-    pub south: f64,
-    pub east: f64,
-    pub north: f64,
-}
-
-/// The list filters of `GET /v1/images`. All bounds are inclusive microseconds.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filter {
-    pub keyword: Option<KeywordFilter>,
-    pub rating: Option<i64>,
-    pub min_rating: Option<i64>,
-    /// Alone: has that property. With `exif_value`: exact pair.
-    pub exif_property: Option<String>,
-    /// Only valid together with `exif_property`.
-    pub exif_value: Option<String>,
-    pub created_at_from: Option<i64>,
-    pub created_at_to: Option<i64>,
-    pub updated_at_from: Option<i64>,
-    pub updated_at_to: Option<i64>,
-    /// A creation_date range never matches undated images.
-    pub creation_date_from: Option<i64>,
-    pub creation_date_to: Option<i64>,
-    pub has_video: Option<bool>,
-    pub has_geo: Option<bool>,
-    pub bbox: Option<GeoBox>,
-    /// In this set.
-    pub set: Option<String>,
-    /// With `set`: `(true, now)` only images live in it at `now` (µs),
-    /// `(false, now)` only those not live.
-    pub live: Option<(bool, i64)>,
-}
-
-/// Result order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Order {
-    /// BM25 desc, then created_at desc, then image_id desc.
-    #[default]
-    Relevance,
-    /// created_at desc, then image_id desc.
-    Newest,
-    /// created_at asc, then image_id asc.
-    Oldest,
-    /// creation_date desc with undated last, then created_at desc, then image_id desc.
-    Taken,
 }
 
 /// What [`SearchIndex::open`] found.
@@ -308,13 +248,14 @@ impl SearchIndex {
         result
     }
 
-    /// Image ids of `account_id` matching `query` and `filter`, in `order`.
+    /// Image ids of `account_id` matching `query` and `filter`, in the
+    /// filter's order; `now` (µs) decides what is live in a set.
     pub fn search(
         &self,
         account_id: &str,
         query: Option<&ParsedQuery>,
-        filter: &Filter,
-        order: Order,
+        filter: &ImageQuery,
+        now: i64,
         limit: usize,
         offset: usize,
     ) -> Result<Vec<String>, SearchError> {
@@ -322,11 +263,12 @@ impl SearchIndex {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let (q, has_text) = self.build(account_id, query, filter)?;
+        let (q, has_text) = self.build(account_id, query, filter, now)?;
+        let order = filter.sort;
         let collector = TopCollector {
             order,
             k,
-            scored: has_text && order == Order::Relevance,
+            scored: has_text && order == Sort::Relevance,
         };
         let hits = self.reader.searcher().search(&*q, &collector)?;
         Ok(hits.into_iter().skip(offset).collect())
@@ -337,9 +279,10 @@ impl SearchIndex {
         &self,
         account_id: &str,
         query: Option<&ParsedQuery>,
-        filter: &Filter,
+        filter: &ImageQuery,
+        now: i64,
     ) -> Result<u64, SearchError> {
-        let (q, _) = self.build(account_id, query, filter)?;
+        let (q, _) = self.build(account_id, query, filter, now)?;
         let n = self.reader.searcher().search(&*q, &Count)?;
         Ok(n as u64)
     }
@@ -350,10 +293,11 @@ impl SearchIndex {
         &self,
         account_id: &str,
         query: Option<&ParsedQuery>,
-        filter: &Filter,
+        filter: &ImageQuery,
+        now: i64,
         fields: &[FacetField],
     ) -> Result<Vec<(FacetField, Vec<FacetCount>)>, SearchError> {
-        let (q, _) = self.build(account_id, query, filter)?;
+        let (q, _) = self.build(account_id, query, filter, now)?;
         let collector = FacetCollector {
             fields: fields.to_vec(),
         };
@@ -367,7 +311,8 @@ impl SearchIndex {
         &self,
         account_id: &str,
         parsed: Option<&ParsedQuery>,
-        filter: &Filter,
+        filter: &ImageQuery,
+        now: i64,
     ) -> Result<(Box<dyn Query>, bool), SearchError> {
         let f = &self.fields;
         let mut clauses: Vec<(TOccur, Box<dyn Query>)> = vec![(
@@ -385,19 +330,23 @@ impl SearchIndex {
                 clauses.push((TOccur::MustNot, ex));
             }
         }
-        for q in self.filter_queries(filter)? {
+        for q in self.filter_queries(filter, now)? {
             clauses.push((TOccur::Must, zero(q)));
         }
         Ok((Box::new(BooleanQuery::new(clauses)), has_text))
     }
 
-    fn filter_queries(&self, flt: &Filter) -> Result<Vec<Box<dyn Query>>, SearchError> {
+    fn filter_queries(
+        &self,
+        flt: &ImageQuery,
+        now: i64,
+    ) -> Result<Vec<Box<dyn Query>>, SearchError> {
         let f = &self.fields;
         let mut out: Vec<Box<dyn Query>> = Vec::new();
         match &flt.keyword {
-            Some(KeywordFilter::Whole(k)) => out.push(text_term(f.kw, k)),
-            Some(KeywordFilter::Value(v)) => out.push(text_term(f.kw_value, v)),
-            Some(KeywordFilter::Namespace(ns)) => out.push(text_term(f.kw_ns, ns)),
+            Some(KeywordMatch::Whole(k)) => out.push(text_term(f.kw, k)),
+            Some(KeywordMatch::Value(v)) => out.push(text_term(f.kw_value, v)),
+            Some(KeywordMatch::Namespace(ns)) => out.push(text_term(f.kw_ns, ns)),
             None => {}
         }
         if let Some(r) = flt.rating {
@@ -431,7 +380,7 @@ impl SearchIndex {
         }
         match (&flt.set, flt.live) {
             (Some(set), None) => out.push(text_term(f.set, set)),
-            (Some(set), Some((wanted, now))) => {
+            (Some(set), Some(wanted)) => {
                 let bound = |t: i64| {
                     Bound::Included(Term::from_field_text(
                         f.set_live,
@@ -525,7 +474,7 @@ fn f64_range(field: Field, from: f64, to: f64) -> Box<dyn Query> {
 /// ordinal sorts like the string, so segments keep ordinals and only their
 /// own top `k` are turned into strings for the final merge.
 struct TopCollector {
-    order: Order,
+    order: Sort,
     k: usize,
     scored: bool,
 }
@@ -534,7 +483,7 @@ struct TopCollector {
 type Key = [i64; 3];
 
 struct TopSegment {
-    order: Order,
+    order: Sort,
     k: usize,
     created: Column<i64>,
     taken: Column<i64>,
@@ -570,7 +519,7 @@ impl Collector for TopCollector {
 
     fn merge_fruits(&self, fruits: Vec<Vec<(Key, String)>>) -> tantivy::Result<Vec<String>> {
         let mut all: Vec<(Key, String)> = fruits.into_iter().flatten().collect();
-        let asc_id = self.order == Order::Oldest;
+        let asc_id = self.order == Sort::Oldest;
         all.sort_by(|(ka, ia), (kb, ib)| {
             kb[..2]
                 .cmp(&ka[..2])
@@ -587,11 +536,11 @@ impl SegmentCollector for TopSegment {
     fn collect(&mut self, doc: DocId, score: Score) {
         let created = self.created.first(doc).unwrap_or(0);
         let (a, b) = match self.order {
-            Order::Relevance => (score_key(score), created),
-            Order::Newest => (created, 0),
-            Order::Oldest => (created.saturating_neg(), 0),
+            Sort::Relevance => (score_key(score), created),
+            Sort::Newest => (created, 0),
+            Sort::Oldest => (created.saturating_neg(), 0),
             // Undated images sort after every date.
-            Order::Taken => (self.taken.first(doc).unwrap_or(i64::MIN), created),
+            Sort::Taken => (self.taken.first(doc).unwrap_or(i64::MIN), created),
         };
         if self.heap.len() >= self.k
             && let Some(Reverse(worst)) = self.heap.peek()
@@ -603,7 +552,7 @@ impl SegmentCollector for TopSegment {
             return;
         };
         let ord = i64::try_from(ord).unwrap_or(i64::MAX);
-        let id_key = if self.order == Order::Oldest {
+        let id_key = if self.order == Sort::Oldest {
             -ord
         } else {
             ord
@@ -626,7 +575,7 @@ impl SegmentCollector for TopSegment {
         let mut out = Vec::with_capacity(self.heap.len());
         let mut s = String::new();
         for Reverse(key) in self.heap {
-            let ord = if self.order == Order::Oldest {
+            let ord = if self.order == Sort::Oldest {
                 -key[2]
             } else {
                 key[2]

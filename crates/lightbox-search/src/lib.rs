@@ -28,11 +28,13 @@
 //!   disjunction-max (tie breaker 0.1), not a sum: photo metadata repeats
 //!   itself (caption = title = alt text), and a word should count once, by
 //!   its best field, so the boosts order fields predictably.
-//! * [`Order::Relevance`] is BM25 desc, then created_at desc, then image_id
-//!   desc: deterministic, so paging by offset never repeats or skips. Other
-//!   orders ignore scores. [`Order::Taken`] puts undated images last.
+//! * The filters and order are a [`lightbox_query::ImageQuery`], the type
+//!   the database answers too. `Relevance` is BM25 desc, then created_at
+//!   desc, then image_id desc: deterministic, so paging by offset never
+//!   repeats or skips. Other orders ignore scores. `Taken` puts undated
+//!   images last.
 //! * Filters agree with SQL: inclusive bounds; a creation_date range never
-//!   matches undated images; a [`GeoBox`] with `west > east` crosses the
+//!   matches undated images; a box with `west > east` crosses the
 //!   antimeridian.
 //! * Facets count images (not values) matching account + query + filter;
 //!   top [`MAX_FACET_VALUES`] per field by count desc, then value asc.
@@ -52,7 +54,7 @@ pub mod query;
 pub mod schema;
 
 pub use facets::{FacetCount, FacetField, FacetValue, MAX_FACET_VALUES};
-pub use index::{Filter, GeoBox, KeywordFilter, Opened, Order, SearchError, SearchIndex};
+pub use index::{Opened, SearchError, SearchIndex};
 pub use query::{Clause, Occur, ParsedQuery, QueryError, QueryTerm, parse};
 pub use schema::{DocKeyword, ImageDoc, SCHEMA_VERSION};
 

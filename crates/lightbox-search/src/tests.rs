@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use time::{Date, Month, OffsetDateTime};
 
 use crate::*;
+use lightbox_query::{GeoBox, ImageQuery, KeywordMatch, Sort};
 
 const DAY: i64 = 86_400_000_000;
 const HOUR: i64 = 3_600_000_000;
@@ -133,15 +134,20 @@ fn shared() -> &'static SearchIndex {
     IDX.get_or_init(build_index)
 }
 
-fn search(q: Option<&str>, f: &Filter, order: Order) -> Vec<String> {
+/// `f` in `sort` order.
+fn sorted(f: &ImageQuery, sort: Sort) -> ImageQuery {
+    ImageQuery { sort, ..f.clone() }
+}
+
+fn search(q: Option<&str>, f: &ImageQuery, order: Sort) -> Vec<String> {
     let parsed = q.map(|q| parse(q).unwrap());
     shared()
-        .search("A", parsed.as_ref(), f, order, 1000, 0)
+        .search("A", parsed.as_ref(), &sorted(f, order), 0, 1000, 0)
         .unwrap()
 }
 
 fn set(q: &str) -> BTreeSet<String> {
-    search(Some(q), &Filter::default(), Order::Relevance)
+    search(Some(q), &ImageQuery::default(), Sort::Relevance)
         .into_iter()
         .collect()
 }
@@ -161,7 +167,7 @@ fn all_a_except(ex: &[&str]) -> BTreeSet<String> {
 #[test]
 fn words_and_operators() {
     assert_eq!(set("concert"), ids(&["a01", "a02"]));
-    let r = search(Some("lake sunset"), &Filter::default(), Order::Relevance);
+    let r = search(Some("lake sunset"), &ImageQuery::default(), Sort::Relevance);
     assert_eq!(r, vec!["a02", "a01"], "doc with both words first");
     assert_eq!(set("+lake sunset"), ids(&["a01", "a02"]));
     assert_eq!(set("+lake -sunset"), ids(&["a01"]));
@@ -211,9 +217,9 @@ fn date_forms() {
 
 #[test]
 fn ranking_and_accounts() {
-    let r = search(Some("concert"), &Filter::default(), Order::Relevance);
+    let r = search(Some("concert"), &ImageQuery::default(), Sort::Relevance);
     assert_eq!(r, vec!["a01", "a02"], "title outranks description");
-    let r = search(Some("duplicate"), &Filter::default(), Order::Relevance);
+    let r = search(Some("duplicate"), &ImageQuery::default(), Sort::Relevance);
     assert_eq!(
         r,
         vec!["a12", "a11"],
@@ -223,8 +229,8 @@ fn ranking_and_accounts() {
         .search(
             "B",
             Some(&parse("concert").unwrap()),
-            &Filter::default(),
-            Order::Relevance,
+            &sorted(&ImageQuery::default(), Sort::Relevance),
+            0,
             10,
             0,
         )
@@ -233,18 +239,35 @@ fn ranking_and_accounts() {
     for q in ["zurich", "concert", "marina", "-car", "2026"] {
         assert!(set(q).iter().all(|id| id.starts_with('a')), "{q}");
     }
-    assert_eq!(shared().count("A", None, &Filter::default()).unwrap(), 13);
-    assert_eq!(shared().count("B", None, &Filter::default()).unwrap(), 2);
-    assert_eq!(shared().count("C", None, &Filter::default()).unwrap(), 0);
+    assert_eq!(
+        shared()
+            .count("A", None, &ImageQuery::default(), 0)
+            .unwrap(),
+        13
+    );
+    assert_eq!(
+        shared()
+            .count("B", None, &ImageQuery::default(), 0)
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        shared()
+            .count("C", None, &ImageQuery::default(), 0)
+            .unwrap(),
+        0
+    );
     let q = parse("-car").unwrap();
     assert_eq!(
-        shared().count("A", Some(&q), &Filter::default()).unwrap(),
+        shared()
+            .count("A", Some(&q), &ImageQuery::default(), 0)
+            .unwrap(),
         11
     );
 }
 
 /// SQL semantics of a filter, for brute force.
-fn matches(d: &ImageDoc, f: &Filter) -> bool {
+fn matches(d: &ImageDoc, f: &ImageQuery) -> bool {
     let within = |v: Option<i64>, from: Option<i64>, to: Option<i64>| {
         if from.is_none() && to.is_none() {
             return true;
@@ -253,9 +276,9 @@ fn matches(d: &ImageDoc, f: &Filter) -> bool {
     };
     let kw_ok = match &f.keyword {
         None => true,
-        Some(KeywordFilter::Whole(k)) => d.keywords.iter().any(|x| &x.keyword == k),
-        Some(KeywordFilter::Value(v)) => d.keywords.iter().any(|x| &x.value == v),
-        Some(KeywordFilter::Namespace(n)) => {
+        Some(KeywordMatch::Whole(k)) => d.keywords.iter().any(|x| &x.keyword == k),
+        Some(KeywordMatch::Value(v)) => d.keywords.iter().any(|x| &x.value == v),
+        Some(KeywordMatch::Namespace(n)) => {
             d.keywords.iter().any(|x| x.namespace.as_ref() == Some(n))
         }
     };
@@ -289,133 +312,133 @@ fn matches(d: &ImageDoc, f: &Filter) -> bool {
         && f.has_geo.is_none_or(|g| d.geo.is_some() == g)
 }
 
-fn filters() -> Vec<(Filter, BTreeSet<String>)> {
+fn filters() -> Vec<(ImageQuery, BTreeSet<String>)> {
     let t = t0();
-    let kw = |k| Filter {
+    let kw = |k| ImageQuery {
         keyword: Some(k),
-        ..Filter::default()
+        ..ImageQuery::default()
     };
-    let bbox = |west, south, east, north| Filter {
+    let bbox = |west, south, east, north| ImageQuery {
         bbox: Some(GeoBox {
             west,
             south,
             east,
             north,
         }),
-        ..Filter::default()
+        ..ImageQuery::default()
     };
     vec![
-        (Filter::default(), all_a_except(&[])),
+        (ImageQuery::default(), all_a_except(&[])),
         (
-            kw(KeywordFilter::Whole("artist:Marina".into())),
+            kw(KeywordMatch::Whole("artist:Marina".into())),
             ids(&["a01"]),
         ),
-        (kw(KeywordFilter::Whole("Marina".into())), ids(&[])),
-        (kw(KeywordFilter::Value("Marina".into())), ids(&["a01"])),
-        (kw(KeywordFilter::Value("sunset".into())), ids(&["a02"])),
+        (kw(KeywordMatch::Whole("Marina".into())), ids(&[])),
+        (kw(KeywordMatch::Value("Marina".into())), ids(&["a01"])),
+        (kw(KeywordMatch::Value("sunset".into())), ids(&["a02"])),
         (
-            kw(KeywordFilter::Namespace("place".into())),
+            kw(KeywordMatch::Namespace("place".into())),
             ids(&["a05", "a06"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 rating: Some(4),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a05", "a06"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 rating: Some(0),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             all_a_except(&["a01", "a02", "a04", "a05", "a06", "a10"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 min_rating: Some(3),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a02", "a05", "a06"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 exif_property: Some("Model".into()),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a02"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 exif_property: Some("Make".into()),
                 exif_value: Some("Canon".into()),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a10"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 exif_property: Some("Make".into()),
                 exif_value: Some("canon".into()),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&[]),
         ),
         (
-            Filter {
+            ImageQuery {
                 created_at_from: Some(t + DAY),
                 created_at_to: Some(t + 3 * DAY),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a02", "a03", "a04"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 created_at_to: Some(t),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a10"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 updated_at_from: Some(t + 9 * DAY + 1000),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a13"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 creation_date_from: Some(ts(2026, 1, 1, 0)),
                 creation_date_to: Some(t),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a04", "a10"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 creation_date_to: Some(i64::MAX),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a02", "a04", "a05", "a10", "a13"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 has_video: Some(true),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a05", "a13"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 has_video: Some(false),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             all_a_except(&["a05", "a13"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 has_geo: Some(true),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a05", "a06", "a10"]),
         ),
@@ -428,11 +451,11 @@ fn filters() -> Vec<(Filter, BTreeSet<String>)> {
             ids(&["a01", "a05", "a06", "a10"]),
         ),
         (
-            Filter {
+            ImageQuery {
                 min_rating: Some(1),
                 has_geo: Some(true),
                 created_at_from: Some(t),
-                ..Filter::default()
+                ..ImageQuery::default()
             },
             ids(&["a01", "a05", "a06"]),
         ),
@@ -452,54 +475,54 @@ fn filters_match_sql_semantics() {
             brute, expected,
             "brute force disagrees with the test: {f:?}"
         );
-        let got: BTreeSet<String> = search(None, &f, Order::Newest).into_iter().collect();
+        let got: BTreeSet<String> = search(None, &f, Sort::Newest).into_iter().collect();
         assert_eq!(got, expected, "{f:?}");
-        let n = shared().count("A", None, &f).unwrap();
+        let n = shared().count("A", None, &f, 0).unwrap();
         assert_eq!(n as usize, expected.len(), "{f:?}");
     }
 }
 
 #[test]
 fn filters_with_query() {
-    let f = Filter {
+    let f = ImageQuery {
         min_rating: Some(4),
-        ..Filter::default()
+        ..ImageQuery::default()
     };
-    assert_eq!(search(Some("concert"), &f, Order::Relevance), vec!["a01"]);
-    let f = Filter {
+    assert_eq!(search(Some("concert"), &f, Sort::Relevance), vec!["a01"]);
+    let f = ImageQuery {
         has_video: Some(true),
-        ..Filter::default()
+        ..ImageQuery::default()
     };
-    let got: BTreeSet<String> = search(Some("-car"), &f, Order::Relevance)
+    let got: BTreeSet<String> = search(Some("-car"), &f, Sort::Relevance)
         .into_iter()
         .collect();
     assert_eq!(got, ids(&["a05", "a13"]));
-    let f = Filter {
+    let f = ImageQuery {
         has_geo: Some(false),
-        ..Filter::default()
+        ..ImageQuery::default()
     };
-    assert_eq!(search(Some("concert"), &f, Order::Relevance), vec!["a02"]);
-    let bad = Filter {
+    assert_eq!(search(Some("concert"), &f, Sort::Relevance), vec!["a02"]);
+    let bad = ImageQuery {
         exif_value: Some("x".into()),
-        ..Filter::default()
+        ..ImageQuery::default()
     };
     assert!(matches!(
-        shared().search("A", None, &bad, Order::Newest, 10, 0),
+        shared().search("A", None, &sorted(&bad, Sort::Newest), 0, 10, 0),
         Err(SearchError::InvalidFilter(_))
     ));
 }
 
-fn brute_order(order: Order) -> Vec<String> {
+fn brute_order(order: Sort) -> Vec<String> {
     let mut docs: Vec<ImageDoc> = corpus()
         .into_iter()
         .filter(|d| d.account_id == "A")
         .collect();
     docs.sort_by(|a, b| match order {
-        Order::Newest | Order::Relevance => {
+        Sort::Newest | Sort::Relevance => {
             (b.created_at, &b.image_id).cmp(&(a.created_at, &a.image_id))
         }
-        Order::Oldest => (a.created_at, &a.image_id).cmp(&(b.created_at, &b.image_id)),
-        Order::Taken => (
+        Sort::Oldest => (a.created_at, &a.image_id).cmp(&(b.created_at, &b.image_id)),
+        Sort::Taken => (
             b.creation_date.is_some(),
             b.creation_date,
             b.created_at,
@@ -517,20 +540,27 @@ fn brute_order(order: Order) -> Vec<String> {
 
 #[test]
 fn orders_and_paging() {
-    for order in [Order::Relevance, Order::Newest, Order::Oldest, Order::Taken] {
-        let full = search(None, &Filter::default(), order);
+    for order in [Sort::Relevance, Sort::Newest, Sort::Oldest, Sort::Taken] {
+        let full = search(None, &ImageQuery::default(), order);
         assert_eq!(full, brute_order(order), "{order:?}");
         let mut paged = Vec::new();
         for page in 0..6 {
             paged.extend(
                 shared()
-                    .search("A", None, &Filter::default(), order, 3, page * 3)
+                    .search(
+                        "A",
+                        None,
+                        &sorted(&ImageQuery::default(), order),
+                        0,
+                        3,
+                        page * 3,
+                    )
                     .unwrap(),
             );
         }
         assert_eq!(paged, full, "{order:?} paging");
     }
-    let taken = search(None, &Filter::default(), Order::Taken);
+    let taken = search(None, &ImageQuery::default(), Sort::Taken);
     assert_eq!(&taken[..6], ["a13", "a01", "a10", "a04", "a02", "a05"]);
     assert_eq!(
         &taken[6..8],
@@ -538,17 +568,24 @@ fn orders_and_paging() {
         "undated last, by created_at desc"
     );
     assert_eq!(
-        search(None, &Filter::default(), Order::Newest)[..3],
+        search(None, &ImageQuery::default(), Sort::Newest)[..3],
         ["a13", "a12", "a11"]
     );
     assert_eq!(
-        search(None, &Filter::default(), Order::Oldest)[..2],
+        search(None, &ImageQuery::default(), Sort::Oldest)[..2],
         ["a10", "a01"]
     );
     // Relevance paging with a query is stable too.
     let q = parse("2026 concert").unwrap();
     let full = shared()
-        .search("A", Some(&q), &Filter::default(), Order::Relevance, 100, 0)
+        .search(
+            "A",
+            Some(&q),
+            &sorted(&ImageQuery::default(), Sort::Relevance),
+            0,
+            100,
+            0,
+        )
         .unwrap();
     assert_eq!(full[..2], ["a01", "a02"]);
     let mut paged = Vec::new();
@@ -558,8 +595,8 @@ fn orders_and_paging() {
                 .search(
                     "A",
                     Some(&q),
-                    &Filter::default(),
-                    Order::Relevance,
+                    &sorted(&ImageQuery::default(), Sort::Relevance),
+                    0,
                     3,
                     page * 3,
                 )
@@ -569,13 +606,27 @@ fn orders_and_paging() {
     assert_eq!(paged, full);
     assert!(
         shared()
-            .search("A", None, &Filter::default(), Order::Newest, 0, 0)
+            .search(
+                "A",
+                None,
+                &sorted(&ImageQuery::default(), Sort::Newest),
+                0,
+                0,
+                0
+            )
             .unwrap()
             .is_empty()
     );
     assert!(
         shared()
-            .search("A", None, &Filter::default(), Order::Newest, 5, 100)
+            .search(
+                "A",
+                None,
+                &sorted(&ImageQuery::default(), Sort::Newest),
+                0,
+                5,
+                100
+            )
             .unwrap()
             .is_empty()
     );
@@ -671,29 +722,36 @@ fn brute_facet(docs: &[&ImageDoc], field: &FacetField) -> Vec<FacetCount> {
 fn facets_equal_brute_force() {
     let corpus = corpus();
     let fields = all_facet_fields();
-    let mut cases: Vec<(Option<&str>, Filter)> =
+    let mut cases: Vec<(Option<&str>, ImageQuery)> =
         filters().into_iter().map(|(f, _)| (None, f)).collect();
-    cases.push((Some("concert"), Filter::default()));
+    cases.push((Some("concert"), ImageQuery::default()));
     cases.push((
         Some("-car"),
-        Filter {
+        ImageQuery {
             has_video: Some(false),
-            ..Filter::default()
+            ..ImageQuery::default()
         },
     ));
     cases.push((
         Some("2026"),
-        Filter {
+        ImageQuery {
             min_rating: Some(1),
-            ..Filter::default()
+            ..ImageQuery::default()
         },
     ));
-    cases.push((Some("nothingmatches"), Filter::default()));
+    cases.push((Some("nothingmatches"), ImageQuery::default()));
     for account in ["A", "B"] {
         for (q, f) in &cases {
             let parsed = q.map(|q| parse(q).unwrap());
             let hits: BTreeSet<String> = shared()
-                .search(account, parsed.as_ref(), f, Order::Newest, 1000, 0)
+                .search(
+                    account,
+                    parsed.as_ref(),
+                    &sorted(f, Sort::Newest),
+                    0,
+                    1000,
+                    0,
+                )
                 .unwrap()
                 .into_iter()
                 .collect();
@@ -702,7 +760,7 @@ fn facets_equal_brute_force() {
                 .filter(|d| d.account_id == account && hits.contains(&d.image_id))
                 .collect();
             let got = shared()
-                .facets(account, parsed.as_ref(), f, &fields)
+                .facets(account, parsed.as_ref(), f, 0, &fields)
                 .unwrap();
             assert_eq!(got.len(), fields.len());
             for (field, counts) in got {
@@ -719,7 +777,8 @@ fn facets_equal_brute_force() {
         .facets(
             "A",
             None,
-            &Filter::default(),
+            &ImageQuery::default(),
+            0,
             &[FacetField::KeywordIn("place".into())],
         )
         .unwrap();
@@ -750,21 +809,35 @@ fn apply_upserts_and_deletes() {
     idx.apply(vec![changed], &["a02".to_string()], 4).unwrap();
     assert_eq!(idx.applied_seq(), 4);
     assert!(
-        idx.search("A", Some(&q), &Filter::default(), Order::Relevance, 10, 0)
-            .unwrap()
-            .is_empty()
+        idx.search(
+            "A",
+            Some(&q),
+            &sorted(&ImageQuery::default(), Sort::Relevance),
+            0,
+            10,
+            0
+        )
+        .unwrap()
+        .is_empty()
     );
     let q = parse("changed").unwrap();
     assert_eq!(
-        idx.search("A", Some(&q), &Filter::default(), Order::Relevance, 10, 0)
-            .unwrap(),
+        idx.search(
+            "A",
+            Some(&q),
+            &sorted(&ImageQuery::default(), Sort::Relevance),
+            0,
+            10,
+            0
+        )
+        .unwrap(),
         vec!["a01"]
     );
-    assert_eq!(idx.count("A", None, &Filter::default()).unwrap(), 12);
+    assert_eq!(idx.count("A", None, &ImageQuery::default(), 0).unwrap(), 12);
     // Upserting the same doc twice in one batch keeps one copy.
     let d = corpus()[2].clone();
     idx.apply(vec![d.clone(), d], &[], 5).unwrap();
-    assert_eq!(idx.count("A", None, &Filter::default()).unwrap(), 12);
+    assert_eq!(idx.count("A", None, &ImageQuery::default(), 0).unwrap(), 12);
 }
 
 #[test]
@@ -782,7 +855,7 @@ fn apply_from_threads() {
     for h in handles {
         h.join().unwrap();
     }
-    assert_eq!(idx.count("A", None, &Filter::default()).unwrap(), 4);
+    assert_eq!(idx.count("A", None, &ImageQuery::default(), 0).unwrap(), 4);
 }
 
 #[test]
@@ -795,8 +868,15 @@ fn rebuild_replaces_everything() {
     assert_eq!(n, 2);
     assert_eq!(idx.applied_seq(), 9);
     assert_eq!(
-        idx.search("A", None, &Filter::default(), Order::Newest, 10, 0)
-            .unwrap(),
+        idx.search(
+            "A",
+            None,
+            &sorted(&ImageQuery::default(), Sort::Newest),
+            0,
+            10,
+            0
+        )
+        .unwrap(),
         vec!["n2", "n1"]
     );
     // A failing source commits nothing.
@@ -806,9 +886,9 @@ fn rebuild_replaces_everything() {
     ];
     assert!(matches!(idx.rebuild(bad, 10), Err(SearchError::Source(_))));
     assert_eq!(idx.applied_seq(), 9);
-    assert_eq!(idx.count("A", None, &Filter::default()).unwrap(), 2);
+    assert_eq!(idx.count("A", None, &ImageQuery::default(), 0).unwrap(), 2);
     idx.apply(vec![doc("A", "n3", "new", 3)], &[], 11).unwrap();
-    assert_eq!(idx.count("A", None, &Filter::default()).unwrap(), 3);
+    assert_eq!(idx.count("A", None, &ImageQuery::default(), 0).unwrap(), 3);
 }
 
 #[test]
@@ -827,7 +907,12 @@ fn open_persists_and_recovers() {
         assert_eq!(o.index.applied_seq(), 42);
         assert_eq!(
             o.index
-                .count("A", Some(&parse("zurich").unwrap()), &Filter::default())
+                .count(
+                    "A",
+                    Some(&parse("zurich").unwrap()),
+                    &ImageQuery::default(),
+                    0
+                )
                 .unwrap(),
             1
         );
@@ -844,7 +929,10 @@ fn open_persists_and_recovers() {
         let o = SearchIndex::open(&path).unwrap();
         assert!(o.fresh);
         assert_eq!(o.index.applied_seq(), crate::index::NEVER_BUILT);
-        assert_eq!(o.index.count("A", None, &Filter::default()).unwrap(), 0);
+        assert_eq!(
+            o.index.count("A", None, &ImageQuery::default(), 0).unwrap(),
+            0
+        );
         o.index.apply(corpus(), &[], 7).unwrap();
     }
     // Garbage is wiped.
@@ -852,7 +940,10 @@ fn open_persists_and_recovers() {
     std::fs::write(path.join("junk.bin"), b"\x00\x01").unwrap();
     let o = SearchIndex::open(&path).unwrap();
     assert!(o.fresh);
-    assert_eq!(o.index.count("A", None, &Filter::default()).unwrap(), 0);
+    assert_eq!(
+        o.index.count("A", None, &ImageQuery::default(), 0).unwrap(),
+        0
+    );
     assert!(!path.join("junk.bin").exists());
 }
 
@@ -870,12 +961,12 @@ proptest! {
         "[a-zé+\\-*\" :'0-9\u{0}]{0,40}",
     ]) {
         if let Ok(p) = parse(&s) {
-            for order in [Order::Relevance, Order::Taken] {
-                let r = shared().search("A", Some(&p), &Filter::default(), order, 5, 0);
+            for order in [Sort::Relevance, Sort::Taken] {
+                let r = shared().search("A", Some(&p), &sorted(&ImageQuery::default(), order), 0, 5, 0);
                 prop_assert!(r.is_ok(), "{:?}: {:?}", s, r.err());
             }
             let fields = [FacetField::Keyword, FacetField::CreationYear];
-            prop_assert!(shared().facets("A", Some(&p), &Filter::default(), &fields).is_ok());
+            prop_assert!(shared().facets("A", Some(&p), &ImageQuery::default(), 0, &fields).is_ok());
         }
     }
 }
@@ -903,12 +994,12 @@ fn live_in_a_set_is_decided_at_query_time() {
     }
     idx.apply(docs, &[], 1).unwrap();
     let found = |set: &str, live_at: Option<i64>| -> BTreeSet<String> {
-        let f = Filter {
+        let f = ImageQuery {
             set: Some(set.into()),
-            live: live_at.map(|now| (true, now)),
-            ..Filter::default()
+            live: live_at.map(|_| true),
+            ..ImageQuery::default()
         };
-        idx.search("A", None, &f, Order::Newest, 100, 0)
+        idx.search("A", None, &f, live_at.unwrap_or(0), 100, 0)
             .unwrap()
             .into_iter()
             .collect()
@@ -918,20 +1009,20 @@ fn live_in_a_set_is_decided_at_query_time() {
     assert_eq!(found("s1", Some(t + 10)), ids(&["x1", "x2"]));
     assert_eq!(found("s1", Some(t + 1_000_000_000)), ids(&["x1", "x2"]));
     assert_eq!(found("s9", Some(t)), ids(&["x4"]));
-    let not_live = Filter {
+    let not_live = ImageQuery {
         set: Some("s1".into()),
-        live: Some((false, t + 9)),
-        ..Filter::default()
+        live: Some(false),
+        ..ImageQuery::default()
     };
     let hidden: BTreeSet<String> = idx
-        .search("A", None, &not_live, Order::Newest, 10, 0)
+        .search("A", None, &not_live, t + 9, 10, 0)
         .unwrap()
         .into_iter()
         .collect();
     assert_eq!(hidden, ids(&["x2", "x3"]));
-    let stray = Filter {
-        live: Some((true, t)),
-        ..Filter::default()
+    let stray = ImageQuery {
+        live: Some(true),
+        ..ImageQuery::default()
     };
-    assert!(idx.search("A", None, &stray, Order::Newest, 10, 0).is_err());
+    assert!(idx.search("A", None, &stray, t, 10, 0).is_err());
 }

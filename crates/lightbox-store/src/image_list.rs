@@ -1,5 +1,5 @@
 //! `GET /v1/images`: the ids of one page of an account's images, filtered
-//! and sorted. The core checks the request and builds a [`ListQuery`]; this
+//! and sorted. The core checks the request and builds an [`ImageQuery`]; this
 //! module turns it into one SQL text (the same on both engines) and returns
 //! ids only — the caller loads the rows with `images::find_many`.
 //!
@@ -33,59 +33,12 @@ use sqlx::AssertSqlSafe;
 use crate::sql;
 use crate::{Conn, Engine, Result};
 
-/// How a list is ordered. Ties are broken by id in the same direction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortOrder {
-    /// Uploaded last first (`created_at DESC`).
-    #[default]
-    Newest,
-    /// Uploaded first first (`created_at ASC`).
-    Oldest,
-    /// Taken last first (`creation_date DESC`); images without a known
-    /// date come after every dated one, newest upload first.
-    Taken,
-}
+pub use lightbox_query::{GeoBox, ImageQuery, KeywordMatch, Sort};
 
-/// Which keyword an image must have.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeywordMatch {
-    /// The whole stored form, `axis:value` or a bare `value` (exact).
-    Whole(String),
-    /// This value in any namespace, or without one (exact).
-    Value(String),
-    /// Any keyword in this namespace (exact).
-    Namespace(String),
-}
-
-/// A box in degrees; `west > east` crosses the antimeridian.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GeoBox {
-    pub west: f64,
-    pub south: f64,
-    pub east: f64,
-    pub north: f64,
-}
-
-/// The filters of one list, as plain checked values. `None` = no filter.
-/// Time bounds are Unix microseconds and inclusive at both ends.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListQuery {
-    pub keyword: Option<KeywordMatch>,
-    pub rating: Option<i64>,
-    pub min_rating: Option<i64>,
-    /// With `exif_value`: that exact text value; alone: the property is present.
-    pub exif_property: Option<String>,
-    pub exif_value: Option<String>,
-    pub created_at_from: Option<i64>,
-    pub created_at_to: Option<i64>,
-    pub updated_at_from: Option<i64>,
-    pub updated_at_to: Option<i64>,
-    pub creation_date_from: Option<i64>,
-    pub creation_date_to: Option<i64>,
-    pub has_video: Option<bool>,
-    pub has_geo: Option<bool>,
-    pub bbox: Option<GeoBox>,
-    pub sort: SortOrder,
+/// Whether the list is ordered by date taken: the database has no scores,
+/// so an order by relevance lists as taken.
+fn taken(q: &ImageQuery) -> bool {
+    matches!(q.sort, Sort::Taken | Sort::Relevance)
 }
 
 /// A bound value of the query being built.
@@ -169,11 +122,17 @@ pub async fn list_ids(
     conn: &mut Conn,
     engine: Engine,
     account_id: &str,
-    q: &ListQuery,
+    q: &ImageQuery,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>> {
     let _ = engine; // one SQL text serves both engines
+    if q.set.is_some() || q.live.is_some() {
+        // Ignoring it would list images outside the set.
+        return Err(crate::StoreError::Unanswerable(
+            "a set filter of an image list (the search index answers it)",
+        ));
+    }
     match collect_range(q) {
         None => fetch(conn, &build(account_id, q, limit, offset, Shape::Direct)).await,
         Some(range) => {
@@ -216,7 +175,7 @@ pub async fn explain(
     conn: &mut Conn,
     engine: Engine,
     account_id: &str,
-    q: &ListQuery,
+    q: &ImageQuery,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>> {
@@ -279,35 +238,28 @@ fn bind_all<'q, O: sql::Record>(
     query
 }
 
-fn driver(q: &ListQuery) -> Driver {
+fn driver(q: &ImageQuery) -> Driver {
     match &q.keyword {
         // Taken first by namespace: no index has that order; the namespace is
         // checked per image along `images_taken`.
         // A namespace is broad (often most images): with any condition on
         // the images row, the images' indexes find a page sooner and the
         // namespace is probed per image.
-        Some(KeywordMatch::Namespace(_)) if q.sort == SortOrder::Taken || image_filter(q) => {
-            Driver::Images
-        }
+        Some(KeywordMatch::Namespace(_)) if taken(q) || image_filter(q) => Driver::Images,
         Some(_) => Driver::Keyword,
         // Exif rows carry no taken date: taken first walks `images_taken`.
-        None if q.exif_property.is_some()
-            && q.exif_value.is_some()
-            && q.sort != SortOrder::Taken =>
-        {
-            Driver::Exif
-        }
+        None if q.exif_property.is_some() && q.exif_value.is_some() && !taken(q) => Driver::Exif,
         None => Driver::Images,
     }
 }
 
 /// The range whose index may be read instead of walking the sort order,
 /// when the images table drives; `None`: one query.
-fn collect_range(q: &ListQuery) -> Option<Range> {
+fn collect_range(q: &ImageQuery) -> Option<Range> {
     if driver(q) != Driver::Images {
         return None;
     }
-    let taken = q.sort == SortOrder::Taken;
+    let taken = taken(q);
     if !taken && (q.creation_date_from.is_some() || q.creation_date_to.is_some()) {
         Some(Range::CreationDate)
     } else if q.updated_at_from.is_some() || q.updated_at_to.is_some() {
@@ -330,12 +282,12 @@ fn collect_range(q: &ListQuery) -> Option<Range> {
 
 /// True when a condition on the images row (not only on the driving
 /// keyword or Exif row) must be checked.
-fn needs_image_row(q: &ListQuery, driver: Driver) -> bool {
-    image_filter(q) || (q.sort == SortOrder::Taken && driver != Driver::Keyword)
+fn needs_image_row(q: &ImageQuery, driver: Driver) -> bool {
+    image_filter(q) || (taken(q) && driver != Driver::Keyword)
 }
 
 /// True when a filter is on a column of the images row.
-fn image_filter(q: &ListQuery) -> bool {
+fn image_filter(q: &ImageQuery) -> bool {
     q.rating.is_some()
         || q.min_rating.is_some()
         || q.created_at_from.is_some()
@@ -371,7 +323,7 @@ enum Side {
 
 fn build<'a>(
     account_id: &'a str,
-    q: &'a ListQuery,
+    q: &'a ImageQuery,
     limit: i64,
     offset: i64,
     shape: Shape,
@@ -384,7 +336,7 @@ fn build<'a>(
     if shape == Shape::Collect(Range::GeoLng) && wraps {
         // A box across the antimeridian read through the longitude index:
         // two ranges of it, as two queries (an OR would read all of it).
-        let order = if q.sort == SortOrder::Taken {
+        let order = if taken(q) {
             "creation_date"
         } else {
             "created_at"
@@ -395,9 +347,11 @@ fn build<'a>(
         build_part(&mut sql, account_id, q, limit, offset, shape, Side::West);
         sql.text.push_str(") u");
         sql.text.push_str(&match q.sort {
-            SortOrder::Newest => format!(" ORDER BY u.{order} DESC, u.id DESC"),
-            SortOrder::Oldest => format!(" ORDER BY u.{order} ASC, u.id ASC"),
-            SortOrder::Taken => format!(" ORDER BY u.{order} DESC NULLS LAST, u.id DESC"),
+            Sort::Newest => format!(" ORDER BY u.{order} DESC, u.id DESC"),
+            Sort::Oldest => format!(" ORDER BY u.{order} ASC, u.id ASC"),
+            Sort::Taken | Sort::Relevance => {
+                format!(" ORDER BY u.{order} DESC NULLS LAST, u.id DESC")
+            }
         });
         sql.push(" LIMIT ? OFFSET ?", [Arg::Int(limit), Arg::Int(offset)]);
     } else {
@@ -411,7 +365,7 @@ fn build<'a>(
 fn build_part<'a>(
     sql: &mut Sql<'a>,
     account_id: &'a str,
-    q: &'a ListQuery,
+    q: &'a ImageQuery,
     limit: i64,
     offset: i64,
     shape: Shape,
@@ -419,7 +373,7 @@ fn build_part<'a>(
 ) {
     let driver = driver(q);
     let join = driver == Driver::Images || needs_image_row(q, driver);
-    let taken = q.sort == SortOrder::Taken;
+    let taken = taken(q);
     // The driving table's sort columns, for ORDER BY.
     let (created, taken_col, id) = match driver {
         Driver::Images => ("i.created_at", "i.creation_date", "i.id"),
@@ -471,7 +425,7 @@ fn build_part<'a>(
                         " ORDER BY creation_date DESC NULLS LAST, id DESC LIMIT ?) i WHERE 1 = 1",
                         [Arg::Int(rows)],
                     );
-                } else if q.sort == SortOrder::Oldest {
+                } else if q.sort == Sort::Oldest {
                     sql.push(
                         " ORDER BY created_at ASC, id ASC LIMIT ?) i WHERE 1 = 1",
                         [Arg::Int(rows)],
@@ -654,10 +608,12 @@ fn build_part<'a>(
     // Collect: a leading `+` keeps the engine from walking the sort index.
     let plus = if collect { "+" } else { "" };
     let order = match q.sort {
-        SortOrder::Newest => format!(" ORDER BY {plus}{created} DESC, {id} DESC"),
-        SortOrder::Oldest => format!(" ORDER BY {plus}{created} ASC, {id} ASC"),
+        Sort::Newest => format!(" ORDER BY {plus}{created} DESC, {id} DESC"),
+        Sort::Oldest => format!(" ORDER BY {plus}{created} ASC, {id} ASC"),
         // NULL is the smallest value on SQLite; PostgreSQL needs telling.
-        SortOrder::Taken => format!(" ORDER BY {plus}{taken_col} DESC NULLS LAST, {id} DESC"),
+        Sort::Taken | Sort::Relevance => {
+            format!(" ORDER BY {plus}{taken_col} DESC NULLS LAST, {id} DESC")
+        }
     };
     sql.text.push_str(&order);
     sql.push(" LIMIT ? OFFSET ?", [Arg::Int(limit), Arg::Int(offset)]);
@@ -665,7 +621,7 @@ fn build_part<'a>(
 
 /// The upper bound of `created_at`: the filter's, or `updated_at_to` when
 /// lower (an image is changed after it is uploaded).
-fn created_at_to(q: &ListQuery) -> Option<i64> {
+fn created_at_to(q: &ImageQuery) -> Option<i64> {
     match (q.created_at_to, q.updated_at_to) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -678,7 +634,7 @@ mod tests {
 
     #[test]
     fn numbers_placeholders_in_order() {
-        let q = ListQuery {
+        let q = ImageQuery {
             keyword: Some(KeywordMatch::Whole("artist:Marina".into())),
             min_rating: Some(3),
             bbox: Some(GeoBox {
@@ -687,7 +643,7 @@ mod tests {
                 east: -170.0,
                 north: 10.0,
             }),
-            ..ListQuery::default()
+            ..ImageQuery::default()
         };
         let sql = build("acc", &q, 51, 0, Shape::Direct);
         assert!(sql.text.contains("k.keyword = $2"), "{}", sql.text);
@@ -703,9 +659,9 @@ mod tests {
 
     #[test]
     fn keyword_alone_reads_no_image_rows() {
-        let q = ListQuery {
+        let q = ImageQuery {
             keyword: Some(KeywordMatch::Whole("sunset".into())),
-            ..ListQuery::default()
+            ..ImageQuery::default()
         };
         let sql = build("acc", &q, 51, 0, Shape::Direct);
         assert!(!sql.text.contains("images"), "{}", sql.text);

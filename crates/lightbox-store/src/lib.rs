@@ -80,6 +80,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot connect to the database at {url}: {cause}")]
     Unreachable { url: String, cause: String },
+    /// A caller asked for what only another component can answer (a set
+    /// filter of an image list is the search index's): a bug, never
+    /// answered with a wrong result.
+    #[error("the database cannot answer this: {0}")]
+    Unanswerable(&'static str),
 }
 
 /// How long opening the first connection may take.

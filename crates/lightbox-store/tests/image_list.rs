@@ -3,7 +3,7 @@
 //! PostgreSQL runs on the server of `LIGHTBOX_TEST_POSTGRES_URL`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ListQuery, SortOrder};
+use lightbox_store::image_list::{self, GeoBox, ImageQuery, KeywordMatch, Sort};
 use lightbox_store::images::{self, ImageRow};
 use lightbox_store::{Engine, Store, accounts};
 use lightbox_testkit::fresh_store;
@@ -207,7 +207,7 @@ impl Lib {
     }
 
     /// The numbers of the images listed, in order.
-    async fn page(&self, q: &ListQuery, limit: i64, offset: i64) -> Vec<usize> {
+    async fn page(&self, q: &ImageQuery, limit: i64, offset: i64) -> Vec<usize> {
         let mut conn = self.store.read().await.unwrap();
         let ids = image_list::list_ids(
             &mut conn,
@@ -230,7 +230,7 @@ impl Lib {
             .collect()
     }
 
-    async fn list(&self, q: ListQuery) -> Vec<usize> {
+    async fn list(&self, q: ImageQuery) -> Vec<usize> {
         self.page(&q, 50, 0).await
     }
 }
@@ -243,39 +243,39 @@ fn value(k: &str) -> Option<KeywordMatch> {
     Some(KeywordMatch::Value(k.into()))
 }
 
-fn exif(p: &str, v: Option<&str>) -> ListQuery {
-    ListQuery {
+fn exif(p: &str, v: Option<&str>) -> ImageQuery {
+    ImageQuery {
         exif_property: Some(p.into()),
         exif_value: v.map(str::to_owned),
-        ..ListQuery::default()
+        ..ImageQuery::default()
     }
 }
 
-fn bbox(west: f64, south: f64, east: f64, north: f64) -> ListQuery {
-    ListQuery {
+fn bbox(west: f64, south: f64, east: f64, north: f64) -> ImageQuery {
+    ImageQuery {
         bbox: Some(GeoBox {
             west,
             south,
             east,
             north,
         }),
-        ..ListQuery::default()
+        ..ImageQuery::default()
     }
 }
 
 async fn every_filter(engine: Engine) {
     let lib = Lib::new(engine).await;
-    let d = ListQuery::default;
+    let d = ImageQuery::default;
 
     // Order.
     assert_eq!(lib.list(d()).await, [5, 4, 3, 2, 1, 0]);
-    let oldest = ListQuery {
-        sort: SortOrder::Oldest,
+    let oldest = ImageQuery {
+        sort: Sort::Oldest,
         ..d()
     };
     assert_eq!(lib.list(oldest.clone()).await, [0, 1, 2, 3, 4, 5]);
-    let taken = ListQuery {
-        sort: SortOrder::Taken,
+    let taken = ImageQuery {
+        sort: Sort::Taken,
         ..d()
     };
     assert_eq!(lib.list(taken.clone()).await, [3, 2, 0, 5, 4, 1]);
@@ -289,7 +289,7 @@ async fn every_filter(engine: Engine) {
     assert_eq!(lib.page(&taken, 2, 4).await, [4, 1]);
 
     // Keywords: whole form, bare keyword, value in any namespace (once per image).
-    let kw = |k| ListQuery { keyword: k, ..d() };
+    let kw = |k| ImageQuery { keyword: k, ..d() };
     assert_eq!(lib.list(kw(whole("artist:Marina"))).await, [2, 1]);
     assert_eq!(lib.list(kw(whole("sky:sunset"))).await, [1, 0]);
     assert_eq!(lib.list(kw(whole("sunset"))).await, [0]);
@@ -307,20 +307,20 @@ async fn every_filter(engine: Engine) {
     assert_eq!(lib.list(kw(ns("sky"))).await, [1, 0]);
     assert!(lib.list(kw(ns("sunset"))).await.is_empty());
     assert!(lib.list(kw(ns("Sky"))).await.is_empty());
-    let ns_oldest = ListQuery {
+    let ns_oldest = ImageQuery {
         keyword: ns("artist"),
-        sort: SortOrder::Oldest,
+        sort: Sort::Oldest,
         ..d()
     };
     assert_eq!(lib.list(ns_oldest).await, [1, 2]);
-    let ns_taken = ListQuery {
+    let ns_taken = ImageQuery {
         keyword: ns("artist"),
-        sort: SortOrder::Taken,
+        sort: Sort::Taken,
         ..d()
     };
     assert_eq!(lib.list(ns_taken.clone()).await, [2, 1]);
     assert_eq!(lib.page(&ns_taken, 1, 1).await, [1]);
-    let ns_rated = ListQuery {
+    let ns_rated = ImageQuery {
         keyword: ns("artist"),
         min_rating: Some(4),
         ..d()
@@ -328,11 +328,11 @@ async fn every_filter(engine: Engine) {
     assert_eq!(lib.list(ns_rated).await, [1]);
 
     // Ratings.
-    let rating = |r| ListQuery {
+    let rating = |r| ImageQuery {
         rating: Some(r),
         ..d()
     };
-    let min = |r| ListQuery {
+    let min = |r| ImageQuery {
         min_rating: Some(r),
         ..d()
     };
@@ -342,7 +342,7 @@ async fn every_filter(engine: Engine) {
     assert_eq!(lib.list(min(0)).await, [5, 4, 3, 2, 1, 0]);
     assert_eq!(lib.list(min(5)).await, [1]);
     assert!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             rating: Some(2),
             min_rating: Some(3),
             ..d()
@@ -364,7 +364,7 @@ async fn every_filter(engine: Engine) {
     assert!(lib.list(exif("LensModel", None)).await.is_empty());
 
     // Times: both bounds inclusive, to the microsecond.
-    let created = |from, to| ListQuery {
+    let created = |from, to| ImageQuery {
         created_at_from: from,
         created_at_to: to,
         ..d()
@@ -380,7 +380,7 @@ async fn every_filter(engine: Engine) {
     );
     assert_eq!(lib.list(created(Some(T0 + 4 * DAY), None)).await, [5, 4]);
     assert_eq!(lib.list(created(None, Some(T0))).await, [0]);
-    let updated = |from, to| ListQuery {
+    let updated = |from, to| ImageQuery {
         updated_at_from: from,
         updated_at_to: to,
         ..d()
@@ -390,7 +390,7 @@ async fn every_filter(engine: Engine) {
         lib.list(updated(None, Some(T0 + 4 * DAY))).await,
         [5, 4, 3, 2, 0]
     );
-    let taken_in = |from, to| ListQuery {
+    let taken_in = |from, to| ImageQuery {
         creation_date_from: from,
         creation_date_to: to,
         ..d()
@@ -409,11 +409,11 @@ async fn every_filter(engine: Engine) {
     );
 
     // Video and geo.
-    let video = |v| ListQuery {
+    let video = |v| ImageQuery {
         has_video: Some(v),
         ..d()
     };
-    let geo = |g| ListQuery {
+    let geo = |g| ImageQuery {
         has_geo: Some(g),
         ..d()
     };
@@ -437,13 +437,13 @@ async fn every_filter(engine: Engine) {
     let narrow = bbox(177.0, -20.0, -171.0, -10.0);
     assert_eq!(lib.list(narrow.clone()).await, [2, 1]);
     assert_eq!(lib.page(&narrow, 1, 1).await, [1]);
-    let narrow_oldest = ListQuery {
-        sort: SortOrder::Oldest,
+    let narrow_oldest = ImageQuery {
+        sort: Sort::Oldest,
         ..narrow.clone()
     };
     assert_eq!(lib.list(narrow_oldest).await, [1, 2]);
-    let narrow_taken = ListQuery {
-        sort: SortOrder::Taken,
+    let narrow_taken = ImageQuery {
+        sort: Sort::Taken,
         min_rating: Some(3),
         ..narrow
     };
@@ -458,7 +458,7 @@ async fn every_filter(engine: Engine) {
 
     // Stacked filters (AND), with every driver.
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: value("sunset"),
             has_geo: Some(true),
             ..d()
@@ -467,7 +467,7 @@ async fn every_filter(engine: Engine) {
         [3, 1]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: value("sunset"),
             has_geo: Some(true),
             min_rating: Some(4),
@@ -478,7 +478,7 @@ async fn every_filter(engine: Engine) {
         [1]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: whole("artist:Marina"),
             exif_property: Some("Make".into()),
             exif_value: Some("Canon".into()),
@@ -488,7 +488,7 @@ async fn every_filter(engine: Engine) {
         [2]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: value("sunset"),
             exif_property: Some("ISO".into()),
             ..d()
@@ -497,7 +497,7 @@ async fn every_filter(engine: Engine) {
         [0]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             exif_property: Some("Make".into()),
             exif_value: Some("Canon".into()),
             has_geo: Some(true),
@@ -507,18 +507,18 @@ async fn every_filter(engine: Engine) {
         [2]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             exif_property: Some("Make".into()),
             exif_value: Some("Canon".into()),
             created_at_from: Some(T0 + 1),
-            sort: SortOrder::Oldest,
+            sort: Sort::Oldest,
             ..d()
         })
         .await,
         [2]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             bbox: Some(GeoBox {
                 west: 170.0,
                 south: -20.0,
@@ -534,7 +534,7 @@ async fn every_filter(engine: Engine) {
         [2]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             has_video: Some(false),
             has_geo: Some(true),
             min_rating: Some(1),
@@ -548,46 +548,46 @@ async fn every_filter(engine: Engine) {
 
     // Sorts with a driving keyword or Exif value.
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: value("sunset"),
-            sort: SortOrder::Taken,
+            sort: Sort::Taken,
             ..d()
         })
         .await,
         [3, 0, 1]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: value("sunset"),
-            sort: SortOrder::Oldest,
+            sort: Sort::Oldest,
             ..d()
         })
         .await,
         [0, 1, 3]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             keyword: whole("sky:sunset"),
-            sort: SortOrder::Taken,
+            sort: Sort::Taken,
             ..d()
         })
         .await,
         [0, 1]
     );
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             exif_property: Some("Make".into()),
             exif_value: Some("Canon".into()),
-            sort: SortOrder::Oldest,
+            sort: Sort::Oldest,
             ..d()
         })
         .await,
         [0, 2]
     );
-    let canon_taken = ListQuery {
+    let canon_taken = ImageQuery {
         exif_property: Some("Make".into()),
         exif_value: Some("Canon".into()),
-        sort: SortOrder::Taken,
+        sort: Sort::Taken,
         ..d()
     };
     assert_eq!(lib.list(canon_taken.clone()).await, [2, 0]);
@@ -595,28 +595,28 @@ async fn every_filter(engine: Engine) {
 
     // Walk or collect (list_ids picks): the same answers at every page.
     for q in [
-        ListQuery {
+        ImageQuery {
             min_rating: Some(1),
             ..d()
         },
-        ListQuery {
+        ImageQuery {
             creation_date_from: Some(JUNE_1),
             has_geo: Some(true),
             ..d()
         },
-        ListQuery {
+        ImageQuery {
             updated_at_to: Some(T0 + 3 * DAY),
-            sort: SortOrder::Oldest,
+            sort: Sort::Oldest,
             ..d()
         },
-        ListQuery {
+        ImageQuery {
             bbox: Some(GeoBox {
                 west: -180.0,
                 south: -90.0,
                 east: 180.0,
                 north: 90.0,
             }),
-            sort: SortOrder::Taken,
+            sort: Sort::Taken,
             ..d()
         },
     ] {
@@ -628,7 +628,7 @@ async fn every_filter(engine: Engine) {
         assert_eq!(paged, all, "{q:?}");
     }
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             min_rating: Some(1),
             ..d()
         })
@@ -637,7 +637,7 @@ async fn every_filter(engine: Engine) {
     );
     // updated_at_to bounds created_at too: image 1 was changed later.
     assert_eq!(
-        lib.list(ListQuery {
+        lib.list(ImageQuery {
             updated_at_to: Some(T0 + 3 * DAY),
             ..d()
         })
@@ -671,10 +671,10 @@ async fn every_filter(engine: Engine) {
 /// A new taken date moves the image in keyword lists sorted by it.
 async fn taken_date_follows_updates(engine: Engine) {
     let lib = Lib::new(engine).await;
-    let q = ListQuery {
+    let q = ImageQuery {
         keyword: value("sunset"),
-        sort: SortOrder::Taken,
-        ..ListQuery::default()
+        sort: Sort::Taken,
+        ..ImageQuery::default()
     };
     assert_eq!(lib.list(q.clone()).await, [3, 0, 1]);
     let mut conn = lib.store.read().await.unwrap();
@@ -692,7 +692,7 @@ async fn taken_date_follows_updates(engine: Engine) {
     images::update_fields(&mut conn, &row).await.unwrap();
     drop(conn);
     assert_eq!(lib.list(q.clone()).await, [1, 0, 3]);
-    let whole_q = ListQuery {
+    let whole_q = ImageQuery {
         keyword: whole("sky:sunset"),
         ..q
     };
