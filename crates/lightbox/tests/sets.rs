@@ -62,51 +62,112 @@ async fn members(server: &Server, token: &str, id: &str, query: &str) -> Vec<Str
     uuids(&r.json())
 }
 
-both_setups!(tree_fields_and_reparenting, |env: Env| async move {
-    let (server, token) = start(&env).await;
+/// The festival tree: Festival (a blue folder) with Saturday and then
+/// Sunday (a press set) under it, and Press after it at the top level.
+struct Festival {
+    festival: String,
+    sat: String,
+    sun: String,
+    press: String,
+}
+
+async fn festival_tree(server: &Server, token: &str) -> Festival {
     let festival = create(
-        &server,
-        &token,
+        server,
+        token,
         json!({"name": "Festival", "colour": "blue", "type": "folder"}),
     )
     .await;
     let sat = create(
-        &server,
-        &token,
+        server,
+        token,
         json!({"name": "Saturday", "parent_public_uuid": festival}),
     )
     .await;
     let sun = create(
-        &server,
-        &token,
+        server,
+        token,
         json!({"name": "Sunday", "parent_public_uuid": festival, "type": "press"}),
     )
     .await;
-    let press = create(&server, &token, json!({"name": "Press"})).await;
+    let press = create(server, token, json!({"name": "Press"})).await;
+    Festival {
+        festival,
+        sat,
+        sun,
+        press,
+    }
+}
 
-    // Fixed choices: anything else is refused and nothing is saved.
+/// The festival tree rearranged: Press before Festival at the top level,
+/// and Saturday moved under Press with Late under it. Returns Late too.
+async fn rearranged_festival_tree(server: &Server, token: &str) -> (Festival, String) {
+    let tree = festival_tree(server, token).await;
     server
-        .write_refused(
-            "POST",
-            &token,
-            "/v1/sets",
-            json!({"name": "X", "colour": "teal"}),
-            (400, "validation"),
-            Some("colour"),
+        .write_ok(
+            "PATCH",
+            token,
+            "/v1/sets/reorder",
+            json!({"parent_public_uuid": null, "set_public_uuids": [tree.press, tree.festival]}),
         )
         .await;
+    let late = create(
+        server,
+        token,
+        json!({"name": "Late", "parent_public_uuid": tree.sat}),
+    )
+    .await;
     server
-        .write_refused(
-            "POST",
-            &token,
-            "/v1/sets",
-            json!({"name": "X", "type": "album"}),
-            (400, "validation"),
-            Some("type"),
+        .write_ok(
+            "PATCH",
+            token,
+            &format!("/v1/sets/{}", tree.sat),
+            json!({"parent_public_uuid": tree.press}),
         )
         .await;
-    let top = server.get(&token, "/v1/sets").await.json();
-    assert_eq!(uuids(&top), vec![festival.clone(), press.clone()]);
+    (tree, late)
+}
+
+both_setups!(
+    fixed_choices_refuse_anything_else_and_save_nothing,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Festival {
+            festival, press, ..
+        } = festival_tree(&server, &token).await;
+
+        // Fixed choices: anything else is refused and nothing is saved.
+        server
+            .write_refused(
+                "POST",
+                &token,
+                "/v1/sets",
+                json!({"name": "X", "colour": "teal"}),
+                (400, "validation"),
+                Some("colour"),
+            )
+            .await;
+        server
+            .write_refused(
+                "POST",
+                &token,
+                "/v1/sets",
+                json!({"name": "X", "type": "album"}),
+                (400, "validation"),
+                Some("type"),
+            )
+            .await;
+        let top = server.get(&token, "/v1/sets").await.json();
+        assert_eq!(uuids(&top), vec![festival.clone(), press.clone()]);
+        Ok(())
+    }
+);
+
+both_setups!(a_set_shows_its_fields_and_children, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let Festival {
+        festival, sat, sun, ..
+    } = festival_tree(&server, &token).await;
 
     let f = set(&server, &token, &festival).await;
     assert_eq!(
@@ -120,133 +181,220 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
         .await
         .json();
     assert_eq!(uuids(&kids), vec![sat.clone(), sun.clone()]);
+    Ok(())
+});
 
-    // Sibling reorder: a full permutation only.
-    server
-        .write_ok(
-            "PATCH",
-            &token,
-            "/v1/sets/reorder",
-            json!({"parent_public_uuid": festival, "set_public_uuids": [sun, sat]}),
-        )
-        .await;
-    let kids = server
-        .get(&token, &format!("/v1/sets?parent_public_uuid={festival}"))
-        .await
-        .json();
-    assert_eq!(uuids(&kids), vec![sun.clone(), sat.clone()]);
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            "/v1/sets/reorder",
-            json!({"parent_public_uuid": festival, "set_public_uuids": [sun]}),
-            (400, "validation"),
-            Some("set_public_uuids"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            "/v1/sets/reorder",
-            json!({"parent_public_uuid": null, "set_public_uuids": [press, sat]}),
-            (400, "validation"),
-            Some("set_public_uuids[1]"),
-        )
-        .await;
-    server
-        .write_ok(
-            "PATCH",
-            &token,
-            "/v1/sets/reorder",
-            json!({"parent_public_uuid": null, "set_public_uuids": [press, festival]}),
-        )
-        .await;
-    assert_eq!(
-        uuids(&server.get(&token, "/v1/sets").await.json()),
-        vec![press.clone(), festival.clone()]
-    );
+both_setups!(
+    siblings_reorder_by_a_full_permutation,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Festival {
+            festival,
+            sat,
+            sun,
+            press,
+        } = festival_tree(&server, &token).await;
 
-    // Rename and recolour; a bad colour changes nothing.
-    server
-        .write_ok(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{sat}"),
-            json!({"name": "Saturday night", "colour": "red"}),
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{sat}"),
-            json!({"name": "Lost", "colour": "teal"}),
-            (400, "validation"),
-            Some("colour"),
-        )
-        .await;
-    let s = set(&server, &token, &sat).await;
-    assert_eq!(
-        (s["name"].as_str(), s["colour"].as_str()),
-        (Some("Saturday night"), Some("red"))
-    );
+        // Sibling reorder: a full permutation only.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                "/v1/sets/reorder",
+                json!({"parent_public_uuid": festival, "set_public_uuids": [sun, sat]}),
+            )
+            .await;
+        let kids = server
+            .get(&token, &format!("/v1/sets?parent_public_uuid={festival}"))
+            .await
+            .json();
+        assert_eq!(uuids(&kids), vec![sun.clone(), sat.clone()]);
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                "/v1/sets/reorder",
+                json!({"parent_public_uuid": null, "set_public_uuids": [press, festival]}),
+            )
+            .await;
+        assert_eq!(
+            uuids(&server.get(&token, "/v1/sets").await.json()),
+            vec![press.clone(), festival.clone()]
+        );
+        Ok(())
+    }
+);
 
-    // Re-parent: under a descendant or itself is a cycle; elsewhere is fine.
-    let late = create(
-        &server,
-        &token,
-        json!({"name": "Late", "parent_public_uuid": sat}),
-    )
-    .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{festival}"),
-            json!({"parent_public_uuid": late}),
-            (400, "validation"),
-            Some("parent_public_uuid"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{sat}"),
-            json!({"parent_public_uuid": sat}),
-            (400, "validation"),
-            Some("parent_public_uuid"),
-        )
-        .await;
-    server
-        .write_ok(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{sat}"),
-            json!({"parent_public_uuid": press}),
-        )
-        .await;
-    let s = set(&server, &token, &sat).await;
-    assert_eq!(s["parent_public_uuid"], press);
-    assert_eq!(set(&server, &token, &festival).await["child_count"], 1);
-    // The re-parent was snapshotted.
-    let snaps = server
-        .get(&token, &format!("/v1/sets/{sat}/snapshots"))
-        .await
-        .json();
-    assert_eq!(snaps[0]["reason"], "parent", "{snaps}");
+both_setups!(
+    a_sibling_reorder_must_name_every_sibling_and_only_them,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Festival {
+            festival,
+            sat,
+            sun,
+            press,
+        } = festival_tree(&server, &token).await;
 
-    // The tree, children in arranged order.
-    let tree = server.get(&token, "/v1/sets/tree").await.json();
-    assert_eq!(uuids(&tree), vec![press.clone(), festival.clone()]);
-    assert_eq!(uuids(&tree[0]["children"]), vec![sat.clone()]);
-    assert_eq!(
-        uuids(&tree[0]["children"][0]["children"]),
-        vec![late.clone()]
-    );
-    assert_eq!(uuids(&tree[1]["children"]), vec![sun.clone()]);
+        // Sibling reorder: a full permutation only.
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                "/v1/sets/reorder",
+                json!({"parent_public_uuid": festival, "set_public_uuids": [sun]}),
+                (400, "validation"),
+                Some("set_public_uuids"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                "/v1/sets/reorder",
+                json!({"parent_public_uuid": null, "set_public_uuids": [press, sat]}),
+                (400, "validation"),
+                Some("set_public_uuids[1]"),
+            )
+            .await;
+        // Refused, so nothing moved.
+        let kids = server
+            .get(&token, &format!("/v1/sets?parent_public_uuid={festival}"))
+            .await
+            .json();
+        assert_eq!(uuids(&kids), vec![sat.clone(), sun.clone()]);
+        assert_eq!(
+            uuids(&server.get(&token, "/v1/sets").await.json()),
+            vec![festival.clone(), press.clone()]
+        );
+        Ok(())
+    }
+);
+
+both_setups!(
+    renaming_and_recolouring_while_a_bad_colour_changes_nothing,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Festival { sat, .. } = festival_tree(&server, &token).await;
+
+        // Rename and recolour; a bad colour changes nothing.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{sat}"),
+                json!({"name": "Saturday night", "colour": "red"}),
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{sat}"),
+                json!({"name": "Lost", "colour": "teal"}),
+                (400, "validation"),
+                Some("colour"),
+            )
+            .await;
+        let s = set(&server, &token, &sat).await;
+        assert_eq!(
+            (s["name"].as_str(), s["colour"].as_str()),
+            (Some("Saturday night"), Some("red"))
+        );
+        Ok(())
+    }
+);
+
+both_setups!(
+    reparenting_refuses_cycles_and_is_snapshotted,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Festival {
+            festival,
+            sat,
+            press,
+            ..
+        } = festival_tree(&server, &token).await;
+
+        // Re-parent: under a descendant or itself is a cycle; elsewhere is fine.
+        let late = create(
+            &server,
+            &token,
+            json!({"name": "Late", "parent_public_uuid": sat}),
+        )
+        .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{festival}"),
+                json!({"parent_public_uuid": late}),
+                (400, "validation"),
+                Some("parent_public_uuid"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{sat}"),
+                json!({"parent_public_uuid": sat}),
+                (400, "validation"),
+                Some("parent_public_uuid"),
+            )
+            .await;
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{sat}"),
+                json!({"parent_public_uuid": press}),
+            )
+            .await;
+        let s = set(&server, &token, &sat).await;
+        assert_eq!(s["parent_public_uuid"], press);
+        assert_eq!(set(&server, &token, &festival).await["child_count"], 1);
+        // The re-parent was snapshotted.
+        let snaps = server
+            .get(&token, &format!("/v1/sets/{sat}/snapshots"))
+            .await
+            .json();
+        assert_eq!(snaps[0]["reason"], "parent", "{snaps}");
+        Ok(())
+    }
+);
+
+both_setups!(
+    the_tree_lists_children_in_arranged_order,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let (
+            Festival {
+                festival,
+                sat,
+                sun,
+                press,
+            },
+            late,
+        ) = rearranged_festival_tree(&server, &token).await;
+
+        // The tree, children in arranged order.
+        let tree = server.get(&token, "/v1/sets/tree").await.json();
+        assert_eq!(uuids(&tree), vec![press.clone(), festival.clone()]);
+        assert_eq!(uuids(&tree[0]["children"]), vec![sat.clone()]);
+        assert_eq!(
+            uuids(&tree[0]["children"][0]["children"]),
+            vec![late.clone()]
+        );
+        assert_eq!(uuids(&tree[1]["children"]), vec![sun.clone()]);
+        Ok(())
+    }
+);
+
+both_setups!(a_set_moves_to_the_top_level, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let (_, late) = rearranged_festival_tree(&server, &token).await;
+
     // To the top level and back.
     server
         .write_ok(
@@ -260,129 +408,303 @@ both_setups!(tree_fields_and_reparenting, |env: Env| async move {
         set(&server, &token, &late).await["parent_public_uuid"],
         Value::Null
     );
-
-    // Unknown sets are 404; a bad id in a body is a validation error.
-    let nobody = "00000000-0000-4000-8000-000000000000";
-    assert_eq!(
-        server
-            .get(&token, &format!("/v1/sets/{nobody}"))
-            .await
-            .status,
-        404
-    );
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{nobody}"),
-            json!({"name": "x"}),
-            (404, "set_not_found"),
-            None,
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &format!("/v1/sets/{sat}"),
-            json!({"parent_public_uuid": "nope"}),
-            (400, "validation"),
-            Some("parent_public_uuid"),
-        )
-        .await;
     Ok(())
 });
 
-both_setups!(membership_order_snapshots_restore, |env: Env| async move {
-    let (server, token) = start(&env).await;
-    let s = create(&server, &token, json!({"name": "Main stage"})).await;
+both_setups!(
+    unknown_sets_are_not_found_and_bad_ids_are_invalid,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Festival { festival, sat, .. } = festival_tree(&server, &token).await;
+
+        // Unknown sets are 404; a bad id in a body is a validation error.
+        let nobody = "00000000-0000-4000-8000-000000000000";
+        assert_eq!(
+            server
+                .get(&token, &format!("/v1/sets/{nobody}"))
+                .await
+                .status,
+            404
+        );
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{nobody}"),
+                json!({"name": "x"}),
+                (404, "set_not_found"),
+                None,
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{sat}"),
+                json!({"parent_public_uuid": "nope"}),
+                (400, "validation"),
+                Some("parent_public_uuid"),
+            )
+            .await;
+        // Refused, so Saturday stays where it was.
+        assert_eq!(
+            set(&server, &token, &sat).await["parent_public_uuid"],
+            festival
+        );
+        Ok(())
+    }
+);
+
+/// A well-formed uuid that names no image and no snapshot.
+const GHOST: &str = "00000000-0000-4000-8000-000000000001";
+
+/// The "Main stage" set and its five images, a to e.
+struct MainStage {
+    s: String,
+    a: String,
+    b: String,
+    c: String,
+    d: String,
+    e: String,
+}
+
+/// How far [`main_stage`] takes its set. Each step builds on the one
+/// before, as the steps once ran in one scenario: the snapshots a later
+/// test reads are the ones the earlier steps took.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// Five uploads; the set is empty.
+    Empty,
+    /// a to e in, by three adds (three membership snapshots): a to d, then
+    /// b and e (b already in), then a twice.
+    Filled,
+    /// The full order e d c b a.
+    Reversed,
+    /// a and b moved before e, then a after c: b e d c a.
+    Moved,
+    /// c made the lead image.
+    Led,
+    /// d removed (with an image never in it): b e c a.
+    Trimmed,
+    /// Restored to the snapshot taken before the last move: a b e d c.
+    Restored,
+    /// That restore undone from its own snapshot: b e c a again.
+    Undone,
+}
+
+/// The "Main stage" set, five fresh uploads and the steps up to `upto`.
+async fn main_stage(server: &Server, token: &str, upto: Stage) -> MainStage {
+    let s = create(server, token, json!({"name": "Main stage"})).await;
     let mut imgs = Vec::new();
     for n in 0..5 {
-        imgs.push(upload(&server, &token, &format!("img{n}.jpg")).await);
+        imgs.push(upload(server, token, &format!("img{n}.jpg")).await);
     }
     let (a, b, c, d, e) = (&imgs[0], &imgs[1], &imgs[2], &imgs[3], &imgs[4]);
     let path = format!("/v1/sets/{s}/images");
+    let order = format!("/v1/sets/{s}/order");
+    let restore = format!("/v1/sets/{s}/restore");
+    let snapshots = format!("/v1/sets/{s}/snapshots");
+    if upto >= Stage::Filled {
+        for ids in [json!([a, b, c, d]), json!([b, e]), json!([a, a])] {
+            server
+                .write_ok("POST", token, &path, json!({"image_public_uuids": ids}))
+                .await;
+        }
+    }
+    if upto >= Stage::Reversed {
+        server
+            .write_ok(
+                "PATCH",
+                token,
+                &order,
+                json!({"image_public_uuids": [e, d, c, b, a]}),
+            )
+            .await;
+    }
+    if upto >= Stage::Moved {
+        server
+            .write_ok("PATCH", token, &order, json!({"move": [a, b], "before": e}))
+            .await;
+        server
+            .write_ok("PATCH", token, &order, json!({"move": [a], "after": c}))
+            .await;
+    }
+    if upto >= Stage::Led {
+        server
+            .write_ok(
+                "PATCH",
+                token,
+                &format!("/v1/sets/{s}"),
+                json!({"lead_image_public_uuid": c}),
+            )
+            .await;
+    }
+    if upto >= Stage::Trimmed {
+        let other = upload(server, token, "other.jpg").await;
+        server
+            .write_ok(
+                "DELETE",
+                token,
+                &path,
+                json!({"image_public_uuids": [d, other]}),
+            )
+            .await;
+    }
+    if upto >= Stage::Restored {
+        let snaps = server.get(token, &snapshots).await.json();
+        server
+            .write_ok(
+                "POST",
+                token,
+                &restore,
+                json!({"snapshot_uuid": snaps[1]["uuid"]}),
+            )
+            .await;
+    }
+    if upto >= Stage::Undone {
+        let snaps = server.get(token, &snapshots).await.json();
+        server
+            .write_ok(
+                "POST",
+                token,
+                &restore,
+                json!({"snapshot_uuid": snaps[0]["uuid"]}),
+            )
+            .await;
+    }
+    let [a, b, c, d, e]: [String; 5] = imgs.try_into().unwrap();
+    MainStage { s, a, b, c, d, e }
+}
 
-    let op = server
-        .write_ok(
-            "POST",
-            &token,
-            &path,
-            json!({"image_public_uuids": [a, b, c, d]}),
-        )
-        .await;
-    assert_eq!(op["result"]["added"], 4, "{op}");
-    // Already in: skipped, order kept.
-    let op = server
-        .write_ok("POST", &token, &path, json!({"image_public_uuids": [b, e]}))
-        .await;
-    assert_eq!(
-        (
-            op["result"]["added"].as_i64(),
-            op["result"]["already_in"].as_i64()
-        ),
-        (Some(1), Some(1))
-    );
-    assert_eq!(
-        members(&server, &token, &s, "").await,
-        vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()]
-    );
-    let info = set(&server, &token, &s).await;
-    assert_eq!(
-        (
-            info["image_count"].as_i64(),
-            info["live_image_count"].as_i64()
-        ),
-        (Some(5), Some(5))
-    );
+both_setups!(
+    adding_images_counts_new_and_already_in,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Empty).await;
+        let path = format!("/v1/sets/{s}/images");
+
+        let op = server
+            .write_ok(
+                "POST",
+                &token,
+                &path,
+                json!({"image_public_uuids": [a, b, c, d]}),
+            )
+            .await;
+        assert_eq!(op["result"]["added"], 4, "{op}");
+        // Already in: skipped, order kept.
+        let op = server
+            .write_ok("POST", &token, &path, json!({"image_public_uuids": [b, e]}))
+            .await;
+        assert_eq!(
+            (
+                op["result"]["added"].as_i64(),
+                op["result"]["already_in"].as_i64()
+            ),
+            (Some(1), Some(1))
+        );
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()]
+        );
+        let info = set(&server, &token, &s).await;
+        assert_eq!(
+            (
+                info["image_count"].as_i64(),
+                info["live_image_count"].as_i64()
+            ),
+            (Some(5), Some(5))
+        );
+        Ok(())
+    }
+);
+
+both_setups!(an_image_names_the_sets_it_is_in, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let MainStage { s, a, .. } = main_stage(&server, &token, Stage::Filled).await;
+
     // The image object names its sets.
     let image = server.get(&token, &format!("/v1/images/{a}")).await.json();
     assert_eq!(image["sets"][0]["public_uuid"], s.as_str());
     assert_eq!(image["sets"][0]["hidden"], false);
+    Ok(())
+});
 
-    // An unknown image: 404 naming it; nothing added.
-    let ghost = "00000000-0000-4000-8000-000000000001";
-    server
-        .write_refused(
-            "POST",
-            &token,
-            &path,
-            json!({"image_public_uuids": [e, ghost]}),
-            (404, "image_not_found"),
-            Some("image_public_uuids[1]"),
-        )
-        .await;
-    // Listed twice counts once.
-    let op = server
-        .write_ok("POST", &token, &path, json!({"image_public_uuids": [a, a]}))
-        .await;
-    assert_eq!(
-        (
-            op["result"]["added"].as_i64(),
-            op["result"]["already_in"].as_i64()
-        ),
-        (Some(0), Some(1))
-    );
-    server
-        .write_refused(
-            "POST",
-            &token,
-            &path,
-            json!({"image_public_uuids": [a, "nope"]}),
-            (400, "validation"),
-            Some("image_public_uuids[1]"),
-        )
-        .await;
-    server
-        .write_refused(
-            "POST",
-            &token,
-            &path,
-            json!({"image_public_uuids": []}),
-            (400, "validation"),
-            Some("image_public_uuids"),
-        )
-        .await;
+both_setups!(
+    adding_unknown_malformed_or_no_images_is_refused,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Filled).await;
+        let path = format!("/v1/sets/{s}/images");
+
+        // An unknown image: 404 naming it; nothing added.
+        server
+            .write_refused(
+                "POST",
+                &token,
+                &path,
+                json!({"image_public_uuids": [e, GHOST]}),
+                (404, "image_not_found"),
+                Some("image_public_uuids[1]"),
+            )
+            .await;
+        server
+            .write_refused(
+                "POST",
+                &token,
+                &path,
+                json!({"image_public_uuids": [a, "nope"]}),
+                (400, "validation"),
+                Some("image_public_uuids[1]"),
+            )
+            .await;
+        server
+            .write_refused(
+                "POST",
+                &token,
+                &path,
+                json!({"image_public_uuids": []}),
+                (400, "validation"),
+                Some("image_public_uuids"),
+            )
+            .await;
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()]
+        );
+        Ok(())
+    }
+);
+
+both_setups!(
+    an_image_listed_twice_is_counted_once,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Filled).await;
+        let path = format!("/v1/sets/{s}/images");
+
+        // Listed twice counts once.
+        let op = server
+            .write_ok("POST", &token, &path, json!({"image_public_uuids": [a, a]}))
+            .await;
+        assert_eq!(
+            (
+                op["result"]["added"].as_i64(),
+                op["result"]["already_in"].as_i64()
+            ),
+            (Some(0), Some(1))
+        );
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![a.clone(), b.clone(), c.clone(), d.clone(), e.clone()]
+        );
+        Ok(())
+    }
+);
+
+both_setups!(a_full_order_rearranges_the_set, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Filled).await;
 
     // Full permutation.
     let order = format!("/v1/sets/{s}/order");
@@ -396,6 +718,15 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
         .await;
     let reversed = vec![e.clone(), d.clone(), c.clone(), b.clone(), a.clone()];
     assert_eq!(members(&server, &token, &s, "").await, reversed);
+    Ok(())
+});
+
+both_setups!(a_full_order_must_be_a_permutation, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Reversed).await;
+    let order = format!("/v1/sets/{s}/order");
+    let reversed = vec![e.clone(), d.clone(), c.clone(), b.clone(), a.clone()];
+
     // Not a permutation: refused, nothing changes.
     server
         .write_refused(
@@ -412,61 +743,91 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
             "PATCH",
             &token,
             &order,
-            json!({"image_public_uuids": [e, d, c, b, ghost]}),
+            json!({"image_public_uuids": [e, d, c, b, GHOST]}),
             (400, "validation"),
             Some("image_public_uuids[4]"),
         )
         .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &order,
-            json!({"move": [a], "before": e, "after": d}),
-            (400, "validation"),
-            None,
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &order,
-            json!({"move": [a], "before": a}),
-            (400, "validation"),
-            Some("before"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &order,
-            json!({"move": [ghost], "before": a}),
-            (400, "validation"),
-            Some("move[0]"),
-        )
-        .await;
     assert_eq!(members(&server, &token, &s, "").await, reversed);
+    Ok(())
+});
 
-    // Move before / after.
-    server
-        .write_ok(
-            "PATCH",
-            &token,
-            &order,
-            json!({"move": [a, b], "before": e}),
-        )
-        .await;
-    assert_eq!(
-        members(&server, &token, &s, "").await,
-        vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
-    );
-    server
-        .write_ok("PATCH", &token, &order, json!({"move": [a], "after": c}))
-        .await;
-    let moved = vec![b.clone(), e.clone(), d.clone(), c.clone(), a.clone()];
-    assert_eq!(members(&server, &token, &s, "").await, moved);
+both_setups!(
+    a_bad_move_is_refused_and_changes_nothing,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Reversed).await;
+        let order = format!("/v1/sets/{s}/order");
+        let reversed = vec![e.clone(), d.clone(), c.clone(), b.clone(), a.clone()];
+
+        // Both anchors, itself as the anchor, an unknown image: refused.
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &order,
+                json!({"move": [a], "before": e, "after": d}),
+                (400, "validation"),
+                None,
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &order,
+                json!({"move": [a], "before": a}),
+                (400, "validation"),
+                Some("before"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &order,
+                json!({"move": [GHOST], "before": a}),
+                (400, "validation"),
+                Some("move[0]"),
+            )
+            .await;
+        assert_eq!(members(&server, &token, &s, "").await, reversed);
+        Ok(())
+    }
+);
+
+both_setups!(
+    moving_images_before_or_after_another,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Reversed).await;
+        let order = format!("/v1/sets/{s}/order");
+
+        // Move before / after.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &order,
+                json!({"move": [a, b], "before": e}),
+            )
+            .await;
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
+        );
+        server
+            .write_ok("PATCH", &token, &order, json!({"move": [a], "after": c}))
+            .await;
+        let moved = vec![b.clone(), e.clone(), d.clone(), c.clone(), a.clone()];
+        assert_eq!(members(&server, &token, &s, "").await, moved);
+        Ok(())
+    }
+);
+
+both_setups!(the_lead_image_must_be_in_the_set, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    let MainStage { s, c, .. } = main_stage(&server, &token, Stage::Moved).await;
 
     // Lead image: must be in the set.
     server
@@ -492,97 +853,165 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
             Some("lead_image_public_uuid"),
         )
         .await;
+    assert_eq!(
+        set(&server, &token, &s).await["lead_image_public_uuid"],
+        c.as_str()
+    );
+    Ok(())
+});
 
-    // Remove: not-in-set ones are counted, not errors.
-    let op = server
-        .write_ok(
-            "DELETE",
-            &token,
-            &path,
-            json!({"image_public_uuids": [d, other]}),
-        )
-        .await;
-    assert_eq!(
-        (
-            op["result"]["removed"].as_i64(),
-            op["result"]["not_in_set"].as_i64()
-        ),
-        (Some(1), Some(1))
-    );
-    assert_eq!(
-        members(&server, &token, &s, "").await,
-        vec![b.clone(), e.clone(), c.clone(), a.clone()]
-    );
+both_setups!(
+    removing_counts_images_not_in_the_set,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Led).await;
+        let other = upload(&server, &token, "other.jpg").await;
 
-    // Every rearrangement was snapshotted, newest first.
-    let snaps = server
-        .get(&token, &format!("/v1/sets/{s}/snapshots"))
-        .await
-        .json();
-    let reasons: Vec<&str> = snaps
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["reason"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        reasons,
-        vec![
-            "membership",
-            "order",
-            "order",
-            "order",
-            "membership",
-            "membership",
-            "membership"
-        ]
-    );
-    // The snapshot before the last move holds the order after the first move.
-    let before_last_move = snaps[1]["uuid"].as_str().unwrap().to_owned();
-    assert_eq!(snaps[1]["image_count"], 5);
+        // Remove: not-in-set ones are counted, not errors.
+        let op = server
+            .write_ok(
+                "DELETE",
+                &token,
+                &format!("/v1/sets/{s}/images"),
+                json!({"image_public_uuids": [d, other]}),
+            )
+            .await;
+        assert_eq!(
+            (
+                op["result"]["removed"].as_i64(),
+                op["result"]["not_in_set"].as_i64()
+            ),
+            (Some(1), Some(1))
+        );
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![b.clone(), e.clone(), c.clone(), a.clone()]
+        );
+        Ok(())
+    }
+);
 
-    // Restore after a reorder: members, order (d comes back).
-    server
-        .write_ok(
-            "POST",
-            &token,
-            &format!("/v1/sets/{s}/restore"),
-            json!({"snapshot_uuid": before_last_move}),
-        )
-        .await;
-    assert_eq!(
-        members(&server, &token, &s, "").await,
-        vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
-    );
-    // The restore was snapshotted too, so it can be undone.
-    let snaps = server
-        .get(&token, &format!("/v1/sets/{s}/snapshots"))
-        .await
-        .json();
-    assert_eq!(snaps[0]["reason"], "restore");
-    assert_eq!(snaps[0]["image_count"], 4);
-    server
-        .write_ok(
-            "POST",
-            &token,
-            &format!("/v1/sets/{s}/restore"),
-            json!({"snapshot_uuid": snaps[0]["uuid"]}),
-        )
-        .await;
-    assert_eq!(
-        members(&server, &token, &s, "").await,
-        vec![b.clone(), e.clone(), c.clone(), a.clone()]
-    );
-    server
-        .write_refused(
-            "POST",
-            &token,
-            &format!("/v1/sets/{s}/restore"),
-            json!({"snapshot_uuid": ghost}),
-            (404, "snapshot_not_found"),
-            Some("snapshot_uuid"),
-        )
-        .await;
+both_setups!(
+    every_rearrangement_is_snapshotted_newest_first,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, .. } = main_stage(&server, &token, Stage::Trimmed).await;
+
+        // Every rearrangement was snapshotted, newest first.
+        let snaps = server
+            .get(&token, &format!("/v1/sets/{s}/snapshots"))
+            .await
+            .json();
+        let reasons: Vec<&str> = snaps
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                "membership",
+                "order",
+                "order",
+                "order",
+                "membership",
+                "membership",
+                "membership"
+            ]
+        );
+        // The snapshot before the last move holds the order after the first move.
+        assert_eq!(snaps[1]["image_count"], 5);
+        Ok(())
+    }
+);
+
+both_setups!(
+    restore_brings_back_members_and_order,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, d, e } = main_stage(&server, &token, Stage::Trimmed).await;
+        let snaps = server
+            .get(&token, &format!("/v1/sets/{s}/snapshots"))
+            .await
+            .json();
+        // The snapshot before the last move holds the order after the first move.
+        let before_last_move = snaps[1]["uuid"].as_str().unwrap().to_owned();
+
+        // Restore after a reorder: members, order (d comes back).
+        server
+            .write_ok(
+                "POST",
+                &token,
+                &format!("/v1/sets/{s}/restore"),
+                json!({"snapshot_uuid": before_last_move}),
+            )
+            .await;
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![a.clone(), b.clone(), e.clone(), d.clone(), c.clone()]
+        );
+        Ok(())
+    }
+);
+
+both_setups!(
+    a_restore_is_snapshotted_so_it_can_be_undone,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, e, .. } = main_stage(&server, &token, Stage::Restored).await;
+
+        // The restore was snapshotted too, so it can be undone.
+        let snaps = server
+            .get(&token, &format!("/v1/sets/{s}/snapshots"))
+            .await
+            .json();
+        assert_eq!(snaps[0]["reason"], "restore");
+        assert_eq!(snaps[0]["image_count"], 4);
+        server
+            .write_ok(
+                "POST",
+                &token,
+                &format!("/v1/sets/{s}/restore"),
+                json!({"snapshot_uuid": snaps[0]["uuid"]}),
+            )
+            .await;
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![b.clone(), e.clone(), c.clone(), a.clone()]
+        );
+        Ok(())
+    }
+);
+
+both_setups!(
+    restoring_an_unknown_snapshot_is_not_found,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let MainStage { s, a, b, c, e, .. } = main_stage(&server, &token, Stage::Undone).await;
+
+        server
+            .write_refused(
+                "POST",
+                &token,
+                &format!("/v1/sets/{s}/restore"),
+                json!({"snapshot_uuid": GHOST}),
+                (404, "snapshot_not_found"),
+                Some("snapshot_uuid"),
+            )
+            .await;
+        assert_eq!(
+            members(&server, &token, &s, "").await,
+            vec![b.clone(), e.clone(), c.clone(), a.clone()]
+        );
+        Ok(())
+    }
+);
+
+both_setups!(the_search_index_follows_membership, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    // After adds, reorders, a removal and a restore undone: a, b, c and e.
+    let MainStage { s, a, b, c, e, .. } = main_stage(&server, &token, Stage::Undone).await;
 
     // The search index follows membership.
     let found = lightbox_testkit::eventually(20, || async {
@@ -601,189 +1030,319 @@ both_setups!(membership_order_snapshots_restore, |env: Env| async move {
     Ok(())
 });
 
-both_setups!(embargo_lifts_at_its_instant, |env: Env| async move {
-    let (server, token) = start(&env).await;
-    let s = create(&server, &token, json!({"name": "Embargoed"})).await;
+/// The "Embargoed" set with three images in it, all live.
+async fn embargo_set(server: &Server, token: &str) -> (String, Vec<String>) {
+    let s = create(server, token, json!({"name": "Embargoed"})).await;
     let mut imgs = Vec::new();
     for n in 0..3 {
-        imgs.push(upload(&server, &token, &format!("e{n}.jpg")).await);
+        imgs.push(upload(server, token, &format!("e{n}.jpg")).await);
     }
     server
         .write_ok(
             "POST",
-            &token,
+            token,
             &format!("/v1/sets/{s}/images"),
             json!({"image_public_uuids": imgs}),
         )
         .await;
+    (s, imgs)
+}
+
+/// The embargo set with its third image hidden for good and the first two
+/// embargoed until `lift`, 2 s after they were; `at` is that instant as
+/// the request wrote it.
+struct Embargo {
+    s: String,
+    imgs: Vec<String>,
+    lift: std::time::SystemTime,
+    at: String,
+}
+
+async fn embargoed(server: &Server, token: &str) -> Embargo {
+    let (s, imgs) = embargo_set(server, token).await;
     let vis = format!("/v1/sets/{s}/visibility");
-
-    // Strict boolean; a bad time or a stranger image changes nothing.
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &vis,
-            json!({"hidden": "true"}),
-            (400, "validation"),
-            Some("hidden"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &vis,
-            json!({"hidden": true, "activation_time": "tomorrow"}),
-            (400, "validation"),
-            Some("activation_time"),
-        )
-        .await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &vis,
-            json!({"activation_time": null}),
-            (400, "validation"),
-            None,
-        )
-        .await;
-    let other = upload(&server, &token, "other.jpg").await;
-    server
-        .write_refused(
-            "PATCH",
-            &token,
-            &vis,
-            json!({"hidden": true, "image_public_uuids": [other]}),
-            (400, "validation"),
-            Some("image_public_uuids[0]"),
-        )
-        .await;
-    assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
-
-    // Hide one for good.
     server
         .write_ok(
             "PATCH",
-            &token,
+            token,
             &vis,
             json!({"hidden": true, "image_public_uuids": [imgs[2]]}),
         )
         .await;
-    assert_eq!(set(&server, &token, &s).await["live_image_count"], 2);
-
     // Embargo the first two until 2 s from now.
     let lift = std::time::SystemTime::now() + Duration::from_secs(2);
     let lift_secs = lift.duration_since(std::time::UNIX_EPOCH).unwrap();
     let at = time_text(lift_secs);
-    server.write_ok("PATCH", &token, &vis, json!({"hidden": true, "activation_time": at, "image_public_uuids": [imgs[0], imgs[1]]}))
+    server.write_ok("PATCH", token, &vis, json!({"hidden": true, "activation_time": at, "image_public_uuids": [imgs[0], imgs[1]]}))
     .await;
-    let image = server
-        .get(&token, &format!("/v1/images/{}", imgs[0]))
-        .await
-        .json();
-    assert_eq!(image["sets"][0]["hidden"], true);
-    // The same instant, written with as many digits as it needs.
-    let shown = image["sets"][0]["activation_time"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        shown
-            .trim_end_matches('Z')
-            .trim_end_matches('0')
-            .trim_end_matches('.'),
-        at.trim_end_matches('Z')
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-    );
-
-    let live_list = format!("/v1/images?set_public_uuid={s}&live=true&limit=200");
-    // Before the instant: nothing is live, by count, by list and by the index.
-    let before = set(&server, &token, &s).await;
-    let listed = members(&server, &token, &s, "&live=true").await;
+    // Live lists are searched in the index: it has to have the set's
+    // images before the embargo lifts, or "not live yet" and "live now"
+    // could not be told from "not indexed yet".
     let indexed = lightbox_testkit::eventually(10, || async {
         let r = server
-            .get(&token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
+            .get(token, &format!("/v1/images?set_public_uuid={s}&limit=200"))
             .await
             .json();
         (r.as_array().map(Vec::len) == Some(3)).then_some(())
     })
     .await;
     assert!(indexed.is_some(), "the index never had the set's images");
-    let searched = uuids(&server.get(&token, &live_list).await.json());
-    assert!(
-        std::time::SystemTime::now() < lift,
-        "the machine was too slow to read before the embargo lifted"
-    );
-    assert_eq!(before["live_image_count"], 0, "{before}");
-    assert!(listed.is_empty(), "{listed:?}");
-    assert!(searched.is_empty(), "{searched:?}");
+    Embargo { s, imgs, lift, at }
+}
 
-    // Just after the instant: both are live, without any sweeper.
-    let wait = lift
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default();
-    tokio::time::sleep(wait + Duration::from_millis(50)).await;
-    let after = set(&server, &token, &s).await;
-    assert_eq!(after["live_image_count"], 2, "{after}");
-    assert_eq!(
-        members(&server, &token, &s, "&live=true").await,
-        vec![imgs[0].clone(), imgs[1].clone()]
-    );
-    let mut searched = uuids(&server.get(&token, &live_list).await.json());
-    searched.sort();
-    let mut want = vec![imgs[0].clone(), imgs[1].clone()];
-    want.sort();
-    assert_eq!(searched, want);
-    let not_live = uuids(
-        &server
+both_setups!(
+    visibility_refuses_bad_values_and_strangers,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let (s, _) = embargo_set(&server, &token).await;
+        let vis = format!("/v1/sets/{s}/visibility");
+
+        // Strict boolean; a bad time or a stranger image changes nothing.
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &vis,
+                json!({"hidden": "true"}),
+                (400, "validation"),
+                Some("hidden"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &vis,
+                json!({"hidden": true, "activation_time": "tomorrow"}),
+                (400, "validation"),
+                Some("activation_time"),
+            )
+            .await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &vis,
+                json!({"activation_time": null}),
+                (400, "validation"),
+                None,
+            )
+            .await;
+        let other = upload(&server, &token, "other.jpg").await;
+        server
+            .write_refused(
+                "PATCH",
+                &token,
+                &vis,
+                json!({"hidden": true, "image_public_uuids": [other]}),
+                (400, "validation"),
+                Some("image_public_uuids[0]"),
+            )
+            .await;
+        assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
+        Ok(())
+    }
+);
+
+both_setups!(
+    hiding_an_image_takes_it_out_of_the_live_count,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let (s, imgs) = embargo_set(&server, &token).await;
+
+        // Hide one for good.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{s}/visibility"),
+                json!({"hidden": true, "image_public_uuids": [imgs[2]]}),
+            )
+            .await;
+        assert_eq!(set(&server, &token, &s).await["live_image_count"], 2);
+        Ok(())
+    }
+);
+
+both_setups!(
+    an_embargoed_image_shows_the_instant_it_lifts,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Embargo { imgs, at, .. } = embargoed(&server, &token).await;
+
+        let image = server
+            .get(&token, &format!("/v1/images/{}", imgs[0]))
+            .await
+            .json();
+        assert_eq!(image["sets"][0]["hidden"], true);
+        // The same instant, written with as many digits as it needs.
+        let shown = image["sets"][0]["activation_time"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            shown
+                .trim_end_matches('Z')
+                .trim_end_matches('0')
+                .trim_end_matches('.'),
+            at.trim_end_matches('Z')
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+        );
+        Ok(())
+    }
+);
+
+both_setups!(
+    nothing_embargoed_is_live_before_the_instant,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Embargo { s, lift, .. } = embargoed(&server, &token).await;
+
+        let live_list = format!("/v1/images?set_public_uuid={s}&live=true&limit=200");
+        // Before the instant: nothing is live, by count, by list and by the index.
+        let before = set(&server, &token, &s).await;
+        let listed = members(&server, &token, &s, "&live=true").await;
+        let searched = uuids(&server.get(&token, &live_list).await.json());
+        assert!(
+            std::time::SystemTime::now() < lift,
+            "the machine was too slow to read before the embargo lifted"
+        );
+        assert_eq!(before["live_image_count"], 0, "{before}");
+        assert!(listed.is_empty(), "{listed:?}");
+        assert!(searched.is_empty(), "{searched:?}");
+        Ok(())
+    }
+);
+
+both_setups!(
+    an_embargo_lifts_at_its_instant_without_a_sweeper,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Embargo { s, imgs, lift, .. } = embargoed(&server, &token).await;
+        let live_list = format!("/v1/images?set_public_uuid={s}&live=true&limit=200");
+
+        // Just after the instant: both are live, without any sweeper.
+        let wait = lift
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        let after = set(&server, &token, &s).await;
+        assert_eq!(after["live_image_count"], 2, "{after}");
+        assert_eq!(
+            members(&server, &token, &s, "&live=true").await,
+            vec![imgs[0].clone(), imgs[1].clone()]
+        );
+        let mut searched = uuids(&server.get(&token, &live_list).await.json());
+        searched.sort();
+        let mut want = vec![imgs[0].clone(), imgs[1].clone()];
+        want.sort();
+        assert_eq!(searched, want);
+        Ok(())
+    }
+);
+
+both_setups!(
+    after_the_instant_only_the_hidden_image_is_not_live,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Embargo { s, imgs, lift, .. } = embargoed(&server, &token).await;
+
+        // Just after the instant.
+        let wait = lift
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        let not_live = uuids(
+            &server
+                .get(
+                    &token,
+                    &format!("/v1/images?set_public_uuid={s}&live=false"),
+                )
+                .await
+                .json(),
+        );
+        assert_eq!(not_live, vec![imgs[2].clone()]);
+        Ok(())
+    }
+);
+
+both_setups!(
+    live_facets_agree_with_the_live_count,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Embargo { s, lift, .. } = embargoed(&server, &token).await;
+
+        // Just after the instant.
+        let wait = lift
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        let after = set(&server, &token, &s).await;
+        // Facets over the same filter agree with the count.
+        let facets = server
             .get(
                 &token,
-                &format!("/v1/images?set_public_uuid={s}&live=false"),
+                &format!("/v1/facets?set_public_uuid={s}&live=true&fields=has_video"),
             )
             .await
-            .json(),
-    );
-    assert_eq!(not_live, vec![imgs[2].clone()]);
-    // Facets over the same filter agree with the count.
-    let facets = server
-        .get(
-            &token,
-            &format!("/v1/facets?set_public_uuid={s}&live=true&fields=has_video"),
-        )
-        .await
-        .json();
-    let total: i64 = facets["has_video"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["count"].as_i64().unwrap())
-        .sum();
-    assert_eq!(
-        total,
-        after["live_image_count"].as_i64().unwrap(),
-        "{facets}"
-    );
+            .json();
+        let total: i64 = facets["has_video"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            total,
+            after["live_image_count"].as_i64().unwrap(),
+            "{facets}"
+        );
+        Ok(())
+    }
+);
+
+both_setups!(the_live_filter_needs_a_set, |env: Env| async move {
+    let (server, token) = start(&env).await;
+    // Images in a set exist: a wrongly accepted filter would list them.
+    embargo_set(&server, &token).await;
+
     // `live` needs a set.
     server
         .get(&token, "/v1/images?live=true")
         .await
         .error(400, "validation");
-
-    // Showing every image of the set (no list) makes all live.
-    server
-        .write_ok("PATCH", &token, &vis, json!({"hidden": false}))
-        .await;
-    assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
-    let snaps = server
-        .get(&token, &format!("/v1/sets/{s}/snapshots"))
-        .await
-        .json();
-    assert_eq!(snaps[0]["reason"], "visibility");
     Ok(())
 });
+
+both_setups!(
+    showing_every_image_of_the_set_makes_all_live,
+    |env: Env| async move {
+        let (server, token) = start(&env).await;
+        let Embargo { s, lift, .. } = embargoed(&server, &token).await;
+        let wait = lift
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+
+        // Showing every image of the set (no list) makes all live.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{s}/visibility"),
+                json!({"hidden": false}),
+            )
+            .await;
+        assert_eq!(set(&server, &token, &s).await["live_image_count"], 3);
+        let snaps = server
+            .get(&token, &format!("/v1/sets/{s}/snapshots"))
+            .await
+            .json();
+        assert_eq!(snaps[0]["reason"], "visibility");
+        Ok(())
+    }
+);
 
 /// RFC 3339 with milliseconds for a time since the epoch.
 fn time_text(since_epoch: Duration) -> String {
