@@ -117,7 +117,8 @@ const WALK_MIN_ROWS: i64 = 10_000;
 const WALK_ROWS_PER_RESULT: i64 = 40;
 
 /// The ids of one page: `limit` ids from `offset` in the query's order.
-/// Ask for `limit + 1` to learn whether another page follows.
+/// Ask for `limit + 1` to learn whether another page follows. A set (or
+/// live) filter is refused: only the search index answers it.
 pub async fn list_ids(
     conn: &mut Conn,
     engine: Engine,

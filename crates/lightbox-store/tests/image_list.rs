@@ -279,6 +279,33 @@ async fn every_filter(engine: Engine) {
         ..d()
     };
     assert_eq!(lib.list(taken.clone()).await, [3, 2, 0, 5, 4, 1]);
+    // The database has no scores: an order by relevance lists as taken.
+    let relevance = ImageQuery {
+        sort: Sort::Relevance,
+        ..d()
+    };
+    assert_eq!(lib.list(relevance.clone()).await, [3, 2, 0, 5, 4, 1]);
+    assert_eq!(lib.page(&relevance, 2, 4).await, [4, 1]);
+    // A set (and what is live in it) is the search index's to answer: the
+    // database refuses it rather than list images outside the set.
+    for q in [
+        ImageQuery {
+            set: Some(id(1, 0)),
+            ..d()
+        },
+        ImageQuery {
+            live: Some(true),
+            ..d()
+        },
+    ] {
+        let mut conn = lib.store.read().await.unwrap();
+        let refused =
+            image_list::list_ids(&mut conn, lib.store.engine(), &lib.account_id, &q, 50, 0).await;
+        assert!(
+            matches!(refused, Err(lightbox_store::StoreError::Unanswerable(_))),
+            "{q:?}: {refused:?}"
+        );
+    }
 
     // Paging: `limit` from `offset`, the same order.
     assert_eq!(lib.page(&d(), 2, 0).await, [5, 4]);

@@ -1048,14 +1048,32 @@ async fn embargo_set(server: &Server, token: &str) -> (String, Vec<String>) {
     (s, imgs)
 }
 
+/// A server whose clock stands still until the test moves it
+/// (`--debug-clock`): an embargo's instant is then reached exactly when the
+/// test says, however slow the machine.
+async fn start_clocked(env: &Env) -> (Server, String) {
+    let account = env.account("sets").await;
+    let token = env
+        .token(&account, "api.images.read,api.sets.write,api.upload", &[])
+        .await;
+    (env.serve(&["--debug-clock"]).await, token)
+}
+
+/// Seconds from the server's clock to the embargo's instant.
+const LIFT_SECS: u64 = 60;
+
 /// The embargo set with its third image hidden for good and the first two
-/// embargoed until `lift`, 2 s after they were; `at` is that instant as
-/// the request wrote it.
+/// embargoed until [`LIFT_SECS`] after the server's clock (a
+/// [`start_clocked`] server); `at` is that instant as the request wrote it.
 struct Embargo {
     s: String,
     imgs: Vec<String>,
-    lift: std::time::SystemTime,
     at: String,
+}
+
+/// Moves the server's clock just past the embargo's instant.
+async fn lift(server: &Server) {
+    server.advance_debug_clock(LIFT_SECS + 1).await;
 }
 
 async fn embargoed(server: &Server, token: &str) -> Embargo {
@@ -1069,10 +1087,9 @@ async fn embargoed(server: &Server, token: &str) -> Embargo {
             json!({"hidden": true, "image_public_uuids": [imgs[2]]}),
         )
         .await;
-    // Embargo the first two until 2 s from now.
-    let lift = std::time::SystemTime::now() + Duration::from_secs(2);
-    let lift_secs = lift.duration_since(std::time::UNIX_EPOCH).unwrap();
-    let at = time_text(lift_secs);
+    // Embargo the first two until LIFT_SECS from the server's now.
+    let lift_secs = server.debug_clock_now().await + LIFT_SECS;
+    let at = time_text(Duration::from_secs(lift_secs));
     server.write_ok("PATCH", token, &vis, json!({"hidden": true, "activation_time": at, "image_public_uuids": [imgs[0], imgs[1]]}))
     .await;
     // Live lists are searched in the index: it has to have the set's
@@ -1087,7 +1104,7 @@ async fn embargoed(server: &Server, token: &str) -> Embargo {
     })
     .await;
     assert!(indexed.is_some(), "the index never had the set's images");
-    Embargo { s, imgs, lift, at }
+    Embargo { s, imgs, at }
 }
 
 both_setups!(
@@ -1167,7 +1184,7 @@ both_setups!(
 both_setups!(
     an_embargoed_image_shows_the_instant_it_lifts,
     |env: Env| async move {
-        let (server, token) = start(&env).await;
+        let (server, token) = start_clocked(&env).await;
         let Embargo { imgs, at, .. } = embargoed(&server, &token).await;
 
         let image = server
@@ -1196,21 +1213,23 @@ both_setups!(
 both_setups!(
     nothing_embargoed_is_live_before_the_instant,
     |env: Env| async move {
-        let (server, token) = start(&env).await;
-        let Embargo { s, lift, .. } = embargoed(&server, &token).await;
+        let (server, token) = start_clocked(&env).await;
+        let Embargo { s, .. } = embargoed(&server, &token).await;
 
         let live_list = format!("/v1/images?set_public_uuid={s}&live=true&limit=200");
-        // Before the instant: nothing is live, by count, by list and by the index.
-        let before = set(&server, &token, &s).await;
-        let listed = members(&server, &token, &s, "&live=true").await;
-        let searched = uuids(&server.get(&token, &live_list).await.json());
-        assert!(
-            std::time::SystemTime::now() < lift,
-            "the machine was too slow to read before the embargo lifted"
-        );
-        assert_eq!(before["live_image_count"], 0, "{before}");
-        assert!(listed.is_empty(), "{listed:?}");
-        assert!(searched.is_empty(), "{searched:?}");
+        // Before the instant, and still a second before it: nothing is
+        // live, by count, by list and by the index.
+        for advance in [0, LIFT_SECS - 1] {
+            if advance > 0 {
+                server.advance_debug_clock(advance).await;
+            }
+            let before = set(&server, &token, &s).await;
+            let listed = members(&server, &token, &s, "&live=true").await;
+            let searched = uuids(&server.get(&token, &live_list).await.json());
+            assert_eq!(before["live_image_count"], 0, "{before}");
+            assert!(listed.is_empty(), "{listed:?}");
+            assert!(searched.is_empty(), "{searched:?}");
+        }
         Ok(())
     }
 );
@@ -1218,15 +1237,12 @@ both_setups!(
 both_setups!(
     an_embargo_lifts_at_its_instant_without_a_sweeper,
     |env: Env| async move {
-        let (server, token) = start(&env).await;
-        let Embargo { s, imgs, lift, .. } = embargoed(&server, &token).await;
+        let (server, token) = start_clocked(&env).await;
+        let Embargo { s, imgs, .. } = embargoed(&server, &token).await;
         let live_list = format!("/v1/images?set_public_uuid={s}&live=true&limit=200");
 
         // Just after the instant: both are live, without any sweeper.
-        let wait = lift
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default();
-        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        lift(&server).await;
         let after = set(&server, &token, &s).await;
         assert_eq!(after["live_image_count"], 2, "{after}");
         assert_eq!(
@@ -1245,14 +1261,11 @@ both_setups!(
 both_setups!(
     after_the_instant_only_the_hidden_image_is_not_live,
     |env: Env| async move {
-        let (server, token) = start(&env).await;
-        let Embargo { s, imgs, lift, .. } = embargoed(&server, &token).await;
+        let (server, token) = start_clocked(&env).await;
+        let Embargo { s, imgs, .. } = embargoed(&server, &token).await;
 
         // Just after the instant.
-        let wait = lift
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default();
-        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        lift(&server).await;
         let not_live = uuids(
             &server
                 .get(
@@ -1270,14 +1283,11 @@ both_setups!(
 both_setups!(
     live_facets_agree_with_the_live_count,
     |env: Env| async move {
-        let (server, token) = start(&env).await;
-        let Embargo { s, lift, .. } = embargoed(&server, &token).await;
+        let (server, token) = start_clocked(&env).await;
+        let Embargo { s, .. } = embargoed(&server, &token).await;
 
         // Just after the instant.
-        let wait = lift
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default();
-        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        lift(&server).await;
         let after = set(&server, &token, &s).await;
         // Facets over the same filter agree with the count.
         let facets = server
@@ -1293,6 +1303,7 @@ both_setups!(
             .iter()
             .map(|b| b["count"].as_i64().unwrap())
             .sum();
+        assert_eq!(after["live_image_count"], 2, "{after}");
         assert_eq!(
             total,
             after["live_image_count"].as_i64().unwrap(),
@@ -1318,12 +1329,9 @@ both_setups!(the_live_filter_needs_a_set, |env: Env| async move {
 both_setups!(
     showing_every_image_of_the_set_makes_all_live,
     |env: Env| async move {
-        let (server, token) = start(&env).await;
-        let Embargo { s, lift, .. } = embargoed(&server, &token).await;
-        let wait = lift
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default();
-        tokio::time::sleep(wait + Duration::from_millis(50)).await;
+        let (server, token) = start_clocked(&env).await;
+        let Embargo { s, .. } = embargoed(&server, &token).await;
+        lift(&server).await;
 
         // Showing every image of the set (no list) makes all live.
         server
