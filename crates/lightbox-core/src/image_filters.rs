@@ -10,29 +10,198 @@ use time::format_description::well_known::Rfc3339;
 use crate::error::CoreError;
 use crate::validate;
 
-/// The query parameters the filters read (paging — `limit`, `offset` — is
-/// the route's).
-pub const FILTER_PARAMS: &[&str] = &[
-    "query",
-    "keyword",
-    "namespace",
-    "rating",
-    "min_rating",
-    "exif_property",
-    "exif_value",
-    "created_at_from",
-    "created_at_to",
-    "updated_at_from",
-    "updated_at_to",
-    "creation_date_from",
-    "creation_date_to",
-    "has_video",
-    "has_geo",
-    "bbox",
-    "set_public_uuid",
-    "live",
-    "sort",
+/// One query parameter of the image filters, declared once: the parser
+/// below reads it by this name, and the API's OpenAPI parameters (of
+/// `GET /v1/images` and `GET /v1/facets`), the strict-query check that
+/// refuses unknown parameters, and the console's filter form are built from
+/// or checked against [`FILTER_PARAMS`].
+#[derive(Debug, Clone, Copy)]
+pub struct FilterParam {
+    pub name: &'static str,
+    /// What it does, as `GET /v1/images` documents it.
+    pub description: &'static str,
+    pub kind: ParamKind,
+    /// A value to show in the document.
+    pub example: Option<&'static str>,
+    /// The parameter it only works with.
+    pub needs: Option<&'static str>,
+}
+
+/// What a filter parameter's value is, as the document states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Text of at least `min` and at most `max` characters, matching
+    /// `pattern` (each when given).
+    Text {
+        min: Option<usize>,
+        max: Option<usize>,
+        pattern: Option<&'static str>,
+    },
+    /// A whole number in `min..=max`.
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Boolean,
+    /// RFC 3339, or a bare `YYYY-MM-DD`.
+    DateTime,
+    Uuid,
+    /// One of the orders (`newest`, `oldest`, `taken`, `relevance`).
+    Sort,
+}
+
+/// The pattern of a keyword or Exif name: printable, not only spaces.
+const TEXT_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$";
+/// A namespace: as a keyword, without a colon.
+const NAMESPACE_PATTERN: &str = r"^[^:\x00-\x1F\x7F-\x9F]*[^:\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^:\x00-\x1F\x7F-\x9F]*$";
+
+const fn param(name: &'static str, description: &'static str, kind: ParamKind) -> FilterParam {
+    FilterParam {
+        name,
+        description,
+        kind,
+        example: None,
+        needs: None,
+    }
+}
+
+const fn time_param(name: &'static str, description: &'static str) -> FilterParam {
+    param(name, description, ParamKind::DateTime)
+}
+
+/// Every filter parameter, in the order the document lists them (paging —
+/// `limit`, `offset` — is the route's).
+pub const FILTER_PARAMS: &[FilterParam] = &[
+    FilterParam {
+        example: Some("+concert \"main stage\" -rehearsal mari*"),
+        ..param(
+            "query",
+            "Full-text search over titles, descriptions, keywords, filenames, dates (`2026`, `2026-07`, `2026-07-14`, `july`) and IPTC/camera metadata; case- and accent-insensitive. Syntax: `word` (should match; with no `+` clause at least one must), `+word` (must), `-word` (must not), `\"exact phrase\"`, `prefix*`. At most 1000 characters and 50 clauses",
+            ParamKind::Text {
+                min: Some(1),
+                max: Some(1000),
+                pattern: None,
+            },
+        )
+    },
+    FilterParam {
+        example: Some("artist:Marina"),
+        ..param(
+            "keyword",
+            "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)",
+            ParamKind::Text {
+                min: Some(1),
+                max: Some(KEYWORD_MAX),
+                pattern: Some(TEXT_PATTERN),
+            },
+        )
+    },
+    param(
+        "namespace",
+        "With `keyword`: the axis the bare value is in; alone: images with any keyword in this axis",
+        ParamKind::Text {
+            min: Some(1),
+            max: Some(KEYWORD_MAX),
+            pattern: Some(NAMESPACE_PATTERN),
+        },
+    ),
+    param(
+        "rating",
+        "Exactly this rating, 0-5",
+        ParamKind::Integer {
+            min: 0,
+            max: RATING_MAX,
+        },
+    ),
+    param(
+        "min_rating",
+        "At least this rating, 0-5",
+        ParamKind::Integer {
+            min: 0,
+            max: RATING_MAX,
+        },
+    ),
+    FilterParam {
+        example: Some("Model"),
+        ..param(
+            "exif_property",
+            "Images whose Exif has this property",
+            ParamKind::Text {
+                min: Some(1),
+                max: Some(EXIF_TEXT_MAX),
+                pattern: Some(TEXT_PATTERN),
+            },
+        )
+    },
+    FilterParam {
+        example: Some("X-T5"),
+        needs: Some("exif_property"),
+        ..param(
+            "exif_value",
+            "With `exif_property`: the property's value",
+            ParamKind::Text {
+                min: None,
+                max: Some(EXIF_TEXT_MAX),
+                pattern: Some(r"^[^\x00-\x1F\x7F-\x9F]*$"),
+            },
+        )
+    },
+    time_param(
+        "created_at_from",
+        "Uploaded at or after (RFC 3339; `YYYY-MM-DD` is taken too)",
+    ),
+    time_param(
+        "created_at_to",
+        "Uploaded at or before (a bare date includes that whole day)",
+    ),
+    time_param("updated_at_from", "Changed at or after"),
+    time_param("updated_at_to", "Changed at or before"),
+    time_param("creation_date_from", "Taken at or after"),
+    time_param("creation_date_to", "Taken at or before"),
+    param(
+        "has_video",
+        "`true` for videos only, `false` for stills only",
+        ParamKind::Boolean,
+    ),
+    param(
+        "has_geo",
+        "`true`: with a location; `false`: without",
+        ParamKind::Boolean,
+    ),
+    FilterParam {
+        example: Some("2.25,48.81,2.42,48.90"),
+        ..param(
+            "bbox",
+            "`west,south,east,north` in degrees (south ≤ north); west > east crosses the antimeridian",
+            ParamKind::Text {
+                min: None,
+                max: None,
+                pattern: Some(
+                    r"^-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$",
+                ),
+            },
+        )
+    },
+    param("set_public_uuid", "Images in this set", ParamKind::Uuid),
+    FilterParam {
+        needs: Some("set_public_uuid"),
+        ..param(
+            "live",
+            "With `set_public_uuid`: `true` only the images live in the set at this moment (not hidden, or their activation time has come), `false` only those not live",
+            ParamKind::Boolean,
+        )
+    },
+    param(
+        "sort",
+        "`newest` (default without `query`: uploaded last first), `oldest`, `taken` (taken last first), or `relevance` (default with `query`; needs `query`)",
+        ParamKind::Sort,
+    ),
 ];
+
+/// Whether `name` is one of the filter parameters.
+pub fn is_filter_param(name: &str) -> bool {
+    FILTER_PARAMS.iter().any(|p| p.name == name)
+}
 
 /// Longest keyword or namespace, in characters (as for stored keywords).
 pub const KEYWORD_MAX: usize = 255;
@@ -378,15 +547,46 @@ mod tests {
 
     #[test]
     fn every_param_is_listed() {
-        for name in FILTER_PARAMS {
+        for FilterParam { name, needs, .. } in FILTER_PARAMS {
             // Each listed name is read: a bad value for it is refused by name
-            // (exif_value is refused alone; query always).
+            // (with what it needs given a good value).
             let bad = if *name == "sort" { "sideways" } else { "\u{1}" };
             let mut pairs = vec![(*name, bad)];
-            if *name == "exif_value" {
-                pairs.push(("exif_property", "Make"));
+            match *needs {
+                Some("exif_property") => pairs.push(("exif_property", "Make")),
+                Some("set_public_uuid") => {
+                    pairs.push(("set_public_uuid", "6a1e4f0c-2b7d-4c39-8e5a-93d0b1f2c4aa"))
+                }
+                Some(other) => panic!("{name} needs {other}: give it a good value here"),
+                None => {}
             }
             refused(&pairs, name);
+            // What it needs, left out, is refused by its name too.
+            if needs.is_some() {
+                refused(&[(*name, if *name == "live" { "true" } else { "x" })], name);
+            }
+        }
+    }
+
+    /// The parser asks for no parameter the list does not declare (the
+    /// document and the strict-query check are built from the list).
+    #[test]
+    fn only_listed_params_are_read() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let _ = ImageFilter::from_query(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        });
+        let asked = asked.into_inner();
+        for name in &asked {
+            assert!(is_filter_param(name), "{name} is read but not listed");
+        }
+        for param in FILTER_PARAMS {
+            assert!(
+                asked.iter().any(|n| n == param.name),
+                "{} is listed but never read",
+                param.name
+            );
         }
     }
 

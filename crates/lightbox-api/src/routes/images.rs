@@ -4,14 +4,94 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use lightbox_core::facets::{self, FacetEntry};
-use lightbox_core::image_filters::ImageFilter;
+use lightbox_core::image_filters::{FILTER_PARAMS, FilterParam, ImageFilter, ParamKind};
 use lightbox_core::images::{self, Image, ImagePatch, Version};
 use lightbox_core::media::{VersionProfile, default_profile};
 use lightbox_core::operations::Operation;
 
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Required};
+
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Accepted, Caller, Page, Paged, Query, Write, WriteKey};
+
+/// The filter parameters of `GET /v1/images`, as the document lists them:
+/// built from the core's one list ([`FILTER_PARAMS`]), so the document, the
+/// strict-query check (which reads the document) and the parser agree.
+pub struct ImageListParams;
+
+impl utoipa::IntoParams for ImageListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        FILTER_PARAMS
+            .iter()
+            .map(|p| filter_parameter(p, p.description.to_owned(), true))
+            .collect()
+    }
+}
+
+/// The same filters on `GET /v1/facets` (which does not sort), described
+/// by reference to `GET /v1/images`.
+pub struct FacetFilterParams;
+
+impl utoipa::IntoParams for FacetFilterParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        FILTER_PARAMS
+            .iter()
+            .filter(|p| p.kind != ParamKind::Sort)
+            .map(|p| {
+                let description = match p.needs {
+                    Some(needed) => format!("As for `GET /v1/images` (needs `{needed}`)"),
+                    None => "As for `GET /v1/images`".to_owned(),
+                };
+                filter_parameter(p, description, false)
+            })
+            .collect()
+    }
+}
+
+/// One filter parameter in the document; `full` adds its pattern and
+/// example (the list's own description; the facets refer to it).
+fn filter_parameter(p: &FilterParam, description: String, full: bool) -> Parameter {
+    let object = ObjectBuilder::new;
+    let schema: RefOr<Schema> = match p.kind {
+        ParamKind::Text { min, max, pattern } => object()
+            .schema_type(Type::String)
+            .min_length(min)
+            .max_length(max)
+            .pattern(pattern.filter(|_| full))
+            .into(),
+        ParamKind::Integer { min, max } => object()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+            .into(),
+        ParamKind::Boolean => object().schema_type(Type::Boolean).into(),
+        ParamKind::DateTime => object()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .into(),
+        ParamKind::Uuid => object()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .into(),
+        ParamKind::Sort => <ImageSort as utoipa::PartialSchema>::schema(),
+    };
+    ParameterBuilder::new()
+        .name(p.name)
+        .parameter_in(ParameterIn::Query)
+        .description(Some(description))
+        .required(Required::False)
+        .schema(Some(schema))
+        .example(
+            p.example
+                .filter(|_| full)
+                .map(|e| serde_json::Value::String(e.to_owned())),
+        )
+        .build()
+}
 
 /// The orders `GET /v1/images` offers (documentation of `sort`).
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -31,25 +111,7 @@ pub enum ImageSort {
     tag = "images",
     security(("bearer" = ["api.images.read"])),
     params(
-        ("query" = Option<String>, Query, description = "Full-text search over titles, descriptions, keywords, filenames, dates (`2026`, `2026-07`, `2026-07-14`, `july`) and IPTC/camera metadata; case- and accent-insensitive. Syntax: `word` (should match; with no `+` clause at least one must), `+word` (must), `-word` (must not), `\"exact phrase\"`, `prefix*`. At most 1000 characters and 50 clauses", min_length = 1, max_length = 1000, example = "+concert \"main stage\" -rehearsal mari*"),
-        ("keyword" = Option<String>, Query, description = "Images with this keyword: the whole form `axis:value`, or a bare value (with `namespace`, within that axis)", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "artist:Marina"),
-        ("namespace" = Option<String>, Query, description = "With `keyword`: the axis the bare value is in; alone: images with any keyword in this axis", min_length = 1, max_length = 255, pattern = r"^[^:\x00-\x1F\x7F-\x9F]*[^:\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^:\x00-\x1F\x7F-\x9F]*$"),
-        ("rating" = Option<i64>, Query, description = "Exactly this rating, 0-5", minimum = 0, maximum = 5),
-        ("min_rating" = Option<i64>, Query, description = "At least this rating, 0-5", minimum = 0, maximum = 5),
-        ("exif_property" = Option<String>, Query, description = "Images whose Exif has this property", min_length = 1, max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$", example = "Model"),
-        ("exif_value" = Option<String>, Query, description = "With `exif_property`: the property's value", max_length = 255, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$", example = "X-T5"),
-        ("created_at_from" = Option<String>, Query, format = DateTime, description = "Uploaded at or after (RFC 3339; `YYYY-MM-DD` is taken too)"),
-        ("created_at_to" = Option<String>, Query, format = DateTime, description = "Uploaded at or before (a bare date includes that whole day)"),
-        ("updated_at_from" = Option<String>, Query, format = DateTime, description = "Changed at or after"),
-        ("updated_at_to" = Option<String>, Query, format = DateTime, description = "Changed at or before"),
-        ("creation_date_from" = Option<String>, Query, format = DateTime, description = "Taken at or after"),
-        ("creation_date_to" = Option<String>, Query, format = DateTime, description = "Taken at or before"),
-        ("has_video" = Option<bool>, Query, description = "`true` for videos only, `false` for stills only"),
-        ("has_geo" = Option<bool>, Query, description = "`true`: with a location; `false`: without"),
-        ("bbox" = Option<String>, Query, description = "`west,south,east,north` in degrees (south ≤ north); west > east crosses the antimeridian", pattern = r"^-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?),-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?),-?(90(\.0+)?|[1-8]?\d(\.\d+)?)$", example = "2.25,48.81,2.42,48.90"),
-        ("set_public_uuid" = Option<uuid::Uuid>, Query, description = "Images in this set"),
-        ("live" = Option<bool>, Query, description = "With `set_public_uuid`: `true` only the images live in the set at this moment (not hidden, or their activation time has come), `false` only those not live"),
-        ("sort" = inline(Option<ImageSort>), Query, description = "`newest` (default without `query`: uploaded last first), `oldest`, `taken` (taken last first), or `relevance` (default with `query`; needs `query`)"),
+        ImageListParams,
         ("limit" = Option<i64>, Query, description = "1-200, default 50", minimum = 1, maximum = 200),
         ("offset" = Option<i64>, Query, description = "0 or more, default 0", minimum = 0),
     ),
@@ -209,24 +271,7 @@ pub async fn list_version_profiles(
     security(("bearer" = ["api.images.read"])),
     params(
         ("fields" = Option<String>, Query, description = "Comma list of `rating`, `namespace`, `keyword`, `keyword:<namespace>`, `exif:<property>`, `creation_year`, `creation_month`, `has_geo`, `has_video`, `set` (at most 20; default `rating,namespace,creation_year,has_geo,has_video`)", example = "rating,keyword:artist,exif:Model,creation_year"),
-        ("query" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 1000),
-        ("keyword" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 255),
-        ("namespace" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 255),
-        ("rating" = Option<i64>, Query, description = "As for `GET /v1/images`", minimum = 0, maximum = 5),
-        ("min_rating" = Option<i64>, Query, description = "As for `GET /v1/images`", minimum = 0, maximum = 5),
-        ("exif_property" = Option<String>, Query, description = "As for `GET /v1/images`", min_length = 1, max_length = 255),
-        ("exif_value" = Option<String>, Query, description = "As for `GET /v1/images`", max_length = 255),
-        ("created_at_from" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
-        ("created_at_to" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
-        ("updated_at_from" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
-        ("updated_at_to" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
-        ("creation_date_from" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
-        ("creation_date_to" = Option<String>, Query, format = DateTime, description = "As for `GET /v1/images`"),
-        ("has_video" = Option<bool>, Query, description = "As for `GET /v1/images`"),
-        ("has_geo" = Option<bool>, Query, description = "As for `GET /v1/images`"),
-        ("bbox" = Option<String>, Query, description = "As for `GET /v1/images`"),
-        ("set_public_uuid" = Option<uuid::Uuid>, Query, description = "As for `GET /v1/images`"),
-        ("live" = Option<bool>, Query, description = "As for `GET /v1/images` (needs `set_public_uuid`)"),
+        FacetFilterParams,
     ),
     responses(
         (status = 200, description = "Per field, values with counts (most first, then by value)", body = std::collections::BTreeMap<String, Vec<FacetEntry>>, example = json!({"rating": [{"value": 0, "count": 812}, {"value": 5, "count": 41}], "has_geo": [{"value": true, "count": 700}, {"value": false, "count": 153}]})),
@@ -242,4 +287,48 @@ pub async fn get_facets(
     Ok(Json(
         facets::count(&state.core, &caller.0.account.uuid, &filter, fields).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The guide for agents names every filter (`…_from/_to` as a pair), so
+    /// a filter added to the list cannot be left out of it.
+    #[test]
+    fn llms_txt_names_every_filter() {
+        let guide = include_str!("../llms.txt");
+        for p in FILTER_PARAMS {
+            let shown = match p.name.strip_suffix("_from").or(p.name.strip_suffix("_to")) {
+                Some(base) => format!("`{base}_from/_to`"),
+                None => format!("`{}", p.name),
+            };
+            assert!(guide.contains(&shown), "llms.txt does not name {shown}");
+        }
+    }
+
+    /// Every filter is in the document of both routes that take them, with
+    /// its pattern and example on the list's own (facets refer to it).
+    #[test]
+    fn both_routes_document_every_filter() {
+        use utoipa::IntoParams;
+        let list = ImageListParams::into_params(|| None);
+        let facets = FacetFilterParams::into_params(|| None);
+        assert_eq!(list.len(), FILTER_PARAMS.len());
+        for p in FILTER_PARAMS {
+            assert!(list.iter().any(|q| q.name == p.name), "{}", p.name);
+            if p.kind != ParamKind::Sort {
+                assert!(facets.iter().any(|q| q.name == p.name), "{}", p.name);
+            }
+        }
+        let facets_json = serde_json::to_value(&facets).unwrap_or_else(|e| panic!("facets: {e}"));
+        assert!(
+            !facets_json.to_string().contains("example"),
+            "{facets_json}"
+        );
+        assert!(
+            !facets.iter().any(|q| q.name == "sort"),
+            "facets do not sort"
+        );
+    }
 }

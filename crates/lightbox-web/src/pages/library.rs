@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::CoreError;
 use lightbox_core::downloads::{self, NewDownload};
-use lightbox_core::image_filters::{FILTER_PARAMS, ImageFilter};
+use lightbox_core::image_filters::{ImageFilter, is_filter_param};
 use lightbox_core::images::{self, Image};
 use lightbox_core::sets::{self, SetNode};
 use maud::{Markup, html};
@@ -178,8 +178,7 @@ pub async fn grid(
         None => None,
     };
     let filter = ImageFilter::from_query(|name| {
-        FILTER_PARAMS
-            .contains(&name)
+        is_filter_param(name)
             .then(|| p.get(name).map(String::as_str))
             .flatten()
     });
@@ -385,4 +384,32 @@ pub async fn sets(State(state): State<WebState>, Signed(user): Signed) -> Respon
             }
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lightbox_core::image_filters::FILTER_PARAMS;
+
+    /// The form offers every filter the API has (a set's own only inside a
+    /// set), so a filter added to the list cannot be forgotten here.
+    #[test]
+    fn the_form_offers_every_filter() {
+        let mut in_set = HashMap::new();
+        in_set.insert(
+            "set_public_uuid".to_owned(),
+            "6a1e4f0c-2b7d-4c39-8e5a-93d0b1f2c4aa".to_owned(),
+        );
+        let form = filters_form(&in_set, Some("Main stage")).into_string();
+        for param in FILTER_PARAMS {
+            assert!(
+                form.contains(&format!("name=\"{}\"", param.name)),
+                "the library form has no {} field",
+                param.name
+            );
+        }
+        // Outside a set, the set's filters are not offered.
+        let form = filters_form(&HashMap::new(), None).into_string();
+        assert!(!form.contains("name=\"live\""));
+    }
 }
