@@ -335,20 +335,6 @@ impl Job for BuildJob {
     }
 }
 
-fn retry(error: impl Into<CoreError>) -> JobFailure {
-    JobFailure {
-        error: error.into(),
-        retryable: true,
-    }
-}
-
-fn give_up(error: CoreError) -> JobFailure {
-    JobFailure {
-        error,
-        retryable: false,
-    }
-}
-
 async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> {
     let (operation, account, id) = (
         payload.operation.as_str(),
@@ -361,26 +347,26 @@ async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> 
     let media = core
         .media
         .clone()
-        .ok_or_else(|| give_up(CoreError::internal()))?;
+        .ok_or_else(|| JobFailure::give_up(CoreError::internal()))?;
     let row = {
-        let mut conn = core.store.read().await.map_err(retry)?;
+        let mut conn = core.store.read().await.map_err(JobFailure::retry)?;
         store::find(&mut conn, account, id)
             .await
-            .map_err(retry)?
-            .ok_or_else(|| give_up(archive_not_found(id)))?
+            .map_err(JobFailure::retry)?
+            .ok_or_else(|| JobFailure::give_up(archive_not_found(id)))?
     };
     // Work out each entry: the blob it streams from, its size and name;
     // and whose originals go in.
     let mut sources = Vec::with_capacity(images.len());
     let mut owners = std::collections::BTreeSet::new();
     for chunk in images.chunks(1_000) {
-        let mut conn = core.store.read().await.map_err(retry)?;
+        let mut conn = core.store.read().await.map_err(JobFailure::retry)?;
         let rows = image_store::find_many(&mut conn, account, chunk)
             .await
-            .map_err(retry)?;
+            .map_err(JobFailure::retry)?;
         let versions = image_store::versions_of(&mut conn, chunk)
             .await
-            .map_err(retry)?;
+            .map_err(JobFailure::retry)?;
         let mut by_id: std::collections::HashMap<String, _> =
             rows.into_iter().map(|r| (r.id.clone(), r)).collect();
         for image in chunk {
@@ -483,7 +469,7 @@ async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> 
                 let _ = store::finish(&mut tx, id, "failed", None, 0, ANYONES).await;
                 let _ = tx.commit().await;
             }
-            return Err(give_up(CoreError::new(
+            return Err(JobFailure::give_up(CoreError::new(
                 ErrorKind::Internal,
                 "Building the archive failed; it has been logged.",
             )));
@@ -493,10 +479,12 @@ async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> 
     let count = entries.len() as i64;
     // Ready, and its deletion scheduled (an Operation of its own, run at
     // the expiry), in one transaction.
-    let mut write = writes::begin_unkeyed(core, account).await.map_err(retry)?;
+    let mut write = writes::begin_unkeyed(core, account)
+        .await
+        .map_err(JobFailure::retry)?;
     store::finish(write.tx(), id, "ready", Some(bytes), count, &originals_by)
         .await
-        .map_err(retry)?;
+        .map_err(JobFailure::retry)?;
     write
         .finish(WorkDone {
             kind: EXPIRE_JOB,
@@ -513,18 +501,20 @@ async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> 
                     10,
                     Some(row.expires_at),
                 )
-                .map_err(retry)?,
+                .map_err(JobFailure::retry)?,
             ],
             changes: vec![],
         })
         .await
-        .map_err(retry)?;
+        .map_err(JobFailure::retry)?;
     let mut ready = row.clone();
     ready.status = "ready".to_owned();
     ready.bytes = Some(bytes);
     ready.image_count = count;
     ready.originals_by = originals_by;
-    let archive = archive_object(core, &ready).await.map_err(give_up)?;
+    let archive = archive_object(core, &ready)
+        .await
+        .map_err(JobFailure::give_up)?;
     Ok(
         json!({ "archive_uuid": id, "archive": archive, "done": total, "total": total, "skipped": skipped }),
     )
@@ -554,8 +544,10 @@ impl Job for ExpireJob {
 async fn expire(core: &Core, payload: ExpirePayload) -> Result<Value, JobFailure> {
     let (account, id) = (payload.account.as_str(), payload.archive.as_str());
     let row = {
-        let mut conn = core.store.read().await.map_err(retry)?;
-        store::find(&mut conn, account, id).await.map_err(retry)?
+        let mut conn = core.store.read().await.map_err(JobFailure::retry)?;
+        store::find(&mut conn, account, id)
+            .await
+            .map_err(JobFailure::retry)?
     };
     let Some(row) = row else {
         return Ok(json!({ "archive_uuid": id, "deleted": false }));
@@ -563,11 +555,18 @@ async fn expire(core: &Core, payload: ExpirePayload) -> Result<Value, JobFailure
     if let Some(media) = &core.media {
         match media.blobs.delete(&row.blob_key).await {
             Ok(()) | Err(lightbox_media::BlobError::NotFound(_)) => {}
-            Err(e) => return Err(retry(CoreError::new(ErrorKind::Internal, e.to_string()))),
+            Err(e) => {
+                return Err(JobFailure::retry(CoreError::new(
+                    ErrorKind::Internal,
+                    e.to_string(),
+                )));
+            }
         }
     }
-    let mut tx = core.store.begin_write().await.map_err(retry)?;
-    store::delete(&mut tx, id).await.map_err(retry)?;
-    tx.commit().await.map_err(retry)?;
+    let mut tx = core.store.begin_write().await.map_err(JobFailure::retry)?;
+    store::delete(&mut tx, id)
+        .await
+        .map_err(JobFailure::retry)?;
+    tx.commit().await.map_err(JobFailure::retry)?;
     Ok(json!({ "archive_uuid": id, "deleted": true }))
 }

@@ -32,6 +32,24 @@ pub struct JobFailure {
     pub retryable: bool,
 }
 
+impl JobFailure {
+    /// Trying again may help (the database or the blob store was away).
+    pub fn retry(error: impl Into<CoreError>) -> Self {
+        Self {
+            error: error.into(),
+            retryable: true,
+        }
+    }
+
+    /// Trying again cannot help.
+    pub fn give_up(error: impl Into<CoreError>) -> Self {
+        Self {
+            error: error.into(),
+            retryable: false,
+        }
+    }
+}
+
 /// What the workers call: a job of one kind, given its stored payload.
 trait JobHandler: Send + Sync + 'static {
     fn run(&self, core: Core, payload: Value) -> JobFuture;
@@ -61,13 +79,10 @@ pub trait Job: Send + Sync + 'static {
 pub fn read_payload<P: JobPayload>(payload: Value) -> Result<P, JobFailure> {
     serde_json::from_value(payload).map_err(|e| {
         tracing::error!(kind = P::KIND, error = %e, "a queued job's payload does not read");
-        JobFailure {
-            error: CoreError::new(
-                ErrorKind::Internal,
-                format!("The {} job's payload is invalid.", P::KIND),
-            ),
-            retryable: false,
-        }
+        JobFailure::give_up(CoreError::new(
+            ErrorKind::Internal,
+            format!("The {} job's payload is invalid.", P::KIND),
+        ))
     })
 }
 

@@ -261,33 +261,26 @@ impl Job for RenameJob {
     }
 }
 
-fn retry(error: impl Into<CoreError>) -> JobFailure {
-    JobFailure {
-        error: error.into(),
-        retryable: true,
-    }
-}
-
 async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure> {
     let (operation, account) = (payload.operation.as_str(), payload.account.as_str());
     let only_uploaded_by = payload.only_uploaded_by.as_deref();
     let (from, to) = match (parse("from", &payload.from), parse("to", &payload.to)) {
         (Ok(f), Ok(t)) if f.keyword != t.keyword => (f, t),
         _ => {
-            return Err(JobFailure {
-                error: CoreError::new(ErrorKind::Internal, "The rename job's payload is invalid."),
-                retryable: false,
-            });
+            return Err(JobFailure::give_up(CoreError::new(
+                ErrorKind::Internal,
+                "The rename job's payload is invalid.",
+            )));
         }
     };
     let listed = payload.images;
     let total = match &listed {
         Some(list) => list.len() as i64,
         None => {
-            let mut conn = core.store.read().await.map_err(retry)?;
+            let mut conn = core.store.read().await.map_err(JobFailure::retry)?;
             editorial::keyword_count(&mut conn, account, &from.keyword)
                 .await
-                .map_err(retry)?
+                .map_err(JobFailure::retry)?
         }
     };
     let (mut done, mut renamed, mut skipped) = (0i64, 0i64, 0i64);
@@ -302,7 +295,7 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
                 chunk
             }
             None => {
-                let mut conn = core.store.read().await.map_err(retry)?;
+                let mut conn = core.store.read().await.map_err(JobFailure::retry)?;
                 editorial::images_with_keyword(
                     &mut conn,
                     account,
@@ -311,21 +304,21 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
                     RENAME_CHUNK as i64,
                 )
                 .await
-                .map_err(retry)?
+                .map_err(JobFailure::retry)?
             }
         };
         if chunk.is_empty() {
             break;
         }
         let now = core.now();
-        let mut tx = core.store.begin_write().await.map_err(retry)?;
+        let mut tx = core.store.begin_write().await.map_err(JobFailure::retry)?;
         for id in &chunk {
             image_store::lock_image(&mut tx, account, id)
                 .await
-                .map_err(retry)?;
+                .map_err(JobFailure::retry)?;
             let Some(row) = image_store::find(&mut tx, account, id)
                 .await
-                .map_err(retry)?
+                .map_err(JobFailure::retry)?
             else {
                 continue;
             };
@@ -340,14 +333,14 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
             );
             if editorial::rename_keyword(&mut tx, account, id, &from.keyword, target)
                 .await
-                .map_err(retry)?
+                .map_err(JobFailure::retry)?
             {
                 renamed += 1;
                 let mut row = row;
                 row.updated_at = now;
                 image_store::update_fields(&mut tx, &row)
                     .await
-                    .map_err(retry)?;
+                    .map_err(JobFailure::retry)?;
                 let change = Change {
                     account_id: account,
                     entity: "image",
@@ -356,7 +349,9 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
                     operation_id: Some(operation),
                     at: now,
                 };
-                change_log::append(&mut tx, &change).await.map_err(retry)?;
+                change_log::append(&mut tx, &change)
+                    .await
+                    .map_err(JobFailure::retry)?;
             }
         }
         done += chunk.len() as i64;
@@ -372,8 +367,8 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
             false,
         )
         .await
-        .map_err(retry)?;
-        tx.commit().await.map_err(retry)?;
+        .map_err(JobFailure::retry)?;
+        tx.commit().await.map_err(JobFailure::retry)?;
     }
     Ok(
         json!({ "from": from.keyword, "to": to.keyword, "done": done, "total": done, "renamed": renamed, "skipped": skipped }),

@@ -1129,14 +1129,6 @@ impl Job for ArrangeJob {
 }
 
 async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailure> {
-    let retry = |e: CoreError| JobFailure {
-        error: e,
-        retryable: true,
-    };
-    let fail = |e: CoreError| JobFailure {
-        error: e,
-        retryable: false,
-    };
     let (operation, account, id) = (
         payload.operation.as_str(),
         payload.account.as_str(),
@@ -1144,21 +1136,17 @@ async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailu
     );
     let change = &payload.change;
     let now = core.now();
-    let mut tx = core
-        .store
-        .begin_write()
-        .await
-        .map_err(|e| retry(e.into()))?;
+    let mut tx = core.store.begin_write().await.map_err(JobFailure::retry)?;
     if !sets::lock(&mut tx, account, id, now)
         .await
-        .map_err(|e| retry(e.into()))?
+        .map_err(JobFailure::retry)?
     {
-        return Err(fail(set_not_found(id)));
+        return Err(JobFailure::give_up(set_not_found(id)));
     }
     let set = sets::find(&mut tx, account, id, now)
         .await
-        .map_err(|e| retry(e.into()))?
-        .ok_or_else(|| fail(set_not_found(id)))?;
+        .map_err(JobFailure::retry)?
+        .ok_or_else(|| JobFailure::give_up(set_not_found(id)))?;
     // The set may have changed since the request was checked: check again.
     let only = payload.only_uploaded_by.as_deref();
     let checked = match plan(&mut tx, &set, change).await {
@@ -1173,17 +1161,17 @@ async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailu
             e.kind,
             ErrorKind::Internal | ErrorKind::Unavailable | ErrorKind::CrossedWrite
         ) {
-            retry(e)
+            JobFailure::retry(e)
         } else {
-            fail(e)
+            JobFailure::give_up(e)
         }
     })?;
     snapshot(&mut tx, &set, change.reason(), operation, now)
         .await
-        .map_err(retry)?;
+        .map_err(JobFailure::retry)?;
     apply_plan(&mut tx, &set, &checked, now)
         .await
-        .map_err(retry)?;
+        .map_err(JobFailure::retry)?;
     for (entity, entity_id, action) in change_rows(id, &checked.touched) {
         let row = Change {
             account_id: account,
@@ -1195,9 +1183,9 @@ async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailu
         };
         change_log::append(&mut tx, &row)
             .await
-            .map_err(|e| retry(e.into()))?;
+            .map_err(JobFailure::retry)?;
     }
-    tx.commit().await.map_err(|e| retry(e.into()))?;
+    tx.commit().await.map_err(JobFailure::retry)?;
     let mut result = checked.result;
     if let Some(object) = result.as_object_mut() {
         let total = checked.touched.len().max(change.named_images().len());

@@ -46,27 +46,18 @@ impl Job for VersionsJob {
     }
 }
 
-fn retry(error: CoreError) -> JobFailure {
-    JobFailure {
-        error,
-        retryable: true,
-    }
-}
-
+/// The original itself cannot be made into versions: trying again cannot help.
 fn fail(message: String) -> JobFailure {
-    JobFailure {
-        error: CoreError::new(ErrorKind::Validation, message).with_field("file"),
-        retryable: false,
-    }
+    JobFailure::give_up(CoreError::new(ErrorKind::Validation, message).with_field("file"))
 }
 
 async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
-    let media = crate::media::settings(core).map_err(retry)?;
+    let media = crate::media::settings(core).map_err(JobFailure::retry)?;
     let row = {
-        let mut conn = core.store.read().await.map_err(|e| retry(e.into()))?;
+        let mut conn = core.store.read().await.map_err(JobFailure::retry)?;
         store::find_any(&mut conn, id)
             .await
-            .map_err(|e| retry(e.into()))?
+            .map_err(JobFailure::retry)?
     };
     let Some(row) = row else {
         // Deleted since: nothing to build.
@@ -78,7 +69,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
     // a file keeps large originals out of memory).
     tokio::fs::create_dir_all(&media.work_dir)
         .await
-        .map_err(|e| retry(io_error(e)))?;
+        .map_err(|e| JobFailure::retry(io_error(e)))?;
     let scratch = TempFile(
         media
             .work_dir
@@ -87,22 +78,22 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
     {
         let mut file = tokio::fs::File::create(&scratch.0)
             .await
-            .map_err(|e| retry(io_error(e)))?;
-        let mut stream = Box::pin(
-            media
-                .blobs
-                .get(&row.original_key)
-                .await
-                .map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?,
-        );
+            .map_err(|e| JobFailure::retry(io_error(e)))?;
+        let mut stream =
+            Box::pin(media.blobs.get(&row.original_key).await.map_err(|e| {
+                JobFailure::retry(CoreError::new(ErrorKind::Internal, e.to_string()))
+            })?);
         while let Some(chunk) = stream.next().await {
-            let chunk =
-                chunk.map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
+            let chunk = chunk.map_err(|e| {
+                JobFailure::retry(CoreError::new(ErrorKind::Internal, e.to_string()))
+            })?;
             file.write_all(&chunk)
                 .await
-                .map_err(|e| retry(io_error(e)))?;
+                .map_err(|e| JobFailure::retry(io_error(e)))?;
         }
-        file.flush().await.map_err(|e| retry(io_error(e)))?;
+        file.flush()
+            .await
+            .map_err(|e| JobFailure::retry(io_error(e)))?;
     }
     let specs: Vec<VersionSpec> = DEFAULT_SIZES
         .iter()
@@ -125,7 +116,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
         }
     })
     .await
-    .map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
+    .map_err(|e| JobFailure::retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
     drop(scratch);
     let rendered = match rendered {
         Ok(r) => r,
@@ -158,7 +149,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
             .blobs
             .put(&key, bytes::Bytes::from(v.bytes))
             .await
-            .map_err(|e| retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
+            .map_err(|e| JobFailure::retry(CoreError::new(ErrorKind::Internal, e.to_string())))?;
         rows.push(VersionRow {
             image_id: id.to_owned(),
             name: v.name,
@@ -173,7 +164,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
     }
     let replaced = swap_versions(core, &row, &rows, (rendered.width, rendered.height))
         .await
-        .map_err(retry)?;
+        .map_err(JobFailure::retry)?;
     collect(core, &replaced).await;
     Ok(json!({
         "image_public_uuid": id,
@@ -245,23 +236,19 @@ async fn claim_keys<'k>(
     keys: impl Iterator<Item = &'k str>,
 ) -> Result<(), JobFailure> {
     let now = core.now();
-    let mut tx = core
-        .store
-        .begin_write()
-        .await
-        .map_err(|e| retry(e.into()))?;
+    let mut tx = core.store.begin_write().await.map_err(JobFailure::retry)?;
     for key in keys {
         if !store::pin_garbage(&mut tx, key, now, now + CLAIM_MICROS)
             .await
-            .map_err(|e| retry(e.into()))?
+            .map_err(JobFailure::retry)?
         {
-            return Err(retry(CoreError::new(
+            return Err(JobFailure::retry(CoreError::new(
                 ErrorKind::Conflict,
                 format!("{key} is being deleted; the build tries again"),
             )));
         }
     }
-    tx.commit().await.map_err(|e| retry(e.into()))
+    tx.commit().await.map_err(JobFailure::retry)
 }
 
 async fn record_failure(core: &Core, id: &str, reason: &str) -> Result<(), JobFailure> {
@@ -271,7 +258,7 @@ async fn record_failure(core: &Core, id: &str, reason: &str) -> Result<(), JobFa
         tx.commit().await?;
         Ok::<(), lightbox_store::StoreError>(())
     };
-    work.await.map_err(|e| retry(e.into()))
+    work.await.map_err(JobFailure::retry)
 }
 
 fn io_error(e: std::io::Error) -> CoreError {
