@@ -32,7 +32,7 @@
 use std::time::{Duration, Instant};
 
 use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ImageQuery, Sort};
-use lightbox_store::{Conn, Engine, Store};
+use lightbox_store::{Engine, Store};
 use sqlx::AssertSqlSafe;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -173,7 +173,7 @@ enum V {
 }
 
 async fn insert_rows(
-    conn: &mut Conn,
+    conn: &mut sqlx::AnyConnection,
     head: &str,
     width: usize,
     rows: &[Vec<V>],
@@ -227,8 +227,16 @@ async fn insert_rows(
             };
         }
     }
-    q.execute(&mut *conn).await?;
+    q.execute(conn).await?;
     Ok(())
+}
+
+/// The fill's own connection: the store's statement layer binds only what
+/// the server needs, and a generator writes rows no store function writes.
+async fn raw_connection(url: &str) -> Result<sqlx::AnyConnection, BoxError> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    Ok(sqlx::AnyConnection::connect(url).await?)
 }
 
 async fn account_id(store: &Store, unique_id: &str) -> Result<String, BoxError> {
@@ -254,7 +262,9 @@ async fn account_id(store: &Store, unique_id: &str) -> Result<String, BoxError> 
 }
 
 async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
+    use sqlx::Connection;
     let account = account_id(store, &a.account).await?;
+    let mut raw = raw_connection(&a.url).await?;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ a.seed.wrapping_mul(0x1000_0000_01B3));
     let started = Instant::now();
     let step = SPAN_SECS * 1_000_000 / a.images.max(1) as i64;
@@ -369,7 +379,7 @@ async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
                 }
             }
         }
-        let mut tx = store.begin_write().await?;
+        let mut tx = raw.begin().await?;
         if store.engine() == Engine::Sqlite {
             sqlx::query("PRAGMA cache_size = -1000000")
                 .execute(&mut *tx)
@@ -417,7 +427,7 @@ async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
             );
         }
     }
-    let mut conn = store.read().await?;
+    let conn = &mut raw;
     match store.engine() {
         Engine::Postgres => {
             sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;
@@ -438,7 +448,9 @@ async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
 /// number stand in for the random draws; the shares are those listed at the
 /// top of this file.
 async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
+    use sqlx::Connection;
     let account = account_id(store, &a.account).await?;
+    let mut raw = raw_connection(&a.url).await?;
     let started = Instant::now();
     let images = a.images as i64;
     let step = SPAN_SECS * 1_000_000 / images.max(1);
@@ -466,7 +478,7 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
     let mut lo = 0i64;
     while lo < images {
         let hi = (lo + CHUNK).min(images) - 1;
-        let mut tx = store.begin_write().await?;
+        let mut tx = raw.begin().await?;
         if !pg {
             sqlx::query("PRAGMA cache_size = -1000000").execute(&mut *tx).await?;
         }
@@ -547,7 +559,7 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
         lo = hi + 1;
         eprintln!("filled {lo} images in {:.0} s", started.elapsed().as_secs_f64());
     }
-    let mut conn = store.read().await?;
+    let conn = &mut raw;
     match store.engine() {
         Engine::Postgres => {
             sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;
