@@ -213,13 +213,10 @@ pub async fn run_one(
     };
     tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
     let outcome = match registry.get(&job.kind) {
-        None => Err(JobFailure {
-            error: CoreError::new(
-                crate::ErrorKind::Internal,
-                format!("No worker here handles jobs of kind {}.", job.kind),
-            ),
-            retryable: false,
-        }),
+        None => Err(JobFailure::give_up(CoreError::new(
+            crate::ErrorKind::Internal,
+            format!("No worker here handles jobs of kind {}.", job.kind),
+        ))),
         Some(handler) => {
             let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
             let heartbeat = tokio::spawn(heartbeat_loop(

@@ -303,7 +303,12 @@ mod tests {
                 Some(base) => format!("`{base}_from/_to`"),
                 None => format!("`{}", p.name),
             };
-            assert!(guide.contains(&shown), "llms.txt does not name {shown}");
+            // The name whole: `live` must not pass on `live_image_count`.
+            let named = guide.match_indices(&shown).any(|(at, found)| {
+                !guide[at + found.len()..]
+                    .starts_with(|c: char| c == '_' || c.is_ascii_alphanumeric())
+            });
+            assert!(named, "llms.txt does not name {shown}");
         }
     }
 
@@ -326,6 +331,18 @@ mod tests {
             !facets_json.to_string().contains("example"),
             "{facets_json}"
         );
+        assert!(
+            !facets_json.to_string().contains("pattern"),
+            "{facets_json}"
+        );
+        // The list's own carry them: the keyword's pattern, the query's example.
+        let list_json = serde_json::to_value(&list).unwrap_or_else(|e| panic!("list: {e}"));
+        let keyword = list_json
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == "keyword"))
+            .unwrap_or_else(|| panic!("no keyword parameter"));
+        assert!(keyword["schema"]["pattern"].is_string(), "{keyword}");
+        assert_eq!(keyword["example"], "artist:Marina");
         assert!(
             !facets.iter().any(|q| q.name == "sort"),
             "facets do not sort"

@@ -115,7 +115,7 @@ impl Edit {
         })
     }
 
-    /// Checks what needs no image; [`apply`] checks the crop lies inside it.
+    /// Checks what needs no image; [`apply`](super::apply) checks the crop lies inside it.
     pub fn crop(image: &str, crop: Crop) -> Result<Edit, CoreError> {
         let (rw, rh) = parse_aspect_ratio("aspect_ratio", &crop.aspect_ratio)?;
         for (field, value, min) in [

@@ -37,10 +37,10 @@ pub struct ImagePatch {
 
 #[derive(Debug, Clone, Default)]
 pub struct CheckedPatch {
-    pub(super) title: Option<String>,
-    pub(super) description: Option<String>,
-    pub(super) creation_date: Option<Option<i64>>,
-    pub(super) rotation: Option<i64>,
+    title: Option<String>,
+    description: Option<String>,
+    creation_date: Option<Option<i64>>,
+    rotation: Option<i64>,
 }
 
 impl Edit {
@@ -169,7 +169,7 @@ async fn rotate_crops(
 
 /// A crop of a `w`×`h` image, turned clockwise with it by `turn` degrees
 /// (0, 90, 180, 270): it frames the same pixels of the turned image.
-pub(super) fn turned_crop(c: &CropRow, (w, h): (i64, i64), turn: i64) -> CropRow {
+fn turned_crop(c: &CropRow, (w, h): (i64, i64), turn: i64) -> CropRow {
     let swapped = || {
         c.aspect_ratio
             .split_once(':')
@@ -228,4 +228,105 @@ pub(super) async fn delete(write: &mut PendingWrite, row: ImageRow) -> Result<Ap
         // After the commit; an original another image still uses stays.
         collect: blobs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edits::tests::{IMAGE, refused_field};
+
+    #[test]
+    fn a_patch_checks_each_field_and_keeps_what_is_left_out() {
+        let patch = |title: Option<&str>, rotation: Option<i64>| ImagePatch {
+            title: title.map(str::to_owned),
+            description: None,
+            creation_date: None,
+            rotation,
+        };
+        match Edit::patch(IMAGE, patch(Some("  Encore  "), Some(270))) {
+            Ok(Edit::Patch { patch, .. }) => {
+                assert_eq!(patch.title.as_deref(), Some("Encore"));
+                assert_eq!(patch.rotation, Some(270));
+                assert_eq!(patch.description, None);
+                assert_eq!(patch.creation_date, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        for rotation in [-90, 45, 360] {
+            assert_eq!(
+                refused_field(Edit::patch(IMAGE, patch(None, Some(rotation)))),
+                "rotation"
+            );
+        }
+        assert_eq!(
+            refused_field(Edit::patch(IMAGE, patch(Some("a\u{0}b"), None))),
+            "title"
+        );
+        let dated = |text: Option<&str>| ImagePatch {
+            creation_date: Some(text.map(str::to_owned)),
+            ..patch(None, None)
+        };
+        match Edit::patch(IMAGE, dated(None)) {
+            Ok(Edit::Patch { patch, .. }) => assert_eq!(patch.creation_date, Some(None)),
+            other => panic!("{other:?}"),
+        }
+        match Edit::patch(IMAGE, dated(Some("2026-07-14"))) {
+            Ok(Edit::Patch { patch, .. }) => assert_eq!(
+                patch.creation_date,
+                Some(crate::clock::parse_request_time("2026-07-14"))
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            refused_field(Edit::patch(IMAGE, dated(Some("last summer")))),
+            "creation_date"
+        );
+    }
+
+    /// Four quarter turns give the crop back; each turn keeps it inside the
+    /// turned image, swaps its ratio on a quarter turn, and frames the same
+    /// pixels (a corner pixel of the crop lands where the image's does).
+    #[test]
+    fn crops_turn_with_the_image() {
+        let (w, h) = (4000, 3000);
+        let original = CropRow {
+            image_id: IMAGE.to_owned(),
+            aspect_ratio: "16:9".to_owned(),
+            x: 100,
+            y: 200,
+            width: 1600,
+            height: 900,
+        };
+        let mut c = original.clone();
+        let mut dims = (w, h);
+        for quarter in 1..=4 {
+            let turned = turned_crop(&c, dims, 90);
+            dims = (dims.1, dims.0);
+            assert!(turned.x >= 0 && turned.y >= 0, "{quarter}: {turned:?}");
+            assert!(turned.x + turned.width <= dims.0, "{quarter}: {turned:?}");
+            assert!(turned.y + turned.height <= dims.1, "{quarter}: {turned:?}");
+            assert_eq!((turned.width, turned.height), (c.height, c.width));
+            let expected_ratio = if quarter % 2 == 1 { "9:16" } else { "16:9" };
+            assert_eq!(turned.aspect_ratio, expected_ratio);
+            c = turned;
+        }
+        assert_eq!(c, original);
+
+        // A clockwise quarter turn: the crop's top-left pixel (x, y) of a
+        // w×h image goes to column h - 1 - y, row x; it is the turned
+        // crop's top-right corner.
+        let turned = turned_crop(&original, (w, h), 90);
+        assert_eq!(
+            (turned.x + turned.width - 1, turned.y),
+            (h - 1 - original.y, original.x)
+        );
+        // Half and three-quarter turns agree with repeated quarter turns.
+        let twice = turned_crop(&turned, (h, w), 90);
+        assert_eq!(turned_crop(&original, (w, h), 180), twice);
+        assert_eq!(
+            turned_crop(&original, (w, h), 270),
+            turned_crop(&twice, (w, h), 90)
+        );
+        assert_eq!(turned_crop(&original, (w, h), 0), original);
+    }
 }

@@ -550,10 +550,9 @@ pub async fn apply(
 
 #[cfg(test)]
 mod tests {
-    use super::fields::turned_crop;
     use super::*;
 
-    const IMAGE: &str = "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f";
+    pub(super) const IMAGE: &str = "0192f3c4-5a6b-7c8d-9e0f-1a2b3c4d5e6f";
 
     /// What refused a check that must fail.
     fn refusal<T: std::fmt::Debug>(result: Result<T, CoreError>) -> CoreError {
@@ -564,7 +563,7 @@ mod tests {
     }
 
     /// The field a refused edit names (every refusal here is a 400 naming one).
-    fn refused_field(result: Result<Edit, CoreError>) -> String {
+    pub(super) fn refused_field(result: Result<Edit, CoreError>) -> String {
         match result {
             Ok(edit) => panic!("accepted: {edit:?}"),
             Err(e) => {
@@ -609,54 +608,6 @@ mod tests {
                 "rating"
             );
         }
-    }
-
-    #[test]
-    fn a_patch_checks_each_field_and_keeps_what_is_left_out() {
-        let patch = |title: Option<&str>, rotation: Option<i64>| ImagePatch {
-            title: title.map(str::to_owned),
-            description: None,
-            creation_date: None,
-            rotation,
-        };
-        match Edit::patch(IMAGE, patch(Some("  Encore  "), Some(270))) {
-            Ok(Edit::Patch { patch, .. }) => {
-                assert_eq!(patch.title.as_deref(), Some("Encore"));
-                assert_eq!(patch.rotation, Some(270));
-                assert_eq!(patch.description, None);
-                assert_eq!(patch.creation_date, None);
-            }
-            other => panic!("{other:?}"),
-        }
-        for rotation in [-90, 45, 360] {
-            assert_eq!(
-                refused_field(Edit::patch(IMAGE, patch(None, Some(rotation)))),
-                "rotation"
-            );
-        }
-        assert_eq!(
-            refused_field(Edit::patch(IMAGE, patch(Some("a\u{0}b"), None))),
-            "title"
-        );
-        let dated = |text: Option<&str>| ImagePatch {
-            creation_date: Some(text.map(str::to_owned)),
-            ..patch(None, None)
-        };
-        match Edit::patch(IMAGE, dated(None)) {
-            Ok(Edit::Patch { patch, .. }) => assert_eq!(patch.creation_date, Some(None)),
-            other => panic!("{other:?}"),
-        }
-        match Edit::patch(IMAGE, dated(Some("2026-07-14"))) {
-            Ok(Edit::Patch { patch, .. }) => assert_eq!(
-                patch.creation_date,
-                Some(crate::clock::parse_request_time("2026-07-14"))
-            ),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(
-            refused_field(Edit::patch(IMAGE, dated(Some("last summer")))),
-            "creation_date"
-        );
     }
 
     #[test]
@@ -710,53 +661,6 @@ mod tests {
             refused_field(Edit::clear_crop(IMAGE, body("wide"))),
             "aspect_ratio"
         );
-    }
-
-    /// Four quarter turns give the crop back; each turn keeps it inside the
-    /// turned image, swaps its ratio on a quarter turn, and frames the same
-    /// pixels (a corner pixel of the crop lands where the image's does).
-    #[test]
-    fn crops_turn_with_the_image() {
-        let (w, h) = (4000, 3000);
-        let original = CropRow {
-            image_id: IMAGE.to_owned(),
-            aspect_ratio: "16:9".to_owned(),
-            x: 100,
-            y: 200,
-            width: 1600,
-            height: 900,
-        };
-        let mut c = original.clone();
-        let mut dims = (w, h);
-        for quarter in 1..=4 {
-            let turned = turned_crop(&c, dims, 90);
-            dims = (dims.1, dims.0);
-            assert!(turned.x >= 0 && turned.y >= 0, "{quarter}: {turned:?}");
-            assert!(turned.x + turned.width <= dims.0, "{quarter}: {turned:?}");
-            assert!(turned.y + turned.height <= dims.1, "{quarter}: {turned:?}");
-            assert_eq!((turned.width, turned.height), (c.height, c.width));
-            let expected_ratio = if quarter % 2 == 1 { "9:16" } else { "16:9" };
-            assert_eq!(turned.aspect_ratio, expected_ratio);
-            c = turned;
-        }
-        assert_eq!(c, original);
-
-        // A clockwise quarter turn: the crop's top-left pixel (x, y) of a
-        // w×h image goes to column h - 1 - y, row x; it is the turned
-        // crop's top-right corner.
-        let turned = turned_crop(&original, (w, h), 90);
-        assert_eq!(
-            (turned.x + turned.width - 1, turned.y),
-            (h - 1 - original.y, original.x)
-        );
-        // Half and three-quarter turns agree with repeated quarter turns.
-        let twice = turned_crop(&turned, (h, w), 90);
-        assert_eq!(turned_crop(&original, (w, h), 180), twice);
-        assert_eq!(
-            turned_crop(&original, (w, h), 270),
-            turned_crop(&twice, (w, h), 90)
-        );
-        assert_eq!(turned_crop(&original, (w, h), 0), original);
     }
 
     #[test]
