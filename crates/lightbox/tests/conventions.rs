@@ -593,6 +593,59 @@ both_engines!(
     }
 );
 
+both_engines!(
+    every_route_refuses_an_unknown_query_parameter,
+    |env: Env| async move {
+        // Walked from the document itself, so a route added later is
+        // covered: a typo in a parameter is never silently ignored.
+        let (server, token) = env.account_server("acme", &[]).await;
+        let yaml = Reply::from(server.http.get(server.at("/openapi.v1.yaml")).send().await).await;
+        let doc: Value = yaml_serde::from_str(&yaml.text)?;
+        let (mut refused, mut signed_in_only) = (0, 0);
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                let concrete = path
+                    .replace("{public_uuid}", "01a21e25-0000-7000-8000-000000000000")
+                    .replace("{uuid}", "op-01a21e25-0000-7000-8000-000000000000");
+                assert!(
+                    !concrete.contains('{'),
+                    "{method} {path}: fill its parameter"
+                );
+                let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())?;
+                let r = Reply::from(
+                    server
+                        .http
+                        .request(m, server.at(&format!("{concrete}?zz_unknown=1")))
+                        .bearer_auth(&token)
+                        .header("Idempotency-Key", lightbox_testkit::idempotency_key())
+                        .json(&json!({}))
+                        .send()
+                        .await,
+                )
+                .await;
+                let scope = op["security"][0]["bearer"][0].as_str().unwrap_or_default();
+                if scope.starts_with("role:") {
+                    // A service token is refused before its query is read.
+                    r.error(403, "forbidden");
+                    signed_in_only += 1;
+                    continue;
+                }
+                let e = r.error(400, "validation");
+                assert_eq!(e["field"], "zz_unknown", "{method} {path}: {e}");
+                refused += 1;
+            }
+        }
+        assert!(
+            refused >= 40 && signed_in_only >= 1,
+            "walked {refused} + {signed_in_only} routes"
+        );
+        Ok(())
+    }
+);
+
 both_engines!(docs_health_and_metrics, |env: Env| async move {
     let (server, token) = env.account_server("acme", &[]).await;
     let get = |path: &'static str| {
