@@ -18,7 +18,7 @@ use lightbox_store::images::{self as store, ImageRow, VersionRow};
 /// rows no use-case would).
 async fn core(engine: Engine) -> (Core, Arc<ManualClock>, BlobStore, Store) {
     let store = fresh_store(engine, 16).await;
-    let dir = std::env::temp_dir().join(format!("lightbox-gc-{}", lightbox_testkit::unique()));
+    let dir = lightbox_testkit::scratch_dir("gc");
     let blobs = BlobStore::open(&BlobLocation::Dir(dir.join("blobs"))).unwrap();
     let clock = Arc::new(ManualClock::new(1_800_000_000_000_000));
     let core = Core::new(store.clone(), clock.clone(), AuthSettings::default()).with_media(

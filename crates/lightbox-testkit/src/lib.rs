@@ -77,10 +77,46 @@ pub fn unique() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// A new, empty folder for one test's files: `<temp>/lightbox-tests/<pid>/
+/// <label>-<unique>`. A folder a test cannot remove itself (a store opened
+/// directly, a panic) is removed by a later test process: the first call
+/// in each process deletes the folders of processes that are gone, so runs
+/// never pile up on the disk.
+pub fn scratch_dir(label: &str) -> std::path::PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let root = std::env::temp_dir().join("lightbox-tests");
+    SWEPT.call_once(|| sweep_dead_processes(&root));
+    let dir = root
+        .join(std::process::id().to_string())
+        .join(format!("{label}-{}", unique()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    dir
+}
+
+/// Removes the per-process folders under `root` whose process has ended
+/// (Linux: no `/proc/<pid>`; elsewhere nothing is removed).
+fn sweep_dead_processes(root: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            // Best effort: another process may be sweeping the same folder.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl Env {
     pub async fn new(engine: Engine) -> Env {
-        let dir = std::env::temp_dir().join(format!("lightbox-test-{}", unique()));
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let dir = scratch_dir("env");
         let database_url = match engine {
             Engine::Sqlite => None,
             Engine::Postgres => Some(fresh_postgres_database().await),
@@ -438,8 +474,7 @@ pub async fn fresh_postgres_database() -> String {
 pub async fn fresh_store(engine: Engine, max_connections: u32) -> lightbox_store::Store {
     let url = match engine {
         Engine::Sqlite => {
-            let dir = std::env::temp_dir().join(format!("lightbox-store-test-{}", unique()));
-            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("temp dir: {e}"));
+            let dir = scratch_dir("store");
             lightbox_store::Store::sqlite_url_for_dir(&dir)
         }
         Engine::Postgres => fresh_postgres_database().await,

@@ -14,7 +14,7 @@ use serde_json::json;
 /// Names and SHA-256 of every entry, read by Python's zipfile (which also
 /// checks each entry's CRC-32).
 fn read_zip(bytes: &[u8]) -> Vec<(String, String)> {
-    let path = std::env::temp_dir().join(format!("lightbox-archive-{}.zip", idempotency_key()));
+    let path = lightbox_testkit::scratch_dir("archive").join("archive.zip");
     std::fs::write(&path, bytes).unwrap();
     let out = std::process::Command::new("python3")
         .arg("-c")

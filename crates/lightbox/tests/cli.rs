@@ -182,7 +182,7 @@ both_engines!(token_commands, |env: Env| async move {
 
 #[tokio::test]
 async fn settings_come_from_flags_then_env_then_file() -> lightbox_testkit::TestResult {
-    let base = std::env::temp_dir().join(format!("lightbox-cfg-{}", uuid::Uuid::new_v4().simple()));
+    let base = lightbox_testkit::scratch_dir("cfg");
     let (file_dir, env_dir, flag_dir) = (base.join("file"), base.join("env"), base.join("flag"));
     std::fs::create_dir_all(&base)?;
     let config = base.join("lightbox.toml");

@@ -95,9 +95,9 @@ async fn a_blob_store_that_refuses_is_named_with_its_cause_at_once() -> TestResu
 }
 
 fn tempfile_dir() -> String {
-    let dir = std::env::temp_dir().join(format!("lightbox-test-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir.display().to_string()
+    lightbox_testkit::scratch_dir("operator")
+        .display()
+        .to_string()
 }
 
 /// A TCP relay to PostgreSQL that the test can cut (closing every
