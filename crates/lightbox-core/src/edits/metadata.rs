@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lightbox_store::images::{self as store, ImageRow};
+use lightbox_store::images::ImageRow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -14,7 +14,7 @@ use crate::uploads::DESCRIPTION_MAX;
 use crate::validate;
 use crate::writes::PendingWrite;
 
-use super::{Applied, Edit, IPTC_TEXT_MAX, image_id, nullable, quick};
+use super::{Applied, Edit, IPTC_TEXT_MAX, add_keywords, image_id, nullable, quick};
 
 /// The IPTC Core fields an image carries (`metadata` of the image object),
 /// and the partial update `PUT /v1/images/{id}/metadata` takes: a field
@@ -280,20 +280,7 @@ pub(super) async fn extract(
         row.creation_date = Some(taken);
         copied.insert("creation_date", json!(crate::clock::format_rfc3339(taken)));
     }
-    let rows: Vec<(String, Option<String>, String)> = keywords::from_file(&e.keywords)
-        .into_iter()
-        .map(|k| (k.keyword, k.namespace, k.value))
-        .collect();
-    let account = write.account_id().to_owned();
-    let added = store::add_keywords(
-        write.tx(),
-        &account,
-        &row.id,
-        row.created_at,
-        row.creation_date,
-        &rows,
-    )
-    .await?;
+    let added = add_keywords(write, row, keywords::from_file(&e.keywords)).await?;
     copied.insert("keywords_added", json!(added));
     let mut metadata: Map<String, Value> = serde_json::from_str(&row.metadata).unwrap_or_default();
     let mut filled = Vec::new();

@@ -407,6 +407,28 @@ fn quick(kind: &'static str, row: &ImageRow, result: Value) -> Applied {
     }
 }
 
+/// Adds `keywords` to the image (ones it has are skipped); how many were new.
+async fn add_keywords(
+    write: &mut PendingWrite,
+    row: &ImageRow,
+    keywords: Vec<Keyword>,
+) -> Result<usize, CoreError> {
+    let rows: Vec<(String, Option<String>, String)> = keywords
+        .into_iter()
+        .map(|k| (k.keyword, k.namespace, k.value))
+        .collect();
+    let account = write.account_id().to_owned();
+    Ok(store::add_keywords(
+        write.tx(),
+        &account,
+        &row.id,
+        row.created_at,
+        row.creation_date,
+        &rows,
+    )
+    .await?)
+}
+
 /// Applies one checked edit inside the write's transaction.
 pub async fn apply(
     write: &mut PendingWrite,
@@ -430,19 +452,7 @@ pub async fn apply(
         Edit::Delete { .. } => return delete(write, row).await,
         Edit::RenameKeyword { .. } | Edit::Arrange { .. } => return Err(CoreError::internal()),
         Edit::AddKeywords { keywords, .. } => {
-            let rows: Vec<(String, Option<String>, String)> = keywords
-                .into_iter()
-                .map(|k| (k.keyword, k.namespace, k.value))
-                .collect();
-            let added = store::add_keywords(
-                write.tx(),
-                &account,
-                &row.id,
-                row.created_at,
-                row.creation_date,
-                &rows,
-            )
-            .await?;
+            let added = add_keywords(write, &row, keywords).await?;
             quick("keywords.add", &row, json!({ "added": added }))
         }
         Edit::RemoveKeyword { keyword, .. } => {
