@@ -387,11 +387,6 @@ fn percent_decoded(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Converts a stored 0/1 into a boolean.
-pub(crate) fn flag(v: i64) -> bool {
-    v != 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,41 +3,23 @@
 //! 1; the newest active key signs, every active key verifies. Rotation adds
 //! one and retires all but the two newest (see migration 0005).
 
-use sqlx::FromRow;
+pub use lightbox_store_rows::signing_keys::SigningKeyRow;
 
-use crate::sql;
+use crate::sql::on_engine;
 use crate::{Conn, Result};
 
 /// How many keys stay active after a rotation: the new signer and the one
 /// before it (links it signed keep working until they expire).
 pub const ACTIVE_KEYS: usize = 2;
 
-#[derive(Debug, Clone, FromRow)]
-pub struct SigningKeyRow {
-    pub kid: i64,
-    /// Empty once retired.
-    pub secret: String,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
-}
-
 /// The active keys, newest (the signer) first.
 pub async fn active(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
-    Ok(sql::query_as::<SigningKeyRow>(
-        "SELECT kid, secret, created_at, retired_at FROM signing_keys
-         WHERE retired_at IS NULL ORDER BY kid DESC",
-    )
-    .fetch_all(conn)
-    .await?)
+    Ok(on_engine!(conn, signing_keys::active())?)
 }
 
 /// Every key, retired ones included, newest first.
 pub async fn all(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
-    Ok(sql::query_as::<SigningKeyRow>(
-        "SELECT kid, secret, created_at, retired_at FROM signing_keys ORDER BY kid DESC",
-    )
-    .fetch_all(conn)
-    .await?)
+    Ok(on_engine!(conn, signing_keys::all())?)
 }
 
 /// Adds `secret` as the next key (the new signer) and retires every active
@@ -45,23 +27,11 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
 /// ones. Run it in a write transaction: a concurrent rotation that picked
 /// the same kid fails on the primary key instead of interleaving.
 pub async fn rotate(conn: &mut Conn, secret: &str, now: i64) -> Result<(i64, Vec<i64>)> {
-    let (last,): (Option<i64>,) = sql::query_as("SELECT MAX(kid) FROM signing_keys")
-        .fetch_one(&mut *conn)
-        .await?;
-    let kid = last.unwrap_or(0) + 1;
-    sql::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
-        .bind(kid)
-        .bind(secret)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    let kid = on_engine!(conn, signing_keys::last_kid())?.unwrap_or(0) + 1;
+    on_engine!(conn, signing_keys::insert(kid, secret, now))?;
     let mut retired = Vec::new();
     for key in active(conn).await?.into_iter().skip(ACTIVE_KEYS) {
-        sql::query("UPDATE signing_keys SET retired_at = $1, secret = '' WHERE kid = $2")
-            .bind(now)
-            .bind(key.kid)
-            .execute(&mut *conn)
-            .await?;
+        on_engine!(conn, signing_keys::retire(key.kid, now))?;
         retired.push(key.kid);
     }
     Ok((kid, retired))

@@ -28,6 +28,24 @@ enum Held {
     PostgresTx(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
+/// Runs one function of the compiled statements (`queries/`, built once per
+/// engine as `lightbox-store-sqlite` and `lightbox-store-postgres`) on the
+/// engine of `$conn`: `on_engine!(conn, accounts::find(id))` calls
+/// `accounts::find(native_conn, id)` of that engine's crate.
+macro_rules! on_engine {
+    ($conn:expr, $module:ident :: $function:ident ( $($arg:expr),* $(,)? )) => {
+        match $conn.native() {
+            $crate::sql::Native::Sqlite(c) => {
+                lightbox_store_sqlite::$module::$function(c, $($arg),*).await
+            }
+            $crate::sql::Native::Postgres(c) => {
+                lightbox_store_postgres::$module::$function(c, $($arg),*).await
+            }
+        }
+    };
+}
+pub(crate) use on_engine;
+
 /// The native connection under a [`Conn`].
 pub(crate) enum Native<'c> {
     Sqlite(&'c mut SqliteConnection),

@@ -1,0 +1,13 @@
+//! The store's statements, written once and compiled once per engine: each
+//! engine crate (`engines/sqlite`, `engines/postgres`) includes this folder
+//! as its modules, with its own `Connection`, so every `sqlx::query!` here is
+//! checked against both schemas. A statement that is better written another
+//! way on one engine lives in that engine crate instead.
+//!
+//! Each function runs one statement on the connection it is given (pooled or
+//! a transaction's) and answers `sqlx::Result`; `lightbox-store` picks the
+//! engine and turns errors into its own.
+
+pub mod accounts;
+pub mod service_tokens;
+pub mod signing_keys;

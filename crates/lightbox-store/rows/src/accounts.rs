@@ -1,0 +1,16 @@
+/// An account: the tenant boundary. Everything else belongs to one.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: String,
+    pub unique_id: String,
+    pub name: String,
+    pub api_enabled: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl AccountRow {
+    pub fn api_enabled(&self) -> bool {
+        crate::flag(self.api_enabled)
+    }
+}

@@ -1,0 +1,18 @@
+//! The rows of the store: what its statements read and write, one type per
+//! row shape, shared by both engines' compiled statements
+//! (`lightbox-store-sqlite`, `lightbox-store-postgres`) and re-exported by
+//! `lightbox-store` under each module's name.
+//!
+//! A row mirrors its table's columns as the schema stores them (times are
+//! Unix microseconds, flags 0/1, JSON as text); the core turns rows into
+//! its own types.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod service_tokens;
+pub mod signing_keys;
+
+/// Converts a stored 0/1 into a boolean.
+pub fn flag(v: i64) -> bool {
+    v != 0
+}

@@ -1,0 +1,28 @@
+/// A service token at rest: the SHA-256 of the token, never the token.
+#[derive(Debug, Clone)]
+pub struct ServiceTokenRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub last4: String,
+    /// JSON array of scope names.
+    pub scopes: String,
+    /// JSON array of IP addresses / CIDR blocks; empty = any address.
+    pub allowed_ips: String,
+    pub max_request_bytes: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+    pub created_at: i64,
+}
+
+/// What authentication needs in one read: the token and its account.
+#[derive(Debug, Clone)]
+pub struct TokenWithAccount {
+    pub token: ServiceTokenRow,
+    pub account_unique_id: String,
+    pub account_name: String,
+    pub account_api_enabled: i64,
+}
