@@ -195,7 +195,7 @@ pub async fn run_one(
 ) -> Result<bool, CoreError> {
     let job = {
         let mut tx = core.store.begin_write().await?;
-        let Some(job) = jobs::claim(&mut tx, core.store.engine(), worker, core.now()).await? else {
+        let Some(job) = jobs::claim(&mut tx, worker, core.now()).await? else {
             return Ok(false);
         };
         op_store::set_status(

@@ -9,5 +9,9 @@
 //! engine and turns errors into its own.
 
 pub mod accounts;
+pub mod jobs;
+pub mod nodes;
+pub mod rate_limits;
+pub mod server_keys;
 pub mod service_tokens;
 pub mod signing_keys;

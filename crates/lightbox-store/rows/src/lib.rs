@@ -9,6 +9,9 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod jobs;
+pub mod nodes;
+pub mod rate_limits;
 pub mod service_tokens;
 pub mod signing_keys;
 

@@ -8,6 +8,18 @@
 /// The connection every statement here runs on.
 pub type Connection = sqlx::SqliteConnection;
 
+/// Items of `queries/` written for this engine only: a statement that
+/// each engine says its own way (a row lock, an id list) is written twice
+/// side by side, once in `sqlite_only!` and once in `postgres_only!`, with
+/// the same signature.
+macro_rules! sqlite_only {
+    ($($item:item)*) => { $($item)* };
+}
+/// Items of `queries/` for the other engine: left out of this crate.
+macro_rules! postgres_only {
+    ($($item:item)*) => {};
+}
+
 #[path = "../../../queries/mod.rs"]
 mod queries;
 pub use queries::*;
