@@ -9,6 +9,7 @@
 //! engine and turns errors into its own.
 
 pub mod accounts;
+pub mod images;
 pub mod jobs;
 pub mod nodes;
 pub mod rate_limits;

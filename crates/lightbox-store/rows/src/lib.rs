@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod images;
 pub mod jobs;
 pub mod nodes;
 pub mod rate_limits;

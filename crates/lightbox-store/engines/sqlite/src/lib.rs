@@ -20,6 +20,13 @@ macro_rules! postgres_only {
     ($($item:item)*) => {};
 }
 
+/// A list of texts as one argument: the JSON array SQLite's `json_each`
+/// reads (`col IN (SELECT value FROM json_each($n))`), so a statement is
+/// the same text however long the list.
+fn json_list(texts: &[String]) -> String {
+    serde_json::Value::from(texts).to_string()
+}
+
 #[path = "../../../queries/mod.rs"]
 mod queries;
 pub use queries::*;
