@@ -15,4 +15,6 @@ pub mod nodes;
 pub mod rate_limits;
 pub mod server_keys;
 pub mod service_tokens;
+pub mod sessions;
 pub mod signing_keys;
+pub mod users;

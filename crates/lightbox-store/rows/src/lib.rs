@@ -14,7 +14,9 @@ pub mod jobs;
 pub mod nodes;
 pub mod rate_limits;
 pub mod service_tokens;
+pub mod sessions;
 pub mod signing_keys;
+pub mod users;
 
 /// Converts a stored 0/1 into a boolean.
 pub fn flag(v: i64) -> bool {
