@@ -262,6 +262,46 @@ impl Env {
             .unwrap_or_else(|e| panic!("connect {url}: {e}"))
     }
 
+    /// Loads a dump (a `pg_dump --inserts` script, or SQLite's `iterdump`)
+    /// into the test's empty database, as a library made by an earlier
+    /// version would be found; the server then opens (and migrates) it.
+    pub async fn restore(&self, dump: &str) {
+        use sqlx::Connection;
+        let dump = sqlx::AssertSqlSafe(dump.to_owned());
+        match &self.database_url {
+            Some(url) => {
+                let mut conn = sqlx::PgConnection::connect(url)
+                    .await
+                    .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+                sqlx::raw_sql(dump)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("restore into {url}: {e}"));
+                let _ = conn.close().await;
+            }
+            None => {
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    self.dir.join("lightbox.db").display()
+                );
+                let mut conn = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+                // A dump lists tables by name, not by what references
+                // what (as the `sqlite3` shell restores it).
+                sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("{url}: {e}"));
+                sqlx::raw_sql(dump)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("restore into {url}: {e}"));
+                let _ = conn.close().await;
+            }
+        }
+    }
+
     /// Runs one statement straight on the test's database; rows changed.
     pub async fn sql(&self, statement: &str) -> u64 {
         let db = self.database().await;
