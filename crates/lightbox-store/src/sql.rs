@@ -202,18 +202,6 @@ pub(crate) fn one_of(engine: Engine, column: &str, n: usize) -> String {
     }
 }
 
-/// The row lock a write transaction takes on the rows a `SELECT` reads, as
-/// strong as an `UPDATE` of their non-key columns would take (`FOR NO KEY
-/// UPDATE`: rows that reference them can still be inserted) on PostgreSQL;
-/// nothing on SQLite, whose write transaction already excludes every other
-/// writer.
-pub(crate) fn row_lock(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Postgres => " FOR NO KEY UPDATE",
-        Engine::Sqlite => "",
-    }
-}
-
 /// Adds the values to an engine's argument list (the same code for both:
 /// a macro, because each engine's `Encode` bounds are its own); `$list`
 /// turns a list into what the engine binds.
