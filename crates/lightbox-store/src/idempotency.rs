@@ -2,14 +2,10 @@
 //! Operation it produced. The primary key makes concurrent duplicates
 //! collide in the database, so exactly one of them does the work.
 
-use crate::sql;
-use crate::{Conn, Result};
+pub use lightbox_store_rows::idempotency::IdempotencyRecord;
 
-pub struct IdempotencyRecord {
-    pub request_hash: String,
-    pub operation_id: String,
-    pub created_at: i64,
-}
+use crate::sql::on_engine;
+use crate::{Conn, Result};
 
 /// The live record for this key, ignoring ones older than `not_before`.
 pub async fn find(
@@ -18,22 +14,10 @@ pub async fn find(
     key: &str,
     not_before: i64,
 ) -> Result<Option<IdempotencyRecord>> {
-    let row: Option<(String, String, i64)> = sql::query_as(
-        "SELECT request_hash, operation_id, created_at FROM idempotency_keys
-         WHERE account_id = $1 AND idem_key = $2 AND created_at >= $3",
-    )
-    .bind(account_id)
-    .bind(key)
-    .bind(not_before)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(
-        |(request_hash, operation_id, created_at)| IdempotencyRecord {
-            request_hash,
-            operation_id,
-            created_at,
-        },
-    ))
+    Ok(on_engine!(
+        conn,
+        idempotency::find(account_id, key, not_before)
+    )?)
 }
 
 /// Claims the key inside the write's transaction. A unique violation means a
@@ -48,33 +32,17 @@ pub async fn claim(
     now: i64,
     not_before: i64,
 ) -> Result<()> {
-    sql::query(
-        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3",
-    )
-    .bind(account_id)
-    .bind(key)
-    .bind(not_before)
-    .execute(&mut *conn)
-    .await?;
-    sql::query(
-        "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, operation_id, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(account_id)
-    .bind(key)
-    .bind(request_hash)
-    .bind(operation_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+    on_engine!(
+        conn,
+        idempotency::delete_expired(account_id, key, not_before)
+    )?;
+    Ok(on_engine!(
+        conn,
+        idempotency::insert(account_id, key, request_hash, operation_id, now)
+    )?)
 }
 
 /// Deletes records older than `before`; returns how many went.
 pub async fn purge(conn: &mut Conn, before: i64) -> Result<u64> {
-    let done = sql::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-        .bind(before)
-        .execute(conn)
-        .await?;
-    Ok(done.rows_affected())
+    Ok(on_engine!(conn, idempotency::purge(before))?)
 }

@@ -9,12 +9,16 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod archives;
+pub mod idempotency;
 pub mod images;
 pub mod jobs;
 pub mod nodes;
+pub mod operations;
 pub mod rate_limits;
 pub mod service_tokens;
 pub mod sessions;
+pub mod sets;
 pub mod signing_keys;
 pub mod users;
 
