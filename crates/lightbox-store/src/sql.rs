@@ -309,6 +309,7 @@ impl<'q> Statement<'q> {
 
     /// Whether the prepared statement is kept in the connection's cache
     /// (off for texts built per request, which would only churn it).
+    #[cfg(feature = "testing")]
     pub(crate) fn persistent(mut self, persistent: bool) -> Self {
         self.persistent = persistent;
         self
