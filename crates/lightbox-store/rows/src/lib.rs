@@ -10,6 +10,8 @@
 
 pub mod accounts;
 pub mod archives;
+pub mod change_log;
+pub mod editorial;
 pub mod idempotency;
 pub mod images;
 pub mod jobs;
