@@ -1,12 +1,15 @@
-//! Statements on each engine's own driver: one SQL text, bound and run on
-//! whichever connection the store opened (SQLite or PostgreSQL).
+//! The store's connections, and the statements whose text is built at run
+//! time.
 //!
-//! Why not sqlx's `Any` driver: it converts every argument and every row
-//! value through its own value type, is lenient where the engines are not
-//! (an `INT4` read as `i64`), and hides the native connection, so an
-//! engine's better form (`= ANY($1)`, `LISTEN/NOTIFY`) had no way in. Here a
-//! statement keeps its arguments as a few plain kinds and binds them on the
-//! native driver; rows are decoded natively by `FromRow`.
+//! [`Conn`] is a pooled or a transaction's connection of either engine;
+//! [`on_engine!`] runs a function of the compiled statements
+//! (`queries/`, checked per engine by `sqlx::query!`) on the engine it holds.
+//!
+//! [`query_as`] is for the few statements whose text cannot be written
+//! ahead (today: the image list's filters, `image_list.rs`, and the raw
+//! statements of the `testing` feature): one SQL text bound and run on
+//! whichever engine's own driver the connection holds, its arguments kept
+//! as a few plain kinds. They are checked only by the tests.
 
 use std::borrow::Cow;
 
@@ -91,11 +94,7 @@ impl Conn {
     #[cfg(feature = "testing")]
     pub async fn execute_text(&mut self, sql: &str) -> crate::Result<u64> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        Ok(query(sql)
-            .persistent(false)
-            .execute(self)
-            .await?
-            .rows_affected())
+        Ok(query(sql).persistent(false).execute(self).await?)
     }
 
     /// The first column of each row of a query given as text, read as text
@@ -139,8 +138,6 @@ pub(crate) enum Value<'q> {
     Int(Option<i64>),
     Real(Option<f64>),
     Text(Option<Cow<'q, str>>),
-    /// A list matched by [`one_of`].
-    Texts(Vec<&'q str>),
 }
 
 /// What a statement can bind.
@@ -181,39 +178,16 @@ bind_as!(Text,
     Cow<'q, str> => |v| Some(v),
 );
 
-/// A list of texts bound as one argument, matched by [`one_of`].
-pub(crate) struct TextList<'q>(pub &'q [String]);
-
-impl<'q> Bind<'q> for TextList<'q> {
-    fn value(self) -> Value<'q> {
-        Value::Texts(self.0.iter().map(String::as_str).collect())
-    }
-}
-
-/// `column` is one of the texts bound as argument `$n` (a [`TextList`]):
-/// `= ANY($n)` on PostgreSQL, `IN (SELECT value FROM json_each($n))` on
-/// SQLite, which gets the list as a JSON array. One statement text however
-/// long the list: prepared once and cached, and no limit on how many values
-/// one statement takes.
-pub(crate) fn one_of(engine: Engine, column: &str, n: usize) -> String {
-    match engine {
-        Engine::Postgres => format!("{column} = ANY(${n})"),
-        Engine::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
-    }
-}
-
 /// Adds the values to an engine's argument list (the same code for both:
-/// a macro, because each engine's `Encode` bounds are its own); `$list`
-/// turns a list into what the engine binds.
+/// a macro, because each engine's `Encode` bounds are its own).
 macro_rules! arguments {
-    ($args:ty, $values:expr, $list:expr) => {{
+    ($args:ty, $values:expr) => {{
         let mut args = <$args>::default();
         for value in $values {
             match value {
                 Value::Int(v) => args.add(v),
                 Value::Real(v) => args.add(v),
                 Value::Text(v) => args.add(v.as_deref()),
-                Value::Texts(v) => args.add($list(v)),
             }
             .map_err(sqlx::Error::Encode)?;
         }
@@ -222,14 +196,11 @@ macro_rules! arguments {
 }
 
 fn sqlite_arguments(values: Vec<Value<'_>>) -> sqlx::Result<SqliteArguments> {
-    // A JSON array of strings: what `json_each` reads.
-    let json_array = |list: Vec<&str>| serde_json::Value::from(list).to_string();
-    Ok(arguments!(SqliteArguments, values, json_array))
+    Ok(arguments!(SqliteArguments, values))
 }
 
 fn postgres_arguments(values: Vec<Value<'_>>) -> sqlx::Result<PgArguments> {
-    // A `text[]`.
-    Ok(arguments!(PgArguments, values, std::convert::identity))
+    Ok(arguments!(PgArguments, values))
 }
 
 /// Builds the engine's own query from a [`Statement`] (`$build`: sqlx's
@@ -261,18 +232,6 @@ pub(crate) struct Statement<'q> {
     sql: SqlStr,
     args: Vec<Value<'q>>,
     persistent: bool,
-}
-
-/// What running a statement changed.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Done {
-    rows_affected: u64,
-}
-
-impl Done {
-    pub(crate) fn rows_affected(&self) -> u64 {
-        self.rows_affected
-    }
 }
 
 /// A row type both engines decode (`#[derive(FromRow)]` and tuples are).
@@ -315,11 +274,12 @@ impl<'q> Statement<'q> {
         self
     }
 
-    pub(crate) async fn execute(self, conn: &mut Conn) -> sqlx::Result<Done> {
-        let rows_affected = on_native!(conn, self, query_with, |query, c| {
+    /// Runs the statement; answers how many rows it changed.
+    #[cfg(feature = "testing")]
+    pub(crate) async fn execute(self, conn: &mut Conn) -> sqlx::Result<u64> {
+        Ok(on_native!(conn, self, query_with, |query, c| {
             query.execute(c).await?.rows_affected()
-        });
-        Ok(Done { rows_affected })
+        }))
     }
 }
 
@@ -339,17 +299,5 @@ impl<'q, T: Record> QueryAs<'q, T> {
         on_native!(conn, self.statement, query_as_with, |query, c| query
             .fetch_all(c)
             .await)
-    }
-
-    pub(crate) async fn fetch_optional(self, conn: &mut Conn) -> sqlx::Result<Option<T>> {
-        on_native!(conn, self.statement, query_as_with, |query, c| query
-            .fetch_optional(c)
-            .await)
-    }
-
-    pub(crate) async fn fetch_one(self, conn: &mut Conn) -> sqlx::Result<T> {
-        self.fetch_optional(conn)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
     }
 }

@@ -1,7 +1,7 @@
 //! Images and what hangs on them: keywords, versions, used upload
 //! tickets, set memberships.
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ImageRow {
     pub id: String,
     pub account_id: String,
@@ -34,7 +34,7 @@ pub struct ImageRow {
     pub versions_error: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct KeywordRow {
     pub image_id: String,
     pub keyword: String,
@@ -42,7 +42,7 @@ pub struct KeywordRow {
     pub value: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct VersionRow {
     pub image_id: String,
     pub name: String,
@@ -55,7 +55,7 @@ pub struct VersionRow {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UsedTicket {
     pub id: String,
     pub image_id: String,
@@ -63,7 +63,7 @@ pub struct UsedTicket {
     pub duplicate: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ImageSetRow {
     pub image_id: String,
     pub set_id: String,
