@@ -1,15 +1,27 @@
 //! The database layer: one `Store` over SQLite (embedded default) or
 //! PostgreSQL, chosen by the database URL.
 //!
-//! Why one query set: both engines run the same SQL, each on its own
-//! driver (see [`sql`]). The schema keeps to what both share (TEXT ids and
-//! JSON, BIGINT Unix-microsecond times, integers for booleans, `$n`
-//! placeholders, which SQLite accepts too), so every query is written,
-//! reviewed and tested once, and the engine-specific parts are few and
-//! named: migrations (one folder per engine), how a write transaction begins
-//! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing), how a
-//! job is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and the
-//! database's clock.
+//! How it is laid out (one layer, four crates in this folder):
+//! - `queries/`: every statement, written once as `sqlx::query!`, and
+//!   compiled twice — as `engines/sqlite` (`lightbox-store-sqlite`) and
+//!   `engines/postgres` (`lightbox-store-postgres`) — so each is checked
+//!   against both schemas (the query data in each engine's `.sqlx/`, made by
+//!   `prepare-queries`; CI checks it is current). A statement an engine says
+//!   better its own way (`= ANY($1)` or `json_each` for a list,
+//!   `FOR NO KEY UPDATE`, `SKIP LOCKED`) is written twice side by side in
+//!   `sqlite_only!`/`postgres_only!`.
+//! - `rows/` (`lightbox-store-rows`): the rows both engines decode into.
+//! - this crate: `Store`, `Conn`, `Tx` and one module per table group, whose
+//!   functions pick the engine (`on_engine!`) and turn errors into
+//!   [`StoreError`]. Only the image list builds its text at run time
+//!   (`image_list.rs`, on the small statement layer of `sql.rs`).
+//!
+//! The schema keeps to what both engines share (TEXT ids and JSON, BIGINT
+//! Unix-microsecond times, integers for booleans, `$n` placeholders, which
+//! SQLite accepts too); the engine-specific parts are named: migrations
+//! (one folder per engine, same numbers), how a write transaction begins
+//! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing), and
+//! the statements written per engine.
 //!
 //! Modules take a `&mut Conn` (a transaction or a pooled connection) so that
 //! the core can compose several of them into one transaction.
