@@ -14,7 +14,9 @@
 //! - this crate: `Store`, `Conn`, `Tx` and one module per table group, whose
 //!   functions pick the engine (`on_engine!`) and turn errors into
 //!   [`StoreError`]. Only the image list builds its text at run time
-//!   (`image_list.rs`, on the small statement layer of `sql.rs`).
+//!   (`image_list.rs`, on the small statement layer of `sql.rs`, which the
+//!   `testing` feature's raw statements use too); PostgreSQL's `NOTIFY` of
+//!   a revocation is sent as is (`nodes::bump`).
 //!
 //! The schema keeps to what both engines share (TEXT ids and JSON, BIGINT
 //! Unix-microsecond times, integers for booleans, `$n` placeholders, which
@@ -86,6 +88,14 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database was migrated by a newer Lightbox: an older binary must
+    /// not write to a schema it does not know (a rollback, or an old node
+    /// left behind in a rolling upgrade).
+    #[error(
+        "this database was upgraded by a newer version of Lightbox (its migration {version} \
+         is unknown to this one): run that version or a newer one"
+    )]
+    NewerSchema { version: i64 },
     #[error("unsupported database URL ({0}): use sqlite://… or postgres://…")]
     UnsupportedUrl(String),
     #[error("stored data is not valid: {0}")]
@@ -285,11 +295,16 @@ impl Store {
 
     /// Applies this engine's migrations. Safe to run from several processes.
     pub async fn migrate(&self) -> Result<()> {
-        match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        let ran = match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        };
+        match ran {
+            Err(sqlx::migrate::MigrateError::VersionMissing(version)) => {
+                Err(StoreError::NewerSchema { version })
+            }
+            other => Ok(other?),
         }
-        Ok(())
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
