@@ -3,7 +3,8 @@
 //!
 //! Why one query set: both engines run the same SQL, each on its own
 //! driver (see [`sql`]). The schema keeps to what both share (TEXT ids and
-//! JSON, BIGINT Unix-microsecond times, integers for booleans, `$n`
+//! JSON, BIGINT Unix-microsecond times, flags compared with TRUE/FALSE and
+//! read as `bool` — BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite —, `$n`
 //! placeholders, which SQLite accepts too), so every query is written,
 //! reviewed and tested once, and the engine-specific parts are few and
 //! named: migrations (one folder per engine), how a write transaction begins
