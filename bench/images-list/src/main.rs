@@ -168,6 +168,7 @@ enum V {
     T(String),
     OT(Option<String>),
     I(i64),
+    B(bool),
     OI(Option<i64>),
     OF(Option<f64>),
 }
@@ -222,6 +223,7 @@ async fn insert_rows(
                 V::T(s) => q.bind(s.clone()),
                 V::OT(s) => q.bind(s.clone()),
                 V::I(i) => q.bind(*i),
+                V::B(b) => q.bind(*b),
                 V::OI(i) => q.bind(*i),
                 V::OF(f) => q.bind(*f),
             };
@@ -252,7 +254,7 @@ async fn account_id(store: &Store, unique_id: &str) -> Result<String, BoxError> 
             id: id.clone(),
             unique_id: unique_id.to_owned(),
             name: "Bench".into(),
-            api_enabled: 1,
+            api_enabled: true,
             created_at: now,
             updated_at: now,
         },
@@ -306,7 +308,7 @@ async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
                 95..98 => 4,
                 _ => 5,
             };
-            let is_video = i64::from(rng.below(50) == 0);
+            let is_video = rng.below(50) == 0;
             let (lat, lng) = if rng.below(10) < 3 {
                 if rng.below(2) == 0 {
                     (36.0 + rng.unit() * 24.0, -10.0 + rng.unit() * 40.0)
@@ -327,9 +329,9 @@ async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
                 V::I(created),
                 V::I(updated),
                 V::I(rating),
-                V::I(is_video),
-                V::T(if is_video == 1 { "video" } else { "image" }.into()),
-                V::T(if is_video == 1 { "video/mp4" } else { "image/jpeg" }.into()),
+                V::B(is_video),
+                V::T(if is_video { "video" } else { "image" }.into()),
+                V::T(if is_video { "video/mp4" } else { "image/jpeg" }.into()),
                 V::OI(Some(6000)),
                 V::OI(Some(4000)),
                 V::I(8_000_000),
@@ -504,7 +506,7 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
                c, CASE WHEN {h4} % 3 = 0 THEN c + ({h5} % 2592000) * 1000000 ELSE c END, \
                CASE WHEN {h6} % 100 < 70 THEN 0 WHEN {h6} % 100 < 82 THEN 1 WHEN {h6} % 100 < 90 THEN 2 \
                     WHEN {h6} % 100 < 95 THEN 3 WHEN {h6} % 100 < 98 THEN 4 ELSE 5 END, \
-               CASE WHEN {h7} % 50 = 0 THEN 1 ELSE 0 END, \
+               CASE WHEN {h7} % 50 = 0 THEN TRUE ELSE FALSE END, \
                CASE WHEN {h7} % 50 = 0 THEN 'video' ELSE 'image' END, \
                CASE WHEN {h7} % 50 = 0 THEN 'video/mp4' ELSE 'image/jpeg' END, \
                6000, 4000, 8000000, id, 'originals/' || id, \

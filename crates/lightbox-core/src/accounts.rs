@@ -28,7 +28,7 @@ pub struct Account {
 impl From<AccountRow> for Account {
     fn from(row: AccountRow) -> Self {
         Self {
-            api_enabled: row.api_enabled(),
+            api_enabled: row.api_enabled,
             uuid: row.id,
             name: row.name,
             unique_id: row.unique_id,
@@ -44,7 +44,7 @@ pub async fn create(core: &Core, name: &str, unique_id: &str) -> Result<Account,
         id: ids::new_public_uuid(),
         unique_id: unique_id.to_owned(),
         name,
-        api_enabled: 0,
+        api_enabled: false,
         created_at: now,
         updated_at: now,
     };

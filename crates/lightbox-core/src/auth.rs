@@ -370,7 +370,7 @@ impl Authenticator {
                 "This access token has expired; refresh it.",
             ));
         }
-        if grant.user_disabled != 0 {
+        if grant.user_disabled {
             return Err(CoreError::unauthorized("This user is disabled."));
         }
         let role = grant.role.as_deref().and_then(Role::parse).ok_or_else(|| {
@@ -382,7 +382,7 @@ impl Authenticator {
                 name: grant.account_name,
                 unique_id: grant.account_unique_id,
             },
-            api_enabled: grant.account_api_enabled != 0,
+            api_enabled: grant.account_api_enabled,
             credential: Credential::User {
                 user: UserCredential {
                     user: UserRef {
@@ -513,7 +513,7 @@ fn principal_from_row(row: &TokenWithAccount) -> Result<Principal, CoreError> {
             name: row.account_name.clone(),
             unique_id: row.account_unique_id.clone(),
         },
-        api_enabled: row.account_api_enabled != 0,
+        api_enabled: row.account_api_enabled,
         max_request_bytes: token.max_request_bytes,
         allowed_ips,
         credential: Credential::Service(token),

@@ -189,7 +189,7 @@ pub async fn authenticate(core: &Core, cookie: &str) -> Result<ConsoleUser, Core
     let ended = grant.session_revoked_at.is_some()
         || grant.session_expires_at <= now
         || grant.token_expires_at <= now
-        || grant.user_disabled != 0;
+        || grant.user_disabled;
     if ended {
         return Err(signed_out());
     }
@@ -214,7 +214,7 @@ pub async fn authenticate(core: &Core, cookie: &str) -> Result<ConsoleUser, Core
             name: grant.account_name,
             unique_id: grant.account_unique_id,
         },
-        api_enabled: grant.account_api_enabled != 0,
+        api_enabled: grant.account_api_enabled,
         csrf: csrf_token(cookie),
     })
 }

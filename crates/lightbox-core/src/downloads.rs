@@ -799,7 +799,7 @@ mod tests {
             rotation: 0,
             rating: 0,
             alt_text: String::new(),
-            is_video: 0,
+            is_video: false,
             media_kind: "image".to_owned(),
             content_type: "image/jpeg".to_owned(),
             width: None,

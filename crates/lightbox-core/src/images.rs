@@ -161,7 +161,7 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
             .push(ImageSetRef {
                 public_uuid: s.set_id,
                 name: s.name,
-                hidden: s.hidden != 0,
+                hidden: s.hidden,
                 activation_time: s.activation_time.map(crate::clock::format_rfc3339_precise),
             });
     }
@@ -204,7 +204,7 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
             rotation: row.rotation,
             rating: row.rating,
             alt_text: row.alt_text.clone(),
-            is_video: row.is_video != 0,
+            is_video: row.is_video,
             width: row.width,
             height: row.height,
             bytes: row.bytes,

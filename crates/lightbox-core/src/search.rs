@@ -333,7 +333,7 @@ pub async fn load_docs(
                 updated_at: row.updated_at,
                 creation_date: row.creation_date,
                 rating: row.rating,
-                is_video: row.is_video != 0,
+                is_video: row.is_video,
                 geo: row.lat.zip(row.lng),
                 sets: Vec::new(),
                 live_sets: Vec::new(),
@@ -361,7 +361,7 @@ pub async fn load_docs(
     for s in store::sets_of(&mut conn, &ids).await? {
         if let Some(doc) = docs.get_mut(&s.image_id) {
             // Live now whatever the time (0), from its activation time, or never.
-            let live_from = match (s.activation_time, s.hidden != 0) {
+            let live_from = match (s.activation_time, s.hidden) {
                 (Some(at), _) => Some(at),
                 (None, false) => Some(0),
                 (None, true) => None,

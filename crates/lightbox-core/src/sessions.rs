@@ -279,7 +279,7 @@ pub async fn sign_in(
     // login after the same work.
     let stored = user
         .as_ref()
-        .filter(|u| u.disabled == 0)
+        .filter(|u| !u.disabled)
         .and_then(|u| u.password_hash.clone());
     let verdict = service.hasher.verify(password, stored.as_deref()).await;
     let (Some(user), Some(stored)) = (user, stored) else {
@@ -419,7 +419,7 @@ pub async fn complete_mfa(
     )?;
     let user = user_store::find(&mut tx, &user.id)
         .await?
-        .filter(|u| u.disabled == 0)
+        .filter(|u| !u.disabled)
         .ok_or_else(challenge_gone)?;
     let verdict = check_second_factor(core, &mut tx, &user, code, now).await?;
     if let Err(e) = verdict {
@@ -605,7 +605,7 @@ pub async fn exchange(
         .ok_or_else(session_ended)?;
     let user = user_store::find(&mut tx, &session.user_id)
         .await?
-        .filter(|u| u.disabled == 0)
+        .filter(|u| !u.disabled)
         .ok_or_else(session_ended)?;
     // The successor: derived from the token (so the grace window can hand
     // the same one back without storing it), or, with no window, random —
@@ -643,7 +643,7 @@ pub async fn exchange(
                 .with_detail("not_a_member")
                 .with_field("account_uuid")
         })?;
-    if membership.account_api_enabled == 0 {
+    if !membership.account_api_enabled {
         return Err(CoreError::new(
             ErrorKind::ApiNotEnabled,
             "API access is switched off for this account (Settings → API → Settings).",

@@ -391,7 +391,8 @@ struct SnapshotState {
     position: i64,
     lead: Option<String>,
     children: Vec<String>,
-    /// `[image_id, hidden, activation_time]` in display order.
+    /// `[image_id, hidden, activation_time]` in display order; `hidden` is
+    /// 0/1, as every snapshot already stored has it.
     images: Vec<(String, i64, Option<i64>)>,
 }
 
@@ -431,7 +432,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                     members.push(MemberRow {
                         image_id: id.clone(),
                         position: 0,
-                        hidden: 0,
+                        hidden: false,
                         activation_time: None,
                     });
                     added.push(id.clone());
@@ -566,7 +567,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                 .map(|(id, hidden, activation_time)| MemberRow {
                     image_id: id.clone(),
                     position: 0,
-                    hidden: *hidden,
+                    hidden: *hidden != 0,
                     activation_time: *activation_time,
                 })
                 .collect();
@@ -687,7 +688,7 @@ async fn check_own_images(
     let new_state = plan
         .visibility
         .as_ref()
-        .map(|(_, hidden, at)| (i64::from(*hidden), *at));
+        .map(|(_, hidden, at)| (*hidden, *at));
     let listed: Option<HashSet<&str>> = plan
         .visibility
         .as_ref()
@@ -774,7 +775,7 @@ pub(crate) async fn snapshot(
         children,
         images: members
             .iter()
-            .map(|m| (m.image_id.clone(), m.hidden, m.activation_time))
+            .map(|m| (m.image_id.clone(), i64::from(m.hidden), m.activation_time))
             .collect(),
     };
     let row = SnapshotRow {
@@ -833,7 +834,7 @@ async fn apply_plan(conn: &mut Conn, set: &SetRow, plan: &Plan, now: i64) -> Res
                 conn,
                 &set.id,
                 Some(std::slice::from_ref(&m.image_id)),
-                m.hidden != 0,
+                m.hidden,
                 m.activation_time,
             )
             .await?;
@@ -1279,7 +1280,7 @@ mod tests {
                 image_id: id(*n),
                 position: position as i64,
                 // Visibility travels with the image.
-                hidden: (*n % 2) as i64,
+                hidden: *n % 2 == 1,
                 activation_time: Some(*n as i64),
             })
             .collect()

@@ -336,7 +336,7 @@ pub async fn open_ticket(
 pub async fn still_allowed(core: &Core, claims: &TicketClaims) -> Result<(), CoreError> {
     let mut conn = core.store.read().await?;
     let account = accounts::find(&mut conn, &claims.account).await?;
-    if !account.as_ref().is_some_and(|a| a.api_enabled()) {
+    if !account.as_ref().is_some_and(|a| a.api_enabled) {
         return Err(CoreError::new(
             ErrorKind::ApiNotEnabled,
             "API access is switched off for this account (Settings → API → Settings).",
@@ -352,7 +352,7 @@ pub async fn still_allowed(core: &Core, claims: &TicketClaims) -> Result<(), Cor
         Uploader::User(id) => {
             let enabled = users::find(&mut conn, id)
                 .await?
-                .is_some_and(|u| u.disabled == 0);
+                .is_some_and(|u| !u.disabled);
             let session = match &claims.session {
                 Some(session) => sessions::find_session(&mut conn, session).await?,
                 None => None,
@@ -397,7 +397,7 @@ fn answer_of(t: &UsedTicket) -> UploadAnswer {
         image_public_uuid: t.image_id.clone(),
         transaction_uuid: t.id.clone(),
         operation_uuid: t.operation_id.clone(),
-        duplicate: t.duplicate != 0,
+        duplicate: t.duplicate,
     }
 }
 
@@ -583,7 +583,7 @@ pub async fn finish(
         id: claims.tid.clone(),
         image_id: String::new(),
         operation_id: None,
-        duplicate: 0,
+        duplicate: false,
     };
     let reject_duplicates = store::duplicates_setting(write.tx(), &account.id).await? != "allow";
     if reject_duplicates
@@ -593,7 +593,7 @@ pub async fn finish(
         // Referenced by the existing image: the pin is no longer needed.
         store::forget_garbage(write.tx(), &stored.key).await?;
         used.image_id = existing;
-        used.duplicate = 1;
+        used.duplicate = true;
         return settle(core, record_use(write, claims, used, now).await?, claims).await;
     }
     // The image references it from this commit on: the note goes with it.
@@ -625,7 +625,7 @@ pub async fn finish(
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
-        is_video: i64::from(head.kind.is_video()),
+        is_video: head.kind.is_video(),
         media_kind: head.kind.as_str().to_owned(),
         content_type: head.kind.content_type().to_owned(),
         width: dims.map(|d| d.0),
@@ -691,7 +691,7 @@ async fn record_use(
         Err(e) => return Err(e.into()),
     }
     let answer = answer_of(&used);
-    if used.duplicate != 0 {
+    if used.duplicate {
         write.commit_without_operation().await?;
         return Ok(Some(answer));
     }

@@ -82,7 +82,7 @@ async fn insert_user(
         login,
         name,
         password_hash,
-        disabled: 0,
+        disabled: false,
         created_at: now,
         updated_at: now,
         totp_secret: None,
@@ -262,7 +262,7 @@ pub async fn list_members(core: &Core, account_id: &str) -> Result<Vec<Member>, 
         .filter_map(|(u, role)| {
             Some(Member {
                 role: Role::parse(&role)?,
-                disabled: u.disabled != 0,
+                disabled: u.disabled,
                 two_factor: u.totp_secret.is_some(),
                 created_at: crate::clock::format_rfc3339(u.created_at),
                 uuid: u.id,

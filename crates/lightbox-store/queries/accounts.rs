@@ -27,7 +27,8 @@ pub async fn find(
 ) -> sqlx::Result<Option<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
-        r#"SELECT id AS "id!", unique_id, name, api_enabled, created_at, updated_at
+        r#"SELECT id AS "id!", unique_id, name, api_enabled AS "api_enabled: bool", created_at,
+                  updated_at
            FROM accounts WHERE id = $1 OR unique_id = $1"#,
         id_or_unique_id,
     )
@@ -39,7 +40,7 @@ pub async fn find(
 pub async fn set_api_enabled(
     conn: &mut Connection,
     id: &str,
-    enabled: i64,
+    enabled: bool,
     now: i64,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(

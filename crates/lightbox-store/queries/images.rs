@@ -56,9 +56,9 @@ pub async fn find(
         ImageRow,
         r#"SELECT i.id AS "id!", i.account_id, i.filename, i.title, i.description,
               i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text,
-              i.is_video, i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256,
-              i.original_key, i.lat, i.lng, i.exif, i.metadata, i.uploaded_by,
-              i.uploaded_by_token, i.versions_state, i.versions_error
+              i.is_video AS "is_video: bool", i.media_kind, i.content_type, i.width, i.height,
+              i.bytes, i.sha256, i.original_key, i.lat, i.lng, i.exif, i.metadata,
+              i.uploaded_by, i.uploaded_by_token, i.versions_state, i.versions_error
            FROM images i WHERE i.id = $1 AND i.account_id = $2"#,
         id,
         account_id,
@@ -73,9 +73,9 @@ pub async fn find_any(conn: &mut Connection, id: &str) -> sqlx::Result<Option<Im
         ImageRow,
         r#"SELECT i.id AS "id!", i.account_id, i.filename, i.title, i.description,
               i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text,
-              i.is_video, i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256,
-              i.original_key, i.lat, i.lng, i.exif, i.metadata, i.uploaded_by,
-              i.uploaded_by_token, i.versions_state, i.versions_error
+              i.is_video AS "is_video: bool", i.media_kind, i.content_type, i.width, i.height,
+              i.bytes, i.sha256, i.original_key, i.lat, i.lng, i.exif, i.metadata,
+              i.uploaded_by, i.uploaded_by_token, i.versions_state, i.versions_error
            FROM images i WHERE i.id = $1"#,
         id,
     )
@@ -106,9 +106,9 @@ sqlite_only! {
             ImageRow,
             r#"SELECT i.id AS "id!", i.account_id, i.filename, i.title, i.description,
                   i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text,
-                  i.is_video, i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256,
-                  i.original_key, i.lat, i.lng, i.exif, i.metadata, i.uploaded_by,
-                  i.uploaded_by_token, i.versions_state, i.versions_error
+                  i.is_video AS "is_video: bool", i.media_kind, i.content_type, i.width, i.height,
+                  i.bytes, i.sha256, i.original_key, i.lat, i.lng, i.exif, i.metadata,
+                  i.uploaded_by, i.uploaded_by_token, i.versions_state, i.versions_error
                FROM images i
                WHERE i.id IN (SELECT value FROM json_each($2)) AND i.account_id || '' = $1"#,
             account_id,
@@ -124,9 +124,9 @@ sqlite_only! {
             ImageRow,
             r#"SELECT i.id AS "id!", i.account_id, i.filename, i.title, i.description,
                   i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text,
-                  i.is_video, i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256,
-                  i.original_key, i.lat, i.lng, i.exif, i.metadata, i.uploaded_by,
-                  i.uploaded_by_token, i.versions_state, i.versions_error
+                  i.is_video AS "is_video: bool", i.media_kind, i.content_type, i.width, i.height,
+                  i.bytes, i.sha256, i.original_key, i.lat, i.lng, i.exif, i.metadata,
+                  i.uploaded_by, i.uploaded_by_token, i.versions_state, i.versions_error
                FROM images i WHERE i.id IN (SELECT value FROM json_each($1))"#,
             crate::json_list(ids),
         )
@@ -173,7 +173,8 @@ sqlite_only! {
     pub async fn sets_of(conn: &mut Connection, image_ids: &[String]) -> sqlx::Result<Vec<ImageSetRow>> {
         sqlx::query_as!(
             ImageSetRow,
-            r#"SELECT si.image_id, s.id AS "set_id!", s.name, si.hidden, si.activation_time
+            r#"SELECT si.image_id, s.id AS "set_id!", s.name, si.hidden AS "hidden: bool",
+                      si.activation_time
                FROM set_images si JOIN sets s ON s.id = si.set_id
                WHERE si.image_id IN (SELECT value FROM json_each($1))
                ORDER BY si.image_id, s.name, s.id"#,
@@ -197,9 +198,10 @@ sqlite_only! {
 
     /// A garbage note's (pinned_until, deleting); the write transaction
     /// already excludes every other writer.
-    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<i64>, i64)>> {
+    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<i64>, bool)>> {
         let row = sqlx::query!(
-            "SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1",
+            r#"SELECT pinned_until, deleting AS "deleting: bool" FROM blob_garbage
+               WHERE blob_key = $1"#,
             key,
         )
         .fetch_optional(conn)
@@ -232,9 +234,9 @@ postgres_only! {
             ImageRow,
             r#"SELECT i.id AS "id!", i.account_id, i.filename, i.title, i.description,
                   i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text,
-                  i.is_video, i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256,
-                  i.original_key, i.lat, i.lng, i.exif, i.metadata, i.uploaded_by,
-                  i.uploaded_by_token, i.versions_state, i.versions_error
+                  i.is_video AS "is_video: bool", i.media_kind, i.content_type, i.width, i.height,
+                  i.bytes, i.sha256, i.original_key, i.lat, i.lng, i.exif, i.metadata,
+                  i.uploaded_by, i.uploaded_by_token, i.versions_state, i.versions_error
                FROM images i WHERE i.id = ANY($2) AND i.account_id = $1"#,
             account_id,
             ids,
@@ -249,9 +251,9 @@ postgres_only! {
             ImageRow,
             r#"SELECT i.id AS "id!", i.account_id, i.filename, i.title, i.description,
                   i.creation_date, i.created_at, i.updated_at, i.rotation, i.rating, i.alt_text,
-                  i.is_video, i.media_kind, i.content_type, i.width, i.height, i.bytes, i.sha256,
-                  i.original_key, i.lat, i.lng, i.exif, i.metadata, i.uploaded_by,
-                  i.uploaded_by_token, i.versions_state, i.versions_error
+                  i.is_video AS "is_video: bool", i.media_kind, i.content_type, i.width, i.height,
+                  i.bytes, i.sha256, i.original_key, i.lat, i.lng, i.exif, i.metadata,
+                  i.uploaded_by, i.uploaded_by_token, i.versions_state, i.versions_error
                FROM images i WHERE i.id = ANY($1)"#,
             ids,
         )
@@ -298,7 +300,8 @@ postgres_only! {
     pub async fn sets_of(conn: &mut Connection, image_ids: &[String]) -> sqlx::Result<Vec<ImageSetRow>> {
         sqlx::query_as!(
             ImageSetRow,
-            r#"SELECT si.image_id, s.id AS "set_id!", s.name, si.hidden, si.activation_time
+            r#"SELECT si.image_id, s.id AS "set_id!", s.name, si.hidden AS "hidden: bool",
+                      si.activation_time
                FROM set_images si JOIN sets s ON s.id = si.set_id
                WHERE si.image_id = ANY($1)
                ORDER BY si.image_id, s.name, s.id"#,
@@ -322,9 +325,10 @@ postgres_only! {
 
     /// A garbage note's (pinned_until, deleting), its row locked until the
     /// transaction ends.
-    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<i64>, i64)>> {
+    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<i64>, bool)>> {
         let row = sqlx::query!(
-            "SELECT pinned_until, deleting FROM blob_garbage WHERE blob_key = $1 FOR NO KEY UPDATE",
+            r#"SELECT pinned_until, deleting AS "deleting: bool" FROM blob_garbage
+               WHERE blob_key = $1 FOR NO KEY UPDATE"#,
             key,
         )
         .fetch_optional(conn)
@@ -605,8 +609,8 @@ pub async fn find_ticket(
 ) -> sqlx::Result<Option<UsedTicket>> {
     sqlx::query_as!(
         UsedTicket,
-        r#"SELECT id AS "id!", image_id, operation_id, duplicate FROM upload_tickets
-           WHERE id = $1 AND account_id = $2"#,
+        r#"SELECT id AS "id!", image_id, operation_id, duplicate AS "duplicate: bool"
+           FROM upload_tickets WHERE id = $1 AND account_id = $2"#,
         id,
         account_id,
     )
@@ -662,7 +666,7 @@ pub async fn note_garbage(conn: &mut Connection, key: &str, now: i64) -> sqlx::R
 
 pub async fn mark_deleting(conn: &mut Connection, key: &str) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE blob_garbage SET deleting = 1 WHERE blob_key = $1",
+        "UPDATE blob_garbage SET deleting = TRUE WHERE blob_key = $1",
         key
     )
     .execute(conn)
@@ -680,9 +684,9 @@ pub async fn pin_garbage(
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "INSERT INTO blob_garbage (blob_key, created_at, pinned_until, deleting)
-         VALUES ($1, $2, $3, 0)
+         VALUES ($1, $2, $3, FALSE)
          ON CONFLICT (blob_key) DO UPDATE SET pinned_until = excluded.pinned_until
-         WHERE blob_garbage.deleting = 0",
+         WHERE blob_garbage.deleting = FALSE",
         key,
         now,
         until,
@@ -694,7 +698,7 @@ pub async fn pin_garbage(
 
 pub async fn forget_deleted(conn: &mut Connection, key: &str) -> sqlx::Result<()> {
     sqlx::query!(
-        "DELETE FROM blob_garbage WHERE blob_key = $1 AND deleting = 1",
+        "DELETE FROM blob_garbage WHERE blob_key = $1 AND deleting = TRUE",
         key
     )
     .execute(conn)

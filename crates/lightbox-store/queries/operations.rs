@@ -61,7 +61,7 @@ pub async fn find_any_account(
 }
 
 /// Moves an operation to a status; a `None` result keeps the stored one,
-/// `finished` (0/1) sets `finished_at` to `now`.
+/// `finished` sets `finished_at` to `now`.
 pub async fn set_status(
     conn: &mut Connection,
     id: &str,
@@ -69,11 +69,11 @@ pub async fn set_status(
     result: Option<&str>,
     error: Option<&str>,
     now: i64,
-    finished: i64,
+    finished: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE operations SET status = $1, result = COALESCE($2, result), error = $3, updated_at = $4,
-                finished_at = CASE WHEN CAST($5 AS BIGINT) = 1 THEN $4 ELSE finished_at END
+                finished_at = CASE WHEN $5 THEN $4 ELSE finished_at END
          WHERE id = $6",
         status,
         result,

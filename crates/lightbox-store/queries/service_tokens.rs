@@ -39,7 +39,7 @@ pub async fn find_by_hash(
                   t.allowed_ips, t.max_request_bytes, t.expires_at, t.revoked_at,
                   t.last_used_at, t.last_used_ip, t.created_at,
                   a.unique_id AS account_unique_id, a.name AS account_name,
-                  a.api_enabled AS account_api_enabled
+                  a.api_enabled AS "account_api_enabled: bool"
            FROM service_tokens t JOIN accounts a ON a.id = t.account_id
            WHERE t.token_hash = $1"#,
         token_hash,

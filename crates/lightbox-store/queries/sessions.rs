@@ -236,9 +236,9 @@ pub async fn find_access_grant(
                   s.name AS session_name, s.expires_at AS session_expires_at,
                   s.revoked_at AS session_revoked_at,
                   u.id AS "user_id!", u.login AS user_login, u.name AS user_name,
-                  u.disabled AS user_disabled, m.role AS "role?",
+                  u.disabled AS "user_disabled: bool", m.role AS "role?",
                   a.id AS "account_id!", a.unique_id AS account_unique_id,
-                  a.name AS account_name, a.api_enabled AS account_api_enabled
+                  a.name AS account_name, a.api_enabled AS "account_api_enabled: bool"
            FROM access_tokens t
            JOIN device_sessions s ON s.id = t.session_id
            JOIN users u ON u.id = s.user_id

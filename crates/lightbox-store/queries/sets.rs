@@ -1,6 +1,6 @@
 //! Sets: the tree, members in display order with their visibility, and
 //! snapshots. A member is live at `$1` (now) when
-//! `m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = 0)`;
+//! `m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)`;
 //! the statements that count or list live members write that out.
 
 use lightbox_store_rows::sets::{MemberRow, SetRow, SnapshotRow};
@@ -97,7 +97,7 @@ pub async fn find(
     (SELECT COUNT(*) FROM sets c WHERE c.parent_id = s.id) AS "child_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id) AS "image_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id
-        AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = 0)))
+        AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)))
         AS "live_image_count!"
     FROM sets s WHERE s.id = $2 AND s.account_id = $3"#,
         now,
@@ -153,7 +153,7 @@ pub async fn list_children(
     (SELECT COUNT(*) FROM sets c WHERE c.parent_id = s.id) AS "child_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id) AS "image_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id
-        AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = 0)))
+        AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)))
         AS "live_image_count!"
     FROM sets s
     WHERE s.account_id = $2 AND ((s.parent_id IS NULL AND CAST($3 AS TEXT) IS NULL) OR s.parent_id = $3)
@@ -182,7 +182,7 @@ pub async fn list_all(
     (SELECT COUNT(*) FROM sets c WHERE c.parent_id = s.id) AS "child_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id) AS "image_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id
-        AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = 0)))
+        AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)))
         AS "live_image_count!"
     FROM sets s WHERE s.account_id = $2 ORDER BY s.position, s.created_at, s.id"#,
         now,
@@ -233,8 +233,9 @@ pub async fn set_position(
 pub async fn members(conn: &mut Connection, set_id: &str) -> sqlx::Result<Vec<MemberRow>> {
     sqlx::query_as!(
         MemberRow,
-        "SELECT image_id, position, hidden, activation_time FROM set_images WHERE set_id = $1
-         ORDER BY position, created_at, image_id",
+        r#"SELECT image_id, position, hidden AS "hidden: bool", activation_time FROM set_images
+         WHERE set_id = $1
+         ORDER BY position, created_at, image_id"#,
         set_id,
     )
     .fetch_all(conn)
@@ -285,7 +286,7 @@ pub async fn live_member_ids(
 ) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         "SELECT m.image_id FROM set_images m WHERE m.set_id = $2
-         AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = 0))
+         AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE))
          ORDER BY m.position, m.created_at, m.image_id LIMIT $3 OFFSET $4",
         now,
         set_id,
@@ -313,7 +314,7 @@ pub async fn clear_stray_lead(conn: &mut Connection, set_id: &str) -> sqlx::Resu
 pub async fn set_visibility_all(
     conn: &mut Connection,
     set_id: &str,
-    hidden: i64,
+    hidden: bool,
     activation_time: Option<i64>,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
@@ -411,7 +412,7 @@ sqlite_only! {
         conn: &mut Connection,
         set_id: &str,
         image_ids: &[String],
-        hidden: i64,
+        hidden: bool,
         activation_time: Option<i64>,
     ) -> sqlx::Result<u64> {
         Ok(sqlx::query!(
@@ -465,13 +466,13 @@ postgres_only! {
     ) -> sqlx::Result<()> {
         let image_ids: Vec<String> = members.iter().map(|(_, m)| m.image_id.clone()).collect();
         let positions: Vec<i64> = members.iter().map(|(position, _)| *position).collect();
-        let hidden: Vec<i64> = members.iter().map(|(_, m)| m.hidden).collect();
+        let hidden: Vec<bool> = members.iter().map(|(_, m)| m.hidden).collect();
         let activation_times: Vec<Option<i64>> =
             members.iter().map(|(_, m)| m.activation_time).collect();
         sqlx::query!(
             "INSERT INTO set_images (set_id, image_id, position, created_at, hidden, activation_time)
              SELECT $1, r.image_id, r.position, $2, r.hidden, r.activation_time
-             FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+             FROM UNNEST($3::text[], $4::bigint[], $5::boolean[], $6::bigint[])
                  AS r(image_id, position, hidden, activation_time)
              ON CONFLICT (set_id, image_id) DO NOTHING",
             set_id,
@@ -526,7 +527,7 @@ postgres_only! {
         conn: &mut Connection,
         set_id: &str,
         image_ids: &[String],
-        hidden: i64,
+        hidden: bool,
         activation_time: Option<i64>,
     ) -> sqlx::Result<u64> {
         Ok(sqlx::query!(

@@ -26,7 +26,8 @@ pub async fn insert(conn: &mut Connection, row: &UserRow) -> sqlx::Result<()> {
 pub async fn find_by_login(conn: &mut Connection, login: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id AS "id!", login, name, password_hash, disabled, created_at, updated_at,
+        r#"SELECT id AS "id!", login, name, password_hash, disabled AS "disabled: bool", created_at,
+                  updated_at,
                   totp_secret, totp_pending_secret, totp_last_step
            FROM users WHERE login = $1"#,
         login,
@@ -43,7 +44,7 @@ pub async fn lock_if_unchanged(
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE users SET updated_at = updated_at
-         WHERE id = $1 AND disabled = 0 AND password_hash = $2",
+         WHERE id = $1 AND disabled = FALSE AND password_hash = $2",
         user_id,
         password_hash,
     )
@@ -92,7 +93,8 @@ pub async fn set_pending_totp(
 pub async fn find(conn: &mut Connection, id_or_login: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
         UserRow,
-        r#"SELECT id AS "id!", login, name, password_hash, disabled, created_at, updated_at,
+        r#"SELECT id AS "id!", login, name, password_hash, disabled AS "disabled: bool", created_at,
+                  updated_at,
                   totp_secret, totp_pending_secret, totp_last_step
            FROM users WHERE id = $1 OR login = $1"#,
         id_or_login,
@@ -140,11 +142,11 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Sets the disabled flag (0/1).
+/// Sets the disabled flag.
 pub async fn set_disabled(
     conn: &mut Connection,
     user_id: &str,
-    disabled: i64,
+    disabled: bool,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -201,7 +203,7 @@ pub async fn memberships(conn: &mut Connection, user_id: &str) -> sqlx::Result<V
     sqlx::query_as!(
         MembershipRow,
         r#"SELECT a.id AS "account_id!", a.name AS account_name,
-                  a.unique_id AS account_unique_id, a.api_enabled AS account_api_enabled,
+                  a.unique_id AS account_unique_id, a.api_enabled AS "account_api_enabled: bool",
                   m.role AS role
            FROM memberships m JOIN accounts a ON a.id = m.account_id
            WHERE m.user_id = $1 ORDER BY a.name, a.id"#,
@@ -217,7 +219,8 @@ pub async fn list_for_account(
     account_id: &str,
 ) -> sqlx::Result<Vec<(UserRow, String)>> {
     let rows = sqlx::query!(
-        r#"SELECT u.id AS "id!", u.login, u.name, u.password_hash, u.disabled, u.created_at,
+        r#"SELECT u.id AS "id!", u.login, u.name, u.password_hash, u.disabled AS "disabled: bool",
+                  u.created_at,
                   u.updated_at, u.totp_secret, u.totp_pending_secret, u.totp_last_step, m.role
            FROM memberships m JOIN users u ON u.id = m.user_id
            WHERE m.account_id = $1 ORDER BY u.login"#,

@@ -16,6 +16,6 @@ pub async fn find(conn: &mut Conn, id_or_unique_id: &str) -> Result<Option<Accou
 
 /// Switches API access; returns false when no such account exists.
 pub async fn set_api_enabled(conn: &mut Conn, id: &str, enabled: bool, now: i64) -> Result<bool> {
-    let changed = on_engine!(conn, accounts::set_api_enabled(id, i64::from(enabled), now))?;
+    let changed = on_engine!(conn, accounts::set_api_enabled(id, enabled, now))?;
     Ok(changed == 1)
 }

@@ -571,8 +571,8 @@ fn build_part<'a>(
         sql.push(" >= ?", [Arg::Int(min)]);
     }
     match q.has_video {
-        Some(true) => sql.text.push_str(" AND i.is_video = 1"),
-        Some(false) => sql.text.push_str(" AND i.is_video = 0"),
+        Some(true) => sql.text.push_str(" AND i.is_video = TRUE"),
+        Some(false) => sql.text.push_str(" AND i.is_video = FALSE"),
         None => {}
     }
     // Collect: the index of the other axis is off.

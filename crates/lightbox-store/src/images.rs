@@ -247,10 +247,8 @@ pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<Garbag
     let note = on_engine!(conn, images::lock_garbage(key))?;
     Ok(match note {
         None => GarbageState::Gone,
-        Some((Some(until), 0)) if until > now => GarbageState::Pinned,
-        Some((_, deleting)) => GarbageState::Open {
-            deleting: deleting != 0,
-        },
+        Some((Some(until), false)) if until > now => GarbageState::Pinned,
+        Some((_, deleting)) => GarbageState::Open { deleting },
     })
 }
 

@@ -19,8 +19,9 @@
 //!   a revocation is sent as is (`nodes::bump`).
 //!
 //! The schema keeps to what both engines share (TEXT ids and JSON, BIGINT
-//! Unix-microsecond times, integers for booleans, `$n` placeholders, which
-//! SQLite accepts too); the engine-specific parts are named: migrations
+//! Unix-microsecond times, flags compared with TRUE/FALSE and read as
+//! `bool` — BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite —, `$n`
+//! placeholders, which SQLite accepts too); the engine-specific parts are named: migrations
 //! (one folder per engine, same numbers), how a write transaction begins
 //! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing), and
 //! the statements written per engine.

@@ -30,6 +30,6 @@ pub async fn set_status(
 ) -> Result<()> {
     Ok(on_engine!(
         conn,
-        operations::set_status(id, status, result, error, now, i64::from(finished))
+        operations::set_status(id, status, result, error, now, finished)
     )?)
 }

@@ -174,7 +174,6 @@ pub async fn set_visibility(
     hidden: bool,
     activation_time: Option<i64>,
 ) -> Result<u64> {
-    let hidden = i64::from(hidden);
     Ok(match image_ids {
         None => on_engine!(
             conn,

@@ -129,10 +129,9 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-/// One argument, in the few kinds the schema uses (flags are integers: a
-/// Rust `bool` would bind as PostgreSQL's BOOLEAN, which a BIGINT column
-/// refuses). Nulls keep their kind: PostgreSQL types a parameter by what is
-/// bound.
+/// One argument, in the few kinds the runtime statements bind (none binds a
+/// flag: they write TRUE/FALSE literals). Nulls keep their kind: PostgreSQL
+/// types a parameter by what is bound.
 #[derive(Debug, Clone)]
 pub(crate) enum Value<'q> {
     Int(Option<i64>),

@@ -73,7 +73,7 @@ pub async fn set_password(conn: &mut Conn, user_id: &str, phc: &str, now: i64) -
 pub async fn set_disabled(conn: &mut Conn, user_id: &str, disabled: bool, now: i64) -> Result<()> {
     Ok(on_engine!(
         conn,
-        users::set_disabled(user_id, i64::from(disabled), now)
+        users::set_disabled(user_id, disabled, now)
     )?)
 }
 

@@ -29,7 +29,7 @@ async fn account(conn: &mut Conn, id: &str) {
             id: id.to_owned(),
             unique_id: format!("u-{id}"),
             name: id.to_owned(),
-            api_enabled: 1,
+            api_enabled: true,
             created_at: NOW,
             updated_at: NOW,
         },
@@ -51,7 +51,7 @@ async fn image(conn: &mut Conn, account_id: &str, id: &str, uploaded_by: Option<
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
-        is_video: 0,
+        is_video: false,
         media_kind: "image".into(),
         content_type: "image/jpeg".into(),
         width: Some(10),
@@ -92,19 +92,19 @@ fn set_row(id: &str, parent_id: Option<&str>, position: i64) -> SetRow {
 
 /// Member `n`'s visibility: live, hidden until a time to come, hidden, or
 /// shown, in turn.
-fn visibility(n: usize) -> (i64, Option<i64>) {
+fn visibility(n: usize) -> (bool, Option<i64>) {
     match n % 4 {
-        0 => (1, Some(NOW - 1)),
-        1 => (0, Some(NOW + 1_000)),
-        2 => (1, None),
-        _ => (0, None),
+        0 => (true, Some(NOW - 1)),
+        1 => (false, Some(NOW + 1_000)),
+        2 => (true, None),
+        _ => (false, None),
     }
 }
 
 fn live(m: &MemberRow) -> bool {
     match m.activation_time {
         Some(at) => at <= NOW,
-        None => m.hidden == 0,
+        None => !m.hidden,
     }
 }
 

@@ -4,13 +4,7 @@ pub struct AccountRow {
     pub id: String,
     pub unique_id: String,
     pub name: String,
-    pub api_enabled: i64,
+    pub api_enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-impl AccountRow {
-    pub fn api_enabled(&self) -> bool {
-        crate::flag(self.api_enabled)
-    }
 }

@@ -14,7 +14,7 @@ pub struct ImageRow {
     pub rotation: i64,
     pub rating: i64,
     pub alt_text: String,
-    pub is_video: i64,
+    pub is_video: bool,
     pub media_kind: String,
     pub content_type: String,
     pub width: Option<i64>,
@@ -60,7 +60,7 @@ pub struct UsedTicket {
     pub id: String,
     pub image_id: String,
     pub operation_id: Option<String>,
-    pub duplicate: i64,
+    pub duplicate: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +68,6 @@ pub struct ImageSetRow {
     pub image_id: String,
     pub set_id: String,
     pub name: String,
-    pub hidden: i64,
+    pub hidden: bool,
     pub activation_time: Option<i64>,
 }

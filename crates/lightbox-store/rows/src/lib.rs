@@ -4,8 +4,8 @@
 //! `lightbox-store` under each module's name.
 //!
 //! A row mirrors its table's columns as the schema stores them (times are
-//! Unix microseconds, flags 0/1, JSON as text); the core turns rows into
-//! its own types.
+//! Unix microseconds, flags booleans, JSON as text); the core turns rows
+//! into its own types.
 #![forbid(unsafe_code)]
 
 pub mod accounts;
@@ -23,8 +23,3 @@ pub mod sessions;
 pub mod sets;
 pub mod signing_keys;
 pub mod users;
-
-/// Converts a stored 0/1 into a boolean.
-pub fn flag(v: i64) -> bool {
-    v != 0
-}

@@ -24,5 +24,5 @@ pub struct TokenWithAccount {
     pub token: ServiceTokenRow,
     pub account_unique_id: String,
     pub account_name: String,
-    pub account_api_enabled: i64,
+    pub account_api_enabled: bool,
 }

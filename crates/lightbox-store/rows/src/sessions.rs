@@ -49,12 +49,12 @@ pub struct AccessTokenGrant {
     pub user_id: String,
     pub user_login: String,
     pub user_name: String,
-    pub user_disabled: i64,
+    pub user_disabled: bool,
     pub role: Option<String>,
     pub account_id: String,
     pub account_unique_id: String,
     pub account_name: String,
-    pub account_api_enabled: i64,
+    pub account_api_enabled: bool,
 }
 
 /// A password checked, a second factor awaited (the challenge token's hash).

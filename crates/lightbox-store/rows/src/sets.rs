@@ -26,7 +26,7 @@ pub struct MemberRow {
     pub image_id: String,
     /// Where it stands (read only; inserts take the position separately).
     pub position: i64,
-    pub hidden: i64,
+    pub hidden: bool,
     pub activation_time: Option<i64>,
 }
 

@@ -5,7 +5,7 @@ pub struct UserRow {
     pub login: String,
     pub name: String,
     pub password_hash: Option<String>,
-    pub disabled: i64,
+    pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// Base32 TOTP secret when two-factor sign-in is on.
@@ -34,6 +34,6 @@ pub struct MembershipRow {
     pub account_id: String,
     pub account_name: String,
     pub account_unique_id: String,
-    pub account_api_enabled: i64,
+    pub account_api_enabled: bool,
     pub role: String,
 }

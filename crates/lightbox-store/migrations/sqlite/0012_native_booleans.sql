@@ -1,0 +1,5 @@
+-- Flags as booleans (SQLite): nothing to change. SQLite has no boolean
+-- type; its flags stay INTEGER 0/1, which statements compare with TRUE and
+-- FALSE (1 and 0 here) and sqlx reads as bool. The other engine's 0012
+-- turns its BIGINT 0/1 flags into booleans; this one keeps the numbers in
+-- step.
