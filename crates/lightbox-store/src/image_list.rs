@@ -30,7 +30,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::sql;
+use crate::sql::{self, Value};
 use crate::{Conn, Engine, Result};
 
 pub use lightbox_query::{GeoBox, ImageQuery, KeywordMatch, Sort};
@@ -41,24 +41,16 @@ fn taken(q: &ImageQuery) -> bool {
     matches!(q.sort, Sort::Taken | Sort::Relevance)
 }
 
-/// A bound value of the query being built.
-#[derive(Clone, Copy)]
-enum Arg<'a> {
-    Text(&'a str),
-    Int(i64),
-    Real(f64),
-}
-
 /// SQL text and its arguments, numbered as they are pushed.
 struct Sql<'a> {
     text: String,
-    args: Vec<Arg<'a>>,
+    args: Vec<Value<'a>>,
 }
 
 impl<'a> Sql<'a> {
     /// Appends `fragment`, replacing each `?` with the next placeholder for
     /// the next of `args`. Fragments are fixed text from this module.
-    fn push(&mut self, fragment: &str, args: impl IntoIterator<Item = Arg<'a>>) {
+    fn push(&mut self, fragment: &str, args: impl IntoIterator<Item = Value<'a>>) {
         let mut args = args.into_iter();
         for (n, piece) in fragment.split('?').enumerate() {
             if n > 0 {
@@ -227,14 +219,10 @@ pub async fn explain(
 
 fn bind_all<'q, O: sql::Record>(
     mut query: sql::QueryAs<'q, O>,
-    args: &[Arg<'q>],
+    args: &[Value<'q>],
 ) -> sql::QueryAs<'q, O> {
     for arg in args {
-        query = match *arg {
-            Arg::Text(v) => query.bind(v),
-            Arg::Int(v) => query.bind(v),
-            Arg::Real(v) => query.bind(v),
-        };
+        query = query.bind(*arg);
     }
     query
 }
@@ -354,7 +342,7 @@ fn build<'a>(
                 format!(" ORDER BY u.{order} DESC NULLS LAST, u.id DESC")
             }
         });
-        sql.push(" LIMIT ? OFFSET ?", [Arg::Int(limit), Arg::Int(offset)]);
+        sql.push(" LIMIT ? OFFSET ?", [Value::Int(limit), Value::Int(offset)]);
     } else {
         build_part(&mut sql, account_id, q, limit, offset, shape, Side::Both);
     }
@@ -410,37 +398,37 @@ fn build_part<'a>(
                 sql.push(
                     " FROM (SELECT id, account_id, created_at, updated_at, creation_date, rating, \
                      is_video, lat, lng FROM images WHERE account_id = ?",
-                    [Arg::Text(account_id)],
+                    [Value::Text(account_id)],
                 );
                 if !taken && let Some(rating) = q.rating {
-                    sql.push(" AND rating = ?", [Arg::Int(rating)]);
+                    sql.push(" AND rating = ?", [Value::Int(rating)]);
                 }
                 if let Some(from) = q.created_at_from {
-                    sql.push(" AND created_at >= ?", [Arg::Int(from)]);
+                    sql.push(" AND created_at >= ?", [Value::Int(from)]);
                 }
                 if let Some(to) = created_at_to(q) {
-                    sql.push(" AND created_at <= ?", [Arg::Int(to)]);
+                    sql.push(" AND created_at <= ?", [Value::Int(to)]);
                 }
                 if taken {
                     sql.push(
                         " ORDER BY creation_date DESC NULLS LAST, id DESC LIMIT ?) i WHERE 1 = 1",
-                        [Arg::Int(rows)],
+                        [Value::Int(rows)],
                     );
                 } else if q.sort == Sort::Oldest {
                     sql.push(
                         " ORDER BY created_at ASC, id ASC LIMIT ?) i WHERE 1 = 1",
-                        [Arg::Int(rows)],
+                        [Value::Int(rows)],
                     );
                 } else {
                     sql.push(
                         " ORDER BY created_at DESC, id DESC LIMIT ?) i WHERE 1 = 1",
-                        [Arg::Int(rows)],
+                        [Value::Int(rows)],
                     );
                 }
             }
             _ => sql.push(
                 " FROM images i WHERE i.account_id = ?",
-                [Arg::Text(account_id)],
+                [Value::Text(account_id)],
             ),
         },
         Driver::Keyword => {
@@ -448,16 +436,16 @@ fn build_part<'a>(
             if join {
                 sql.text.push_str(" CROSS JOIN images i");
             }
-            sql.push(" WHERE k.account_id = ?", [Arg::Text(account_id)]);
+            sql.push(" WHERE k.account_id = ?", [Value::Text(account_id)]);
             match &q.keyword {
                 Some(KeywordMatch::Whole(keyword)) => {
-                    sql.push(" AND k.keyword = ?", [Arg::Text(keyword)]);
+                    sql.push(" AND k.keyword = ?", [Value::Text(keyword)]);
                 }
                 Some(KeywordMatch::Value(value)) => {
-                    sql.push(" AND k.value = ?", [Arg::Text(value)]);
+                    sql.push(" AND k.value = ?", [Value::Text(value)]);
                 }
                 Some(KeywordMatch::Namespace(ns)) => {
-                    sql.push(" AND k.namespace = ?", [Arg::Text(ns)]);
+                    sql.push(" AND k.namespace = ?", [Value::Text(ns)]);
                 }
                 None => {}
             }
@@ -470,11 +458,11 @@ fn build_part<'a>(
             if join {
                 sql.text.push_str(" CROSS JOIN images i");
             }
-            sql.push(" WHERE e.account_id = ?", [Arg::Text(account_id)]);
+            sql.push(" WHERE e.account_id = ?", [Value::Text(account_id)]);
             if let (Some(property), Some(value)) = (&q.exif_property, &q.exif_value) {
                 sql.push(
                     " AND e.property = ? AND e.value = ?",
-                    [Arg::Text(property), Arg::Text(value)],
+                    [Value::Text(property), Value::Text(value)],
                 );
             }
             if join {
@@ -495,9 +483,9 @@ fn build_part<'a>(
             .push_str(" AND EXISTS (SELECT 1 FROM image_keywords y WHERE y.image_id = ");
         sql.text.push_str(owner);
         match keyword {
-            KeywordMatch::Whole(k) => sql.push(" AND y.keyword = ?)", [Arg::Text(k)]),
-            KeywordMatch::Value(v) => sql.push(" AND y.value = ?)", [Arg::Text(v)]),
-            KeywordMatch::Namespace(n) => sql.push(" AND y.namespace = ?)", [Arg::Text(n)]),
+            KeywordMatch::Whole(k) => sql.push(" AND y.keyword = ?)", [Value::Text(k)]),
+            KeywordMatch::Value(v) => sql.push(" AND y.value = ?)", [Value::Text(v)]),
+            KeywordMatch::Namespace(n) => sql.push(" AND y.namespace = ?)", [Value::Text(n)]),
         }
     }
     // Exif when it does not drive: a probe per candidate image.
@@ -510,9 +498,9 @@ fn build_part<'a>(
         match &q.exif_value {
             Some(value) => sql.push(
                 " AND x.property = ? AND x.value = ?)",
-                [Arg::Text(property), Arg::Text(value)],
+                [Value::Text(property), Value::Text(value)],
             ),
-            None => sql.push(" AND x.property = ?)", [Arg::Text(property)]),
+            None => sql.push(" AND x.property = ?)", [Value::Text(property)]),
         }
     }
     // The upload time is copied into the driving keyword or Exif row: its
@@ -521,12 +509,12 @@ fn build_part<'a>(
         if let Some(from) = q.created_at_from {
             sql.text.push_str(" AND ");
             sql.text.push_str(created);
-            sql.push(" >= ?", [Arg::Int(from)]);
+            sql.push(" >= ?", [Value::Int(from)]);
         }
         if let Some(to) = created_at_to(q) {
             sql.text.push_str(" AND ");
             sql.text.push_str(created);
-            sql.push(" <= ?", [Arg::Int(to)]);
+            sql.push(" <= ?", [Value::Int(to)]);
         }
     }
     // Conditions on the images row.
@@ -551,24 +539,24 @@ fn build_part<'a>(
         if let Some(from) = from {
             sql.text.push_str(" AND ");
             sql.text.push_str(&column);
-            sql.push(" >= ?", [Arg::Int(from)]);
+            sql.push(" >= ?", [Value::Int(from)]);
         }
         if let Some(to) = to {
             sql.text.push_str(" AND ");
             sql.text.push_str(&column);
-            sql.push(" <= ?", [Arg::Int(to)]);
+            sql.push(" <= ?", [Value::Int(to)]);
         }
     }
     let rating = col("rating", off(Range::MinRating));
     if let Some(r) = q.rating {
         sql.text.push_str(" AND ");
         sql.text.push_str(&rating);
-        sql.push(" = ?", [Arg::Int(r)]);
+        sql.push(" = ?", [Value::Int(r)]);
     }
     if let Some(min) = q.min_rating {
         sql.text.push_str(" AND ");
         sql.text.push_str(&rating);
-        sql.push(" >= ?", [Arg::Int(min)]);
+        sql.push(" >= ?", [Value::Int(min)]);
     }
     match q.has_video {
         Some(true) => sql.text.push_str(" AND i.is_video = TRUE"),
@@ -585,21 +573,21 @@ fn build_part<'a>(
     if let Some(b) = q.bbox {
         sql.push(
             &format!(" AND {lat} >= ? AND {lat} <= ?"),
-            [Arg::Real(b.south), Arg::Real(b.north)],
+            [Value::Real(b.south), Value::Real(b.north)],
         );
         if b.west <= b.east {
             sql.push(
                 &format!(" AND {lng} >= ? AND {lng} <= ?"),
-                [Arg::Real(b.west), Arg::Real(b.east)],
+                [Value::Real(b.west), Value::Real(b.east)],
             );
         } else {
             match side {
                 Side::Both => sql.push(
                     &format!(" AND ({lng} >= ? OR {lng} <= ?)"),
-                    [Arg::Real(b.west), Arg::Real(b.east)],
+                    [Value::Real(b.west), Value::Real(b.east)],
                 ),
-                Side::East => sql.push(&format!(" AND {lng} >= ?"), [Arg::Real(b.west)]),
-                Side::West => sql.push(&format!(" AND {lng} <= ?"), [Arg::Real(b.east)]),
+                Side::East => sql.push(&format!(" AND {lng} >= ?"), [Value::Real(b.west)]),
+                Side::West => sql.push(&format!(" AND {lng} <= ?"), [Value::Real(b.east)]),
             }
         }
     }
@@ -617,7 +605,7 @@ fn build_part<'a>(
         }
     };
     sql.text.push_str(&order);
-    sql.push(" LIMIT ? OFFSET ?", [Arg::Int(limit), Arg::Int(offset)]);
+    sql.push(" LIMIT ? OFFSET ?", [Value::Int(limit), Value::Int(offset)]);
 }
 
 /// The upper bound of `created_at`: the filter's, or `updated_at_to` when

@@ -11,8 +11,6 @@
 //! whichever engine's own driver the connection holds, its arguments kept
 //! as a few plain kinds. They are checked only by the tests.
 
-use std::borrow::Cow;
-
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Arguments, FromRow, SqlSafeStr, SqlStr};
@@ -129,53 +127,14 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-/// One argument, in the few kinds the runtime statements bind (none binds a
-/// flag: they write TRUE/FALSE literals). Nulls keep their kind: PostgreSQL
-/// types a parameter by what is bound.
-#[derive(Debug, Clone)]
+/// One argument of a runtime statement, in the few kinds the image list
+/// binds (none binds a flag or a null: flags are TRUE/FALSE literals).
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'q> {
-    Int(Option<i64>),
-    Real(Option<f64>),
-    Text(Option<Cow<'q, str>>),
+    Int(i64),
+    Real(f64),
+    Text(&'q str),
 }
-
-/// What a statement can bind.
-pub(crate) trait Bind<'q> {
-    fn value(self) -> Value<'q>;
-}
-
-macro_rules! bind_as {
-    ($kind:ident, $($t:ty => |$v:ident| $e:expr),* $(,)?) => {$(
-        impl<'q> Bind<'q> for $t {
-            fn value(self) -> Value<'q> {
-                let $v = self;
-                Value::$kind($e)
-            }
-        }
-    )*};
-}
-
-bind_as!(Int,
-    i64 => |v| Some(v),
-    Option<i64> => |v| v,
-    &i64 => |v| Some(*v),
-    &Option<i64> => |v| *v,
-);
-bind_as!(Real,
-    f64 => |v| Some(v),
-    Option<f64> => |v| v,
-    &f64 => |v| Some(*v),
-    &Option<f64> => |v| *v,
-);
-bind_as!(Text,
-    &'q str => |v| Some(Cow::Borrowed(v)),
-    &'q String => |v| Some(Cow::Borrowed(v.as_str())),
-    String => |v| Some(Cow::Owned(v)),
-    Option<&'q str> => |v| v.map(Cow::Borrowed),
-    Option<String> => |v| v.map(Cow::Owned),
-    &'q Option<String> => |v| v.as_deref().map(Cow::Borrowed),
-    Cow<'q, str> => |v| Some(v),
-);
 
 /// Adds the values to an engine's argument list (the same code for both:
 /// a macro, because each engine's `Encode` bounds are its own).
@@ -186,7 +145,7 @@ macro_rules! arguments {
             match value {
                 Value::Int(v) => args.add(v),
                 Value::Real(v) => args.add(v),
-                Value::Text(v) => args.add(v.as_deref()),
+                Value::Text(v) => args.add(v),
             }
             .map_err(sqlx::Error::Encode)?;
         }
@@ -260,8 +219,8 @@ pub(crate) fn query_as<'q, T: Record>(sql: impl SqlSafeStr) -> QueryAs<'q, T> {
 }
 
 impl<'q> Statement<'q> {
-    pub(crate) fn bind(mut self, value: impl Bind<'q>) -> Self {
-        self.args.push(value.value());
+    pub(crate) fn bind(mut self, value: Value<'q>) -> Self {
+        self.args.push(value);
         self
     }
 
@@ -289,7 +248,7 @@ pub(crate) struct QueryAs<'q, T> {
 }
 
 impl<'q, T: Record> QueryAs<'q, T> {
-    pub(crate) fn bind(mut self, value: impl Bind<'q>) -> Self {
+    pub(crate) fn bind(mut self, value: Value<'q>) -> Self {
         self.statement = self.statement.bind(value);
         self
     }
