@@ -1,5 +1,6 @@
 //! Accounts: create, find, and the API access switch.
 
+use lightbox_store::Timestamp;
 use lightbox_store::accounts::{self, AccountRow};
 use serde::Serialize;
 
@@ -45,8 +46,8 @@ pub async fn create(core: &Core, name: &str, unique_id: &str) -> Result<Account,
         unique_id: unique_id.to_owned(),
         name,
         api_enabled: false,
-        created_at: now,
-        updated_at: now,
+        created_at: Timestamp(now),
+        updated_at: Timestamp(now),
     };
     let mut tx = core.store.begin_write().await?;
     if accounts::find(&mut tx, unique_id).await?.is_some() {
@@ -98,7 +99,7 @@ pub async fn set_api_access_everywhere(
 ) -> Result<(Account, Vec<String>), CoreError> {
     let account = find(core, id_or_unique_id).await?;
     let mut tx = core.store.begin_write().await?;
-    accounts::set_api_enabled(&mut tx, &account.uuid, enabled, core.now()).await?;
+    accounts::set_api_enabled(&mut tx, &account.uuid, enabled, Timestamp(core.now())).await?;
     // Cached principals carry the switch.
     let epoch = revocation::bump(&mut tx).await?;
     tx.commit().await?;

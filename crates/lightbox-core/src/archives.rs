@@ -5,6 +5,7 @@
 //! is kept [`DEFAULT_LIFETIME`] (7 days; `--archive-lifetime`); a job scheduled for that moment deletes it,
 //! and reads never show an expired one even if that job is late.
 
+use lightbox_store::Timestamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -151,8 +152,10 @@ pub async fn create(
         bytes: None,
         image_count: input.image_public_uuids.len() as i64,
         created_by: principal.user().map(|(u, _)| u.user.uuid.clone()),
-        created_at: now,
-        expires_at: now.saturating_add(i64::try_from(lifetime.as_micros()).unwrap_or(i64::MAX / 2)),
+        created_at: Timestamp(now),
+        expires_at: Timestamp(
+            now.saturating_add(i64::try_from(lifetime.as_micros()).unwrap_or(i64::MAX / 2)),
+        ),
         // Decided by the build; until then, fail closed.
         originals_by: ANYONES.to_owned(),
     };
@@ -191,7 +194,7 @@ async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreEr
             archive: row.id.clone(),
         },
         &row.filename,
-        row.expires_at.div_euclid(1_000_000),
+        row.expires_at.micros().div_euclid(1_000_000),
     )
     .await?;
     Ok(Archive {
@@ -200,8 +203,8 @@ async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreEr
         url: link.url,
         bytes: row.bytes.unwrap_or(0),
         image_count: row.image_count,
-        created_at: format_rfc3339(row.created_at),
-        expires_at: format_rfc3339(row.expires_at),
+        created_at: format_rfc3339(row.created_at.micros()),
+        expires_at: format_rfc3339(row.expires_at.micros()),
     })
 }
 
@@ -272,7 +275,7 @@ pub async fn list(
         store::list_ready(
             &mut conn,
             &principal.account.uuid,
-            core.now(),
+            Timestamp(core.now()),
             filter.as_deref(),
             limit + 1,
             offset,
@@ -296,7 +299,7 @@ pub async fn ready_blob(
     let mut conn = core.store.read().await?;
     let row = store::find(&mut conn, account_id, id)
         .await?
-        .filter(|r| r.status == "ready" && r.expires_at > core.now())
+        .filter(|r| r.status == "ready" && r.expires_at > Timestamp(core.now()))
         .ok_or_else(|| archive_not_found(id))?;
     Ok((
         row.blob_key,
@@ -416,7 +419,7 @@ async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> 
                 name,
                 blob_key: key.clone(),
                 size: u64::try_from(*bytes).unwrap_or(0),
-                modified: created / 1_000_000,
+                modified: created.micros() / 1_000_000,
             },
         )
         .collect();
@@ -499,7 +502,7 @@ async fn build(core: &Core, payload: BuildPayload) -> Result<Value, JobFailure> 
                         archive: id.to_owned(),
                     },
                     10,
-                    Some(row.expires_at),
+                    Some(row.expires_at.micros()),
                 )
                 .map_err(JobFailure::retry)?,
             ],

@@ -12,6 +12,7 @@
 //! `last_used_at`/`last_used_ip` are collected in memory and written in one
 //! batch every `last_used_flush` instead of a database write per request.
 
+use lightbox_store::Timestamp;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -248,7 +249,7 @@ impl Cached {
             account_id: row.token.account_id.clone(),
             token_hash: row.token.token_hash.clone(),
             revoked: row.token.revoked_at.is_some(),
-            expires_at: row.token.expires_at,
+            expires_at: row.token.expires_at.map(Timestamp::micros),
             fetched: Instant::now(),
             epoch,
         })
@@ -360,12 +361,12 @@ impl Authenticator {
                 .ok_or_else(|| CoreError::unauthorized("Unknown token."))?
         };
         let now = self.clock.now_micros();
-        if grant.session_revoked_at.is_some() || grant.session_expires_at <= now {
+        if grant.session_revoked_at.is_some() || grant.session_expires_at <= Timestamp(now) {
             return Err(CoreError::unauthorized(
                 "This device session has ended; sign in again.",
             ));
         }
-        if grant.token_expires_at <= now {
+        if grant.token_expires_at <= Timestamp(now) {
             return Err(CoreError::unauthorized(
                 "This access token has expired; refresh it.",
             ));
@@ -488,7 +489,7 @@ impl Authenticator {
         }
         let mut tx = self.store.begin_write().await?;
         for (id, (at, ip)) in &pending {
-            service_tokens::record_last_used(&mut tx, id, *at, &ip.to_string()).await?;
+            service_tokens::record_last_used(&mut tx, id, Timestamp(*at), &ip.to_string()).await?;
         }
         tx.commit().await?;
         for (id, (at, _)) in &pending {

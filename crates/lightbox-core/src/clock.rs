@@ -41,7 +41,8 @@ impl Clock for ManualClock {
 }
 
 /// RFC 3339 UTC with second precision and `Z`, as every response uses.
-pub fn format_rfc3339(micros: i64) -> String {
+pub fn format_rfc3339(micros: impl Into<i64>) -> String {
+    let micros: i64 = micros.into();
     let secs = micros.div_euclid(1_000_000);
     OffsetDateTime::from_unix_timestamp(secs)
         .ok()
@@ -51,7 +52,8 @@ pub fn format_rfc3339(micros: i64) -> String {
 
 /// RFC 3339 UTC keeping the fraction of a second when there is one: for
 /// instants that matter to the microsecond (an activation time).
-pub fn format_rfc3339_precise(micros: i64) -> String {
+pub fn format_rfc3339_precise(micros: impl Into<i64>) -> String {
+    let micros: i64 = micros.into();
     if micros.rem_euclid(1_000_000) == 0 {
         return format_rfc3339(micros);
     }
@@ -137,7 +139,7 @@ mod tests {
         );
         assert_eq!(parse_request_time("yesterday"), None);
         assert_eq!(
-            format_rfc3339(1_767_312_000_123_456),
+            format_rfc3339(1_767_312_000_123_456_i64),
             "2026-01-02T00:00:00Z"
         );
     }

@@ -13,6 +13,7 @@
 //! Forms carry a CSRF token derived from the console token: a page from
 //! another site cannot read the cookie, so it cannot make the token.
 
+use lightbox_store::Timestamp;
 use std::time::Duration;
 
 use lightbox_auth::hashes_equal;
@@ -143,10 +144,10 @@ async fn issue(
     let mut tx = core.store.begin_write().await?;
     let session = store::find_session(&mut tx, &signed_in.device_session_uuid)
         .await?
-        .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > Timestamp(now))
         .ok_or_else(signed_out)?;
     let Some(account) = chosen else {
-        store::revoke_session(&mut tx, &session.id, now, "no_account").await?;
+        store::revoke_session(&mut tx, &session.id, Timestamp(now), "no_account").await?;
         tx.commit().await?;
         return Err(CoreError::forbidden(
             "You are not a member of any account yet; ask an account admin to add you.",
@@ -158,15 +159,15 @@ async fn issue(
         CoreError::internal()
     })?;
     let ttl = i64::try_from(CONSOLE_TTL.as_micros()).unwrap_or(i64::MAX);
-    let expires_at = now.saturating_add(ttl).min(session.expires_at);
+    let expires_at = now.saturating_add(ttl).min(session.expires_at.micros());
     store::insert_access(
         &mut tx,
         &store::AccessTokenRow {
             token_hash: secret.hash(),
             session_id: session.id.clone(),
             account_id: account.uuid.clone(),
-            issued_at: now,
-            expires_at,
+            issued_at: Timestamp(now),
+            expires_at: Timestamp(expires_at),
         },
     )
     .await?;
@@ -187,8 +188,8 @@ pub async fn authenticate(core: &Core, cookie: &str) -> Result<ConsoleUser, Core
     };
     let now = core.now();
     let ended = grant.session_revoked_at.is_some()
-        || grant.session_expires_at <= now
-        || grant.token_expires_at <= now
+        || grant.session_expires_at <= Timestamp(now)
+        || grant.token_expires_at <= Timestamp(now)
         || grant.user_disabled;
     if ended {
         return Err(signed_out());

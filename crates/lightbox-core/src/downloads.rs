@@ -25,6 +25,7 @@
 //! any it knows (made on another node since), so a rotation is picked up by
 //! running servers within a second, without a restart.
 
+use lightbox_store::Timestamp;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -167,7 +168,7 @@ impl KeyRing {
             // process takes the winner's key.
             let fresh = new_secret()?;
             let mut tx = core.store.begin_write().await?;
-            match signing_keys::rotate(&mut tx, &fresh, core.now()).await {
+            match signing_keys::rotate(&mut tx, &fresh, Timestamp(core.now())).await {
                 Ok(_) => tx.commit().await?,
                 Err(e) if e.is_unique_violation() => drop(tx),
                 Err(e) => return Err(e.into()),
@@ -261,8 +262,8 @@ pub async fn list_keys(core: &Core) -> Result<Vec<SigningKeyView>, CoreError> {
                 None if Some(r.kid) == signer => "signing",
                 None => "verifying",
             },
-            created_at: format_rfc3339(r.created_at),
-            retired_at: r.retired_at.map(format_rfc3339),
+            created_at: format_rfc3339(r.created_at.micros()),
+            retired_at: r.retired_at.map(|t| format_rfc3339(t.micros())),
         })
         .collect())
 }
@@ -282,7 +283,7 @@ pub struct Rotation {
 pub async fn rotate_keys(core: &Core) -> Result<Rotation, CoreError> {
     let fresh = new_secret()?;
     let mut tx = core.store.begin_write().await?;
-    let outcome = signing_keys::rotate(&mut tx, &fresh, core.now()).await;
+    let outcome = signing_keys::rotate(&mut tx, &fresh, Timestamp(core.now())).await;
     let (kid, retired) = match outcome {
         Ok(done) => done,
         Err(e) if e.is_unique_violation() => {
@@ -736,6 +737,7 @@ pub async fn create(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lightbox_store::JsonText;
 
     #[test]
     fn safe_filenames() {
@@ -794,8 +796,8 @@ mod tests {
             title: String::new(),
             description: String::new(),
             creation_date: None,
-            created_at: 0,
-            updated_at: 0,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
             rotation: 0,
             rating: 0,
             alt_text: String::new(),
@@ -809,8 +811,8 @@ mod tests {
             original_key: String::new(),
             lat: None,
             lng: None,
-            exif: "{}".to_owned(),
-            metadata: "{}".to_owned(),
+            exif: JsonText("{}".to_owned()),
+            metadata: JsonText("{}".to_owned()),
             uploaded_by: by.map(str::to_owned),
             uploaded_by_token: None,
             versions_state: "ready".to_owned(),

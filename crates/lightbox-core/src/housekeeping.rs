@@ -3,6 +3,7 @@
 //! so one failing (the blob store away) does not stop the others; the
 //! report says what each did, or why it could not, for the log.
 
+use lightbox_store::Timestamp;
 use std::time::Duration;
 
 use crate::Core;
@@ -53,14 +54,14 @@ pub async fn hourly(core: &Core) -> Report {
 async fn forget_expired_idempotency_keys(core: &Core) -> lightbox_store::Result<u64> {
     let before = core.now() - crate::writes::IDEMPOTENCY_RETENTION_MICROS;
     let mut tx = core.store.begin_write().await?;
-    let n = lightbox_store::idempotency::purge(&mut tx, before).await?;
+    let n = lightbox_store::idempotency::purge(&mut tx, Timestamp(before)).await?;
     tx.commit().await?;
     Ok(n)
 }
 
 async fn purge_used_tickets(core: &Core) -> lightbox_store::Result<u64> {
     let mut tx = core.store.begin_write().await?;
-    let n = lightbox_store::images::purge_tickets(&mut tx, core.now()).await?;
+    let n = lightbox_store::images::purge_tickets(&mut tx, Timestamp(core.now())).await?;
     tx.commit().await?;
     Ok(n)
 }

@@ -162,7 +162,9 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
                 public_uuid: s.set_id,
                 name: s.name,
                 hidden: s.hidden,
-                activation_time: s.activation_time.map(crate::clock::format_rfc3339_precise),
+                activation_time: s
+                    .activation_time
+                    .map(|t| crate::clock::format_rfc3339_precise(t.micros())),
             });
     }
     let mut credits: HashMap<String, Vec<Credit>> = HashMap::new();
@@ -198,9 +200,9 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
             filename: row.filename.clone(),
             title: row.title.clone(),
             description: row.description.clone(),
-            creation_date: row.creation_date.map(format_rfc3339),
-            created_at: format_rfc3339(row.created_at),
-            updated_at: format_rfc3339(row.updated_at),
+            creation_date: row.creation_date.map(|t| format_rfc3339(t.micros())),
+            created_at: format_rfc3339(row.created_at.micros()),
+            updated_at: format_rfc3339(row.updated_at.micros()),
             rotation: row.rotation,
             rating: row.rating,
             alt_text: row.alt_text.clone(),
@@ -214,8 +216,8 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
                 (Some(lat), Some(lng)) => Some(Geo { lat, lng }),
                 _ => None,
             },
-            exif: serde_json::from_str(&row.exif).unwrap_or_else(|_| json!({})),
-            metadata: serde_json::from_str(&row.metadata).unwrap_or_else(|_| json!({})),
+            exif: serde_json::from_str(row.exif.as_str()).unwrap_or_else(|_| json!({})),
+            metadata: serde_json::from_str(row.metadata.as_str()).unwrap_or_else(|_| json!({})),
             keywords: keywords.remove(&row.id).unwrap_or_default(),
             credits: credits.remove(&row.id).unwrap_or_default(),
             crops: crops.remove(&row.id).unwrap_or_default(),

@@ -5,6 +5,8 @@
 //! A job is at-least-once: a handler must be safe to run again after a crash
 //! (it re-derives its output from the database and the originals).
 
+use lightbox_store::Micros;
+use lightbox_store::Timestamp;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -195,7 +197,7 @@ pub async fn run_one(
 ) -> Result<bool, CoreError> {
     let job = {
         let mut tx = core.store.begin_write().await?;
-        let Some(job) = jobs::claim(&mut tx, worker, core.now()).await? else {
+        let Some(job) = jobs::claim(&mut tx, worker, Timestamp(core.now())).await? else {
             return Ok(false);
         };
         op_store::set_status(
@@ -204,7 +206,7 @@ pub async fn run_one(
             OperationStatus::Running.as_str(),
             None,
             None,
-            core.now(),
+            Timestamp(core.now()),
             false,
         )
         .await?;
@@ -218,7 +220,7 @@ pub async fn run_one(
             format!("No worker here handles jobs of kind {}.", job.kind),
         ))),
         Some(handler) => {
-            let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
+            let payload: Value = serde_json::from_str(job.payload.as_str()).unwrap_or(Value::Null);
             let heartbeat = tokio::spawn(heartbeat_loop(
                 core.clone(),
                 job.id,
@@ -261,14 +263,14 @@ async fn finish_job(
     let mut tx = core.store.begin_write().await?;
     match outcome {
         Ok(result) => {
-            if jobs::finish(&mut tx, job.id, worker, "succeeded", None, now).await? {
+            if jobs::finish(&mut tx, job.id, worker, "succeeded", None, Timestamp(now)).await? {
                 op_store::set_status(
                     &mut tx,
                     &job.operation_id,
                     "succeeded",
                     Some(&result.to_string()),
                     None,
-                    now,
+                    Timestamp(now),
                     true,
                 )
                 .await?;
@@ -282,13 +284,21 @@ async fn finish_job(
                 job.id,
                 worker,
                 &failure.error.message,
-                now + delay,
-                now,
+                Timestamp(now + delay),
+                Timestamp(now),
             )
             .await?
             {
-                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false)
-                    .await?;
+                op_store::set_status(
+                    &mut tx,
+                    &job.operation_id,
+                    "queued",
+                    None,
+                    None,
+                    Timestamp(now),
+                    false,
+                )
+                .await?;
             }
         }
         Err(failure) => {
@@ -298,7 +308,7 @@ async fn finish_job(
                 worker,
                 "failed",
                 Some(&failure.error.message),
-                now,
+                Timestamp(now),
             )
             .await?
             {
@@ -319,7 +329,16 @@ async fn fail_operation(
     now: i64,
 ) -> Result<(), CoreError> {
     let error = serde_json::to_string(error).unwrap_or_default();
-    op_store::set_status(tx, operation_id, "failed", None, Some(&error), now, true).await?;
+    op_store::set_status(
+        tx,
+        operation_id,
+        "failed",
+        None,
+        Some(&error),
+        Timestamp(now),
+        true,
+    )
+    .await?;
     Ok(())
 }
 
@@ -343,7 +362,7 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
     let lease = micros(lease);
     let stale = {
         let mut conn = core.store.read().await?;
-        jobs::stale(&mut conn, lease).await?
+        jobs::stale(&mut conn, Micros(lease)).await?
     };
     let mut taken = 0;
     for job in stale {
@@ -353,10 +372,27 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
             job.attempts, job.max_attempts
         );
         let mut tx = core.store.begin_write().await?;
-        if jobs::take_back(&mut tx, job.id, lease, requeue, &reason, now).await? {
+        if jobs::take_back(
+            &mut tx,
+            job.id,
+            Micros(lease),
+            requeue,
+            &reason,
+            Timestamp(now),
+        )
+        .await?
+        {
             if requeue {
-                op_store::set_status(&mut tx, &job.operation_id, "queued", None, None, now, false)
-                    .await?;
+                op_store::set_status(
+                    &mut tx,
+                    &job.operation_id,
+                    "queued",
+                    None,
+                    None,
+                    Timestamp(now),
+                    false,
+                )
+                .await?;
             } else {
                 let error = OperationError {
                     code: "internal".to_owned(),

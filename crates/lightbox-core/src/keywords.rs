@@ -2,6 +2,7 @@
 //! and returned split; the account's vocabulary with counts; renaming a
 //! keyword across the library (a job: it can reach every image).
 
+use lightbox_store::Timestamp;
 use lightbox_store::change_log::{self, Change};
 use lightbox_store::editorial::{self, VocabularyQuery};
 use lightbox_store::images as image_store;
@@ -337,7 +338,7 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
             {
                 renamed += 1;
                 let mut row = row;
-                row.updated_at = now;
+                row.updated_at = Timestamp(now);
                 image_store::update_fields(&mut tx, &row)
                     .await
                     .map_err(JobFailure::retry)?;
@@ -347,7 +348,7 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
                     entity_id: id,
                     action: "update",
                     operation_id: Some(operation),
-                    at: now,
+                    at: Timestamp(now),
                 };
                 change_log::append(&mut tx, &change)
                     .await
@@ -363,7 +364,7 @@ async fn rename(core: &Core, payload: RenamePayload) -> Result<Value, JobFailure
             "running",
             Some(&progress.to_string()),
             None,
-            now,
+            Timestamp(now),
             false,
         )
         .await

@@ -11,6 +11,7 @@
 //! An attempt is counted as a failure *before* the work (so a burst of
 //! parallel guesses cannot slip past) and refunded when it succeeds.
 
+use lightbox_store::Timestamp;
 use std::net::IpAddr;
 
 use lightbox_auth::rate_limit::{Backoff, Bucket, retry_after_secs};
@@ -146,9 +147,12 @@ pub async fn reserve(
     refusals.check(&ip_key, now)?;
     refusals.check(&login_ip, now)?;
     let mut tx = core.store.begin_write().await?;
-    let mut ip_state = rate_limits::lock(&mut tx, &ip_key, now).await?;
-    match settings.per_ip.take(ip_state.tat, now) {
-        Ok(tat) => ip_state.tat = Some(tat),
+    let mut ip_state = rate_limits::lock(&mut tx, &ip_key, Timestamp(now)).await?;
+    match settings
+        .per_ip
+        .take(ip_state.tat.map(Timestamp::micros), now)
+    {
+        Ok(tat) => ip_state.tat = Some(Timestamp(tat)),
         Err(wait) => {
             refusals.note(ip_key, now + wait, "ip", now);
             return Err(refused("ip", wait));
@@ -157,19 +161,23 @@ pub async fn reserve(
     let known = rate_limits::peek(&mut tx, &known_key(&login_ip))
         .await?
         .and_then(|k| k.blocked_until)
-        .is_some_and(|until| until > now);
+        .is_some_and(|until| until > Timestamp(now));
     let login_key = login_key(&login);
-    let mut login_state = rate_limits::lock(&mut tx, &login_key, now).await?;
+    let mut login_state = rate_limits::lock(&mut tx, &login_key, Timestamp(now)).await?;
     let login_before = login_state.clone();
-    if !known && let Some(until) = login_state.blocked_until.filter(|until| *until > now) {
-        refusals.note(login_ip, until, "login", now);
-        return Err(refused("login", until - now));
+    if !known
+        && let Some(until) = login_state
+            .blocked_until
+            .filter(|until| *until > Timestamp(now))
+    {
+        refusals.note(login_ip, until.micros(), "login", now);
+        return Err(refused("login", (until - now).micros()));
     }
     let failures = u32::try_from(login_state.failures.saturating_add(1)).unwrap_or(u32::MAX);
     login_state.failures = i64::from(failures);
-    login_state.blocked_until = Some(now + settings.per_login.delay_after(failures));
-    rate_limits::store(&mut tx, &ip_key, &ip_state, now).await?;
-    rate_limits::store(&mut tx, &login_key, &login_state, now).await?;
+    login_state.blocked_until = Some(Timestamp(now + settings.per_login.delay_after(failures)));
+    rate_limits::store(&mut tx, &ip_key, &ip_state, Timestamp(now)).await?;
+    rate_limits::store(&mut tx, &login_key, &login_state, Timestamp(now)).await?;
     tx.commit().await?;
     Ok(Attempt {
         ip_key,
@@ -185,11 +193,11 @@ async fn give_ip_back(
     attempt: &Attempt,
     now: i64,
 ) -> Result<(), CoreError> {
-    let mut ip_state = rate_limits::lock(tx, &attempt.ip_key, now).await?;
+    let mut ip_state = rate_limits::lock(tx, &attempt.ip_key, Timestamp(now)).await?;
     if let Some(tat) = ip_state.tat {
-        ip_state.tat = Some(settings.per_ip.give_back(tat, now));
+        ip_state.tat = Some(Timestamp(settings.per_ip.give_back(tat.micros(), now)));
     }
-    rate_limits::store(tx, &attempt.ip_key, &ip_state, now).await?;
+    rate_limits::store(tx, &attempt.ip_key, &ip_state, Timestamp(now)).await?;
     Ok(())
 }
 
@@ -204,15 +212,15 @@ pub async fn succeeded(
     let mut tx = core.store.begin_write().await?;
     give_ip_back(&mut tx, settings, attempt, now).await?;
     let login_key = attempt.login_key();
-    rate_limits::lock(&mut tx, &login_key, now).await?;
-    rate_limits::store(&mut tx, &login_key, &Default::default(), now).await?;
+    rate_limits::lock(&mut tx, &login_key, Timestamp(now)).await?;
+    rate_limits::store(&mut tx, &login_key, &Default::default(), Timestamp(now)).await?;
     let known = rate_limits::LimitState {
-        blocked_until: Some(now + KNOWN_FOR_MICROS),
+        blocked_until: Some(Timestamp(now + KNOWN_FOR_MICROS)),
         ..Default::default()
     };
     let known_key = attempt.known_key();
-    rate_limits::lock(&mut tx, &known_key, now).await?;
-    rate_limits::store(&mut tx, &known_key, &known, now).await?;
+    rate_limits::lock(&mut tx, &known_key, Timestamp(now)).await?;
+    rate_limits::store(&mut tx, &known_key, &known, Timestamp(now)).await?;
     tx.commit().await?;
     core.sessions
         .refusals
@@ -246,10 +254,10 @@ pub async fn undo(
     let mut tx = core.store.begin_write().await?;
     give_ip_back(&mut tx, settings, attempt, now).await?;
     let login_key = attempt.login_key();
-    let mut login = rate_limits::lock(&mut tx, &login_key, now).await?;
+    let mut login = rate_limits::lock(&mut tx, &login_key, Timestamp(now)).await?;
     login.failures = (login.failures - 1).max(attempt.login_before.failures);
     login.blocked_until = attempt.login_before.blocked_until;
-    rate_limits::store(&mut tx, &login_key, &login, now).await?;
+    rate_limits::store(&mut tx, &login_key, &login, Timestamp(now)).await?;
     tx.commit().await?;
     Ok(())
 }

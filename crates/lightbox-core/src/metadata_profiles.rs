@@ -3,6 +3,8 @@
 //! `GET /v1/metadata_profiles`. A member's default profile fills the IPTC
 //! fields its uploads leave empty (what the file or ticket says wins).
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use lightbox_store::editorial::{self, ProfileRow};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -32,10 +34,11 @@ async fn view(core: &Core, row: ProfileRow) -> Result<MetadataProfile, CoreError
     Ok(MetadataProfile {
         uuid: row.id,
         name: row.name,
-        fields: serde_json::from_str(&row.fields).unwrap_or_else(|_| Value::Object(Map::new())),
+        fields: serde_json::from_str(row.fields.as_str())
+            .unwrap_or_else(|_| Value::Object(Map::new())),
         default_for,
-        created_at: format_rfc3339(row.created_at),
-        updated_at: format_rfc3339(row.updated_at),
+        created_at: format_rfc3339(row.created_at.micros()),
+        updated_at: format_rfc3339(row.updated_at.micros()),
     })
 }
 
@@ -72,9 +75,9 @@ pub async fn save(
                 id: ids::new_public_uuid(),
                 account_id: account_id.to_owned(),
                 name,
-                fields: Value::Object(merged).to_string(),
-                created_at: now,
-                updated_at: now,
+                fields: JsonText(Value::Object(merged).to_string()),
+                created_at: Timestamp(now),
+                updated_at: Timestamp(now),
             },
         )
         .await?;
@@ -136,7 +139,8 @@ pub(crate) async fn fill_from_default(
     metadata: &mut Map<String, Value>,
 ) -> Result<(), CoreError> {
     if let Some(profile) = editorial::default_profile(conn, account_id, user_id).await? {
-        let fields: Map<String, Value> = serde_json::from_str(&profile.fields).unwrap_or_default();
+        let fields: Map<String, Value> =
+            serde_json::from_str(profile.fields.as_str()).unwrap_or_default();
         for (key, value) in fields {
             metadata.entry(key).or_insert(value);
         }

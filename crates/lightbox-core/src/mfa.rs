@@ -10,6 +10,7 @@
 //! disabling it also needs a current code or an unused recovery code.
 //! Operators can switch it on in one step (`lightbox user mfa enable`).
 
+use lightbox_store::Timestamp;
 use std::net::IpAddr;
 
 use lightbox_auth::{recovery, totp};
@@ -72,7 +73,7 @@ async fn store_recovery_codes(
         .filter_map(|c| recovery::normalize(c))
         .map(|c| lightbox_auth::hash_token(&c))
         .collect();
-    session_store::replace_recovery_codes(conn, user_id, &hashes, core.now()).await?;
+    session_store::replace_recovery_codes(conn, user_id, &hashes, Timestamp(core.now())).await?;
     Ok(codes)
 }
 
@@ -144,7 +145,7 @@ pub async fn begin(
         spend_code(core, &mut tx, &user, code).await?;
     }
     let sealed = core.secrets.seal(&user.id, &totp::base32(&secret))?;
-    user_store::set_pending_totp(&mut tx, &user.id, &sealed, core.now()).await?;
+    user_store::set_pending_totp(&mut tx, &user.id, &sealed, Timestamp(core.now())).await?;
     tx.commit().await?;
     settle(core, &attempt).await;
     Ok(enrolment(&user.login, &secret))
@@ -191,7 +192,7 @@ async fn switch_on(
 ) -> Result<RecoveryCodes, CoreError> {
     let sealed = core.secrets.seal(user_id, &totp::base32(secret))?;
     let mut tx = core.store.begin_write().await?;
-    user_store::set_totp(&mut tx, user_id, Some(&sealed), None, core.now()).await?;
+    user_store::set_totp(&mut tx, user_id, Some(&sealed), None, Timestamp(core.now())).await?;
     if let Some(step) = used_step {
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         user_store::accept_totp_step(&mut tx, user_id, step).await?;
@@ -211,8 +212,8 @@ async fn switch_off(
     user_id: &str,
     keep: Option<&str>,
 ) -> Result<(), CoreError> {
-    user_store::set_totp(conn, user_id, None, None, core.now()).await?;
-    session_store::replace_recovery_codes(conn, user_id, &[], core.now()).await?;
+    user_store::set_totp(conn, user_id, None, None, Timestamp(core.now())).await?;
+    session_store::replace_recovery_codes(conn, user_id, &[], Timestamp(core.now())).await?;
     sessions::end_user_sessions(core, conn, user_id, keep, "mfa_changed").await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Operations: what every write answers with, and what clients poll.
 
 use lightbox_store::operations::{self, OperationRow};
+use lightbox_store::{JsonText, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -86,23 +87,24 @@ impl Operation {
         let status = OperationStatus::parse(&row.status).ok_or_else(corrupt)?;
         let error: Option<OperationError> = row
             .error
-            .as_deref()
+            .as_ref()
+            .map(JsonText::as_str)
             .map(serde_json::from_str)
             .transpose()
             .map_err(|_| corrupt())?;
-        let mut result: Value = serde_json::from_str(&row.result).map_err(|_| corrupt())?;
+        let mut result: Value = serde_json::from_str(row.result.as_str()).map_err(|_| corrupt())?;
         with_message(&mut result, &row.kind, status, error.as_ref());
         Ok(Self {
             uuid: row.id.clone(),
             status,
             kind: row.kind.clone(),
-            image_public_uuids: serde_json::from_str(&row.image_public_uuids)
+            image_public_uuids: serde_json::from_str(row.image_public_uuids.as_str())
                 .map_err(|_| corrupt())?,
             set_public_uuid: row.set_public_uuid.clone(),
             result,
             error,
-            created_at: format_rfc3339(row.created_at),
-            updated_at: format_rfc3339(row.updated_at),
+            created_at: format_rfc3339(row.created_at.micros()),
+            updated_at: format_rfc3339(row.updated_at.micros()),
             finished_at: row.finished_at.map(format_rfc3339),
         })
     }
@@ -210,7 +212,7 @@ pub async fn report_progress(
         OperationStatus::Running.as_str(),
         Some(&progress.to_string()),
         None,
-        core.now(),
+        Timestamp(core.now()),
         false,
     )
     .await?;

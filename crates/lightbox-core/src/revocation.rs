@@ -10,6 +10,7 @@
 //! revoker waits until every live node has acked ([`reach_every_node`]),
 //! at most [`WAIT_AT_MOST`], and names any node that did not answer.
 
+use lightbox_store::Micros;
 use std::time::Duration;
 
 use lightbox_store::nodes::{self, EpochSignal};
@@ -109,7 +110,7 @@ pub async fn start(
     let id = ids::new_public_uuid();
     let epoch = {
         let mut tx = core.store.begin_write().await?;
-        nodes::purge_silent(&mut tx, micros(FORGET_AFTER)).await?;
+        nodes::purge_silent(&mut tx, Micros(micros(FORGET_AFTER))).await?;
         let epoch = nodes::epoch(&mut tx).await?;
         nodes::register(&mut tx, &id, name, epoch).await?;
         tx.commit().await?;

@@ -23,6 +23,7 @@
 //! the background on start; searches wait for it. `lightbox reindex`
 //! rebuilds on demand.
 
+use lightbox_store::Timestamp;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
@@ -308,7 +309,7 @@ pub async fn load_docs(
     let mut docs: HashMap<String, ImageDoc> = HashMap::with_capacity(rows.len());
     for row in rows {
         let mut metadata_text = Vec::new();
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&row.metadata) {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(row.metadata.as_str()) {
             for (_, v) in map {
                 if let serde_json::Value::String(s) = v {
                     metadata_text.push(s);
@@ -329,9 +330,9 @@ pub async fn load_docs(
                 keywords: Vec::new(),
                 metadata_text,
                 exif: Vec::new(),
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-                creation_date: row.creation_date,
+                created_at: row.created_at.micros(),
+                updated_at: row.updated_at.micros(),
+                creation_date: row.creation_date.map(Timestamp::micros),
                 rating: row.rating,
                 is_video: row.is_video,
                 geo: row.lat.zip(row.lng),
@@ -362,7 +363,7 @@ pub async fn load_docs(
         if let Some(doc) = docs.get_mut(&s.image_id) {
             // Live now whatever the time (0), from its activation time, or never.
             let live_from = match (s.activation_time, s.hidden) {
-                (Some(at), _) => Some(at),
+                (Some(at), _) => Some(at.micros()),
                 (None, false) => Some(0),
                 (None, true) => None,
             };

@@ -2,6 +2,7 @@
 //! successors, upload tickets): made once, stored, then read once per
 //! process and kept in memory.
 
+use lightbox_store::Timestamp;
 use lightbox_store::server_keys;
 use tokio::sync::OnceCell;
 
@@ -23,7 +24,8 @@ pub async fn get<'a>(
             })?;
             let fresh = lightbox_auth::base62::encode_fixed(&fresh, 43).unwrap_or_default();
             let mut tx = core.store.begin_write().await?;
-            let key = server_keys::get_or_create(&mut tx, name, &fresh, core.now()).await?;
+            let key =
+                server_keys::get_or_create(&mut tx, name, &fresh, Timestamp(core.now())).await?;
             tx.commit().await?;
             Ok::<_, CoreError>(key.into_bytes())
         })

@@ -13,6 +13,8 @@
 //! grace window can hand the *same* successor back to a client that re-sends
 //! the immediately previous token, without any token stored in clear.
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -81,10 +83,11 @@ fn refresh_link(
         token_hash: token.hash(),
         session_id: session.id.clone(),
         generation,
-        issued_at: now,
-        expires_at: now
-            .saturating_add(micros(settings.refresh_ttl))
-            .min(session.expires_at),
+        issued_at: Timestamp(now),
+        expires_at: Timestamp(
+            now.saturating_add(micros(settings.refresh_ttl))
+                .min(session.expires_at.micros()),
+        ),
         used_at: None,
     }
 }
@@ -306,11 +309,11 @@ pub async fn sign_in(
         let row = MfaChallengeRow {
             token_hash: secret.hash(),
             user_id: user.id.clone(),
-            device: serde_json::to_string(&device).map_err(|_| CoreError::internal())?,
+            device: JsonText(serde_json::to_string(&device).map_err(|_| CoreError::internal())?),
             attempts: 0,
-            expires_at: now + micros(service.settings.mfa_ttl),
+            expires_at: Timestamp(now + micros(service.settings.mfa_ttl)),
             used_at: None,
-            created_at: now,
+            created_at: Timestamp(now),
         };
         store::insert_challenge(&mut tx, &row).await?;
         SignInOutcome::MfaRequired(MfaRequired {
@@ -427,11 +430,11 @@ pub async fn complete_mfa(
         tx.commit().await?;
         return Err(e);
     }
-    if !store::use_challenge(&mut tx, &challenge.token_hash, now).await? {
+    if !store::use_challenge(&mut tx, &challenge.token_hash, Timestamp(now)).await? {
         return Err(challenge_gone());
     }
     let device: DeviceInfo =
-        serde_json::from_str(&challenge.device).map_err(|_| CoreError::internal())?;
+        serde_json::from_str(challenge.device.as_str()).map_err(|_| CoreError::internal())?;
     let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
     tx.commit().await?;
     if let Err(e) = limits::succeeded(core, &service.settings.limits, &attempt).await {
@@ -445,8 +448,10 @@ fn live_challenge(
     now: i64,
     max_attempts: i64,
 ) -> Result<MfaChallengeRow, CoreError> {
-    row.filter(|c| c.used_at.is_none() && c.expires_at > now && c.attempts < max_attempts)
-        .ok_or_else(challenge_gone)
+    row.filter(|c| {
+        c.used_at.is_none() && c.expires_at > Timestamp(now) && c.attempts < max_attempts
+    })
+    .ok_or_else(challenge_gone)
 }
 
 /// A TOTP code (accepted once per step) or an unused recovery code.
@@ -477,7 +482,7 @@ pub(crate) async fn check_second_factor(
     }
     if let Some(normal) = recovery::normalize(code) {
         let hash = lightbox_auth::hash_token(&normal);
-        if store::use_recovery_code(conn, &user.id, &hash, now).await? {
+        if store::use_recovery_code(conn, &user.id, &hash, Timestamp(now)).await? {
             return Ok(Ok(()));
         }
     }
@@ -495,7 +500,7 @@ async fn open_session(
     let settings = &core.sessions.settings;
     let now = core.now();
     if let Some(device_id) = &device.device_id {
-        store::revoke_device(conn, &user.id, device_id, now).await?;
+        store::revoke_device(conn, &user.id, device_id, Timestamp(now)).await?;
     }
     let session = DeviceSessionRow {
         id: ids::new_public_uuid(),
@@ -504,10 +509,10 @@ async fn open_session(
         platform: device.platform.clone(),
         app_version: device.app_version.clone(),
         device_id: device.device_id.clone(),
-        created_at: now,
-        last_used_at: now,
+        created_at: Timestamp(now),
+        last_used_at: Timestamp(now),
         last_ip: Some(crate::auth::canonical_ip(ip).to_string()),
-        expires_at: now.saturating_add(micros(settings.session_max)),
+        expires_at: Timestamp(now.saturating_add(micros(settings.session_max))),
         revoked_at: None,
         revoked_reason: None,
     };
@@ -560,7 +565,7 @@ async fn reuse_detected<T>(
     session_id: &str,
     now: i64,
 ) -> Result<T, CoreError> {
-    store::revoke_session(&mut tx, session_id, now, "refresh_token_reused").await?;
+    store::revoke_session(&mut tx, session_id, Timestamp(now), "refresh_token_reused").await?;
     tx.commit().await?;
     tracing::warn!(session = %session_id, "a spent refresh token was presented; session ended");
     Err(CoreError::unauthorized(
@@ -601,7 +606,7 @@ pub async fn exchange(
         .ok_or_else(|| CoreError::unauthorized("Unknown refresh token."))?;
     let session = store::find_session(&mut tx, &row.session_id)
         .await?
-        .filter(|s| s.revoked_at.is_none() && s.expires_at > now)
+        .filter(|s| s.revoked_at.is_none() && s.expires_at > Timestamp(now))
         .ok_or_else(session_ended)?;
     let user = user_store::find(&mut tx, &session.user_id)
         .await?
@@ -619,7 +624,7 @@ pub async fn exchange(
         None => false,
         Some(used) => {
             let in_grace = grace > 0
-                && now - used <= grace
+                && now - used.micros() <= grace
                 && successor_is_newest(&mut tx, &session.id, &successor).await?;
             if !in_grace {
                 return reuse_detected(tx, &session.id, now).await;
@@ -627,7 +632,7 @@ pub async fn exchange(
             true
         }
     };
-    if !reissue && row.expires_at <= now {
+    if !reissue && row.expires_at <= Timestamp(now) {
         return Err(CoreError::unauthorized(
             "This refresh token has expired; sign in again.",
         ));
@@ -650,7 +655,7 @@ pub async fn exchange(
         ));
     }
     if !reissue {
-        if !store::spend_refresh(&mut tx, &hash, now).await? {
+        if !store::spend_refresh(&mut tx, &hash, Timestamp(now)).await? {
             // Spent between our read and our write (PostgreSQL: a concurrent
             // refresh committed first): the same judgement as above.
             let in_grace =
@@ -671,13 +676,13 @@ pub async fn exchange(
             token_hash: access.hash(),
             session_id: session.id.clone(),
             account_id: membership.account_id.clone(),
-            issued_at: now,
-            expires_at,
+            issued_at: Timestamp(now),
+            expires_at: Timestamp(expires_at),
         },
     )
     .await?;
     let ip = crate::auth::canonical_ip(ip).to_string();
-    store::touch_session(&mut tx, &session.id, now, Some(&ip)).await?;
+    store::touch_session(&mut tx, &session.id, Timestamp(now), Some(&ip)).await?;
     tx.commit().await?;
     Ok(TokenGrant {
         access_token: access.as_str().to_owned(),
@@ -709,9 +714,9 @@ pub async fn end_session(
     let mut tx = core.store.begin_write().await?;
     let session = store::find_session(&mut tx, session_uuid)
         .await?
-        .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > now)
+        .filter(|s| s.user_id == user_id && s.revoked_at.is_none() && s.expires_at > Timestamp(now))
         .ok_or_else(not_found)?;
-    store::revoke_session(&mut tx, &session.id, now, reason).await?;
+    store::revoke_session(&mut tx, &session.id, Timestamp(now), reason).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -719,8 +724,14 @@ pub async fn end_session(
 /// "Sign out everywhere else": ends every session of the user but `keep`.
 pub async fn end_other_sessions(core: &Core, user_id: &str, keep: &str) -> Result<u64, CoreError> {
     let mut tx = core.store.begin_write().await?;
-    let n = store::revoke_user_sessions(&mut tx, user_id, Some(keep), core.now(), "ended_by_user")
-        .await?;
+    let n = store::revoke_user_sessions(
+        &mut tx,
+        user_id,
+        Some(keep),
+        Timestamp(core.now()),
+        "ended_by_user",
+    )
+    .await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -736,7 +747,7 @@ pub async fn end_user_sessions(
     // Challenges first: on PostgreSQL this waits for an MFA step in flight,
     // whose new session the revocation below then sees.
     store::delete_user_challenges(conn, user_id).await?;
-    Ok(store::revoke_user_sessions(conn, user_id, keep, core.now(), reason).await?)
+    Ok(store::revoke_user_sessions(conn, user_id, keep, Timestamp(core.now()), reason).await?)
 }
 
 pub async fn list_sessions(
@@ -745,7 +756,7 @@ pub async fn list_sessions(
     current: &str,
 ) -> Result<Vec<SessionView>, CoreError> {
     let mut conn = core.store.read().await?;
-    let rows = store::live_sessions(&mut conn, user_id, core.now()).await?;
+    let rows = store::live_sessions(&mut conn, user_id, Timestamp(core.now())).await?;
     Ok(rows
         .into_iter()
         .map(|s| SessionView {
@@ -755,10 +766,10 @@ pub async fn list_sessions(
             platform: s.platform,
             app_version: s.app_version,
             device_id: s.device_id,
-            created_at: format_rfc3339(s.created_at),
-            last_used_at: format_rfc3339(s.last_used_at),
+            created_at: format_rfc3339(s.created_at.micros()),
+            last_used_at: format_rfc3339(s.last_used_at.micros()),
             last_ip: s.last_ip,
-            expires_at: format_rfc3339(s.expires_at),
+            expires_at: format_rfc3339(s.expires_at.micros()),
         })
         .collect())
 }
@@ -771,8 +782,8 @@ pub async fn purge(core: &Core) -> Result<u64, CoreError> {
     const LIMIT_IDLE: i64 = 24 * 3600 * MICROS;
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
-    let mut n = store::purge(&mut tx, now, KEEP_ENDED).await?;
-    n += lightbox_store::rate_limits::purge(&mut tx, now, LIMIT_IDLE).await?;
+    let mut n = store::purge(&mut tx, Timestamp(now), KEEP_ENDED).await?;
+    n += lightbox_store::rate_limits::purge(&mut tx, Timestamp(now), LIMIT_IDLE).await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -791,10 +802,10 @@ mod tests {
             platform: "ios".to_owned(),
             app_version: String::new(),
             device_id: None,
-            created_at: 0,
-            last_used_at: 0,
+            created_at: Timestamp(0),
+            last_used_at: Timestamp(0),
             last_ip: None,
-            expires_at,
+            expires_at: Timestamp(expires_at),
             revoked_at: None,
             revoked_reason: None,
         }
@@ -804,11 +815,11 @@ mod tests {
         MfaChallengeRow {
             token_hash: "h".to_owned(),
             user_id: "u".to_owned(),
-            device: "{}".to_owned(),
+            device: JsonText("{}".to_owned()),
             attempts,
-            expires_at,
-            used_at,
-            created_at: 0,
+            expires_at: Timestamp(expires_at),
+            used_at: used_at.map(Timestamp),
+            created_at: Timestamp(0),
         }
     }
 
@@ -819,24 +830,24 @@ mod tests {
             OpaqueSecret::generate(OpaqueKind::Refresh).unwrap_or_else(|e| panic!("random: {e}"));
         let now = 1_000 * DAY;
         let link = refresh_link(&settings, &token, &session(now + 90 * DAY), 7, now);
-        assert_eq!(link.expires_at, now + 30 * DAY);
+        assert_eq!(link.expires_at, Timestamp(now + 30 * DAY));
         assert_eq!(
             (link.generation, link.issued_at, link.used_at),
-            (7, now, None)
+            (7, Timestamp(now), None)
         );
         // Stored hashed, never in clear.
         assert_eq!(link.token_hash, token.hash());
         assert_ne!(link.token_hash, token.as_str());
         // Ten days left in the session: the link ends with it.
         let link = refresh_link(&settings, &token, &session(now + 10 * DAY), 8, now);
-        assert_eq!(link.expires_at, now + 10 * DAY);
+        assert_eq!(link.expires_at, Timestamp(now + 10 * DAY));
         // An unbounded setting saturates instead of wrapping into the past.
         let forever = SessionSettings {
             refresh_ttl: Duration::MAX,
             ..SessionSettings::default()
         };
         let link = refresh_link(&forever, &token, &session(i64::MAX), 1, now);
-        assert_eq!(link.expires_at, i64::MAX);
+        assert_eq!(link.expires_at, Timestamp(i64::MAX));
         assert_eq!(micros(Duration::MAX), i64::MAX);
     }
 

@@ -14,6 +14,8 @@
 //! a job ([`ARRANGE_JOB`]) in one transaction of its own; the Operation
 //! answers `queued` and ends `succeeded` or `failed`.
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use std::collections::{HashMap, HashSet};
 
 use lightbox_store::Conn;
@@ -553,7 +555,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                 .await?
                 .ok_or_else(|| snapshot_not_found(snapshot).with_field("snapshot_uuid"))?;
             let state: SnapshotState =
-                serde_json::from_str(&row.state).map_err(|_| CoreError::internal())?;
+                serde_json::from_str(row.state.as_str()).map_err(|_| CoreError::internal())?;
             let wanted: Vec<String> = state.images.iter().map(|i| i.0.clone()).collect();
             // Images deleted since the snapshot cannot come back.
             let existing: HashSet<String> = sets::existing_images(conn, &set.account_id, &wanted)
@@ -568,7 +570,7 @@ async fn plan(conn: &mut Conn, set: &SetRow, change: &Arrangement) -> Result<Pla
                     image_id: id.clone(),
                     position: 0,
                     hidden: *hidden != 0,
-                    activation_time: *activation_time,
+                    activation_time: (*activation_time).map(Timestamp),
                 })
                 .collect();
             let before: HashMap<&str, &MemberRow> =
@@ -702,7 +704,7 @@ async fn check_own_images(
         {
             state
         }
-        _ => (m.hidden, m.activation_time),
+        _ => (m.hidden, m.activation_time.map(Timestamp::micros)),
     };
     let is_foreign = |id: &str| foreign.contains(id);
     // Membership and visibility.
@@ -716,9 +718,9 @@ async fn check_own_images(
             .iter()
             .find(|m| {
                 is_foreign(&m.image_id)
-                    && before
-                        .get(m.image_id.as_str())
-                        .is_none_or(|b| (b.hidden, b.activation_time) != state_after(m))
+                    && before.get(m.image_id.as_str()).is_none_or(|b| {
+                        (b.hidden, b.activation_time.map(Timestamp::micros)) != state_after(m)
+                    })
             })
             .map(|m| m.image_id.as_str());
     }
@@ -775,7 +777,13 @@ pub(crate) async fn snapshot(
         children,
         images: members
             .iter()
-            .map(|m| (m.image_id.clone(), i64::from(m.hidden), m.activation_time))
+            .map(|m| {
+                (
+                    m.image_id.clone(),
+                    i64::from(m.hidden),
+                    m.activation_time.map(Timestamp::micros),
+                )
+            })
             .collect(),
     };
     let row = SnapshotRow {
@@ -785,8 +793,8 @@ pub(crate) async fn snapshot(
         reason: reason.to_owned(),
         operation_id: Some(operation_id.to_owned()),
         image_count: members.len() as i64,
-        state: serde_json::to_string(&state).map_err(|_| CoreError::internal())?,
-        created_at: now,
+        state: JsonText(serde_json::to_string(&state).map_err(|_| CoreError::internal())?),
+        created_at: Timestamp(now),
     };
     sets::insert_snapshot(conn, &row).await?;
     sets::prune_snapshots(conn, &set.id, SNAPSHOTS_KEPT).await?;
@@ -825,7 +833,7 @@ async fn apply_plan(conn: &mut Conn, set: &SetRow, plan: &Plan, now: i64) -> Res
             }
         }
         sets::set_member_positions(conn, &set.id, &moved).await?;
-        sets::insert_members(conn, &set.id, &inserted, now).await?;
+        sets::insert_members(conn, &set.id, &inserted, Timestamp(now)).await?;
         if !gone.is_empty() {
             sets::clear_stray_lead(conn, &set.id).await?;
         }
@@ -841,7 +849,14 @@ async fn apply_plan(conn: &mut Conn, set: &SetRow, plan: &Plan, now: i64) -> Res
         }
     }
     if let Some((images, hidden, activation_time)) = &plan.visibility {
-        sets::set_visibility(conn, &set.id, images.as_deref(), *hidden, *activation_time).await?;
+        sets::set_visibility(
+            conn,
+            &set.id,
+            images.as_deref(),
+            *hidden,
+            (*activation_time).map(Timestamp),
+        )
+        .await?;
     }
     if let Some(state) = &plan.restore {
         restore_placement(conn, set, state, now).await?;
@@ -882,12 +897,12 @@ async fn restore_placement(
                 .min(siblings.len());
             siblings.insert(at, set.id.clone());
             row.position = at as i64;
-            row.updated_at = now;
+            row.updated_at = Timestamp(now);
             sets::update_fields(conn, &row).await?;
-            sets::set_sibling_positions(conn, &siblings, now).await?;
+            sets::set_sibling_positions(conn, &siblings, Timestamp(now)).await?;
         }
     }
-    row.updated_at = now;
+    row.updated_at = Timestamp(now);
     sets::update_fields(conn, &row).await?;
     let children = sets::sibling_ids(conn, &set.account_id, Some(&set.id)).await?;
     let known: HashSet<&str> = children.iter().map(String::as_str).collect();
@@ -899,7 +914,7 @@ async fn restore_placement(
         .collect();
     let listed: HashSet<String> = ordered.iter().cloned().collect();
     ordered.extend(children.into_iter().filter(|c| !listed.contains(c)));
-    sets::set_sibling_positions(conn, &ordered, now).await?;
+    sets::set_sibling_positions(conn, &ordered, Timestamp(now)).await?;
     Ok(())
 }
 
@@ -943,10 +958,10 @@ async fn lock_and_plan(
 async fn lock_set(write: &mut PendingWrite, id: &str) -> Result<SetRow, CoreError> {
     let account = write.account_id().to_owned();
     let now = write.now();
-    if !sets::lock(write.tx(), &account, id, now).await? {
+    if !sets::lock(write.tx(), &account, id, Timestamp(now)).await? {
         return Err(set_not_found(id));
     }
-    sets::find(write.tx(), &account, id, now)
+    sets::find(write.tx(), &account, id, Timestamp(now))
         .await?
         .ok_or_else(CoreError::internal)
 }
@@ -964,7 +979,7 @@ pub(crate) async fn lock_sets_in_order(
     let account = write.account_id().to_owned();
     let now = write.now();
     for id in ids {
-        sets::lock(write.tx(), &account, &id, now).await?;
+        sets::lock(write.tx(), &account, &id, Timestamp(now)).await?;
     }
     Ok(())
 }
@@ -1138,13 +1153,13 @@ async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailu
     let change = &payload.change;
     let now = core.now();
     let mut tx = core.store.begin_write().await.map_err(JobFailure::retry)?;
-    if !sets::lock(&mut tx, account, id, now)
+    if !sets::lock(&mut tx, account, id, Timestamp(now))
         .await
         .map_err(JobFailure::retry)?
     {
         return Err(JobFailure::give_up(set_not_found(id)));
     }
-    let set = sets::find(&mut tx, account, id, now)
+    let set = sets::find(&mut tx, account, id, Timestamp(now))
         .await
         .map_err(JobFailure::retry)?
         .ok_or_else(|| JobFailure::give_up(set_not_found(id)))?;
@@ -1180,7 +1195,7 @@ async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailu
             entity_id: &entity_id,
             action,
             operation_id: Some(operation),
-            at: now,
+            at: Timestamp(now),
         };
         change_log::append(&mut tx, &row)
             .await
@@ -1214,7 +1229,14 @@ pub async fn images(
         if !sets::exists(&mut conn, account_id, &id).await? {
             return Err(set_not_found(&id));
         }
-        sets::member_ids(&mut conn, &id, live_only.then_some(now), limit + 1, offset).await?
+        sets::member_ids(
+            &mut conn,
+            &id,
+            live_only.then_some(Timestamp(now)),
+            limit + 1,
+            offset,
+        )
+        .await?
     };
     let (ids, more) = crate::cut_page(ids, limit);
     Ok((
@@ -1246,7 +1268,7 @@ pub async fn snapshots(
                 reason: r.reason,
                 image_count: r.image_count,
                 operation_uuid: r.operation_id,
-                created_at: format_rfc3339(r.created_at),
+                created_at: format_rfc3339(r.created_at.micros()),
             })
             .collect(),
         more,
@@ -1281,7 +1303,7 @@ mod tests {
                 position: position as i64,
                 // Visibility travels with the image.
                 hidden: *n % 2 == 1,
-                activation_time: Some(*n as i64),
+                activation_time: Some(Timestamp(*n as i64)),
             })
             .collect()
     }

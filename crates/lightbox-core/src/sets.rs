@@ -2,6 +2,7 @@
 //! recolour / lead image / re-parent, and sibling reorder. Membership,
 //! image order, visibility and snapshots are in [`crate::set_arrangement`].
 
+use lightbox_store::Timestamp;
 use lightbox_store::sets::{self, SetRow};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -117,8 +118,8 @@ impl Set {
             live_image_count: row.live_image_count,
             child_count: row.child_count,
             website: None,
-            created_at: format_rfc3339(row.created_at),
-            updated_at: format_rfc3339(row.updated_at),
+            created_at: format_rfc3339(row.created_at.micros()),
+            updated_at: format_rfc3339(row.updated_at.micros()),
         })
     }
 }
@@ -184,8 +185,8 @@ async fn create_once(
         set_type: enum_text(&input.set_type.unwrap_or_default()),
         position,
         lead_image_id: None,
-        created_at: now,
-        updated_at: now,
+        created_at: Timestamp(now),
+        updated_at: Timestamp(now),
         child_count: 0,
         image_count: 0,
         live_image_count: 0,
@@ -217,7 +218,7 @@ pub(crate) fn set_id(id: &str) -> Result<String, CoreError> {
 pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreError> {
     let id = set_id(id)?;
     let mut conn = core.store.read().await?;
-    let row = sets::find(&mut conn, account_id, &id, core.now())
+    let row = sets::find(&mut conn, account_id, &id, Timestamp(core.now()))
         .await?
         .ok_or_else(|| set_not_found(&id))?;
     Set::from_row(&row)
@@ -238,8 +239,15 @@ pub async fn list(
             return Err(set_not_found(parent).with_field("parent_public_uuid"));
         }
     }
-    let rows =
-        sets::list_children(&mut conn, account_id, parent, core.now(), limit + 1, offset).await?;
+    let rows = sets::list_children(
+        &mut conn,
+        account_id,
+        parent,
+        Timestamp(core.now()),
+        limit + 1,
+        offset,
+    )
+    .await?;
     let (rows, more) = crate::cut_page(rows, limit);
     Ok((
         rows.iter().map(Set::from_row).collect::<Result<_, _>>()?,
@@ -252,7 +260,7 @@ pub async fn list(
 pub async fn tree(core: &Core, account_id: &str) -> Result<Vec<SetNode>, CoreError> {
     let rows = {
         let mut conn = core.store.read().await?;
-        sets::list_all(&mut conn, account_id, core.now()).await?
+        sets::list_all(&mut conn, account_id, Timestamp(core.now())).await?
     };
     let mut children: std::collections::HashMap<Option<String>, Vec<Set>> =
         std::collections::HashMap::new();
@@ -368,10 +376,10 @@ async fn update_once(
     };
     let account = write.account_id().to_owned();
     let now = write.now();
-    if !sets::lock(write.tx(), &account, &id, now).await? {
+    if !sets::lock(write.tx(), &account, &id, Timestamp(now)).await? {
         return Err(set_not_found(&id));
     }
-    let mut row = sets::find(write.tx(), &account, &id, now)
+    let mut row = sets::find(write.tx(), &account, &id, Timestamp(now))
         .await?
         .ok_or_else(|| set_not_found(&id))?;
     if let Some(Some(lead)) = &patch.lead_image_public_uuid
@@ -408,9 +416,9 @@ async fn update_once(
     if let Some(lead) = patch.lead_image_public_uuid {
         row.lead_image_id = lead;
     }
-    row.updated_at = now;
+    row.updated_at = Timestamp(now);
     sets::update_fields(write.tx(), &row).await?;
-    let row = sets::find(write.tx(), &account, &id, now)
+    let row = sets::find(write.tx(), &account, &id, Timestamp(now))
         .await?
         .ok_or_else(CoreError::internal)?;
     let set = Set::from_row(&row)?;
@@ -493,10 +501,10 @@ async fn reorder_once(
     let now = write.now();
     let parent = input.parent_public_uuid.as_deref();
     if let Some(parent) = parent {
-        if !sets::lock(write.tx(), &account, parent, now).await? {
+        if !sets::lock(write.tx(), &account, parent, Timestamp(now)).await? {
             return Err(set_not_found(parent).with_field("parent_public_uuid"));
         }
-        let row = sets::find(write.tx(), &account, parent, now)
+        let row = sets::find(write.tx(), &account, parent, Timestamp(now))
             .await?
             .ok_or_else(CoreError::internal)?;
         let op_id = write.operation_id().to_owned();
@@ -504,7 +512,7 @@ async fn reorder_once(
     }
     let current = sets::sibling_ids(write.tx(), &account, parent).await?;
     set_arrangement::check_permutation("set_public_uuids", &input.set_public_uuids, &current)?;
-    sets::set_sibling_positions(write.tx(), &input.set_public_uuids, now).await?;
+    sets::set_sibling_positions(write.tx(), &input.set_public_uuids, Timestamp(now)).await?;
     write
         .finish(WorkDone {
             kind: "set.reorder",

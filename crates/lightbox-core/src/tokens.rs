@@ -3,6 +3,8 @@
 use ipnet::IpNet;
 use lightbox_auth::ServiceTokenSecret;
 use lightbox_auth::token::SERVICE_TOKEN_PREFIX;
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use lightbox_store::operations as op_store;
 use lightbox_store::service_tokens::{self, ServiceTokenRow};
 use serde::Serialize;
@@ -50,18 +52,21 @@ impl ServiceTokenView {
             )
         };
         let scope_names: Vec<String> =
-            serde_json::from_str(&row.scopes).map_err(|_| corrupt("scopes"))?;
+            serde_json::from_str(row.scopes.as_str()).map_err(|_| corrupt("scopes"))?;
         let scopes = scope_names
             .iter()
             .map(|s| Scope::parse(s).ok_or_else(|| corrupt("scopes")))
             .collect::<Result<Vec<_>, _>>()?;
         let allowed_ips: Vec<String> =
-            serde_json::from_str(&row.allowed_ips).map_err(|_| corrupt("allowed_ips"))?;
+            serde_json::from_str(row.allowed_ips.as_str()).map_err(|_| corrupt("allowed_ips"))?;
         let (last_used_at, last_used_ip) = match pending {
-            Some((at, ip)) if row.last_used_at.is_none_or(|stored| stored < at) => {
+            Some((at, ip)) if row.last_used_at.is_none_or(|stored| stored < Timestamp(at)) => {
                 (Some(at), Some(ip))
             }
-            _ => (row.last_used_at, row.last_used_ip.clone()),
+            _ => (
+                row.last_used_at.map(Timestamp::micros),
+                row.last_used_ip.clone(),
+            ),
         };
         Ok(Self {
             uuid: row.id.clone(),
@@ -71,7 +76,7 @@ impl ServiceTokenView {
             expires_at: row.expires_at.map(format_rfc3339),
             allowed_ips,
             max_request_bytes: row.max_request_bytes.and_then(|b| u64::try_from(b).ok()),
-            created_at: format_rfc3339(row.created_at),
+            created_at: format_rfc3339(row.created_at.micros()),
             revoked_at: row.revoked_at.map(format_rfc3339),
             last_used_at: last_used_at.map(format_rfc3339),
             last_used_ip,
@@ -154,14 +159,14 @@ fn prepare(
         name,
         token_hash: secret.hash(),
         last4: secret.last4().to_owned(),
-        scopes: serde_json::to_string(&scope_names).unwrap_or_default(),
-        allowed_ips: serde_json::to_string(&nets).unwrap_or_default(),
+        scopes: JsonText(serde_json::to_string(&scope_names).unwrap_or_default()),
+        allowed_ips: JsonText(serde_json::to_string(&nets).unwrap_or_default()),
         max_request_bytes,
-        expires_at: new.expires_at,
+        expires_at: new.expires_at.map(Timestamp),
         revoked_at: None,
         last_used_at: None,
         last_used_ip: None,
-        created_at: now,
+        created_at: Timestamp(now),
     };
     Ok((row, secret))
 }
@@ -243,7 +248,7 @@ pub async fn revoke_by_admin(
         return Err(not_found());
     }
     let now = write.now();
-    let hash = service_tokens::revoke(write.tx(), token_uuid, now)
+    let hash = service_tokens::revoke(write.tx(), token_uuid, Timestamp(now))
         .await?
         .ok_or_else(not_found)?;
     let row = service_tokens::find(write.tx(), token_uuid)
@@ -276,7 +281,7 @@ pub async fn revoke_by_admin(
             op.status.as_str(),
             Some(&op.result.to_string()),
             None,
-            core.now(),
+            Timestamp(core.now()),
             true,
         )
         .await?;
@@ -302,7 +307,7 @@ pub async fn revoke(
 ) -> Result<(ServiceTokenView, Vec<String>), CoreError> {
     validate::uuid("token_uuid", token_uuid)?;
     let mut tx = core.store.begin_write().await?;
-    let hash = service_tokens::revoke(&mut tx, token_uuid, core.now())
+    let hash = service_tokens::revoke(&mut tx, token_uuid, Timestamp(core.now()))
         .await?
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No token {token_uuid}.")))?;
     let row = service_tokens::find(&mut tx, token_uuid)

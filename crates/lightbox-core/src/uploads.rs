@@ -17,6 +17,8 @@
 use lightbox_media::StagedOriginal;
 use lightbox_media::metadata::Embedded;
 use lightbox_media::sniff::{self, MediaKind};
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use lightbox_store::images::{self as store, ImageRow, UsedTicket};
 use lightbox_store::{accounts, service_tokens, sessions, users};
 use serde::{Deserialize, Serialize};
@@ -344,9 +346,9 @@ pub async fn still_allowed(core: &Core, claims: &TicketClaims) -> Result<(), Cor
     }
     let now = core.now();
     let uploader_ok = match &claims.by {
-        Uploader::Token(id) => service_tokens::find(&mut conn, id)
-            .await?
-            .is_some_and(|t| t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > now)),
+        Uploader::Token(id) => service_tokens::find(&mut conn, id).await?.is_some_and(|t| {
+            t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e > Timestamp(now))
+        }),
         // A member: still enabled, and the device session that asked for
         // the ticket still live (signed out, ended or replaced → no).
         Uploader::User(id) => {
@@ -359,7 +361,7 @@ pub async fn still_allowed(core: &Core, claims: &TicketClaims) -> Result<(), Cor
             };
             enabled
                 && session.is_some_and(|s| {
-                    s.user_id == *id && s.revoked_at.is_none() && s.expires_at > now
+                    s.user_id == *id && s.revoked_at.is_none() && s.expires_at > Timestamp(now)
                 })
         }
     };
@@ -485,7 +487,13 @@ pub async fn finish(
     for _ in 0..PIN_TRIES {
         let now = core.now();
         let mut tx = core.store.begin_write().await?;
-        pinned = store::pin_garbage(&mut tx, &staged.key, now, now + PIN_MICROS).await?;
+        pinned = store::pin_garbage(
+            &mut tx,
+            &staged.key,
+            Timestamp(now),
+            Timestamp(now + PIN_MICROS),
+        )
+        .await?;
         tx.commit().await?;
         if pinned {
             break;
@@ -575,7 +583,13 @@ pub async fn finish(
     let now = write.now();
     // Uploads of the same bytes queue here (the pin's row lock), so the
     // duplicate check below sees the one that committed first.
-    store::pin_garbage(write.tx(), &stored.key, now, now + PIN_MICROS).await?;
+    store::pin_garbage(
+        write.tx(),
+        &stored.key,
+        Timestamp(now),
+        Timestamp(now + PIN_MICROS),
+    )
+    .await?;
     let account = accounts::find(write.tx(), &claims.account)
         .await?
         .ok_or_else(CoreError::internal)?;
@@ -619,9 +633,9 @@ pub async fn finish(
         filename: d.filename.clone(),
         title,
         description,
-        creation_date,
-        created_at: now,
-        updated_at: now,
+        creation_date: creation_date.map(Timestamp),
+        created_at: Timestamp(now),
+        updated_at: Timestamp(now),
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
@@ -635,8 +649,8 @@ pub async fn finish(
         original_key: stored.key.clone(),
         lat: geo.map(|g| g.0),
         lng: geo.map(|g| g.1),
-        exif: exif.to_string(),
-        metadata: metadata.to_string(),
+        exif: JsonText(exif.to_string()),
+        metadata: JsonText(metadata.to_string()),
         uploaded_by,
         uploaded_by_token,
         versions_state: "pending".to_owned(),
@@ -647,16 +661,23 @@ pub async fn finish(
         write.tx(),
         &claims.account,
         &image_id,
-        now,
+        Timestamp(now),
         row.creation_date,
         &keyword_rows,
     )
     .await?;
-    store::insert_exif(write.tx(), &claims.account, &image_id, now, &exif_rows).await?;
+    store::insert_exif(
+        write.tx(),
+        &claims.account,
+        &image_id,
+        Timestamp(now),
+        &exif_rows,
+    )
+    .await?;
     if let Some(set) = &d.set {
         // The set may have been deleted since the ticket was made.
         if lightbox_store::sets::exists(write.tx(), &claims.account, set).await? {
-            store::add_to_set(write.tx(), set, &image_id, now).await?;
+            store::add_to_set(write.tx(), set, &image_id, Timestamp(now)).await?;
         }
     }
     used.image_id = image_id;
@@ -685,7 +706,15 @@ async fn record_use(
     used: UsedTicket,
     now: i64,
 ) -> Result<Option<UploadAnswer>, CoreError> {
-    match store::use_ticket(write.tx(), &claims.account, &used, claims.expires_at, now).await {
+    match store::use_ticket(
+        write.tx(),
+        &claims.account,
+        &used,
+        Timestamp(claims.expires_at),
+        Timestamp(now),
+    )
+    .await
+    {
         Ok(()) => {}
         Err(e) if e.is_unique_violation() => return Ok(None),
         Err(e) => return Err(e.into()),

@@ -1,6 +1,7 @@
 //! Users and their membership (role) in accounts. Passwords, sign-in and
 //! devices build on this.
 
+use lightbox_store::Timestamp;
 use lightbox_store::users::{self, UserRow};
 use serde::Serialize;
 
@@ -83,8 +84,8 @@ async fn insert_user(
         name,
         password_hash,
         disabled: false,
-        created_at: now,
-        updated_at: now,
+        created_at: Timestamp(now),
+        updated_at: Timestamp(now),
         totp_secret: None,
         totp_pending_secret: None,
         totp_last_step: None,
@@ -98,7 +99,8 @@ async fn insert_user(
         other => other?,
     }
     if let Some((account_id, role)) = member {
-        users::upsert_membership(&mut tx, account_id, &row.id, role.as_str(), now).await?;
+        users::upsert_membership(&mut tx, account_id, &row.id, role.as_str(), Timestamp(now))
+            .await?;
     }
     match tx.commit().await {
         Err(e) if e.is_unique_violation() => Err(taken(&row.login)),
@@ -118,7 +120,14 @@ pub async fn add_to_account(
     let user = users::find(&mut tx, &user.to_lowercase())
         .await?
         .ok_or_else(|| CoreError::new(ErrorKind::NotFound, format!("No user {user:?}.")))?;
-    users::upsert_membership(&mut tx, &account.uuid, &user.id, role.as_str(), core.now()).await?;
+    users::upsert_membership(
+        &mut tx,
+        &account.uuid,
+        &user.id,
+        role.as_str(),
+        Timestamp(core.now()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -150,7 +159,7 @@ pub async fn set_password(core: &Core, user: &str, password: &str) -> Result<(),
     let row = find(core, user).await?;
     let phc = new_password_hash(core, password, &[&row.login, &row.name], "password").await?;
     let mut tx = core.store.begin_write().await?;
-    users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
+    users::set_password(&mut tx, &row.id, &phc, Timestamp(core.now())).await?;
     sessions::end_user_sessions(core, &mut tx, &row.id, None, "password_changed").await?;
     tx.commit().await?;
     Ok(())
@@ -216,7 +225,7 @@ pub async fn change_password(
     confirm_password(core, ip, &row, current, "current_password").await?;
     let phc = hasher.hash(new).await?;
     let mut tx = core.store.begin_write().await?;
-    users::set_password(&mut tx, &row.id, &phc, core.now()).await?;
+    users::set_password(&mut tx, &row.id, &phc, Timestamp(core.now())).await?;
     sessions::end_user_sessions(
         core,
         &mut tx,
@@ -233,7 +242,7 @@ pub async fn change_password(
 pub async fn set_disabled(core: &Core, user: &str, disabled: bool) -> Result<(), CoreError> {
     let row = find(core, user).await?;
     let mut tx = core.store.begin_write().await?;
-    users::set_disabled(&mut tx, &row.id, disabled, core.now()).await?;
+    users::set_disabled(&mut tx, &row.id, disabled, Timestamp(core.now())).await?;
     if disabled {
         sessions::end_user_sessions(core, &mut tx, &row.id, None, "user_disabled").await?;
     }
@@ -264,7 +273,7 @@ pub async fn list_members(core: &Core, account_id: &str) -> Result<Vec<Member>, 
                 role: Role::parse(&role)?,
                 disabled: u.disabled,
                 two_factor: u.totp_secret.is_some(),
-                created_at: crate::clock::format_rfc3339(u.created_at),
+                created_at: crate::clock::format_rfc3339(u.created_at.micros()),
                 uuid: u.id,
                 login: u.login,
                 name: u.name,
@@ -302,7 +311,7 @@ pub async fn create_member(
         role,
         disabled: false,
         two_factor: false,
-        created_at: crate::clock::format_rfc3339(row.created_at),
+        created_at: crate::clock::format_rfc3339(row.created_at.micros()),
     })
 }
 
@@ -346,7 +355,14 @@ pub async fn set_member_role(
 ) -> Result<(), CoreError> {
     let mut tx = core.store.begin_write().await?;
     let (user, _) = other_member(&mut tx, account_id, actor_id, target).await?;
-    users::upsert_membership(&mut tx, account_id, &user.id, role.as_str(), core.now()).await?;
+    users::upsert_membership(
+        &mut tx,
+        account_id,
+        &user.id,
+        role.as_str(),
+        Timestamp(core.now()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -370,7 +386,7 @@ pub async fn set_member_disabled(
         )
         .with_detail("other_accounts"));
     }
-    users::set_disabled(&mut tx, &user.id, disabled, core.now()).await?;
+    users::set_disabled(&mut tx, &user.id, disabled, Timestamp(core.now())).await?;
     if disabled {
         sessions::end_user_sessions(core, &mut tx, &user.id, None, "user_disabled").await?;
     }

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use lightbox_media::TempFile;
 use lightbox_media::render::{RenderError, RenderLimits, Rendered, VersionSpec};
 use lightbox_media::sniff::MediaKind;
+use lightbox_store::Timestamp;
 use lightbox_store::images::{self as store, GarbageState, VersionRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -159,7 +160,7 @@ async fn build(core: &Core, id: &str) -> Result<Value, JobFailure> {
             bytes,
             etag,
             blob_key: key,
-            created_at: now,
+            created_at: Timestamp(now),
         });
     }
     let replaced = swap_versions(core, &row, &rows, (rendered.width, rendered.height))
@@ -193,7 +194,7 @@ async fn swap_versions(
     if still_same {
         for row in rows {
             if let Some(old) = store::put_version(&mut tx, row).await? {
-                store::note_garbage(&mut tx, &old, now).await?;
+                store::note_garbage(&mut tx, &old, Timestamp(now)).await?;
                 garbage.push(old);
             }
         }
@@ -216,7 +217,7 @@ async fn swap_versions(
         for row in rows {
             // The claim becomes a plain note: collected at once.
             store::forget_garbage(&mut tx, &row.blob_key).await?;
-            store::note_garbage(&mut tx, &row.blob_key, now).await?;
+            store::note_garbage(&mut tx, &row.blob_key, Timestamp(now)).await?;
             garbage.push(row.blob_key.clone());
         }
     }
@@ -238,7 +239,7 @@ async fn claim_keys<'k>(
     let now = core.now();
     let mut tx = core.store.begin_write().await.map_err(JobFailure::retry)?;
     for key in keys {
-        if !store::pin_garbage(&mut tx, key, now, now + CLAIM_MICROS)
+        if !store::pin_garbage(&mut tx, key, Timestamp(now), Timestamp(now + CLAIM_MICROS))
             .await
             .map_err(JobFailure::retry)?
         {
@@ -284,7 +285,7 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
     // blob with no transaction open (a slow store never holds writers up).
     {
         let mut tx = core.store.begin_write().await?;
-        match store::lock_garbage(&mut tx, key, core.now()).await? {
+        match store::lock_garbage(&mut tx, key, Timestamp(core.now())).await? {
             GarbageState::Gone | GarbageState::Pinned => return Ok(()),
             // Re-checked every time, also when an earlier attempt marked it
             // (a failed delete, a crash): a row may use the key again.
@@ -315,7 +316,7 @@ async fn collect_one(core: &Core, key: &str) -> Result<(), CoreError> {
 pub async fn sweep_garbage(core: &Core, min_age_micros: i64) -> Result<usize, CoreError> {
     let keys = {
         let mut conn = core.store.read().await?;
-        store::garbage_before(&mut conn, core.now() - min_age_micros, 1000).await?
+        store::garbage_before(&mut conn, Timestamp(core.now() - min_age_micros), 1000).await?
     };
     collect(core, &keys).await;
     Ok(keys.len())

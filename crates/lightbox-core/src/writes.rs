@@ -12,6 +12,8 @@
 //! work, the other waits for it and replays its Operation. A write that fails
 //! validation rolls back, key included, so the client may retry the key.
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use lightbox_store::change_log::{self, Change};
 use lightbox_store::jobs::{self, NewJob};
 use lightbox_store::operations::{self as op_store, OperationRow};
@@ -112,9 +114,13 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
         let not_before = now - IDEMPOTENCY_RETENTION_MICROS;
         {
             let mut conn = core.store.read().await?;
-            if let Some(rec) =
-                idempotency::find(&mut conn, &ctx.account_id, &ctx.idempotency_key, not_before)
-                    .await?
+            if let Some(rec) = idempotency::find(
+                &mut conn,
+                &ctx.account_id,
+                &ctx.idempotency_key,
+                Timestamp(not_before),
+            )
+            .await?
             {
                 return replay(&mut conn, ctx, &rec.request_hash, &rec.operation_id)
                     .await
@@ -129,8 +135,8 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
             &ctx.idempotency_key,
             &ctx.request_hash,
             &operation_id,
-            now,
-            not_before,
+            Timestamp(now),
+            Timestamp(not_before),
         )
         .await
         {
@@ -284,14 +290,15 @@ impl PendingWrite {
             account_id: self.account_id.clone(),
             kind: done.kind.to_owned(),
             status: done.status.as_str().to_owned(),
-            image_public_uuids: serde_json::to_string(&done.image_public_uuids)
-                .unwrap_or_else(|_| "[]".to_owned()),
+            image_public_uuids: JsonText(
+                serde_json::to_string(&done.image_public_uuids).unwrap_or_else(|_| "[]".to_owned()),
+            ),
             set_public_uuid: done.set_public_uuid.clone(),
-            result: done.result.to_string(),
+            result: JsonText(done.result.to_string()),
             error: None,
-            created_at: self.now,
-            updated_at: self.now,
-            finished_at: finished.then_some(self.now),
+            created_at: Timestamp(self.now),
+            updated_at: Timestamp(self.now),
+            finished_at: finished.then_some(Timestamp(self.now)),
         };
         op_store::insert(&mut self.tx, &row).await?;
         for job in &done.jobs {
@@ -301,9 +308,9 @@ impl PendingWrite {
                 kind: job.kind,
                 payload: &payload,
                 max_attempts: job.max_attempts,
-                run_after: job.run_after.unwrap_or(self.now),
+                run_after: Timestamp(job.run_after.unwrap_or(self.now)),
             };
-            jobs::enqueue(&mut self.tx, &new, self.now).await?;
+            jobs::enqueue(&mut self.tx, &new, Timestamp(self.now)).await?;
         }
         for (entity, entity_id, action) in &done.changes {
             let change = Change {
@@ -312,7 +319,7 @@ impl PendingWrite {
                 entity_id,
                 action,
                 operation_id: Some(&row.id),
-                at: self.now,
+                at: Timestamp(self.now),
             };
             change_log::append(&mut self.tx, &change).await?;
         }

@@ -3,6 +3,7 @@
 //! references it — on both engines, with a real folder blob store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::Timestamp;
 use lightbox_testkit::{Engine, fresh_store};
 use std::sync::Arc;
 
@@ -41,8 +42,8 @@ async fn collects_only_unreferenced_blobs(engine: Engine) {
         title: String::new(),
         description: String::new(),
         creation_date: None,
-        created_at: 1,
-        updated_at: 1,
+        created_at: Timestamp(1),
+        updated_at: Timestamp(1),
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
@@ -87,7 +88,7 @@ async fn collects_only_unreferenced_blobs(engine: Engine) {
             bytes: 3,
             etag: "00".into(),
             blob_key: "versions/kept.jpg".into(),
-            created_at: 1,
+            created_at: Timestamp(1),
         },
     )
     .await
@@ -95,9 +96,11 @@ async fn collects_only_unreferenced_blobs(engine: Engine) {
     // As a delete leaves them when the process dies right after its commit.
     let old = core.now() - 2 * 3600 * 1_000_000;
     for key in ["originals/kept", "versions/kept.jpg", "versions/orphan.jpg"] {
-        store::note_garbage(&mut tx, key, old).await.unwrap();
+        store::note_garbage(&mut tx, key, Timestamp(old))
+            .await
+            .unwrap();
     }
-    store::note_garbage(&mut tx, "versions/young.jpg", core.now())
+    store::note_garbage(&mut tx, "versions/young.jpg", Timestamp(core.now()))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -121,7 +124,7 @@ async fn collects_only_unreferenced_blobs(engine: Engine) {
         "too recent to sweep"
     );
     let mut conn = db.read().await.unwrap();
-    let left = store::garbage_before(&mut conn, i64::MAX, 10)
+    let left = store::garbage_before(&mut conn, Timestamp(i64::MAX), 10)
         .await
         .unwrap();
     assert_eq!(
@@ -143,9 +146,14 @@ async fn collects_only_unreferenced_blobs(engine: Engine) {
     let mut tx = db.begin_write().await.unwrap();
     let now = core.now();
     assert!(
-        store::pin_garbage(&mut tx, "originals/pinned", now - 2 * hour, now + hour)
-            .await
-            .unwrap()
+        store::pin_garbage(
+            &mut tx,
+            "originals/pinned",
+            Timestamp(now - 2 * hour),
+            Timestamp(now + hour)
+        )
+        .await
+        .unwrap()
     );
     tx.commit().await.unwrap();
     versions::sweep_garbage(&core, hour).await.unwrap();
@@ -158,16 +166,21 @@ async fn collects_only_unreferenced_blobs(engine: Engine) {
     );
     // While the collector is deleting a blob, an upload cannot pin it.
     let mut tx = db.begin_write().await.unwrap();
-    store::note_garbage(&mut tx, "originals/going", 0)
+    store::note_garbage(&mut tx, "originals/going", Timestamp(0))
         .await
         .unwrap();
     store::mark_deleting(&mut tx, "originals/going")
         .await
         .unwrap();
     assert!(
-        !store::pin_garbage(&mut tx, "originals/going", core.now(), core.now() + hour)
-            .await
-            .unwrap()
+        !store::pin_garbage(
+            &mut tx,
+            "originals/going",
+            Timestamp(core.now()),
+            Timestamp(core.now() + hour)
+        )
+        .await
+        .unwrap()
     );
     tx.commit().await.unwrap();
 }
@@ -196,8 +209,8 @@ async fn a_failed_delete_is_rechecked_before_retrying(engine: Engine) {
         title: String::new(),
         description: String::new(),
         creation_date: None,
-        created_at: 1,
-        updated_at: 1,
+        created_at: Timestamp(1),
+        updated_at: Timestamp(1),
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
@@ -227,7 +240,9 @@ async fn a_failed_delete_is_rechecked_before_retrying(engine: Engine) {
     // collector decided to delete it, and the delete failed.
     let mut tx = db.begin_write().await.unwrap();
     store::insert(&mut tx, &image).await.unwrap();
-    store::note_garbage(&mut tx, &key, 0).await.unwrap();
+    store::note_garbage(&mut tx, &key, Timestamp(0))
+        .await
+        .unwrap();
     store::mark_deleting(&mut tx, &key).await.unwrap();
     // The rotation back to 0 makes the same version again: a row uses it.
     store::put_version(
@@ -241,7 +256,7 @@ async fn a_failed_delete_is_rechecked_before_retrying(engine: Engine) {
             bytes: 3,
             etag: "00".into(),
             blob_key: key.clone(),
-            created_at: 1,
+            created_at: Timestamp(1),
         },
     )
     .await
@@ -252,7 +267,7 @@ async fn a_failed_delete_is_rechecked_before_retrying(engine: Engine) {
     assert!(exists(&blobs, &key).await, "a blob in use again is kept");
     let mut conn = db.read().await.unwrap();
     assert!(
-        store::garbage_before(&mut conn, i64::MAX, 10)
+        store::garbage_before(&mut conn, Timestamp(i64::MAX), 10)
             .await
             .unwrap()
             .is_empty(),

@@ -2,6 +2,7 @@
 //! run exactly once; failures retried then failed with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::Timestamp;
 use lightbox_testkit::{Engine, fresh_store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -234,11 +235,14 @@ async fn a_node_running_ahead_takes_back_only_silent_jobs(engine: Engine) {
     let op = enqueue(&core, &account.uuid, 1, 3).await;
     // Worker "a" claims the job (and its lease starts) on the right clock.
     let mut tx = db.begin_write().await.unwrap();
-    let job =
-        lightbox_store::jobs::claim(&mut tx, "a", lightbox_core::Clock::now_micros(&SystemClock))
-            .await
-            .unwrap()
-            .expect("a job to claim");
+    let job = lightbox_store::jobs::claim(
+        &mut tx,
+        "a",
+        Timestamp(lightbox_core::Clock::now_micros(&SystemClock)),
+    )
+    .await
+    .unwrap()
+    .expect("a job to claim");
     tx.commit().await.unwrap();
     let lease = Duration::from_secs(30);
     assert_eq!(jobs::recover_stale(&ahead, lease).await.unwrap(), 0);

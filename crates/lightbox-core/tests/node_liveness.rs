@@ -4,6 +4,8 @@
 //! (both engines).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::Micros;
+use lightbox_store::Timestamp;
 use lightbox_store::nodes;
 use lightbox_testkit::{Engine, fresh_store};
 
@@ -24,15 +26,21 @@ async fn liveness_uses_the_database_clock(engine: Engine) {
         .await
         .unwrap();
     let an_hour = 3_600 * SECOND;
+    // An instant minus a span: an interval on PostgreSQL, microseconds on
+    // SQLite.
+    let an_hour_earlier = match engine {
+        Engine::Sqlite => format!("heartbeat_at - {an_hour}"),
+        Engine::Postgres => format!("heartbeat_at - {an_hour} * INTERVAL '1 microsecond'"),
+    };
     tx.execute_text(&format!(
-        "UPDATE nodes SET heartbeat_at = heartbeat_at - {an_hour} WHERE id = 'gone'"
+        "UPDATE nodes SET heartbeat_at = {an_hour_earlier} WHERE id = 'gone'"
     ))
     .await
     .unwrap();
     tx.commit().await.unwrap();
 
     let mut conn = store.read().await.unwrap();
-    let now = nodes::now(&mut conn).await.unwrap();
+    let now = nodes::now(&mut conn).await.unwrap().micros();
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -40,20 +48,22 @@ async fn liveness_uses_the_database_clock(engine: Engine) {
     assert!((now - wall).abs() < 5 * SECOND, "db now {now}, wall {wall}");
     // Beating within the last minute: every node but "gone", each stamped
     // by the database's clock.
-    let live = nodes::live(&mut conn, now - 60 * SECOND).await.unwrap();
+    let live = nodes::live(&mut conn, Timestamp(now - 60 * SECOND))
+        .await
+        .unwrap();
     let mut live_ids: Vec<&str> = live.iter().map(|n| n.id.as_str()).collect();
     live_ids.sort_unstable();
     assert_eq!(live_ids, ["acked", "late"]);
     for node in &live {
         assert!(
-            (now - node.heartbeat_at).abs() < 5 * SECOND,
-            "{}: heartbeat {}, db now {now}",
+            (now - node.heartbeat_at.micros()).abs() < 5 * SECOND,
+            "{}: heartbeat {:?}, db now {now}",
             node.id,
             node.heartbeat_at
         );
     }
     // Waited for: live and behind. Not: acked, or silent.
-    let behind = nodes::behind(&mut conn, epoch + 1, now - 5 * SECOND)
+    let behind = nodes::behind(&mut conn, epoch + 1, Timestamp(now - 5 * SECOND))
         .await
         .unwrap();
     let ids: Vec<&str> = behind.iter().map(|n| n.id.as_str()).collect();
@@ -65,7 +75,12 @@ async fn liveness_uses_the_database_clock(engine: Engine) {
     let mut tx = store.begin_write().await.unwrap();
     assert!(nodes::heartbeat(&mut tx, "late", epoch + 1).await.unwrap());
     assert!(!nodes::heartbeat(&mut tx, "never", epoch + 1).await.unwrap());
-    assert_eq!(nodes::purge_silent(&mut tx, 600 * SECOND).await.unwrap(), 1);
+    assert_eq!(
+        nodes::purge_silent(&mut tx, Micros(600 * SECOND))
+            .await
+            .unwrap(),
+        1
+    );
     tx.commit().await.unwrap();
     let mut conn = store.read().await.unwrap();
     let now = nodes::now(&mut conn).await.unwrap();

@@ -3,6 +3,7 @@
 use lightbox_store_rows::accounts::AccountRow;
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 pub async fn insert(conn: &mut Connection, row: &AccountRow) -> sqlx::Result<()> {
     sqlx::query!(
@@ -41,7 +42,7 @@ pub async fn set_api_enabled(
     conn: &mut Connection,
     id: &str,
     enabled: bool,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE accounts SET api_enabled = $1, updated_at = $2 WHERE id = $3",

@@ -3,6 +3,7 @@
 use lightbox_store_rows::archives::ArchiveRow;
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// Inserts an archive; `originals_by` takes the column's default (`'*'`).
 pub async fn insert(conn: &mut Connection, row: &ArchiveRow) -> sqlx::Result<()> {
@@ -50,7 +51,7 @@ pub async fn find(
 pub async fn list_ready(
     conn: &mut Connection,
     account_id: &str,
-    now: i64,
+    now: Timestamp,
     originals_of: Option<&str>,
     limit: i64,
     offset: i64,
@@ -103,7 +104,11 @@ pub async fn delete(conn: &mut Connection, id: &str) -> sqlx::Result<()> {
 }
 
 /// Archives expired before `now` (any account), oldest first.
-pub async fn expired(conn: &mut Connection, now: i64, limit: i64) -> sqlx::Result<Vec<ArchiveRow>> {
+pub async fn expired(
+    conn: &mut Connection,
+    now: Timestamp,
+    limit: i64,
+) -> sqlx::Result<Vec<ArchiveRow>> {
     sqlx::query_as!(
         ArchiveRow,
         r#"SELECT id AS "id!", account_id, operation_id, filename, status, blob_key, bytes,

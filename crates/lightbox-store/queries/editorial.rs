@@ -3,6 +3,7 @@
 use lightbox_store_rows::editorial::{CreditRow, CropRow, NamespaceRow, ProfileRow, VocabularyRow};
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 // --- keyword counts ---------------------------------------------------------
 
@@ -382,7 +383,11 @@ pub async fn delete_crops(conn: &mut Connection, image_id: &str) -> sqlx::Result
 // --- credit lines -----------------------------------------------------------
 
 /// Adds a credit line after the image's others.
-pub async fn add_credit(conn: &mut Connection, credit: &CreditRow, now: i64) -> sqlx::Result<()> {
+pub async fn add_credit(
+    conn: &mut Connection,
+    credit: &CreditRow,
+    now: Timestamp,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO image_credits (id, image_id, role, name, position, created_at)
          SELECT $1, $2, $3, $4, COALESCE(MAX(position), -1) + 1, $5

@@ -3,13 +3,14 @@
 use lightbox_store_rows::idempotency::IdempotencyRecord;
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// The record for this key, unless it is older than `not_before`.
 pub async fn find(
     conn: &mut Connection,
     account_id: &str,
     key: &str,
-    not_before: i64,
+    not_before: Timestamp,
 ) -> sqlx::Result<Option<IdempotencyRecord>> {
     sqlx::query_as!(
         IdempotencyRecord,
@@ -28,7 +29,7 @@ pub async fn delete_expired(
     conn: &mut Connection,
     account_id: &str,
     key: &str,
-    not_before: i64,
+    not_before: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND created_at < $3",
@@ -48,7 +49,7 @@ pub async fn insert(
     key: &str,
     request_hash: &str,
     operation_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO idempotency_keys (account_id, idem_key, request_hash, operation_id, created_at)
@@ -65,7 +66,7 @@ pub async fn insert(
 }
 
 /// Deletes records older than `before`; answers how many went.
-pub async fn purge(conn: &mut Connection, before: i64) -> sqlx::Result<u64> {
+pub async fn purge(conn: &mut Connection, before: Timestamp) -> sqlx::Result<u64> {
     Ok(
         sqlx::query!("DELETE FROM idempotency_keys WHERE created_at < $1", before)
             .execute(conn)

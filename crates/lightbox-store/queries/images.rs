@@ -4,6 +4,7 @@
 use lightbox_store_rows::images::{ImageRow, ImageSetRow, KeywordRow, UsedTicket, VersionRow};
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 pub async fn insert(conn: &mut Connection, row: &ImageRow) -> sqlx::Result<()> {
     sqlx::query!(
@@ -198,7 +199,7 @@ sqlite_only! {
 
     /// A garbage note's (pinned_until, deleting); the write transaction
     /// already excludes every other writer.
-    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<i64>, bool)>> {
+    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<Timestamp>, bool)>> {
         let row = sqlx::query!(
             r#"SELECT pinned_until, deleting AS "deleting: bool" FROM blob_garbage
                WHERE blob_key = $1"#,
@@ -325,7 +326,7 @@ postgres_only! {
 
     /// A garbage note's (pinned_until, deleting), its row locked until the
     /// transaction ends.
-    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<i64>, bool)>> {
+    pub async fn lock_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<Option<(Option<Timestamp>, bool)>> {
         let row = sqlx::query!(
             r#"SELECT pinned_until, deleting AS "deleting: bool" FROM blob_garbage
                WHERE blob_key = $1 FOR NO KEY UPDATE"#,
@@ -407,7 +408,7 @@ pub async fn copy_creation_date_to_keywords(
     conn: &mut Connection,
     account_id: &str,
     image_id: &str,
-    creation_date: Option<i64>,
+    creation_date: Option<Timestamp>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE image_keywords SET image_creation_date = $1
@@ -502,8 +503,8 @@ pub async fn insert_keyword(
     namespace: Option<&str>,
     value: &str,
     position: i64,
-    image_created_at: i64,
-    image_creation_date: Option<i64>,
+    image_created_at: Timestamp,
+    image_creation_date: Option<Timestamp>,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position,
@@ -528,7 +529,7 @@ pub async fn insert_exif(
     conn: &mut Connection,
     account_id: &str,
     image_id: &str,
-    image_created_at: i64,
+    image_created_at: Timestamp,
     property: &str,
     value: &str,
 ) -> sqlx::Result<()> {
@@ -622,8 +623,8 @@ pub async fn use_ticket(
     conn: &mut Connection,
     account_id: &str,
     ticket: &UsedTicket,
-    expires_at: i64,
-    now: i64,
+    expires_at: Timestamp,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO upload_tickets (id, account_id, image_id, operation_id, duplicate,
@@ -643,7 +644,7 @@ pub async fn use_ticket(
 }
 
 /// Forgets used tickets that expired before `before`; answers how many.
-pub async fn purge_tickets(conn: &mut Connection, before: i64) -> sqlx::Result<u64> {
+pub async fn purge_tickets(conn: &mut Connection, before: Timestamp) -> sqlx::Result<u64> {
     Ok(
         sqlx::query!("DELETE FROM upload_tickets WHERE expires_at < $1", before)
             .execute(conn)
@@ -652,7 +653,7 @@ pub async fn purge_tickets(conn: &mut Connection, before: i64) -> sqlx::Result<u
     )
 }
 
-pub async fn note_garbage(conn: &mut Connection, key: &str, now: i64) -> sqlx::Result<()> {
+pub async fn note_garbage(conn: &mut Connection, key: &str, now: Timestamp) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO blob_garbage (blob_key, created_at) VALUES ($1, $2)
          ON CONFLICT (blob_key) DO NOTHING",
@@ -679,8 +680,8 @@ pub async fn mark_deleting(conn: &mut Connection, key: &str) -> sqlx::Result<()>
 pub async fn pin_garbage(
     conn: &mut Connection,
     key: &str,
-    now: i64,
-    until: i64,
+    now: Timestamp,
+    until: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "INSERT INTO blob_garbage (blob_key, created_at, pinned_until, deleting)
@@ -716,7 +717,7 @@ pub async fn forget_garbage(conn: &mut Connection, key: &str) -> sqlx::Result<()
 /// Garbage noted before `before`, oldest first.
 pub async fn garbage_before(
     conn: &mut Connection,
-    before: i64,
+    before: Timestamp,
     limit: i64,
 ) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
@@ -734,7 +735,7 @@ pub async fn add_to_set(
     conn: &mut Connection,
     set_id: &str,
     image_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO set_images (set_id, image_id, position, created_at)

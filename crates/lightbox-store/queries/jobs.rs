@@ -4,6 +4,7 @@
 use lightbox_store_rows::jobs::JobRow;
 
 use crate::Connection;
+use lightbox_store_rows::{JsonText, Micros, Timestamp};
 
 /// Queues a job; answers its id.
 #[allow(clippy::too_many_arguments)]
@@ -11,10 +12,10 @@ pub async fn enqueue(
     conn: &mut Connection,
     operation_id: &str,
     kind: &str,
-    payload: &str,
+    payload: &JsonText,
     max_attempts: i64,
-    run_after: i64,
-    now: i64,
+    run_after: Timestamp,
+    now: Timestamp,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         "INSERT INTO jobs (operation_id, kind, payload, status, attempts, max_attempts, run_after,
@@ -33,11 +34,11 @@ pub async fn enqueue(
 
 sqlite_only! {
     /// Claims the oldest ready job: one statement under the single write lock.
-    pub async fn claim(conn: &mut Connection, worker: &str, now: i64) -> sqlx::Result<Option<JobRow>> {
+    pub async fn claim(conn: &mut Connection, worker: &str, now: Timestamp) -> sqlx::Result<Option<JobRow>> {
         sqlx::query_as!(
             JobRow,
             r#"UPDATE jobs SET status = 'running', locked_by = $1,
-                  heartbeat_at = (SELECT now_us FROM database_clock), attempts = attempts + 1,
+                  heartbeat_at = (SELECT now FROM database_clock), attempts = attempts + 1,
                   updated_at = $2
                WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2
                            ORDER BY run_after, id LIMIT 1)
@@ -53,11 +54,11 @@ sqlite_only! {
 postgres_only! {
     /// Claims the oldest ready job; `SKIP LOCKED`, so workers on many nodes
     /// never claim the same one.
-    pub async fn claim(conn: &mut Connection, worker: &str, now: i64) -> sqlx::Result<Option<JobRow>> {
+    pub async fn claim(conn: &mut Connection, worker: &str, now: Timestamp) -> sqlx::Result<Option<JobRow>> {
         sqlx::query_as!(
             JobRow,
             r#"UPDATE jobs SET status = 'running', locked_by = $1,
-                  heartbeat_at = (SELECT now_us FROM database_clock), attempts = attempts + 1,
+                  heartbeat_at = (SELECT now FROM database_clock), attempts = attempts + 1,
                   updated_at = $2
                WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $2
                            ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED)
@@ -73,7 +74,7 @@ postgres_only! {
 /// Refreshes the heartbeat of a job `worker` holds; answers the rows changed.
 pub async fn heartbeat(conn: &mut Connection, job_id: i64, worker: &str) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
-        "UPDATE jobs SET heartbeat_at = (SELECT now_us FROM database_clock)
+        "UPDATE jobs SET heartbeat_at = (SELECT now FROM database_clock)
          WHERE id = $1 AND locked_by = $2 AND status = 'running'",
         job_id,
         worker,
@@ -90,7 +91,7 @@ pub async fn finish(
     worker: &str,
     status: &str,
     error: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE jobs SET status = $1, last_error = $2, updated_at = $3, locked_by = NULL
@@ -112,8 +113,8 @@ pub async fn retry_later(
     job_id: i64,
     worker: &str,
     error: &str,
-    run_after: i64,
-    now: i64,
+    run_after: Timestamp,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE jobs SET status = 'queued', last_error = $1, run_after = $2, updated_at = $3,
@@ -131,11 +132,11 @@ pub async fn retry_later(
 }
 
 /// Running jobs whose last heartbeat is more than `lease` µs ago.
-pub async fn stale(conn: &mut Connection, lease: i64) -> sqlx::Result<Vec<JobRow>> {
+pub async fn stale(conn: &mut Connection, lease: Micros) -> sqlx::Result<Vec<JobRow>> {
     sqlx::query_as!(
         JobRow,
         r#"SELECT id AS "id!", operation_id, kind, payload, attempts, max_attempts FROM jobs
-           WHERE status = 'running' AND heartbeat_at < (SELECT now_us FROM database_clock) - $1
+           WHERE status = 'running' AND heartbeat_at < (SELECT now FROM database_clock) - CAST($1 AS INTERVAL)
            ORDER BY id"#,
         lease,
     )
@@ -147,16 +148,16 @@ pub async fn stale(conn: &mut Connection, lease: i64) -> sqlx::Result<Vec<JobRow
 pub async fn take_back(
     conn: &mut Connection,
     job_id: i64,
-    lease: i64,
+    lease: Micros,
     status: &str,
     reason: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE jobs SET status = $1, locked_by = NULL, last_error = $2, updated_at = $3,
             run_after = $3
          WHERE id = $4 AND status = 'running'
-           AND heartbeat_at < (SELECT now_us FROM database_clock) - $5",
+           AND heartbeat_at < (SELECT now FROM database_clock) - CAST($5 AS INTERVAL)",
         status,
         reason,
         now,

@@ -4,6 +4,7 @@
 use lightbox_store_rows::nodes::NodeRow;
 
 use crate::Connection;
+use lightbox_store_rows::{Micros, Timestamp};
 
 /// The current epoch.
 pub async fn epoch(conn: &mut Connection) -> sqlx::Result<i64> {
@@ -20,8 +21,8 @@ pub async fn bump(conn: &mut Connection) -> sqlx::Result<i64> {
 }
 
 /// The database's clock now (Unix microseconds).
-pub async fn now(conn: &mut Connection) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(r#"SELECT now_us AS "now_us!" FROM database_clock"#)
+pub async fn now(conn: &mut Connection) -> sqlx::Result<Timestamp> {
+    sqlx::query_scalar!(r#"SELECT now AS "now!: Timestamp" FROM database_clock"#)
         .fetch_one(conn)
         .await
 }
@@ -35,7 +36,7 @@ pub async fn register(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO nodes (id, name, started_at, heartbeat_at, acked_epoch)
-         SELECT $1, $2, now_us, now_us, $3 FROM database_clock WHERE true
+         SELECT $1, $2, now, now, $3 FROM database_clock WHERE true
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, started_at = excluded.started_at,
             heartbeat_at = excluded.heartbeat_at, acked_epoch = excluded.acked_epoch",
         id,
@@ -50,7 +51,7 @@ pub async fn register(
 /// A heartbeat; the acked epoch never moves back. Answers the rows changed.
 pub async fn heartbeat(conn: &mut Connection, id: &str, acked_epoch: i64) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
-        "UPDATE nodes SET heartbeat_at = (SELECT now_us FROM database_clock),
+        "UPDATE nodes SET heartbeat_at = (SELECT now FROM database_clock),
             acked_epoch = CASE WHEN acked_epoch < $1 THEN $1 ELSE acked_epoch END
          WHERE id = $2",
         acked_epoch,
@@ -69,9 +70,9 @@ pub async fn unregister(conn: &mut Connection, id: &str) -> sqlx::Result<()> {
 }
 
 /// Forgets nodes silent for longer than `micros`; answers how many.
-pub async fn purge_silent(conn: &mut Connection, micros: i64) -> sqlx::Result<u64> {
+pub async fn purge_silent(conn: &mut Connection, micros: Micros) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
-        "DELETE FROM nodes WHERE heartbeat_at < (SELECT now_us FROM database_clock) - $1",
+        "DELETE FROM nodes WHERE heartbeat_at < (SELECT now FROM database_clock) - CAST($1 AS INTERVAL)",
         micros,
     )
     .execute(conn)
@@ -83,7 +84,7 @@ pub async fn purge_silent(conn: &mut Connection, micros: i64) -> sqlx::Result<u6
 pub async fn behind(
     conn: &mut Connection,
     epoch: i64,
-    live_since: i64,
+    live_since: Timestamp,
 ) -> sqlx::Result<Vec<NodeRow>> {
     sqlx::query_as!(
         NodeRow,
@@ -97,7 +98,7 @@ pub async fn behind(
 }
 
 /// Nodes with a heartbeat at or after `live_since`.
-pub async fn live(conn: &mut Connection, live_since: i64) -> sqlx::Result<Vec<NodeRow>> {
+pub async fn live(conn: &mut Connection, live_since: Timestamp) -> sqlx::Result<Vec<NodeRow>> {
     sqlx::query_as!(
         NodeRow,
         r#"SELECT id AS "id!", name, started_at, heartbeat_at, acked_epoch FROM nodes

@@ -3,6 +3,7 @@
 use lightbox_store_rows::operations::OperationRow;
 
 use crate::Connection;
+use lightbox_store_rows::{JsonText, Timestamp};
 
 pub async fn insert(conn: &mut Connection, row: &OperationRow) -> sqlx::Result<()> {
     sqlx::query!(
@@ -66,9 +67,9 @@ pub async fn set_status(
     conn: &mut Connection,
     id: &str,
     status: &str,
-    result: Option<&str>,
-    error: Option<&str>,
-    now: i64,
+    result: Option<&JsonText>,
+    error: Option<&JsonText>,
+    now: Timestamp,
     finished: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(

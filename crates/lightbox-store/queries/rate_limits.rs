@@ -3,9 +3,14 @@
 use lightbox_store_rows::rate_limits::LimitState;
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// Makes the key's row if there is none (at rest).
-pub async fn insert_if_absent(conn: &mut Connection, key: &str, now: i64) -> sqlx::Result<()> {
+pub async fn insert_if_absent(
+    conn: &mut Connection,
+    key: &str,
+    now: Timestamp,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO rate_limits (limit_key, tat, failures, blocked_until, updated_at)
          VALUES ($1, NULL, 0, NULL, $2) ON CONFLICT (limit_key) DO NOTHING",
@@ -60,7 +65,7 @@ pub async fn store(
     conn: &mut Connection,
     key: &str,
     state: &LimitState,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE rate_limits SET tat = $2, failures = $3, blocked_until = $4, updated_at = $5
@@ -78,7 +83,11 @@ pub async fn store(
 
 /// Drops the counters last written before `idle_since` that are at rest
 /// by `now`; answers how many.
-pub async fn purge(conn: &mut Connection, idle_since: i64, now: i64) -> sqlx::Result<u64> {
+pub async fn purge(
+    conn: &mut Connection,
+    idle_since: Timestamp,
+    now: Timestamp,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "DELETE FROM rate_limits WHERE updated_at < $1
          AND (blocked_until IS NULL OR blocked_until < $2) AND (tat IS NULL OR tat < $2)",

@@ -1,13 +1,14 @@
 //! Server-side secrets.
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// Stores `fresh` as the key `name` unless there is one already.
 pub async fn insert_if_absent(
     conn: &mut Connection,
     name: &str,
     fresh: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO server_keys (name, secret, created_at) VALUES ($1, $2, $3)

@@ -3,6 +3,7 @@
 use lightbox_store_rows::service_tokens::{ServiceTokenRow, TokenWithAccount};
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 pub async fn insert(conn: &mut Connection, row: &ServiceTokenRow) -> sqlx::Result<()> {
     sqlx::query!(
@@ -99,7 +100,11 @@ pub async fn find(conn: &mut Connection, id: &str) -> sqlx::Result<Option<Servic
 
 /// Marks a token revoked (revoking twice keeps the first time); answers its
 /// hash, or `None` when there is no such token.
-pub async fn revoke(conn: &mut Connection, id: &str, now: i64) -> sqlx::Result<Option<String>> {
+pub async fn revoke(
+    conn: &mut Connection,
+    id: &str,
+    now: Timestamp,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!(
         "UPDATE service_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2
          RETURNING token_hash",
@@ -114,7 +119,7 @@ pub async fn revoke(conn: &mut Connection, id: &str, now: i64) -> sqlx::Result<O
 pub async fn record_last_used(
     conn: &mut Connection,
     id: &str,
-    at: i64,
+    at: Timestamp,
     ip: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(

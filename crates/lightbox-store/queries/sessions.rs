@@ -6,6 +6,7 @@ use lightbox_store_rows::sessions::{
 };
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// Inserts a device session.
 pub async fn insert_session(conn: &mut Connection, row: &DeviceSessionRow) -> sqlx::Result<()> {
@@ -52,7 +53,7 @@ pub async fn find_session(
 pub async fn live_sessions(
     conn: &mut Connection,
     user_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<Vec<DeviceSessionRow>> {
     sqlx::query_as!(
         DeviceSessionRow,
@@ -73,7 +74,7 @@ pub async fn live_sessions(
 pub async fn touch_session(
     conn: &mut Connection,
     id: &str,
-    now: i64,
+    now: Timestamp,
     ip: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
@@ -92,7 +93,7 @@ pub async fn touch_session(
 pub async fn revoke_session(
     conn: &mut Connection,
     id: &str,
-    now: i64,
+    now: Timestamp,
     reason: &str,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
@@ -111,7 +112,7 @@ pub async fn revoke_session(
 pub async fn revoke_user_sessions(
     conn: &mut Connection,
     user_id: &str,
-    now: i64,
+    now: Timestamp,
     reason: &str,
     keep: &str,
 ) -> sqlx::Result<u64> {
@@ -133,7 +134,7 @@ pub async fn revoke_device(
     conn: &mut Connection,
     user_id: &str,
     device_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE device_sessions SET revoked_at = $3, revoked_reason = 'replaced'
@@ -198,7 +199,11 @@ pub async fn newest_refresh(
 }
 
 /// Marks a refresh token used if it is not yet; answers rows changed.
-pub async fn spend_refresh(conn: &mut Connection, token_hash: &str, now: i64) -> sqlx::Result<u64> {
+pub async fn spend_refresh(
+    conn: &mut Connection,
+    token_hash: &str,
+    now: Timestamp,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
         token_hash,
@@ -346,7 +351,11 @@ pub async fn count_challenge_failure(conn: &mut Connection, token_hash: &str) ->
 }
 
 /// Marks a challenge used if it is not yet; answers rows changed.
-pub async fn use_challenge(conn: &mut Connection, token_hash: &str, now: i64) -> sqlx::Result<u64> {
+pub async fn use_challenge(
+    conn: &mut Connection,
+    token_hash: &str,
+    now: Timestamp,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE mfa_challenges SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
         token_hash,
@@ -370,7 +379,7 @@ pub async fn insert_recovery_code(
     conn: &mut Connection,
     user_id: &str,
     code_hash: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO recovery_codes (user_id, code_hash, used_at, created_at)
@@ -389,7 +398,7 @@ pub async fn use_recovery_code(
     conn: &mut Connection,
     user_id: &str,
     code_hash: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE recovery_codes SET used_at = $3
@@ -415,7 +424,7 @@ pub async fn unused_recovery_codes(conn: &mut Connection, user_id: &str) -> sqlx
 }
 
 /// Deletes access tokens expired by `now`; answers how many.
-pub async fn purge_access_tokens(conn: &mut Connection, now: i64) -> sqlx::Result<u64> {
+pub async fn purge_access_tokens(conn: &mut Connection, now: Timestamp) -> sqlx::Result<u64> {
     Ok(
         sqlx::query!("DELETE FROM access_tokens WHERE expires_at <= $1", now)
             .execute(conn)
@@ -425,7 +434,7 @@ pub async fn purge_access_tokens(conn: &mut Connection, now: i64) -> sqlx::Resul
 }
 
 /// Deletes used refresh tokens expired by `cutoff`; answers how many.
-pub async fn purge_spent_refresh(conn: &mut Connection, cutoff: i64) -> sqlx::Result<u64> {
+pub async fn purge_spent_refresh(conn: &mut Connection, cutoff: Timestamp) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "DELETE FROM refresh_tokens WHERE used_at IS NOT NULL AND expires_at <= $1",
         cutoff,
@@ -436,7 +445,7 @@ pub async fn purge_spent_refresh(conn: &mut Connection, cutoff: i64) -> sqlx::Re
 }
 
 /// Deletes MFA challenges expired by `now`; answers how many.
-pub async fn purge_challenges(conn: &mut Connection, now: i64) -> sqlx::Result<u64> {
+pub async fn purge_challenges(conn: &mut Connection, now: Timestamp) -> sqlx::Result<u64> {
     Ok(
         sqlx::query!("DELETE FROM mfa_challenges WHERE expires_at <= $1", now)
             .execute(conn)
@@ -446,7 +455,10 @@ pub async fn purge_challenges(conn: &mut Connection, now: i64) -> sqlx::Result<u
 }
 
 /// Deletes the access tokens of sessions ended by `cutoff`; answers how many.
-pub async fn purge_ended_access_tokens(conn: &mut Connection, cutoff: i64) -> sqlx::Result<u64> {
+pub async fn purge_ended_access_tokens(
+    conn: &mut Connection,
+    cutoff: Timestamp,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "DELETE FROM access_tokens WHERE session_id IN
             (SELECT id FROM device_sessions WHERE COALESCE(revoked_at, expires_at) <= $1)",
@@ -458,7 +470,7 @@ pub async fn purge_ended_access_tokens(conn: &mut Connection, cutoff: i64) -> sq
 }
 
 /// Deletes the refresh chains of sessions ended by `cutoff`; answers how many.
-pub async fn purge_ended_refresh(conn: &mut Connection, cutoff: i64) -> sqlx::Result<u64> {
+pub async fn purge_ended_refresh(conn: &mut Connection, cutoff: Timestamp) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "DELETE FROM refresh_tokens WHERE session_id IN
             (SELECT id FROM device_sessions WHERE COALESCE(revoked_at, expires_at) <= $1)",
@@ -470,7 +482,7 @@ pub async fn purge_ended_refresh(conn: &mut Connection, cutoff: i64) -> sqlx::Re
 }
 
 /// Deletes sessions ended by `cutoff`; answers how many.
-pub async fn purge_ended_sessions(conn: &mut Connection, cutoff: i64) -> sqlx::Result<u64> {
+pub async fn purge_ended_sessions(conn: &mut Connection, cutoff: Timestamp) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "DELETE FROM device_sessions WHERE COALESCE(revoked_at, expires_at) <= $1",
         cutoff,

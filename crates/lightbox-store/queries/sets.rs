@@ -6,6 +6,7 @@
 use lightbox_store_rows::sets::{MemberRow, SetRow, SnapshotRow};
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 pub async fn insert(conn: &mut Connection, row: &SetRow) -> sqlx::Result<()> {
     sqlx::query!(
@@ -54,7 +55,7 @@ pub async fn lock(
     conn: &mut Connection,
     account_id: &str,
     id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE sets SET updated_at = $3 WHERE id = $1 AND account_id = $2",
@@ -88,7 +89,7 @@ pub async fn find(
     conn: &mut Connection,
     account_id: &str,
     id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<Option<SetRow>> {
     sqlx::query_as!(
         SetRow,
@@ -142,7 +143,7 @@ pub async fn list_children(
     conn: &mut Connection,
     account_id: &str,
     parent_id: Option<&str>,
-    now: i64,
+    now: Timestamp,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<SetRow>> {
@@ -173,7 +174,7 @@ pub async fn list_children(
 pub async fn list_all(
     conn: &mut Connection,
     account_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<Vec<SetRow>> {
     sqlx::query_as!(
         SetRow,
@@ -214,7 +215,7 @@ pub async fn set_position(
     conn: &mut Connection,
     id: &str,
     position: i64,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE sets SET position = $2, updated_at = $3 WHERE id = $1 AND position <> $2",
@@ -279,7 +280,7 @@ pub async fn member_ids(
 /// A page of the ids of members live at `now`, in display order.
 pub async fn live_member_ids(
     conn: &mut Connection,
-    now: i64,
+    now: Timestamp,
     set_id: &str,
     limit: i64,
     offset: i64,
@@ -315,7 +316,7 @@ pub async fn set_visibility_all(
     conn: &mut Connection,
     set_id: &str,
     hidden: bool,
-    activation_time: Option<i64>,
+    activation_time: Option<Timestamp>,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE set_images SET hidden = $2, activation_time = $3 WHERE set_id = $1",
@@ -336,7 +337,7 @@ sqlite_only! {
         conn: &mut Connection,
         set_id: &str,
         members: &[(i64, MemberRow)],
-        now: i64,
+        now: Timestamp,
     ) -> sqlx::Result<()> {
         let rows: Vec<serde_json::Value> = members
             .iter()
@@ -345,7 +346,7 @@ sqlite_only! {
                     "image_id": m.image_id,
                     "position": position,
                     "hidden": m.hidden,
-                    "activation_time": m.activation_time,
+                    "activation_time": m.activation_time.map(Timestamp::micros),
                 })
             })
             .collect();
@@ -413,7 +414,7 @@ sqlite_only! {
         set_id: &str,
         image_ids: &[String],
         hidden: bool,
-        activation_time: Option<i64>,
+        activation_time: Option<Timestamp>,
     ) -> sqlx::Result<u64> {
         Ok(sqlx::query!(
             "UPDATE set_images SET hidden = $2, activation_time = $3
@@ -462,17 +463,17 @@ postgres_only! {
         conn: &mut Connection,
         set_id: &str,
         members: &[(i64, MemberRow)],
-        now: i64,
+        now: Timestamp,
     ) -> sqlx::Result<()> {
         let image_ids: Vec<String> = members.iter().map(|(_, m)| m.image_id.clone()).collect();
         let positions: Vec<i64> = members.iter().map(|(position, _)| *position).collect();
         let hidden: Vec<bool> = members.iter().map(|(_, m)| m.hidden).collect();
-        let activation_times: Vec<Option<i64>> =
+        let activation_times: Vec<Option<Timestamp>> =
             members.iter().map(|(_, m)| m.activation_time).collect();
         sqlx::query!(
             "INSERT INTO set_images (set_id, image_id, position, created_at, hidden, activation_time)
              SELECT $1, r.image_id, r.position, $2, r.hidden, r.activation_time
-             FROM UNNEST($3::text[], $4::bigint[], $5::boolean[], $6::bigint[])
+             FROM UNNEST($3::text[], $4::bigint[], $5::boolean[], $6::timestamptz[])
                  AS r(image_id, position, hidden, activation_time)
              ON CONFLICT (set_id, image_id) DO NOTHING",
             set_id,
@@ -528,7 +529,7 @@ postgres_only! {
         set_id: &str,
         image_ids: &[String],
         hidden: bool,
-        activation_time: Option<i64>,
+        activation_time: Option<Timestamp>,
     ) -> sqlx::Result<u64> {
         Ok(sqlx::query!(
             "UPDATE set_images SET hidden = $2, activation_time = $3

@@ -3,6 +3,7 @@
 use lightbox_store_rows::signing_keys::SigningKeyRow;
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// The active keys, newest (the signer) first.
 pub async fn active(conn: &mut Connection) -> sqlx::Result<Vec<SigningKeyRow>> {
@@ -32,7 +33,12 @@ pub async fn last_kid(conn: &mut Connection) -> sqlx::Result<Option<i64>> {
         .await
 }
 
-pub async fn insert(conn: &mut Connection, kid: i64, secret: &str, now: i64) -> sqlx::Result<()> {
+pub async fn insert(
+    conn: &mut Connection,
+    kid: i64,
+    secret: &str,
+    now: Timestamp,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)",
         kid,
@@ -45,7 +51,7 @@ pub async fn insert(conn: &mut Connection, kid: i64, secret: &str, now: i64) -> 
 }
 
 /// Retires a key: it verifies no more, and its secret is forgotten.
-pub async fn retire(conn: &mut Connection, kid: i64, now: i64) -> sqlx::Result<()> {
+pub async fn retire(conn: &mut Connection, kid: i64, now: Timestamp) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE signing_keys SET retired_at = $1, secret = '' WHERE kid = $2",
         now,

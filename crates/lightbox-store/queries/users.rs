@@ -3,6 +3,7 @@
 use lightbox_store_rows::users::{MembershipRow, UserRow};
 
 use crate::Connection;
+use lightbox_store_rows::Timestamp;
 
 /// Inserts a user (two-factor off).
 pub async fn insert(conn: &mut Connection, row: &UserRow) -> sqlx::Result<()> {
@@ -76,7 +77,7 @@ pub async fn set_pending_totp(
     conn: &mut Connection,
     user_id: &str,
     pending: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1",
@@ -109,7 +110,7 @@ pub async fn upsert_membership(
     account_id: &str,
     user_id: &str,
     role: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO memberships (account_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
@@ -129,7 +130,7 @@ pub async fn set_password(
     conn: &mut Connection,
     user_id: &str,
     phc: &str,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
@@ -147,7 +148,7 @@ pub async fn set_disabled(
     conn: &mut Connection,
     user_id: &str,
     disabled: bool,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1",
@@ -166,7 +167,7 @@ pub async fn set_totp(
     user_id: &str,
     secret: Option<&str>,
     pending: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE users SET totp_secret = $2, totp_pending_secret = $3, totp_last_step = NULL,

@@ -4,7 +4,7 @@
 pub use lightbox_store_rows::archives::ArchiveRow;
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 pub async fn insert(conn: &mut Conn, row: &ArchiveRow) -> Result<()> {
     Ok(on_engine!(conn, archives::insert(row))?)
@@ -19,7 +19,7 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<
 pub async fn list_ready(
     conn: &mut Conn,
     account_id: &str,
-    now: i64,
+    now: Timestamp,
     originals_of: Option<&str>,
     limit: i64,
     offset: i64,
@@ -51,6 +51,6 @@ pub async fn delete(conn: &mut Conn, id: &str) -> Result<()> {
 }
 
 /// Archives expired before `now` (any account), oldest first.
-pub async fn expired(conn: &mut Conn, now: i64, limit: i64) -> Result<Vec<ArchiveRow>> {
+pub async fn expired(conn: &mut Conn, now: Timestamp, limit: i64) -> Result<Vec<ArchiveRow>> {
     Ok(on_engine!(conn, archives::expired(now, limit))?)
 }

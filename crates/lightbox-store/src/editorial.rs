@@ -12,7 +12,7 @@ pub use lightbox_store_rows::editorial::{
 };
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 // --- keyword counts ---------------------------------------------------------
 
@@ -208,7 +208,7 @@ pub async fn crops_of(conn: &mut Conn, image_ids: &[String]) -> Result<Vec<CropR
 // --- credit lines -----------------------------------------------------------
 
 /// Adds a credit line after the image's others; how many it has now.
-pub async fn add_credit(conn: &mut Conn, credit: &CreditRow, now: i64) -> Result<i64> {
+pub async fn add_credit(conn: &mut Conn, credit: &CreditRow, now: Timestamp) -> Result<i64> {
     on_engine!(conn, editorial::add_credit(credit, now))?;
     Ok(on_engine!(conn, editorial::credit_count(&credit.image_id))?)
 }

@@ -5,14 +5,14 @@
 pub use lightbox_store_rows::idempotency::IdempotencyRecord;
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 /// The live record for this key, ignoring ones older than `not_before`.
 pub async fn find(
     conn: &mut Conn,
     account_id: &str,
     key: &str,
-    not_before: i64,
+    not_before: Timestamp,
 ) -> Result<Option<IdempotencyRecord>> {
     Ok(on_engine!(
         conn,
@@ -29,8 +29,8 @@ pub async fn claim(
     key: &str,
     request_hash: &str,
     operation_id: &str,
-    now: i64,
-    not_before: i64,
+    now: Timestamp,
+    not_before: Timestamp,
 ) -> Result<()> {
     on_engine!(
         conn,
@@ -43,6 +43,6 @@ pub async fn claim(
 }
 
 /// Deletes records older than `before`; returns how many went.
-pub async fn purge(conn: &mut Conn, before: i64) -> Result<u64> {
+pub async fn purge(conn: &mut Conn, before: Timestamp) -> Result<u64> {
     Ok(on_engine!(conn, idempotency::purge(before))?)
 }

@@ -23,15 +23,14 @@
 //!   decides itself: it first walks a bounded prefix of the sort order
 //!   (`LIMIT` in a subquery), which answers whenever the filters are not
 //!   rare there, and otherwise reads the range through its index, the other
-//!   columns written `+column` so that neither engine can use their indexes
-//!   (unary plus is a no-op on both);
+//!   columns written as expressions no index answers (see [`unindexed`]);
 //! - `updated_at <= t` implies `created_at <= t` (an image is changed after
 //!   it is uploaded): the bound is added so that the walk starts there.
 
 use sqlx::AssertSqlSafe;
 
 use crate::sql::{self, Value};
-use crate::{Conn, Engine, Result};
+use crate::{Conn, Engine, Result, Timestamp};
 
 pub use lightbox_query::{GeoBox, ImageQuery, KeywordMatch, Sort};
 
@@ -290,12 +289,22 @@ fn image_filter(q: &ImageQuery) -> bool {
         || q.bbox.is_some()
 }
 
-/// `i.column`, or `+i.column` when its index must not be used.
+/// `i.column`, or an expression of it when its index must not be used.
 fn col(column: &str, off: bool) -> String {
-    if off {
-        format!("+i.{column}")
+    let column = format!("i.{column}");
+    if off { unindexed(&column) } else { column }
+}
+
+/// The value of `expr` written so that no index answers it: an index only
+/// serves a bare column on either engine. Unary plus for numbers (a no-op
+/// on both); instants are a timestamptz on PostgreSQL, which has no unary
+/// plus, so `COALESCE(x, x)`.
+fn unindexed(expr: &str) -> String {
+    let column = expr.rsplit('.').next().unwrap_or(expr);
+    if column.ends_with("_at") || column.ends_with("creation_date") {
+        format!("COALESCE({expr}, {expr})")
     } else {
-        format!("i.{column}")
+        format!("+{expr}")
     }
 }
 
@@ -404,10 +413,10 @@ fn build_part<'a>(
                     sql.push(" AND rating = ?", [Value::Int(rating)]);
                 }
                 if let Some(from) = q.created_at_from {
-                    sql.push(" AND created_at >= ?", [Value::Int(from)]);
+                    sql.push(" AND created_at >= ?", [Value::Time(Timestamp(from))]);
                 }
                 if let Some(to) = created_at_to(q) {
-                    sql.push(" AND created_at <= ?", [Value::Int(to)]);
+                    sql.push(" AND created_at <= ?", [Value::Time(Timestamp(to))]);
                 }
                 if taken {
                     sql.push(
@@ -509,12 +518,12 @@ fn build_part<'a>(
         if let Some(from) = q.created_at_from {
             sql.text.push_str(" AND ");
             sql.text.push_str(created);
-            sql.push(" >= ?", [Value::Int(from)]);
+            sql.push(" >= ?", [Value::Time(Timestamp(from))]);
         }
         if let Some(to) = created_at_to(q) {
             sql.text.push_str(" AND ");
             sql.text.push_str(created);
-            sql.push(" <= ?", [Value::Int(to)]);
+            sql.push(" <= ?", [Value::Time(Timestamp(to))]);
         }
     }
     // Conditions on the images row.
@@ -539,12 +548,12 @@ fn build_part<'a>(
         if let Some(from) = from {
             sql.text.push_str(" AND ");
             sql.text.push_str(&column);
-            sql.push(" >= ?", [Value::Int(from)]);
+            sql.push(" >= ?", [Value::Time(Timestamp(from))]);
         }
         if let Some(to) = to {
             sql.text.push_str(" AND ");
             sql.text.push_str(&column);
-            sql.push(" <= ?", [Value::Int(to)]);
+            sql.push(" <= ?", [Value::Time(Timestamp(to))]);
         }
     }
     let rating = col("rating", off(Range::MinRating));
@@ -594,15 +603,22 @@ fn build_part<'a>(
     if side != Side::Both {
         return;
     }
-    // Collect: a leading `+` keeps the engine from walking the sort index.
-    let plus = if collect { "+" } else { "" };
-    let order = match q.sort {
-        Sort::Newest => format!(" ORDER BY {plus}{created} DESC, {id} DESC"),
-        Sort::Oldest => format!(" ORDER BY {plus}{created} ASC, {id} ASC"),
-        // NULL is the smallest value on SQLite; PostgreSQL needs telling.
-        Sort::Taken | Sort::Relevance => {
-            format!(" ORDER BY {plus}{taken_col} DESC NULLS LAST, {id} DESC")
+    // Collect: keep the engine from walking the sort index.
+    let sort_key = |expr: &str| {
+        if collect {
+            unindexed(expr)
+        } else {
+            expr.to_owned()
         }
+    };
+    let order = match q.sort {
+        Sort::Newest => format!(" ORDER BY {} DESC, {id} DESC", sort_key(created)),
+        Sort::Oldest => format!(" ORDER BY {} ASC, {id} ASC", sort_key(created)),
+        // NULL is the smallest value on SQLite; PostgreSQL needs telling.
+        Sort::Taken | Sort::Relevance => format!(
+            " ORDER BY {} DESC NULLS LAST, {id} DESC",
+            sort_key(taken_col)
+        ),
     };
     sql.text.push_str(&order);
     sql.push(" LIMIT ? OFFSET ?", [Value::Int(limit), Value::Int(offset)]);

@@ -5,7 +5,7 @@
 pub use lightbox_store_rows::images::{ImageRow, ImageSetRow, KeywordRow, UsedTicket, VersionRow};
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
     Ok(on_engine!(conn, images::insert(row))?)
@@ -109,8 +109,8 @@ pub async fn add_keywords(
     conn: &mut Conn,
     account_id: &str,
     image_id: &str,
-    image_created_at: i64,
-    image_creation_date: Option<i64>,
+    image_created_at: Timestamp,
+    image_creation_date: Option<Timestamp>,
     keywords: &[(String, Option<String>, String)],
 ) -> Result<usize> {
     let mut added = Vec::new();
@@ -158,7 +158,7 @@ pub async fn insert_exif(
     conn: &mut Conn,
     account_id: &str,
     image_id: &str,
-    image_created_at: i64,
+    image_created_at: Timestamp,
     properties: &[(String, String)],
 ) -> Result<()> {
     for (property, value) in properties {
@@ -209,8 +209,8 @@ pub async fn use_ticket(
     conn: &mut Conn,
     account_id: &str,
     ticket: &UsedTicket,
-    expires_at: i64,
-    now: i64,
+    expires_at: Timestamp,
+    now: Timestamp,
 ) -> Result<()> {
     Ok(on_engine!(
         conn,
@@ -219,14 +219,14 @@ pub async fn use_ticket(
 }
 
 /// Forgets used tickets that can no longer be presented.
-pub async fn purge_tickets(conn: &mut Conn, before: i64) -> Result<u64> {
+pub async fn purge_tickets(conn: &mut Conn, before: Timestamp) -> Result<u64> {
     Ok(on_engine!(conn, images::purge_tickets(before))?)
 }
 
 // --- blob garbage -----------------------------------------------------------
 
 /// Notes that `key` may be unreferenced (idempotent).
-pub async fn note_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<()> {
+pub async fn note_garbage(conn: &mut Conn, key: &str, now: Timestamp) -> Result<()> {
     Ok(on_engine!(conn, images::note_garbage(key, now))?)
 }
 
@@ -243,7 +243,7 @@ pub enum GarbageState {
     Open { deleting: bool },
 }
 
-pub async fn lock_garbage(conn: &mut Conn, key: &str, now: i64) -> Result<GarbageState> {
+pub async fn lock_garbage(conn: &mut Conn, key: &str, now: Timestamp) -> Result<GarbageState> {
     let note = on_engine!(conn, images::lock_garbage(key))?;
     Ok(match note {
         None => GarbageState::Gone,
@@ -261,7 +261,12 @@ pub async fn mark_deleting(conn: &mut Conn, key: &str) -> Result<()> {
 /// crash before its image commits still gets the blob collected), which the
 /// collector leaves alone until `until`. False when the collector is
 /// deleting that blob right now (the upload must not use it).
-pub async fn pin_garbage(conn: &mut Conn, key: &str, now: i64, until: i64) -> Result<bool> {
+pub async fn pin_garbage(
+    conn: &mut Conn,
+    key: &str,
+    now: Timestamp,
+    until: Timestamp,
+) -> Result<bool> {
     Ok(on_engine!(conn, images::pin_garbage(key, now, until))? > 0)
 }
 
@@ -275,7 +280,7 @@ pub async fn forget_garbage(conn: &mut Conn, key: &str) -> Result<()> {
 }
 
 /// Garbage noted before `before`, oldest first.
-pub async fn garbage_before(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<String>> {
+pub async fn garbage_before(conn: &mut Conn, before: Timestamp, limit: i64) -> Result<Vec<String>> {
     Ok(on_engine!(conn, images::garbage_before(before, limit))?)
 }
 
@@ -290,7 +295,12 @@ pub async fn blob_in_use(conn: &mut Conn, key: &str) -> Result<bool> {
 // --- set membership ---------------------------------------------------------
 
 /// Puts the image last in the set (no-op if it is already in).
-pub async fn add_to_set(conn: &mut Conn, set_id: &str, image_id: &str, now: i64) -> Result<()> {
+pub async fn add_to_set(
+    conn: &mut Conn,
+    set_id: &str,
+    image_id: &str,
+    now: Timestamp,
+) -> Result<()> {
     Ok(on_engine!(conn, images::add_to_set(set_id, image_id, now))?)
 }
 

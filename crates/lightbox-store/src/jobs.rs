@@ -10,23 +10,23 @@
 pub use lightbox_store_rows::jobs::JobRow;
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, JsonText, Micros, Result, Timestamp};
 
 pub struct NewJob<'a> {
     pub operation_id: &'a str,
     pub kind: &'a str,
     pub payload: &'a str,
     pub max_attempts: i64,
-    pub run_after: i64,
+    pub run_after: Timestamp,
 }
 
-pub async fn enqueue(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> Result<i64> {
+pub async fn enqueue(conn: &mut Conn, job: &NewJob<'_>, now: Timestamp) -> Result<i64> {
     Ok(on_engine!(
         conn,
         jobs::enqueue(
             job.operation_id,
             job.kind,
-            job.payload,
+            &JsonText::from(job.payload),
             job.max_attempts,
             job.run_after,
             now
@@ -38,7 +38,7 @@ pub async fn enqueue(conn: &mut Conn, job: &NewJob<'_>, now: i64) -> Result<i64>
 /// The lease (`heartbeat_at`) is kept by the database's clock, one clock
 /// for every node: a node whose clock runs ahead would otherwise take back
 /// the jobs of the others while they still beat.
-pub async fn claim(conn: &mut Conn, worker: &str, now: i64) -> Result<Option<JobRow>> {
+pub async fn claim(conn: &mut Conn, worker: &str, now: Timestamp) -> Result<Option<JobRow>> {
     Ok(on_engine!(conn, jobs::claim(worker, now))?)
 }
 
@@ -56,7 +56,7 @@ pub async fn finish(
     worker: &str,
     status: &str,
     error: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool> {
     Ok(on_engine!(conn, jobs::finish(job_id, worker, status, error, now))? == 1)
 }
@@ -67,8 +67,8 @@ pub async fn retry_later(
     job_id: i64,
     worker: &str,
     error: &str,
-    run_after: i64,
-    now: i64,
+    run_after: Timestamp,
+    now: Timestamp,
 ) -> Result<bool> {
     Ok(on_engine!(
         conn,
@@ -78,7 +78,7 @@ pub async fn retry_later(
 
 /// Running jobs whose last heartbeat is more than `lease` µs ago, by the
 /// database's clock.
-pub async fn stale(conn: &mut Conn, lease: i64) -> Result<Vec<JobRow>> {
+pub async fn stale(conn: &mut Conn, lease: Micros) -> Result<Vec<JobRow>> {
     Ok(on_engine!(conn, jobs::stale(lease))?)
 }
 
@@ -87,10 +87,10 @@ pub async fn stale(conn: &mut Conn, lease: i64) -> Result<Vec<JobRow>> {
 pub async fn take_back(
     conn: &mut Conn,
     job_id: i64,
-    lease: i64,
+    lease: Micros,
     requeue: bool,
     reason: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool> {
     let status = if requeue { "queued" } else { "failed" };
     Ok(on_engine!(conn, jobs::take_back(job_id, lease, status, reason, now))? == 1)

@@ -57,6 +57,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
+pub use lightbox_store_rows::{JsonText, Micros, Timestamp};
 pub use sql::Conn;
 
 /// A write transaction: the store functions take it as a [`Conn`]. Commit

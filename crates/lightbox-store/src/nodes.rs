@@ -4,7 +4,7 @@
 pub use lightbox_store_rows::nodes::NodeRow;
 
 use crate::sql::{Native, on_engine};
-use crate::{Conn, Result};
+use crate::{Conn, Micros, Result, Timestamp};
 
 /// The PostgreSQL channel a bump notifies.
 const CHANNEL: &str = "lightbox_auth_epoch";
@@ -31,7 +31,7 @@ pub async fn bump(conn: &mut Conn) -> Result<i64> {
 /// late would otherwise look silent to the others, and a revocation would
 /// not wait for it. Every statement here that needs the time reads the same
 /// clock (the `database_clock` view of migration 0011).
-pub async fn now(conn: &mut Conn) -> Result<i64> {
+pub async fn now(conn: &mut Conn) -> Result<Timestamp> {
     Ok(on_engine!(conn, nodes::now())?)
 }
 
@@ -54,18 +54,18 @@ pub async fn unregister(conn: &mut Conn, id: &str) -> Result<()> {
 
 /// Forgets nodes silent for longer than `micros` by the database's clock
 /// (crashed without unregistering).
-pub async fn purge_silent(conn: &mut Conn, micros: i64) -> Result<u64> {
+pub async fn purge_silent(conn: &mut Conn, micros: Micros) -> Result<u64> {
     Ok(on_engine!(conn, nodes::purge_silent(micros))?)
 }
 
 /// Live nodes (a heartbeat at or after `live_since`, a time of the
 /// database's clock: see [`now`]) that have not yet acked `epoch`.
-pub async fn behind(conn: &mut Conn, epoch: i64, live_since: i64) -> Result<Vec<NodeRow>> {
+pub async fn behind(conn: &mut Conn, epoch: i64, live_since: Timestamp) -> Result<Vec<NodeRow>> {
     Ok(on_engine!(conn, nodes::behind(epoch, live_since))?)
 }
 
 /// Nodes with a heartbeat at or after `live_since` (the database's clock).
-pub async fn live(conn: &mut Conn, live_since: i64) -> Result<Vec<NodeRow>> {
+pub async fn live(conn: &mut Conn, live_since: Timestamp) -> Result<Vec<NodeRow>> {
     Ok(on_engine!(conn, nodes::live(live_since))?)
 }
 

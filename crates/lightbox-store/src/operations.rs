@@ -3,7 +3,7 @@
 pub use lightbox_store_rows::operations::OperationRow;
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, JsonText, Result, Timestamp};
 
 pub async fn insert(conn: &mut Conn, row: &OperationRow) -> Result<()> {
     Ok(on_engine!(conn, operations::insert(row))?)
@@ -25,11 +25,18 @@ pub async fn set_status(
     status: &str,
     result: Option<&str>,
     error: Option<&str>,
-    now: i64,
+    now: Timestamp,
     finished: bool,
 ) -> Result<()> {
     Ok(on_engine!(
         conn,
-        operations::set_status(id, status, result, error, now, finished)
+        operations::set_status(
+            id,
+            status,
+            result.map(JsonText::from).as_ref(),
+            error.map(JsonText::from).as_ref(),
+            now,
+            finished
+        )
     )?)
 }

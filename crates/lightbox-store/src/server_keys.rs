@@ -3,11 +3,16 @@
 //! peers).
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 /// The key named `name`, or `fresh` stored as it if there is none yet.
 /// Two processes racing here both end up with whichever was stored first.
-pub async fn get_or_create(conn: &mut Conn, name: &str, fresh: &str, now: i64) -> Result<String> {
+pub async fn get_or_create(
+    conn: &mut Conn,
+    name: &str,
+    fresh: &str,
+    now: Timestamp,
+) -> Result<String> {
     on_engine!(conn, server_keys::insert_if_absent(name, fresh, now))?;
     Ok(on_engine!(conn, server_keys::get(name))?)
 }

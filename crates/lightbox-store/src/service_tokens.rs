@@ -3,7 +3,7 @@
 pub use lightbox_store_rows::service_tokens::{ServiceTokenRow, TokenWithAccount};
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 pub async fn insert(conn: &mut Conn, row: &ServiceTokenRow) -> Result<()> {
     Ok(on_engine!(conn, service_tokens::insert(row))?)
@@ -27,13 +27,13 @@ pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<ServiceTokenRow>> 
 
 /// Marks a token revoked. Returns its hash so caches can drop it, or `None`
 /// when there is no such token (revoking twice keeps the first time).
-pub async fn revoke(conn: &mut Conn, id: &str, now: i64) -> Result<Option<String>> {
+pub async fn revoke(conn: &mut Conn, id: &str, now: Timestamp) -> Result<Option<String>> {
     Ok(on_engine!(conn, service_tokens::revoke(id, now))?)
 }
 
 /// Writes the last-use times collected in memory, in one statement per token,
 /// never moving a time backwards (several nodes may flush).
-pub async fn record_last_used(conn: &mut Conn, id: &str, at: i64, ip: &str) -> Result<()> {
+pub async fn record_last_used(conn: &mut Conn, id: &str, at: Timestamp, ip: &str) -> Result<()> {
     Ok(on_engine!(
         conn,
         service_tokens::record_last_used(id, at, ip)

@@ -7,7 +7,7 @@ pub use lightbox_store_rows::sessions::{
 };
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 pub async fn insert_session(conn: &mut Conn, row: &DeviceSessionRow) -> Result<()> {
     Ok(on_engine!(conn, sessions::insert_session(row))?)
@@ -22,17 +22,27 @@ pub async fn find_session(conn: &mut Conn, id: &str) -> Result<Option<DeviceSess
 pub async fn live_sessions(
     conn: &mut Conn,
     user_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Vec<DeviceSessionRow>> {
     Ok(on_engine!(conn, sessions::live_sessions(user_id, now))?)
 }
 
-pub async fn touch_session(conn: &mut Conn, id: &str, now: i64, ip: Option<&str>) -> Result<()> {
+pub async fn touch_session(
+    conn: &mut Conn,
+    id: &str,
+    now: Timestamp,
+    ip: Option<&str>,
+) -> Result<()> {
     Ok(on_engine!(conn, sessions::touch_session(id, now, ip))?)
 }
 
 /// Ends one session (idempotent); true if it was live.
-pub async fn revoke_session(conn: &mut Conn, id: &str, now: i64, reason: &str) -> Result<bool> {
+pub async fn revoke_session(
+    conn: &mut Conn,
+    id: &str,
+    now: Timestamp,
+    reason: &str,
+) -> Result<bool> {
     let changed = on_engine!(conn, sessions::revoke_session(id, now, reason))?;
     Ok(changed > 0)
 }
@@ -42,7 +52,7 @@ pub async fn revoke_user_sessions(
     conn: &mut Conn,
     user_id: &str,
     keep: Option<&str>,
-    now: i64,
+    now: Timestamp,
     reason: &str,
 ) -> Result<u64> {
     let keep = keep.unwrap_or("");
@@ -58,7 +68,7 @@ pub async fn revoke_device(
     conn: &mut Conn,
     user_id: &str,
     device_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<u64> {
     Ok(on_engine!(
         conn,
@@ -82,7 +92,7 @@ pub async fn newest_refresh(conn: &mut Conn, session_id: &str) -> Result<Option<
 /// Marks a refresh token spent. Exactly one of several concurrent callers
 /// gets `true`: the row changes only while `used_at` is still null (on
 /// PostgreSQL the losers wait on the row lock, then see it set).
-pub async fn spend_refresh(conn: &mut Conn, token_hash: &str, now: i64) -> Result<bool> {
+pub async fn spend_refresh(conn: &mut Conn, token_hash: &str, now: Timestamp) -> Result<bool> {
     let changed = on_engine!(conn, sessions::spend_refresh(token_hash, now))?;
     Ok(changed == 1)
 }
@@ -125,7 +135,7 @@ pub async fn count_challenge_failure(conn: &mut Conn, token_hash: &str) -> Resul
     )?)
 }
 
-pub async fn use_challenge(conn: &mut Conn, token_hash: &str, now: i64) -> Result<bool> {
+pub async fn use_challenge(conn: &mut Conn, token_hash: &str, now: Timestamp) -> Result<bool> {
     let changed = on_engine!(conn, sessions::use_challenge(token_hash, now))?;
     Ok(changed == 1)
 }
@@ -134,7 +144,7 @@ pub async fn replace_recovery_codes(
     conn: &mut Conn,
     user_id: &str,
     code_hashes: &[String],
-    now: i64,
+    now: Timestamp,
 ) -> Result<()> {
     on_engine!(conn, sessions::delete_recovery_codes(user_id))?;
     for hash in code_hashes {
@@ -148,7 +158,7 @@ pub async fn use_recovery_code(
     conn: &mut Conn,
     user_id: &str,
     code_hash: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<bool> {
     let changed = on_engine!(conn, sessions::use_recovery_code(user_id, code_hash, now))?;
     Ok(changed == 1)
@@ -161,7 +171,7 @@ pub async fn unused_recovery_codes(conn: &mut Conn, user_id: &str) -> Result<i64
 /// Deletes what can no longer be used: expired access tokens and MFA
 /// challenges, and sessions ended or expired more than `keep_micros` ago
 /// (their chains and tokens go with them). Returns rows deleted.
-pub async fn purge(conn: &mut Conn, now: i64, keep_micros: i64) -> Result<u64> {
+pub async fn purge(conn: &mut Conn, now: Timestamp, keep_micros: i64) -> Result<u64> {
     let mut n = 0;
     n += on_engine!(conn, sessions::purge_access_tokens(now))?;
     // Spent links expired long ago: presenting one is "unknown" rather than

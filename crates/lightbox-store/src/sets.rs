@@ -17,7 +17,7 @@
 pub use lightbox_store_rows::sets::{MemberRow, SetRow, SnapshotRow};
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 /// Rows per bulk statement (each statement binds its rows as one list per
 /// column, so this bounds a statement's size, not its bind count).
@@ -35,7 +35,7 @@ pub async fn update_fields(conn: &mut Conn, row: &SetRow) -> Result<()> {
 /// Takes the set's row lock for the rest of the transaction (and stamps
 /// `updated_at`): concurrent rearrangements of one set run one after the
 /// other, each on what the previous committed. False if there is no such set.
-pub async fn lock(conn: &mut Conn, account_id: &str, id: &str, now: i64) -> Result<bool> {
+pub async fn lock(conn: &mut Conn, account_id: &str, id: &str, now: Timestamp) -> Result<bool> {
     let changed = on_engine!(conn, sets::lock(account_id, id, now))?;
     Ok(changed == 1)
 }
@@ -50,7 +50,12 @@ pub async fn next_position(
     Ok(max + 1)
 }
 
-pub async fn find(conn: &mut Conn, account_id: &str, id: &str, now: i64) -> Result<Option<SetRow>> {
+pub async fn find(
+    conn: &mut Conn,
+    account_id: &str,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<SetRow>> {
     Ok(on_engine!(conn, sets::find(account_id, id, now))?)
 }
 
@@ -70,7 +75,7 @@ pub async fn list_children(
     conn: &mut Conn,
     account_id: &str,
     parent_id: Option<&str>,
-    now: i64,
+    now: Timestamp,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<SetRow>> {
@@ -81,7 +86,7 @@ pub async fn list_children(
 }
 
 /// Every set of the account, siblings in arranged order (for the tree).
-pub async fn list_all(conn: &mut Conn, account_id: &str, now: i64) -> Result<Vec<SetRow>> {
+pub async fn list_all(conn: &mut Conn, account_id: &str, now: Timestamp) -> Result<Vec<SetRow>> {
     Ok(on_engine!(conn, sets::list_all(account_id, now))?)
 }
 
@@ -95,7 +100,11 @@ pub async fn sibling_ids(
 }
 
 /// Gives each set the position of its index in `ordered`.
-pub async fn set_sibling_positions(conn: &mut Conn, ordered: &[String], now: i64) -> Result<()> {
+pub async fn set_sibling_positions(
+    conn: &mut Conn,
+    ordered: &[String],
+    now: Timestamp,
+) -> Result<()> {
     for (position, id) in ordered.iter().enumerate() {
         on_engine!(conn, sets::set_position(id, position as i64, now))?;
     }
@@ -119,7 +128,7 @@ pub async fn members_include(conn: &mut Conn, set_id: &str, image_id: &str) -> R
 pub async fn member_ids(
     conn: &mut Conn,
     set_id: &str,
-    live_at: Option<i64>,
+    live_at: Option<Timestamp>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>> {
@@ -135,7 +144,7 @@ pub async fn insert_members(
     conn: &mut Conn,
     set_id: &str,
     members: &[(i64, MemberRow)],
-    now: i64,
+    now: Timestamp,
 ) -> Result<()> {
     for chunk in members.chunks(CHUNK) {
         on_engine!(conn, sets::insert_members(set_id, chunk, now))?;
@@ -172,7 +181,7 @@ pub async fn set_visibility(
     set_id: &str,
     image_ids: Option<&[String]>,
     hidden: bool,
-    activation_time: Option<i64>,
+    activation_time: Option<Timestamp>,
 ) -> Result<u64> {
     Ok(match image_ids {
         None => on_engine!(

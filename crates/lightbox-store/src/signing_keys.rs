@@ -6,7 +6,7 @@
 pub use lightbox_store_rows::signing_keys::SigningKeyRow;
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 /// How many keys stay active after a rotation: the new signer and the one
 /// before it (links it signed keep working until they expire).
@@ -26,7 +26,7 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<SigningKeyRow>> {
 /// key but the [`ACTIVE_KEYS`] newest; answers the new kid and the retired
 /// ones. Run it in a write transaction: a concurrent rotation that picked
 /// the same kid fails on the primary key instead of interleaving.
-pub async fn rotate(conn: &mut Conn, secret: &str, now: i64) -> Result<(i64, Vec<i64>)> {
+pub async fn rotate(conn: &mut Conn, secret: &str, now: Timestamp) -> Result<(i64, Vec<i64>)> {
     let kid = on_engine!(conn, signing_keys::last_kid())?.unwrap_or(0) + 1;
     on_engine!(conn, signing_keys::insert(kid, secret, now))?;
     let mut retired = Vec::new();

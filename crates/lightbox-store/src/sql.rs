@@ -132,6 +132,8 @@ impl std::fmt::Debug for Conn {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'q> {
     Int(i64),
+    /// An instant: a timestamptz on PostgreSQL, Unix microseconds on SQLite.
+    Time(lightbox_store_rows::Timestamp),
     Real(f64),
     Text(&'q str),
 }
@@ -144,6 +146,7 @@ macro_rules! arguments {
         for value in $values {
             match value {
                 Value::Int(v) => args.add(v),
+                Value::Time(v) => args.add(v),
                 Value::Real(v) => args.add(v),
                 Value::Text(v) => args.add(v),
             }

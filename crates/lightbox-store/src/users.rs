@@ -3,7 +3,7 @@
 pub use lightbox_store_rows::users::{MembershipRow, UserRow};
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 pub async fn insert(conn: &mut Conn, row: &UserRow) -> Result<()> {
     Ok(on_engine!(conn, users::insert(row))?)
@@ -39,7 +39,7 @@ pub async fn set_pending_totp(
     conn: &mut Conn,
     user_id: &str,
     pending: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<()> {
     Ok(on_engine!(
         conn,
@@ -58,7 +58,7 @@ pub async fn upsert_membership(
     account_id: &str,
     user_id: &str,
     role: &str,
-    now: i64,
+    now: Timestamp,
 ) -> Result<()> {
     Ok(on_engine!(
         conn,
@@ -66,11 +66,16 @@ pub async fn upsert_membership(
     )?)
 }
 
-pub async fn set_password(conn: &mut Conn, user_id: &str, phc: &str, now: i64) -> Result<()> {
+pub async fn set_password(conn: &mut Conn, user_id: &str, phc: &str, now: Timestamp) -> Result<()> {
     Ok(on_engine!(conn, users::set_password(user_id, phc, now))?)
 }
 
-pub async fn set_disabled(conn: &mut Conn, user_id: &str, disabled: bool, now: i64) -> Result<()> {
+pub async fn set_disabled(
+    conn: &mut Conn,
+    user_id: &str,
+    disabled: bool,
+    now: Timestamp,
+) -> Result<()> {
     Ok(on_engine!(
         conn,
         users::set_disabled(user_id, disabled, now)
@@ -83,7 +88,7 @@ pub async fn set_totp(
     user_id: &str,
     secret: Option<&str>,
     pending: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> Result<()> {
     Ok(on_engine!(
         conn,

@@ -5,6 +5,8 @@
 //! defaults. PostgreSQL runs on the server of `LIGHTBOX_TEST_POSTGRES_URL`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use lightbox_store::change_log::{self, Change};
 use lightbox_store::editorial::{self, CreditRow, CropRow, ProfileRow, VocabularyQuery};
 use lightbox_store::images::{self, ImageRow};
@@ -21,8 +23,8 @@ async fn account(conn: &mut Conn, id: &str) {
             unique_id: format!("u-{id}"),
             name: id.to_owned(),
             api_enabled: true,
-            created_at: NOW,
-            updated_at: NOW,
+            created_at: Timestamp(NOW),
+            updated_at: Timestamp(NOW),
         },
     )
     .await
@@ -37,8 +39,8 @@ async fn image(conn: &mut Conn, account_id: &str, id: &str) {
         title: String::new(),
         description: String::new(),
         creation_date: None,
-        created_at: NOW,
-        updated_at: NOW,
+        created_at: Timestamp(NOW),
+        updated_at: Timestamp(NOW),
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
@@ -73,9 +75,16 @@ fn keywords(list: &[&str]) -> Vec<(String, Option<String>, String)> {
 }
 
 async fn tag(conn: &mut Conn, account_id: &str, image_id: &str, list: &[&str]) -> usize {
-    images::add_keywords(conn, account_id, image_id, NOW, None, &keywords(list))
-        .await
-        .unwrap()
+    images::add_keywords(
+        conn,
+        account_id,
+        image_id,
+        Timestamp(NOW),
+        None,
+        &keywords(list),
+    )
+    .await
+    .unwrap()
 }
 
 async fn vocabulary(
@@ -403,9 +412,9 @@ fn profile(id: &str, name: &str, fields: &str, at: i64) -> ProfileRow {
         id: id.to_owned(),
         account_id: "acc-a".to_owned(),
         name: name.to_owned(),
-        fields: fields.to_owned(),
-        created_at: at,
-        updated_at: at,
+        fields: JsonText(fields.to_owned()),
+        created_at: Timestamp(at),
+        updated_at: Timestamp(at),
     }
 }
 
@@ -468,25 +477,25 @@ async fn crops_credits_profiles(engine: Engine) {
 
     // Credit lines, in the order they were added.
     assert_eq!(
-        editorial::add_credit(conn, &credit("c-3", "img-1", "Jane"), NOW)
+        editorial::add_credit(conn, &credit("c-3", "img-1", "Jane"), Timestamp(NOW))
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        editorial::add_credit(conn, &credit("c-1", "img-1", "Joe"), NOW)
+        editorial::add_credit(conn, &credit("c-1", "img-1", "Joe"), Timestamp(NOW))
             .await
             .unwrap(),
         2
     );
     assert_eq!(
-        editorial::add_credit(conn, &credit("c-2", "img-2", "Ann"), NOW)
+        editorial::add_credit(conn, &credit("c-2", "img-2", "Ann"), Timestamp(NOW))
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        editorial::add_credit(conn, &credit("c-0", "img-1", "Kim"), NOW)
+        editorial::add_credit(conn, &credit("c-0", "img-1", "Kim"), Timestamp(NOW))
             .await
             .unwrap(),
         3
@@ -518,7 +527,7 @@ async fn crops_credits_profiles(engine: Engine) {
             .unwrap()
     );
     // After a removal, the next one still goes last.
-    editorial::add_credit(conn, &credit("c-4", "img-1", "Lee"), NOW)
+    editorial::add_credit(conn, &credit("c-4", "img-1", "Lee"), Timestamp(NOW))
         .await
         .unwrap();
     assert_eq!(
@@ -539,13 +548,18 @@ async fn crops_credits_profiles(engine: Engine) {
         .await
         .unwrap();
     assert_eq!((made.id.as_str(), made.fields.as_str()), ("p-1", "{}"));
-    let replaced =
-        editorial::upsert_profile(conn, &profile("p-9", "News", r#"{"city":"Oslo"}"#, NOW + 5))
-            .await
-            .unwrap();
+    let replaced = editorial::upsert_profile(
+        conn,
+        &profile("p-9", "News", r#"{"city": "Oslo"}"#, NOW + 5),
+    )
+    .await
+    .unwrap();
     assert_eq!(replaced.id, "p-1");
-    assert_eq!(replaced.fields, r#"{"city":"Oslo"}"#);
-    assert_eq!((replaced.created_at, replaced.updated_at), (NOW, NOW + 5));
+    assert_eq!(replaced.fields.as_str(), r#"{"city": "Oslo"}"#);
+    assert_eq!(
+        (replaced.created_at, replaced.updated_at),
+        (Timestamp(NOW), Timestamp(NOW + 5))
+    );
     // A profile named like another's id: by id first.
     editorial::upsert_profile(conn, &profile("p-2", "p-1", "{}", NOW))
         .await
@@ -582,13 +596,15 @@ async fn crops_credits_profiles(engine: Engine) {
     // Defaults of members.
     conn.execute_text(
         "INSERT INTO users (id, login, name, created_at, updated_at)
-         VALUES ('user-1', 'one', 'One', 0, 0), ('user-2', 'two', 'Two', 0, 0)",
+         SELECT 'user-1', 'one', 'One', now, now FROM database_clock
+         UNION ALL SELECT 'user-2', 'two', 'Two', now, now FROM database_clock",
     )
     .await
     .unwrap();
     conn.execute_text(
         "INSERT INTO memberships (account_id, user_id, role, created_at)
-         VALUES ('acc-a', 'user-1', 'editor', 0), ('acc-a', 'user-2', 'editor', 0)",
+         SELECT 'acc-a', 'user-1', 'editor', now FROM database_clock
+         UNION ALL SELECT 'acc-a', 'user-2', 'editor', now FROM database_clock",
     )
     .await
     .unwrap();
@@ -682,7 +698,7 @@ async fn change_log_in_order(engine: Engine) {
                 entity_id: &entity_id,
                 action: "update",
                 operation_id,
-                at: NOW + n as i64,
+                at: Timestamp(NOW + n as i64),
             },
         )
         .await
@@ -703,7 +719,7 @@ async fn change_log_in_order(engine: Engine) {
             all[1].entity.as_str(),
             all[1].at
         ),
-        ("acc-a", "image", NOW + 1)
+        ("acc-a", "image", Timestamp(NOW + 1))
     );
     let later = change_log::since(conn, all[1].seq, 1).await.unwrap();
     assert_eq!(later.len(), 1);

@@ -3,6 +3,7 @@
 //! PostgreSQL runs on the server of `LIGHTBOX_TEST_POSTGRES_URL`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::Timestamp;
 use lightbox_store::image_list::{self, GeoBox, ImageQuery, KeywordMatch, Sort};
 use lightbox_store::images::{self, ImageRow};
 use lightbox_store::{Engine, Store, accounts};
@@ -117,8 +118,8 @@ async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
             unique_id: format!("acc{account}"),
             name: format!("Account {account}"),
             api_enabled: true,
-            created_at: T0,
-            updated_at: T0,
+            created_at: Timestamp(T0),
+            updated_at: Timestamp(T0),
         },
     )
     .await
@@ -132,9 +133,9 @@ async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
             filename: format!("IMG_{n}.JPG"),
             title: String::new(),
             description: String::new(),
-            creation_date: img.taken,
-            created_at: img.created,
-            updated_at: img.updated,
+            creation_date: img.taken.map(Timestamp),
+            created_at: Timestamp(img.created),
+            updated_at: Timestamp(img.updated),
             rotation: 0,
             rating: img.rating,
             alt_text: String::new(),
@@ -168,8 +169,8 @@ async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
             &mut conn,
             &account_id,
             &row.id,
-            img.created,
-            img.taken,
+            Timestamp(img.created),
+            img.taken.map(Timestamp),
             &keywords,
         )
         .await
@@ -179,9 +180,15 @@ async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
             .iter()
             .map(|(p, v)| (p.to_string(), v.to_string()))
             .collect();
-        images::insert_exif(&mut conn, &account_id, &row.id, img.created, &exif)
-            .await
-            .unwrap();
+        images::insert_exif(
+            &mut conn,
+            &account_id,
+            &row.id,
+            Timestamp(img.created),
+            &exif,
+        )
+        .await
+        .unwrap();
     }
     account_id
 }
@@ -709,7 +716,7 @@ async fn taken_date_follows_updates(engine: Engine) {
         .await
         .unwrap()
         .unwrap();
-    row.creation_date = Some(T0);
+    row.creation_date = Some(Timestamp(T0));
     images::update_fields(&mut conn, &row).await.unwrap();
     let mut row = images::find(&mut conn, &lib.account_id, &id(1, 3))
         .await

@@ -5,6 +5,8 @@
 //! PostgreSQL runs on the server of `LIGHTBOX_TEST_POSTGRES_URL`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use std::collections::HashSet;
 
 use lightbox_store::archives::{self, ArchiveRow};
@@ -30,8 +32,8 @@ async fn account(conn: &mut Conn, id: &str) {
             unique_id: format!("u-{id}"),
             name: id.to_owned(),
             api_enabled: true,
-            created_at: NOW,
-            updated_at: NOW,
+            created_at: Timestamp(NOW),
+            updated_at: Timestamp(NOW),
         },
     )
     .await
@@ -46,8 +48,8 @@ async fn image(conn: &mut Conn, account_id: &str, id: &str, uploaded_by: Option<
         title: String::new(),
         description: String::new(),
         creation_date: None,
-        created_at: NOW,
-        updated_at: NOW,
+        created_at: Timestamp(NOW),
+        updated_at: Timestamp(NOW),
         rotation: 0,
         rating: 0,
         alt_text: String::new(),
@@ -82,8 +84,8 @@ fn set_row(id: &str, parent_id: Option<&str>, position: i64) -> SetRow {
         set_type: "folder".to_owned(),
         position,
         lead_image_id: None,
-        created_at: NOW,
-        updated_at: NOW,
+        created_at: Timestamp(NOW),
+        updated_at: Timestamp(NOW),
         child_count: 0,
         image_count: 0,
         live_image_count: 0,
@@ -103,7 +105,7 @@ fn visibility(n: usize) -> (bool, Option<i64>) {
 
 fn live(m: &MemberRow) -> bool {
     match m.activation_time {
-        Some(at) => at <= NOW,
+        Some(at) => at <= Timestamp(NOW),
         None => !m.hidden,
     }
 }
@@ -116,7 +118,7 @@ async fn sets_members_and_snapshots(engine: Engine) {
     account(conn, "acc-b").await;
     conn.execute_text(
         "INSERT INTO users (id, login, name, created_at, updated_at)
-         VALUES ('user-1', 'one', 'One', 0, 0)",
+         SELECT 'user-1', 'one', 'One', now, now FROM database_clock",
     )
     .await
     .unwrap();
@@ -171,14 +173,28 @@ async fn sets_members_and_snapshots(engine: Engine) {
             .unwrap(),
         ["set-child"]
     );
-    let top = sets::list_children(conn, "acc-a", None, NOW, 10, 0)
+    let top = sets::list_children(conn, "acc-a", None, Timestamp(NOW), 10, 0)
         .await
         .unwrap();
     assert_eq!(top.len(), 1);
     assert_eq!((top[0].id.as_str(), top[0].child_count), ("set-top", 1));
-    assert_eq!(sets::list_all(conn, "acc-a", NOW).await.unwrap().len(), 2);
-    assert!(sets::lock(conn, "acc-a", "set-top", NOW + 1).await.unwrap());
-    assert!(!sets::lock(conn, "acc-b", "set-top", NOW + 1).await.unwrap());
+    assert_eq!(
+        sets::list_all(conn, "acc-a", Timestamp(NOW))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        sets::lock(conn, "acc-a", "set-top", Timestamp(NOW + 1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sets::lock(conn, "acc-b", "set-top", Timestamp(NOW + 1))
+            .await
+            .unwrap()
+    );
 
     // Members over more than one chunk; one repeated with another position,
     // in the same call and in a later one: the first insert stands.
@@ -189,7 +205,7 @@ async fn sets_members_and_snapshots(engine: Engine) {
                 image_id: image_id(n),
                 position: 0,
                 hidden,
-                activation_time,
+                activation_time: activation_time.map(Timestamp),
             };
             (n as i64, member)
         })
@@ -197,10 +213,10 @@ async fn sets_members_and_snapshots(engine: Engine) {
     let mut again = wanted[3].clone();
     again.0 = 9_999;
     wanted.push(again.clone());
-    sets::insert_members(conn, "set-top", &wanted, NOW)
+    sets::insert_members(conn, "set-top", &wanted, Timestamp(NOW))
         .await
         .unwrap();
-    sets::insert_members(conn, "set-top", &[again], NOW)
+    sets::insert_members(conn, "set-top", &[again], Timestamp(NOW))
         .await
         .unwrap();
     let members = sets::members(conn, "set-top").await.unwrap();
@@ -229,14 +245,14 @@ async fn sets_members_and_snapshots(engine: Engine) {
         .filter(|m| live(m))
         .map(|m| m.image_id.clone())
         .collect();
-    let set = sets::find(conn, "acc-a", "set-top", NOW)
+    let set = sets::find(conn, "acc-a", "set-top", Timestamp(NOW))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(set.image_count, MEMBERS as i64);
     assert_eq!(set.live_image_count, live_ids.len() as i64);
     assert!(
-        sets::find(conn, "acc-b", "set-top", NOW)
+        sets::find(conn, "acc-b", "set-top", Timestamp(NOW))
             .await
             .unwrap()
             .is_none()
@@ -246,7 +262,7 @@ async fn sets_members_and_snapshots(engine: Engine) {
         [image_id(2), image_id(3), image_id(4)]
     );
     assert_eq!(
-        sets::member_ids(conn, "set-top", Some(NOW), 3, 1)
+        sets::member_ids(conn, "set-top", Some(Timestamp(NOW)), 3, 1)
             .await
             .unwrap(),
         live_ids[1..4]
@@ -268,11 +284,11 @@ async fn sets_members_and_snapshots(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(changed, 2);
-    let changed = sets::set_visibility(conn, "set-top", None, false, Some(NOW + 5))
+    let changed = sets::set_visibility(conn, "set-top", None, false, Some(Timestamp(NOW + 5)))
         .await
         .unwrap();
     assert_eq!(changed, MEMBERS as u64);
-    let set = sets::find(conn, "acc-a", "set-top", NOW + 5)
+    let set = sets::find(conn, "acc-a", "set-top", Timestamp(NOW + 5))
         .await
         .unwrap()
         .unwrap();
@@ -288,7 +304,7 @@ async fn sets_members_and_snapshots(engine: Engine) {
         1
     );
     sets::clear_stray_lead(conn, "set-top").await.unwrap();
-    let set = sets::find(conn, "acc-a", "set-top", NOW)
+    let set = sets::find(conn, "acc-a", "set-top", Timestamp(NOW))
         .await
         .unwrap()
         .unwrap();
@@ -316,7 +332,7 @@ async fn sets_members_and_snapshots(engine: Engine) {
         .await
         .unwrap();
     let ordered = ["set-second".to_owned(), "set-top".to_owned()];
-    sets::set_sibling_positions(conn, &ordered, NOW + 2)
+    sets::set_sibling_positions(conn, &ordered, Timestamp(NOW + 2))
         .await
         .unwrap();
     assert_eq!(
@@ -333,8 +349,8 @@ async fn sets_members_and_snapshots(engine: Engine) {
             reason: "test".to_owned(),
             operation_id: (n == 1).then(|| "op".to_owned()),
             image_count: n,
-            state: format!("[{n}]"),
-            created_at: NOW + n,
+            state: JsonText(format!("[{n}]")),
+            created_at: Timestamp(NOW + n),
         };
         sets::insert_snapshot(conn, &row).await.unwrap();
     }
@@ -375,18 +391,26 @@ async fn archives_operations_idempotency(engine: Engine) {
         account_id: "acc-a".to_owned(),
         kind: "test".to_owned(),
         status: "queued".to_owned(),
-        image_public_uuids: "[]".to_owned(),
+        image_public_uuids: JsonText("[]".to_owned()),
         set_public_uuid: None,
-        result: "{\"done\":0}".to_owned(),
+        result: JsonText("{\"done\": 0}".to_owned()),
         error: None,
-        created_at: NOW,
-        updated_at: NOW,
+        created_at: Timestamp(NOW),
+        updated_at: Timestamp(NOW),
         finished_at: None,
     };
     operations::insert(conn, &op).await.unwrap();
-    operations::set_status(conn, "op-1", "running", None, None, NOW + 1, false)
-        .await
-        .unwrap();
+    operations::set_status(
+        conn,
+        "op-1",
+        "running",
+        None,
+        None,
+        Timestamp(NOW + 1),
+        false,
+    )
+    .await
+    .unwrap();
     let row = operations::find(conn, "acc-a", "op-1")
         .await
         .unwrap()
@@ -398,15 +422,15 @@ async fn archives_operations_idempotency(engine: Engine) {
             row.updated_at,
             row.finished_at
         ),
-        ("running", "{\"done\":0}", NOW + 1, None)
+        ("running", "{\"done\": 0}", Timestamp(NOW + 1), None)
     );
     operations::set_status(
         conn,
         "op-1",
         "failed",
         Some("{}"),
-        Some("{\"e\":1}"),
-        NOW + 2,
+        Some("{\"e\": 1}"),
+        Timestamp(NOW + 2),
         true,
     )
     .await
@@ -416,8 +440,12 @@ async fn archives_operations_idempotency(engine: Engine) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (row.result.as_str(), row.error.as_deref(), row.finished_at),
-        ("{}", Some("{\"e\":1}"), Some(NOW + 2))
+        (
+            row.result.as_str(),
+            row.error.as_ref().map(JsonText::as_str),
+            row.finished_at
+        ),
+        ("{}", Some("{\"e\": 1}"), Some(Timestamp(NOW + 2)))
     );
     assert!(
         operations::find(conn, "acc-b", "op-1")
@@ -438,8 +466,8 @@ async fn archives_operations_idempotency(engine: Engine) {
             bytes: None,
             image_count: 1,
             created_by: None,
-            created_at: NOW + n as i64,
-            expires_at: NOW + 100,
+            created_at: Timestamp(NOW + n as i64),
+            expires_at: Timestamp(NOW + 100),
             originals_by: String::new(),
         };
         archives::insert(conn, &row).await.unwrap();
@@ -462,26 +490,29 @@ async fn archives_operations_idempotency(engine: Engine) {
         ("building", "*", None)
     );
     let ids = |rows: Vec<ArchiveRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    let all = archives::list_ready(conn, "acc-a", NOW, None, 10, 0)
+    let all = archives::list_ready(conn, "acc-a", Timestamp(NOW), None, 10, 0)
         .await
         .unwrap();
     assert_eq!(ids(all), ["arch-2", "arch-1", "arch-0"]);
-    let mine = archives::list_ready(conn, "acc-a", NOW, Some("user-1"), 10, 0)
+    let mine = archives::list_ready(conn, "acc-a", Timestamp(NOW), Some("user-1"), 10, 0)
         .await
         .unwrap();
     assert_eq!(ids(mine), ["arch-1", "arch-0"]);
-    let theirs = archives::list_ready(conn, "acc-a", NOW, Some("user-2"), 10, 0)
+    let theirs = archives::list_ready(conn, "acc-a", Timestamp(NOW), Some("user-2"), 10, 0)
         .await
         .unwrap();
     assert_eq!(ids(theirs), ["arch-0"]);
     assert!(
-        archives::list_ready(conn, "acc-a", NOW + 100, None, 10, 0)
+        archives::list_ready(conn, "acc-a", Timestamp(NOW + 100), None, 10, 0)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        archives::expired(conn, NOW + 100, 10).await.unwrap().len(),
+        archives::expired(conn, Timestamp(NOW + 100), 10)
+            .await
+            .unwrap()
+            .len(),
         4
     );
     archives::delete(conn, "arch-0").await.unwrap();
@@ -493,15 +524,31 @@ async fn archives_operations_idempotency(engine: Engine) {
     );
 
     // Idempotency: a live key collides; an expired one is replaced.
-    idempotency::claim(conn, "acc-a", "key", "h1", "op-1", NOW, NOW - 10)
-        .await
-        .unwrap();
+    idempotency::claim(
+        conn,
+        "acc-a",
+        "key",
+        "h1",
+        "op-1",
+        Timestamp(NOW),
+        Timestamp(NOW - 10),
+    )
+    .await
+    .unwrap();
     assert!(
-        idempotency::claim(conn, "acc-a", "key", "h2", "op-2", NOW + 1, NOW - 10)
-            .await
-            .is_err()
+        idempotency::claim(
+            conn,
+            "acc-a",
+            "key",
+            "h2",
+            "op-2",
+            Timestamp(NOW + 1),
+            Timestamp(NOW - 10)
+        )
+        .await
+        .is_err()
     );
-    let record = idempotency::find(conn, "acc-a", "key", NOW - 10)
+    let record = idempotency::find(conn, "acc-a", "key", Timestamp(NOW - 10))
         .await
         .unwrap()
         .unwrap();
@@ -511,23 +558,34 @@ async fn archives_operations_idempotency(engine: Engine) {
             record.operation_id.as_str(),
             record.created_at
         ),
-        ("h1", "op-1", NOW)
+        ("h1", "op-1", Timestamp(NOW))
     );
     assert!(
-        idempotency::find(conn, "acc-a", "key", NOW + 1)
+        idempotency::find(conn, "acc-a", "key", Timestamp(NOW + 1))
             .await
             .unwrap()
             .is_none()
     );
-    idempotency::claim(conn, "acc-a", "key", "h3", "op-3", NOW + 20, NOW + 10)
-        .await
-        .unwrap();
-    let record = idempotency::find(conn, "acc-a", "key", NOW)
+    idempotency::claim(
+        conn,
+        "acc-a",
+        "key",
+        "h3",
+        "op-3",
+        Timestamp(NOW + 20),
+        Timestamp(NOW + 10),
+    )
+    .await
+    .unwrap();
+    let record = idempotency::find(conn, "acc-a", "key", Timestamp(NOW))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(record.request_hash, "h3");
-    assert_eq!(idempotency::purge(conn, NOW + 21).await.unwrap(), 1);
+    assert_eq!(
+        idempotency::purge(conn, Timestamp(NOW + 21)).await.unwrap(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! transaction whose connection was swapped cannot report a commit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use lightbox_store::Timestamp;
 use std::time::Duration;
 
 use lightbox_store::{Engine, images, rate_limits};
@@ -28,7 +29,7 @@ async fn id_lists_match_exactly_their_texts(engine: Engine) {
         let id = id.replace('\'', "''");
         tx.execute_text(&format!(
             "INSERT INTO users (id, login, name, created_at, updated_at)
-             VALUES ('{id}', 'login{n}', 'name {n}', 0, 0)"
+             SELECT '{id}', 'login{n}', 'name {n}', now, now FROM database_clock"
         ))
         .await
         .unwrap();
@@ -99,17 +100,23 @@ async fn a_locked_row_waits_for_its_holder_postgres() {
     // The row exists already: the wait below is the lock's, not that of an
     // insert not yet committed.
     let mut made = store.begin_write().await.unwrap();
-    rate_limits::lock(&mut made, "login:ann", 0).await.unwrap();
+    rate_limits::lock(&mut made, "login:ann", Timestamp(0))
+        .await
+        .unwrap();
     made.commit().await.unwrap();
     let mut first = store.begin_write().await.unwrap();
-    let state = rate_limits::lock(&mut first, "login:ann", 1).await.unwrap();
+    let state = rate_limits::lock(&mut first, "login:ann", Timestamp(1))
+        .await
+        .unwrap();
     assert_eq!(state.failures, 0);
 
     let second = tokio::spawn({
         let store = store.clone();
         async move {
             let mut tx = store.begin_write().await.unwrap();
-            let state = rate_limits::lock(&mut tx, "login:ann", 2).await.unwrap();
+            let state = rate_limits::lock(&mut tx, "login:ann", Timestamp(2))
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             state.failures
         }
@@ -159,7 +166,7 @@ async fn a_swapped_transaction_cannot_commit(engine: Engine) {
     let mut tx = store.begin_write().await.unwrap();
     tx.execute_text(
         "INSERT INTO users (id, login, name, created_at, updated_at)
-         VALUES ('swapped', 'swapped', 'Swapped', 0, 0)",
+         SELECT 'swapped', 'swapped', 'Swapped', now, now FROM database_clock",
     )
     .await
     .unwrap();

@@ -212,17 +212,20 @@ impl Env {
         let ids: Vec<String> = (1..=count)
             .map(|i| format!("{salt}-0000-4000-8000-{i:012}"))
             .collect();
-        // The id sequence, the row generator and the column list, per engine.
-        let (uuid, series, list_columns) = match &self.database_url {
+        // The id sequence, the row generator, the column list and n
+        // microseconds (an instant plus a span), per engine.
+        let (uuid, series, list_columns, micros) = match &self.database_url {
             None => (
                 format!("printf('{salt}-0000-4000-8000-%012d', n.i)"),
                 format!("(WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count}) SELECT i FROM s) AS n"),
                 "SELECT name FROM pragma_table_info('images') ORDER BY cid".to_owned(),
+                "n.i",
             ),
             Some(_) => (
                 format!("'{salt}-0000-4000-8000-' || lpad(n.i::text, 12, '0')"),
                 format!("generate_series(1, {count}) AS n(i)"),
                 "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'images' ORDER BY ordinal_position".to_owned(),
+                "n.i * INTERVAL '1 microsecond'",
             ),
         };
         let names = self.sql_texts(&list_columns).await;
@@ -232,7 +235,7 @@ impl Env {
             .map(|c| match c.as_str() {
                 "id" => uuid.clone(),
                 "sha256" => format!("{uuid} || src.sha256"),
-                "created_at" | "updated_at" => format!("src.{c} + n.i"),
+                "created_at" | "updated_at" => format!("src.{c} + {micros}"),
                 other => format!("src.{other}"),
             })
             .collect();

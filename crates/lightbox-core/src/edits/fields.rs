@@ -2,6 +2,7 @@
 //! rotation (which turns the crops with the image and rebuilds the
 //! versions), and deletion.
 
+use lightbox_store::Timestamp;
 use lightbox_store::editorial::{self, CropRow};
 use lightbox_store::images::{self as store, ImageRow};
 use serde::Deserialize;
@@ -103,7 +104,7 @@ pub(super) async fn patch_fields(
         row.description = d;
     }
     if let Some(c) = patch.creation_date {
-        row.creation_date = c;
+        row.creation_date = c.map(Timestamp);
     }
     let mut jobs = Vec::new();
     let mut status = OperationStatus::Succeeded;
@@ -131,7 +132,7 @@ pub(super) async fn patch_fields(
             None,
         )?);
     }
-    row.updated_at = write.now();
+    row.updated_at = Timestamp(write.now());
     store::update_fields(write.tx(), &row).await?;
     Ok(Applied {
         done: WorkDone {
@@ -211,7 +212,7 @@ pub(super) async fn delete(write: &mut PendingWrite, row: ImageRow) -> Result<Ap
         .collect();
     blobs.push(row.original_key.clone());
     for key in &blobs {
-        store::note_garbage(write.tx(), key, now).await?;
+        store::note_garbage(write.tx(), key, Timestamp(now)).await?;
     }
     let account = write.account_id().to_owned();
     store::delete(write.tx(), &account, &row.id).await?;

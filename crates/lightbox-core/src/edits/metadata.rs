@@ -1,6 +1,8 @@
 //! IPTC metadata: the partial update, its checks, and copying what the
 //! file itself says into the editable fields.
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use std::collections::BTreeMap;
 
 use lightbox_store::images::ImageRow;
@@ -277,12 +279,13 @@ pub(super) async fn extract(
         copied.insert("description", json!(row.description));
     }
     if let Some(taken) = e.taken_at.as_deref().and_then(parse_loose_time) {
-        row.creation_date = Some(taken);
+        row.creation_date = Some(Timestamp(taken));
         copied.insert("creation_date", json!(crate::clock::format_rfc3339(taken)));
     }
     let added = add_keywords(write, row, keywords::from_file(&e.keywords)).await?;
     copied.insert("keywords_added", json!(added));
-    let mut metadata: Map<String, Value> = serde_json::from_str(&row.metadata).unwrap_or_default();
+    let mut metadata: Map<String, Value> =
+        serde_json::from_str(row.metadata.as_str()).unwrap_or_default();
     let mut filled = Vec::new();
     for (key, value) in &e.iptc {
         if !metadata.contains_key(*key) {
@@ -291,7 +294,7 @@ pub(super) async fn extract(
             filled.push(*key);
         }
     }
-    row.metadata = Value::Object(metadata).to_string();
+    row.metadata = JsonText(Value::Object(metadata).to_string());
     copied.insert("metadata_filled", json!(filled));
     Ok(quick("metadata.extract", row, json!(copied)))
 }

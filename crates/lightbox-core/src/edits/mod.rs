@@ -11,6 +11,8 @@
 //! Each applied edit bumps the image's `updated_at` and appends to the change
 //! log, which the search index follows.
 
+use lightbox_store::JsonText;
+use lightbox_store::Timestamp;
 use lightbox_store::editorial::{self, CreditRow, CropRow};
 use lightbox_store::images::{self as store, ImageRow};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -465,8 +467,8 @@ pub async fn apply(
             )
         }
         Edit::Metadata { changes, .. } => {
-            let merged = merge_metadata(&row.metadata, &changes);
-            row.metadata = Value::Object(merged.clone()).to_string();
+            let merged = merge_metadata(row.metadata.as_str(), &changes);
+            row.metadata = JsonText(Value::Object(merged.clone()).to_string());
             quick("metadata.update", &row, json!({ "metadata": merged }))
         }
         Edit::Rating { rating, .. } => {
@@ -524,7 +526,7 @@ pub async fn apply(
                 role,
                 name,
             };
-            let count = editorial::add_credit(write.tx(), &credit, now).await?;
+            let count = editorial::add_credit(write.tx(), &credit, Timestamp(now)).await?;
             if count > CREDITS_MAX {
                 return Err(CoreError::new(
                     ErrorKind::Conflict,
@@ -553,7 +555,7 @@ pub async fn apply(
             extract(write, &mut row, &embedded).await?
         }
     };
-    row.updated_at = now;
+    row.updated_at = Timestamp(now);
     store::update_fields(write.tx(), &row).await?;
     Ok(applied)
 }

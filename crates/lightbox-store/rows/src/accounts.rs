@@ -1,3 +1,5 @@
+use crate::Timestamp;
+
 /// An account: the tenant boundary. Everything else belongs to one.
 #[derive(Debug, Clone)]
 pub struct AccountRow {
@@ -5,6 +7,6 @@ pub struct AccountRow {
     pub unique_id: String,
     pub name: String,
     pub api_enabled: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }

@@ -1,3 +1,5 @@
+use crate::Timestamp;
+
 /// A ZIP archive of images: `building` → `ready` (or `failed`); the ZIP
 /// itself is a blob under `blob_key`.
 #[derive(Debug, Clone)]
@@ -11,8 +13,8 @@ pub struct ArchiveRow {
     pub bytes: Option<i64>,
     pub image_count: i64,
     pub created_by: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
     /// Whose originals it holds: `''` none, a user uuid only that user's
     /// uploads, `'*'` anyone's (also while building).
     pub originals_by: String,

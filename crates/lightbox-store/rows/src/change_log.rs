@@ -1,5 +1,7 @@
 //! The change log: one row per changed entity, appended by every write.
 
+use crate::Timestamp;
+
 /// A change to append (`seq` is given by the database).
 pub struct Change<'a> {
     pub account_id: &'a str,
@@ -7,7 +9,7 @@ pub struct Change<'a> {
     pub entity_id: &'a str,
     pub action: &'a str,
     pub operation_id: Option<&'a str>,
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 /// A change as derived state (search index, caches) reads it back.
@@ -17,5 +19,5 @@ pub struct ChangeRow {
     pub account_id: String,
     pub entity: String,
     pub entity_id: String,
-    pub at: i64,
+    pub at: Timestamp,
 }

@@ -1,6 +1,8 @@
 //! Editorial data beside an image row: the keyword vocabulary's counts,
 //! crops, credit lines and metadata profiles.
 
+use crate::{JsonText, Timestamp};
+
 /// A keyword of the vocabulary and how many images carry it.
 #[derive(Debug, Clone)]
 pub struct VocabularyRow {
@@ -47,7 +49,7 @@ pub struct ProfileRow {
     pub account_id: String,
     pub name: String,
     /// JSON object of IPTC fields.
-    pub fields: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub fields: JsonText,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }

@@ -1,6 +1,8 @@
 //! Images and what hangs on them: keywords, versions, used upload
 //! tickets, set memberships.
 
+use crate::{JsonText, Timestamp};
+
 #[derive(Debug, Clone)]
 pub struct ImageRow {
     pub id: String,
@@ -8,9 +10,9 @@ pub struct ImageRow {
     pub filename: String,
     pub title: String,
     pub description: String,
-    pub creation_date: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub creation_date: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub rotation: i64,
     pub rating: i64,
     pub alt_text: String,
@@ -25,9 +27,9 @@ pub struct ImageRow {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     /// JSON object of Exif properties.
-    pub exif: String,
+    pub exif: JsonText,
     /// JSON object of IPTC fields.
-    pub metadata: String,
+    pub metadata: JsonText,
     pub uploaded_by: Option<String>,
     pub uploaded_by_token: Option<String>,
     pub versions_state: String,
@@ -52,7 +54,7 @@ pub struct VersionRow {
     pub bytes: i64,
     pub etag: String,
     pub blob_key: String,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 #[derive(Debug, Clone)]
@@ -69,5 +71,5 @@ pub struct ImageSetRow {
     pub set_id: String,
     pub name: String,
     pub hidden: bool,
-    pub activation_time: Option<i64>,
+    pub activation_time: Option<Timestamp>,
 }

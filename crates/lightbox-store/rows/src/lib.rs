@@ -3,8 +3,9 @@
 //! (`lightbox-store-sqlite`, `lightbox-store-postgres`) and re-exported by
 //! `lightbox-store` under each module's name.
 //!
-//! A row mirrors its table's columns as the schema stores them (times are
-//! Unix microseconds, flags booleans, JSON as text); the core turns rows
+//! A row mirrors its table's columns: instants are [`Timestamp`]s, spans
+//! [`Micros`], flags booleans, JSON documents [`JsonText`] (see [`types`]
+//! for how each engine stores them); the core turns rows
 //! into its own types.
 #![forbid(unsafe_code)]
 
@@ -22,4 +23,7 @@ pub mod service_tokens;
 pub mod sessions;
 pub mod sets;
 pub mod signing_keys;
+pub mod types;
 pub mod users;
+
+pub use types::{JsonText, Micros, Timestamp};

@@ -1,3 +1,5 @@
+use crate::{JsonText, Timestamp};
+
 /// An operation: the record every write answers with, and what polling
 /// reads.
 #[derive(Debug, Clone)]
@@ -7,13 +9,13 @@ pub struct OperationRow {
     pub kind: String,
     pub status: String,
     /// JSON array.
-    pub image_public_uuids: String,
+    pub image_public_uuids: JsonText,
     pub set_public_uuid: Option<String>,
     /// JSON object.
-    pub result: String,
+    pub result: JsonText,
     /// JSON error object when failed.
-    pub error: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub finished_at: Option<i64>,
+    pub error: Option<JsonText>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
 }

@@ -1,3 +1,5 @@
+use crate::{JsonText, Timestamp};
+
 /// A service token at rest: the SHA-256 of the token, never the token.
 #[derive(Debug, Clone)]
 pub struct ServiceTokenRow {
@@ -7,15 +9,15 @@ pub struct ServiceTokenRow {
     pub token_hash: String,
     pub last4: String,
     /// JSON array of scope names.
-    pub scopes: String,
+    pub scopes: JsonText,
     /// JSON array of IP addresses / CIDR blocks; empty = any address.
-    pub allowed_ips: String,
+    pub allowed_ips: JsonText,
     pub max_request_bytes: Option<i64>,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub last_used_at: Option<i64>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
     pub last_used_ip: Option<String>,
-    pub created_at: i64,
+    pub created_at: Timestamp,
 }
 
 /// What authentication needs in one read: the token and its account.

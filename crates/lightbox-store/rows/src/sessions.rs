@@ -1,3 +1,5 @@
+use crate::{JsonText, Timestamp};
+
 /// A signed-in device.
 #[derive(Debug, Clone)]
 pub struct DeviceSessionRow {
@@ -7,11 +9,11 @@ pub struct DeviceSessionRow {
     pub platform: String,
     pub app_version: String,
     pub device_id: Option<String>,
-    pub created_at: i64,
-    pub last_used_at: i64,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
     pub last_ip: Option<String>,
-    pub expires_at: i64,
-    pub revoked_at: Option<i64>,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
     pub revoked_reason: Option<String>,
 }
 
@@ -21,9 +23,9 @@ pub struct RefreshTokenRow {
     pub token_hash: String,
     pub session_id: String,
     pub generation: i64,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
 }
 
 /// An access token issued under a session (the token's hash).
@@ -32,8 +34,8 @@ pub struct AccessTokenRow {
     pub token_hash: String,
     pub session_id: String,
     pub account_id: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// Everything authenticating an access token needs, in one read: the token,
@@ -41,11 +43,11 @@ pub struct AccessTokenRow {
 /// account. `role` is null when the membership has since been removed.
 #[derive(Debug, Clone)]
 pub struct AccessTokenGrant {
-    pub token_expires_at: i64,
+    pub token_expires_at: Timestamp,
     pub session_id: String,
     pub session_name: String,
-    pub session_expires_at: i64,
-    pub session_revoked_at: Option<i64>,
+    pub session_expires_at: Timestamp,
+    pub session_revoked_at: Option<Timestamp>,
     pub user_id: String,
     pub user_login: String,
     pub user_name: String,
@@ -63,9 +65,9 @@ pub struct MfaChallengeRow {
     pub token_hash: String,
     pub user_id: String,
     /// JSON of the device that signed in.
-    pub device: String,
+    pub device: JsonText,
     pub attempts: i64,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub created_at: i64,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }

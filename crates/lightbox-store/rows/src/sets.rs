@@ -1,5 +1,7 @@
 //! Sets, their members and the snapshots taken before rearrangements.
 
+use crate::{JsonText, Timestamp};
+
 /// A set with its counts (children, members, members live at the reading
 /// time).
 #[derive(Debug, Clone)]
@@ -13,8 +15,8 @@ pub struct SetRow {
     pub set_type: String,
     pub position: i64,
     pub lead_image_id: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub child_count: i64,
     pub image_count: i64,
     pub live_image_count: i64,
@@ -27,7 +29,7 @@ pub struct MemberRow {
     /// Where it stands (read only; inserts take the position separately).
     pub position: i64,
     pub hidden: bool,
-    pub activation_time: Option<i64>,
+    pub activation_time: Option<Timestamp>,
 }
 
 /// A snapshot of a set's members, taken before a rearrangement.
@@ -39,6 +41,6 @@ pub struct SnapshotRow {
     pub reason: String,
     pub operation_id: Option<String>,
     pub image_count: i64,
-    pub state: String,
-    pub created_at: i64,
+    pub state: JsonText,
+    pub created_at: Timestamp,
 }

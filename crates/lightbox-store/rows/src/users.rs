@@ -1,3 +1,5 @@
+use crate::Timestamp;
+
 /// A person who signs in.
 #[derive(Clone)]
 pub struct UserRow {
@@ -6,8 +8,8 @@ pub struct UserRow {
     pub name: String,
     pub password_hash: Option<String>,
     pub disabled: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// Base32 TOTP secret when two-factor sign-in is on.
     pub totp_secret: Option<String>,
     /// A secret being enrolled, not yet confirmed with a code.
