@@ -393,6 +393,8 @@ async fn archives_operations_idempotency(engine: Engine) {
         status: "queued".to_owned(),
         image_public_uuids: JsonText("[]".to_owned()),
         set_public_uuid: None,
+        // Written as PostgreSQL gives a jsonb back, so both engines read the
+        // same text.
         result: JsonText("{\"done\": 0}".to_owned()),
         error: None,
         created_at: Timestamp(NOW),

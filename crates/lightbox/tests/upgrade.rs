@@ -75,6 +75,26 @@ fn dumped_rows(dump: &str, table: &str) -> usize {
         .count()
 }
 
+/// Each image's (id, creation_date, created_at, updated_at) as the dump
+/// inserts them: Unix microseconds, as schema 0010 stored every instant.
+fn dumped_image_times(dump: &str) -> Vec<String> {
+    let mut out: Vec<String> = dump
+        .lines()
+        .filter_map(|line| {
+            let values = line
+                .strip_prefix("INSERT INTO public.images VALUES (")
+                .or_else(|| line.strip_prefix("INSERT INTO \"images\" VALUES("))?;
+            // id, account_id, filename, title, description (the demo's
+            // texts hold no comma), then the three instants.
+            let fields: Vec<&str> = values.splitn(9, ',').map(str::trim).collect();
+            let id = fields.first()?.trim_matches('\'');
+            Some(format!("{id} {} {} {}", fields[5], fields[6], fields[7]))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The number of the newest migration this version has for `engine`.
 fn newest_migration(engine: Engine) -> i64 {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -118,6 +138,26 @@ both_engines!(
                 .await;
             assert_eq!(stored, vec![dumped.to_string()], "rows of {table}");
         }
+        // Every instant is the same microsecond it was (on PostgreSQL, a
+        // BIGINT converted to a timestamptz by migration 0013).
+        let micros = |column: &str| match env.engine {
+            Engine::Sqlite => format!("COALESCE(CAST({column} AS TEXT), 'NULL')"),
+            Engine::Postgres => format!(
+                "COALESCE(CAST(CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT) AS TEXT), 'NULL')"
+            ),
+        };
+        let mut stored_times = env
+            .sql_texts(&format!(
+                "SELECT id || ' ' || {} || ' ' || {} || ' ' || {} FROM images",
+                micros("creation_date"),
+                micros("created_at"),
+                micros("updated_at")
+            ))
+            .await;
+        stored_times.sort();
+        let dumped_times = dumped_image_times(made.dump);
+        assert_eq!(dumped_times.len(), 12, "{dumped_times:?}");
+        assert_eq!(stored_times, dumped_times, "image instants");
 
         let server = env.serve(&[]).await;
         let token = made.token;
