@@ -31,34 +31,14 @@
 
 use std::time::{Duration, Instant};
 
-use lightbox_store::image_list::{self, GeoBox, KeywordMatch, ImageQuery, Sort};
+use lightbox_store::image_list::{self, GeoBox, ImageQuery, KeywordMatch, Sort};
 use lightbox_store::{Engine, Store};
 use sqlx::AssertSqlSafe;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const N_SKEWED: u64 = 3000;
-const N_TAIL: u64 = 50_000;
 const BASE_SECS: i64 = 1_609_459_200; // 2021-01-01T00:00:00Z
 const SPAN_SECS: i64 = 5 * 365 * 86_400;
-const MAKES: &[(&str, u64)] = &[
-    ("Canon", 35),
-    ("Nikon", 25),
-    ("Sony", 20),
-    ("Fujifilm", 10),
-    ("Apple", 7),
-    ("Leica", 3),
-];
-const ISOS: &[(&str, u64)] = &[
-    ("100", 30),
-    ("200", 20),
-    ("400", 18),
-    ("800", 12),
-    ("1600", 10),
-    ("3200", 6),
-    ("6400", 4),
-];
-
 struct Args {
     cmd: String,
     url: String,
@@ -73,7 +53,9 @@ struct Args {
 
 fn args() -> Result<Args, BoxError> {
     let mut it = std::env::args().skip(1);
-    let cmd = it.next().ok_or("usage: images-list-bench fill|run|queries …")?;
+    let cmd = it
+        .next()
+        .ok_or("usage: images-list-bench fill|run|queries …")?;
     let mut a = Args {
         cmd,
         url: String::new(),
@@ -117,120 +99,9 @@ async fn main() -> Result<(), BoxError> {
     }
     match a.cmd.as_str() {
         "fill" => fill_sql(&store, &a).await,
-        "fill-rows" => fill(&store, &a).await,
         "run" => run(&store, &a).await,
         other => Err(format!("unknown command {other}").into()),
     }
-}
-
-/// xorshift64*: deterministic, good enough for a synthetic library.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn weighted<'a>(&mut self, table: &[(&'a str, u64)]) -> &'a str {
-        let total: u64 = table.iter().map(|(_, w)| w).sum();
-        let mut pick = self.below(total);
-        for (name, w) in table {
-            if pick < *w {
-                return name;
-            }
-            pick -= w;
-        }
-        table[0].0
-    }
-}
-
-fn skewed_keyword(j: u64) -> (String, Option<&'static str>, String) {
-    let ns = [None, Some("subject"), Some("place"), Some("artist")][(j % 4) as usize];
-    let value = format!("word{}", j / 2);
-    let whole = match ns {
-        Some(ns) => format!("{ns}:{value}"),
-        None => value.clone(),
-    };
-    (whole, ns, value)
-}
-
-enum V {
-    T(String),
-    OT(Option<String>),
-    I(i64),
-    B(bool),
-    OI(Option<i64>),
-    OF(Option<f64>),
-}
-
-async fn insert_rows(
-    conn: &mut sqlx::AnyConnection,
-    head: &str,
-    width: usize,
-    rows: &[Vec<V>],
-    tail: &str,
-) -> Result<(), BoxError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from(head);
-    let mut n = 0;
-    for (r, _) in rows.iter().enumerate() {
-        sql.push_str(if r == 0 { " (" } else { ", (" });
-        for c in 0..width {
-            n += 1;
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            // NULLs go out untyped: cast the nullable columns so that
-            // PostgreSQL reads every row's value as the column's type.
-            let cast = match rows[0].get(c) {
-                Some(V::OF(_)) => Some("DOUBLE PRECISION"),
-                Some(V::OI(_)) => Some("BIGINT"),
-                Some(V::OT(_)) => Some("TEXT"),
-                _ => None,
-            };
-            if cast.is_some() {
-                sql.push_str("CAST(");
-            }
-            sql.push('$');
-            sql.push_str(&n.to_string());
-            if let Some(cast) = cast {
-                sql.push_str(" AS ");
-                sql.push_str(cast);
-                sql.push(')');
-            }
-        }
-        sql.push(')');
-    }
-    sql.push_str(tail);
-    // Not cached: a prepared statement keeps the parameter types of its first
-    // use, and NULL and a number are different types on the wire.
-    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(false);
-    for row in rows {
-        for v in row {
-            q = match v {
-                V::T(s) => q.bind(s.clone()),
-                V::OT(s) => q.bind(s.clone()),
-                V::I(i) => q.bind(*i),
-                V::B(b) => q.bind(*b),
-                V::OI(i) => q.bind(*i),
-                V::OF(f) => q.bind(*f),
-            };
-        }
-    }
-    q.execute(conn).await?;
-    Ok(())
 }
 
 /// The fill's own connection: the store's statement layer binds only what
@@ -255,200 +126,14 @@ async fn account_id(store: &Store, unique_id: &str) -> Result<String, BoxError> 
             unique_id: unique_id.to_owned(),
             name: "Bench".into(),
             api_enabled: true,
-            created_at: now,
-            updated_at: now,
+            created_at: now.into(),
+            updated_at: now.into(),
         },
     )
     .await?;
     Ok(id)
 }
 
-async fn fill(store: &Store, a: &Args) -> Result<(), BoxError> {
-    use sqlx::Connection;
-    let account = account_id(store, &a.account).await?;
-    let mut raw = raw_connection(&a.url).await?;
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ a.seed.wrapping_mul(0x1000_0000_01B3));
-    let started = Instant::now();
-    let step = SPAN_SECS * 1_000_000 / a.images.max(1) as i64;
-    const CHUNK: u64 = 5000;
-    let mut done = 0u64;
-    while done < a.images {
-        let upto = (done + CHUNK).min(a.images);
-        let mut images = Vec::new();
-        let mut keywords = Vec::new();
-        let mut exif = Vec::new();
-        for n in done..upto {
-            let created = BASE_SECS * 1_000_000 + n as i64 * step + rng.below(step as u64) as i64;
-            // UUID v7, as the server makes them: time-ordered.
-            let ms = (created / 1000) as u64;
-            let r = rng.next();
-            let id = format!(
-                "{:08x}-{:04x}-7{:03x}-{:04x}-{:012x}",
-                ms >> 16,
-                ms & 0xffff,
-                r & 0xfff,
-                0x8000 | ((r >> 12) & 0x3fff),
-                (r >> 26) & 0xffff_ffff_ffff
-            );
-            let updated = if rng.below(3) == 0 {
-                created + rng.below(30 * 86_400_000_000) as i64
-            } else {
-                created
-            };
-            let creation_date = if rng.below(100) < 92 {
-                Some(created - rng.below(3 * 365 * 86_400_000_000) as i64)
-            } else {
-                None
-            };
-            let rating = match rng.below(100) {
-                0..70 => 0,
-                70..82 => 1,
-                82..90 => 2,
-                90..95 => 3,
-                95..98 => 4,
-                _ => 5,
-            };
-            let is_video = rng.below(50) == 0;
-            let (lat, lng) = if rng.below(10) < 3 {
-                if rng.below(2) == 0 {
-                    (36.0 + rng.unit() * 24.0, -10.0 + rng.unit() * 40.0)
-                } else {
-                    (-55.0 + rng.unit() * 125.0, -180.0 + rng.unit() * 360.0)
-                }
-            } else {
-                (f64::NAN, f64::NAN)
-            };
-            let geo = !lat.is_nan();
-            images.push(vec![
-                V::T(id.clone()),
-                V::T(account.clone()),
-                V::T(format!("IMG_{n:07}.JPG")),
-                V::T(String::new()),
-                V::T(String::new()),
-                V::OI(creation_date),
-                V::I(created),
-                V::I(updated),
-                V::I(rating),
-                V::B(is_video),
-                V::T(if is_video { "video" } else { "image" }.into()),
-                V::T(if is_video { "video/mp4" } else { "image/jpeg" }.into()),
-                V::OI(Some(6000)),
-                V::OI(Some(4000)),
-                V::I(8_000_000),
-                V::T(format!("{:064x}", n)),
-                V::T(format!("originals/{id}")),
-                V::OF(geo.then_some(lat)),
-                V::OF(geo.then_some(lng)),
-                V::T("{}".into()),
-                V::T("{}".into()),
-                V::T("ready".into()),
-            ]);
-            let mut seen = Vec::with_capacity(10);
-            for pos in 0..10 {
-                let (whole, ns, value) = if pos < 9 {
-                    let u = rng.below(N_SKEWED);
-                    skewed_keyword(u * u / N_SKEWED)
-                } else {
-                    let t = rng.below(N_TAIL);
-                    (format!("event:tail{t}"), Some("event"), format!("tail{t}"))
-                };
-                if seen.contains(&whole) {
-                    continue;
-                }
-                seen.push(whole.clone());
-                keywords.push(vec![
-                    V::T(id.clone()),
-                    V::T(account.clone()),
-                    V::T(whole),
-                    V::OT(ns.map(str::to_owned)),
-                    V::T(value),
-                    V::I(pos),
-                    V::I(created),
-                ]);
-            }
-            if rng.below(10) != 0 {
-                let make = rng.weighted(MAKES);
-                let model = format!("{make} M{}", rng.below(10));
-                let iso = rng.weighted(ISOS);
-                for (p, v) in [("Make", make.to_owned()), ("Model", model), ("ISO", iso.to_owned())] {
-                    exif.push(vec![
-                        V::T(id.clone()),
-                        V::T(account.clone()),
-                        V::T(p.into()),
-                        V::T(v),
-                        V::I(created),
-                    ]);
-                }
-            }
-        }
-        let mut tx = raw.begin().await?;
-        if store.engine() == Engine::Sqlite {
-            sqlx::query("PRAGMA cache_size = -1000000")
-                .execute(&mut *tx)
-                .await?;
-        }
-        for rows in images.chunks(1000) {
-            insert_rows(
-                &mut tx,
-                "INSERT INTO images (id, account_id, filename, title, description, creation_date, \
-                 created_at, updated_at, rating, is_video, media_kind, content_type, width, height, \
-                 bytes, sha256, original_key, lat, lng, exif, metadata, versions_state) VALUES",
-                22,
-                rows,
-                "",
-            )
-            .await?;
-        }
-        for rows in keywords.chunks(4000) {
-            insert_rows(
-                &mut tx,
-                "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, \
-                 position, image_created_at) VALUES",
-                7,
-                rows,
-                "",
-            )
-            .await?;
-        }
-        for rows in exif.chunks(5000) {
-            insert_rows(
-                &mut tx,
-                "INSERT INTO image_exif (image_id, account_id, property, value, image_created_at) VALUES",
-                5,
-                rows,
-                "",
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        done = upto;
-        if done % 100_000 == 0 || done == a.images {
-            eprintln!(
-                "filled {done} images in {:.0} s",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
-    let conn = &mut raw;
-    match store.engine() {
-        Engine::Postgres => {
-            sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;
-        }
-        Engine::Sqlite => {
-            // What the server sees: no ANALYZE statistics, a checkpointed WAL.
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-    eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// The same library made inside the database (INSERT … SELECT over a
-/// numbered series): minutes instead of an hour. Integer hashes of the image
-/// number stand in for the random draws; the shares are those listed at the
-/// top of this file.
 async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
     use sqlx::Connection;
     let account = account_id(store, &a.account).await?;
@@ -482,7 +167,9 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
         let hi = (lo + CHUNK).min(images) - 1;
         let mut tx = raw.begin().await?;
         if !pg {
-            sqlx::query("PRAGMA cache_size = -1000000").execute(&mut *tx).await?;
+            sqlx::query("PRAGMA cache_size = -1000000")
+                .execute(&mut *tx)
+                .await?;
         }
         let series = format!(
             "WITH RECURSIVE s(n) AS (SELECT CAST({lo} AS BIGINT) UNION ALL SELECT n + 1 FROM s WHERE n < {hi}), \
@@ -491,6 +178,15 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
             base = BASE_SECS * 1_000_000,
             h1 = h(1),
         );
+        // Instants are computed in Unix microseconds; PostgreSQL stores a
+        // timestamptz (migration 0013).
+        let ts = |micros: &str| {
+            if pg {
+                format!("(TIMESTAMPTZ 'epoch' + ({micros}) * INTERVAL '1 microsecond')")
+            } else {
+                micros.to_owned()
+            }
+        };
         let creation_date = format!(
             "CASE WHEN {h2} % 100 < 92 THEN c - ({h3} % 94608000) * 1000000 END",
             h2 = h(2),
@@ -502,8 +198,8 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
              created_at, updated_at, rating, is_video, media_kind, content_type, width, height, \
              bytes, sha256, original_key, lat, lng, exif, metadata, versions_state) \
              SELECT id, $1, 'IMG_' || n || '.JPG', '', '', \
-               {creation_date}, \
-               c, CASE WHEN {h4} % 3 = 0 THEN c + ({h5} % 2592000) * 1000000 ELSE c END, \
+               {creation_ts}, \
+               {created_ts}, {updated_ts}, \
                CASE WHEN {h6} % 100 < 70 THEN 0 WHEN {h6} % 100 < 82 THEN 1 WHEN {h6} % 100 < 90 THEN 2 \
                     WHEN {h6} % 100 < 95 THEN 3 WHEN {h6} % 100 < 98 THEN 4 ELSE 5 END, \
                CASE WHEN {h7} % 50 = 0 THEN TRUE ELSE FALSE END, \
@@ -515,10 +211,24 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
                CASE WHEN {h8} % 10 < 3 THEN CASE WHEN {h9} % 2 = 0 THEN -10.0 + ({h11} % 40000) / 1000.0 \
                     ELSE -180.0 + ({h11} % 360000) / 1000.0 END END, \
                '{{}}', '{{}}', 'ready' FROM g",
-            h4 = h(4), h5 = h(5), h6 = h(6), h7 = h(7), h8 = h(8),
-            h9 = h(9), h10 = h(10), h11 = h(11),
+            creation_ts = ts(&creation_date),
+            created_ts = ts("c"),
+            updated_ts = ts(&format!(
+                "CASE WHEN {} % 3 = 0 THEN c + ({} % 2592000) * 1000000 ELSE c END",
+                h(4),
+                h(5)
+            )),
+            h6 = h(6),
+            h7 = h(7),
+            h8 = h(8),
+            h9 = h(9),
+            h10 = h(10),
+            h11 = h(11),
         );
-        sqlx::query(AssertSqlSafe(sql)).bind(&account).execute(&mut *tx).await?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&account)
+            .execute(&mut *tx)
+            .await?;
         // keywords: 9 skewed (j = u²/3000) + 1 from the tail of 50,000; the
         // image's creation_date is the same expression as above.
         let series_cd = series.replace(
@@ -538,10 +248,15 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
                      CASE WHEN j < 0 THEN 'tail' || (r % 50000) ELSE 'word' || (j / 2) END AS v FROM e) \
              INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position, \
                 image_created_at, image_creation_date) \
-             SELECT id, $1, CASE WHEN ns IS NULL THEN v ELSE ns || ':' || v END, ns, v, pos, c, cd FROM k \
-             WHERE 1 = 1 ON CONFLICT (image_id, keyword) DO NOTHING"
+             SELECT id, $1, CASE WHEN ns IS NULL THEN v ELSE ns || ':' || v END, ns, v, pos, {c}, {cd} FROM k \
+             WHERE 1 = 1 ON CONFLICT (image_id, keyword) DO NOTHING",
+            c = ts("c"),
+            cd = ts("cd"),
         );
-        sqlx::query(AssertSqlSafe(sql)).bind(&account).execute(&mut *tx).await?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&account)
+            .execute(&mut *tx)
+            .await?;
         // Exif on 90 %: Make (skewed), Model (10 per make), ISO (7 steps)
         let make = "CASE WHEN m < 35 THEN 'Canon' WHEN m < 60 THEN 'Nikon' WHEN m < 80 THEN 'Sony' \
                     WHEN m < 90 THEN 'Fujifilm' WHEN m < 97 THEN 'Apple' ELSE 'Leica' END";
@@ -552,14 +267,24 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
              SELECT id, $1, prop, CASE prop WHEN 'Make' THEN {make} \
                  WHEN 'Model' THEN {make} || ' M' || mo \
                  ELSE CASE WHEN i < 30 THEN '100' WHEN i < 50 THEN '200' WHEN i < 68 THEN '400' \
-                   WHEN i < 80 THEN '800' WHEN i < 90 THEN '1600' WHEN i < 96 THEN '3200' ELSE '6400' END END, c \
+                   WHEN i < 80 THEN '800' WHEN i < 90 THEN '1600' WHEN i < 96 THEN '3200' ELSE '6400' END END, {c} \
              FROM x CROSS JOIN pr",
-            h12 = h(12), h13 = h(13), h14 = h(14), h15 = h(15),
+            c = ts("c"),
+            h12 = h(12),
+            h13 = h(13),
+            h14 = h(14),
+            h15 = h(15),
         );
-        sqlx::query(AssertSqlSafe(sql)).bind(&account).execute(&mut *tx).await?;
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&account)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         lo = hi + 1;
-        eprintln!("filled {lo} images in {:.0} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "filled {lo} images in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let conn = &mut raw;
     match store.engine() {
@@ -567,7 +292,9 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
             sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;
         }
         Engine::Sqlite => {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut *conn)
+                .await?;
         }
     }
     eprintln!("done in {:.0} s", started.elapsed().as_secs_f64());
@@ -634,52 +361,427 @@ fn mixes() -> Vec<Mix> {
     };
     vec![
         m("newest", d(), 0, ""),
-        m("oldest", ImageQuery { sort: Sort::Oldest, ..d() }, 0, "sort=oldest"),
-        m("taken", ImageQuery { sort: Sort::Taken, ..d() }, 0, "sort=taken"),
+        m(
+            "oldest",
+            ImageQuery {
+                sort: Sort::Oldest,
+                ..d()
+            },
+            0,
+            "sort=oldest",
+        ),
+        m(
+            "taken",
+            ImageQuery {
+                sort: Sort::Taken,
+                ..d()
+            },
+            0,
+            "sort=taken",
+        ),
         m("newest offset 1000", d(), 1000, "offset=1000"),
         m("newest offset 10000", d(), 10_000, "offset=10000"),
         m("newest offset 100000", d(), 100_000, "offset=100000"),
-        m("kw common (subject:word0, 7 %)", ImageQuery { keyword: kw("subject:word0"), ..d() }, 0, "keyword=subject:word0"),
-        m("kw value any ns (word0, 23 %)", ImageQuery { keyword: val("word0"), ..d() }, 0, "keyword=word0"),
-        m("kw mid (word200, 0.4 %)", ImageQuery { keyword: val("word200"), ..d() }, 0, "keyword=word200"),
-        m("kw rare (place:word1499)", ImageQuery { keyword: kw("place:word1499"), ..d() }, 0, "keyword=place:word1499"),
-        m("kw tail (event:tail12345)", ImageQuery { keyword: kw("event:tail12345"), ..d() }, 0, "keyword=tail12345&namespace=event"),
-        m("kw common offset 10000", ImageQuery { keyword: kw("subject:word0"), ..d() }, 10_000, "keyword=subject:word0&offset=10000"),
-        m("rating=5", ImageQuery { rating: Some(5), ..d() }, 0, "rating=5"),
-        m("rating=0", ImageQuery { rating: Some(0), ..d() }, 0, "rating=0"),
-        m("min_rating=3", ImageQuery { min_rating: Some(3), ..d() }, 0, "min_rating=3"),
-        m("exif Make=Leica", ImageQuery { exif_property: Some("Make".into()), exif_value: Some("Leica".into()), ..d() }, 0, "exif_property=Make&exif_value=Leica"),
-        m("exif ISO=6400", ImageQuery { exif_property: Some("ISO".into()), exif_value: Some("6400".into()), ..d() }, 0, "exif_property=ISO&exif_value=6400"),
-        m("exif Model present", ImageQuery { exif_property: Some("Model".into()), ..d() }, 0, "exif_property=Model"),
-        m("created_at 1 month", ImageQuery { created_at_from: Some(day(2024, 3, 1)), created_at_to: Some(end(day(2024, 3, 31))), ..d() }, 0, "created_at_from=2024-03-01&created_at_to=2024-03-31"),
-        m("updated_at 1 week", ImageQuery { updated_at_from: Some(day(2023, 6, 1)), updated_at_to: Some(end(day(2023, 6, 7))), ..d() }, 0, "updated_at_from=2023-06-01&updated_at_to=2023-06-07"),
-        m("creation_date 1 year", ImageQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31"),
-        m("creation_date 1 month", ImageQuery { creation_date_from: Some(day(2022, 5, 1)), creation_date_to: Some(end(day(2022, 5, 31))), ..d() }, 0, "creation_date_from=2022-05-01&creation_date_to=2022-05-31"),
-        m("creation_date 1 day", ImageQuery { creation_date_from: Some(day(2022, 5, 17)), creation_date_to: Some(end(day(2022, 5, 17))), ..d() }, 0, "creation_date_from=2022-05-17&creation_date_to=2022-05-17"),
-        m("has_video=true", ImageQuery { has_video: Some(true), ..d() }, 0, "has_video=true"),
-        m("has_video=false", ImageQuery { has_video: Some(false), ..d() }, 0, "has_video=false"),
-        m("has_geo=true", ImageQuery { has_geo: Some(true), ..d() }, 0, "has_geo=true"),
-        m("has_geo=false", ImageQuery { has_geo: Some(false), ..d() }, 0, "has_geo=false"),
-        m("bbox Europe", ImageQuery { bbox: Some(europe), ..d() }, 0, "bbox=-10,36,30,60"),
-        m("bbox Switzerland", ImageQuery { bbox: Some(swiss), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8"),
-        m("bbox Pacific (antimeridian)", ImageQuery { bbox: Some(pacific), ..d() }, 0, "bbox=170,-50,-170,10"),
-        m("kw common + geo + min_rating 1", ImageQuery { keyword: kw("subject:word0"), has_geo: Some(true), min_rating: Some(1), ..d() }, 0, "keyword=subject:word0&has_geo=true&min_rating=1"),
-        m("kw mid + no video + 2023", ImageQuery { keyword: val("word200"), has_video: Some(false), created_at_from: Some(day(2023, 1, 1)), created_at_to: Some(end(day(2023, 12, 31))), ..d() }, 0, "keyword=word200&has_video=false&created_at_from=2023-01-01&created_at_to=2023-12-31"),
-        m("video + rating 5", ImageQuery { has_video: Some(true), rating: Some(5), ..d() }, 0, "has_video=true&rating=5"),
-        m("Canon + min_rating 4 + geo", ImageQuery { exif_property: Some("Make".into()), exif_value: Some("Canon".into()), min_rating: Some(4), has_geo: Some(true), ..d() }, 0, "exif_property=Make&exif_value=Canon&min_rating=4&has_geo=true"),
-        m("bbox Europe + kw common", ImageQuery { bbox: Some(europe), keyword: kw("place:word1"), ..d() }, 0, "bbox=-10,36,30,60&keyword=place:word1"),
-        m("taken 2022 + geo + rating 3", ImageQuery { creation_date_from: Some(day(2022, 1, 1)), creation_date_to: Some(end(day(2022, 12, 31))), has_geo: Some(true), rating: Some(3), ..d() }, 0, "creation_date_from=2022-01-01&creation_date_to=2022-12-31&has_geo=true&rating=3"),
-        m("sort taken + kw common", ImageQuery { keyword: val("word0"), sort: Sort::Taken, ..d() }, 0, "keyword=word0&sort=taken"),
-        m("sort taken + kw mid", ImageQuery { keyword: val("word200"), sort: Sort::Taken, ..d() }, 0, "keyword=word200&sort=taken"),
-        m("sort taken + kw whole (subject:word0)", ImageQuery { keyword: kw("subject:word0"), sort: Sort::Taken, ..d() }, 0, "keyword=subject:word0&sort=taken"),
-        m("namespace subject (any keyword)", ImageQuery { keyword: Some(KeywordMatch::Namespace("subject".into())), ..d() }, 0, "namespace=subject"),
-        m("namespace event + sort taken", ImageQuery { keyword: Some(KeywordMatch::Namespace("event".into())), sort: Sort::Taken, ..d() }, 0, "namespace=event&sort=taken"),
-        m("namespace artist + rating 5", ImageQuery { keyword: Some(KeywordMatch::Namespace("artist".into())), rating: Some(5), ..d() }, 0, "namespace=artist&rating=5"),
-        m("sort taken + geo", ImageQuery { has_geo: Some(true), sort: Sort::Taken, ..d() }, 0, "has_geo=true&sort=taken"),
-        m("sort oldest + kw mid", ImageQuery { keyword: val("word200"), sort: Sort::Oldest, ..d() }, 0, "keyword=word200&sort=oldest"),
-        m("Sony + kw rare", ImageQuery { exif_property: Some("Make".into()), exif_value: Some("Sony".into()), keyword: kw("place:word1499"), ..d() }, 0, "exif_property=Make&exif_value=Sony&keyword=place:word1499"),
-        m("kw rare + video", ImageQuery { keyword: kw("place:word1499"), has_video: Some(true), ..d() }, 0, "keyword=place:word1499&has_video=true"),
-        m("Swiss + min_rating 3", ImageQuery { bbox: Some(swiss), min_rating: Some(3), ..d() }, 0, "bbox=5.9,45.8,10.5,47.8&min_rating=3"),
+        m(
+            "kw common (subject:word0, 7 %)",
+            ImageQuery {
+                keyword: kw("subject:word0"),
+                ..d()
+            },
+            0,
+            "keyword=subject:word0",
+        ),
+        m(
+            "kw value any ns (word0, 23 %)",
+            ImageQuery {
+                keyword: val("word0"),
+                ..d()
+            },
+            0,
+            "keyword=word0",
+        ),
+        m(
+            "kw mid (word200, 0.4 %)",
+            ImageQuery {
+                keyword: val("word200"),
+                ..d()
+            },
+            0,
+            "keyword=word200",
+        ),
+        m(
+            "kw rare (place:word1499)",
+            ImageQuery {
+                keyword: kw("place:word1499"),
+                ..d()
+            },
+            0,
+            "keyword=place:word1499",
+        ),
+        m(
+            "kw tail (event:tail12345)",
+            ImageQuery {
+                keyword: kw("event:tail12345"),
+                ..d()
+            },
+            0,
+            "keyword=tail12345&namespace=event",
+        ),
+        m(
+            "kw common offset 10000",
+            ImageQuery {
+                keyword: kw("subject:word0"),
+                ..d()
+            },
+            10_000,
+            "keyword=subject:word0&offset=10000",
+        ),
+        m(
+            "rating=5",
+            ImageQuery {
+                rating: Some(5),
+                ..d()
+            },
+            0,
+            "rating=5",
+        ),
+        m(
+            "rating=0",
+            ImageQuery {
+                rating: Some(0),
+                ..d()
+            },
+            0,
+            "rating=0",
+        ),
+        m(
+            "min_rating=3",
+            ImageQuery {
+                min_rating: Some(3),
+                ..d()
+            },
+            0,
+            "min_rating=3",
+        ),
+        m(
+            "exif Make=Leica",
+            ImageQuery {
+                exif_property: Some("Make".into()),
+                exif_value: Some("Leica".into()),
+                ..d()
+            },
+            0,
+            "exif_property=Make&exif_value=Leica",
+        ),
+        m(
+            "exif ISO=6400",
+            ImageQuery {
+                exif_property: Some("ISO".into()),
+                exif_value: Some("6400".into()),
+                ..d()
+            },
+            0,
+            "exif_property=ISO&exif_value=6400",
+        ),
+        m(
+            "exif Model present",
+            ImageQuery {
+                exif_property: Some("Model".into()),
+                ..d()
+            },
+            0,
+            "exif_property=Model",
+        ),
+        m(
+            "created_at 1 month",
+            ImageQuery {
+                created_at_from: Some(day(2024, 3, 1)),
+                created_at_to: Some(end(day(2024, 3, 31))),
+                ..d()
+            },
+            0,
+            "created_at_from=2024-03-01&created_at_to=2024-03-31",
+        ),
+        m(
+            "updated_at 1 week",
+            ImageQuery {
+                updated_at_from: Some(day(2023, 6, 1)),
+                updated_at_to: Some(end(day(2023, 6, 7))),
+                ..d()
+            },
+            0,
+            "updated_at_from=2023-06-01&updated_at_to=2023-06-07",
+        ),
+        m(
+            "creation_date 1 year",
+            ImageQuery {
+                creation_date_from: Some(day(2022, 1, 1)),
+                creation_date_to: Some(end(day(2022, 12, 31))),
+                ..d()
+            },
+            0,
+            "creation_date_from=2022-01-01&creation_date_to=2022-12-31",
+        ),
+        m(
+            "creation_date 1 month",
+            ImageQuery {
+                creation_date_from: Some(day(2022, 5, 1)),
+                creation_date_to: Some(end(day(2022, 5, 31))),
+                ..d()
+            },
+            0,
+            "creation_date_from=2022-05-01&creation_date_to=2022-05-31",
+        ),
+        m(
+            "creation_date 1 day",
+            ImageQuery {
+                creation_date_from: Some(day(2022, 5, 17)),
+                creation_date_to: Some(end(day(2022, 5, 17))),
+                ..d()
+            },
+            0,
+            "creation_date_from=2022-05-17&creation_date_to=2022-05-17",
+        ),
+        m(
+            "has_video=true",
+            ImageQuery {
+                has_video: Some(true),
+                ..d()
+            },
+            0,
+            "has_video=true",
+        ),
+        m(
+            "has_video=false",
+            ImageQuery {
+                has_video: Some(false),
+                ..d()
+            },
+            0,
+            "has_video=false",
+        ),
+        m(
+            "has_geo=true",
+            ImageQuery {
+                has_geo: Some(true),
+                ..d()
+            },
+            0,
+            "has_geo=true",
+        ),
+        m(
+            "has_geo=false",
+            ImageQuery {
+                has_geo: Some(false),
+                ..d()
+            },
+            0,
+            "has_geo=false",
+        ),
+        m(
+            "bbox Europe",
+            ImageQuery {
+                bbox: Some(europe),
+                ..d()
+            },
+            0,
+            "bbox=-10,36,30,60",
+        ),
+        m(
+            "bbox Switzerland",
+            ImageQuery {
+                bbox: Some(swiss),
+                ..d()
+            },
+            0,
+            "bbox=5.9,45.8,10.5,47.8",
+        ),
+        m(
+            "bbox Pacific (antimeridian)",
+            ImageQuery {
+                bbox: Some(pacific),
+                ..d()
+            },
+            0,
+            "bbox=170,-50,-170,10",
+        ),
+        m(
+            "kw common + geo + min_rating 1",
+            ImageQuery {
+                keyword: kw("subject:word0"),
+                has_geo: Some(true),
+                min_rating: Some(1),
+                ..d()
+            },
+            0,
+            "keyword=subject:word0&has_geo=true&min_rating=1",
+        ),
+        m(
+            "kw mid + no video + 2023",
+            ImageQuery {
+                keyword: val("word200"),
+                has_video: Some(false),
+                created_at_from: Some(day(2023, 1, 1)),
+                created_at_to: Some(end(day(2023, 12, 31))),
+                ..d()
+            },
+            0,
+            "keyword=word200&has_video=false&created_at_from=2023-01-01&created_at_to=2023-12-31",
+        ),
+        m(
+            "video + rating 5",
+            ImageQuery {
+                has_video: Some(true),
+                rating: Some(5),
+                ..d()
+            },
+            0,
+            "has_video=true&rating=5",
+        ),
+        m(
+            "Canon + min_rating 4 + geo",
+            ImageQuery {
+                exif_property: Some("Make".into()),
+                exif_value: Some("Canon".into()),
+                min_rating: Some(4),
+                has_geo: Some(true),
+                ..d()
+            },
+            0,
+            "exif_property=Make&exif_value=Canon&min_rating=4&has_geo=true",
+        ),
+        m(
+            "bbox Europe + kw common",
+            ImageQuery {
+                bbox: Some(europe),
+                keyword: kw("place:word1"),
+                ..d()
+            },
+            0,
+            "bbox=-10,36,30,60&keyword=place:word1",
+        ),
+        m(
+            "taken 2022 + geo + rating 3",
+            ImageQuery {
+                creation_date_from: Some(day(2022, 1, 1)),
+                creation_date_to: Some(end(day(2022, 12, 31))),
+                has_geo: Some(true),
+                rating: Some(3),
+                ..d()
+            },
+            0,
+            "creation_date_from=2022-01-01&creation_date_to=2022-12-31&has_geo=true&rating=3",
+        ),
+        m(
+            "sort taken + kw common",
+            ImageQuery {
+                keyword: val("word0"),
+                sort: Sort::Taken,
+                ..d()
+            },
+            0,
+            "keyword=word0&sort=taken",
+        ),
+        m(
+            "sort taken + kw mid",
+            ImageQuery {
+                keyword: val("word200"),
+                sort: Sort::Taken,
+                ..d()
+            },
+            0,
+            "keyword=word200&sort=taken",
+        ),
+        m(
+            "sort taken + kw whole (subject:word0)",
+            ImageQuery {
+                keyword: kw("subject:word0"),
+                sort: Sort::Taken,
+                ..d()
+            },
+            0,
+            "keyword=subject:word0&sort=taken",
+        ),
+        m(
+            "namespace subject (any keyword)",
+            ImageQuery {
+                keyword: Some(KeywordMatch::Namespace("subject".into())),
+                ..d()
+            },
+            0,
+            "namespace=subject",
+        ),
+        m(
+            "namespace event + sort taken",
+            ImageQuery {
+                keyword: Some(KeywordMatch::Namespace("event".into())),
+                sort: Sort::Taken,
+                ..d()
+            },
+            0,
+            "namespace=event&sort=taken",
+        ),
+        m(
+            "namespace artist + rating 5",
+            ImageQuery {
+                keyword: Some(KeywordMatch::Namespace("artist".into())),
+                rating: Some(5),
+                ..d()
+            },
+            0,
+            "namespace=artist&rating=5",
+        ),
+        m(
+            "sort taken + geo",
+            ImageQuery {
+                has_geo: Some(true),
+                sort: Sort::Taken,
+                ..d()
+            },
+            0,
+            "has_geo=true&sort=taken",
+        ),
+        m(
+            "sort oldest + kw mid",
+            ImageQuery {
+                keyword: val("word200"),
+                sort: Sort::Oldest,
+                ..d()
+            },
+            0,
+            "keyword=word200&sort=oldest",
+        ),
+        m(
+            "Sony + kw rare",
+            ImageQuery {
+                exif_property: Some("Make".into()),
+                exif_value: Some("Sony".into()),
+                keyword: kw("place:word1499"),
+                ..d()
+            },
+            0,
+            "exif_property=Make&exif_value=Sony&keyword=place:word1499",
+        ),
+        m(
+            "kw rare + video",
+            ImageQuery {
+                keyword: kw("place:word1499"),
+                has_video: Some(true),
+                ..d()
+            },
+            0,
+            "keyword=place:word1499&has_video=true",
+        ),
+        m(
+            "Swiss + min_rating 3",
+            ImageQuery {
+                bbox: Some(swiss),
+                min_rating: Some(3),
+                ..d()
+            },
+            0,
+            "bbox=5.9,45.8,10.5,47.8&min_rating=3",
+        ),
     ]
 }
 
@@ -717,8 +819,8 @@ async fn run(store: &Store, a: &Args) -> Result<(), BoxError> {
         let started = Instant::now();
         for i in 0..(warm + a.iterations) {
             let t = Instant::now();
-            let ids = image_list::list_ids(&mut conn, engine, &account, &mix.q, 51, mix.offset)
-                .await?;
+            let ids =
+                image_list::list_ids(&mut conn, engine, &account, &mix.q, 51, mix.offset).await?;
             let took = t.elapsed();
             rows = ids.len();
             if i >= warm {
