@@ -268,7 +268,15 @@ impl Store {
                 )
             }
             Engine::Postgres => {
-                let options = PgConnectOptions::from_str(&url)?.disable_statement_logging();
+                let options = PgConnectOptions::from_str(&url)?
+                    .disable_statement_logging()
+                    // Every statement here answers one request from an
+                    // index in a few milliseconds: starting parallel
+                    // workers costs more than it saves (a keyword- or
+                    // Exif-driven image list: 15 → 5 ms at 1,000,000
+                    // images, docs/performance.md) and takes cores from
+                    // the requests beside it.
+                    .options([("max_parallel_workers_per_gather", "0")]);
                 try_connect::<sqlx::PgConnection>(&options, &url).await?;
                 Pool::Postgres(
                     PgPoolOptions::new()
