@@ -63,13 +63,22 @@ pub fn format_rfc3339_precise(micros: impl Into<i64>) -> String {
         .unwrap_or_else(|| format_rfc3339(micros))
 }
 
+/// The years a request time may name: RFC 3339's four digits. `[year]`
+/// alone would also take a sign (`-9999-01-01`), an instant before the
+/// earliest PostgreSQL stores (4713 BC); both engines refuse it alike.
+fn in_calendar(year: i32) -> bool {
+    (0..=9999).contains(&year)
+}
+
 /// Parses a request time: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
 pub fn parse_request_time(text: &str) -> Option<i64> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Some((t.unix_timestamp_nanos() / 1_000) as i64);
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(text, &format).ok()?;
+    let date = time::Date::parse(text, &format)
+        .ok()
+        .filter(|d| in_calendar(d.year()))?;
     Some(date.midnight().assume_utc().unix_timestamp() * 1_000_000)
 }
 
@@ -97,7 +106,9 @@ pub fn parse_loose_time(text: &str) -> Option<i64> {
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
     ] {
-        if let Ok(t) = time::PrimitiveDateTime::parse(&normalised, &format) {
+        if let Ok(t) = time::PrimitiveDateTime::parse(&normalised, &format)
+            && in_calendar(t.year())
+        {
             return Some((t.assume_utc().unix_timestamp_nanos() / 1_000) as i64);
         }
     }
@@ -138,6 +149,12 @@ mod tests {
             Some(1_767_312_000_000_000)
         );
         assert_eq!(parse_request_time("yesterday"), None);
+        // Signed or five-digit years: not RFC 3339, and before what
+        // PostgreSQL stores.
+        assert_eq!(parse_request_time("-9999-01-01"), None);
+        assert_eq!(parse_request_time("+10000-01-01"), None);
+        assert_eq!(parse_loose_time("-9999-01-01 10:00"), None);
+        assert!(parse_request_time("0001-01-01").is_some());
         assert_eq!(
             format_rfc3339(1_767_312_000_123_456_i64),
             "2026-01-02T00:00:00Z"

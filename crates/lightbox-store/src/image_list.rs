@@ -96,7 +96,8 @@ enum Shape {
     /// index, or `images_rating` for one rating), then filtered.
     Walk { rows: i64 },
     /// Every match of the range is read through its index and sorted; the
-    /// other columns are `+column`.
+    /// other columns are written so that no index answers them
+    /// ([`unindexed`]).
     Collect(Range),
 }
 

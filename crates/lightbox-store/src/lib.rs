@@ -18,10 +18,11 @@
 //!   `testing` feature's raw statements use too); PostgreSQL's `NOTIFY` of
 //!   a revocation is sent as is (`nodes::bump`).
 //!
-//! The schema keeps to what both engines share (TEXT ids and JSON, BIGINT
-//! Unix-microsecond times, flags compared with TRUE/FALSE and read as
-//! `bool` — BOOLEAN on PostgreSQL, 0/1 INTEGER on SQLite —, `$n`
-//! placeholders, which SQLite accepts too); the engine-specific parts are named: migrations
+//! Each engine stores a value its own way and the rows read them alike
+//! (`lightbox-store-rows`, `types.rs`): instants timestamptz / INTEGER Unix
+//! microseconds, JSON jsonb / TEXT, flags BOOLEAN / 0-1 INTEGER compared
+//! with TRUE/FALSE; ids are TEXT on both and `$n` placeholders serve both;
+//! the engine-specific parts are named: migrations
 //! (one folder per engine, same numbers), how a write transaction begins
 //! (`BEGIN IMMEDIATE` on SQLite so writers queue instead of failing), and
 //! the statements written per engine.

@@ -138,8 +138,10 @@ both_engines!(
                 .await;
             assert_eq!(stored, vec![dumped.to_string()], "rows of {table}");
         }
-        // Every instant is the same microsecond it was (on PostgreSQL, a
-        // BIGINT converted to a timestamptz by migration 0013).
+        // Each image's instants (creation date, upload, change) are the
+        // same microsecond they were (on PostgreSQL, a BIGINT converted to a
+        // timestamptz by migration 0013; the migration's edge cases, negative
+        // and "never" values, are checked by the store test `migrations`).
         let micros = |column: &str| match env.engine {
             Engine::Sqlite => format!("COALESCE(CAST({column} AS TEXT), 'NULL')"),
             Engine::Postgres => format!(

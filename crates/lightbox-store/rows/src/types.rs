@@ -148,12 +148,17 @@ impl Type<Postgres> for Micros {
     }
 }
 
+/// The longest span bound on PostgreSQL, 5,000 years: now minus it is still
+/// an instant PostgreSQL holds (a longer one, say a job lease configured as
+/// "forever", would make the subtraction fail; it means the same).
+const POSTGRES_MAX_SPAN: i64 = 5_000 * 366 * 86_400 * 1_000_000;
+
 impl Encode<'_, Postgres> for Micros {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
         PgInterval {
             months: 0,
             days: 0,
-            microseconds: self.0,
+            microseconds: self.0.clamp(-POSTGRES_MAX_SPAN, POSTGRES_MAX_SPAN),
         }
         .encode_by_ref(buf)
     }
