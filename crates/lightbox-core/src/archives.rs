@@ -203,8 +203,8 @@ async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreEr
         url: link.url,
         bytes: row.bytes.unwrap_or(0),
         image_count: row.image_count,
-        created_at: format_rfc3339(row.created_at.micros()),
-        expires_at: format_rfc3339(row.expires_at.micros()),
+        created_at: format_rfc3339(row.created_at),
+        expires_at: format_rfc3339(row.expires_at),
     })
 }
 

@@ -262,8 +262,8 @@ pub async fn list_keys(core: &Core) -> Result<Vec<SigningKeyView>, CoreError> {
                 None if Some(r.kid) == signer => "signing",
                 None => "verifying",
             },
-            created_at: format_rfc3339(r.created_at.micros()),
-            retired_at: r.retired_at.map(|t| format_rfc3339(t.micros())),
+            created_at: format_rfc3339(r.created_at),
+            retired_at: r.retired_at.map(format_rfc3339),
         })
         .collect())
 }

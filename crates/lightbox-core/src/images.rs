@@ -162,9 +162,7 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
                 public_uuid: s.set_id,
                 name: s.name,
                 hidden: s.hidden,
-                activation_time: s
-                    .activation_time
-                    .map(|t| crate::clock::format_rfc3339_precise(t.micros())),
+                activation_time: s.activation_time.map(crate::clock::format_rfc3339_precise),
             });
     }
     let mut credits: HashMap<String, Vec<Credit>> = HashMap::new();
@@ -200,9 +198,9 @@ async fn render(core: &Core, account_id: &str, rows: &[ImageRow]) -> Result<Vec<
             filename: row.filename.clone(),
             title: row.title.clone(),
             description: row.description.clone(),
-            creation_date: row.creation_date.map(|t| format_rfc3339(t.micros())),
-            created_at: format_rfc3339(row.created_at.micros()),
-            updated_at: format_rfc3339(row.updated_at.micros()),
+            creation_date: row.creation_date.map(format_rfc3339),
+            created_at: format_rfc3339(row.created_at),
+            updated_at: format_rfc3339(row.updated_at),
             rotation: row.rotation,
             rating: row.rating,
             alt_text: row.alt_text.clone(),

@@ -289,16 +289,7 @@ async fn finish_job(
             )
             .await?
             {
-                op_store::set_status(
-                    &mut tx,
-                    &job.operation_id,
-                    "queued",
-                    None,
-                    None,
-                    Timestamp(now),
-                    false,
-                )
-                .await?;
+                requeue_operation(&mut tx, &job.operation_id, now).await?;
             }
         }
         Err(failure) => {
@@ -318,6 +309,25 @@ async fn finish_job(
         }
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Puts an operation back to `queued`: its job will run again.
+async fn requeue_operation(
+    tx: &mut lightbox_store::Conn,
+    operation_id: &str,
+    now: i64,
+) -> Result<(), CoreError> {
+    op_store::set_status(
+        tx,
+        operation_id,
+        "queued",
+        None,
+        None,
+        Timestamp(now),
+        false,
+    )
+    .await?;
     Ok(())
 }
 
@@ -383,16 +393,7 @@ pub async fn recover_stale(core: &Core, lease: Duration) -> Result<usize, CoreEr
         .await?
         {
             if requeue {
-                op_store::set_status(
-                    &mut tx,
-                    &job.operation_id,
-                    "queued",
-                    None,
-                    None,
-                    Timestamp(now),
-                    false,
-                )
-                .await?;
+                requeue_operation(&mut tx, &job.operation_id, now).await?;
             } else {
                 let error = OperationError {
                     code: "internal".to_owned(),

@@ -37,8 +37,8 @@ async fn view(core: &Core, row: ProfileRow) -> Result<MetadataProfile, CoreError
         fields: serde_json::from_str(row.fields.as_str())
             .unwrap_or_else(|_| Value::Object(Map::new())),
         default_for,
-        created_at: format_rfc3339(row.created_at.micros()),
-        updated_at: format_rfc3339(row.updated_at.micros()),
+        created_at: format_rfc3339(row.created_at),
+        updated_at: format_rfc3339(row.updated_at),
     })
 }
 

@@ -103,8 +103,8 @@ impl Operation {
             set_public_uuid: row.set_public_uuid.clone(),
             result,
             error,
-            created_at: format_rfc3339(row.created_at.micros()),
-            updated_at: format_rfc3339(row.updated_at.micros()),
+            created_at: format_rfc3339(row.created_at),
+            updated_at: format_rfc3339(row.updated_at),
             finished_at: row.finished_at.map(format_rfc3339),
         })
     }

@@ -766,10 +766,10 @@ pub async fn list_sessions(
             platform: s.platform,
             app_version: s.app_version,
             device_id: s.device_id,
-            created_at: format_rfc3339(s.created_at.micros()),
-            last_used_at: format_rfc3339(s.last_used_at.micros()),
+            created_at: format_rfc3339(s.created_at),
+            last_used_at: format_rfc3339(s.last_used_at),
             last_ip: s.last_ip,
-            expires_at: format_rfc3339(s.expires_at.micros()),
+            expires_at: format_rfc3339(s.expires_at),
         })
         .collect())
 }

@@ -1268,7 +1268,7 @@ pub async fn snapshots(
                 reason: r.reason,
                 image_count: r.image_count,
                 operation_uuid: r.operation_id,
-                created_at: format_rfc3339(r.created_at.micros()),
+                created_at: format_rfc3339(r.created_at),
             })
             .collect(),
         more,

@@ -118,8 +118,8 @@ impl Set {
             live_image_count: row.live_image_count,
             child_count: row.child_count,
             website: None,
-            created_at: format_rfc3339(row.created_at.micros()),
-            updated_at: format_rfc3339(row.updated_at.micros()),
+            created_at: format_rfc3339(row.created_at),
+            updated_at: format_rfc3339(row.updated_at),
         })
     }
 }

@@ -76,7 +76,7 @@ impl ServiceTokenView {
             expires_at: row.expires_at.map(format_rfc3339),
             allowed_ips,
             max_request_bytes: row.max_request_bytes.and_then(|b| u64::try_from(b).ok()),
-            created_at: format_rfc3339(row.created_at.micros()),
+            created_at: format_rfc3339(row.created_at),
             revoked_at: row.revoked_at.map(format_rfc3339),
             last_used_at: last_used_at.map(format_rfc3339),
             last_used_ip,

@@ -273,7 +273,7 @@ pub async fn list_members(core: &Core, account_id: &str) -> Result<Vec<Member>, 
                 role: Role::parse(&role)?,
                 disabled: u.disabled,
                 two_factor: u.totp_secret.is_some(),
-                created_at: crate::clock::format_rfc3339(u.created_at.micros()),
+                created_at: crate::clock::format_rfc3339(u.created_at),
                 uuid: u.id,
                 login: u.login,
                 name: u.name,
@@ -311,7 +311,7 @@ pub async fn create_member(
         role,
         disabled: false,
         two_factor: false,
-        created_at: crate::clock::format_rfc3339(row.created_at.micros()),
+        created_at: crate::clock::format_rfc3339(row.created_at),
     })
 }
 

@@ -115,28 +115,6 @@ impl Decode<'_, Postgres> for Timestamp {
     }
 }
 
-impl Type<Sqlite> for Timestamp {
-    fn type_info() -> SqliteTypeInfo {
-        <i64 as Type<Sqlite>>::type_info()
-    }
-
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <i64 as Type<Sqlite>>::compatible(ty)
-    }
-}
-
-impl Encode<'_, Sqlite> for Timestamp {
-    fn encode_by_ref(&self, args: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
-        <i64 as Encode<Sqlite>>::encode_by_ref(&self.0, args)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for Timestamp {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        <i64 as Decode<Sqlite>>::decode(value).map(Timestamp)
-    }
-}
-
 /// A span of time in microseconds: an `interval` on PostgreSQL (so an
 /// instant minus a span is an instant), an INTEGER on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -165,18 +143,6 @@ impl Encode<'_, Postgres> for Micros {
 
     fn size_hint(&self) -> usize {
         16
-    }
-}
-
-impl Type<Sqlite> for Micros {
-    fn type_info() -> SqliteTypeInfo {
-        <i64 as Type<Sqlite>>::type_info()
-    }
-}
-
-impl Encode<'_, Sqlite> for Micros {
-    fn encode_by_ref(&self, args: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
-        <i64 as Encode<Sqlite>>::encode_by_ref(&self.0, args)
     }
 }
 
@@ -241,27 +207,40 @@ impl Decode<'_, Postgres> for JsonText {
     }
 }
 
-impl Type<Sqlite> for JsonText {
-    fn type_info() -> SqliteTypeInfo {
-        <String as Type<Sqlite>>::type_info()
-    }
+/// SQLite stores each of these types as its inner value (INTEGER or TEXT):
+/// every trait delegates to the inner type's.
+macro_rules! stored_on_sqlite_as {
+    ($ty:ident, $inner:ty) => {
+        impl Type<Sqlite> for $ty {
+            fn type_info() -> SqliteTypeInfo {
+                <$inner as Type<Sqlite>>::type_info()
+            }
 
-    fn compatible(ty: &SqliteTypeInfo) -> bool {
-        <String as Type<Sqlite>>::compatible(ty)
-    }
+            fn compatible(ty: &SqliteTypeInfo) -> bool {
+                <$inner as Type<Sqlite>>::compatible(ty)
+            }
+        }
+
+        impl Encode<'_, Sqlite> for $ty {
+            fn encode_by_ref(
+                &self,
+                args: &mut SqliteArgumentsBuffer,
+            ) -> Result<IsNull, BoxDynError> {
+                <$inner as Encode<Sqlite>>::encode_by_ref(&self.0, args)
+            }
+        }
+
+        impl<'r> Decode<'r, Sqlite> for $ty {
+            fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
+                <$inner as Decode<Sqlite>>::decode(value).map($ty)
+            }
+        }
+    };
 }
 
-impl Encode<'_, Sqlite> for JsonText {
-    fn encode_by_ref(&self, args: &mut SqliteArgumentsBuffer) -> Result<IsNull, BoxDynError> {
-        <String as Encode<Sqlite>>::encode_by_ref(&self.0, args)
-    }
-}
-
-impl<'r> Decode<'r, Sqlite> for JsonText {
-    fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        <String as Decode<Sqlite>>::decode(value).map(JsonText)
-    }
-}
+stored_on_sqlite_as!(Timestamp, i64);
+stored_on_sqlite_as!(Micros, i64);
+stored_on_sqlite_as!(JsonText, String);
 
 #[cfg(test)]
 mod tests {
