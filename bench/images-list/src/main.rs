@@ -233,22 +233,26 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
         // image's creation_date is the same expression as above.
         let series_cd = series.replace(
             "AS id FROM t)",
-            &format!("AS id, {creation_date} AS cd FROM t)"),
+            &format!(
+                "AS id, {creation_date} AS cd, CASE WHEN {h7} % 50 = 0 THEN TRUE ELSE FALSE END \
+                 AS vid FROM t)",
+                h7 = h(7)
+            ),
         );
         let sql = format!(
             "{series_cd}, p(pos) AS (SELECT 0 UNION ALL SELECT pos + 1 FROM p WHERE pos < 9), \
-             d AS (SELECT g.id, g.c, g.cd, p.pos, \
+             d AS (SELECT g.id, g.c, g.cd, g.vid, p.pos, \
                      ((((n * (2654435761 + p.pos * 1000003) + (100 + p.pos) * 40503) % 4294967291) \
                        * ((n * (40503 + p.pos * 7919) + 117 + p.pos) % 65521)) % 2147483647) AS r \
                    FROM g CROSS JOIN p), \
-             e AS (SELECT id, c, cd, pos, CASE WHEN pos < 9 THEN ((r % 3000) * (r % 3000)) / 3000 ELSE -1 END AS j, r FROM d), \
-             k AS (SELECT id, c, cd, pos, \
+             e AS (SELECT id, c, cd, vid, pos, CASE WHEN pos < 9 THEN ((r % 3000) * (r % 3000)) / 3000 ELSE -1 END AS j, r FROM d), \
+             k AS (SELECT id, c, cd, vid, pos, \
                      CASE WHEN j < 0 THEN 'event' WHEN j % 4 = 1 THEN 'subject' WHEN j % 4 = 2 THEN 'place' \
                           WHEN j % 4 = 3 THEN 'artist' END AS ns, \
                      CASE WHEN j < 0 THEN 'tail' || (r % 50000) ELSE 'word' || (j / 2) END AS v FROM e) \
              INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position, \
-                image_created_at, image_creation_date) \
-             SELECT id, $1, CASE WHEN ns IS NULL THEN v ELSE ns || ':' || v END, ns, v, pos, {c}, {cd} FROM k \
+                image_created_at, image_creation_date, image_is_video) \
+             SELECT id, $1, CASE WHEN ns IS NULL THEN v ELSE ns || ':' || v END, ns, v, pos, {c}, {cd}, vid FROM k \
              WHERE 1 = 1 ON CONFLICT (image_id, keyword) DO NOTHING",
             c = ts("c"),
             cd = ts("cd"),
@@ -287,6 +291,24 @@ async fn fill_sql(store: &Store, a: &Args) -> Result<(), BoxError> {
         );
     }
     let conn = &mut raw;
+    // The per-day upload counts the store keeps with each image it adds
+    // (images added here bypass it): recounted for the account.
+    let day = if pg {
+        "date_trunc('day', created_at, 'UTC')"
+    } else {
+        "created_at - ((created_at % 86400000000) + 86400000000) % 86400000000"
+    };
+    sqlx::query("DELETE FROM image_upload_days WHERE account_id = $1")
+        .bind(&account)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO image_upload_days (account_id, day, images) \
+         SELECT account_id, {day}, COUNT(*) FROM images WHERE account_id = $1 GROUP BY 1, 2"
+    )))
+    .bind(&account)
+    .execute(&mut *conn)
+    .await?;
     match store.engine() {
         Engine::Postgres => {
             sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;

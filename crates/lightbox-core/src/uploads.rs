@@ -657,15 +657,7 @@ pub async fn finish(
         versions_error: None,
     };
     store::insert(write.tx(), &row).await?;
-    store::add_keywords(
-        write.tx(),
-        &claims.account,
-        &image_id,
-        Timestamp(now),
-        row.creation_date,
-        &keyword_rows,
-    )
-    .await?;
+    store::add_keywords(write.tx(), &row, &keyword_rows).await?;
     store::insert_exif(
         write.tx(),
         &claims.account,

@@ -446,16 +446,83 @@ pub async fn set_versions_state(
     Ok(())
 }
 
-/// Deletes the account's image `id`; answers the rows deleted.
-pub async fn delete(conn: &mut Connection, account_id: &str, id: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query!(
-        "DELETE FROM images WHERE id = $1 AND account_id = $2",
+/// Deletes the account's image `id`; answers its upload time when it was
+/// there.
+pub async fn delete(
+    conn: &mut Connection,
+    account_id: &str,
+    id: &str,
+) -> sqlx::Result<Option<Timestamp>> {
+    sqlx::query_scalar!(
+        "DELETE FROM images WHERE id = $1 AND account_id = $2 RETURNING created_at",
         id,
         account_id,
     )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Adds `images` (negative: removes) to the account's count of images
+/// uploaded on `day` (the UTC day's first instant).
+pub async fn count_upload_day(
+    conn: &mut Connection,
+    account_id: &str,
+    day: Timestamp,
+    images: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO image_upload_days (account_id, day, images) VALUES ($1, $2, $3)
+         ON CONFLICT (account_id, day) DO UPDATE SET images = image_upload_days.images + $3",
+        account_id,
+        day,
+        images,
+    )
     .execute(conn)
-    .await?
-    .rows_affected())
+    .await?;
+    Ok(())
+}
+
+/// The day the `offset`-th image (from 0) of the account's upload order
+/// falls on, newest first, and how many images were uploaded after that
+/// day; `None` when the account has no more than `offset` images.
+pub async fn upload_day_at_newest(
+    conn: &mut Connection,
+    account_id: &str,
+    offset: i64,
+) -> sqlx::Result<Option<(Timestamp, i64)>> {
+    let row = sqlx::query!(
+        r#"SELECT day AS "day!: Timestamp", skipped AS "skipped!: i64" FROM (
+             SELECT day, CAST(SUM(images) OVER (ORDER BY day DESC ROWS UNBOUNDED PRECEDING)
+                 - images AS BIGINT) AS skipped, images
+             FROM image_upload_days WHERE account_id = $1) d
+         WHERE skipped + images > $2 ORDER BY day DESC LIMIT 1"#,
+        account_id,
+        offset,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.day, r.skipped)))
+}
+
+/// [`upload_day_at_newest`], oldest first: the day and how many images
+/// were uploaded before it.
+pub async fn upload_day_at_oldest(
+    conn: &mut Connection,
+    account_id: &str,
+    offset: i64,
+) -> sqlx::Result<Option<(Timestamp, i64)>> {
+    let row = sqlx::query!(
+        r#"SELECT day AS "day!: Timestamp", skipped AS "skipped!: i64" FROM (
+             SELECT day, CAST(SUM(images) OVER (ORDER BY day ASC ROWS UNBOUNDED PRECEDING)
+                 - images AS BIGINT) AS skipped, images
+             FROM image_upload_days WHERE account_id = $1) d
+         WHERE skipped + images > $2 ORDER BY day ASC LIMIT 1"#,
+        account_id,
+        offset,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.day, r.skipped)))
 }
 
 /// The account's `duplicates` setting, if there is such an account.
@@ -505,11 +572,12 @@ pub async fn insert_keyword(
     position: i64,
     image_created_at: Timestamp,
     image_creation_date: Option<Timestamp>,
+    image_is_video: bool,
 ) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "INSERT INTO image_keywords (image_id, account_id, keyword, namespace, value, position,
-            image_created_at, image_creation_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (image_id, keyword) DO NOTHING",
+            image_created_at, image_creation_date, image_is_video)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (image_id, keyword) DO NOTHING",
         image_id,
         account_id,
         keyword,
@@ -518,6 +586,7 @@ pub async fn insert_keyword(
         position,
         image_created_at,
         image_creation_date,
+        image_is_video,
     )
     .execute(conn)
     .await?

@@ -24,12 +24,17 @@
 //!   (`LIMIT` in a subquery), which answers whenever the filters are not
 //!   rare there, and otherwise reads the range through its index, the other
 //!   columns written as expressions no index answers (see [`unindexed`]);
+//!   on PostgreSQL, a range its statistics put at ≤ 20,000 entries
+//!   (`COLLECT_FIRST_ROWS`) is read through its index at once;
 //! - `updated_at <= t` implies `created_at <= t` (an image is changed after
-//!   it is uploaded): the bound is added so that the walk starts there.
+//!   it is uploaded): the bound is added so that the walk starts there;
+//! - the whole library from a deep offset starts at the day the offset falls
+//!   in, found from per-day upload counts (`image_upload_days`), so only
+//!   that day's images before the offset are walked past.
 
 use sqlx::AssertSqlSafe;
 
-use crate::sql::{self, Value};
+use crate::sql::{self, Value, on_engine};
 use crate::{Conn, Engine, Result, Timestamp};
 
 pub use lightbox_query::{GeoBox, ImageQuery, KeywordMatch, Sort};
@@ -108,6 +113,90 @@ enum Shape {
 const WALK_MIN_ROWS: i64 = 10_000;
 const WALK_ROWS_PER_RESULT: i64 = 40;
 
+/// A range PostgreSQL's statistics put at no more entries than this is
+/// read through its index at once, without the walk: reading it costs
+/// about what a walk that finds nothing does (≈ 0.25 µs an entry on the
+/// reference machine, docs/performance.md).
+const COLLECT_FIRST_ROWS: i64 = 20_000;
+
+/// Whether a range is worth estimating before the walk: one whose
+/// matches are not, as a rule, among the newest images. The images changed
+/// lately mostly are (a change comes after the upload), and a minimum
+/// rating is too broad to be small.
+fn estimate_first(range: Range) -> bool {
+    matches!(range, Range::CreationDate | Range::Geo | Range::GeoLng)
+}
+
+/// How many of the account's images PostgreSQL's planner expects in the
+/// range `range` reads (its index's leading column alone, as a collect
+/// reads it): the `rows=` of `EXPLAIN`'s top line.
+async fn estimated_rows(
+    conn: &mut Conn,
+    account_id: &str,
+    q: &ImageQuery,
+    range: Range,
+) -> Result<i64> {
+    let mut sql = Sql {
+        text: String::with_capacity(128),
+        args: Vec::with_capacity(4),
+    };
+    sql.push(
+        "EXPLAIN SELECT 1 FROM images i WHERE i.account_id = ?",
+        [Value::Text(account_id)],
+    );
+    let (column, from, to) = match range {
+        Range::CreationDate => (
+            "creation_date",
+            q.creation_date_from.map(|t| Value::Time(Timestamp(t))),
+            q.creation_date_to.map(|t| Value::Time(Timestamp(t))),
+        ),
+        Range::UpdatedAt => (
+            "updated_at",
+            q.updated_at_from.map(|t| Value::Time(Timestamp(t))),
+            q.updated_at_to.map(|t| Value::Time(Timestamp(t))),
+        ),
+        Range::Geo => (
+            "lat",
+            q.bbox.map(|b| Value::Real(b.south)),
+            q.bbox.map(|b| Value::Real(b.north)),
+        ),
+        Range::GeoLng => (
+            "lng",
+            q.bbox.map(|b| Value::Real(b.west)),
+            q.bbox.map(|b| Value::Real(b.east)),
+        ),
+        Range::MinRating => ("rating", q.min_rating.map(Value::Int), None),
+    };
+    let wraps = range == Range::GeoLng && q.bbox.is_some_and(|b| b.west > b.east);
+    match (from, to) {
+        (Some(from), Some(to)) if wraps => {
+            sql.push(" AND (i.lng >= ? OR i.lng <= ?)", [from, to]);
+        }
+        (from, to) => {
+            if let Some(from) = from {
+                sql.push(&format!(" AND i.{column} >= ?"), [from]);
+            }
+            if let Some(to) = to {
+                sql.push(&format!(" AND i.{column} <= ?"), [to]);
+            }
+        }
+    }
+    let plan = bind_all(
+        sql::query_as::<(String,)>(AssertSqlSafe(sql.text.clone())),
+        &sql.args,
+    )
+    .fetch_all(conn)
+    .await?;
+    // "Index Only Scan using images_taken on images i  (cost=… rows=16084 width=4)"
+    let rows = plan
+        .first()
+        .and_then(|(line,)| line.split(" rows=").nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse::<i64>().ok());
+    // No estimate: as if the range were large (the walk comes first).
+    Ok(rows.unwrap_or(i64::MAX))
+}
+
 /// The ids of one page: `limit` ids from `offset` in the query's order.
 /// Ask for `limit + 1` to learn whether another page follows. A set (or
 /// live) filter is refused: only the search index answers it.
@@ -119,15 +208,33 @@ pub async fn list_ids(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>> {
-    let _ = engine; // one SQL text serves both engines
     if q.set.is_some() || q.live.is_some() {
         // Ignoring it would list images outside the set.
         return Err(crate::StoreError::Unanswerable(
             "a set filter of an image list (the search index answers it)",
         ));
     }
+    if offset >= DEEP_OFFSET && upload_order_alone(q) {
+        return match from_upload_day(conn, account_id, q, offset).await? {
+            Some((q, offset)) => {
+                fetch(conn, &build(account_id, &q, limit, offset, Shape::Direct)).await
+            }
+            None => Ok(Vec::new()),
+        };
+    }
     match collect_range(q) {
         None => fetch(conn, &build(account_id, q, limit, offset, Shape::Direct)).await,
+        Some(range)
+            if engine == Engine::Postgres
+                && estimate_first(range)
+                && estimated_rows(conn, account_id, q, range).await? <= COLLECT_FIRST_ROWS =>
+        {
+            fetch(
+                conn,
+                &build(account_id, q, limit, offset, Shape::Collect(range)),
+            )
+            .await
+        }
         Some(range) => {
             let rows = offset
                 .saturating_add(limit)
@@ -145,6 +252,54 @@ pub async fn list_ids(
             .await
         }
     }
+}
+
+/// From this offset on, a list in upload order with no filter starts at the
+/// day the offset falls in (`image_upload_days`) rather than walking past
+/// every image before it; below it the walk is cheaper than the extra query.
+const DEEP_OFFSET: i64 = 10_000;
+
+/// True for the account's whole library newest or oldest first.
+fn upload_order_alone(q: &ImageQuery) -> bool {
+    let everything = ImageQuery {
+        sort: q.sort,
+        ..ImageQuery::default()
+    };
+    matches!(q.sort, Sort::Newest | Sort::Oldest) && *q == everything
+}
+
+/// A page of the whole library in upload order from a deep offset: the
+/// day the offset falls in is found from the per-day counts, and the list
+/// is read from that day's end (newest first) or start (oldest first), the
+/// images of the days skipped taken off the offset. The query and offset
+/// to read; `None` when the offset is past the last image.
+async fn from_upload_day(
+    conn: &mut Conn,
+    account_id: &str,
+    q: &ImageQuery,
+    offset: i64,
+) -> Result<Option<(ImageQuery, i64)>> {
+    use crate::images::DAY;
+    let newest = q.sort == Sort::Newest;
+    let found = if newest {
+        on_engine!(conn, images::upload_day_at_newest(account_id, offset))?
+    } else {
+        on_engine!(conn, images::upload_day_at_oldest(account_id, offset))?
+    };
+    Ok(found.map(|(day, skipped)| {
+        let from_day = if newest {
+            ImageQuery {
+                created_at_to: Some(day.micros().saturating_add(DAY - 1)),
+                ..q.clone()
+            }
+        } else {
+            ImageQuery {
+                created_at_from: Some(day.micros()),
+                ..q.clone()
+            }
+        };
+        (from_day, offset - skipped)
+    }))
 }
 
 async fn fetch(conn: &mut Conn, sql: &Sql<'_>) -> Result<Vec<String>> {
@@ -172,8 +327,31 @@ pub async fn explain(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<String>> {
+    if offset >= DEEP_OFFSET && upload_order_alone(q) {
+        let mut lines = vec!["-- from the upload day".to_owned()];
+        if let Some((q, offset)) = from_upload_day(conn, account_id, q, offset).await? {
+            let sql = build(account_id, &q, limit, offset, Shape::Direct);
+            lines.extend(explain_one(conn, engine, &sql).await?);
+        }
+        return Ok(lines);
+    }
+    let mut lines = Vec::new();
     let shapes = match collect_range(q) {
         None => vec![Shape::Direct],
+        Some(range) if engine == Engine::Postgres && estimate_first(range) => {
+            let rows = estimated_rows(conn, account_id, q, range).await?;
+            lines.push(format!("-- {range:?} estimated at {rows} rows"));
+            if rows <= COLLECT_FIRST_ROWS {
+                vec![Shape::Collect(range)]
+            } else {
+                vec![
+                    Shape::Walk {
+                        rows: WALK_MIN_ROWS,
+                    },
+                    Shape::Collect(range),
+                ]
+            }
+        }
         Some(range) => vec![
             Shape::Walk {
                 rows: WALK_MIN_ROWS,
@@ -181,7 +359,6 @@ pub async fn explain(
             Shape::Collect(range),
         ],
     };
-    let mut lines = Vec::new();
     for shape in shapes {
         match shape {
             Shape::Direct => {}
@@ -189,32 +366,35 @@ pub async fn explain(
             Shape::Collect(range) => lines.push(format!("-- collect {range:?}")),
         }
         let sql = build(account_id, q, limit, offset, shape);
-        match engine {
-            Engine::Sqlite => {
-                let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
-                let query = sql::query_as::<(i64, i64, i64, String)>(AssertSqlSafe(text));
-                lines.extend(
-                    bind_all(query, &sql.args)
-                        .fetch_all(&mut *conn)
-                        .await?
-                        .into_iter()
-                        .map(|(_, _, _, detail)| detail),
-                );
-            }
-            Engine::Postgres => {
-                let text = format!("EXPLAIN {}", sql.text);
-                let query = sql::query_as::<(String,)>(AssertSqlSafe(text));
-                lines.extend(
-                    bind_all(query, &sql.args)
-                        .fetch_all(&mut *conn)
-                        .await?
-                        .into_iter()
-                        .map(|(line,)| line),
-                );
-            }
-        }
+        lines.extend(explain_one(conn, engine, &sql).await?);
     }
     Ok(lines)
+}
+
+/// The plan of one query, one line per row.
+async fn explain_one(conn: &mut Conn, engine: Engine, sql: &Sql<'_>) -> Result<Vec<String>> {
+    Ok(match engine {
+        Engine::Sqlite => {
+            let text = format!("EXPLAIN QUERY PLAN {}", sql.text);
+            let query = sql::query_as::<(i64, i64, i64, String)>(AssertSqlSafe(text));
+            bind_all(query, &sql.args)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(_, _, _, detail)| detail)
+                .collect()
+        }
+        Engine::Postgres => {
+            let text = format!("EXPLAIN {}", sql.text);
+            let query = sql::query_as::<(String,)>(AssertSqlSafe(text));
+            bind_all(query, &sql.args)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(line,)| line)
+                .collect()
+        }
+    })
 }
 
 fn bind_all<'q, O: sql::Record>(
@@ -270,13 +450,19 @@ fn collect_range(q: &ImageQuery) -> Option<Range> {
 }
 
 /// True when a condition on the images row (not only on the driving
-/// keyword or Exif row) must be checked.
+/// keyword or Exif row) must be checked. A keyword row carries whether its
+/// image is a video (`image_is_video`).
 fn needs_image_row(q: &ImageQuery, driver: Driver) -> bool {
-    image_filter(q) || (taken(q) && driver != Driver::Keyword)
+    let video_on_image = q.has_video.is_some() && driver != Driver::Keyword;
+    image_filter_but_video(q) || video_on_image || (taken(q) && driver != Driver::Keyword)
 }
 
 /// True when a filter is on a column of the images row.
 fn image_filter(q: &ImageQuery) -> bool {
+    image_filter_but_video(q) || q.has_video.is_some()
+}
+
+fn image_filter_but_video(q: &ImageQuery) -> bool {
     q.rating.is_some()
         || q.min_rating.is_some()
         || q.created_at_from.is_some()
@@ -285,7 +471,6 @@ fn image_filter(q: &ImageQuery) -> bool {
         || q.updated_at_to.is_some()
         || q.creation_date_from.is_some()
         || q.creation_date_to.is_some()
-        || q.has_video.is_some()
         || q.has_geo.is_some()
         || q.bbox.is_some()
 }
@@ -568,9 +753,13 @@ fn build_part<'a>(
         sql.text.push_str(&rating);
         sql.push(" >= ?", [Value::Int(min)]);
     }
+    let is_video = match driver {
+        Driver::Keyword => "k.image_is_video",
+        Driver::Images | Driver::Exif => "i.is_video",
+    };
     match q.has_video {
-        Some(true) => sql.text.push_str(" AND i.is_video = TRUE"),
-        Some(false) => sql.text.push_str(" AND i.is_video = FALSE"),
+        Some(true) => sql.text.push_str(&format!(" AND {is_video} = TRUE")),
+        Some(false) => sql.text.push_str(&format!(" AND {is_video} = FALSE")),
         None => {}
     }
     // Collect: the index of the other axis is off.

@@ -7,8 +7,22 @@ pub use lightbox_store_rows::images::{ImageRow, ImageSetRow, KeywordRow, UsedTic
 use crate::sql::on_engine;
 use crate::{Conn, Result, Timestamp};
 
+/// Adds an image (and counts it in its upload day, see `image_list`).
 pub async fn insert(conn: &mut Conn, row: &ImageRow) -> Result<()> {
-    Ok(on_engine!(conn, images::insert(row))?)
+    on_engine!(conn, images::insert(row))?;
+    let day = upload_day(row.created_at);
+    Ok(on_engine!(
+        conn,
+        images::count_upload_day(&row.account_id, day, 1)
+    )?)
+}
+
+/// A day in microseconds.
+pub(crate) const DAY: i64 = 86_400_000_000;
+
+/// The first instant of the UTC day of `at`.
+pub(crate) fn upload_day(at: Timestamp) -> Timestamp {
+    Timestamp(at.micros() - at.micros().rem_euclid(DAY))
 }
 
 pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<ImageRow>> {
@@ -79,7 +93,12 @@ pub async fn set_versions_state(
 
 pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
     crate::editorial::uncount_image_keywords(conn, account_id, id).await?;
-    Ok(on_engine!(conn, images::delete(account_id, id))? > 0)
+    let Some(created_at) = on_engine!(conn, images::delete(account_id, id))? else {
+        return Ok(false);
+    };
+    let day = upload_day(created_at);
+    on_engine!(conn, images::count_upload_day(account_id, day, -1))?;
+    Ok(true)
 }
 
 /// The account's `duplicates` setting (`reject` or `allow`).
@@ -105,28 +124,29 @@ pub async fn user_names(conn: &mut Conn, user_ids: &[String]) -> Result<Vec<(Str
 
 /// Adds keywords (whole form, split at the first colon) after the image's
 /// existing ones; a keyword it already has is skipped. How many were new.
+/// Each keyword row copies what a list filters and orders by (see
+/// `image_list`) from `image`.
 pub async fn add_keywords(
     conn: &mut Conn,
-    account_id: &str,
-    image_id: &str,
-    image_created_at: Timestamp,
-    image_creation_date: Option<Timestamp>,
+    image: &ImageRow,
     keywords: &[(String, Option<String>, String)],
 ) -> Result<usize> {
+    let account_id = image.account_id.as_str();
     let mut added = Vec::new();
-    let mut next = on_engine!(conn, images::next_keyword_position(image_id))?;
+    let mut next = on_engine!(conn, images::next_keyword_position(&image.id))?;
     for (keyword, namespace, value) in keywords {
         let inserted = on_engine!(
             conn,
             images::insert_keyword(
                 account_id,
-                image_id,
+                &image.id,
                 keyword,
                 namespace.as_deref(),
                 value,
                 next,
-                image_created_at,
-                image_creation_date
+                image.created_at,
+                image.creation_date,
+                image.is_video
             )
         )?;
         if inserted > 0 {

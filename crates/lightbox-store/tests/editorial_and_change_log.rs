@@ -75,16 +75,13 @@ fn keywords(list: &[&str]) -> Vec<(String, Option<String>, String)> {
 }
 
 async fn tag(conn: &mut Conn, account_id: &str, image_id: &str, list: &[&str]) -> usize {
-    images::add_keywords(
-        conn,
-        account_id,
-        image_id,
-        Timestamp(NOW),
-        None,
-        &keywords(list),
-    )
-    .await
-    .unwrap()
+    let image = images::find(conn, account_id, image_id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no image {image_id}"));
+    images::add_keywords(conn, &image, &keywords(list))
+        .await
+        .unwrap()
 }
 
 async fn vocabulary(

@@ -110,9 +110,11 @@ fn library() -> Vec<Img> {
 
 async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
     let account_id = id(account, 999_999);
-    let mut conn = store.read().await.unwrap();
+    // One transaction: the deep-offset test adds ten thousand images.
+    let mut tx = store.begin_write().await.unwrap();
+    let conn: &mut lightbox_store::Conn = &mut tx;
     accounts::insert(
-        &mut conn,
+        conn,
         &accounts::AccountRow {
             id: account_id.clone(),
             unique_id: format!("acc{account}"),
@@ -156,7 +158,7 @@ async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
             versions_state: "ready".into(),
             versions_error: None,
         };
-        images::insert(&mut conn, &row).await.unwrap();
+        images::insert(conn, &row).await.unwrap();
         let keywords: Vec<(String, Option<String>, String)> = img
             .keywords
             .iter()
@@ -165,31 +167,17 @@ async fn fill(store: &Store, account: usize, lib: &[Img]) -> String {
                 None => (k.to_string(), None, k.to_string()),
             })
             .collect();
-        images::add_keywords(
-            &mut conn,
-            &account_id,
-            &row.id,
-            Timestamp(img.created),
-            img.taken.map(Timestamp),
-            &keywords,
-        )
-        .await
-        .unwrap();
+        images::add_keywords(conn, &row, &keywords).await.unwrap();
         let exif: Vec<(String, String)> = img
             .exif
             .iter()
             .map(|(p, v)| (p.to_string(), v.to_string()))
             .collect();
-        images::insert_exif(
-            &mut conn,
-            &account_id,
-            &row.id,
-            Timestamp(img.created),
-            &exif,
-        )
-        .await
-        .unwrap();
+        images::insert_exif(conn, &account_id, &row.id, Timestamp(img.created), &exif)
+            .await
+            .unwrap();
     }
+    tx.commit().await.unwrap();
     account_id
 }
 
@@ -511,6 +499,24 @@ async fn every_filter(engine: Engine) {
         .await,
         [1]
     );
+    // A keyword with has_video alone: answered from the keyword rows,
+    // which carry whether their image is a video.
+    for (keyword, sort, video, want) in [
+        (whole("artist:Marina"), Sort::Newest, true, &[1][..]),
+        (whole("artist:Marina"), Sort::Newest, false, &[2][..]),
+        (value("sunset"), Sort::Oldest, true, &[1][..]),
+        (value("sunset"), Sort::Oldest, false, &[0, 3][..]),
+        (whole("beach"), Sort::Taken, true, &[5][..]),
+        (whole("beach"), Sort::Taken, false, &[2][..]),
+    ] {
+        let q = ImageQuery {
+            keyword,
+            sort,
+            has_video: Some(video),
+            ..d()
+        };
+        assert_eq!(lib.list(q.clone()).await, want, "{q:?}");
+    }
     assert_eq!(
         lib.list(ImageQuery {
             keyword: whole("artist:Marina"),
@@ -774,4 +780,102 @@ async fn every_filter_sqlite() {
 #[tokio::test]
 async fn every_filter_postgres() {
     every_filter(Engine::Postgres).await;
+}
+
+/// The whole library from a deep offset (≥ 10,000) starts at the day the
+/// offset falls in, found from the per-day upload counts: pages from there
+/// are the pages of the plain order, newest and oldest first, after
+/// deletions (a day emptied among them), with another account's images on
+/// the same days, up to and past the end.
+async fn deep_offsets_start_at_their_upload_day(engine: Engine) {
+    const IMAGES: usize = 10_700;
+    let store = fresh_store(engine, 4).await;
+    let plain = |created| Img {
+        created,
+        updated: created,
+        taken: None,
+        rating: 0,
+        video: false,
+        geo: None,
+        keywords: &[],
+        exif: &[],
+    };
+    // About 200 a day for 54 days; every 50th shares its predecessor's
+    // microsecond (ids decide); some on a day's first and last microsecond.
+    let created = |n: usize| -> i64 {
+        let n = n as i64;
+        match n % 50 {
+            0 => T0 + (n - 1) * 7 * 60_000_000,
+            17 => T0 + (n * 7 * 60_000_000 / DAY) * DAY,
+            33 => T0 + (n * 7 * 60_000_000 / DAY + 1) * DAY - 1,
+            _ => T0 + n * 7 * 60_000_000,
+        }
+    };
+    let lib: Vec<Img> = (0..IMAGES).map(|n| plain(created(n))).collect();
+    let account_id = fill(&store, 1, &lib).await;
+    let other: Vec<Img> = (0..300).map(|n| plain(created(n * 30))).collect();
+    fill(&store, 2, &other).await;
+    // Deleted: every 97th image, and every image of the 20th day.
+    let day_20 = T0 + 20 * DAY..T0 + 21 * DAY;
+    let mut kept = Vec::new();
+    let mut tx = store.begin_write().await.unwrap();
+    for (n, img) in lib.iter().enumerate() {
+        if n % 97 == 5 || day_20.contains(&img.created) {
+            assert!(
+                images::delete(&mut tx, &account_id, &id(1, n))
+                    .await
+                    .unwrap()
+            );
+        } else {
+            kept.push((img.created, n));
+        }
+    }
+    tx.commit().await.unwrap();
+    assert!(kept.len() > 10_000 + 100, "{}", kept.len());
+    kept.sort();
+    let oldest: Vec<usize> = kept.iter().map(|(_, n)| *n).collect();
+    let newest: Vec<usize> = oldest.iter().rev().copied().collect();
+    let lib = Lib { store, account_id };
+    for (sort, expected) in [(Sort::Newest, &newest), (Sort::Oldest, &oldest)] {
+        let q = ImageQuery {
+            sort,
+            ..ImageQuery::default()
+        };
+        let len = expected.len() as i64;
+        for offset in [
+            10_000,
+            10_001,
+            10_093,
+            10_199,
+            len - 51,
+            len - 1,
+            len,
+            len + 7,
+        ] {
+            let want: Vec<usize> = expected
+                .iter()
+                .skip(offset as usize)
+                .take(51)
+                .copied()
+                .collect();
+            assert_eq!(
+                lib.page(&q, 51, offset).await,
+                want,
+                "{sort:?} offset {offset}"
+            );
+        }
+        // Below the deep offsets: the plain walk, the same pages.
+        let want: Vec<usize> = expected.iter().skip(9_990).take(51).copied().collect();
+        assert_eq!(lib.page(&q, 51, 9_990).await, want, "{sort:?} offset 9990");
+    }
+}
+
+#[tokio::test]
+async fn deep_offsets_start_at_their_upload_day_sqlite() {
+    deep_offsets_start_at_their_upload_day(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn deep_offsets_start_at_their_upload_day_postgres() {
+    deep_offsets_start_at_their_upload_day(Engine::Postgres).await;
 }

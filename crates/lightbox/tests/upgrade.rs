@@ -160,6 +160,26 @@ both_engines!(
         let dumped_times = dumped_image_times(made.dump);
         assert_eq!(dumped_times.len(), 12, "{dumped_times:?}");
         assert_eq!(stored_times, dumped_times, "image instants");
+        // Migration 0015: the per-day upload counts add up to the images,
+        // and each keyword row knows whether its image is a video.
+        let counted = env
+            .sql_texts(
+                "SELECT CAST(SUM(images) AS TEXT) FROM image_upload_days \
+                 WHERE images > 0",
+            )
+            .await;
+        assert_eq!(counted, vec!["12".to_owned()], "image_upload_days");
+        let mismatched = env
+            .sql_texts(
+                "SELECT CAST(COUNT(*) AS TEXT) FROM image_keywords k JOIN images i \
+                 ON i.id = k.image_id WHERE k.image_is_video <> i.is_video",
+            )
+            .await;
+        assert_eq!(
+            mismatched,
+            vec!["0".to_owned()],
+            "image_keywords.image_is_video"
+        );
 
         let server = env.serve(&[]).await;
         let token = made.token;

@@ -419,16 +419,7 @@ async fn add_keywords(
         .into_iter()
         .map(|k| (k.keyword, k.namespace, k.value))
         .collect();
-    let account = write.account_id().to_owned();
-    Ok(store::add_keywords(
-        write.tx(),
-        &account,
-        &row.id,
-        row.created_at,
-        row.creation_date,
-        &rows,
-    )
-    .await?)
+    Ok(store::add_keywords(write.tx(), row, &rows).await?)
 }
 
 /// Applies one checked edit inside the write's transaction.
