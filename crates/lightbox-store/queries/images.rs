@@ -446,15 +446,26 @@ pub async fn set_versions_state(
     Ok(())
 }
 
-/// Deletes the account's image `id`; answers its upload time when it was
-/// there.
-pub async fn delete(
+/// Deletes the account's image `id`; answers the rows deleted.
+pub async fn delete(conn: &mut Connection, account_id: &str, id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM images WHERE id = $1 AND account_id = $2",
+        id,
+        account_id,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// When the account's image `id` was uploaded, if it is there.
+pub async fn upload_time(
     conn: &mut Connection,
     account_id: &str,
     id: &str,
 ) -> sqlx::Result<Option<Timestamp>> {
     sqlx::query_scalar!(
-        "DELETE FROM images WHERE id = $1 AND account_id = $2 RETURNING created_at",
+        "SELECT created_at FROM images WHERE id = $1 AND account_id = $2",
         id,
         account_id,
     )

@@ -4,8 +4,9 @@
 //! `keyword_counts` is kept in step here and in `images::add_keywords` /
 //! `images::delete`, in the same transaction as the keyword rows, so the
 //! vocabulary never drifts from the images. Counts are bumped in keyword
-//! order: two writers touching the same keywords lock them in one order
-//! (no PostgreSQL deadlock).
+//! order, after the image's upload-day count (`images::insert` /
+//! `images::delete`): two writers touching the same counters lock them in
+//! one order (no PostgreSQL deadlock).
 
 pub use lightbox_store_rows::editorial::{
     CreditRow, CropRow, NamespaceRow, ProfileRow, VocabularyRow,

@@ -91,14 +91,21 @@ pub async fn set_versions_state(
     )?)
 }
 
+/// Deletes the account's image `id`; false when there is none.
+///
+/// Counters are taken in the order an upload takes them — the upload day,
+/// then the keywords' counts (in keyword order) — so an upload and a delete
+/// in one account never wait for each other in a cycle (PostgreSQL).
 pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
-    crate::editorial::uncount_image_keywords(conn, account_id, id).await?;
-    let Some(created_at) = on_engine!(conn, images::delete(account_id, id))? else {
+    let Some(created_at) = on_engine!(conn, images::upload_time(account_id, id))? else {
         return Ok(false);
     };
-    let day = upload_day(created_at);
-    on_engine!(conn, images::count_upload_day(account_id, day, -1))?;
-    Ok(true)
+    on_engine!(
+        conn,
+        images::count_upload_day(account_id, upload_day(created_at), -1)
+    )?;
+    crate::editorial::uncount_image_keywords(conn, account_id, id).await?;
+    Ok(on_engine!(conn, images::delete(account_id, id))? > 0)
 }
 
 /// The account's `duplicates` setting (`reject` or `allow`).

@@ -841,6 +841,24 @@ async fn deep_offsets_start_at_their_upload_day(engine: Engine) {
             sort,
             ..ImageQuery::default()
         };
+        // The shortcut is what answers (not the plain walk).
+        let mut conn = lib.store.read().await.unwrap();
+        let plan = image_list::explain(
+            &mut conn,
+            lib.store.engine(),
+            &lib.account_id,
+            &q,
+            51,
+            10_000,
+        )
+        .await
+        .unwrap();
+        drop(conn);
+        assert_eq!(
+            plan.first().map(String::as_str),
+            Some("-- from the upload day"),
+            "{plan:?}"
+        );
         let len = expected.len() as i64;
         for offset in [
             10_000,

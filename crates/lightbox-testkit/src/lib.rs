@@ -245,6 +245,23 @@ impl Env {
             exprs.join(", ")
         );
         self.sql(&sql).await;
+        // The per-day upload counts the store keeps with every image it
+        // adds (these bypass it): recounted for the account.
+        let day = match &self.database_url {
+            None => "created_at - ((created_at % 86400000000) + 86400000000) % 86400000000",
+            Some(_) => "date_trunc('day', created_at, 'UTC')",
+        };
+        let account = format!("(SELECT account_id FROM images WHERE id = '{source}')");
+        self.sql(&format!(
+            "DELETE FROM image_upload_days WHERE account_id = {account}"
+        ))
+        .await;
+        self.sql(&format!(
+            "INSERT INTO image_upload_days (account_id, day, images) \
+             SELECT account_id, {day}, COUNT(*) FROM images WHERE account_id = {account} \
+             GROUP BY 1, 2"
+        ))
+        .await;
         ids
     }
 
