@@ -95,6 +95,15 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::sets::set_visibility))
         .routes(routes!(routes::sets::list_snapshots))
         .routes(routes!(routes::sets::restore_set))
+        .routes(routes!(
+            routes::websites::list_websites,
+            routes::websites::create_website
+        ))
+        .routes(routes!(
+            routes::websites::get_website,
+            routes::websites::update_website,
+            routes::websites::delete_website
+        ))
         .routes(routes!(routes::operations::get_operation))
         .routes(routes!(routes::auth::sign_in))
         .routes(routes!(routes::auth::mfa))

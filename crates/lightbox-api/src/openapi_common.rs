@@ -303,6 +303,28 @@ const TEXT_FIELDS: &[(&str, &str, TextRule)] = &[
         TextRule::Required(lightbox_core::sets::NAME_MAX),
     ),
     ("NewSet", "description", TextRule::Optional),
+    (
+        "NewWebsite",
+        "name",
+        TextRule::Required(lightbox_core::websites::NAME_MAX),
+    ),
+    (
+        "NewWebsite",
+        "title",
+        TextRule::Required(lightbox_core::websites::NAME_MAX),
+    ),
+    ("NewWebsite", "intro", TextRule::Optional),
+    (
+        "WebsitePatch",
+        "name",
+        TextRule::Required(lightbox_core::websites::NAME_MAX),
+    ),
+    (
+        "WebsitePatch",
+        "title",
+        TextRule::Required(lightbox_core::websites::NAME_MAX),
+    ),
+    ("WebsitePatch", "intro", TextRule::Optional),
     ("SignInRequest", "login", TextRule::Required(320)),
     ("DeviceInfo", "name", TextRule::Required(100)),
     ("DeviceInfo", "platform", TextRule::Required(32)),

@@ -40,6 +40,7 @@ pub mod uploads;
 pub mod users;
 pub mod validate;
 pub mod versions;
+pub mod websites;
 pub mod writes;
 
 use std::sync::Arc;
@@ -72,6 +73,8 @@ pub struct Core {
     /// The key file sealing TOTP secrets (a random in-memory key until
     /// `with_secret_keys`).
     pub secrets: Arc<secrets::SecretKeys>,
+    /// The server's public base URL, no trailing `/` (websites' addresses).
+    pub public_url: Arc<str>,
 }
 
 impl Core {
@@ -92,7 +95,14 @@ impl Core {
             media: None,
             search: None,
             secrets: Arc::new(secrets::SecretKeys::in_memory()),
+            public_url: Arc::from("http://127.0.0.1:8080"),
         }
+    }
+
+    /// The server's public base URL (the binary's `--public-url`).
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
     }
 
     /// Seals TOTP secrets with these keys (the binary's key file).

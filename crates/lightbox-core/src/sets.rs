@@ -12,6 +12,7 @@ use crate::edits::nullable;
 use crate::error::{CoreError, ErrorKind};
 use crate::operations::{Operation, OperationStatus};
 use crate::set_arrangement;
+use crate::websites::{WebsiteRef, WebsitesOfSets, of_sets};
 use crate::writes::{self, Begun, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
 
@@ -90,15 +91,15 @@ pub struct Set {
     pub live_image_count: i64,
     /// Sets directly under this one.
     pub child_count: i64,
-    /// The website the set is published on (none yet).
-    #[schema(value_type = Option<Object>)]
-    pub website: Option<serde_json::Value>,
+    /// The website the set is on: the one whose root is this set or its
+    /// nearest ancestor; null when none is.
+    pub website: Option<WebsiteRef>,
     pub created_at: String,
     pub updated_at: String,
 }
 
 impl Set {
-    pub(crate) fn from_row(row: &SetRow) -> Result<Self, CoreError> {
+    pub(crate) fn from_row(row: &SetRow, websites: &WebsitesOfSets) -> Result<Self, CoreError> {
         let corrupt = || {
             CoreError::new(
                 ErrorKind::Internal,
@@ -117,7 +118,7 @@ impl Set {
             image_count: row.image_count,
             live_image_count: row.live_image_count,
             child_count: row.child_count,
-            website: None,
+            website: websites.nearest(&row.id),
             created_at: format_rfc3339(row.created_at),
             updated_at: format_rfc3339(row.updated_at),
         })
@@ -192,7 +193,8 @@ async fn create_once(
         live_image_count: 0,
     };
     sets::insert(write.tx(), &row).await?;
-    let set = Set::from_row(&row)?;
+    let websites = of_sets(write.tx(), &core.public_url, &row.account_id).await?;
+    let set = Set::from_row(&row, &websites)?;
     write
         .finish(WorkDone {
             kind: "set.create",
@@ -221,7 +223,8 @@ pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreErr
     let row = sets::find(&mut conn, account_id, &id, Timestamp(core.now()))
         .await?
         .ok_or_else(|| set_not_found(&id))?;
-    Set::from_row(&row)
+    let websites = of_sets(&mut conn, &core.public_url, account_id).await?;
+    Set::from_row(&row, &websites)
 }
 
 /// One page of sets under `parent` (top level when None), plus whether more follow.
@@ -249,8 +252,11 @@ pub async fn list(
     )
     .await?;
     let (rows, more) = crate::cut_page(rows, limit);
+    let websites = of_sets(&mut conn, &core.public_url, account_id).await?;
     Ok((
-        rows.iter().map(Set::from_row).collect::<Result<_, _>>()?,
+        rows.iter()
+            .map(|r| Set::from_row(r, &websites))
+            .collect::<Result<_, _>>()?,
         more,
     ))
 }
@@ -258,9 +264,11 @@ pub async fn list(
 /// Every set of the account as a tree: top-level sets, each with its
 /// children, siblings in arranged order.
 pub async fn tree(core: &Core, account_id: &str) -> Result<Vec<SetNode>, CoreError> {
-    let rows = {
+    let (rows, websites) = {
         let mut conn = core.store.read().await?;
-        sets::list_all(&mut conn, account_id, Timestamp(core.now())).await?
+        let rows = sets::list_all(&mut conn, account_id, Timestamp(core.now())).await?;
+        let websites = of_sets(&mut conn, &core.public_url, account_id).await?;
+        (rows, websites)
     };
     let mut children: std::collections::HashMap<Option<String>, Vec<Set>> =
         std::collections::HashMap::new();
@@ -268,7 +276,7 @@ pub async fn tree(core: &Core, account_id: &str) -> Result<Vec<SetNode>, CoreErr
         children
             .entry(row.parent_id.clone())
             .or_default()
-            .push(Set::from_row(row)?);
+            .push(Set::from_row(row, &websites)?);
     }
     // Built bottom-up without recursion, so a deep tree cannot overflow the stack.
     fn build(
@@ -421,7 +429,8 @@ async fn update_once(
     let row = sets::find(write.tx(), &account, &id, Timestamp(now))
         .await?
         .ok_or_else(CoreError::internal)?;
-    let set = Set::from_row(&row)?;
+    let websites = of_sets(write.tx(), &core.public_url, &account).await?;
+    let set = Set::from_row(&row, &websites)?;
     write
         .finish(WorkDone {
             kind: "set.update",

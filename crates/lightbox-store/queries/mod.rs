@@ -24,3 +24,4 @@ pub mod sessions;
 pub mod sets;
 pub mod signing_keys;
 pub mod users;
+pub mod websites;

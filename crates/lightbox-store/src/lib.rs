@@ -49,6 +49,7 @@ pub mod sets;
 pub mod signing_keys;
 pub(crate) mod sql;
 pub mod users;
+pub mod websites;
 
 use std::path::Path;
 use std::str::FromStr;

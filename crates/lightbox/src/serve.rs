@@ -107,7 +107,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     if let Some(url) = &settings.media_url {
         media.media_url = url.trim_end_matches('/').to_owned();
     }
-    let core = core.with_media(media);
+    let core = core.with_media(media).with_public_url(&base_url);
 
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     say(&base_url);

@@ -15,3 +15,4 @@ pub mod operations;
 pub mod service_tokens;
 pub mod sets;
 pub mod uploads;
+pub mod websites;

@@ -25,5 +25,6 @@ pub mod sets;
 pub mod signing_keys;
 pub mod types;
 pub mod users;
+pub mod websites;
 
 pub use types::{JsonText, Micros, Timestamp};

@@ -1,0 +1,23 @@
+//! Websites: a set tree shown to the world or to press members.
+
+use crate::Timestamp;
+
+/// A website's settings (`website_type`: `public` | `press`; `downloads`:
+/// `none` | `large` | `original`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebsiteRow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub website_type: String,
+    pub slug: String,
+    pub hostname: Option<String>,
+    pub root_set_id: String,
+    pub title: String,
+    pub intro: String,
+    pub accent: String,
+    pub logo_image_id: Option<String>,
+    pub downloads: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

@@ -1,0 +1,55 @@
+//! Websites (api.md §10): each one's settings; what its pages show is read
+//! from the sets at request time.
+
+pub use lightbox_store_rows::websites::WebsiteRow;
+
+use crate::sql::on_engine;
+use crate::{Conn, Result};
+
+pub async fn insert(conn: &mut Conn, row: &WebsiteRow) -> Result<()> {
+    Ok(on_engine!(conn, websites::insert(row))?)
+}
+
+/// Writes every setting of the account's website `row.id`; false when the
+/// account has no such website.
+pub async fn update(conn: &mut Conn, row: &WebsiteRow) -> Result<bool> {
+    Ok(on_engine!(conn, websites::update(row))? > 0)
+}
+
+/// False when the account has no such website.
+pub async fn delete(conn: &mut Conn, account_id: &str, id: &str) -> Result<bool> {
+    Ok(on_engine!(conn, websites::delete(account_id, id))? > 0)
+}
+
+pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<WebsiteRow>> {
+    Ok(on_engine!(conn, websites::find(account_id, id))?)
+}
+
+/// A page of the account's websites, oldest first.
+pub async fn list(
+    conn: &mut Conn,
+    account_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<WebsiteRow>> {
+    Ok(on_engine!(conn, websites::list(account_id, limit, offset))?)
+}
+
+/// The slug and host name of a website (of any account but `except`) that
+/// holds `slug` or `hostname`: addresses are unique across the server.
+pub async fn address_taken(
+    conn: &mut Conn,
+    slug: &str,
+    hostname: Option<&str>,
+    except: &str,
+) -> Result<Option<(String, Option<String>)>> {
+    Ok(on_engine!(
+        conn,
+        websites::address_taken(slug, hostname, except)
+    )?)
+}
+
+/// The account's sets that have a parent, as (set, parent).
+pub async fn set_parents(conn: &mut Conn, account_id: &str) -> Result<Vec<(String, String)>> {
+    Ok(on_engine!(conn, websites::set_parents(account_id))?)
+}
