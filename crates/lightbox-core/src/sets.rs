@@ -12,7 +12,7 @@ use crate::edits::nullable;
 use crate::error::{CoreError, ErrorKind};
 use crate::operations::{Operation, OperationStatus};
 use crate::set_arrangement;
-use crate::websites::{WebsiteRef, WebsitesOfSets, of_sets};
+use crate::websites::{WebsiteRef, WebsitesOfSets, of_all_sets, of_sets};
 use crate::writes::{self, Begun, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
 
@@ -44,14 +44,16 @@ pub enum SetType {
     Private,
 }
 
-fn enum_text<T: Serialize>(value: &T) -> String {
+/// A fixed choice as it is stored: its JSON name.
+pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
 
-fn enum_parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+/// A stored fixed choice read back; `None` when it is not one.
+pub(crate) fn enum_parse<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
@@ -267,7 +269,7 @@ pub async fn tree(core: &Core, account_id: &str) -> Result<Vec<SetNode>, CoreErr
     let (rows, websites) = {
         let mut conn = core.store.read().await?;
         let rows = sets::list_all(&mut conn, account_id, Timestamp(core.now())).await?;
-        let websites = of_sets(&mut conn, &core.public_url, account_id).await?;
+        let websites = of_all_sets(&mut conn, &core.public_url, account_id, &rows).await?;
         (rows, websites)
     };
     let mut children: std::collections::HashMap<Option<String>, Vec<Set>> =

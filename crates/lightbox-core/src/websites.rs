@@ -15,7 +15,7 @@ use crate::clock::format_rfc3339;
 use crate::edits::nullable;
 use crate::error::{CoreError, ErrorKind};
 use crate::operations::{Operation, OperationStatus};
-use crate::sets::set_not_found;
+use crate::sets::{enum_parse, enum_text, set_not_found};
 use crate::users::Role;
 use crate::writes::{self, Begun, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
@@ -46,46 +46,12 @@ pub enum Downloads {
 }
 
 impl WebsiteType {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Press => "press",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            "public" => Some(Self::Public),
-            "press" => Some(Self::Press),
-            _ => None,
-        }
-    }
-
     /// Public websites download nothing unless told; press ones the large
     /// version.
     fn default_downloads(self) -> Downloads {
         match self {
             Self::Public => Downloads::None,
             Self::Press => Downloads::Large,
-        }
-    }
-}
-
-impl Downloads {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Large => "large",
-            Self::Original => "original",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        match text {
-            "none" => Some(Self::None),
-            "large" => Some(Self::Large),
-            "original" => Some(Self::Original),
-            _ => None,
         }
     }
 }
@@ -221,7 +187,7 @@ impl Website {
         Ok(Self {
             public_uuid: row.id.clone(),
             name: row.name.clone(),
-            website_type: WebsiteType::parse(&row.website_type).ok_or_else(corrupt)?,
+            website_type: enum_parse(&row.website_type).ok_or_else(corrupt)?,
             slug: row.slug.clone(),
             hostname: row.hostname.clone(),
             root_set_public_uuid: row.root_set_id.clone(),
@@ -229,7 +195,7 @@ impl Website {
             intro: row.intro.clone(),
             accent: row.accent.clone(),
             logo_image_public_uuid: row.logo_image_id.clone(),
-            downloads: Downloads::parse(&row.downloads).ok_or_else(corrupt)?,
+            downloads: enum_parse(&row.downloads).ok_or_else(corrupt)?,
             url: url_of(public_url, &row.slug, row.hostname.as_deref()),
             created_at: format_rfc3339(row.created_at),
             updated_at: format_rfc3339(row.updated_at),
@@ -461,7 +427,7 @@ async fn create_once(
         id,
         account_id: account,
         name,
-        website_type: website_type.as_str().to_owned(),
+        website_type: enum_text(&website_type),
         slug,
         hostname,
         root_set_id: input.root_set_public_uuid.clone(),
@@ -469,7 +435,7 @@ async fn create_once(
         intro,
         accent,
         logo_image_id: input.logo_image_public_uuid.clone(),
-        downloads: downloads.as_str().to_owned(),
+        downloads: enum_text(&downloads),
         created_at: now,
         updated_at: now,
     };
@@ -578,7 +544,7 @@ async fn update_once(
         row.name = name;
     }
     if let Some(website_type) = patch.website_type {
-        row.website_type = website_type.as_str().to_owned();
+        row.website_type = enum_text(&website_type);
     }
     if let Some(slug) = slug {
         row.slug = slug;
@@ -602,7 +568,7 @@ async fn update_once(
         row.logo_image_id = logo.clone();
     }
     if let Some(downloads) = patch.downloads {
-        row.downloads = downloads.as_str().to_owned();
+        row.downloads = enum_text(&downloads);
     }
     check_references(
         write.tx(),
@@ -680,25 +646,51 @@ pub(crate) async fn of_sets(
     public_url: &str,
     account_id: &str,
 ) -> Result<WebsitesOfSets, CoreError> {
-    let rows = websites::list(conn, account_id, i64::MAX, 0).await?;
-    if rows.is_empty() {
+    let roots = roots(conn, public_url, account_id).await?;
+    if roots.is_empty() {
         return Ok(WebsitesOfSets::default());
-    }
-    let mut roots: HashMap<String, WebsiteRef> = HashMap::new();
-    for row in &rows {
-        let website = Website::from_row(row, public_url)?;
-        roots.entry(row.root_set_id.clone()).or_insert(WebsiteRef {
-            public_uuid: website.public_uuid,
-            name: website.name,
-            website_type: website.website_type,
-            url: website.url,
-        });
     }
     let parents = websites::set_parents(conn, account_id)
         .await?
         .into_iter()
         .collect();
     Ok(WebsitesOfSets { roots, parents })
+}
+
+/// [`of_sets`] for a caller that has already read every set of the account
+/// (the tree): their parents are not read again.
+pub(crate) async fn of_all_sets(
+    conn: &mut lightbox_store::Conn,
+    public_url: &str,
+    account_id: &str,
+    sets: &[lightbox_store::sets::SetRow],
+) -> Result<WebsitesOfSets, CoreError> {
+    let roots = roots(conn, public_url, account_id).await?;
+    let parents = sets
+        .iter()
+        .filter_map(|s| Some((s.id.clone(), s.parent_id.clone()?)))
+        .collect();
+    Ok(WebsitesOfSets { roots, parents })
+}
+
+/// The account's websites by root set, the oldest first among those that
+/// share one.
+async fn roots(
+    conn: &mut lightbox_store::Conn,
+    public_url: &str,
+    account_id: &str,
+) -> Result<HashMap<String, WebsiteRef>, CoreError> {
+    let mut roots: HashMap<String, WebsiteRef> = HashMap::new();
+    for row in websites::list(conn, account_id, i64::MAX, 0).await? {
+        let website = Website::from_row(&row, public_url)?;
+        roots.entry(row.root_set_id).or_insert(WebsiteRef {
+            public_uuid: website.public_uuid,
+            name: website.name,
+            website_type: website.website_type,
+            url: website.url,
+        });
+    }
+    Ok(roots)
 }
 
 /// Websites by root set, and the sets' parents, to answer each set's

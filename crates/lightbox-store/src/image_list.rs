@@ -119,23 +119,19 @@ const WALK_ROWS_PER_RESULT: i64 = 40;
 /// reference machine, docs/performance.md).
 const COLLECT_FIRST_ROWS: i64 = 20_000;
 
-/// Whether a range is worth estimating before the walk: one whose
-/// matches are not, as a rule, among the newest images. The images changed
-/// lately mostly are (a change comes after the upload), and a minimum
-/// rating is too broad to be small.
-fn estimate_first(range: Range) -> bool {
-    matches!(range, Range::CreationDate | Range::Geo | Range::GeoLng)
-}
-
 /// How many of the account's images PostgreSQL's planner expects in the
 /// range `range` reads (its index's leading column alone, as a collect
-/// reads it): the `rows=` of `EXPLAIN`'s top line.
+/// reads it): the `rows=` of `EXPLAIN`'s top line. `None` for a range not
+/// worth estimating before the walk — one whose matches are, as a rule,
+/// among the newest images: the images changed lately mostly are (a change
+/// comes after the upload), and a minimum rating is too broad to be small —
+/// and when the plan gives no figure.
 async fn estimated_rows(
     conn: &mut Conn,
     account_id: &str,
     q: &ImageQuery,
     range: Range,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let mut sql = Sql {
         text: String::with_capacity(128),
         args: Vec::with_capacity(4),
@@ -150,11 +146,6 @@ async fn estimated_rows(
             q.creation_date_from.map(|t| Value::Time(Timestamp(t))),
             q.creation_date_to.map(|t| Value::Time(Timestamp(t))),
         ),
-        Range::UpdatedAt => (
-            "updated_at",
-            q.updated_at_from.map(|t| Value::Time(Timestamp(t))),
-            q.updated_at_to.map(|t| Value::Time(Timestamp(t))),
-        ),
         Range::Geo => (
             "lat",
             q.bbox.map(|b| Value::Real(b.south)),
@@ -165,7 +156,7 @@ async fn estimated_rows(
             q.bbox.map(|b| Value::Real(b.west)),
             q.bbox.map(|b| Value::Real(b.east)),
         ),
-        Range::MinRating => ("rating", q.min_rating.map(Value::Int), None),
+        Range::UpdatedAt | Range::MinRating => return Ok(None),
     };
     let wraps = range == Range::GeoLng && q.bbox.is_some_and(|b| b.west > b.east);
     match (from, to) {
@@ -193,8 +184,7 @@ async fn estimated_rows(
         .and_then(|(line,)| line.split(" rows=").nth(1))
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .and_then(|digits| digits.parse::<i64>().ok());
-    // No estimate: as if the range were large (the walk comes first).
-    Ok(rows.unwrap_or(i64::MAX))
+    Ok(rows)
 }
 
 /// The ids of one page: `limit` ids from `offset` in the query's order.
@@ -226,8 +216,9 @@ pub async fn list_ids(
         None => fetch(conn, &build(account_id, q, limit, offset, Shape::Direct)).await,
         Some(range)
             if engine == Engine::Postgres
-                && estimate_first(range)
-                && estimated_rows(conn, account_id, q, range).await? <= COLLECT_FIRST_ROWS =>
+                && estimated_rows(conn, account_id, q, range)
+                    .await?
+                    .is_some_and(|rows| rows <= COLLECT_FIRST_ROWS) =>
         {
             fetch(
                 conn,
@@ -336,21 +327,17 @@ pub async fn explain(
         return Ok(lines);
     }
     let mut lines = Vec::new();
+    let estimate = match (collect_range(q), engine) {
+        (Some(range), Engine::Postgres) => estimated_rows(conn, account_id, q, range).await?,
+        _ => None,
+    };
+    if let (Some(range), Some(rows)) = (collect_range(q), estimate) {
+        lines.push(format!("-- {range:?} estimated at {rows} rows"));
+    }
     let shapes = match collect_range(q) {
         None => vec![Shape::Direct],
-        Some(range) if engine == Engine::Postgres && estimate_first(range) => {
-            let rows = estimated_rows(conn, account_id, q, range).await?;
-            lines.push(format!("-- {range:?} estimated at {rows} rows"));
-            if rows <= COLLECT_FIRST_ROWS {
-                vec![Shape::Collect(range)]
-            } else {
-                vec![
-                    Shape::Walk {
-                        rows: WALK_MIN_ROWS,
-                    },
-                    Shape::Collect(range),
-                ]
-            }
+        Some(range) if estimate.is_some_and(|rows| rows <= COLLECT_FIRST_ROWS) => {
+            vec![Shape::Collect(range)]
         }
         Some(range) => vec![
             Shape::Walk {
