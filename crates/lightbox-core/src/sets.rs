@@ -195,7 +195,13 @@ async fn create_once(
         live_image_count: 0,
     };
     sets::insert(write.tx(), &row).await?;
-    let websites = of_sets(write.tx(), &core.public_url, &row.account_id).await?;
+    let websites = of_sets(
+        write.tx(),
+        &core.public_url,
+        &row.account_id,
+        std::slice::from_ref(&row.id),
+    )
+    .await?;
     let set = Set::from_row(&row, &websites)?;
     write
         .finish(WorkDone {
@@ -225,7 +231,13 @@ pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreErr
     let row = sets::find(&mut conn, account_id, &id, Timestamp(core.now()))
         .await?
         .ok_or_else(|| set_not_found(&id))?;
-    let websites = of_sets(&mut conn, &core.public_url, account_id).await?;
+    let websites = of_sets(
+        &mut conn,
+        &core.public_url,
+        account_id,
+        std::slice::from_ref(&row.id),
+    )
+    .await?;
     Set::from_row(&row, &websites)
 }
 
@@ -254,7 +266,8 @@ pub async fn list(
     )
     .await?;
     let (rows, more) = crate::cut_page(rows, limit);
-    let websites = of_sets(&mut conn, &core.public_url, account_id).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let websites = of_sets(&mut conn, &core.public_url, account_id, &ids).await?;
     Ok((
         rows.iter()
             .map(|r| Set::from_row(r, &websites))
@@ -431,7 +444,13 @@ async fn update_once(
     let row = sets::find(write.tx(), &account, &id, Timestamp(now))
         .await?
         .ok_or_else(CoreError::internal)?;
-    let websites = of_sets(write.tx(), &core.public_url, &account).await?;
+    let websites = of_sets(
+        write.tx(),
+        &core.public_url,
+        &account,
+        std::slice::from_ref(&row.id),
+    )
+    .await?;
     let set = Set::from_row(&row, &websites)?;
     write
         .finish(WorkDone {

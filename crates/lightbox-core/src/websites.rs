@@ -355,10 +355,10 @@ async fn check_references(
     if !lightbox_store::sets::exists(conn, account, root).await? {
         return Err(set_not_found(root).with_field("root_set_public_uuid"));
     }
+    // Locked, not just read: an image deleted in the same instant would
+    // otherwise fail the foreign key after this check passed.
     if let Some(logo) = logo
-        && lightbox_store::images::find(conn, account, logo)
-            .await?
-            .is_none()
+        && !lightbox_store::images::lock_image(conn, account, logo).await?
     {
         return Err(
             CoreError::new(ErrorKind::ImageNotFound, format!("No image {logo}."))
@@ -537,6 +537,12 @@ async fn update_once(
         Begun::Fresh(write) => write,
     };
     let account = write.account_id().to_owned();
+    // Locked before it is read: two PATCHes of one website run one after
+    // the other, each applying its fields to what the other wrote.
+    let now = Timestamp(write.now());
+    if !websites::lock(write.tx(), &account, &id, now).await? {
+        return Err(website_not_found(&id));
+    }
     let mut row = websites::find(write.tx(), &account, &id)
         .await?
         .ok_or_else(|| website_not_found(&id))?;
@@ -638,48 +644,40 @@ async fn delete_once(
         .await
 }
 
-/// The `website` field of each of the account's sets that is on one: the
-/// website rooted at the set or its nearest ancestor (the oldest website
-/// when two share a root).
+/// The `website` field of the account's sets `set_ids`: the website rooted
+/// at each set or its nearest ancestor (the oldest when two share a root).
+/// One walk up from the asked sets, whatever the size of the account.
 pub(crate) async fn of_sets(
     conn: &mut lightbox_store::Conn,
     public_url: &str,
     account_id: &str,
+    set_ids: &[String],
 ) -> Result<WebsitesOfSets, CoreError> {
-    let roots = roots(conn, public_url, account_id).await?;
-    if roots.is_empty() {
-        return Ok(WebsitesOfSets::default());
+    let mut nearest = HashMap::new();
+    for row in websites::nearest_of(conn, account_id, set_ids).await? {
+        // Rows come nearest first: the first of each set is its website.
+        if nearest.contains_key(&row.set_id) {
+            continue;
+        }
+        let website = WebsiteRef {
+            public_uuid: row.id,
+            name: row.name,
+            website_type: enum_parse(&row.website_type).ok_or_else(CoreError::internal)?,
+            url: url_of(public_url, &row.slug, row.hostname.as_deref()),
+        };
+        nearest.insert(row.set_id, website);
     }
-    let parents = websites::set_parents(conn, account_id)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(WebsitesOfSets { roots, parents })
+    Ok(WebsitesOfSets { nearest })
 }
 
 /// [`of_sets`] for a caller that has already read every set of the account
-/// (the tree): their parents are not read again.
+/// (the tree): walks up the rows it has, reading only the websites.
 pub(crate) async fn of_all_sets(
     conn: &mut lightbox_store::Conn,
     public_url: &str,
     account_id: &str,
     sets: &[lightbox_store::sets::SetRow],
 ) -> Result<WebsitesOfSets, CoreError> {
-    let roots = roots(conn, public_url, account_id).await?;
-    let parents = sets
-        .iter()
-        .filter_map(|s| Some((s.id.clone(), s.parent_id.clone()?)))
-        .collect();
-    Ok(WebsitesOfSets { roots, parents })
-}
-
-/// The account's websites by root set, the oldest first among those that
-/// share one.
-async fn roots(
-    conn: &mut lightbox_store::Conn,
-    public_url: &str,
-    account_id: &str,
-) -> Result<HashMap<String, WebsiteRef>, CoreError> {
     let mut roots: HashMap<String, WebsiteRef> = HashMap::new();
     for row in websites::list(conn, account_id, i64::MAX, 0).await? {
         let website = Website::from_row(&row, public_url)?;
@@ -690,30 +688,39 @@ async fn roots(
             url: website.url,
         });
     }
-    Ok(roots)
+    if roots.is_empty() {
+        return Ok(WebsitesOfSets::default());
+    }
+    let parents: HashMap<&str, &str> = sets
+        .iter()
+        .filter_map(|s| Some((s.id.as_str(), s.parent_id.as_deref()?)))
+        .collect();
+    let mut nearest = HashMap::new();
+    for set in sets {
+        let mut at = set.id.as_str();
+        // The tree is acyclic; the bound guards a corrupt one.
+        for _ in 0..=parents.len() {
+            if let Some(website) = roots.get(at) {
+                nearest.insert(set.id.clone(), website.clone());
+                break;
+            }
+            match parents.get(at) {
+                Some(parent) => at = parent,
+                None => break,
+            }
+        }
+    }
+    Ok(WebsitesOfSets { nearest })
 }
 
-/// Websites by root set, and the sets' parents, to answer each set's
-/// nearest website.
+/// Each set's website, for the sets a caller asked about.
 #[derive(Default)]
 pub(crate) struct WebsitesOfSets {
-    roots: HashMap<String, WebsiteRef>,
-    parents: HashMap<String, String>,
+    nearest: HashMap<String, WebsiteRef>,
 }
 
 impl WebsitesOfSets {
     pub(crate) fn nearest(&self, set_id: &str) -> Option<WebsiteRef> {
-        if self.roots.is_empty() {
-            return None;
-        }
-        let mut at = set_id;
-        // The tree is acyclic; the bound guards a corrupt one.
-        for _ in 0..=self.parents.len() {
-            if let Some(website) = self.roots.get(at) {
-                return Some(website.clone());
-            }
-            at = self.parents.get(at)?;
-        }
-        None
+        self.nearest.get(set_id).cloned()
     }
 }

@@ -1,6 +1,7 @@
 //! Websites (api.md §10).
 
-use lightbox_store_rows::websites::WebsiteRow;
+use lightbox_store_rows::Timestamp;
+use lightbox_store_rows::websites::{NearestWebsiteRow, WebsiteRow};
 
 use crate::Connection;
 
@@ -125,18 +126,81 @@ pub async fn address_taken(
     Ok(row.map(|r| (r.slug, r.hostname)))
 }
 
-/// The account's sets with a parent: (set, parent), to find a set's
-/// nearest website root.
-pub async fn set_parents(
+/// Takes the account's website `id` for this transaction (a write that
+/// reads it next cannot lose a concurrent write); answers the rows locked.
+pub async fn lock(
     conn: &mut Connection,
     account_id: &str,
-) -> sqlx::Result<Vec<(String, String)>> {
-    let rows = sqlx::query!(
-        r#"SELECT id AS "id!", parent_id AS "parent_id!" FROM sets
-         WHERE account_id = $1 AND parent_id IS NOT NULL"#,
+    id: &str,
+    now: Timestamp,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE websites SET updated_at = $3 WHERE id = $1 AND account_id = $2",
+        id,
         account_id,
+        now,
     )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.parent_id)).collect())
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+// --- a set's nearest website, per engine ------------------------------------
+// Walks up from each asked set to the top (a tree is a few levels deep) and
+// joins the websites rooted on the way: (set, depth, website), nearest and
+// then oldest first.
+
+sqlite_only! {
+    pub async fn nearest_of(
+        conn: &mut Connection,
+        account_id: &str,
+        set_ids: &[String],
+    ) -> sqlx::Result<Vec<NearestWebsiteRow>> {
+        sqlx::query_as!(
+            NearestWebsiteRow,
+            r#"WITH RECURSIVE up(set_id, at_id, depth) AS (
+                   SELECT id, id, 0 FROM sets
+                    WHERE account_id = $1 AND id IN (SELECT value FROM json_each($2))
+                   UNION ALL
+                   SELECT up.set_id, s.parent_id, up.depth + 1 FROM up
+                     JOIN sets s ON s.id = up.at_id
+                    WHERE s.parent_id IS NOT NULL AND up.depth < 10000
+               )
+               SELECT up.set_id AS "set_id!", w.id AS "id!", w.name AS "name!",
+                      w.website_type AS "website_type!", w.slug AS "slug!", w.hostname
+                 FROM up JOIN websites w ON w.root_set_id = up.at_id AND w.account_id = $1
+                ORDER BY up.set_id, up.depth, w.created_at, w.id"#,
+            account_id,
+            crate::json_list(set_ids),
+        )
+        .fetch_all(conn)
+        .await
+    }
+}
+
+postgres_only! {
+    pub async fn nearest_of(
+        conn: &mut Connection,
+        account_id: &str,
+        set_ids: &[String],
+    ) -> sqlx::Result<Vec<NearestWebsiteRow>> {
+        sqlx::query_as!(
+            NearestWebsiteRow,
+            r#"WITH RECURSIVE up(set_id, at_id, depth) AS (
+                   SELECT id, id, 0 FROM sets WHERE account_id = $1 AND id = ANY($2)
+                   UNION ALL
+                   SELECT up.set_id, s.parent_id, up.depth + 1 FROM up
+                     JOIN sets s ON s.id = up.at_id
+                    WHERE s.parent_id IS NOT NULL AND up.depth < 10000
+               )
+               SELECT up.set_id AS "set_id!", w.id AS "id!", w.name AS "name!",
+                      w.website_type AS "website_type!", w.slug AS "slug!", w.hostname
+                 FROM up JOIN websites w ON w.root_set_id = up.at_id AND w.account_id = $1
+                ORDER BY up.set_id, up.depth, w.created_at, w.id"#,
+            account_id,
+            set_ids,
+        )
+        .fetch_all(conn)
+        .await
+    }
 }

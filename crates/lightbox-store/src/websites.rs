@@ -1,10 +1,10 @@
 //! Websites (api.md §10): each one's settings; what its pages show is read
 //! from the sets at request time.
 
-pub use lightbox_store_rows::websites::WebsiteRow;
+pub use lightbox_store_rows::websites::{NearestWebsiteRow, WebsiteRow};
 
 use crate::sql::on_engine;
-use crate::{Conn, Result};
+use crate::{Conn, Result, Timestamp};
 
 pub async fn insert(conn: &mut Conn, row: &WebsiteRow) -> Result<()> {
     Ok(on_engine!(conn, websites::insert(row))?)
@@ -49,7 +49,22 @@ pub async fn address_taken(
     )?)
 }
 
-/// The account's sets that have a parent, as (set, parent).
-pub async fn set_parents(conn: &mut Conn, account_id: &str) -> Result<Vec<(String, String)>> {
-    Ok(on_engine!(conn, websites::set_parents(account_id))?)
+/// Takes the account's website `id` for this transaction, so that a
+/// write reading it next cannot lose a concurrent write; false when the
+/// account has no such website.
+pub async fn lock(conn: &mut Conn, account_id: &str, id: &str, now: Timestamp) -> Result<bool> {
+    Ok(on_engine!(conn, websites::lock(account_id, id, now))? == 1)
+}
+
+/// For each of the account's sets `set_ids`, the websites rooted at it or
+/// at one of its ancestors: nearest first, then oldest first.
+pub async fn nearest_of(
+    conn: &mut Conn,
+    account_id: &str,
+    set_ids: &[String],
+) -> Result<Vec<NearestWebsiteRow>> {
+    if set_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_engine!(conn, websites::nearest_of(account_id, set_ids))?)
 }

@@ -27,7 +27,11 @@ async fn create_set(server: &Server, token: &str, body: Value) -> String {
 async fn festival(env: &Env, unique_id: &str) -> Festival {
     let account = env.account(unique_id).await;
     let token = env
-        .token(&account, "api.images.read,api.sets.write,api.upload", &[])
+        .token(
+            &account,
+            "api.images.read,api.sets.write,api.upload,api.images.delete",
+            &[],
+        )
         .await;
     let server = env.serve(&[]).await;
     let festival = create_set(
@@ -523,6 +527,135 @@ both_setups!(
         assert_eq!(made, 1, "exactly one of the racing creates wins");
         let all = get(&f, "/v1/websites").await;
         assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+        Ok(())
+    }
+);
+
+both_setups!(
+    website_writes_replay_race_validate_and_follow_the_logo,
+    |env: Env| async move {
+        let f = festival(&env, "weblife").await;
+        let logo = f
+            .server
+            .upload(&f.token, "logo.jpg", lightbox_media::fixtures::jpeg(64, 48))
+            .await;
+
+        // A replay answers the first Operation and makes nothing more; the
+        // same key with another body is a conflict.
+        let body = json!({"name": "Replayed", "slug": "replayed", "root_set_public_uuid": f.festival,
+                          "logo_image_public_uuid": logo});
+        let key = idempotency_key();
+        let first = f
+            .server
+            .write("POST", &f.token, "/v1/websites", &key, Some(&body))
+            .await;
+        assert_eq!(first.status, 202, "{}", first.text);
+        let again = f
+            .server
+            .write("POST", &f.token, "/v1/websites", &key, Some(&body))
+            .await;
+        assert_eq!(again.status, 202, "{}", again.text);
+        assert_eq!(first.json()["uuid"], again.json()["uuid"]);
+        let mut other_body = body.clone();
+        other_body["slug"] = json!("replayed-2");
+        f.server
+            .write("POST", &f.token, "/v1/websites", &key, Some(&other_body))
+            .await
+            .error(409, "idempotency_key_conflict");
+        let all = get(&f, "/v1/websites").await;
+        assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+        let website = first.json()["result"]["website"].clone();
+        assert_eq!(
+            website["logo_image_public_uuid"],
+            logo.as_str(),
+            "{website}"
+        );
+        let id = website["public_uuid"].as_str().unwrap().to_owned();
+        let path = format!("/v1/websites/{id}");
+
+        // A bad PATCH is refused, naming the field, and changes nothing.
+        let bad = [
+            (json!({"slug": "Not OK"}), "slug"),
+            (json!({"slug": "-edge"}), "slug"),
+            (json!({"hostname": "localhost"}), "hostname"),
+            (json!({"hostname": "photos.example.org:8080"}), "hostname"),
+            (json!({"accent": "blue"}), "accent"),
+            (json!({"name": ""}), "name"),
+            (json!({"title": " "}), "title"),
+            (json!({"type": "secret"}), "type"),
+            (json!({"downloads": "everything"}), "downloads"),
+            (json!({"intro": "x".repeat(5001)}), "intro"),
+        ];
+        for (patch, field) in bad {
+            f.server
+                .write_refused(
+                    "PATCH",
+                    &f.token,
+                    &path,
+                    patch,
+                    (400, "validation"),
+                    Some(field),
+                )
+                .await;
+        }
+        let theirs = env.account("weblife-other").await;
+        let their_token = env.token(&theirs, "api.upload", &[]).await;
+        let their_image = f
+            .server
+            .upload(
+                &their_token,
+                "theirs.jpg",
+                lightbox_media::fixtures::jpeg(32, 32),
+            )
+            .await;
+        f.server
+            .write_refused(
+                "PATCH",
+                &f.token,
+                &path,
+                json!({"logo_image_public_uuid": their_image}),
+                (404, "image_not_found"),
+                Some("logo_image_public_uuid"),
+            )
+            .await;
+        let mut unchanged = get(&f, &path).await;
+        unchanged["updated_at"] = Value::Null;
+        let mut expected = website.clone();
+        expected["updated_at"] = Value::Null;
+        assert_eq!(unchanged, expected);
+
+        // PATCHes of different fields at once all land: none undoes another.
+        let patches = [
+            json!({"name": "Renamed"}),
+            json!({"title": "A title"}),
+            json!({"intro": "An intro"}),
+            json!({"accent": "#aa0000"}),
+            json!({"downloads": "original"}),
+            json!({"type": "press"}),
+            json!({"slug": "raced"}),
+            json!({"hostname": "raced.example.org"}),
+        ];
+        let keys: Vec<String> = patches.iter().map(|_| idempotency_key()).collect();
+        let sends = patches
+            .iter()
+            .zip(&keys)
+            .map(|(p, key)| f.server.write("PATCH", &f.token, &path, key, Some(p)));
+        for r in futures::future::join_all(sends).await {
+            assert_eq!(r.status, 202, "{}", r.text);
+        }
+        let after = get(&f, &path).await;
+        for patch in &patches {
+            let (field, value) = patch.as_object().unwrap().iter().next().unwrap();
+            assert_eq!(&after[field], value, "{field} was lost: {after}");
+        }
+
+        // The logo goes away with its image; the website stays.
+        f.server
+            .write_ok("DELETE", &f.token, &format!("/v1/images/{logo}"), None)
+            .await;
+        let after = get(&f, &path).await;
+        assert_eq!(after["logo_image_public_uuid"], Value::Null, "{after}");
+        assert_eq!(after["name"], "Renamed", "{after}");
         Ok(())
     }
 );

@@ -21,3 +21,15 @@ pub struct WebsiteRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// A website rooted at `set_id` or one of its ancestors (what a set's
+/// `website` field needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearestWebsiteRow {
+    pub set_id: String,
+    pub id: String,
+    pub name: String,
+    pub website_type: String,
+    pub slug: String,
+    pub hostname: Option<String>,
+}
