@@ -354,6 +354,8 @@ impl ImageFilter {
             bbox: get("bbox").map(bbox).transpose()?,
             set: set_public_uuid,
             live,
+            // Not a parameter: only a website's search sets it.
+            live_in_any: Vec::new(),
             sort,
         };
         Ok(Self { query, list })

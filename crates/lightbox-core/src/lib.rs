@@ -40,6 +40,7 @@ pub mod uploads;
 pub mod users;
 pub mod validate;
 pub mod versions;
+pub mod website_pages;
 pub mod websites;
 pub mod writes;
 
@@ -75,6 +76,8 @@ pub struct Core {
     pub secrets: Arc<secrets::SecretKeys>,
     /// The server's public base URL, no trailing `/` (websites' addresses).
     pub public_url: Arc<str>,
+    /// The host names websites may be served at (operator's allow-list).
+    pub website_hosts: Arc<websites::WebsiteHosts>,
 }
 
 impl Core {
@@ -96,12 +99,19 @@ impl Core {
             search: None,
             secrets: Arc::new(secrets::SecretKeys::in_memory()),
             public_url: Arc::from("http://127.0.0.1:8080"),
+            website_hosts: Arc::default(),
         }
     }
 
     /// The server's public base URL (the binary's `--public-url`).
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// Serves websites at these host names (the binary's `--website-host`).
+    pub fn with_website_hosts(mut self, hosts: websites::WebsiteHosts) -> Self {
+        self.website_hosts = Arc::new(hosts);
         self
     }
 

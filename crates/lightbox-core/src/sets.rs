@@ -197,7 +197,7 @@ async fn create_once(
     sets::insert(write.tx(), &row).await?;
     let websites = of_sets(
         write.tx(),
-        &core.public_url,
+        core,
         &row.account_id,
         std::slice::from_ref(&row.id),
     )
@@ -231,13 +231,7 @@ pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Set, CoreErr
     let row = sets::find(&mut conn, account_id, &id, Timestamp(core.now()))
         .await?
         .ok_or_else(|| set_not_found(&id))?;
-    let websites = of_sets(
-        &mut conn,
-        &core.public_url,
-        account_id,
-        std::slice::from_ref(&row.id),
-    )
-    .await?;
+    let websites = of_sets(&mut conn, core, account_id, std::slice::from_ref(&row.id)).await?;
     Set::from_row(&row, &websites)
 }
 
@@ -267,7 +261,7 @@ pub async fn list(
     .await?;
     let (rows, more) = crate::cut_page(rows, limit);
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let websites = of_sets(&mut conn, &core.public_url, account_id, &ids).await?;
+    let websites = of_sets(&mut conn, core, account_id, &ids).await?;
     Ok((
         rows.iter()
             .map(|r| Set::from_row(r, &websites))
@@ -282,7 +276,7 @@ pub async fn tree(core: &Core, account_id: &str) -> Result<Vec<SetNode>, CoreErr
     let (rows, websites) = {
         let mut conn = core.store.read().await?;
         let rows = sets::list_all(&mut conn, account_id, Timestamp(core.now())).await?;
-        let websites = of_all_sets(&mut conn, &core.public_url, account_id, &rows).await?;
+        let websites = of_all_sets(&mut conn, core, account_id, &rows).await?;
         (rows, websites)
     };
     let mut children: std::collections::HashMap<Option<String>, Vec<Set>> =
@@ -444,13 +438,7 @@ async fn update_once(
     let row = sets::find(write.tx(), &account, &id, Timestamp(now))
         .await?
         .ok_or_else(CoreError::internal)?;
-    let websites = of_sets(
-        write.tx(),
-        &core.public_url,
-        &account,
-        std::slice::from_ref(&row.id),
-    )
-    .await?;
+    let websites = of_sets(write.tx(), core, &account, std::slice::from_ref(&row.id)).await?;
     let set = Set::from_row(&row, &websites)?;
     write
         .finish(WorkDone {

@@ -164,9 +164,46 @@ pub struct WebsiteRef {
     pub url: String,
 }
 
-/// Where a website is served.
-pub(crate) fn url_of(public_url: &str, slug: &str, hostname: Option<&str>) -> String {
-    match hostname {
+/// The host names the operator lets websites be served at (`serve
+/// --website-host`): a host name is an address on the internet, and one
+/// account must not be able to take another's (or the operator's) by
+/// writing it first. A website whose host name is not allowed is served
+/// under its slug only.
+#[derive(Debug, Clone, Default)]
+pub struct WebsiteHosts {
+    any: bool,
+    names: std::collections::HashSet<String>,
+}
+
+impl WebsiteHosts {
+    /// From the operator's list: host names, or `*` for any.
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Self {
+        let mut hosts = Self::default();
+        for name in names {
+            let name = name
+                .as_ref()
+                .trim()
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
+            if name == "*" {
+                hosts.any = true;
+            } else if !name.is_empty() {
+                hosts.names.insert(name);
+            }
+        }
+        hosts
+    }
+
+    pub fn allows(&self, hostname: &str) -> bool {
+        self.any || self.names.contains(hostname)
+    }
+}
+
+/// Where a website is served: at its host name when it has one the
+/// operator allows, else under the server's `/w/<slug>/`.
+pub(crate) fn url_of(core: &Core, slug: &str, hostname: Option<&str>) -> String {
+    let public_url = &*core.public_url;
+    match hostname.filter(|h| core.website_hosts.allows(h)) {
         Some(host) => {
             // The scheme the server is reached by.
             let scheme = public_url.split_once("://").map_or("https", |(s, _)| s);
@@ -177,7 +214,7 @@ pub(crate) fn url_of(public_url: &str, slug: &str, hostname: Option<&str>) -> St
 }
 
 impl Website {
-    fn from_row(row: &WebsiteRow, public_url: &str) -> Result<Self, CoreError> {
+    pub(crate) fn from_row(row: &WebsiteRow, core: &Core) -> Result<Self, CoreError> {
         let corrupt = || {
             CoreError::new(
                 ErrorKind::Internal,
@@ -196,7 +233,7 @@ impl Website {
             accent: row.accent.clone(),
             logo_image_public_uuid: row.logo_image_id.clone(),
             downloads: enum_parse(&row.downloads).ok_or_else(corrupt)?,
-            url: url_of(public_url, &row.slug, row.hostname.as_deref()),
+            url: url_of(core, &row.slug, row.hostname.as_deref()),
             created_at: format_rfc3339(row.created_at),
             updated_at: format_rfc3339(row.updated_at),
         })
@@ -442,7 +479,7 @@ async fn create_once(
     websites::insert(write.tx(), &row)
         .await
         .map_err(address_raced)?;
-    let website = Website::from_row(&row, &core.public_url)?;
+    let website = Website::from_row(&row, core)?;
     write
         .finish(WorkDone {
             kind: "website.create",
@@ -462,7 +499,7 @@ pub async fn get(core: &Core, account_id: &str, id: &str) -> Result<Website, Cor
     let row = websites::find(&mut conn, account_id, &id)
         .await?
         .ok_or_else(|| website_not_found(&id))?;
-    Website::from_row(&row, &core.public_url)
+    Website::from_row(&row, core)
 }
 
 /// One page of the account's websites, oldest first, plus whether more
@@ -478,7 +515,7 @@ pub async fn list(
     let (rows, more) = crate::cut_page(rows, limit);
     Ok((
         rows.iter()
-            .map(|r| Website::from_row(r, &core.public_url))
+            .map(|r| Website::from_row(r, core))
             .collect::<Result<_, _>>()?,
         more,
     ))
@@ -591,7 +628,7 @@ async fn update_once(
     {
         return Err(website_not_found(&id));
     }
-    let website = Website::from_row(&row, &core.public_url)?;
+    let website = Website::from_row(&row, core)?;
     write
         .finish(WorkDone {
             kind: "website.update",
@@ -649,7 +686,7 @@ async fn delete_once(
 /// One walk up from the asked sets, whatever the size of the account.
 pub(crate) async fn of_sets(
     conn: &mut lightbox_store::Conn,
-    public_url: &str,
+    core: &Core,
     account_id: &str,
     set_ids: &[String],
 ) -> Result<WebsitesOfSets, CoreError> {
@@ -663,7 +700,7 @@ pub(crate) async fn of_sets(
             public_uuid: row.id,
             name: row.name,
             website_type: enum_parse(&row.website_type).ok_or_else(CoreError::internal)?,
-            url: url_of(public_url, &row.slug, row.hostname.as_deref()),
+            url: url_of(core, &row.slug, row.hostname.as_deref()),
         };
         nearest.insert(row.set_id, website);
     }
@@ -674,13 +711,13 @@ pub(crate) async fn of_sets(
 /// (the tree): walks up the rows it has, reading only the websites.
 pub(crate) async fn of_all_sets(
     conn: &mut lightbox_store::Conn,
-    public_url: &str,
+    core: &Core,
     account_id: &str,
     sets: &[lightbox_store::sets::SetRow],
 ) -> Result<WebsitesOfSets, CoreError> {
     let mut roots: HashMap<String, WebsiteRef> = HashMap::new();
     for row in websites::list(conn, account_id, i64::MAX, 0).await? {
-        let website = Website::from_row(&row, public_url)?;
+        let website = Website::from_row(&row, core)?;
         roots.entry(row.root_set_id).or_insert(WebsiteRef {
             public_uuid: website.public_uuid,
             name: website.name,

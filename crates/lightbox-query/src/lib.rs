@@ -72,6 +72,10 @@ pub struct ImageQuery {
     /// With `set`: `true` only the images live in it at the moment of the
     /// read, `false` only those not live.
     pub live: Option<bool>,
+    /// Only the images live at the moment of the read in at least one of
+    /// these sets (a website's search: the sets it shows). Empty = no
+    /// filter. Only the search index answers it.
+    pub live_in_any: Vec<String>,
     pub sort: Sort,
 }
 
@@ -79,6 +83,9 @@ impl ImageQuery {
     /// Whether only the search index can answer this list: a set, or an
     /// order by relevance.
     pub fn needs_index(&self) -> bool {
-        self.set.is_some() || self.live.is_some() || self.sort == Sort::Relevance
+        self.set.is_some()
+            || self.live.is_some()
+            || !self.live_in_any.is_empty()
+            || self.sort == Sort::Relevance
     }
 }

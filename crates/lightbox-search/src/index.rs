@@ -365,6 +365,14 @@ impl SearchIndex {
             }
             (None, None) => {}
         }
+        if !flt.live_in_any.is_empty() {
+            out.push(Box::new(BooleanQuery::new(
+                flt.live_in_any
+                    .iter()
+                    .map(|set| (TOccur::Should, live_in(f, set, now)))
+                    .collect(),
+            )));
+        }
         for (field, from, to) in [
             (f.created_at, flt.created_at_from, flt.created_at_to),
             (f.updated_at, flt.updated_at_from, flt.updated_at_to),
@@ -381,13 +389,7 @@ impl SearchIndex {
         match (&flt.set, flt.live) {
             (Some(set), None) => out.push(text_term(f.set, set)),
             (Some(set), Some(wanted)) => {
-                let bound = |t: i64| {
-                    Bound::Included(Term::from_field_text(
-                        f.set_live,
-                        &schema::live_set_term(set, t),
-                    ))
-                };
-                let live: Box<dyn Query> = Box::new(RangeQuery::new(bound(0), bound(now)));
+                let live = live_in(f, set, now);
                 if wanted {
                     out.push(live);
                 } else {
@@ -421,6 +423,18 @@ impl SearchIndex {
         }
         Ok(out)
     }
+}
+
+/// Images live at `now` in `set`: their `set_live` token for the set is
+/// in the range "live from 0 (always) to now".
+fn live_in(f: &schema::Fields, set: &str, now: i64) -> Box<dyn Query> {
+    let bound = |t: i64| {
+        Bound::Included(Term::from_field_text(
+            f.set_live,
+            &schema::live_set_term(set, t),
+        ))
+    };
+    Box::new(RangeQuery::new(bound(0), bound(now)))
 }
 
 fn zero(q: Box<dyn Query>) -> Box<dyn Query> {

@@ -1026,3 +1026,40 @@ fn live_in_a_set_is_decided_at_query_time() {
     };
     assert!(idx.search("A", None, &stray, t, 10, 0).is_err());
 }
+
+#[test]
+fn live_in_any_of_several_sets_is_decided_at_query_time() {
+    let idx = SearchIndex::open_in_memory().unwrap();
+    let t = t0();
+    // y1 live in s1, y2 embargoed in s2 until t + 10, y3 live only in s3
+    // (a set the website does not show), y4 hidden in s1 but live in s2.
+    let members: [(&str, Vec<(&str, i64)>); 4] = [
+        ("y1", vec![("s1", 0)]),
+        ("y2", vec![("s2", t + 10)]),
+        ("y3", vec![("s3", 0)]),
+        ("y4", vec![("s2", 0)]),
+    ];
+    let mut docs = Vec::new();
+    for (id, live) in members {
+        let mut d = doc("A", id, "img", t);
+        d.sets = vec!["s1".into(), "s2".into(), "s3".into()];
+        d.live_sets = live
+            .iter()
+            .map(|(s, from)| (s.to_string(), *from))
+            .collect();
+        docs.push(d);
+    }
+    idx.apply(docs, &[], 1).unwrap();
+    let found = |now: i64| -> BTreeSet<String> {
+        let f = ImageQuery {
+            live_in_any: vec!["s1".into(), "s2".into()],
+            ..ImageQuery::default()
+        };
+        idx.search("A", None, &f, now, 100, 0)
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(found(t + 9), ids(&["y1", "y4"]));
+    assert_eq!(found(t + 10), ids(&["y1", "y2", "y4"]));
+}

@@ -1,7 +1,7 @@
 //! Websites (api.md §10).
 
 use lightbox_store_rows::Timestamp;
-use lightbox_store_rows::websites::{NearestWebsiteRow, WebsiteRow};
+use lightbox_store_rows::websites::{LiveImageRow, NearestWebsiteRow, ShownSetRow, WebsiteRow};
 
 use crate::Connection;
 
@@ -199,6 +199,233 @@ postgres_only! {
                 ORDER BY up.set_id, up.depth, w.created_at, w.id"#,
             account_id,
             set_ids,
+        )
+        .fetch_all(conn)
+        .await
+    }
+}
+
+// --- what a website's pages read --------------------------------------------
+// A member is live when its activation time has come, or when it has none
+// and is not hidden (the rule every "live" statement of sets.rs writes).
+
+/// The website at this slug, of any account.
+pub async fn find_by_slug(conn: &mut Connection, slug: &str) -> sqlx::Result<Option<WebsiteRow>> {
+    sqlx::query_as!(
+        WebsiteRow,
+        r#"SELECT id AS "id!", account_id, name, website_type, slug, hostname, root_set_id,
+            title, intro, accent, logo_image_id, downloads, created_at, updated_at
+         FROM websites WHERE slug = $1"#,
+        slug,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The website at this host name, of any account.
+pub async fn find_by_hostname(
+    conn: &mut Connection,
+    hostname: &str,
+) -> sqlx::Result<Option<WebsiteRow>> {
+    sqlx::query_as!(
+        WebsiteRow,
+        r#"SELECT id AS "id!", account_id, name, website_type, slug, hostname, root_set_id,
+            title, intro, accent, logo_image_id, downloads, created_at, updated_at
+         FROM websites WHERE hostname = $1"#,
+        hostname,
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The root and every set under it that a website shows: the walk down
+/// stops at `private` sets, so neither they nor anything under them is
+/// shown. Siblings in arranged order.
+pub async fn shown_sets(
+    conn: &mut Connection,
+    account_id: &str,
+    root_id: &str,
+) -> sqlx::Result<Vec<ShownSetRow>> {
+    sqlx::query_as!(
+        ShownSetRow,
+        r#"WITH RECURSIVE down(id, depth) AS (
+               SELECT id, 0 FROM sets
+                WHERE id = $2 AND account_id = $1 AND set_type <> 'private'
+               UNION ALL
+               SELECT s.id, down.depth + 1 FROM down
+                 JOIN sets s ON s.account_id = $1 AND s.parent_id = down.id
+                WHERE s.set_type <> 'private' AND down.depth < 10000
+           )
+           SELECT s.id AS "id!", s.parent_id, s.name AS "name!", s.description AS "description!",
+                  s.lead_image_id
+             FROM down JOIN sets s ON s.id = down.id
+            ORDER BY s.position, s.created_at, s.id"#,
+        account_id,
+        root_id,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of the images live in the set at `now`, in display order.
+pub async fn live_member_ids(
+    conn: &mut Connection,
+    set_id: &str,
+    now: Timestamp,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT image_id AS "image_id!" FROM set_images
+            WHERE set_id = $1
+              AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))
+            ORDER BY position, created_at, image_id LIMIT $3 OFFSET $4"#,
+        set_id,
+        now,
+        limit,
+        offset,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// How many images are live in the set at `now`.
+pub async fn live_member_count(
+    conn: &mut Connection,
+    set_id: &str,
+    now: Timestamp,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "n!" FROM set_images
+            WHERE set_id = $1
+              AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))"#,
+        set_id,
+        now,
+    )
+    .fetch_one(conn)
+    .await
+}
+
+sqlite_only! {
+    /// Which of these sets the image is live in at `now`.
+    pub async fn live_sets_of(
+        conn: &mut Connection,
+        image_id: &str,
+        set_ids: &[String],
+        now: Timestamp,
+    ) -> sqlx::Result<Vec<String>> {
+        sqlx::query_scalar!(
+            r#"SELECT set_id AS "set_id!" FROM set_images
+                WHERE image_id = $1 AND set_id IN (SELECT value FROM json_each($2))
+                  AND (activation_time <= $3 OR (activation_time IS NULL AND hidden = FALSE))"#,
+            image_id,
+            crate::json_list(set_ids),
+            now,
+        )
+        .fetch_all(conn)
+        .await
+    }
+
+    /// The first activation time after `now` in these sets: when what they
+    /// show next changes by itself.
+    pub async fn next_activation(
+        conn: &mut Connection,
+        set_ids: &[String],
+        now: Timestamp,
+    ) -> sqlx::Result<Option<Timestamp>> {
+        sqlx::query_scalar!(
+            r#"SELECT MIN(activation_time) AS "at: Timestamp" FROM set_images
+                WHERE set_id IN (SELECT value FROM json_each($1)) AND activation_time > $2"#,
+            crate::json_list(set_ids),
+            now,
+        )
+        .fetch_one(conn)
+        .await
+    }
+
+    /// The images live at `now` in any of these sets, newest live first
+    /// (live since their activation time, or since they were added).
+    pub async fn newest_live(
+        conn: &mut Connection,
+        set_ids: &[String],
+        now: Timestamp,
+        limit: i64,
+    ) -> sqlx::Result<Vec<LiveImageRow>> {
+        sqlx::query_as!(
+            LiveImageRow,
+            r#"SELECT image_id AS "image_id!",
+                      MIN(COALESCE(activation_time, created_at)) AS "live_since!: Timestamp"
+                 FROM set_images
+                WHERE set_id IN (SELECT value FROM json_each($1))
+                  AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))
+                GROUP BY image_id
+                ORDER BY 2 DESC, 1 LIMIT $3"#,
+            crate::json_list(set_ids),
+            now,
+            limit,
+        )
+        .fetch_all(conn)
+        .await
+    }
+}
+
+postgres_only! {
+    /// Which of these sets the image is live in at `now`.
+    pub async fn live_sets_of(
+        conn: &mut Connection,
+        image_id: &str,
+        set_ids: &[String],
+        now: Timestamp,
+    ) -> sqlx::Result<Vec<String>> {
+        sqlx::query_scalar!(
+            r#"SELECT set_id AS "set_id!" FROM set_images
+                WHERE image_id = $1 AND set_id = ANY($2)
+                  AND (activation_time <= $3 OR (activation_time IS NULL AND hidden = FALSE))"#,
+            image_id,
+            set_ids,
+            now,
+        )
+        .fetch_all(conn)
+        .await
+    }
+
+    /// The first activation time after `now` in these sets: when what they
+    /// show next changes by itself.
+    pub async fn next_activation(
+        conn: &mut Connection,
+        set_ids: &[String],
+        now: Timestamp,
+    ) -> sqlx::Result<Option<Timestamp>> {
+        sqlx::query_scalar!(
+            r#"SELECT MIN(activation_time) AS "at: Timestamp" FROM set_images
+                WHERE set_id = ANY($1) AND activation_time > $2"#,
+            set_ids,
+            now,
+        )
+        .fetch_one(conn)
+        .await
+    }
+
+    /// The images live at `now` in any of these sets, newest live first
+    /// (live since their activation time, or since they were added).
+    pub async fn newest_live(
+        conn: &mut Connection,
+        set_ids: &[String],
+        now: Timestamp,
+        limit: i64,
+    ) -> sqlx::Result<Vec<LiveImageRow>> {
+        sqlx::query_as!(
+            LiveImageRow,
+            r#"SELECT image_id AS "image_id!",
+                      MIN(COALESCE(activation_time, created_at)) AS "live_since!: Timestamp"
+                 FROM set_images
+                WHERE set_id = ANY($1)
+                  AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))
+                GROUP BY image_id
+                ORDER BY 2 DESC, 1 LIMIT $3"#,
+            set_ids,
+            now,
+            limit,
         )
         .fetch_all(conn)
         .await

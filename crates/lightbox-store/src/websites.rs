@@ -1,7 +1,7 @@
 //! Websites (api.md §10): each one's settings; what its pages show is read
 //! from the sets at request time.
 
-pub use lightbox_store_rows::websites::{NearestWebsiteRow, WebsiteRow};
+pub use lightbox_store_rows::websites::{LiveImageRow, NearestWebsiteRow, ShownSetRow, WebsiteRow};
 
 use crate::sql::on_engine;
 use crate::{Conn, Result, Timestamp};
@@ -67,4 +67,90 @@ pub async fn nearest_of(
         return Ok(Vec::new());
     }
     Ok(on_engine!(conn, websites::nearest_of(account_id, set_ids))?)
+}
+
+// --- what a website's pages read ---------------------------------------------
+
+/// The website at this slug (any account).
+pub async fn find_by_slug(conn: &mut Conn, slug: &str) -> Result<Option<WebsiteRow>> {
+    Ok(on_engine!(conn, websites::find_by_slug(slug))?)
+}
+
+/// The website at this host name (any account).
+pub async fn find_by_hostname(conn: &mut Conn, hostname: &str) -> Result<Option<WebsiteRow>> {
+    Ok(on_engine!(conn, websites::find_by_hostname(hostname))?)
+}
+
+/// The root and every set under it the website shows (`private` sets and
+/// what is under them left out), siblings in arranged order; empty when
+/// the root itself is private.
+pub async fn shown_sets(
+    conn: &mut Conn,
+    account_id: &str,
+    root_id: &str,
+) -> Result<Vec<ShownSetRow>> {
+    Ok(on_engine!(conn, websites::shown_sets(account_id, root_id))?)
+}
+
+/// A page of the images live in the set at `now`, in display order.
+pub async fn live_member_ids(
+    conn: &mut Conn,
+    set_id: &str,
+    now: Timestamp,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<String>> {
+    Ok(on_engine!(
+        conn,
+        websites::live_member_ids(set_id, now, limit, offset)
+    )?)
+}
+
+/// How many images are live in the set at `now`.
+pub async fn live_member_count(conn: &mut Conn, set_id: &str, now: Timestamp) -> Result<i64> {
+    Ok(on_engine!(conn, websites::live_member_count(set_id, now))?)
+}
+
+/// Which of these sets the image is live in at `now`.
+pub async fn live_sets_of(
+    conn: &mut Conn,
+    image_id: &str,
+    set_ids: &[String],
+    now: Timestamp,
+) -> Result<Vec<String>> {
+    if set_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_engine!(
+        conn,
+        websites::live_sets_of(image_id, set_ids, now)
+    )?)
+}
+
+/// The next activation time after `now` in these sets, if any.
+pub async fn next_activation(
+    conn: &mut Conn,
+    set_ids: &[String],
+    now: Timestamp,
+) -> Result<Option<Timestamp>> {
+    if set_ids.is_empty() {
+        return Ok(None);
+    }
+    Ok(on_engine!(conn, websites::next_activation(set_ids, now))?)
+}
+
+/// Up to `limit` images live at `now` in these sets, newest live first.
+pub async fn newest_live(
+    conn: &mut Conn,
+    set_ids: &[String],
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<LiveImageRow>> {
+    if set_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_engine!(
+        conn,
+        websites::newest_live(set_ids, now, limit)
+    )?)
 }

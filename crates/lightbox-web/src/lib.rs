@@ -21,6 +21,7 @@ mod form;
 mod page;
 mod pages;
 mod session;
+pub mod site;
 
 use std::sync::Arc;
 

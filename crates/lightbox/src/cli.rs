@@ -146,6 +146,15 @@ pub struct ServeArgs {
     /// Base URL public versions are served under [default: the public URL].
     #[arg(long, env = "LIGHTBOX_MEDIA_URL")]
     pub media_url: Option<String>,
+    /// A host name websites may be served at, when a website names it
+    /// (repeatable; `*` any; env: comma list) [default: none: websites are
+    /// served under <public URL>/w/<slug>/ only].
+    #[arg(
+        long = "website-host",
+        env = "LIGHTBOX_WEBSITE_HOSTS",
+        value_delimiter = ','
+    )]
+    pub website_hosts: Vec<String>,
     /// How long a signed download link lasts, e.g. 90s, 10m, 1h [default: 10m].
     #[arg(long, env = "LIGHTBOX_DOWNLOAD_LINK_TTL")]
     pub download_link_ttl: Option<String>,

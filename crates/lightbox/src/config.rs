@@ -33,6 +33,7 @@ pub struct FileConfig {
     pub max_pixels: Option<u64>,
     pub processor_url: Option<String>,
     pub media_url: Option<String>,
+    pub website_hosts: Option<Vec<String>>,
     pub download_link_ttl: Option<String>,
     pub archive_lifetime: Option<String>,
     pub secret_key_file: Option<PathBuf>,
@@ -144,6 +145,7 @@ pub struct Serve {
     pub max_pixels: u64,
     pub processor_url: Option<String>,
     pub media_url: Option<String>,
+    pub website_hosts: Vec<String>,
     pub download_link_ttl: Duration,
     pub archive_lifetime: Duration,
     pub debug_clock: bool,
@@ -286,6 +288,11 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
             .clone()
             .or_else(|| file.processor_url.clone()),
         media_url: args.media_url.clone().or_else(|| file.media_url.clone()),
+        website_hosts: if args.website_hosts.is_empty() {
+            file.website_hosts.clone().unwrap_or_default()
+        } else {
+            args.website_hosts.clone()
+        },
         download_link_ttl,
         archive_lifetime,
         debug_clock: args.debug_clock,

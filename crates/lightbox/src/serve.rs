@@ -107,7 +107,12 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     if let Some(url) = &settings.media_url {
         media.media_url = url.trim_end_matches('/').to_owned();
     }
-    let core = core.with_media(media).with_public_url(&base_url);
+    let core = core
+        .with_media(media)
+        .with_public_url(&base_url)
+        .with_website_hosts(lightbox_core::websites::WebsiteHosts::new(
+            &settings.website_hosts,
+        ));
 
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     say(&base_url);
@@ -207,6 +212,17 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
             // Request ids and per-route metrics, as on the API.
             .layer(axum::middleware::from_fn(lightbox_api::middleware::observe)),
         );
+        // Websites: under /w/<slug>/, and at the host names the operator
+        // allows (checked before any other route).
+        app = app
+            .merge(
+                lightbox_web::site::router(core.clone())
+                    .layer(axum::middleware::from_fn(lightbox_api::middleware::observe)),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                core.clone(),
+                lightbox_web::site::at_own_host,
+            ));
     }
     if let Some(clock) = debug_clock {
         tracing::warn!(

@@ -33,3 +33,20 @@ pub struct NearestWebsiteRow {
     pub slug: String,
     pub hostname: Option<String>,
 }
+
+/// A set a website shows (the root or a set under it, none `private`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownSetRow {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub lead_image_id: Option<String>,
+}
+
+/// An image live in a website's sets, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveImageRow {
+    pub image_id: String,
+    pub live_since: Timestamp,
+}
