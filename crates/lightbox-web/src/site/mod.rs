@@ -40,6 +40,7 @@ enum Page {
     Feed,
     Sitemap,
     Robots,
+    Icon,
 }
 
 impl Page {
@@ -52,6 +53,7 @@ impl Page {
             "feed.atom" => Self::Feed,
             "sitemap.xml" => Self::Sitemap,
             "robots.txt" => Self::Robots,
+            "favicon.svg" => Self::Icon,
             _ => match rest.split_once('/') {
                 Some(("s", id)) if !id.is_empty() && !id.contains('/') => Self::Set(id.to_owned()),
                 Some(("i", id)) if !id.is_empty() && !id.contains('/') => {
@@ -74,10 +76,24 @@ enum Address {
 /// [`at_own_host`], layered over the whole server.
 pub fn router(core: Core) -> Router {
     Router::new()
+        .route("/robots.txt", get(server_robots))
         .route("/w/{slug}", get(slug_root))
         .route("/w/{slug}/", get(slug_home))
         .route("/w/{slug}/{*rest}", get(slug_page))
         .with_state(core)
+}
+
+/// The server's own `/robots.txt`: websites may be indexed, the console
+/// and the API not (a website at its own host name has its own).
+async fn server_robots() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        "User-agent: *\nAllow: /w/\nAllow: /media/\nDisallow: /\n",
+    )
+        .into_response()
 }
 
 async fn slug_root(Path(slug): Path<String>) -> Response {
@@ -173,6 +189,7 @@ async fn answer(
         Page::Feed => pages::feed(core, &site, now).await,
         Page::Sitemap => pages::sitemap(core, &site, now).await,
         Page::Robots => Ok(pages::robots(&site)),
+        Page::Icon => Ok(pages::icon(&site)),
     };
     let rendered = match rendered {
         Ok(Some(r)) => r,
@@ -246,6 +263,8 @@ fn respond(r: Rendered, max_age: i64, request: &HeaderMap) -> Response {
 
 /// The page may load only its own inline style (by hash) and images from
 /// this origin and the media origins it uses; no script at all.
+/// `connect-src 'self'` is for tools that fetch from inside the page (a
+/// crawler auditing `/robots.txt`); with no script, nothing else uses it.
 fn policy(style: Option<&str>, img_origins: &[String]) -> String {
     let style = style.map_or_else(
         || "'none'".to_owned(),
@@ -265,8 +284,8 @@ fn policy(style: Option<&str>, img_origins: &[String]) -> String {
         }
     }
     format!(
-        "default-src 'none'; img-src {}; style-src {style}; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; img-src {}; style-src {style}; connect-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         img.join(" ")
     )
 }

@@ -190,6 +190,7 @@ fn page_with(frame: &Frame, status: StatusCode, body: Markup) -> Rendered {
                     meta name="twitter:card" content="summary";
                 }
                 meta name="theme-color" content=(w.accent);
+                link rel="icon" type="image/svg+xml" href={ (frame.prefix) "/favicon.svg" };
                 style { (PreEscaped(&css)) }
             }
             body {
@@ -231,7 +232,7 @@ fn grid(prefix: &str, images: &[Image]) -> Markup {
                 li {
                     a.card href={ (prefix) "/i/" (image.public_uuid) } {
                         (picture(image, 360,
-                            "(min-width: 1280px) 16vw, (min-width: 800px) 25vw, 50vw",
+                            "(min-width: 1280px) 16vw, (min-width: 800px) 25vw, calc(50vw - 1.6rem)",
                             i < EAGER, false))
                         span.label { span.name { (label(image)) } }
                     }
@@ -250,8 +251,8 @@ fn sections(prefix: &str, sections: &[Section]) -> Markup {
                     a.card href={ (prefix) "/s/" (s.set.public_uuid) } {
                         @if let Some(lead) = &s.lead {
                             (picture(lead, 640,
-                                "(min-width: 1280px) 25vw, (min-width: 800px) 33vw, 100vw",
-                                i < 4, false))
+                                "(min-width: 1280px) 25vw, (min-width: 800px) 33vw, (min-width: 600px) 50vw, calc(50vw - 1.6rem)",
+                                i < 4, i == 0))
                         } @else {
                             span.blank {}
                         }
@@ -500,7 +501,7 @@ pub(super) async fn image(core: &Core, site: &Site, prefix: &str, id: &str, now:
             (breadcrumb(prefix, &trail))
             h1 { (label(&image)) }
             figure.photo {
-                (picture(&image, 1600, "(min-width: 1280px) 1240px, 100vw", true, true))
+                (picture(&image, 1600, "(min-width: 1280px) 1240px, calc(100vw - 2.5rem)", true, true))
                 @if !image.description.trim().is_empty() {
                     figcaption { (image.description) }
                 }
@@ -600,7 +601,7 @@ pub(super) async fn search(
             @if images.is_empty() {
                 p role="status" { "No photos match." }
             } @else {
-                h2 role="status" { "Photos" }
+                h2 { "Photos" }
                 (grid(prefix, &images))
                 (pager(&base, "&", number, more))
             }
@@ -721,6 +722,18 @@ pub(super) async fn sitemap(core: &Core, site: &Site, now: i64) -> Page {
     }
     out.push_str("</urlset>\n");
     Ok(Some(text(out, "application/xml; charset=utf-8")))
+}
+
+/// The website's icon: a rounded square in its accent colour.
+pub(super) fn icon(site: &Site) -> Option<Rendered> {
+    Some(text(
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+             <rect width=\"32\" height=\"32\" rx=\"7\" fill=\"{}\"/></svg>\n",
+            xml(&site.website.accent)
+        ),
+        "image/svg+xml",
+    ))
 }
 
 pub(super) fn robots(site: &Site) -> Option<Rendered> {

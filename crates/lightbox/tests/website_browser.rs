@@ -1,0 +1,244 @@
+//! Website pages in a real browser (Debian's headless Chromium): axe-core
+//! finds no accessibility violation on any page kind, on both setups, with
+//! screenshots at desktop and phone width under `target/screenshots/`; and
+//! Lighthouse 12.2.3 (mobile) scores Performance, Accessibility, Best
+//! Practices and SEO at least 95 on the home, set and image pages.
+//!
+//! axe-core and Lighthouse come from npm: `.ci/run` installs
+//! `.ci/web-quality/package.json` into `$CARGO_TARGET_DIR/tools/web-quality`
+//! (or set `LIGHTBOX_TEST_WEB_QUALITY` to a folder holding `node_modules`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod browser;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use browser::Browser;
+use lightbox_media::fixtures;
+use lightbox_testkit::{Env, Server, both_setups};
+use serde_json::{Value, json};
+
+/// The folder whose `node_modules` holds axe-core and Lighthouse.
+fn web_quality() -> PathBuf {
+    let dir = std::env::var_os("LIGHTBOX_TEST_WEB_QUALITY")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("tools/web-quality"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/lightbox/target/tools/web-quality"))
+        })
+        .unwrap_or_default();
+    assert!(
+        dir.join("node_modules/axe-core/axe.min.js").is_file(),
+        "axe-core and Lighthouse are not installed in {} (bash .ci/run installs them: \
+         npm ci in a copy of .ci/web-quality/)",
+        dir.display()
+    );
+    dir
+}
+
+struct Gallery {
+    server: Server,
+    /// Paths of a home, a set, an image, a search, and a not-found page.
+    pages: Vec<(&'static str, String)>,
+}
+
+async fn create_set(server: &Server, token: &str, body: Value) -> String {
+    let op = server.write_ok("POST", token, "/v1/sets", body).await;
+    op["set_public_uuid"].as_str().unwrap().to_owned()
+}
+
+/// A festival website with two galleries of real photographs, every
+/// version rendered.
+async fn gallery(env: &Env) -> Gallery {
+    let account = env.account("gallery").await;
+    let token = env.token(&account, "all", &[]).await;
+    let server = env.serve(&[]).await;
+    let root = create_set(
+        &server,
+        &token,
+        json!({"name": "Festival 2026", "type": "folder"}),
+    )
+    .await;
+    let friday = create_set(
+        &server,
+        &token,
+        json!({"name": "Friday night", "description": "The opening night on the main stage.",
+               "parent_public_uuid": root}),
+    )
+    .await;
+    let portraits = create_set(
+        &server,
+        &token,
+        json!({"name": "Portraits", "parent_public_uuid": root}),
+    )
+    .await;
+    let shots = [
+        (1200, 800, "Crowd at the main stage", &friday),
+        (800, 1200, "Singer in blue light", &friday),
+        (1000, 1000, "Drummer, from above", &friday),
+        (1200, 675, "Fireworks over the lake", &friday),
+        (810, 1215, "Guitarist backstage", &portraits),
+        (1000, 750, "Violinist at sound check", &portraits),
+    ];
+    let mut images = Vec::new();
+    for (i, (w, h, title, set)) in shots.iter().enumerate() {
+        let id = server
+            .upload_with(
+                &token,
+                &json!({"filename": format!("shot-{i}.jpg"), "title": title,
+                        "description": format!("{title}, photographed on the festival's first night."),
+                        "set_public_uuid": set}),
+                fixtures::jpeg(*w, *h),
+            )
+            .await;
+        server
+            .write_ok(
+                "PUT",
+                &token,
+                &format!("/v1/images/{id}/alt_text"),
+                json!({"alt_text": format!("{title}: a photograph from the festival")}),
+            )
+            .await;
+        images.push(id);
+    }
+    // Every version rendered (the pages show only ready ones).
+    for id in &images {
+        let ready = lightbox_testkit::eventually(60, || async {
+            let image = server.get(&token, &format!("/v1/images/{id}")).await.json();
+            image["versions"]
+                .as_array()
+                .is_some_and(|v| v.iter().filter(|v| v["ready"] == true).count() >= 4)
+                .then_some(())
+        })
+        .await;
+        assert!(ready.is_some(), "versions of {id} never got ready");
+    }
+    server
+        .write_ok(
+            "POST",
+            &token,
+            "/v1/websites",
+            json!({"name": "Festival", "slug": "festival", "root_set_public_uuid": root,
+                   "title": "Festival 2026", "intro": "Every stage, every night: the festival's photographs.",
+                   "accent": "#9a3412", "logo_image_public_uuid": images[2]}),
+        )
+        .await;
+    let pages = vec![
+        ("home", "/w/festival/".to_owned()),
+        ("set", format!("/w/festival/s/{friday}")),
+        ("image", format!("/w/festival/i/{}", images[0])),
+        ("search", "/w/festival/search?q=singer".to_owned()),
+        (
+            "not-found",
+            "/w/festival/i/00000000-0000-4000-8000-000000000000".to_owned(),
+        ),
+    ];
+    Gallery { server, pages }
+}
+
+both_setups!(
+    website_pages_pass_axe_at_desktop_and_phone_width,
+    |env: Env| async move {
+        let quality = web_quality();
+        let axe =
+            std::fs::read_to_string(quality.join("node_modules/axe-core/axe.min.js")).unwrap();
+        let g = gallery(&env).await;
+        let b = Browser::start("website", env.engine).await;
+        for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
+            b.resize(width, height).await;
+            for (name, path) in &g.pages {
+                b.goto(&g.server.at(path)).await;
+                // WebDriver scripts are not the page's: its CSP allows none.
+                b.js(&axe).await;
+                let result = b
+                    .client
+                    .execute_async(
+                        "const done = arguments[arguments.length - 1];
+                         axe.run(document, {resultTypes: ['violations']})
+                            .then(r => done(r.violations.map(v => ({id: v.id, help: v.help,
+                                nodes: v.nodes.map(n => n.html)}))))
+                            .catch(e => done([{id: 'axe failed', help: String(e)}]));",
+                        Vec::new(),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    result,
+                    json!([]),
+                    "axe on the {name} page ({size}): {result:#}"
+                );
+                b.check_page().await;
+                b.shot(&format!("{name}-{size}")).await;
+            }
+        }
+        b.close().await;
+        Ok(())
+    }
+);
+
+/// Lighthouse's four category scores (0–100) for a page, mobile.
+async fn lighthouse(quality: &std::path::Path, url: &str) -> Value {
+    let chromium =
+        std::env::var("LIGHTBOX_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let out = tokio::time::timeout(
+        Duration::from_secs(180),
+        tokio::process::Command::new("node")
+            .arg(quality.join("node_modules/lighthouse/cli/index.js"))
+            .arg(url)
+            .args([
+                "--quiet",
+                "--output=json",
+                "--output-path=stdout",
+                "--only-categories=performance,accessibility,best-practices,seo",
+                "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage",
+            ])
+            .env("CHROME_PATH", chromium)
+            .output(),
+    )
+    .await
+    .expect("lighthouse took over 3 minutes")
+    .expect("run node (Debian's nodejs; .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "lighthouse {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut scores = serde_json::Map::new();
+    for (id, category) in report["categories"].as_object().unwrap() {
+        let score = category["score"].as_f64().unwrap_or(0.0);
+        scores.insert(id.clone(), json!((score * 100.0).round() as i64));
+    }
+    // The audits that cost points, to say why a score is low.
+    let failing: Vec<String> = report["audits"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, a)| a["score"].as_f64().is_some_and(|s| s < 0.9))
+        .map(|(id, a)| format!("{id}: {}", a["displayValue"].as_str().unwrap_or("")))
+        .collect();
+    json!({"scores": scores, "failing": failing})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lighthouse_scores_95_on_home_set_and_image_pages() -> lightbox_testkit::TestResult {
+    let quality = web_quality();
+    let env = Env::new(lightbox_testkit::Engine::Sqlite).await;
+    let g = gallery(&env).await;
+    for (name, path) in g.pages.iter().take(3) {
+        let result = lighthouse(&quality, &g.server.at(path)).await;
+        for category in ["performance", "accessibility", "best-practices", "seo"] {
+            let score = result["scores"][category].as_i64().unwrap_or(0);
+            assert!(
+                score >= 95,
+                "Lighthouse {category} on the {name} page is {score}: {result:#}"
+            );
+        }
+        println!("lighthouse {name}: {}", result["scores"]);
+    }
+    Ok(())
+}
