@@ -121,6 +121,258 @@ fn value_noise(x: f32, y: f32, scale: f32, seed: u32) -> f32 {
     top * (1.0 - sy) + bottom * sy
 }
 
+/// What a generated festival photograph shows (see [`scene_pixels`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scene {
+    /// A dusk sky over a dark tree line, the sun low, streaks of cloud.
+    Sunset,
+    /// A calm sea under the sky, the sun's glitter on the water.
+    Sea,
+    /// Coloured beams fanning down through haze onto a dark stage.
+    StageLights,
+    /// Heads and raised arms in silhouette against a lit stage.
+    Crowd,
+    /// A head and shoulders in silhouette against a backdrop.
+    Portrait,
+}
+
+/// The colours a scene is painted in: its background from `top` to
+/// `bottom`, and its `light` (sun, beams, spotlight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Palette {
+    pub top: [u8; 3],
+    pub bottom: [u8; 3],
+    pub light: [u8; 3],
+}
+
+type Rgb = [f32; 3];
+
+fn mix(a: Rgb, b: Rgb, t: f32) -> Rgb {
+    let t = t.clamp(0.0, 1.0);
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
+}
+
+fn plus(a: Rgb, b: Rgb, k: f32) -> Rgb {
+    [a[0] + b[0] * k, a[1] + b[1] * k, a[2] + b[2] * k]
+}
+
+fn scaled(a: Rgb, k: f32) -> Rgb {
+    [a[0] * k, a[1] * k, a[2] * k]
+}
+
+/// One picture being painted: sizes, colours and the seed's choices.
+struct Canvas {
+    w: f32,
+    h: f32,
+    top: Rgb,
+    bottom: Rgb,
+    light: Rgb,
+    seed: u32,
+    /// Stage beams: (origin across, in heights from the centre; slope; colour).
+    beams: Vec<(f32, f32, Rgb)>,
+}
+
+impl Canvas {
+    /// A fixed number in [-1, 1] for `k` (the seed's choice).
+    fn pick(&self, k: u32) -> f32 {
+        value_noise(k as f32, 0.0, 1.0, self.seed)
+    }
+
+    fn paint(&self, scene: Scene, x: f32, y: f32) -> Rgb {
+        // u, v: 0..1 across and down; px: across in heights from the centre.
+        let (u, v) = (x / self.w, y / self.h);
+        let px = (x - self.w / 2.0) / self.h;
+        match scene {
+            Scene::Sunset => self.sunset(x, y, u, v),
+            Scene::Sea => self.sea(x, y, u, v),
+            Scene::StageLights => self.stage_lights(x, y, v, px),
+            Scene::Crowd => self.crowd(v, px),
+            Scene::Portrait => self.portrait(v, px),
+        }
+    }
+
+    /// The sky's gradient and the sun's glow and disc around (`sun_u`, `sun_v`).
+    fn sky(&self, u: f32, v: f32, horizon: f32, sun_u: f32, sun_v: f32) -> Rgb {
+        let base = mix(self.top, self.bottom, (v / horizon).powf(1.5));
+        let d = ((u - sun_u) * self.w / self.h).hypot(v - sun_v);
+        let lit = plus(base, self.light, 0.7 * (-d * 5.0).exp());
+        if d < 0.045 {
+            mix(lit, [255.0, 250.0, 235.0], 0.9)
+        } else {
+            lit
+        }
+    }
+
+    fn sunset(&self, x: f32, y: f32, u: f32, v: f32) -> Rgb {
+        let horizon = 0.74
+            + 0.025 * (u * 9.0 + self.pick(1) * 3.0).sin()
+            + 0.03 * value_noise(x, 0.0, 25.0, self.seed);
+        if v >= horizon {
+            // The tree line and the field in shadow.
+            let tex = value_noise(x, y, 7.0, self.seed.wrapping_add(2)) * 8.0;
+            return plus(scaled(self.bottom, 0.12), [tex, tex, tex], 1.0);
+        }
+        let sun_u = 0.5 + 0.3 * self.pick(3);
+        let sky = self.sky(u, v, horizon, sun_u, horizon - 0.07);
+        let cloud =
+            (value_noise(x * 0.25, y * 2.5, 50.0, self.seed.wrapping_add(4)) - 0.25).max(0.0);
+        mix(sky, mix(self.light, self.top, 0.4), cloud * 1.2)
+    }
+
+    fn sea(&self, x: f32, y: f32, u: f32, v: f32) -> Rgb {
+        let horizon = 0.45 + 0.04 * self.pick(5);
+        let sun_u = 0.5 + 0.3 * self.pick(6);
+        if v < horizon {
+            return self.sky(u, v, horizon, sun_u, horizon - 0.15);
+        }
+        let depth = (v - horizon) / (1.0 - horizon);
+        let water = mix(
+            scaled(self.bottom, 0.7),
+            scaled(self.top, 0.45),
+            depth.sqrt(),
+        );
+        let ripple = (y * (0.25 + 0.6 * depth)
+            + value_noise(x, y, 24.0, self.seed.wrapping_add(7)) * 5.0)
+            .sin();
+        let water = scaled(water, 1.0 + 0.08 * ripple);
+        // The sun's path on the water, wider towards the viewer.
+        let off = ((u - sun_u) * self.w / self.h).abs() / (0.03 + 0.22 * depth);
+        if off < 1.0 && ripple > 0.55 {
+            plus(water, self.light, (1.0 - off) * 0.9)
+        } else {
+            water
+        }
+    }
+
+    fn stage_lights(&self, x: f32, y: f32, v: f32, px: f32) -> Rgb {
+        if v > 0.87 {
+            // The stage floor, a line of light at its front edge.
+            let edge = (1.0 - (v - 0.875).abs() * 120.0).max(0.0);
+            return plus(scaled(self.bottom, 0.15), self.light, 0.5 * edge);
+        }
+        let haze = 0.55 + 0.45 * value_noise(x, y, 140.0, self.seed.wrapping_add(8));
+        let mut c = mix(scaled(self.top, 0.25), scaled(self.bottom, 0.1), v);
+        let dy = v - 0.06;
+        for (ox, slope, colour) in &self.beams {
+            // The lamp itself, then its beam below it.
+            if (px - ox).hypot(dy) < 0.014 {
+                c = mix(c, [255.0, 255.0, 245.0], 0.9);
+            }
+            if dy > 0.0 {
+                let dist = (px - (ox + slope * dy)).abs();
+                let inside = (1.0 - dist / (0.008 + 0.08 * dy)).max(0.0);
+                c = plus(c, *colour, inside * inside * haze * (1.0 - 0.5 * dy) * 0.9);
+            }
+        }
+        c
+    }
+
+    fn crowd(&self, v: f32, px: f32) -> Rgb {
+        let spot = (px - 0.2 * self.pick(9)).hypot(v - 0.25);
+        let bg = mix(self.light, self.top, spot * 1.4);
+        let bg = mix(bg, self.bottom, (v - 0.3) / 0.4 * 0.6);
+        let shadow = plus([8.0, 8.0, 12.0], self.light, 0.04);
+        if v > 0.86 {
+            return shadow;
+        }
+        // Heads on a row, each with shoulders and, for some, a raised arm.
+        let spacing = 0.09;
+        let k = ((px + 10.0) / spacing) as u32;
+        for j in k.saturating_sub(1)..=k + 1 {
+            let cx = (j as f32 + 0.5) * spacing - 10.0 + 0.02 * self.pick(j);
+            let cy = 0.71 + 0.05 * self.pick(j + 1000);
+            let r = 0.034 + 0.008 * self.pick(j + 2000);
+            // Shoulders widening below the head.
+            let below = v - cy - r * 0.7;
+            let body = below > 0.0 && (px - cx).abs() < r * (1.1 + 25.0 * below).min(2.2);
+            let mut arm = false;
+            if self.pick(j + 3000) > 0.3 {
+                // A segment from the shoulder up and out.
+                let (ax, ay) = (cx + r * 1.3, cy + 0.03);
+                let (bx, by) = (ax + 0.05 * self.pick(j + 4000), cy - 0.14);
+                let (dx, dy) = (bx - ax, by - ay);
+                let t = (((px - ax) * dx + (v - ay) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
+                arm = (px - ax - t * dx).hypot(v - ay - t * dy) < 0.011;
+            }
+            if (px - cx).hypot(v - cy) < r || body || arm {
+                return shadow;
+            }
+        }
+        bg
+    }
+
+    fn portrait(&self, v: f32, px: f32) -> Rgb {
+        let hx = 0.05 * self.pick(10);
+        let glow = (px - hx - 0.15 * self.pick(11)).hypot(v - 0.35);
+        let bg = mix(mix(self.light, self.top, glow * 1.3), self.bottom, v * 0.5);
+        let shadow = scaled(self.bottom, 0.12);
+        let (ex, ey) = ((px - hx) / 0.13, (v - 0.40) / 0.17);
+        let e = ex * ex + ey * ey;
+        if e < 1.0 {
+            // Rim light on the lit side of the head.
+            let rim = ((e - 0.8) / 0.2).max(0.0) * ex.max(0.0);
+            return plus(shadow, self.light, 0.6 * rim);
+        }
+        let neck = (px - hx).abs() < 0.055 && v > 0.5 && v < 0.68;
+        // Rounded shoulders, then the upper arms straight down.
+        let t = ((v - 0.64) / 0.14).min(1.0);
+        let shoulders = v > 0.64 && (px - hx).abs() < 0.1 + 0.3 * t.sqrt();
+        if neck || shoulders { shadow } else { bg }
+    }
+}
+
+/// Cheap, deterministic, photo-like RGB pixels of `scene` in `palette`;
+/// `seed` moves its parts (sun, beams, heads) and its sensor noise.
+pub fn scene_pixels(width: u32, height: u32, scene: Scene, palette: Palette, seed: u32) -> Vec<u8> {
+    let (w, h) = (width.max(1) as usize, height.max(1) as usize);
+    let rgb = |c: [u8; 3]| c.map(f32::from);
+    let mut canvas = Canvas {
+        w: w as f32,
+        h: h as f32,
+        top: rgb(palette.top),
+        bottom: rgb(palette.bottom),
+        light: rgb(palette.light),
+        seed,
+        beams: Vec::new(),
+    };
+    let across = canvas.w / canvas.h;
+    canvas.beams = (0..6u32)
+        .map(|i| {
+            let ox = (i as f32 - 2.5) * 0.18 * across + 0.04 * canvas.pick(20 + i);
+            let slope = (2.5 - i as f32) * 0.12 + 0.35 * canvas.pick(30 + i);
+            let colour = if i % 2 == 0 {
+                canvas.light
+            } else {
+                mix(canvas.top, [255.0, 255.0, 255.0], 0.35)
+            };
+            (ox, slope, colour)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(w * h * 3);
+    let mut noise = seed | 1;
+    for y in 0..h {
+        for x in 0..w {
+            let (xf, yf) = (x as f32, y as f32);
+            let c = canvas.paint(scene, xf, yf);
+            // A lens's vignette and a sensor's noise.
+            let r2 = ((xf / canvas.w - 0.5) * across).powi(2) + (yf / canvas.h - 0.5).powi(2);
+            let c = scaled(c, 1.0 - 0.3 * r2);
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            for (n, channel) in c.iter().enumerate() {
+                let grain = f32::from(((noise >> (4 * n)) & 0x0f) as u8) - 7.5;
+                out.push((channel + grain).clamp(0.0, 255.0) as u8);
+            }
+        }
+    }
+    out
+}
+
 fn encode_jpeg_pixels(width: u32, height: u32, pixels: &[u8], quality: u8) -> Vec<u8> {
     crate::render::encode_jpeg_rgb(pixels, width, height, quality).unwrap_or_default()
 }
@@ -133,7 +385,18 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
 /// A JPEG with an Exif APP1 (with GPS IFD), an IPTC APP13 and, when `meta.title`
 /// is set, an XMP APP1.
 pub fn jpeg_with_metadata(width: u32, height: u32, meta: &FixtureMeta) -> Vec<u8> {
-    let plain = jpeg(width, height);
+    jpeg_of_pixels_with_metadata(width, height, &photo_pixels(width, height), meta)
+}
+
+/// [`jpeg_with_metadata`] of other pixels (RGB, `width` × `height`), e.g.
+/// [`scene_pixels`].
+pub fn jpeg_of_pixels_with_metadata(
+    width: u32,
+    height: u32,
+    pixels: &[u8],
+    meta: &FixtureMeta,
+) -> Vec<u8> {
+    let plain = encode_jpeg_pixels(width, height, pixels, 90);
     let mut segments = Vec::new();
     let mut push_segment = |marker: u8, payload: &[u8]| {
         segments.extend_from_slice(&[0xFF, marker]);
@@ -383,7 +646,10 @@ pub fn photoshop_iptc(meta: &FixtureMeta) -> Vec<u8> {
 }
 
 fn encode_with(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
-    let pixels = photo_pixels(width, height);
+    encode_pixels(width, height, photo_pixels(width, height), format)
+}
+
+fn encode_pixels(width: u32, height: u32, pixels: Vec<u8>, format: image::ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     match image::RgbImage::from_raw(width.max(1), height.max(1), pixels) {
         Some(img) => {
@@ -405,6 +671,11 @@ fn encode_with(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
 
 pub fn png(width: u32, height: u32) -> Vec<u8> {
     encode_with(width, height, image::ImageFormat::Png)
+}
+
+/// A PNG of other pixels (RGB, `width` × `height`), e.g. [`scene_pixels`].
+pub fn png_of_pixels(width: u32, height: u32, pixels: Vec<u8>) -> Vec<u8> {
+    encode_pixels(width, height, pixels, image::ImageFormat::Png)
 }
 
 /// A PNG with transparency (alpha falls off to the right).
@@ -626,4 +897,46 @@ pub fn tiff_header(width: u32, height: u32) -> Vec<u8> {
     }
     out.extend_from_slice(&0u32.to_le_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenes_are_deterministic_sized_and_different() {
+        let palette = Palette {
+            top: [20, 30, 90],
+            bottom: [200, 90, 40],
+            light: [255, 200, 120],
+        };
+        let scenes = [
+            Scene::Sunset,
+            Scene::Sea,
+            Scene::StageLights,
+            Scene::Crowd,
+            Scene::Portrait,
+        ];
+        let pictures: Vec<Vec<u8>> = scenes
+            .iter()
+            .map(|s| scene_pixels(160, 90, *s, palette, 7))
+            .collect();
+        for (scene, pixels) in scenes.iter().zip(&pictures) {
+            assert_eq!(pixels.len(), 160 * 90 * 3, "{scene:?}");
+            assert_eq!(
+                pixels,
+                &scene_pixels(160, 90, *scene, palette, 7),
+                "{scene:?}"
+            );
+        }
+        for (n, a) in pictures.iter().enumerate() {
+            for b in &pictures[n + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_ne!(
+            pictures[0],
+            scene_pixels(160, 90, Scene::Sunset, palette, 8)
+        );
+    }
 }

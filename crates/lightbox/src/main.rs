@@ -5,6 +5,7 @@
 mod admin;
 mod cli;
 mod config;
+mod demo;
 mod serve;
 
 use std::process::ExitCode;

@@ -11,13 +11,9 @@ use lightbox_core::clock::ManualClock;
 use lightbox_core::jobs::{self, JobRegistry, WorkerSettings};
 use lightbox_core::keywords::RenameJob;
 use lightbox_core::media::MediaSettings;
-use lightbox_core::scope::Scope;
 use lightbox_core::search::SearchService;
-use lightbox_core::sets::{Colour, NewSet, SetType};
-use lightbox_core::tokens::NewServiceToken;
 use lightbox_core::versions::VersionsJob;
-use lightbox_core::writes::WriteContext;
-use lightbox_core::{Clock, Core, SystemClock, accounts, ids, sets, tokens, users};
+use lightbox_core::{Clock, Core, SystemClock};
 use tokio::sync::watch;
 
 use crate::Failure;
@@ -117,11 +113,26 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     say(&base_url);
     if demo.is_some() {
-        let (token, password) = seed_demo(&core).await?;
-        say(&format!("{token}\n{DEMO_ADMIN}\n{password}"));
-        eprintln!(
-            "\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  admin:    {DEMO_ADMIN} / {password}\n  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
+        let seeded = crate::demo::seed(&core).await?;
+        let (token, password, admin) = (&seeded.token, &seeded.password, crate::demo::ADMIN);
+        say(&format!("{token}\n{admin}\n{password}"));
+        let mut message = format!(
+            "\nLightbox demo is running.\n  base URL: {base_url}\n  token:    {token}\n  admin:    {admin} / {password}\n"
         );
+        for website in &seeded.websites {
+            let kind = match website.website_type {
+                lightbox_core::websites::WebsiteType::Public => "public",
+                lightbox_core::websites::WebsiteType::Press => "press",
+            };
+            message.push_str(&format!("  website:  {} ({kind})\n", website.url));
+        }
+        if let Some((live_at, title)) = &seeded.embargo {
+            message.push_str(&format!("  embargo:  \"{title}\" goes live at {live_at}\n"));
+        }
+        message.push_str(&format!(
+            "  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
+        ));
+        eprintln!("{message}");
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -371,121 +382,6 @@ fn say(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-}
-
-/// The demo's admin login (its password is new at every start).
-const DEMO_ADMIN: &str = "admin@demo.example";
-
-/// A dozen generated photographs with keywords, dates and places, so the
-/// library has something to show.
-async fn seed_demo_images(
-    core: &Core,
-    account: &str,
-    admin: &str,
-    set: Option<String>,
-) -> Result<(), Failure> {
-    use lightbox_media::fixtures::{FixtureMeta, jpeg_with_metadata};
-    let artists = ["Marina", "The Lumens", "Okafor", "Nightjar"];
-    let places = [(48.8566, 2.3522), (52.52, 13.405), (-33.8688, 151.2093)];
-    for n in 0..12_usize {
-        let artist = artists[n % artists.len()];
-        let keywords = [format!("artist:{artist}"), "stage:Main".to_owned()];
-        let keyword_refs: Vec<&str> = keywords.iter().map(String::as_str).collect();
-        let taken = format!("2026:07:{:02} 2{}:15:00", 10 + n % 3, n % 4);
-        let caption = format!("{artist} live on the main stage");
-        let meta = FixtureMeta {
-            gps: (n % 2 == 0).then(|| places[n % places.len()]),
-            taken_at: Some(&taken),
-            make: Some("FUJIFILM"),
-            model: Some("X-T5"),
-            iso: Some(800),
-            caption: Some(&caption),
-            keywords: &keyword_refs,
-            creator: Some("Demo Photographer"),
-            orientation: Some(if n % 5 == 4 { 6 } else { 1 }),
-            ..FixtureMeta::default()
-        };
-        let bytes = jpeg_with_metadata(1200, 800, &meta);
-        let input = lightbox_core::uploads::NewUpload {
-            filename: format!("DSC_{:04}.jpg", 100 + n),
-            set_public_uuid: set.clone(),
-            ..Default::default()
-        };
-        lightbox_core::uploads::import(
-            core,
-            account,
-            lightbox_core::uploads::Uploader::User(admin.to_owned()),
-            input,
-            bytes.into(),
-        )
-        .await
-        .map_err(|e| Failure(format!("demo image: {}", e.message)))?;
-    }
-    Ok(())
-}
-
-/// Seeds (or reuses) the demo account, mints a fresh all-scope token and
-/// gives the admin a fresh random password; returns both.
-async fn seed_demo(core: &Core) -> Result<(String, String), Failure> {
-    let fail = |e: lightbox_core::CoreError| Failure(e.message);
-    let account = match accounts::find(core, "demo").await {
-        Ok(account) => account,
-        Err(_) => {
-            let account = accounts::create(core, "Demo Festival", "demo")
-                .await
-                .map_err(fail)?;
-            let admin = users::create(core, DEMO_ADMIN, "Demo Admin", None)
-                .await
-                .map_err(fail)?;
-            users::add_to_account(core, &admin.uuid, &account.uuid, users::Role::Admin)
-                .await
-                .map_err(fail)?;
-            let mut parent = None;
-            let mut main_stage = None;
-            for (name, colour, set_type) in [
-                ("Main stage", Colour::Blue, SetType::Gallery),
-                ("Saturday night", Colour::Purple, SetType::Gallery),
-                ("Press kit", Colour::Green, SetType::Press),
-            ] {
-                let ctx = WriteContext {
-                    account_id: account.uuid.clone(),
-                    idempotency_key: ids::new_public_uuid(),
-                    request_hash: String::new(),
-                };
-                let input = NewSet {
-                    name: name.to_owned(),
-                    description: None,
-                    colour: Some(colour),
-                    set_type: Some(set_type),
-                    parent_public_uuid: parent.clone(),
-                };
-                let op = sets::create(core, &ctx, input).await.map_err(fail)?;
-                if name == "Main stage" {
-                    parent = op.set_public_uuid.clone();
-                    main_stage = op.set_public_uuid;
-                }
-            }
-            seed_demo_images(core, &account.uuid, &admin.uuid, main_stage).await?;
-            account
-        }
-    };
-    accounts::set_api_access(core, &account.uuid, true)
-        .await
-        .map_err(fail)?;
-    let new = NewServiceToken {
-        name: "demo (all scopes)".to_owned(),
-        scopes: Scope::ALL.to_vec(),
-        ..NewServiceToken::default()
-    };
-    let (_, secret) = tokens::create(core, &account.uuid, new)
-        .await
-        .map_err(fail)?;
-    // Three recovery-code-shaped groups: ~150 random bits, easy to type.
-    let password = lightbox_core::passwords::random_password().map_err(fail)?;
-    users::set_password(core, DEMO_ADMIN, &password)
-        .await
-        .map_err(fail)?;
-    Ok((secret.as_str().to_owned(), password))
 }
 
 /// `GET /_debug/clock` → the server's now (Unix seconds);

@@ -238,23 +238,37 @@ async fn settings_come_from_flags_then_env_then_file() -> lightbox_testkit::Test
     Ok(())
 }
 
-/// Starts `lightbox demo`; returns (child, base URL, token).
-async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, String, String) {
+/// A started `lightbox demo`: what it printed on stdout, and its start
+/// message on stderr.
+struct Demo {
+    child: tokio::process::Child,
+    url: String,
+    token: String,
+    password: String,
+    message: String,
+}
+
+/// Starts `lightbox demo` and reads what it prints.
+async fn start_demo(dir: &std::path::Path) -> Demo {
     let mut child = Command::new(bin())
         .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env_remove("LIGHTBOX_DATABASE_URL")
         .env("LIGHTBOX_LOG", "warn")
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    // stderr is drained for as long as the server runs (a full pipe would stop it).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = err_lines.next_line().await {
+            let _ = tx.send(line);
+        }
+    });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
     let mut next = async || {
         tokio::time::timeout(Duration::from_secs(60), lines.next_line())
             .await
@@ -262,18 +276,69 @@ async fn start_demo(dir: &std::path::Path) -> (tokio::process::Child, String, St
             .unwrap()
             .unwrap()
     };
+    let url = next().await;
     let token = next().await;
     assert_eq!(next().await, "admin@demo.example");
     let password = next().await;
-    (child, url, token, password)
+    let mut message = String::new();
+    while !message.contains("  try:") {
+        let line = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("stderr ended before the start message: {message}"));
+        message.push_str(&line);
+        message.push('\n');
+    }
+    Demo {
+        child,
+        url,
+        token,
+        password,
+        message,
+    }
+}
+
+/// What a demo start made, to compare with the next start's.
+#[derive(Debug, PartialEq)]
+struct DemoLibrary {
+    sets: Vec<String>,
+    images: Vec<String>,
+    websites: Vec<String>,
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["public_uuid"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn flatten_tree(nodes: &Value, out: &mut Vec<Value>) {
+    for node in nodes.as_array().unwrap() {
+        out.push(node.clone());
+        flatten_tree(&node["children"], out);
+    }
 }
 
 #[tokio::test]
 async fn demo_prints_a_working_all_scope_token() -> lightbox_testkit::TestResult {
     let env = Env::new(Engine::Sqlite).await;
     let http = reqwest::Client::builder().no_proxy().build()?;
+    let mut first: Option<DemoLibrary> = None;
     for round in 0..2 {
-        let (mut child, url, token, password) = start_demo(&env.dir).await;
+        let started = std::time::Instant::now();
+        let Demo {
+            mut child,
+            url,
+            token,
+            password,
+            message,
+        } = start_demo(&env.dir).await;
+        eprintln!("round {round}: the demo started in {:?}", started.elapsed());
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         // The printed admin password signs in (a new one each start).
         let signed_in = http
@@ -285,31 +350,148 @@ async fn demo_prints_a_working_all_scope_token() -> lightbox_testkit::TestResult
             .send()
             .await?;
         assert_eq!(signed_in.status(), 200, "round {round}");
-        let me: Value = http
-            .get(format!("{url}/v1/me"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let get = async |path: &str| -> Value {
+            let r = http
+                .get(format!("{url}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "round {round}: {path}");
+            r.json().await.unwrap()
+        };
+        let me = get("/v1/me").await;
         assert_eq!(
             me["capabilities"].as_array().unwrap().len(),
             9,
             "round {round}: {me}"
         );
-        let sets: Value = http
-            .get(format!("{url}/v1/sets"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
+
+        // The set tree: Festival ⊃ Friday, Saturday ⊃ Main stage, Portraits;
+        // a press set and a private one beside it.
+        let top = get("/v1/sets").await;
+        let names: Vec<&str> = top
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            sets.as_array().unwrap().len(),
-            1,
-            "round {round}: demo data is seeded once: {sets}"
+            names,
+            ["Festival", "Press kit", "Internal"],
+            "round {round}"
         );
-        assert_eq!(sets[0]["child_count"], 2);
+        assert_eq!(top[0]["child_count"], 3, "{top}");
+        assert_eq!(top[2]["type"], "private", "{top}");
+        let mut sets = Vec::new();
+        flatten_tree(&get("/v1/sets/tree").await, &mut sets);
+        assert_eq!(sets.len(), 7, "round {round}: {sets:?}");
+        let set = |name: &str| sets.iter().find(|s| s["name"] == name).unwrap().clone();
+        assert_eq!(
+            set("Main stage")["parent_public_uuid"],
+            set("Saturday")["public_uuid"]
+        );
+        assert_eq!(set("Internal")["image_count"], 2);
+
+        // Photographs of different sizes and orientations, one a PNG, each
+        // described.
+        let images = get("/v1/images?limit=200").await;
+        let images = images.as_array().unwrap();
+        assert!(
+            (12..=16).contains(&images.len()),
+            "round {round}: {}",
+            images.len()
+        );
+        let sizes: std::collections::BTreeSet<(i64, i64)> = images
+            .iter()
+            .map(|i| (i["width"].as_i64().unwrap(), i["height"].as_i64().unwrap()))
+            .collect();
+        assert!(sizes.len() >= 3, "{sizes:?}");
+        assert!(sizes.iter().any(|(w, h)| w > h), "{sizes:?}");
+        assert!(sizes.iter().any(|(w, h)| w < h), "{sizes:?}");
+        assert!(sizes.iter().any(|(w, h)| w == h), "{sizes:?}");
+        assert_eq!(
+            images
+                .iter()
+                .filter(|i| i["content_type"] == "image/png")
+                .count(),
+            1
+        );
+        let titles: std::collections::BTreeSet<&str> = images
+            .iter()
+            .map(|i| i["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles.len(), images.len(), "every title differs");
+        for image in images {
+            assert!(
+                !image["description"].as_str().unwrap().is_empty(),
+                "{image}"
+            );
+            assert!(!image["alt_text"].as_str().unwrap().is_empty(), "{image}");
+            assert!(!image["keywords"].as_array().unwrap().is_empty(), "{image}");
+            assert_eq!(image["credits"][0]["role"], "Photo", "{image}");
+            assert!(
+                image["metadata"]["copyright_notice"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with('©'),
+                "{image}"
+            );
+        }
+        assert!(images.iter().any(|i| i["rating"] == 5));
+
+        // One image of the main stage is hidden until a few minutes from now.
+        let embargoed: Vec<&Value> = images
+            .iter()
+            .flat_map(|i| i["sets"].as_array().unwrap())
+            .filter(|s| s["activation_time"].is_string())
+            .collect();
+        assert_eq!(embargoed.len(), 1, "round {round}");
+        assert_eq!(embargoed[0]["hidden"], true);
+        assert_eq!(embargoed[0]["name"], "Main stage");
+        let main_stage = set("Main stage");
+        assert_eq!(
+            main_stage["live_image_count"].as_i64().unwrap(),
+            main_stage["image_count"].as_i64().unwrap() - 1,
+            "the activation time is still to come: {main_stage}"
+        );
+        assert!(
+            message.contains(&format!(
+                "goes live at {}",
+                embargoed[0]["activation_time"].as_str().unwrap()
+            )),
+            "{message}"
+        );
+
+        // A public website over the festival, a press one over the press kit.
+        let websites = get("/v1/websites").await;
+        let list = websites.as_array().unwrap();
+        assert_eq!(list.len(), 2, "round {round}: {websites}");
+        assert_eq!(list[0]["slug"], "festival");
+        assert_eq!(list[0]["type"], "public");
+        assert_eq!(
+            list[0]["root_set_public_uuid"],
+            set("Festival")["public_uuid"]
+        );
+        assert_eq!(list[1]["slug"], "festival-press");
+        assert_eq!(list[1]["type"], "press");
+        assert_eq!(list[1]["downloads"], "large");
+        for website in list {
+            let address = website["url"].as_str().unwrap();
+            assert!(address.starts_with(&url), "{address}");
+            assert!(message.contains(address), "{message}");
+        }
+
+        // A restart reuses everything.
+        let library = DemoLibrary {
+            sets: ids_of(&Value::Array(sets.clone())),
+            images: ids_of(&Value::Array(images.clone())),
+            websites: ids_of(&websites),
+        };
+        match &first {
+            None => first = Some(library),
+            Some(first) => assert_eq!(first, &library, "demo data is seeded once"),
+        }
         child.kill().await?;
     }
     Ok(())
