@@ -356,6 +356,7 @@ impl ImageFilter {
             live,
             // Not a parameter: only a website's search sets it.
             live_in_any: Vec::new(),
+            shown_text_only: false,
             sort,
         };
         Ok(Self { query, list })

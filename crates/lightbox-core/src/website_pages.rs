@@ -7,7 +7,7 @@
 //! No credential: these are the reads of a visitor. Everything is scoped to
 //! the website's own account.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lightbox_search::ParsedQuery;
 use lightbox_store::Timestamp;
@@ -17,20 +17,27 @@ use crate::clock::format_rfc3339;
 use crate::error::CoreError;
 use crate::image_filters::ImageFilter;
 use crate::images::{self, Image};
-use crate::websites::Website;
+use crate::websites::{Website, WebsiteType};
 use crate::{Core, ids};
 
 /// How long a page may be kept at most when nothing it shows is due to
 /// change by itself (a change an editor makes shows within this).
 pub const MAX_AGE_SECS: i64 = 60;
 
-/// A website and the sets it shows, read for one request.
+/// A website and the sets it shows, read for one request at one moment.
 pub struct Site {
     pub website: Website,
     account_id: String,
-    /// The root first, then every shown set, siblings in arranged order.
+    /// The root first, then every shown set, siblings in arranged order: a
+    /// set is shown when it or a set under it has a live image (a gallery
+    /// of embargoed images is not announced before its instant).
     sets: Vec<ShownSet>,
     by_id: HashMap<String, usize>,
+    /// Live images per shown set.
+    live: HashMap<String, i64>,
+    /// Every set that may show something (shown or due to be): where the
+    /// next activation instant is looked for.
+    watched: Vec<String>,
 }
 
 /// A set a website shows.
@@ -63,15 +70,48 @@ impl Site {
     async fn load(
         core: &Core,
         row: Option<websites::WebsiteRow>,
+        now: i64,
     ) -> Result<Option<Self>, CoreError> {
         let Some(row) = row else {
             return Ok(None);
         };
-        let rows = {
+        let website = Website::from_row(&row, core)?;
+        let with_press = website.website_type == WebsiteType::Press;
+        let (rows, live) = {
             let mut conn = core.store.read().await?;
-            websites::shown_sets(&mut conn, &row.account_id, &row.root_set_id).await?
+            let rows =
+                websites::shown_sets(&mut conn, &row.account_id, &row.root_set_id, with_press)
+                    .await?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let live: HashMap<String, i64> = websites::live_counts(&mut conn, &ids, Timestamp(now))
+                .await?
+                .into_iter()
+                .collect();
+            (rows, live)
         };
-        let mut sets: Vec<ShownSet> = rows.into_iter().map(ShownSet::from).collect();
+        let watched: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        // Shown: a set with a live image, and every set above it.
+        let parents: HashMap<&str, &str> = rows
+            .iter()
+            .filter_map(|r| Some((r.id.as_str(), r.parent_id.as_deref()?)))
+            .collect();
+        let mut shown: HashSet<String> = HashSet::new();
+        for id in live.keys() {
+            let mut at = Some(id.as_str());
+            // Bounded by the number of sets: a corrupt tree cannot loop.
+            for _ in 0..=rows.len() {
+                let Some(set) = at else { break };
+                if !shown.insert(set.to_owned()) || set == row.root_set_id {
+                    break;
+                }
+                at = parents.get(set).copied();
+            }
+        }
+        let mut sets: Vec<ShownSet> = rows
+            .into_iter()
+            .filter(|r| shown.contains(&r.id))
+            .map(ShownSet::from)
+            .collect();
         // The root first (the query orders siblings only).
         if let Some(at) = sets.iter().position(|s| s.public_uuid == row.root_set_id) {
             let root = sets.remove(at);
@@ -83,32 +123,39 @@ impl Site {
             .map(|(i, s)| (s.public_uuid.clone(), i))
             .collect();
         Ok(Some(Self {
-            website: Website::from_row(&row, core)?,
+            website,
             account_id: row.account_id,
             sets,
             by_id,
+            live,
+            watched,
         }))
     }
 
-    /// The website at this slug.
-    pub async fn by_slug(core: &Core, slug: &str) -> Result<Option<Self>, CoreError> {
+    /// The website at this slug, as it is at `now`.
+    pub async fn by_slug(core: &Core, slug: &str, now: i64) -> Result<Option<Self>, CoreError> {
         let row = {
             let mut conn = core.store.read().await?;
             websites::find_by_slug(&mut conn, slug).await?
         };
-        Self::load(core, row).await
+        Self::load(core, row, now).await
     }
 
-    /// The website at this host name (lowercase, no port).
-    pub async fn by_hostname(core: &Core, hostname: &str) -> Result<Option<Self>, CoreError> {
+    /// The website at this host name (lowercase, no port), as it is at `now`.
+    pub async fn by_hostname(
+        core: &Core,
+        hostname: &str,
+        now: i64,
+    ) -> Result<Option<Self>, CoreError> {
         let row = {
             let mut conn = core.store.read().await?;
             websites::find_by_hostname(&mut conn, hostname).await?
         };
-        Self::load(core, row).await
+        Self::load(core, row, now).await
     }
 
-    /// The root set, unless it is private (then the website shows nothing).
+    /// The root set, unless the website shows nothing (a private root, or
+    /// nothing live under it).
     pub fn root(&self) -> Option<&ShownSet> {
         self.sets
             .first()
@@ -168,8 +215,7 @@ impl Site {
         {
             let mut conn = core.store.read().await?;
             for set in self.children(parent) {
-                let live = websites::live_member_count(&mut conn, &set.public_uuid, Timestamp(now))
-                    .await?;
+                let live = self.live.get(&set.public_uuid).copied().unwrap_or(0);
                 let chosen = match &set.lead_image_id {
                     Some(lead)
                         if !websites::live_sets_of(
@@ -223,14 +269,11 @@ impl Site {
         if self.set(set_id).is_none() {
             return Ok(None);
         }
-        let (ids, total) = {
+        let ids = {
             let mut conn = core.store.read().await?;
-            let ids =
-                websites::live_member_ids(&mut conn, set_id, Timestamp(now), limit + 1, offset)
-                    .await?;
-            let total = websites::live_member_count(&mut conn, set_id, Timestamp(now)).await?;
-            (ids, total)
+            websites::live_member_ids(&mut conn, set_id, Timestamp(now), limit + 1, offset).await?
         };
+        let total = self.live.get(set_id).copied().unwrap_or(0);
         let (ids, more) = crate::cut_page(ids, limit);
         Ok(Some(SetImages {
             images: images::render_ids(core, &self.account_id, &ids).await?,
@@ -299,6 +342,7 @@ impl Site {
             ..ImageFilter::default()
         };
         filter.list.live_in_any = self.set_ids();
+        filter.list.shown_text_only = true;
         filter.list.sort = lightbox_query::Sort::Relevance;
         images::list(core, &self.account_id, &filter, limit, offset).await
     }
@@ -330,13 +374,31 @@ impl Site {
             .collect())
     }
 
+    /// The ids of the newest images live at `now`, with the moment each went
+    /// live (RFC 3339), newest first: what a sitemap lists.
+    pub async fn newest_ids(
+        &self,
+        core: &Core,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, CoreError> {
+        let mut conn = core.store.read().await?;
+        Ok(
+            websites::newest_live(&mut conn, &self.set_ids(), Timestamp(now), limit.max(0))
+                .await?
+                .into_iter()
+                .map(|r| (r.image_id, format_rfc3339(r.live_since.0)))
+                .collect(),
+        )
+    }
+
     /// Until when (µs) a page of this website read at `now` may be kept:
     /// never past the next activation in any set it shows, and at most
     /// [`MAX_AGE_SECS`].
     pub async fn fresh_until(&self, core: &Core, now: i64) -> Result<i64, CoreError> {
         let next = {
             let mut conn = core.store.read().await?;
-            websites::next_activation(&mut conn, &self.set_ids(), Timestamp(now)).await?
+            websites::next_activation(&mut conn, &self.watched, Timestamp(now)).await?
         };
         let cap = now + MAX_AGE_SECS * 1_000_000;
         Ok(next.map_or(cap, |t| t.0.min(cap)))

@@ -76,6 +76,9 @@ pub struct ImageQuery {
     /// these sets (a website's search: the sets it shows). Empty = no
     /// filter. Only the search index answers it.
     pub live_in_any: Vec<String>,
+    /// The text query searches only titles and descriptions (what a
+    /// website's pages show), not keywords, file names or metadata.
+    pub shown_text_only: bool,
     pub sort: Sort,
 }
 

@@ -321,7 +321,7 @@ impl SearchIndex {
         )];
         let mut has_text = false;
         if let Some(p) = parsed {
-            let built = query::build(p, f, &self.analyzer);
+            let built = query::build(p, f, &self.analyzer, filter.shown_text_only);
             if let Some(pos) = built.positive {
                 clauses.push((TOccur::Must, pos));
                 has_text = true;

@@ -211,6 +211,12 @@ const BOOSTS: [(TextField, f32); 6] = [
     (TextField::Dates, 1.0),
 ];
 
+/// The fields a website's visitors search: only the text its pages show
+/// (keywords, file names and metadata can hold what the public must not
+/// learn, and a match on them would tell).
+const SHOWN_BOOSTS: [(TextField, f32); 2] =
+    [(TextField::Title, 3.0), (TextField::Description, 1.0)];
+
 /// Tie breaker for the per-field disjunction: a second field matching adds a little.
 const DISMAX_TIE_BREAKER: f32 = 0.1;
 
@@ -253,7 +259,15 @@ pub(crate) struct Built {
 ///
 /// A clause whose text yields no token (e.g. `!!!`) is dropped. If every
 /// positive clause was dropped, the positive part matches nothing.
-pub(crate) fn build(parsed: &ParsedQuery, fields: &Fields, analyzer: &TextAnalyzer) -> Built {
+/// `shown_only`: search only the text a website page shows (title and
+/// description), not keywords, file names or metadata.
+pub(crate) fn build(
+    parsed: &ParsedQuery,
+    fields: &Fields,
+    analyzer: &TextAnalyzer,
+    shown_only: bool,
+) -> Built {
+    let boosts: &[(TextField, f32)] = if shown_only { &SHOWN_BOOSTS } else { &BOOSTS };
     let mut analyzer = analyzer.clone();
     let mut positive = Vec::new();
     let mut had_positive = false;
@@ -262,7 +276,7 @@ pub(crate) fn build(parsed: &ParsedQuery, fields: &Fields, analyzer: &TextAnalyz
         if clause.occur != Occur::MustNot {
             had_positive = true;
         }
-        let Some(q) = clause_query(&clause.term, fields, &mut analyzer) else {
+        let Some(q) = clause_query(&clause.term, fields, &mut analyzer, boosts) else {
             continue;
         };
         match clause.occur {
@@ -296,6 +310,7 @@ fn clause_query(
     term: &QueryTerm,
     fields: &Fields,
     analyzer: &mut TextAnalyzer,
+    boosts: &[(TextField, f32)],
 ) -> Option<Box<dyn Query>> {
     let (toks, prefix) = match term {
         QueryTerm::Word(w) => (tokens(analyzer, w), false),
@@ -306,7 +321,7 @@ fn clause_query(
     if toks.is_empty() {
         return None;
     }
-    let per_field: Vec<Box<dyn Query>> = BOOSTS
+    let per_field: Vec<Box<dyn Query>> = boosts
         .iter()
         .map(|&(tf, boost)| {
             let field = tf.field(fields);

@@ -238,23 +238,27 @@ pub async fn find_by_hostname(
     .await
 }
 
-/// The root and every set under it that a website shows: the walk down
-/// stops at `private` sets, so neither they nor anything under them is
-/// shown. Siblings in arranged order.
+/// The root and every set under it that a website may show: the walk down
+/// stops at `private` sets, and at `press` sets unless `with_press`, so
+/// neither they nor anything under them is shown. Siblings in arranged
+/// order.
 pub async fn shown_sets(
     conn: &mut Connection,
     account_id: &str,
     root_id: &str,
+    with_press: bool,
 ) -> sqlx::Result<Vec<ShownSetRow>> {
     sqlx::query_as!(
         ShownSetRow,
         r#"WITH RECURSIVE down(id, depth) AS (
                SELECT id, 0 FROM sets
                 WHERE id = $2 AND account_id = $1 AND set_type <> 'private'
+                  AND (set_type <> 'press' OR $3)
                UNION ALL
                SELECT s.id, down.depth + 1 FROM down
                  JOIN sets s ON s.account_id = $1 AND s.parent_id = down.id
-                WHERE s.set_type <> 'private' AND down.depth < 10000
+                WHERE s.set_type <> 'private' AND (s.set_type <> 'press' OR $3)
+                  AND down.depth < 10000
            )
            SELECT s.id AS "id!", s.parent_id, s.name AS "name!", s.description AS "description!",
                   s.lead_image_id
@@ -262,6 +266,7 @@ pub async fn shown_sets(
             ORDER BY s.position, s.created_at, s.id"#,
         account_id,
         root_id,
+        with_press,
     )
     .fetch_all(conn)
     .await
@@ -289,23 +294,6 @@ pub async fn live_member_ids(
     .await
 }
 
-/// How many images are live in the set at `now`.
-pub async fn live_member_count(
-    conn: &mut Connection,
-    set_id: &str,
-    now: Timestamp,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT COUNT(*) AS "n!" FROM set_images
-            WHERE set_id = $1
-              AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))"#,
-        set_id,
-        now,
-    )
-    .fetch_one(conn)
-    .await
-}
-
 sqlite_only! {
     /// Which of these sets the image is live in at `now`.
     pub async fn live_sets_of(
@@ -324,6 +312,26 @@ sqlite_only! {
         )
         .fetch_all(conn)
         .await
+    }
+
+    /// How many images are live at `now` in each of these sets (sets with
+    /// none are left out).
+    pub async fn live_counts(
+        conn: &mut Connection,
+        set_ids: &[String],
+        now: Timestamp,
+    ) -> sqlx::Result<Vec<(String, i64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT set_id AS "set_id!", COUNT(*) AS "n!: i64" FROM set_images
+                WHERE set_id IN (SELECT value FROM json_each($1))
+                  AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))
+                GROUP BY set_id"#,
+            crate::json_list(set_ids),
+            now,
+        )
+        .fetch_all(conn)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.set_id, r.n)).collect())
     }
 
     /// The first activation time after `now` in these sets: when what they
@@ -387,6 +395,26 @@ postgres_only! {
         )
         .fetch_all(conn)
         .await
+    }
+
+    /// How many images are live at `now` in each of these sets (sets with
+    /// none are left out).
+    pub async fn live_counts(
+        conn: &mut Connection,
+        set_ids: &[String],
+        now: Timestamp,
+    ) -> sqlx::Result<Vec<(String, i64)>> {
+        let rows = sqlx::query!(
+            r#"SELECT set_id AS "set_id!", COUNT(*) AS "n!: i64" FROM set_images
+                WHERE set_id = ANY($1)
+                  AND (activation_time <= $2 OR (activation_time IS NULL AND hidden = FALSE))
+                GROUP BY set_id"#,
+            set_ids,
+            now,
+        )
+        .fetch_all(conn)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.set_id, r.n)).collect())
     }
 
     /// The first activation time after `now` in these sets: when what they

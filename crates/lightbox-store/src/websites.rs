@@ -81,15 +81,31 @@ pub async fn find_by_hostname(conn: &mut Conn, hostname: &str) -> Result<Option<
     Ok(on_engine!(conn, websites::find_by_hostname(hostname))?)
 }
 
-/// The root and every set under it the website shows (`private` sets and
-/// what is under them left out), siblings in arranged order; empty when
-/// the root itself is private.
+/// The root and every set under it the website may show (`private` sets,
+/// `press` sets unless `with_press`, and what is under them left out),
+/// siblings in arranged order; empty when the root itself is left out.
 pub async fn shown_sets(
     conn: &mut Conn,
     account_id: &str,
     root_id: &str,
+    with_press: bool,
 ) -> Result<Vec<ShownSetRow>> {
-    Ok(on_engine!(conn, websites::shown_sets(account_id, root_id))?)
+    Ok(on_engine!(
+        conn,
+        websites::shown_sets(account_id, root_id, with_press)
+    )?)
+}
+
+/// How many images are live at `now` in each of these sets (none: absent).
+pub async fn live_counts(
+    conn: &mut Conn,
+    set_ids: &[String],
+    now: Timestamp,
+) -> Result<Vec<(String, i64)>> {
+    if set_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(on_engine!(conn, websites::live_counts(set_ids, now))?)
 }
 
 /// A page of the images live in the set at `now`, in display order.
@@ -104,11 +120,6 @@ pub async fn live_member_ids(
         conn,
         websites::live_member_ids(set_id, now, limit, offset)
     )?)
-}
-
-/// How many images are live in the set at `now`.
-pub async fn live_member_count(conn: &mut Conn, set_id: &str, now: Timestamp) -> Result<i64> {
-    Ok(on_engine!(conn, websites::live_member_count(set_id, now))?)
 }
 
 /// Which of these sets the image is live in at `now`.

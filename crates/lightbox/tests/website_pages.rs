@@ -95,6 +95,38 @@ both_setups!(
         let hidden = upload(&server, &token, "charlieword", &day).await;
         let private = upload(&server, &token, "deltaword", &internal).await;
         let deep = upload(&server, &token, "echoword", &under_private).await;
+        // A gallery whose only image is the embargoed one, and a press-only
+        // gallery: neither is announced on a public website.
+        let awards = create_set(
+            &server,
+            &token,
+            json!({"name": "Award winners", "parent_public_uuid": festival}),
+        )
+        .await;
+        server
+            .write_ok(
+                "POST",
+                &token,
+                &format!("/v1/sets/{awards}/images"),
+                json!({"image_public_uuids": [embargoed]}),
+            )
+            .await;
+        let press_only = create_set(
+            &server,
+            &token,
+            json!({"name": "Press only", "type": "press", "parent_public_uuid": festival}),
+        )
+        .await;
+        let for_press = upload(&server, &token, "hotelword", &press_only).await;
+        // A keyword no page shows: searching for it must not find the image.
+        server
+            .write_ok(
+                "POST",
+                &token,
+                &format!("/v1/images/{live}/keywords"),
+                json!({"keywords": ["client:secretword"]}),
+            )
+            .await;
         let other_account = env.account("pages-other").await;
         let other_token = env.token(&other_account, "all", &[]).await;
         let other_set = create_set(&server, &other_token, json!({"name": "Theirs"})).await;
@@ -110,14 +142,16 @@ both_setups!(
             )
             .await;
         let lift = server.debug_clock_now().await + LIFT_SECS;
-        server
-            .write_ok(
-                "PATCH",
-                &token,
-                &vis,
-                json!({"hidden": true, "activation_time": rfc3339(lift), "image_public_uuids": [embargoed]}),
-            )
-            .await;
+        for set in [&day, &awards] {
+            server
+                .write_ok(
+                    "PATCH",
+                    &token,
+                    &format!("/v1/sets/{set}/visibility"),
+                    json!({"hidden": true, "activation_time": rfc3339(lift), "image_public_uuids": [embargoed]}),
+                )
+                .await;
+        }
         let website = server
             .write_ok(
                 "POST",
@@ -165,6 +199,14 @@ both_setups!(
                 "{path} names the embargoed image early"
             );
             assert!(
+                !r.text.contains("Award winners") && !r.text.contains(&awards),
+                "{path} announces a gallery with nothing live yet"
+            );
+            assert!(
+                !r.text.contains("Press only") && !r.text.contains(&for_press),
+                "{path} shows a press set on a public website"
+            );
+            assert!(
                 !r.text.contains("Internal only"),
                 "{path} shows a private set"
             );
@@ -200,6 +242,9 @@ both_setups!(
             format!("{w}/s/{under_private}"),
             format!("{w}/s/{other_set}"),
             format!("{w}/s/{GHOST}"),
+            format!("{w}/s/{awards}"),
+            format!("{w}/s/{press_only}"),
+            format!("{w}/i/{for_press}"),
             format!("{w}/nothing-here"),
             format!("{w}/s/{day}?page=2"),
         ] {
@@ -209,8 +254,27 @@ both_setups!(
                 r.text, missing.text,
                 "{path} differs from a page that never existed"
             );
+            for header in [
+                "content-type",
+                "cache-control",
+                "etag",
+                "content-security-policy",
+            ] {
+                assert_eq!(
+                    r.headers.get(header),
+                    missing.headers.get(header),
+                    "{path}: {header} differs from a page that never existed"
+                );
+            }
         }
-        for word in ["charlieword", "deltaword", "echoword", "foxtrotword"] {
+        for word in [
+            "charlieword",
+            "deltaword",
+            "echoword",
+            "foxtrotword",
+            "hotelword",
+            "secretword",
+        ] {
             let r = visit(&server, &format!("{w}/search?q={word}")).await;
             assert_eq!(r.status, 200);
             assert!(r.text.contains("No photos match."), "search shows {word}");
@@ -220,7 +284,9 @@ both_setups!(
         // change any more, so pages may be kept the full minute.
         server.advance_debug_clock(LIFT_SECS).await;
         for path in [
+            format!("{w}/"),
             format!("{w}/s/{day}"),
+            format!("{w}/s/{awards}"),
             format!("{w}/search?q=bravoword"),
             format!("{w}/feed.atom"),
             format!("{w}/sitemap.xml"),
@@ -229,7 +295,7 @@ both_setups!(
             let r = visit(&server, &path).await;
             assert_eq!(r.status, 200, "{path}: {}", r.text);
             assert!(
-                r.text.contains(&embargoed),
+                r.text.contains(&embargoed) || (path.ends_with('/') && r.text.contains(&awards)),
                 "{path} does not show the image at its instant"
             );
             assert_eq!(max_age(&r), 60, "{path}");
@@ -238,8 +304,10 @@ both_setups!(
         assert!(image.text.contains("<h1>bravoword</h1>"), "{}", image.text);
         assert!(image.text.contains("og:title"), "OpenGraph tags");
 
-        // An unchanged page answers 304 to its ETag.
-        let etag = image
+        // An unchanged page answers 304 to its ETag (a page with no image:
+        // versions still being made would change the others).
+        let stable = visit(&server, &format!("{w}/search?q=nomatchword")).await;
+        let etag = stable
             .headers
             .get("etag")
             .unwrap()
@@ -249,7 +317,7 @@ both_setups!(
         let again = Reply::from(
             server
                 .http
-                .get(server.at(&format!("{w}/i/{embargoed}")))
+                .get(server.at(&format!("{w}/search?q=nomatchword")))
                 .header("If-None-Match", &etag)
                 .send()
                 .await,
@@ -269,6 +337,15 @@ both_setups!(
         let r = Reply::from(at_host(&format!("/i/{embargoed}"), "photos.example.org").await).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert!(r.text.contains("bravoword"));
+        let r = Reply::from(at_host("/", "PHOTOS.example.org:8080").await).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            r.text.contains("Award winners"),
+            "the home page at the host name"
+        );
+        // Another account's website is not shown under this host name.
+        let r = Reply::from(at_host("/w/fest/", "photos.example.org").await).await;
+        assert_eq!(r.status, 404, "/w/ at a website's own host name");
         let r = Reply::from(at_host(&format!("/i/{embargoed}"), "other.example.org").await).await;
         assert_ne!(
             r.status, 200,
@@ -289,6 +366,13 @@ both_setups!(
             "the API still answers at the website's host: {}",
             r.text
         );
+        // A deleted image is the same 404.
+        server
+            .write_ok("DELETE", &token, &format!("/v1/images/{live}"), None)
+            .await;
+        let r = visit(&server, &format!("{w}/i/{live}")).await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.text, missing.text);
         Ok(())
     }
 );

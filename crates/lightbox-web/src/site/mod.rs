@@ -19,7 +19,7 @@ use std::hash::{Hash, Hasher};
 
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -65,12 +65,6 @@ impl Page {
     }
 }
 
-/// Which website a request is for.
-enum Address {
-    Slug(String),
-    Host(String),
-}
-
 /// The routes of websites under their slug, to merge into the server's
 /// router. Websites at their own host names are answered by
 /// [`at_own_host`], layered over the whole server.
@@ -106,7 +100,7 @@ async fn slug_home(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    answer(&core, Address::Slug(slug), Some(Page::Home), &uri, &headers).await
+    by_slug(&core, &slug, Some(Page::Home), &uri, &headers).await
 }
 
 async fn slug_page(
@@ -115,33 +109,65 @@ async fn slug_page(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    answer(&core, Address::Slug(slug), Page::of(&rest), &uri, &headers).await
+    by_slug(&core, &slug, Page::of(&rest), &uri, &headers).await
 }
 
-/// Middleware over the whole server: a request whose `Host` is a host name
-/// the operator allows websites at, for a website page path, is that
-/// website's; anything else (the API, `/media`, the console) goes on.
+async fn by_slug(
+    core: &Core,
+    slug: &str,
+    page: Option<Page>,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
+    let now = core.now();
+    match Site::by_slug(core, slug, now).await {
+        Ok(Some(site)) => {
+            let prefix = format!("/w/{}", crate::form::url_encode(slug));
+            answer(core, &site, &prefix, page, now, uri, headers).await
+        }
+        Ok(None) => respond(pages::no_website(), 0, headers),
+        Err(e) => respond(pages::failed(&e), 0, headers),
+    }
+}
+
+/// Middleware over the whole server: a GET of a website page path at a
+/// host name the operator allows, that a website has, is that website's
+/// (and `/w/…` there is not found: another account's website must not
+/// appear under this one's address). Anything else — the API, `/media`,
+/// the console, a host name no website has — goes on.
 pub async fn at_own_host(State(core): State<Core>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|h| host_name(h).to_ascii_lowercase());
-    let page = req.uri().path().strip_prefix('/').and_then(Page::of);
-    match (host, page) {
-        (Some(host), Some(page)) if core.website_hosts.allows(&host) => {
-            let (parts, _) = req.into_parts();
-            answer(
-                &core,
-                Address::Host(host),
-                Some(page),
-                &parts.uri,
-                &parts.headers,
-            )
-            .await
-        }
-        _ => next.run(req).await,
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .map(|h| host_name(h).trim_end_matches('.').to_ascii_lowercase());
+    let Some(host) = host.filter(|h| core.website_hosts.allows(h) && !own_host(&core, h)) else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    let page = path.strip_prefix('/').and_then(Page::of);
+    let slug_path = path == "/w" || path.starts_with("/w/");
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !reads || (page.is_none() && !slug_path) {
+        return next.run(req).await;
     }
+    let now = core.now();
+    let site = match Site::by_hostname(&core, &host, now).await {
+        Ok(Some(site)) => site,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return respond(pages::failed(&e), 0, req.headers()),
+    };
+    let (parts, _) = req.into_parts();
+    answer(&core, &site, "", page, now, &parts.uri, &parts.headers).await
+}
+
+/// The server's own host name (its public URL's): never a website's.
+fn own_host(core: &Core, host: &str) -> bool {
+    let url = &*core.public_url;
+    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or_default();
+    host_name(authority).eq_ignore_ascii_case(host)
 }
 
 /// `photos.example.org:8443` → `photos.example.org` (an IPv6 literal keeps
@@ -153,55 +179,50 @@ fn host_name(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
-/// Renders one page of one website, with its caching headers.
+/// Renders one page of one website as it is at `now`, with its caching
+/// headers.
 async fn answer(
     core: &Core,
-    address: Address,
+    site: &Site,
+    prefix: &str,
     page: Option<Page>,
+    now: i64,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response {
-    let (site, prefix) = match &address {
-        Address::Slug(slug) => (
-            Site::by_slug(core, slug).await,
-            format!("/w/{}", crate::form::url_encode(slug)),
-        ),
-        Address::Host(host) => (Site::by_hostname(core, host).await, String::new()),
-    };
-    let site = match site {
-        Ok(Some(site)) => site,
-        Ok(None) => return respond(pages::no_website(), 0, headers),
-        Err(e) => return respond(pages::failed(&e), 0, headers),
-    };
     let Some(page) = page else {
-        return respond(pages::not_found(&site, &prefix), 0, headers);
+        return respond(pages::not_found(site, prefix), 0, headers);
     };
     if site.website.website_type == WebsiteType::Press {
-        return respond(pages::press_only(&site, &prefix), 0, headers);
+        // Crawlers read a refused robots.txt as "everything allowed".
+        if page == Page::Robots {
+            return respond(pages::robots_none(), 0, headers);
+        }
+        return respond(pages::press_only(site, prefix), 0, headers);
     }
-    let now = core.now();
     let query: Vec<(String, String)> = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
     let rendered = match page {
-        Page::Home => pages::home(core, &site, &prefix, now).await,
-        Page::Set(id) => pages::set(core, &site, &prefix, &id, &query, now).await,
-        Page::Image(id) => pages::image(core, &site, &prefix, &id, now).await,
-        Page::Search => pages::search(core, &site, &prefix, &query).await,
-        Page::Feed => pages::feed(core, &site, now).await,
-        Page::Sitemap => pages::sitemap(core, &site, now).await,
-        Page::Robots => Ok(pages::robots(&site)),
-        Page::Icon => Ok(pages::icon(&site)),
+        Page::Home => pages::home(core, site, prefix, now).await,
+        Page::Set(id) => pages::set(core, site, prefix, &id, &query, now).await,
+        Page::Image(id) => pages::image(core, site, prefix, &id, now).await,
+        Page::Search => pages::search(core, site, prefix, &query).await,
+        Page::Feed => pages::feed(core, site, now).await,
+        Page::Sitemap => pages::sitemap(core, site, now).await,
+        Page::Robots => Ok(pages::robots(site)),
+        Page::Icon => Ok(pages::icon(site)),
     };
     let rendered = match rendered {
         Ok(Some(r)) => r,
-        Ok(None) => return respond(pages::not_found(&site, &prefix), 0, headers),
+        Ok(None) => return respond(pages::not_found(site, prefix), 0, headers),
         Err(e) => return respond(pages::failed(&e), 0, headers),
     };
     let fresh_until = match site.fresh_until(core, now).await {
         Ok(t) => t,
         Err(e) => return respond(pages::failed(&e), 0, headers),
     };
-    // Whole seconds, rounded down: kept no longer than until the instant.
-    let max_age = ((fresh_until - now) / 1_000_000).max(0);
+    // Counted from the moment the answer leaves (not the read), in whole
+    // seconds rounded down: never kept past the instant.
+    let max_age = ((fresh_until - core.now()) / 1_000_000).max(0);
     respond(rendered, max_age, headers)
 }
 
@@ -247,9 +268,11 @@ fn respond(r: Rendered, max_age: i64, request: &HeaderMap) -> Response {
     if let Ok(v) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&policy(r.style.as_deref(), &r.img_origins)) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
+    // A policy that cannot be a header falls back to the strictest, never
+    // to none.
+    let csp = HeaderValue::from_str(&policy(r.style.as_deref(), &r.img_origins))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

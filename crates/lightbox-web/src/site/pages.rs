@@ -623,6 +623,7 @@ fn xml(text: &str) -> String {
             '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 cannot carry.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            '\u{fffe}' | '\u{ffff}' => {}
             c => out.push(c),
         }
     }
@@ -693,13 +694,8 @@ pub(super) async fn feed(core: &Core, site: &Site, now: i64) -> Page {
 pub(super) async fn sitemap(core: &Core, site: &Site, now: i64) -> Page {
     let base = site.website.url.trim_end_matches('/').to_owned();
     let sets = site.sets();
-    let newest = site
-        .newest(
-            core,
-            now,
-            SITEMAP_MAX - i64::try_from(sets.len()).unwrap_or(0),
-        )
-        .await?;
+    let room = SITEMAP_MAX - i64::try_from(sets.len()).unwrap_or(SITEMAP_MAX);
+    let newest = site.newest_ids(core, now, room.max(0)).await?;
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
@@ -712,11 +708,10 @@ pub(super) async fn sitemap(core: &Core, site: &Site, now: i64) -> Page {
             set.public_uuid
         ));
     }
-    for (image, at) in &newest {
+    for (id, at) in &newest {
         out.push_str(&format!(
-            "<url><loc>{}/i/{}</loc><lastmod>{}</lastmod></url>\n",
+            "<url><loc>{}/i/{id}</loc><lastmod>{}</lastmod></url>\n",
             xml(&base),
-            image.public_uuid,
             xml(at)
         ));
     }
@@ -734,6 +729,14 @@ pub(super) fn icon(site: &Site) -> Option<Rendered> {
         ),
         "image/svg+xml",
     ))
+}
+
+/// A website that crawlers must leave alone (a press website).
+pub(super) fn robots_none() -> Rendered {
+    text(
+        "User-agent: *\nDisallow: /\n".to_owned(),
+        "text/plain; charset=utf-8",
+    )
 }
 
 pub(super) fn robots(site: &Site) -> Option<Rendered> {
