@@ -78,6 +78,9 @@ pub struct Core {
     pub public_url: Arc<str>,
     /// The host names websites may be served at (operator's allow-list).
     pub website_hosts: Arc<websites::WebsiteHosts>,
+    /// Writes this node has committed (what a cache of pages built from the
+    /// data compares to know it is out of date).
+    pub changes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Core {
@@ -100,6 +103,7 @@ impl Core {
             secrets: Arc::new(secrets::SecretKeys::in_memory()),
             public_url: Arc::from("http://127.0.0.1:8080"),
             website_hosts: Arc::default(),
+            changes: Arc::default(),
         }
     }
 

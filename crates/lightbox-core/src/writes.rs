@@ -68,6 +68,8 @@ pub struct PendingWrite {
     now: i64,
     /// An Idempotency-Key guards it (what a lost COMMIT's `503` may advise).
     keyed: bool,
+    /// This node's count of committed writes, bumped on commit.
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A job to run after the write commits, made from its typed payload.
@@ -147,6 +149,7 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
                     account_id: ctx.account_id.clone(),
                     now,
                     keyed: true,
+                    changes: core.changes.clone(),
                 }));
             }
             Err(e) if e.is_unique_violation() => continue,
@@ -201,6 +204,7 @@ pub async fn begin_unkeyed(core: &Core, account_id: &str) -> Result<PendingWrite
         account_id: account_id.to_owned(),
         now: core.now(),
         keyed: false,
+        changes: core.changes.clone(),
     })
 }
 
@@ -245,7 +249,13 @@ impl PendingWrite {
     /// Commits the changes without recording an Operation.
     pub async fn commit_without_operation(self) -> Result<(), CoreError> {
         let keyed = self.keyed;
-        self.tx.commit().await.map_err(|e| commit_failed(e, keyed))
+        self.tx
+            .commit()
+            .await
+            .map_err(|e| commit_failed(e, keyed))?;
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        Ok(())
     }
 
     /// Records the Operation, its jobs and change-log rows, and commits.
@@ -257,6 +267,8 @@ impl PendingWrite {
             .commit()
             .await
             .map_err(|e| commit_failed(e, keyed))?;
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         Ok(op)
     }
 

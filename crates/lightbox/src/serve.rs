@@ -225,13 +225,14 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         );
         // Websites: under /w/<slug>/, and at the host names the operator
         // allows (checked before any other route).
+        let sites = lightbox_web::site::Sites::new(core.clone());
         app = app
             .merge(
-                lightbox_web::site::router(core.clone())
+                lightbox_web::site::router(sites.clone())
                     .layer(axum::middleware::from_fn(lightbox_api::middleware::observe)),
             )
             .layer(axum::middleware::from_fn_with_state(
-                core.clone(),
+                sites,
                 lightbox_web::site::at_own_host,
             ));
     }

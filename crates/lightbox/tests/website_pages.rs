@@ -304,6 +304,22 @@ both_setups!(
         assert!(image.text.contains("<h1>bravoword</h1>"), "{}", image.text);
         assert!(image.text.contains("og:title"), "OpenGraph tags");
 
+        // A change shows at the next request (pages are not kept on the
+        // server past a write): hidden again in Friday, it leaves its page.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{day}/visibility"),
+                json!({"hidden": true, "activation_time": null, "image_public_uuids": [embargoed]}),
+            )
+            .await;
+        let r = visit(&server, &format!("{w}/s/{day}")).await;
+        assert!(
+            !r.text.contains(&embargoed),
+            "a page kept on the server after a change"
+        );
+
         // An unchanged page answers 304 to its ETag (a page with no image:
         // versions still being made would change the others).
         let stable = visit(&server, &format!("{w}/search?q=nomatchword")).await;

@@ -28,7 +28,13 @@ use lightbox_core::website_pages::Site;
 use lightbox_core::websites::WebsiteType;
 use sha2::Digest as _;
 
-use lightbox_core::Core;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use lightbox_core::{Core, CoreError};
 
 /// One kind of website page, from the path under the website's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,16 +71,108 @@ impl Page {
     }
 }
 
+/// The websites of a server: the core, and the pages it has rendered.
+#[derive(Clone)]
+pub struct Sites {
+    core: Core,
+    cache: Arc<PageCache>,
+}
+
+impl Sites {
+    pub fn new(core: Core) -> Self {
+        Self {
+            core,
+            cache: Arc::default(),
+        }
+    }
+}
+
 /// The routes of websites under their slug, to merge into the server's
 /// router. Websites at their own host names are answered by
 /// [`at_own_host`], layered over the whole server.
-pub fn router(core: Core) -> Router {
+pub fn router(sites: Sites) -> Router {
     Router::new()
         .route("/robots.txt", get(server_robots))
         .route("/w/{slug}", get(slug_root))
         .route("/w/{slug}/", get(slug_home))
         .route("/w/{slug}/{*rest}", get(slug_page))
-        .with_state(core)
+        .with_state(sites)
+}
+
+/// Pages as rendered, for the requests that follow within [`PageCache::TTL`]:
+/// a page is used again only while nothing was written on this node since,
+/// and never at or after its next activation instant (the first request
+/// after it renders anew). Writes on other nodes show within the TTL.
+#[derive(Default)]
+struct PageCache {
+    pages: Mutex<HashMap<String, CachedPage>>,
+}
+
+struct CachedPage {
+    page: Finished,
+    /// The next activation instant (µs) of what the page could show.
+    fresh_until: i64,
+    /// This node's write count when it was rendered.
+    changes: u64,
+    made: Instant,
+    /// A request is rendering it anew (since then): the others keep
+    /// getting this one meanwhile, if only its age is against it.
+    renewing: Option<Instant>,
+}
+
+impl PageCache {
+    const TTL: Duration = Duration::from_secs(1);
+    /// A renewal that has not come back by then (it failed) is left to
+    /// the next request.
+    const RENEW_LIMIT: Duration = Duration::from_secs(5);
+    /// Pages kept at most (then all are dropped: they are a second old).
+    const MAX_PAGES: usize = 2_000;
+
+    /// A page to send, or `None`: the caller renders it (and `put`s it).
+    /// A page only older than the TTL is still sent while one request
+    /// renders it anew, so that a busy page is rendered once a second, not
+    /// by every request arriving meanwhile; a page past its instant or
+    /// older than a write on this node is never sent.
+    fn get(&self, key: &str, now: i64, changes: u64) -> Option<(Finished, i64)> {
+        let mut pages = self.pages.lock().ok()?;
+        let hit = pages.get_mut(key)?;
+        if now >= hit.fresh_until || hit.changes != changes {
+            return None;
+        }
+        let young = hit.made.elapsed() < Self::TTL;
+        let renewing = hit
+            .renewing
+            .is_some_and(|since| since.elapsed() < Self::RENEW_LIMIT);
+        if !young && !renewing {
+            hit.renewing = Some(Instant::now());
+            return None;
+        }
+        Some((hit.page.clone(), hit.fresh_until))
+    }
+
+    fn put(&self, key: String, page: Finished, fresh_until: i64, changes: u64) {
+        if let Ok(mut pages) = self.pages.lock() {
+            if pages.len() >= Self::MAX_PAGES {
+                pages.clear();
+            }
+            pages.insert(
+                key,
+                CachedPage {
+                    page,
+                    fresh_until,
+                    changes,
+                    made: Instant::now(),
+                    renewing: None,
+                },
+            );
+        }
+    }
+}
+
+/// Whole seconds from now until `fresh_until`, rounded down: a page is
+/// never kept past the instant.
+fn max_age(core: &Core, fresh_until: i64) -> i64 {
+    ((fresh_until - core.now()) / 1_000_000).max(0)
 }
 
 /// The server's own `/robots.txt`: websites may be indexed, the console
@@ -95,35 +193,46 @@ async fn slug_root(Path(slug): Path<String>) -> Response {
 }
 
 async fn slug_home(
-    State(core): State<Core>,
+    State(sites): State<Sites>,
     Path(slug): Path<String>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    by_slug(&core, &slug, Some(Page::Home), &uri, &headers).await
+    by_slug(&sites, &slug, Some(Page::Home), &uri, &headers).await
 }
 
 async fn slug_page(
-    State(core): State<Core>,
+    State(sites): State<Sites>,
     Path((slug, rest)): Path<(String, String)>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    by_slug(&core, &slug, Page::of(&rest), &uri, &headers).await
+    by_slug(&sites, &slug, Page::of(&rest), &uri, &headers).await
 }
 
 async fn by_slug(
-    core: &Core,
+    sites: &Sites,
     slug: &str,
     page: Option<Page>,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response {
+    let core = &sites.core;
     let now = core.now();
+    let changes = core.changes.load(Ordering::Acquire);
+    let key = format!("slug {slug} {uri}");
+    if let Some((hit, fresh_until)) = sites.cache.get(&key, now, changes) {
+        return hit.send(max_age(core, fresh_until), headers);
+    }
     match Site::by_slug(core, slug, now).await {
         Ok(Some(site)) => {
             let prefix = format!("/w/{}", crate::form::url_encode(slug));
-            answer(core, &site, &prefix, page, now, uri, headers).await
+            let (page, fresh_until) = answer(core, &site, &prefix, page, now, uri).await;
+            let response = page.send(fresh_until.map_or(0, |t| max_age(core, t)), headers);
+            if let Some(t) = fresh_until {
+                sites.cache.put(key, page, t, changes);
+            }
+            response
         }
         Ok(None) => respond(pages::no_website(), 0, headers),
         Err(e) => respond(pages::failed(&e), 0, headers),
@@ -135,14 +244,15 @@ async fn by_slug(
 /// (and `/w/…` there is not found: another account's website must not
 /// appear under this one's address). Anything else — the API, `/media`,
 /// the console, a host name no website has — goes on.
-pub async fn at_own_host(State(core): State<Core>, req: Request, next: Next) -> Response {
+pub async fn at_own_host(State(sites): State<Sites>, req: Request, next: Next) -> Response {
+    let core = &sites.core;
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .map(|h| host_name(h).trim_end_matches('.').to_ascii_lowercase());
-    let Some(host) = host.filter(|h| core.website_hosts.allows(h) && !own_host(&core, h)) else {
+    let Some(host) = host.filter(|h| core.website_hosts.allows(h) && !own_host(core, h)) else {
         return next.run(req).await;
     };
     let path = req.uri().path();
@@ -153,13 +263,23 @@ pub async fn at_own_host(State(core): State<Core>, req: Request, next: Next) -> 
         return next.run(req).await;
     }
     let now = core.now();
-    let site = match Site::by_hostname(&core, &host, now).await {
+    let changes = core.changes.load(Ordering::Acquire);
+    let key = format!("host {host} {}", req.uri());
+    if let Some((hit, fresh_until)) = sites.cache.get(&key, now, changes) {
+        return hit.send(max_age(core, fresh_until), req.headers());
+    }
+    let site = match Site::by_hostname(core, &host, now).await {
         Ok(Some(site)) => site,
         Ok(None) => return next.run(req).await,
         Err(e) => return respond(pages::failed(&e), 0, req.headers()),
     };
     let (parts, _) = req.into_parts();
-    answer(&core, &site, "", page, now, &parts.uri, &parts.headers).await
+    let (page, fresh_until) = answer(core, &site, "", page, now, &parts.uri).await;
+    let response = page.send(fresh_until.map_or(0, |t| max_age(core, t)), &parts.headers);
+    if let Some(t) = fresh_until {
+        sites.cache.put(key, page, t, changes);
+    }
+    response
 }
 
 /// The server's own host name (its public URL's): never a website's.
@@ -179,8 +299,8 @@ fn host_name(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
-/// Renders one page of one website as it is at `now`, with its caching
-/// headers.
+/// Renders one page of one website as it is at `now`; with a `200`, until
+/// when it may be kept (the next activation instant, at most a minute).
 async fn answer(
     core: &Core,
     site: &Site,
@@ -188,17 +308,18 @@ async fn answer(
     page: Option<Page>,
     now: i64,
     uri: &Uri,
-    headers: &HeaderMap,
-) -> Response {
+) -> (Finished, Option<i64>) {
+    let not_found = || (Finished::of(pages::not_found(site, prefix)), None);
+    let failed = |e: &CoreError| (Finished::of(pages::failed(e)), None);
     let Some(page) = page else {
-        return respond(pages::not_found(site, prefix), 0, headers);
+        return not_found();
     };
     if site.website.website_type == WebsiteType::Press {
         // Crawlers read a refused robots.txt as "everything allowed".
         if page == Page::Robots {
-            return respond(pages::robots_none(), 0, headers);
+            return (Finished::of(pages::robots_none()), None);
         }
-        return respond(pages::press_only(site, prefix), 0, headers);
+        return (Finished::of(pages::press_only(site, prefix)), None);
     }
     let query: Vec<(String, String)> = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
     let rendered = match page {
@@ -213,17 +334,16 @@ async fn answer(
     };
     let rendered = match rendered {
         Ok(Some(r)) => r,
-        Ok(None) => return respond(pages::not_found(site, prefix), 0, headers),
-        Err(e) => return respond(pages::failed(&e), 0, headers),
+        Ok(None) => return not_found(),
+        Err(e) => return failed(&e),
     };
-    let fresh_until = match site.fresh_until(core, now).await {
-        Ok(t) => t,
-        Err(e) => return respond(pages::failed(&e), 0, headers),
-    };
-    // Counted from the moment the answer leaves (not the read), in whole
-    // seconds rounded down: never kept past the instant.
-    let max_age = ((fresh_until - core.now()) / 1_000_000).max(0);
-    respond(rendered, max_age, headers)
+    if rendered.status != StatusCode::OK {
+        return (Finished::of(rendered), None);
+    }
+    match site.fresh_until(core, now).await {
+        Ok(t) => (Finished::of(rendered), Some(t)),
+        Err(e) => failed(&e),
+    }
 }
 
 /// A rendered page: its body, content type, and the image origins its
@@ -237,51 +357,82 @@ pub(crate) struct Rendered {
     img_origins: Vec<String>,
 }
 
+/// A page ready to send any number of times: its body and the headers
+/// that do not depend on the moment.
+#[derive(Clone)]
+struct Finished {
+    body: Bytes,
+    status: StatusCode,
+    content_type: &'static str,
+    etag: HeaderValue,
+    csp: HeaderValue,
+}
+
+impl Finished {
+    fn of(r: Rendered) -> Self {
+        let etag = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            r.body.hash(&mut h);
+            format!("W/\"{:016x}\"", h.finish())
+        };
+        // A policy that cannot be a header falls back to the strictest,
+        // never to none.
+        let csp = HeaderValue::from_str(&policy(r.style.as_deref(), &r.img_origins))
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+        Self {
+            body: Bytes::from(r.body),
+            status: r.status,
+            content_type: r.content_type,
+            etag: HeaderValue::from_str(&etag)
+                .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\"")),
+            csp,
+        }
+    }
+
+    /// The answer, kept by browsers and CDNs for `max_age` seconds (a `200`;
+    /// anything else is never kept).
+    fn send(&self, max_age: i64, request: &HeaderMap) -> Response {
+        let ok = self.status == StatusCode::OK;
+        let matches = request
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().as_bytes() == self.etag.as_bytes() || t.trim() == "*")
+            });
+        let mut response = if matches && ok {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            (self.status, self.body.clone()).into_response()
+        };
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        let cache = if ok {
+            HeaderValue::from_str(&format!("public, max-age={max_age}"))
+                .unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
+        } else {
+            HeaderValue::from_static("no-store")
+        };
+        headers.insert(header::CACHE_CONTROL, cache);
+        headers.insert(header::ETAG, self.etag.clone());
+        headers.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+        response
+    }
+}
+
 fn respond(r: Rendered, max_age: i64, request: &HeaderMap) -> Response {
-    let etag = {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        r.body.hash(&mut h);
-        format!("W/\"{:016x}\"", h.finish())
-    };
-    let cache = if r.status == StatusCode::OK {
-        format!("public, max-age={max_age}")
-    } else {
-        "no-store".to_owned()
-    };
-    let matches = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut response = if matches && r.status == StatusCode::OK {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (r.status, r.body).into_response()
-    };
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(r.content_type),
-    );
-    if let Ok(v) = HeaderValue::from_str(&cache) {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, v);
-    }
-    // A policy that cannot be a header falls back to the strictest, never
-    // to none.
-    let csp = HeaderValue::from_str(&policy(r.style.as_deref(), &r.img_origins))
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
-    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    response
+    Finished::of(r).send(max_age, request)
 }
 
 /// The page may load only its own inline style (by hash) and images from
