@@ -104,6 +104,9 @@ fn v1_routes() -> OpenApiRouter<AppState> {
             routes::websites::update_website,
             routes::websites::delete_website
         ))
+        .routes(routes!(routes::websites::list_press_members))
+        .routes(routes!(routes::websites::update_press_member))
+        .routes(routes!(routes::websites::list_website_downloads))
         .routes(routes!(routes::operations::get_operation))
         .routes(routes!(routes::auth::sign_in))
         .routes(routes!(routes::auth::mfa))

@@ -27,14 +27,17 @@ pub enum OpaqueKind {
     Mfa,
     /// The admin console's session cookie (never accepted as a bearer token).
     Console,
+    /// A press member's sign-in on a press website (its cookie only).
+    Press,
 }
 
 impl OpaqueKind {
-    pub const ALL: [OpaqueKind; 4] = [
+    pub const ALL: [OpaqueKind; 5] = [
         OpaqueKind::Access,
         OpaqueKind::Refresh,
         OpaqueKind::Mfa,
         OpaqueKind::Console,
+        OpaqueKind::Press,
     ];
 
     pub const fn prefix(self) -> &'static str {
@@ -43,6 +46,7 @@ impl OpaqueKind {
             OpaqueKind::Refresh => "dpg_rt_",
             OpaqueKind::Mfa => "dpg_mfa_",
             OpaqueKind::Console => "dpg_cs_",
+            OpaqueKind::Press => "dpg_ps_",
         }
     }
 
@@ -164,6 +168,7 @@ mod tests {
         assert_eq!(OpaqueKind::Mfa.secret_len(), 8 + 43 + 6);
         assert_eq!(OpaqueKind::Console.secret_len(), 7 + 43 + 6);
         assert_eq!(kind_of("dpg_cs_anything"), Some(OpaqueKind::Console));
+        assert_eq!(kind_of("dpg_ps_anything"), Some(OpaqueKind::Press));
         assert_eq!(kind_of("dpg_rt_anything"), Some(OpaqueKind::Refresh));
         assert_eq!(kind_of("dpg_api_live_x"), None);
         assert_eq!(kind_of("Bearer dpg_at_x"), None);

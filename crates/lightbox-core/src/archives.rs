@@ -103,6 +103,22 @@ pub async fn create(
     ctx: &WriteContext,
     input: NewArchive,
 ) -> Result<Operation, CoreError> {
+    let (input, filename) = checked(core, input)?;
+    let mut write = match writes::begin(core, ctx).await? {
+        Begun::Replay(op) => return visible_operation(core, principal, op).await,
+        Begun::Fresh(write) => write,
+    };
+    let owner = ArchiveOwner {
+        created_by: principal.user().map(|(u, _)| u.user.uuid.clone()),
+        originals_of: downloads::originals_scope(principal),
+    };
+    let (_, done) = queue(core, &mut write, owner, input, filename).await?;
+    write.finish(done).await
+}
+
+/// The request checked before anything is touched: the image set, the
+/// profile, the file name.
+pub(crate) fn checked(core: &Core, input: NewArchive) -> Result<(NewArchive, String), CoreError> {
     let mut input = input;
     input.image_public_uuids = id_set("image_public_uuids", input.image_public_uuids)?;
     if let Some(profile) = &input.version_profile_uuid {
@@ -115,13 +131,29 @@ pub async fn create(
             .with_field("version_profile_uuid"));
         }
     }
-    let now = core.now();
-    let filename = zip_filename(input.filename.as_deref(), now)?;
+    let filename = zip_filename(input.filename.as_deref(), core.now())?;
+    Ok((input, filename))
+}
+
+/// For whom an archive is built: the user who asked (none for a service
+/// token or a press member) and whose originals it may hold
+/// ([`downloads::originals_scope`]).
+pub(crate) struct ArchiveOwner {
+    pub created_by: Option<String>,
+    pub originals_of: Value,
+}
+
+/// Within a write: the archive's row and its build job. Answers the
+/// archive's id and the work to finish the write with (the caller may add
+/// to the transaction first).
+pub(crate) async fn queue(
+    core: &Core,
+    write: &mut writes::PendingWrite,
+    owner: ArchiveOwner,
+    input: NewArchive,
+    filename: String,
+) -> Result<(String, WorkDone), CoreError> {
     let lifetime = crate::media::settings(core)?.archive_lifetime;
-    let mut write = match writes::begin(core, ctx).await? {
-        Begun::Replay(op) => return visible_operation(core, principal, op).await,
-        Begun::Fresh(write) => write,
-    };
     let account = write.account_id().to_owned();
     let now = write.now();
     let found: std::collections::HashSet<String> =
@@ -151,7 +183,7 @@ pub async fn create(
         blob_key: format!("archives/{id}.zip"),
         bytes: None,
         image_count: input.image_public_uuids.len() as i64,
-        created_by: principal.user().map(|(u, _)| u.user.uuid.clone()),
+        created_by: owner.created_by,
         created_at: Timestamp(now),
         expires_at: Timestamp(
             now.saturating_add(i64::try_from(lifetime.as_micros()).unwrap_or(i64::MAX / 2)),
@@ -161,28 +193,27 @@ pub async fn create(
     };
     store::insert(write.tx(), &row).await?;
     let total = input.image_public_uuids.len();
-    write
-        .finish(WorkDone {
-            kind: BUILD_JOB,
-            status: OperationStatus::Queued,
-            result: json!({ "archive_uuid": id, "done": 0, "total": total }),
-            image_public_uuids: input.image_public_uuids.clone(),
-            set_public_uuid: None,
-            jobs: vec![JobSpec::of(
-                &BuildPayload {
-                    operation: op_id.clone(),
-                    account: account.clone(),
-                    archive: id.clone(),
-                    images: input.image_public_uuids.clone(),
-                    profile: input.version_profile_uuid.clone(),
-                    originals_of: downloads::originals_scope(principal),
-                },
-                3,
-                None,
-            )?],
-            changes: vec![],
-        })
-        .await
+    let done = WorkDone {
+        kind: BUILD_JOB,
+        status: OperationStatus::Queued,
+        result: json!({ "archive_uuid": id, "done": 0, "total": total }),
+        image_public_uuids: input.image_public_uuids.clone(),
+        set_public_uuid: None,
+        jobs: vec![JobSpec::of(
+            &BuildPayload {
+                operation: op_id.clone(),
+                account: account.clone(),
+                archive: id.clone(),
+                images: input.image_public_uuids.clone(),
+                profile: input.version_profile_uuid.clone(),
+                originals_of: owner.originals_of,
+            },
+            3,
+            None,
+        )?],
+        changes: vec![],
+    };
+    Ok((id, done))
 }
 
 async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreError> {
@@ -206,6 +237,25 @@ async fn archive_object(core: &Core, row: &ArchiveRow) -> Result<Archive, CoreEr
         created_at: format_rfc3339(row.created_at),
         expires_at: format_rfc3339(row.expires_at),
     })
+}
+
+/// The account's archive `id` with its signed link, once it is ready and
+/// until it expires; `None` before, after, or when there is no such one.
+pub(crate) async fn ready_archive(
+    core: &Core,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<Archive>, CoreError> {
+    let row = {
+        let mut conn = core.store.read().await?;
+        store::find(&mut conn, account_id, id).await?
+    };
+    match row {
+        Some(row) if row.status == "ready" && row.expires_at > Timestamp(core.now()) => {
+            Ok(Some(archive_object(core, &row).await?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// `originals_by` of an archive holding originals of several uploaders (or

@@ -684,6 +684,50 @@ pub async fn create(
                 })?,
         ),
     };
+    sign_version(core, account_id, &row, chosen).await
+}
+
+/// The version `name` of the account's image `id` (built), signed into a
+/// link — for callers that decided themselves who may have it (a press
+/// website's download).
+pub(crate) async fn link_to_version(
+    core: &Core,
+    account_id: &str,
+    id: &str,
+    name: VersionName,
+) -> Result<DownloadLink, CoreError> {
+    let (row, built) = {
+        let mut conn = core.store.read().await?;
+        let row = store::find(&mut conn, account_id, id)
+            .await?
+            .ok_or_else(|| images::image_not_found(id))?;
+        let built = store::versions_of(&mut conn, std::slice::from_ref(&row.id)).await?;
+        (row, built)
+    };
+    let chosen = match name {
+        VersionName::Original => None,
+        name => Some(
+            built
+                .iter()
+                .find(|v| v.name == name.as_str())
+                .ok_or_else(|| {
+                    CoreError::new(
+                        ErrorKind::Conflict,
+                        format!("The {} version of this image is not built yet; try again once its versions are ready.", name.as_str()),
+                    )
+                })?,
+        ),
+    };
+    sign_version(core, account_id, &row, chosen).await
+}
+
+/// The image's original (`chosen` None) or one built version, signed.
+async fn sign_version(
+    core: &Core,
+    account_id: &str,
+    row: &ImageRow,
+    chosen: Option<&VersionRow>,
+) -> Result<DownloadLink, CoreError> {
     let (target, filename, access, content_type, bytes) = match chosen {
         None => {
             let mut name = safe_filename(&row.filename);
@@ -694,7 +738,7 @@ pub async fn create(
                 LinkTarget::Image {
                     image: row.id.clone(),
                     version: ORIGINAL.to_owned(),
-                    tag: original_tag(&row),
+                    tag: original_tag(row),
                 },
                 name,
                 "private",

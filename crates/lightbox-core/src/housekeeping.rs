@@ -45,10 +45,19 @@ pub async fn hourly(core: &Core) -> Report {
             .await
             .map(count)
             .map_err(|e| e.to_string()),
-        session_rows: crate::sessions::purge(core)
-            .await
-            .map_err(|e| e.to_string()),
+        session_rows: purge_sessions(core).await,
     }
+}
+
+/// Users' ended sessions and counters, and press members' ended sign-ins.
+async fn purge_sessions(core: &Core) -> Part {
+    let users = crate::sessions::purge(core)
+        .await
+        .map_err(|e| e.to_string())?;
+    let press = crate::press::forget_ended_sessions(core)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(users.saturating_add(press))
 }
 
 async fn forget_expired_idempotency_keys(core: &Core) -> lightbox_store::Result<u64> {

@@ -27,6 +27,7 @@ pub mod metadata_profiles;
 pub mod mfa;
 pub mod operations;
 pub mod passwords;
+pub mod press;
 pub mod revocation;
 pub mod scope;
 pub mod search;
@@ -111,6 +112,14 @@ impl Core {
     pub fn with_public_url(mut self, url: &str) -> Self {
         self.public_url = Arc::from(url.trim_end_matches('/'));
         self
+    }
+
+    /// Notes a committed write that changes what pages show (pages built
+    /// before it are out of date). Writes through [`writes`] note
+    /// themselves.
+    pub(crate) fn note_change(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 
     /// Serves websites at these host names (the binary's `--website-host`).

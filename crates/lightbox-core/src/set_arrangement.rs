@@ -1202,6 +1202,7 @@ async fn run_job(core: &Core, payload: ArrangePayload) -> Result<Value, JobFailu
             .map_err(JobFailure::retry)?;
     }
     tx.commit().await.map_err(JobFailure::retry)?;
+    core.note_change();
     let mut result = checked.result;
     if let Some(object) = result.as_object_mut() {
         let total = checked.touched.len().max(change.named_images().len());

@@ -222,6 +222,8 @@ async fn swap_versions(
         }
     }
     tx.commit().await?;
+    // New versions change pages' srcset.
+    core.note_change();
     Ok(garbage)
 }
 

@@ -156,6 +156,11 @@ impl Site {
 
     /// The root set, unless the website shows nothing (a private root, or
     /// nothing live under it).
+    /// The account the website belongs to.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
     pub fn root(&self) -> Option<&ShownSet> {
         self.sets
             .first()

@@ -17,6 +17,7 @@ pub mod images;
 pub mod jobs;
 pub mod nodes;
 pub mod operations;
+pub mod press;
 pub mod rate_limits;
 pub mod server_keys;
 pub mod service_tokens;

@@ -225,7 +225,11 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         );
         // Websites: under /w/<slug>/, and at the host names the operator
         // allows (checked before any other route).
-        let sites = lightbox_web::site::Sites::new(core.clone());
+        let sites = lightbox_web::site::Sites::new(
+            core.clone(),
+            settings.trusted_proxies.clone(),
+            base_url.starts_with("https://"),
+        );
         app = app
             .merge(
                 lightbox_web::site::router(sites.clone())

@@ -394,7 +394,7 @@ both_setups!(
 );
 
 both_setups!(
-    host_names_need_the_operator_and_press_websites_show_nothing_yet,
+    host_names_need_the_operator_and_press_websites_need_a_sign_in,
     |env: Env| async move {
         let account = env.account("hosts").await;
         let token = env.token(&account, "all", &[]).await;
@@ -436,7 +436,8 @@ both_setups!(
         assert_eq!(r.status, 200);
         assert!(r.text.contains(&image));
 
-        // A press website shows nothing to someone not signed in.
+        // A press website shows nothing to someone not signed in: every
+        // page leads to its sign-in page.
         server
             .write_ok(
                 "POST",
@@ -451,11 +452,532 @@ both_setups!(
             "/w/press/feed.atom",
         ] {
             let r = visit(&server, path).await;
-            assert_eq!(r.status, 403, "{path}");
-            assert!(!r.text.contains(&image), "{path} shows a press image");
+            assert_eq!(r.status, 200, "{path}");
+            assert!(r.text.contains("Sign in"), "{path}: {}", r.text);
+            // The sign-in page names where the visitor was going (any
+            // address, existing or not), never what is there.
+            assert!(
+                !r.text.contains("golfword") && !r.text.contains("<img"),
+                "{path} shows a press image"
+            );
         }
         // No website at this slug.
         assert_eq!(visit(&server, "/w/nobody/").await.status, 404);
+        Ok(())
+    }
+);
+
+/// A browser without script: no redirects followed, cookies kept by hand.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(server: &Server) -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: server.url.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, r: &Reply) {
+        for v in r.headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !attrs.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        let r = Reply::from(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .header("cookie", self.cookie_header())
+                .send()
+                .await,
+        )
+        .await;
+        self.keep(&r);
+        r
+    }
+
+    async fn post<T: serde::Serialize + ?Sized>(&mut self, path: &str, form: &T) -> Reply {
+        let r = Reply::from(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("cookie", self.cookie_header())
+                .form(form)
+                .send()
+                .await,
+        )
+        .await;
+        self.keep(&r);
+        r
+    }
+}
+
+/// The value of the hidden field `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} field in {page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+fn location(r: &Reply) -> String {
+    r.header("location")
+        .unwrap_or_else(|| panic!("no Location ({}): {}", r.status, r.text))
+}
+
+const PRESS_PASSWORD: &str = "ink-stained wretch of the press corps";
+
+both_setups!(
+    press_members_register_are_approved_sign_in_download_and_are_revoked,
+    |env: Env| async move {
+        let account = env.account("press").await;
+        let token = env.token(&account, "all", &[]).await;
+        let server = env.serve(&["--debug-clock"]).await;
+        let root = create_set(&server, &token, json!({"name": "Press room"})).await;
+        let kit = create_set(
+            &server,
+            &token,
+            json!({"name": "Press kit", "type": "press", "parent_public_uuid": root}),
+        )
+        .await;
+        let image = upload(&server, &token, "kiloword", &kit).await;
+        let elsewhere = create_set(&server, &token, json!({"name": "Elsewhere"})).await;
+        let outside = upload(&server, &token, "limaword", &elsewhere).await;
+        let made = server
+            .write_ok(
+                "POST",
+                &token,
+                "/v1/websites",
+                json!({"name": "Press", "type": "press", "slug": "press",
+                       "root_set_public_uuid": root, "downloads": "original"}),
+            )
+            .await;
+        let website = made["result"]["website"]["public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        server
+            .write_ok(
+                "POST",
+                &token,
+                "/v1/websites",
+                json!({"name": "Other press", "type": "press", "slug": "other-press",
+                       "root_set_public_uuid": root}),
+            )
+            .await;
+        let members = |status: &'static str| {
+            let server = &server;
+            let token = &token;
+            let website = &website;
+            async move {
+                let r = server
+                    .get(
+                        token,
+                        &format!("/v1/websites/{website}/press_members?status={status}"),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.json().as_array().unwrap().clone()
+            }
+        };
+        let mut browser = Browser::new(&server);
+
+        // Signed out: every page leads to the sign-in page; robots.txt says
+        // nothing may be crawled.
+        for path in [
+            "/w/press/",
+            &format!("/w/press/i/{image}"),
+            "/w/press/account",
+        ] {
+            let r = browser.get(path).await;
+            assert_eq!(r.status, 303, "{path}");
+            assert!(location(&r).starts_with("/w/press/sign-in"), "{path}");
+            assert!(!r.text.contains(&image));
+        }
+        let r = browser.get("/w/press/robots.txt").await;
+        assert!(r.text.contains("Disallow: /"), "{}", r.text);
+
+        // Registration: the form's echoed value is needed, the password
+        // rules hold, and nothing is stored until both pass.
+        let r = browser.get("/w/press/register").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("cache-control").as_deref(),
+            Some("private, no-store")
+        );
+        let pre = hidden(&r.text, "pre");
+        let form = |pre: &'static str, password: &'static str| {
+            vec![
+                ("pre", pre),
+                ("name", "Ada Reporter"),
+                ("outlet", "The Daily Example"),
+                ("email", "Ada@Example.com"),
+                ("password", password),
+            ]
+        };
+        let pre: &'static str = Box::leak(pre.into_boxed_str());
+        let r = browser
+            .post(
+                "/w/press/register",
+                &form("0123456789abcdef0123456789abcdef", PRESS_PASSWORD),
+            )
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = browser
+            .post("/w/press/register", &form(pre, "password"))
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(members("pending").await.is_empty());
+        let r = browser
+            .post("/w/press/register", &form(pre, PRESS_PASSWORD))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Thank you"));
+        // Registering again answers the same and changes nothing.
+        let r = browser
+            .post("/w/press/register", &form(pre, PRESS_PASSWORD))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let pending = members("pending").await;
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(pending[0]["email"], "ada@example.com");
+        assert_eq!(pending[0]["outlet"], "The Daily Example");
+        assert_eq!(pending[0]["two_factor"], false);
+        let member = pending[0]["uuid"].as_str().unwrap().to_owned();
+
+        // Not before an admin approves.
+        let sign_in = |code: &'static str, password: &'static str| {
+            vec![
+                ("pre", pre),
+                ("next", ""),
+                ("email", "ada@example.com"),
+                ("password", password),
+                ("code", code),
+            ]
+        };
+        let r = browser
+            .post("/w/press/sign-in", &sign_in("", PRESS_PASSWORD))
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert!(r.text.contains("waiting"), "{}", r.text);
+        let r = browser
+            .post("/w/press/sign-in", &sign_in("", "wrong password entirely"))
+            .await;
+        assert_eq!(r.status, 401, "{}", r.text);
+
+        // The user role neither sees nor decides press members.
+        let user = env.member(&server, &account, "press-user", "user").await;
+        let r = server
+            .get(&user, &format!("/v1/websites/{website}/press_members"))
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = server
+            .get(&user, &format!("/v1/websites/{website}/downloads"))
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = server
+            .get(
+                &token,
+                &format!("/v1/websites/{website}/press_members?status=maybe"),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+
+        let op = server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/websites/{website}/press_members/{member}"),
+                json!({"status": "approved"}),
+            )
+            .await;
+        assert_eq!(op["result"]["press_member"]["status"], "approved", "{op}");
+
+        // Signed in: the pages, never kept by a cache.
+        let r = browser
+            .post("/w/press/sign-in", &sign_in("", PRESS_PASSWORD))
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        assert_eq!(location(&r), "/w/press/");
+        let set_cookie = r.header("set-cookie").unwrap();
+        assert!(
+            set_cookie.starts_with("lightbox_press=dpg_ps_"),
+            "{set_cookie}"
+        );
+        assert!(set_cookie.contains("Path=/w/press/"), "{set_cookie}");
+        assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+        let r = browser.get("/w/press/").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Press kit"), "{}", r.text);
+        assert_eq!(
+            r.header("cache-control").as_deref(),
+            Some("private, no-store")
+        );
+        let r = browser.get(&format!("/w/press/i/{image}")).await;
+        assert_eq!(r.status, 200);
+        let csrf = hidden(&r.text, "csrf");
+        assert!(r.text.contains("value=\"original\""), "{}", r.text);
+        // Another press website does not take this sign-in.
+        let r = browser.get("/w/other-press/").await;
+        assert_eq!(r.status, 303);
+
+        // Downloads: each one a form with the CSRF token, logged, then a
+        // signed link that serves the bytes.
+        let path = format!("/w/press/d/{image}");
+        let r = browser.post(&path, &[("version", "original")]).await;
+        assert_eq!(r.status, 403, "no CSRF token: {}", r.text);
+        let r = browser
+            .post(&path, &[("csrf", csrf.as_str()), ("version", "original")])
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let link = location(&r);
+        assert!(link.contains("/download/"), "{link}");
+        let file = server.http.get(&link).send().await.unwrap();
+        assert_eq!(file.status(), 200);
+        assert!(!file.bytes().await.unwrap().is_empty());
+        let r = browser
+            .post(&path, &[("csrf", csrf.as_str()), ("version", "large")])
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = browser
+            .post(
+                &format!("/w/press/d/{outside}"),
+                &[("csrf", csrf.as_str()), ("version", "large")],
+            )
+            .await;
+        assert_eq!(
+            r.status, 404,
+            "an image the website does not show: {}",
+            r.text
+        );
+        let log = server
+            .get(&token, &format!("/v1/websites/{website}/downloads"))
+            .await;
+        assert_eq!(log.status, 200, "{}", log.text);
+        let log = log.json();
+        let versions: Vec<&str> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["version"].as_str().unwrap())
+            .collect();
+        assert_eq!(versions, ["large", "original"], "newest first: {log}");
+        assert_eq!(log[0]["email"], "ada@example.com");
+        assert_eq!(log[0]["image_public_uuid"], image.as_str());
+        assert_eq!(log[0]["press_member_uuid"], member.as_str());
+        assert_eq!(log[0]["archive_uuid"], Value::Null);
+
+        // A ZIP of a selection on a set page: built by the archive jobs,
+        // its progress on a page of its own, then its link; logged too.
+        let r = browser.get(&format!("/w/press/s/{kit}")).await;
+        assert!(r.text.contains("name=\"image\""), "{}", r.text);
+        let r = browser
+            .post(
+                "/w/press/zip",
+                &[("csrf", csrf.as_str()), ("version", "large")],
+            )
+            .await;
+        assert_eq!(r.status, 400, "nothing selected: {}", r.text);
+        let r = browser
+            .post(
+                "/w/press/zip",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("image", outside.as_str()),
+                    ("version", "large"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status, 404,
+            "a photo the website does not show: {}",
+            r.text
+        );
+        let r = browser
+            .post(
+                "/w/press/zip",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("image", image.as_str()),
+                    ("version", "large"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let progress = location(&r);
+        assert!(progress.starts_with("/w/press/zip/"), "{progress}");
+        let archive = progress.trim_start_matches("/w/press/zip/").to_owned();
+        let mut ready = None;
+        for _ in 0..100 {
+            let r = browser.get(&progress).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            if r.text.contains("Ready") {
+                ready = Some(r.text);
+                break;
+            }
+            assert!(r.text.contains("http-equiv=\"refresh\""), "{}", r.text);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let ready = ready.expect("the ZIP was built");
+        let link_end = ready.find("\" download=\"").unwrap();
+        let zip_url = &ready[ready[..link_end].rfind("href=\"").unwrap() + 6..link_end];
+        let zip = server
+            .http
+            .get(zip_url.replace("&amp;", "&"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(zip.status(), 200);
+        assert!(zip.bytes().await.unwrap().starts_with(b"PK"), "a ZIP");
+        let log = server
+            .get(&token, &format!("/v1/websites/{website}/downloads"))
+            .await
+            .json();
+        assert_eq!(log.as_array().unwrap().len(), 3, "{log}");
+        assert_eq!(log[0]["archive_uuid"], archive.as_str(), "{log}");
+        assert_eq!(log[0]["version"], "large");
+        // Nobody else's ZIP, and not signed out.
+        let mut stranger = Browser::new(&server);
+        assert_eq!(stranger.get(&progress).await.status, 303);
+
+        // Two-factor: turned on with a code, then needed at sign-in.
+        let r = browser
+            .post(
+                "/w/press/account/two-factor",
+                &[("csrf", csrf.as_str()), ("password", PRESS_PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let uri_at = r.text.find("otpauth://").unwrap();
+        let uri = &r.text[uri_at..uri_at + r.text[uri_at..].find('"').unwrap()];
+        let secret = lightbox_testkit::secret_of(&uri.replace("&amp;", "&"));
+        let code = |at: u64| {
+            lightbox_auth::totp::code_at(&secret, lightbox_auth::totp::TotpAlgorithm::Sha1, at, 6)
+        };
+        let r = browser
+            .post(
+                "/w/press/account/two-factor/confirm",
+                &[("csrf", csrf.as_str()), ("code", "000000")],
+            )
+            .await;
+        assert_eq!(r.status, 400, "a wrong code: {}", r.text);
+        let now = server.debug_clock_now().await;
+        let r = browser
+            .post(
+                "/w/press/account/two-factor/confirm",
+                &[("csrf", csrf.as_str()), ("code", &code(now))],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Two-factor sign-in is on"), "{}", r.text);
+        let r = browser
+            .post("/w/press/sign-out", &[("csrf", csrf.as_str())])
+            .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(browser.get("/w/press/").await.status, 303, "signed out");
+        let r = browser.get("/w/press/sign-in").await;
+        let pre = hidden(&r.text, "pre");
+        let pre: &'static str = Box::leak(pre.into_boxed_str());
+        let sign_in = |code: String| {
+            vec![
+                ("pre", pre.to_owned()),
+                ("next", format!("i/{image}")),
+                ("email", "ada@example.com".to_owned()),
+                ("password", PRESS_PASSWORD.to_owned()),
+                ("code", code),
+            ]
+        };
+        let r = browser
+            .post("/w/press/sign-in", &sign_in(String::new()))
+            .await;
+        assert_eq!(r.status, 400, "the code is needed now: {}", r.text);
+        let later = server.advance_debug_clock(30).await;
+        let pairs = sign_in(code(later));
+        let r = browser.post("/w/press/sign-in", &pairs).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        assert_eq!(
+            location(&r),
+            format!("/w/press/i/{image}"),
+            "back where they were going"
+        );
+        // The same code again is refused (each step is taken once).
+        let mut second = Browser::new(&server);
+        second.cookies = vec![("lightbox_press_form".into(), pre.to_owned())];
+        let r = second.post("/w/press/sign-in", &pairs).await;
+        assert_eq!(r.status, 401, "a spent code: {}", r.text);
+        assert_eq!(members("approved").await[0]["two_factor"], true);
+
+        // Revoked: the very next request is refused, and no new sign-in.
+        assert_eq!(browser.get("/w/press/").await.status, 200);
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/websites/{website}/press_members/{member}"),
+                json!({"status": "revoked"}),
+            )
+            .await;
+        let r = browser.get("/w/press/").await;
+        assert_eq!(r.status, 303, "a revoked member's next request: {}", r.text);
+        let later = server.advance_debug_clock(30).await;
+        let r = browser
+            .post("/w/press/sign-in", &sign_in(code(later)))
+            .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(members("revoked").await.len(), 1);
+        // A decision on an unknown member, or back to pending, is refused.
+        let r = server
+            .patch_json(
+                &token,
+                &format!("/v1/websites/{website}/press_members/{GHOST}"),
+                &lightbox_testkit::idempotency_key(),
+                &json!({"status": "approved"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        let r = server
+            .patch_json(
+                &token,
+                &format!("/v1/websites/{website}/press_members/{member}"),
+                &lightbox_testkit::idempotency_key(),
+                &json!({"status": "pending"}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        // A public website has no registration.
+        server
+            .write_ok(
+                "POST",
+                &token,
+                "/v1/websites",
+                json!({"name": "Public", "slug": "public", "root_set_public_uuid": root}),
+            )
+            .await;
+        assert_eq!(visit(&server, "/w/public/register").await.status, 404);
         Ok(())
     }
 );

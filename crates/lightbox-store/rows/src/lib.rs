@@ -18,6 +18,7 @@ pub mod images;
 pub mod jobs;
 pub mod nodes;
 pub mod operations;
+pub mod press;
 pub mod rate_limits;
 pub mod service_tokens;
 pub mod sessions;

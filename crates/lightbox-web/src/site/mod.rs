@@ -14,6 +14,7 @@
 //! the same 404 page as what never existed.
 
 mod pages;
+mod press;
 
 use std::hash::{Hash, Hasher};
 
@@ -24,6 +25,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine as _;
+use ipnet::IpNet;
+use lightbox_core::press::SignedMember;
 use lightbox_core::website_pages::Site;
 use lightbox_core::websites::WebsiteType;
 use sha2::Digest as _;
@@ -71,18 +74,25 @@ impl Page {
     }
 }
 
-/// The websites of a server: the core, and the pages it has rendered.
+/// The websites of a server: the core, the pages it has rendered, and what
+/// press sign-ins need to know about the connection.
 #[derive(Clone)]
 pub struct Sites {
     core: Core,
     cache: Arc<PageCache>,
+    /// Peers whose `X-Forwarded-For` is believed (as for the API).
+    trusted_proxies: Arc<Vec<IpNet>>,
+    /// Served over HTTPS: press cookies get `Secure`.
+    secure_cookies: bool,
 }
 
 impl Sites {
-    pub fn new(core: Core) -> Self {
+    pub fn new(core: Core, trusted_proxies: Vec<IpNet>, secure_cookies: bool) -> Self {
         Self {
             core,
             cache: Arc::default(),
+            trusted_proxies: Arc::new(trusted_proxies),
+            secure_cookies,
         }
     }
 }
@@ -95,14 +105,17 @@ pub fn router(sites: Sites) -> Router {
         .route("/robots.txt", get(server_robots))
         .route("/w/{slug}", get(slug_root))
         .route("/w/{slug}/", get(slug_home))
-        .route("/w/{slug}/{*rest}", get(slug_page))
+        .route("/w/{slug}/{*rest}", get(slug_page).post(slug_page))
         .with_state(sites)
 }
 
-/// Pages as rendered, for the requests that follow within [`PageCache::TTL`]:
-/// a page is used again only while nothing was written on this node since,
-/// and never at or after its next activation instant (the first request
-/// after it renders anew). Writes on other nodes show within the TTL.
+/// Pages as rendered, for the requests that follow within a second: a page
+/// is used again only while nothing was written on this node since, and
+/// never at or after its next activation instant (the first request after
+/// it renders anew). Writes on other nodes (and the command line's) show
+/// within the second. The count of writes is the node's, not the
+/// account's: any write empties every website's pages (simple and safe;
+/// per account is the next step if busy multi-tenant nodes need it).
 #[derive(Default)]
 struct PageCache {
     pages: Mutex<HashMap<String, CachedPage>>,
@@ -115,16 +128,19 @@ struct CachedPage {
     /// This node's write count when it was rendered.
     changes: u64,
     made: Instant,
-    /// A request is rendering it anew (since then): the others keep
-    /// getting this one meanwhile, if only its age is against it.
-    renewing: Option<Instant>,
+    /// A request is rendering it anew: the others keep getting this one
+    /// meanwhile, within the grace.
+    renewing: bool,
 }
 
 impl PageCache {
-    const TTL: Duration = Duration::from_secs(1);
-    /// A renewal that has not come back by then (it failed) is left to
-    /// the next request.
-    const RENEW_LIMIT: Duration = Duration::from_secs(5);
+    const TTL: Duration = Duration::from_millis(750);
+    /// How long past the TTL a page is still sent while it is rendered
+    /// anew: a page is at most TTL + GRACE (1 s) older than its data.
+    const GRACE: Duration = Duration::from_millis(250);
+    /// Bytes of pages kept at most, and the largest page kept.
+    const MAX_BYTES: usize = 64 << 20;
+    const MAX_PAGE_BYTES: usize = 512 << 10;
     /// Pages kept at most (then all are dropped: they are a second old).
     const MAX_PAGES: usize = 2_000;
 
@@ -139,21 +155,45 @@ impl PageCache {
         if now >= hit.fresh_until || hit.changes != changes {
             return None;
         }
-        let young = hit.made.elapsed() < Self::TTL;
-        let renewing = hit
-            .renewing
-            .is_some_and(|since| since.elapsed() < Self::RENEW_LIMIT);
-        if !young && !renewing {
-            hit.renewing = Some(Instant::now());
-            return None;
+        let age = hit.made.elapsed();
+        if age < Self::TTL {
+            return Some((hit.page.clone(), hit.fresh_until));
         }
-        Some((hit.page.clone(), hit.fresh_until))
+        // Past the TTL: one request renders anew; the others get this page
+        // for at most the grace (a render that fails or is dropped then
+        // leaves the page to whoever comes next).
+        if hit.renewing || age >= Self::TTL + Self::GRACE {
+            if age >= Self::TTL + Self::GRACE {
+                return None;
+            }
+            return Some((hit.page.clone(), hit.fresh_until));
+        }
+        hit.renewing = true;
+        None
     }
 
-    fn put(&self, key: String, page: Finished, fresh_until: i64, changes: u64) {
+    /// Forgets a page that could not be rendered as a `200` any more.
+    fn forget(&self, key: &str) {
         if let Ok(mut pages) = self.pages.lock() {
-            if pages.len() >= Self::MAX_PAGES {
-                pages.clear();
+            pages.remove(key);
+        }
+    }
+
+    /// Keeps a page read at `read` (its age counts from the read, not
+    /// from the end of the render).
+    fn put(&self, key: String, page: Finished, fresh_until: i64, changes: u64, read: Instant) {
+        if page.body.len() > Self::MAX_PAGE_BYTES {
+            return;
+        }
+        if let Ok(mut pages) = self.pages.lock() {
+            let bytes: usize = pages.values().map(|p| p.page.body.len()).sum();
+            if pages.len() >= Self::MAX_PAGES || bytes + page.body.len() > Self::MAX_BYTES {
+                // Old pages go first; if that is not enough, all of them.
+                pages.retain(|_, p| p.made.elapsed() < Self::TTL);
+                let bytes: usize = pages.values().map(|p| p.page.body.len()).sum();
+                if pages.len() >= Self::MAX_PAGES / 2 || bytes + page.body.len() > Self::MAX_BYTES {
+                    pages.clear();
+                }
             }
             pages.insert(
                 key,
@@ -161,8 +201,8 @@ impl PageCache {
                     page,
                     fresh_until,
                     changes,
-                    made: Instant::now(),
-                    renewing: None,
+                    made: read,
+                    renewing: false,
                 },
             );
         }
@@ -192,51 +232,81 @@ async fn slug_root(Path(slug): Path<String>) -> Response {
     Redirect::permanent(&format!("/w/{}/", crate::form::url_encode(&slug))).into_response()
 }
 
-async fn slug_home(
-    State(sites): State<Sites>,
-    Path(slug): Path<String>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    by_slug(&sites, &slug, Some(Page::Home), &uri, &headers).await
+async fn slug_home(State(sites): State<Sites>, Path(slug): Path<String>, req: Request) -> Response {
+    by_slug(&sites, &slug, "", req).await
 }
 
 async fn slug_page(
     State(sites): State<Sites>,
     Path((slug, rest)): Path<(String, String)>,
-    uri: Uri,
-    headers: HeaderMap,
+    req: Request,
 ) -> Response {
-    by_slug(&sites, &slug, Page::of(&rest), &uri, &headers).await
+    by_slug(&sites, &slug, &rest, req).await
 }
 
-async fn by_slug(
-    sites: &Sites,
-    slug: &str,
-    page: Option<Page>,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Response {
+/// The cache key of a page: the website's address, the page, and only the
+/// query parameters it reads (other parameters cannot multiply entries).
+/// Search pages are not kept: their queries are the visitors'.
+fn cache_key(address: &str, page: Option<&Page>, uri: &Uri) -> Option<String> {
+    let page = page?;
+    let number = || {
+        Query::<Vec<(String, String)>>::try_from_uri(uri)
+            .ok()
+            .and_then(|q| q.0.into_iter().find(|(k, _)| k == "page"))
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    };
+    Some(match page {
+        Page::Search => return None,
+        Page::Set(id) => format!("{address} s/{id} {}", number()),
+        other => format!("{address} {other:?}"),
+    })
+}
+
+async fn by_slug(sites: &Sites, slug: &str, rest: &str, req: Request) -> Response {
     let core = &sites.core;
+    let page = Page::of(rest);
+    let reads = matches!(*req.method(), Method::GET | Method::HEAD);
+    let read = Instant::now();
     let now = core.now();
     let changes = core.changes.load(Ordering::Acquire);
-    let key = format!("slug {slug} {uri}");
-    if let Some((hit, fresh_until)) = sites.cache.get(&key, now, changes) {
-        return hit.send(max_age(core, fresh_until), headers);
+    // Only public pages are ever kept (press answers are never put).
+    let key = cache_key(&format!("slug {slug}"), page.as_ref(), req.uri()).filter(|_| reads);
+    if let Some(key) = &key
+        && let Some((hit, fresh_until)) = sites.cache.get(key, now, changes)
+    {
+        return hit.send(max_age(core, fresh_until), req.headers());
     }
-    match Site::by_slug(core, slug, now).await {
-        Ok(Some(site)) => {
-            let prefix = format!("/w/{}", crate::form::url_encode(slug));
-            let (page, fresh_until) = answer(core, &site, &prefix, page, now, uri).await;
-            let response = page.send(fresh_until.map_or(0, |t| max_age(core, t)), headers);
-            if let Some(t) = fresh_until {
-                sites.cache.put(key, page, t, changes);
-            }
-            response
+    let site = Site::by_slug(core, slug, now).await;
+    let prefix = format!("/w/{}", crate::form::url_encode(slug));
+    if let Ok(Some(site)) = &site
+        && site.website.website_type == WebsiteType::Press
+    {
+        let press_req = press::PressRequest {
+            sites,
+            site,
+            prefix: &prefix,
+            rest,
+            now,
+        };
+        return press::serve(press_req, req).await;
+    }
+    if !reads {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let (page, fresh_until) = match &site {
+        Ok(Some(site)) => answer(core, site, &prefix, page, None, now, req.uri()).await,
+        Ok(None) => (Finished::of(pages::no_website()), None),
+        Err(e) => (Finished::of(pages::failed(e)), None),
+    };
+    let response = page.send(fresh_until.map_or(0, |t| max_age(core, t)), req.headers());
+    if let Some(key) = key {
+        match fresh_until {
+            Some(t) => sites.cache.put(key, page, t, changes, read),
+            None => sites.cache.forget(&key),
         }
-        Ok(None) => respond(pages::no_website(), 0, headers),
-        Err(e) => respond(pages::failed(&e), 0, headers),
     }
+    response
 }
 
 /// Middleware over the whole server: a GET of a website page path at a
@@ -255,29 +325,61 @@ pub async fn at_own_host(State(sites): State<Sites>, req: Request, next: Next) -
     let Some(host) = host.filter(|h| core.website_hosts.allows(h) && !own_host(core, h)) else {
         return next.run(req).await;
     };
-    let path = req.uri().path();
-    let page = path.strip_prefix('/').and_then(Page::of);
+    let path = req.uri().path().to_owned();
+    let rest = path.strip_prefix('/').unwrap_or_default();
+    let page = Page::of(rest);
+    let press_path = press::PressPath::of(rest).is_some();
     let slug_path = path == "/w" || path.starts_with("/w/");
     let reads = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !reads || (page.is_none() && !slug_path) {
+    if !(press_path || reads && (page.is_some() || slug_path)) {
         return next.run(req).await;
     }
+    let read = Instant::now();
     let now = core.now();
     let changes = core.changes.load(Ordering::Acquire);
-    let key = format!("host {host} {}", req.uri());
-    if let Some((hit, fresh_until)) = sites.cache.get(&key, now, changes) {
+    let key = cache_key(&format!("host {host}"), page.as_ref(), req.uri()).filter(|_| reads);
+    if let Some(key) = &key
+        && let Some((hit, fresh_until)) = sites.cache.get(key, now, changes)
+    {
         return hit.send(max_age(core, fresh_until), req.headers());
     }
     let site = match Site::by_hostname(core, &host, now).await {
         Ok(Some(site)) => site,
-        Ok(None) => return next.run(req).await,
-        Err(e) => return respond(pages::failed(&e), 0, req.headers()),
+        Ok(None) => {
+            if let Some(key) = &key {
+                sites.cache.forget(key);
+            }
+            return next.run(req).await;
+        }
+        Err(e) => {
+            if let Some(key) = &key {
+                sites.cache.forget(key);
+            }
+            return respond(pages::failed(&e), 0, req.headers());
+        }
     };
+    if site.website.website_type == WebsiteType::Press {
+        let press_req = press::PressRequest {
+            sites: &sites,
+            site: &site,
+            prefix: "",
+            rest,
+            now,
+        };
+        return press::serve(press_req, req).await;
+    }
+    if !reads {
+        // A public website has no forms: the server answers as it would.
+        return next.run(req).await;
+    }
     let (parts, _) = req.into_parts();
-    let (page, fresh_until) = answer(core, &site, "", page, now, &parts.uri).await;
+    let (page, fresh_until) = answer(core, &site, "", page, None, now, &parts.uri).await;
     let response = page.send(fresh_until.map_or(0, |t| max_age(core, t)), &parts.headers);
-    if let Some(t) = fresh_until {
-        sites.cache.put(key, page, t, changes);
+    if let Some(key) = key {
+        match fresh_until {
+            Some(t) => sites.cache.put(key, page, t, changes, read),
+            None => sites.cache.forget(&key),
+        }
     }
     response
 }
@@ -301,11 +403,14 @@ fn host_name(host: &str) -> &str {
 
 /// Renders one page of one website as it is at `now`; with a `200`, until
 /// when it may be kept (the next activation instant, at most a minute).
+/// A press website's pages are answered only for a signed-in `member`
+/// (and have no feed or sitemap).
 async fn answer(
     core: &Core,
     site: &Site,
     prefix: &str,
     page: Option<Page>,
+    member: Option<&SignedMember>,
     now: i64,
     uri: &Uri,
 ) -> (Finished, Option<i64>) {
@@ -314,19 +419,16 @@ async fn answer(
     let Some(page) = page else {
         return not_found();
     };
-    if site.website.website_type == WebsiteType::Press {
-        // Crawlers read a refused robots.txt as "everything allowed".
-        if page == Page::Robots {
-            return (Finished::of(pages::robots_none()), None);
-        }
-        return (Finished::of(pages::press_only(site, prefix)), None);
+    let press = site.website.website_type == WebsiteType::Press;
+    if press && (member.is_none() || matches!(page, Page::Feed | Page::Sitemap)) {
+        return not_found();
     }
     let query: Vec<(String, String)> = Query::try_from_uri(uri).map(|q| q.0).unwrap_or_default();
     let rendered = match page {
-        Page::Home => pages::home(core, site, prefix, now).await,
-        Page::Set(id) => pages::set(core, site, prefix, &id, &query, now).await,
-        Page::Image(id) => pages::image(core, site, prefix, &id, now).await,
-        Page::Search => pages::search(core, site, prefix, &query).await,
+        Page::Home => pages::home(core, site, prefix, member, now).await,
+        Page::Set(id) => pages::set(core, site, prefix, member, &id, &query, now).await,
+        Page::Image(id) => pages::image(core, site, prefix, member, &id, now).await,
+        Page::Search => pages::search(core, site, prefix, member, &query).await,
         Page::Feed => pages::feed(core, site, now).await,
         Page::Sitemap => pages::sitemap(core, site, now).await,
         Page::Robots => Ok(pages::robots(site)),
@@ -465,6 +567,7 @@ fn policy(style: Option<&str>, img_origins: &[String]) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -478,6 +581,67 @@ mod tests {
         assert_eq!(Page::of("s/a/b"), None);
         assert_eq!(Page::of("v1/images"), None);
         assert_eq!(Page::of("admin"), None);
+    }
+
+    fn page(body: &str) -> Finished {
+        Finished::of(Rendered {
+            body: body.to_owned(),
+            content_type: "text/html; charset=utf-8",
+            status: StatusCode::OK,
+            style: None,
+            img_origins: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn the_page_cache_never_outlives_an_instant_a_write_or_a_second() {
+        let cache = PageCache::default();
+        let body = |hit: Option<(Finished, i64)>| hit.map(|(f, _)| f.body);
+        cache.put("k".into(), page("one"), 1_000, 7, Instant::now());
+        assert_eq!(body(cache.get("k", 999, 7)), Some(Bytes::from("one")));
+        // At the next activation instant, or after a write: rendered anew.
+        assert_eq!(body(cache.get("k", 1_000, 7)), None);
+        assert_eq!(body(cache.get("k", 999, 8)), None);
+        // Past the TTL one request renews; the others get the page within
+        // the grace only.
+        let old = Instant::now() - PageCache::TTL - Duration::from_millis(10);
+        cache.put("k".into(), page("two"), 1_000, 7, old);
+        assert_eq!(body(cache.get("k", 0, 7)), None, "the renewer");
+        assert_eq!(
+            body(cache.get("k", 0, 7)),
+            Some(Bytes::from("two")),
+            "within the grace"
+        );
+        let older = Instant::now() - PageCache::TTL - PageCache::GRACE;
+        cache.put("k".into(), page("three"), 1_000, 7, older);
+        assert_eq!(body(cache.get("k", 0, 7)), None);
+        assert_eq!(body(cache.get("k", 0, 7)), None, "never past TTL + grace");
+        // A page that is no longer a 200 is forgotten.
+        cache.put("k".into(), page("four"), 1_000, 7, Instant::now());
+        cache.forget("k");
+        assert_eq!(body(cache.get("k", 0, 7)), None);
+    }
+
+    #[test]
+    fn cache_keys_read_only_what_the_page_reads() {
+        let uri = |u: &str| u.parse::<Uri>().unwrap();
+        let set = Page::Set("abc".into());
+        assert_eq!(
+            cache_key("slug x", Some(&set), &uri("/w/x/s/abc?page=2&utm=1")),
+            cache_key("slug x", Some(&set), &uri("/w/x/s/abc?utm=2&page=2"))
+        );
+        assert_ne!(
+            cache_key("slug x", Some(&set), &uri("/w/x/s/abc?page=2")),
+            cache_key("slug x", Some(&set), &uri("/w/x/s/abc?page=3"))
+        );
+        assert_eq!(
+            cache_key("slug x", Some(&Page::Sitemap), &uri("/w/x/sitemap.xml?a=1")),
+            cache_key("slug x", Some(&Page::Sitemap), &uri("/w/x/sitemap.xml?a=2"))
+        );
+        assert_eq!(
+            cache_key("slug x", Some(&Page::Search), &uri("/w/x/search?q=a")),
+            None
+        );
     }
 
     #[test]

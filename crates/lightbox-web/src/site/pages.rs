@@ -5,7 +5,9 @@
 
 use axum::http::StatusCode;
 use lightbox_core::images::{Image, Version};
+use lightbox_core::press::SignedMember;
 use lightbox_core::website_pages::{Section, ShownSet, Site};
+use lightbox_core::websites::{Downloads, WebsiteType};
 use lightbox_core::{Core, CoreError, ErrorKind};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -25,19 +27,21 @@ const CSS: &str = include_str!("../../assets/site.css");
 type Page = Result<Option<Rendered>, CoreError>;
 
 /// What every page of a website has around its content.
-struct Frame<'a> {
-    site: &'a Site,
-    prefix: &'a str,
-    logo: Option<&'a Image>,
+pub(super) struct Frame<'a> {
+    pub(super) site: &'a Site,
+    pub(super) prefix: &'a str,
+    pub(super) logo: Option<&'a Image>,
     /// `<title>` and the OpenGraph title.
-    title: String,
-    description: String,
+    pub(super) title: String,
+    pub(super) description: String,
     /// The page's own address (canonical, `og:url`), under the website's URL.
-    path: String,
+    pub(super) path: String,
     /// The OpenGraph/Twitter card image.
-    card: Option<&'a Version>,
+    pub(super) card: Option<&'a Version>,
     /// Keep out of search engines (search results, errors).
-    noindex: bool,
+    pub(super) noindex: bool,
+    /// The signed-in press member (press websites).
+    pub(super) member: Option<&'a SignedMember>,
 }
 
 /// The website's CSS with its accent colour, inline (no extra request).
@@ -152,7 +156,7 @@ fn page(frame: &Frame, body: Markup) -> Rendered {
     page_with(frame, StatusCode::OK, body)
 }
 
-fn page_with(frame: &Frame, status: StatusCode, body: Markup) -> Rendered {
+pub(super) fn page_with(frame: &Frame, status: StatusCode, body: Markup) -> Rendered {
     let site = frame.site;
     let w = &site.website;
     let base = w.url.trim_end_matches('/');
@@ -175,7 +179,9 @@ fn page_with(frame: &Frame, status: StatusCode, body: Markup) -> Rendered {
                 meta name="description" content=(frame.description);
                 @if frame.noindex { meta name="robots" content="noindex"; }
                 link rel="canonical" href=(canonical);
-                link rel="alternate" type="application/atom+xml" title=(w.title) href={ (frame.prefix) "/feed.atom" };
+                @if w.website_type != WebsiteType::Press {
+                    link rel="alternate" type="application/atom+xml" title=(w.title) href={ (frame.prefix) "/feed.atom" };
+                }
                 meta property="og:site_name" content=(w.title);
                 meta property="og:title" content=(frame.title);
                 meta property="og:description" content=(frame.description);
@@ -202,15 +208,28 @@ fn page_with(frame: &Frame, status: StatusCode, body: Markup) -> Rendered {
                         }
                         span { (w.title) }
                     }
-                    form.search role="search" method="get" action={ (frame.prefix) "/search" } {
-                        label.sr-only for="q" { "Search photos" }
-                        input #q type="search" name="q" placeholder="Search photos";
-                        button type="submit" { "Search" }
+                    @if w.website_type != WebsiteType::Press || frame.member.is_some() {
+                        form.search role="search" method="get" action={ (frame.prefix) "/search" } {
+                            label.sr-only for="q" { "Search photos" }
+                            input #q type="search" name="q" placeholder="Search photos";
+                            button type="submit" { "Search" }
+                        }
+                    }
+                    @if let Some(member) = frame.member {
+                        nav.member aria-label="Your press access" {
+                            a href={ (frame.prefix) "/account" } { (member.name) }
+                            form method="post" action={ (frame.prefix) "/sign-out" } {
+                                input type="hidden" name="csrf" value=(member.csrf);
+                                button type="submit" { "Sign out" }
+                            }
+                        }
                     }
                 }
                 main #main tabindex="-1" { (body) }
-                footer.site {
-                    a href={ (frame.prefix) "/feed.atom" } { "Newest photos (Atom feed)" }
+                @if w.website_type != WebsiteType::Press {
+                    footer.site {
+                        a href={ (frame.prefix) "/feed.atom" } { "Newest photos (Atom feed)" }
+                    }
                 }
             }
         }
@@ -236,6 +255,39 @@ fn grid(prefix: &str, images: &[Image]) -> Markup {
                             i < EAGER, false))
                         span.label { span.name { (label(image)) } }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The grid with a checkbox per photo, in a form that asks for a ZIP of
+/// the chosen ones (a press member's set page).
+fn grid_to_zip(prefix: &str, images: &[Image], member: &SignedMember, offer: Downloads) -> Markup {
+    html! {
+        form.zip method="post" action={ (prefix) "/zip" } {
+            input type="hidden" name="csrf" value=(member.csrf);
+            ul.grid {
+                @for (i, image) in images.iter().enumerate() {
+                    li {
+                        a.card href={ (prefix) "/i/" (image.public_uuid) } {
+                            (picture(image, 360,
+                                "(min-width: 1280px) 16vw, (min-width: 800px) 25vw, calc(50vw - 1.6rem)",
+                                i < EAGER, false))
+                            span.label { span.name { (label(image)) } }
+                        }
+                        label.pick {
+                            input type="checkbox" name="image" value=(image.public_uuid);
+                            " Select" span.sr-only { " " (label(image)) }
+                        }
+                    }
+                }
+            }
+            p.actions {
+                button type="submit" name="version" value="large" { "ZIP of the selected photos (large)" }
+                @if offer == Downloads::Original {
+                    " "
+                    button type="submit" name="version" value="original" { "ZIP of the selected originals" }
                 }
             }
         }
@@ -315,7 +367,13 @@ fn excerpt(text: &str, fallback: &str) -> String {
     }
 }
 
-pub(super) async fn home(core: &Core, site: &Site, prefix: &str, now: i64) -> Page {
+pub(super) async fn home(
+    core: &Core,
+    site: &Site,
+    prefix: &str,
+    member: Option<&SignedMember>,
+    now: i64,
+) -> Page {
     let logo = site.logo(core).await?;
     let w = &site.website;
     let Some(root) = site.root() else {
@@ -329,6 +387,7 @@ pub(super) async fn home(core: &Core, site: &Site, prefix: &str, now: i64) -> Pa
             path: "/".into(),
             card: None,
             noindex: false,
+            member,
         };
         return Ok(Some(page(
             &frame,
@@ -353,6 +412,7 @@ pub(super) async fn home(core: &Core, site: &Site, prefix: &str, now: i64) -> Pa
         path: "/".into(),
         card,
         noindex: false,
+        member,
     };
     let mut r = page(
         &frame,
@@ -387,6 +447,7 @@ pub(super) async fn set(
     core: &Core,
     site: &Site,
     prefix: &str,
+    member: Option<&SignedMember>,
     id: &str,
     query: &[(String, String)],
     now: i64,
@@ -422,6 +483,7 @@ pub(super) async fn set(
         path,
         card: images.images.first().and_then(|i| version_for(i, 1200)),
         noindex: false,
+        member,
     };
     let base = format!("{prefix}/s/{id}");
     let mut r = page(
@@ -436,7 +498,10 @@ pub(super) async fn set(
             }
             @if !images.images.is_empty() {
                 h2 { (photos(images.total)) }
-                (grid(prefix, &images.images))
+                @match member.filter(|_| site.website.downloads != Downloads::None) {
+                    Some(member) => (grid_to_zip(prefix, &images.images, member, site.website.downloads)),
+                    None => (grid(prefix, &images.images)),
+                }
                 (pager(&base, "?", number, images.more))
             } @else if children.is_empty() {
                 p { "Nothing to show yet." }
@@ -462,7 +527,14 @@ fn breadcrumb(prefix: &str, trail: &[ShownSet]) -> Markup {
     }
 }
 
-pub(super) async fn image(core: &Core, site: &Site, prefix: &str, id: &str, now: i64) -> Page {
+pub(super) async fn image(
+    core: &Core,
+    site: &Site,
+    prefix: &str,
+    member: Option<&SignedMember>,
+    id: &str,
+    now: i64,
+) -> Page {
     let Some((image, live_in)) = site.image(core, id, now).await? else {
         return Ok(None);
     };
@@ -494,6 +566,7 @@ pub(super) async fn image(core: &Core, site: &Site, prefix: &str, id: &str, now:
         path: format!("/i/{id}"),
         card: version_for(&image, 1200),
         noindex: false,
+        member,
     };
     let mut r = page(
         &frame,
@@ -520,6 +593,9 @@ pub(super) async fn image(core: &Core, site: &Site, prefix: &str, id: &str, now:
                     dt { "Copyright" } dd { (c) }
                 }
             }
+            @if let Some(member) = member {
+                (download_forms(prefix, member, &image, site.website.downloads))
+            }
             @if !live_in.is_empty() {
                 h2 { "In" }
                 ul {
@@ -534,10 +610,36 @@ pub(super) async fn image(core: &Core, site: &Site, prefix: &str, id: &str, now:
     Ok(Some(r))
 }
 
+/// A press member's download buttons: the versions the website offers,
+/// each a form (a download is logged, so never a link a browser might
+/// prefetch).
+fn download_forms(prefix: &str, member: &SignedMember, image: &Image, offer: Downloads) -> Markup {
+    let large = image.versions.iter().find(|v| v.name == "large");
+    html! {
+        @if offer != Downloads::None {
+            h2 { "Download" }
+            form.downloads method="post" action={ (prefix) "/d/" (image.public_uuid) } {
+                input type="hidden" name="csrf" value=(member.csrf);
+                @if let Some(v) = large {
+                    button type="submit" name="version" value="large" {
+                        "Large (" (v.width.unwrap_or(0)) " × " (v.height.unwrap_or(0)) ")"
+                    }
+                }
+                @if offer == Downloads::Original {
+                    button type="submit" name="version" value="original" {
+                        "Original (" (image.width.unwrap_or(0)) " × " (image.height.unwrap_or(0)) ")"
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(super) async fn search(
     core: &Core,
     site: &Site,
     prefix: &str,
+    member: Option<&SignedMember>,
     query: &[(String, String)],
 ) -> Page {
     let logo = site.logo(core).await?;
@@ -557,6 +659,7 @@ pub(super) async fn search(
         path: "/search".into(),
         card: None,
         noindex: true,
+        member,
     };
     let form = html! {
         h1 { "Search" }
@@ -760,6 +863,7 @@ pub(super) fn not_found(site: &Site, prefix: &str) -> Rendered {
         path: "/".into(),
         card: None,
         noindex: true,
+        member: None,
     };
     page_with(
         &frame,
@@ -768,28 +872,6 @@ pub(super) fn not_found(site: &Site, prefix: &str) -> Rendered {
             h1 { "Not found" }
             p { "There is nothing at this address." }
             p { a href={ (prefix) "/" } { "Go to the home page" } }
-        },
-    )
-}
-
-/// A press website, until press members can sign in: it shows nothing.
-pub(super) fn press_only(site: &Site, prefix: &str) -> Rendered {
-    let frame = Frame {
-        site,
-        prefix,
-        logo: None,
-        title: site.website.title.clone(),
-        description: "A press website.".into(),
-        path: "/".into(),
-        card: None,
-        noindex: true,
-    };
-    page_with(
-        &frame,
-        StatusCode::FORBIDDEN,
-        html! {
-            h1 { (site.website.title) }
-            p { "This website is for approved press members only." }
         },
     )
 }
@@ -821,7 +903,7 @@ pub(super) fn failed(e: &CoreError) -> Rendered {
     }
 }
 
-fn bare(status: StatusCode, title: &str, message: &str) -> Rendered {
+pub(super) fn bare(status: StatusCode, title: &str, message: &str) -> Rendered {
     let css = CSS.to_owned();
     let markup = html! {
         (DOCTYPE)
