@@ -8,6 +8,8 @@
 //! /admin/sign-in ─ password ─▶ (two-factor on) /admin/sign-in/code ─▶ console cookie
 //! /admin/library, /admin/library/{image}, /admin/sets      everyone signed in
 //! /admin/account (sessions, two-factor)                    everyone signed in
+//! /admin/websites (list, "View")                           everyone signed in
+//! /admin/websites/new, …/{website}, …/{website}/delete     roles that change websites (not `user`)
 //! /admin/settings/api, …/api/tokens, /admin/users          account admins
 //! ```
 //! Every form posts a CSRF token ([`session`]); every answer carries a
@@ -72,7 +74,7 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         settings: Arc::new(settings),
         csp: Arc::new(csp),
     };
-    use pages::{account, library, settings as api_settings, sign_in, tokens, users};
+    use pages::{account, library, settings as api_settings, sign_in, tokens, users, websites};
     Router::new()
         .route("/admin", get(library::home))
         .route("/admin/", get(library::home))
@@ -113,6 +115,19 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route("/admin/library/{uuid}", get(library::image))
         .route("/admin/library/{uuid}/download", post(library::download))
         .route("/admin/sets", get(library::sets))
+        .route(
+            "/admin/websites",
+            get(websites::list).post(websites::create),
+        )
+        .route("/admin/websites/new", get(websites::new_form))
+        .route(
+            "/admin/websites/{uuid}",
+            get(websites::edit_form).post(websites::update),
+        )
+        .route(
+            "/admin/websites/{uuid}/delete",
+            get(websites::confirm_delete).post(websites::delete),
+        )
         // Not a fallback: the server's router has its own (the API's 404).
         .route(
             "/admin/{*rest}",

@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 pub enum Section {
     Library,
     Sets,
+    Websites,
     Users,
     ApiSettings,
     ApiTokens,
@@ -61,6 +62,7 @@ fn navigation(user: &ConsoleUser, section: Section) -> Markup {
             ul {
                 (item("/admin/library", "Library", Section::Library))
                 (item("/admin/sets", "Sets", Section::Sets))
+                (item("/admin/websites", "Websites", Section::Websites))
                 @if user.is_admin() {
                     (item("/admin/users", "Users", Section::Users))
                     li.group {

@@ -70,6 +70,13 @@ const MEMBER_FORMS: [&str; 7] = [
     "/admin/library/{uuid}/download",
 ];
 
+/// The website forms (roles that change websites; `user` is refused).
+const WEBSITE_FORMS: [&str; 3] = [
+    "/admin/websites",
+    "/admin/websites/{uuid}",
+    "/admin/websites/{uuid}/delete",
+];
+
 /// The CSRF token with its first digit changed: certainly another token.
 fn altered(csrf: &str) -> String {
     let first = if csrf.starts_with('0') { "1" } else { "0" };
@@ -419,7 +426,11 @@ both_engines!(
             assert_eq!(r.status, 403, "{bad:?}");
         }
         // Every form, without its token: refused before anything runs.
-        for path in ADMIN_FORMS.iter().chain(&MEMBER_FORMS) {
+        for path in ADMIN_FORMS
+            .iter()
+            .chain(&MEMBER_FORMS)
+            .chain(&WEBSITE_FORMS)
+        {
             let path = path.replace("{uuid}", NOBODY);
             for form in [
                 vec![("submitted", "1")],
@@ -1043,6 +1054,369 @@ both_engines!(
             assert_eq!(r.status, status, "{code}: {}", r.text);
         }
         assert!(account_page().await.contains("Set up two-factor sign-in"));
+        Ok(())
+    }
+);
+
+/// The account's websites as the API lists them.
+async fn websites_of(server: &Server, token: &str) -> Vec<Value> {
+    let r = server.get(token, "/v1/websites").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json().as_array().unwrap().clone()
+}
+
+/// A console page read beside the browser with its cookie.
+async fn get_page(server: &Server, cookie: &str, path: &str) -> Reply {
+    Reply::from(
+        no_redirects()
+            .get(server.at(path))
+            .header("Cookie", format!("lightbox_console={cookie}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+both_engines!(
+    websites_are_made_changed_and_deleted_in_the_console,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let festival = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Festival"}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let press_kit = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Press <kit> & co", "parent_public_uuid": festival}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let b = Browser::start("websites", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        b.click_text("Websites").await;
+        assert_eq!(b.path().await, "/admin/websites");
+        assert!(b.main_text().await.contains("No websites yet."));
+        b.shot("websites-empty").await;
+        b.click_text("New website").await;
+        // The root choice: every set, nested ones indented, names as text.
+        let options = b
+            .js("return [...document.querySelectorAll('#root_set_public_uuid option')].map(o => [o.value, o.textContent])")
+            .await;
+        assert_eq!(
+            options,
+            json!([
+                ["", "Choose a set"],
+                [festival, "Festival"],
+                [press_kit, "\u{a0}\u{a0}\u{a0}Press <kit> & co"],
+            ])
+        );
+        assert_eq!(b.value("#accent").await, "#1d4ed8");
+        assert_eq!(b.value("#downloads").await, "", "the type's default");
+        b.fill("#name", "Festival press").await;
+        b.fill("#slug", "Festival Press!").await;
+        b.find("#type")
+            .await
+            .select_by_value("press")
+            .await
+            .unwrap();
+        b.find("#root_set_public_uuid")
+            .await
+            .select_by_value(&press_kit)
+            .await
+            .unwrap();
+        b.fill("#intro", "Photos for the press.").await;
+        b.js("document.querySelector('#accent').value = '#c2410c'; return null;")
+            .await;
+        b.shot("website-new").await;
+        b.click_text("Create website").await;
+        // Refused beside the field, the form kept as typed, nothing made.
+        assert!(
+            b.text("#slug-problem").await.contains("slug must be 1-63"),
+            "{}",
+            b.main_text().await
+        );
+        assert_eq!(
+            b.find("#slug")
+                .await
+                .attr("aria-describedby")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("slug-hint slug-problem")
+        );
+        assert_eq!(b.value("#name").await, "Festival press");
+        assert_eq!(b.value("#slug").await, "Festival Press!");
+        assert_eq!(b.value("#type").await, "press");
+        assert_eq!(b.value("#root_set_public_uuid").await, press_kit);
+        assert_eq!(b.value("#intro").await, "Photos for the press.");
+        assert_eq!(b.value("#accent").await, "#c2410c");
+        b.shot("website-refused").await;
+        assert!(websites_of(&server, &token).await.is_empty());
+        b.fill("#slug", "festival-press").await;
+        b.click_text("Create website").await;
+        assert!(b.text(".notice").await.contains("created"));
+
+        // Made by the same use-case as the API: the type's default downloads.
+        let all = websites_of(&server, &token).await;
+        assert_eq!(all.len(), 1, "{all:?}");
+        let w = &all[0];
+        assert_eq!(w["name"], "Festival press");
+        assert_eq!(w["type"], "press");
+        assert_eq!(w["slug"], "festival-press");
+        assert_eq!(w["hostname"], Value::Null);
+        assert_eq!(w["root_set_public_uuid"], press_kit.as_str());
+        assert_eq!(w["title"], "Festival press", "no title: the name");
+        assert_eq!(w["intro"], "Photos for the press.");
+        assert_eq!(w["accent"], "#c2410c");
+        assert_eq!(w["downloads"], "large");
+        let id = w["public_uuid"].as_str().unwrap().to_owned();
+        let url = w["url"].as_str().unwrap().to_owned();
+
+        // Listed, with a link to the live site.
+        let row = b.text("#websites").await;
+        for part in [
+            "Festival press",
+            "press",
+            "/w/festival-press/",
+            "Press <kit> & co",
+            "large",
+        ] {
+            assert!(row.contains(part), "{part}: {row}");
+        }
+        let view = b
+            .find("a[aria-label='View Festival press']")
+            .await
+            .attr("href")
+            .await
+            .unwrap();
+        assert_eq!(view.as_deref(), Some(url.as_str()));
+        let live = Reply::from(server.http.get(&url).send().await).await;
+        // The live press website: its own page, for approved members only.
+        assert_eq!(live.status, 403, "{url}: {}", live.text);
+        assert!(
+            live.text.contains("approved press members"),
+            "{}",
+            live.text
+        );
+        b.shot("websites").await;
+        b.resize(PHONE.0, PHONE.1).await;
+        b.shot("websites-phone").await;
+        b.resize(1280, 900).await;
+
+        // Change it: the same form, filled in.
+        b.follow("a[aria-label='Edit Festival press']").await;
+        assert_eq!(b.path().await, format!("/admin/websites/{id}"));
+        assert_eq!(b.value("#slug").await, "festival-press");
+        assert_eq!(b.value("#downloads").await, "large");
+        assert_eq!(b.value("#accent").await, "#c2410c");
+        b.fill("#title", "Festival 2026 — press photos").await;
+        b.fill("#hostname", "press.festival.example").await;
+        b.find("#downloads")
+            .await
+            .select_by_value("original")
+            .await
+            .unwrap();
+        b.find("#root_set_public_uuid")
+            .await
+            .select_by_value(&festival)
+            .await
+            .unwrap();
+        b.shot("website-edit").await;
+        b.click_text("Save website").await;
+        assert!(b.text(".notice").await.contains("saved"));
+        let w = &websites_of(&server, &token).await[0];
+        assert_eq!(w["title"], "Festival 2026 — press photos");
+        assert_eq!(w["hostname"], "press.festival.example");
+        assert_eq!(w["downloads"], "original");
+        assert_eq!(w["root_set_public_uuid"], festival.as_str());
+        assert_eq!(w["name"], "Festival press", "unchanged");
+        assert_eq!(w["intro"], "Photos for the press.", "unchanged");
+        // A refused change changes nothing and keeps what was typed.
+        b.follow("a[aria-label='Edit Festival press']").await;
+        b.fill("#slug", "-bad-").await;
+        b.fill("#hostname", "").await;
+        b.click_text("Save website").await;
+        assert!(b.text("#slug-problem").await.contains("slug must be 1-63"));
+        assert_eq!(b.value("#hostname").await, "");
+        assert_eq!(websites_of(&server, &token).await[0], *w);
+
+        // Delete, after a confirmation.
+        b.goto(&server.at("/admin/websites")).await;
+        b.follow("a[aria-label='Delete Festival press']").await;
+        assert!(b.main_text().await.contains("cannot be undone"));
+        b.shot("website-delete").await;
+        assert_eq!(
+            websites_of(&server, &token).await.len(),
+            1,
+            "not before confirming"
+        );
+        b.click_text("Delete website").await;
+        assert!(b.text(".notice").await.contains("deleted"));
+        assert!(websites_of(&server, &token).await.is_empty());
+        let r = server.get(&token, &format!("/v1/sets/{festival}")).await;
+        assert_eq!(r.status, 200, "its sets stay");
+        b.close().await;
+        Ok(())
+    }
+);
+
+both_engines!(
+    website_forms_need_the_role_and_the_csrf_token,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        env.user("ed@example.com", PASSWORD, "acme", "user").await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let set = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Festival"}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let made = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/websites",
+            json!({"name": "Festival", "slug": "festival", "root_set_public_uuid": set}),
+        )
+        .await;
+        let id = made["result"]["website"]["public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let before = websites_of(&server, &token).await;
+        let form = |csrf: &str, slug: &str| {
+            vec![
+                ("csrf".to_owned(), csrf.to_owned()),
+                ("idem".to_owned(), uuid::Uuid::new_v4().to_string()),
+                ("name".to_owned(), "Sneaky".to_owned()),
+                ("type".to_owned(), "public".to_owned()),
+                ("slug".to_owned(), slug.to_owned()),
+                ("root_set_public_uuid".to_owned(), set.clone()),
+                ("accent".to_owned(), "#000000".to_owned()),
+                ("downloads".to_owned(), "original".to_owned()),
+            ]
+        };
+        let send = |cookie: String, path: String, form: Vec<(String, String)>| {
+            let server = &server;
+            async move {
+                let pairs: Vec<(&str, &str)> =
+                    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                post_form(server, &cookie, &path, &pairs).await
+            }
+        };
+        let paths = [
+            "/admin/websites".to_owned(),
+            format!("/admin/websites/{id}"),
+            format!("/admin/websites/{id}/delete"),
+        ];
+
+        // A `user` member reads the list, without the buttons…
+        let ed = console_cookie(&server, "ed@example.com", PASSWORD, None).await;
+        let ed_csrf = lightbox_core::console::csrf_token(&ed);
+        let list = get_page(&server, &ed, "/admin/websites").await;
+        assert_eq!(list.status, 200);
+        assert!(list.text.contains("/w/festival/"), "{}", list.text);
+        assert!(list.text.contains(">View<"), "{}", list.text);
+        assert!(!list.text.contains("New website"), "{}", list.text);
+        assert!(!list.text.contains("Delete…"), "{}", list.text);
+        assert!(!list.text.contains(&format!("/admin/websites/{id}")));
+        // …and cannot open the forms or send them, even with its CSRF token.
+        for path in [
+            "/admin/websites/new".to_owned(),
+            format!("/admin/websites/{id}"),
+            format!("/admin/websites/{id}/delete"),
+        ] {
+            let r = get_page(&server, &ed, &path).await;
+            assert_eq!(r.status, 403, "{path}");
+            assert!(
+                r.text
+                    .contains("does not create, change or delete websites")
+            );
+        }
+        for path in &paths {
+            let r = send(ed.clone(), path.clone(), form(&ed_csrf, "sneaky")).await;
+            assert_eq!(r.status, 403, "{path}: {}", r.text);
+            assert!(
+                r.text
+                    .contains("does not create, change or delete websites")
+            );
+        }
+
+        // An admin's forms without the right CSRF token change nothing.
+        let boss = console_cookie(&server, "boss@example.com", PASSWORD, None).await;
+        let csrf = lightbox_core::console::csrf_token(&boss);
+        for path in &paths {
+            for bad in ["", "0", &altered(&csrf)] {
+                let r = send(boss.clone(), path.clone(), form(bad, "sneaky")).await;
+                assert_eq!(r.status, 403, "{path} {bad:?}");
+                assert!(r.text.contains("nothing was changed"), "{path}");
+            }
+        }
+        assert_eq!(websites_of(&server, &token).await, before);
+
+        // A taken address is refused beside the field (409), nothing made.
+        let r = send(boss.clone(), paths[0].clone(), form(&csrf, "festival")).await;
+        assert_eq!(r.status, 409, "{}", r.text);
+        assert!(r.text.contains("id=\"slug-problem\""), "{}", r.text);
+        assert!(r.text.contains("taken by another website"), "{}", r.text);
+        assert_eq!(websites_of(&server, &token).await, before);
+
+        // The same form sent twice makes one website.
+        let twice = form(&csrf, "twice");
+        for _ in 0..2 {
+            let r = send(boss.clone(), paths[0].clone(), twice.clone()).await;
+            assert_eq!(r.status, 303, "{}", r.text);
+            assert_eq!(
+                r.header("location").as_deref(),
+                Some("/admin/websites?done=created")
+            );
+        }
+        let all = websites_of(&server, &token).await;
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[1]["slug"], "twice");
+        assert_eq!(all[1]["downloads"], "original");
+        // A page of another account's (or no) website is not found.
+        let r = get_page(&server, &boss, &format!("/admin/websites/{NOBODY}")).await;
+        assert_eq!(r.status, 404);
+        // The right token and role: deleted, and again is the same delete.
+        for _ in 0..2 {
+            let r = send(
+                boss.clone(),
+                paths[2].clone(),
+                vec![("csrf".into(), csrf.clone())],
+            )
+            .await;
+            assert_eq!(r.status, 303, "{}", r.text);
+        }
+        let all = websites_of(&server, &token).await;
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0]["slug"], "twice");
         Ok(())
     }
 );

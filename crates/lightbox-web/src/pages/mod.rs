@@ -6,3 +6,4 @@ pub mod settings;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;
+pub mod websites;
