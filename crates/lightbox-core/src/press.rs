@@ -177,6 +177,8 @@ pub struct SignedMember {
     pub two_factor: bool,
     /// The token the forms of this sign-in carry.
     pub csrf: String,
+    /// This sign-in (its token's hash), kept when the member's others end.
+    session: String,
 }
 
 impl SignedMember {
@@ -187,6 +189,9 @@ impl SignedMember {
             email: row.email.clone(),
             two_factor: row.totp_secret.is_some(),
             csrf: csrf_token(token),
+            session: OpaqueSecret::parse(OpaqueKind::Press, token)
+                .map(|s| s.hash())
+                .unwrap_or_default(),
         }
     }
 
@@ -248,20 +253,22 @@ pub async fn register(
     let name = validate::required_text("name", &form.name, NAME_MAX)?;
     let outlet = validate::required_text("outlet", &form.outlet, NAME_MAX)?;
     let email = check_email(&form.email)?;
-    if form.password.chars().count() > 1024 {
+    if form.password.chars().count() > 256 {
         return Err(CoreError::validation(
             "password",
-            "password must be at most 1024 characters.",
+            "password must be at most 256 characters.",
         ));
     }
+    // Every registration counts against the client address like a failed
+    // sign-in, checked before any work (the strength check, the hash): a
+    // flood is refused `429`, new addresses or not, and a known address
+    // costs the same as a new one.
+    let limits_settings = &core.sessions.settings.limits;
+    limits::reserve(core, limits_settings, ip, &login_key(site, &email)).await?;
     let hasher = &core.sessions.hasher;
     hasher
         .check_rules(&form.password, &[&name, &email, &outlet], "password")
         .await?;
-    // Registrations cost a hash each: they count against the address like
-    // failed sign-ins, so a flood is refused before any hashing.
-    let limits_settings = &core.sessions.settings.limits;
-    let attempt = limits::reserve(core, limits_settings, ip, &login_key(site, &email)).await?;
     let hash = hasher.hash(&form.password).await?;
     let now = Timestamp(core.now());
     let row = PressMemberRow {
@@ -280,12 +287,9 @@ pub async fn register(
         decided_at: None,
     };
     let mut tx = core.store.begin_write().await?;
-    let fresh = store::insert_member(&mut tx, &row).await?;
+    // False for an address already registered: the same answer.
+    store::insert_member(&mut tx, &row).await?;
     tx.commit().await?;
-    // A new registration is not a failure; a repeated one stays counted.
-    if fresh && let Err(e) = limits::succeeded(core, limits_settings, &attempt).await {
-        tracing::warn!(error = %e, "could not settle a registration's rate-limit counters");
-    }
     Ok(())
 }
 
@@ -472,8 +476,8 @@ pub struct PressEnrolment {
     pub otpauth_uri: String,
 }
 
-/// Step 1 of turning two-factor on: the current password, then a pending
-/// secret to scan (the one already pending, shown again, if any).
+/// Step 1 of turning two-factor on: the current password, then a new
+/// pending secret to scan (replacing one not confirmed).
 pub async fn begin_two_factor(
     core: &Core,
     site: &Site,
@@ -482,7 +486,16 @@ pub async fn begin_two_factor(
     password: &str,
 ) -> Result<PressEnrolment, CoreError> {
     let row = member_row(core, site, &member.uuid).await?;
-    check_password(core, site, ip, &row, password).await?;
+    if row.totp_secret.is_some() {
+        // Replacing the authenticator would get round the code that
+        // turning it off takes.
+        return Err(CoreError::validation(
+            "password",
+            "Two-factor sign-in is already on: turn it off first (that takes a current code).",
+        ));
+    }
+    let attempt = check_password(core, site, ip, &row, password).await?;
+    settle(core, &attempt).await;
     let secret = totp::generate_secret().map_err(|_| CoreError::internal())?;
     let base32 = totp::base32(&secret);
     let sealed = core.secrets.seal(&secret_owner(&row.id), &base32)?;
@@ -544,6 +557,8 @@ pub async fn confirm_two_factor(
             "Start again: the authenticator changed meanwhile.",
         ));
     }
+    // A sign-in someone else holds ends with the change.
+    store::delete_other_sessions(&mut tx, &row.id, &member.session).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -558,7 +573,9 @@ pub async fn disable_two_factor(
     code: &str,
 ) -> Result<(), CoreError> {
     let row = member_row(core, site, &member.uuid).await?;
-    check_password(core, site, ip, &row, password).await?;
+    // Counted as a failure until both the password and the code are right:
+    // a wrong code costs an attempt like a wrong password.
+    let attempt = check_password(core, site, ip, &row, password).await?;
     let now = core.now();
     let mut tx = core.store.begin_write().await?;
     if !second_factor(core, &mut tx, &row, code.trim(), now).await? {
@@ -568,18 +585,30 @@ pub async fn disable_two_factor(
         ));
     }
     store::set_totp(&mut tx, &row.id, None, None, Timestamp(now)).await?;
+    store::delete_other_sessions(&mut tx, &row.id, &member.session).await?;
     tx.commit().await?;
+    settle(core, &attempt).await;
     Ok(())
 }
 
-/// The member's current password, under the sign-in rate limits.
+/// A change that passed its checks: the attempt counted up front is
+/// settled. A failure here must not fail a change already made.
+async fn settle(core: &Core, attempt: &limits::Attempt) {
+    if let Err(e) = limits::succeeded(core, &core.sessions.settings.limits, attempt).await {
+        tracing::warn!(error = %e, "could not settle rate-limit counters");
+    }
+}
+
+/// The member's current password, under the sign-in rate limits: the
+/// attempt stays counted until the caller settles it (everything else the
+/// change needs was right too).
 async fn check_password(
     core: &Core,
     site: &Site,
     ip: IpAddr,
     row: &PressMemberRow,
     password: &str,
-) -> Result<(), CoreError> {
+) -> Result<limits::Attempt, CoreError> {
     if password.is_empty() || password.chars().count() > 1024 {
         return Err(CoreError::validation(
             "password",
@@ -599,12 +628,7 @@ async fn check_password(
             Err(e)
         }
         Ok(false) => Err(CoreError::validation("password", "The password is wrong.")),
-        Ok(true) => {
-            if let Err(e) = limits::succeeded(core, limits_settings, &attempt).await {
-                tracing::warn!(error = %e, "could not settle rate-limit counters");
-            }
-            Ok(())
-        }
+        Ok(true) => Ok(attempt),
     }
 }
 
@@ -663,6 +687,8 @@ pub async fn download(
 
 /// Most photos in one ZIP of a press website.
 pub const ZIP_MAX: usize = 500;
+/// ZIPs a member may ask for in an hour (each is built and kept for days).
+pub const ZIPS_PER_HOUR: i64 = 10;
 
 /// Queues a ZIP of photos the website shows now, for a signed-in member,
 /// through the archive machinery: large versions, or originals where the
@@ -684,24 +710,42 @@ pub async fn zip(
                 .with_detail("download_not_offered"),
         );
     }
-    let mut ids: Vec<String> = Vec::with_capacity(image_ids.len());
-    for id in image_ids {
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
+    let too_many = || {
+        CoreError::validation(
+            "image",
+            format!("Select at most {ZIP_MAX} photos for one ZIP."),
+        )
+    };
+    // Bounded before any other work: a form may repeat a field at will.
+    if image_ids.len() > ZIP_MAX * 2 {
+        return Err(too_many());
     }
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<String> = image_ids
+        .into_iter()
+        .filter(|id| seen.insert(id.clone()))
+        .collect();
     if ids.is_empty() {
         return Err(CoreError::validation("image", "Select at least one photo."));
     }
     if ids.len() > ZIP_MAX {
-        return Err(CoreError::validation(
-            "image",
-            format!("Select at most {ZIP_MAX} photos for one ZIP."),
-        ));
+        return Err(too_many());
     }
     let now = core.now();
+    {
+        let hour_ago = Timestamp(now - 3_600_000_000);
+        let mut conn = core.store.read().await?;
+        if store::zips_since(&mut conn, &member.uuid, hour_ago).await? >= ZIPS_PER_HOUR {
+            return Err(CoreError::new(
+                ErrorKind::RateLimited,
+                format!(
+                    "At most {ZIPS_PER_HOUR} ZIPs an hour; download the ones you have, or try again later."
+                ),
+            ));
+        }
+    }
     for id in &ids {
-        if site.image(core, id, now).await?.is_none() {
+        if !site.shows(core, id, now).await? {
             return Err(CoreError::new(ErrorKind::NotFound, "Not found."));
         }
     }

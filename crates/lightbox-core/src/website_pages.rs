@@ -154,13 +154,13 @@ impl Site {
         Self::load(core, row, now).await
     }
 
-    /// The root set, unless the website shows nothing (a private root, or
-    /// nothing live under it).
     /// The account the website belongs to.
     pub fn account_id(&self) -> &str {
         &self.account_id
     }
 
+    /// The root set, unless the website shows nothing (a private root, or
+    /// nothing live under it).
     pub fn root(&self) -> Option<&ShownSet> {
         self.sets
             .first()
@@ -245,8 +245,8 @@ impl Site {
             }
         }
         let wanted: Vec<String> = lead_ids.iter().flatten().cloned().collect();
-        let mut leads: HashMap<String, Image> = images::render_ids(core, &self.account_id, &wanted)
-            .await?
+        let mut leads: HashMap<String, Image> = self
+            .trimmed(images::render_ids(core, &self.account_id, &wanted).await?)
             .into_iter()
             .map(|i| (i.public_uuid.clone(), i))
             .collect();
@@ -281,7 +281,7 @@ impl Site {
         let total = self.live.get(set_id).copied().unwrap_or(0);
         let (ids, more) = crate::cut_page(ids, limit);
         Ok(Some(SetImages {
-            images: images::render_ids(core, &self.account_id, &ids).await?,
+            images: self.trimmed(images::render_ids(core, &self.account_id, &ids).await?),
             more,
             total,
         }))
@@ -312,8 +312,8 @@ impl Site {
         if live_in.is_empty() {
             return Ok(None);
         }
-        let image = images::render_ids(core, &self.account_id, &[image_id.to_owned()])
-            .await?
+        let image = self
+            .trimmed(images::render_ids(core, &self.account_id, &[image_id.to_owned()]).await?)
             .pop();
         Ok(image.map(|i| (i, live_in)))
     }
@@ -349,7 +349,34 @@ impl Site {
         filter.list.live_in_any = self.set_ids();
         filter.list.shown_text_only = true;
         filter.list.sort = lightbox_query::Sort::Relevance;
-        images::list(core, &self.account_id, &filter, limit, offset).await
+        let (images, more) = images::list(core, &self.account_id, &filter, limit, offset).await?;
+        Ok((self.trimmed(images), more))
+    }
+
+    /// Images as this website may show them: a press website's pages stop
+    /// at the medium version, so the large one (a download, logged) is not
+    /// handed out unlogged through `srcset`.
+    fn trimmed(&self, mut images: Vec<Image>) -> Vec<Image> {
+        if self.website.website_type == crate::websites::WebsiteType::Press {
+            for image in &mut images {
+                image.versions.retain(|v| v.name != "large");
+            }
+        }
+        images
+    }
+
+    /// Whether the website shows the image at `now` (live in one of its
+    /// sets), without rendering it.
+    pub async fn shows(&self, core: &Core, image_id: &str, now: i64) -> Result<bool, CoreError> {
+        if !ids::is_uuid(image_id) {
+            return Ok(false);
+        }
+        let mut conn = core.store.read().await?;
+        Ok(
+            !websites::live_sets_of(&mut conn, image_id, &self.set_ids(), Timestamp(now))
+                .await?
+                .is_empty(),
+        )
     }
 
     /// The newest images live at `now`, with the moment each went live
@@ -369,8 +396,8 @@ impl Site {
             .into_iter()
             .map(|r| (r.image_id, r.live_since.0))
             .collect();
-        Ok(images::render_ids(core, &self.account_id, &ids)
-            .await?
+        Ok(self
+            .trimmed(images::render_ids(core, &self.account_id, &ids).await?)
             .into_iter()
             .map(|image| {
                 let at = since.get(&image.public_uuid).copied().unwrap_or(now);

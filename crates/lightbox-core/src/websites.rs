@@ -587,7 +587,12 @@ async fn update_once(
         row.name = name;
     }
     if let Some(website_type) = patch.website_type {
-        row.website_type = enum_text(&website_type);
+        let was = std::mem::replace(&mut row.website_type, enum_text(&website_type));
+        if was != row.website_type {
+            // Press sign-ins end with the press website: none comes back
+            // if it is made a press website again.
+            lightbox_store::press::delete_sessions_of_website(write.tx(), &row.id).await?;
+        }
     }
     if let Some(slug) = slug {
         row.slug = slug;

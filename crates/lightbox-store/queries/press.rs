@@ -297,3 +297,50 @@ pub async fn member_has_archive(
     .await?
         > 0)
 }
+
+/// Ends every sign-in of a member but `keep` (a token hash).
+pub async fn delete_other_sessions(
+    conn: &mut Connection,
+    member_id: &str,
+    keep: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM press_sessions WHERE member_id = $1 AND token_hash <> $2",
+        member_id,
+        keep,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every press sign-in on a website (it stopped being a press one).
+pub async fn delete_sessions_of_website(
+    conn: &mut Connection,
+    website_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM press_sessions WHERE member_id IN
+            (SELECT id FROM press_members WHERE website_id = $1)",
+        website_id,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many ZIPs a member asked for since `since`.
+pub async fn zips_since(
+    conn: &mut Connection,
+    member_id: &str,
+    since: Timestamp,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT COUNT(DISTINCT archive_id) AS "n!: i64" FROM website_downloads
+         WHERE member_id = $1 AND archive_id IS NOT NULL AND created_at > $2"#,
+        member_id,
+        since,
+    )
+    .fetch_one(conn)
+    .await
+}

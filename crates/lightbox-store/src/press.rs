@@ -148,3 +148,24 @@ pub async fn member_has_archive(
         press::member_has_archive(website_id, member_id, archive_id)
     )?)
 }
+
+/// Ends every sign-in of a member but `keep` (a token hash).
+pub async fn delete_other_sessions(conn: &mut Conn, member_id: &str, keep: &str) -> Result<()> {
+    Ok(on_engine!(
+        conn,
+        press::delete_other_sessions(member_id, keep)
+    )?)
+}
+
+/// Ends every press sign-in on a website.
+pub async fn delete_sessions_of_website(conn: &mut Conn, website_id: &str) -> Result<()> {
+    Ok(on_engine!(
+        conn,
+        press::delete_sessions_of_website(website_id)
+    )?)
+}
+
+/// How many ZIPs a member asked for since `since`.
+pub async fn zips_since(conn: &mut Conn, member_id: &str, since: Timestamp) -> Result<i64> {
+    Ok(on_engine!(conn, press::zips_since(member_id, since))?)
+}

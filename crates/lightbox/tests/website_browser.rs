@@ -42,8 +42,63 @@ fn web_quality() -> PathBuf {
 
 struct Gallery {
     server: Server,
-    /// Paths of a home, a set, an image, a search, and a not-found page.
+    /// Paths of a home, a set, an image, a search, and a not-found page;
+    /// a press website's sign-in and registration pages.
     pages: Vec<(&'static str, String)>,
+    /// The press website's pages its approved member sees.
+    press_pages: Vec<(&'static str, String)>,
+}
+
+const PRESS_PASSWORD: &str = "ink-stained wretch of the press corps";
+
+/// A press member of the website `slug` (ada@example.com), registered
+/// through its form and approved through the API.
+async fn press_member(server: &Server, token: &str, website: &str, slug: &str) {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .get(server.at(&format!("/w/{slug}/register")))
+        .send()
+        .await
+        .unwrap();
+    let form_cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pre = form_cookie.split_once('=').unwrap().1.to_owned();
+    let r = http
+        .post(server.at(&format!("/w/{slug}/register")))
+        .header("cookie", &form_cookie)
+        .form(&[
+            ("pre", pre.as_str()),
+            ("name", "Ada Reporter"),
+            ("outlet", "The Daily Example"),
+            ("email", "ada@example.com"),
+            ("password", PRESS_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let members = server
+        .get(token, &format!("/v1/websites/{website}/press_members"))
+        .await
+        .json();
+    let member = members[0]["uuid"].as_str().unwrap();
+    server
+        .write_ok(
+            "PATCH",
+            token,
+            &format!("/v1/websites/{website}/press_members/{member}"),
+            json!({"status": "approved"}),
+        )
+        .await;
 }
 
 async fn create_set(server: &Server, token: &str, body: Value) -> String {
@@ -127,6 +182,27 @@ async fn gallery(env: &Env) -> Gallery {
                    "accent": "#9a3412", "logo_image_public_uuid": images[2]}),
         )
         .await;
+    let press = server
+        .write_ok(
+            "POST",
+            &token,
+            "/v1/websites",
+            json!({"name": "Festival press", "type": "press", "slug": "festival-press",
+                   "root_set_public_uuid": root, "title": "Festival 2026 — press",
+                   "accent": "#1d4ed8", "downloads": "original"}),
+        )
+        .await;
+    let press = press["result"]["website"]["public_uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    press_member(&server, &token, &press, "festival-press").await;
+    let press_pages = vec![
+        ("press-home", "/w/festival-press/".to_owned()),
+        ("press-set", format!("/w/festival-press/s/{friday}")),
+        ("press-image", format!("/w/festival-press/i/{}", images[0])),
+        ("press-account", "/w/festival-press/account".to_owned()),
+    ];
     let pages = vec![
         ("home", "/w/festival/".to_owned()),
         ("set", format!("/w/festival/s/{friday}")),
@@ -136,8 +212,14 @@ async fn gallery(env: &Env) -> Gallery {
             "not-found",
             "/w/festival/i/00000000-0000-4000-8000-000000000000".to_owned(),
         ),
+        ("press-sign-in", "/w/festival-press/sign-in".to_owned()),
+        ("press-register", "/w/festival-press/register".to_owned()),
     ];
-    Gallery { server, pages }
+    Gallery {
+        server,
+        pages,
+        press_pages,
+    }
 }
 
 both_setups!(
@@ -148,10 +230,25 @@ both_setups!(
             std::fs::read_to_string(quality.join("node_modules/axe-core/axe.min.js")).unwrap();
         let g = gallery(&env).await;
         let b = Browser::start("website", env.engine).await;
+        let signed_in = g.press_pages.iter().map(|(n, p)| (*n, p.clone(), true));
+        let pages: Vec<(&str, String, bool)> = g
+            .pages
+            .iter()
+            .map(|(n, p)| (*n, p.clone(), false))
+            .chain(signed_in)
+            .collect();
         for (width, height, size) in [(1280, 900, "desktop"), (390, 844, "phone")] {
             b.resize(width, height).await;
-            for (name, path) in &g.pages {
+            for (name, path, press) in &pages {
                 b.goto(&g.server.at(path)).await;
+                if *press && b.path().await.contains("/sign-in") {
+                    // Signed in the way a member does: the website's form.
+                    b.fill("#email", "ada@example.com").await;
+                    b.fill("#password", PRESS_PASSWORD).await;
+                    b.click("form.press button[type=submit]").await;
+                    b.goto(&g.server.at(path)).await;
+                    assert!(!b.path().await.contains("/sign-in"), "signed in");
+                }
                 // WebDriver scripts are not the page's: its CSP allows none.
                 b.js(&axe).await;
                 let result = b

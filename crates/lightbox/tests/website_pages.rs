@@ -706,6 +706,15 @@ both_setups!(
             )
             .await;
         assert_eq!(r.status, 400, "{}", r.text);
+        // Another account's token finds no such website.
+        let other = env.account("press-other").await;
+        let other_token = env.token(&other, "all", &[]).await;
+        for path in ["press_members", "downloads"] {
+            let r = server
+                .get(&other_token, &format!("/v1/websites/{website}/{path}"))
+                .await;
+            assert_eq!(r.status, 404, "{path}: {}", r.text);
+        }
 
         let op = server
             .write_ok(
@@ -741,6 +750,11 @@ both_setups!(
         assert_eq!(r.status, 200);
         let csrf = hidden(&r.text, "csrf");
         assert!(r.text.contains("value=\"original\""), "{}", r.text);
+        assert!(
+            !r.text.contains("/large"),
+            "the large version is a logged download, not in the page: {}",
+            r.text
+        );
         // Another press website does not take this sign-in.
         let r = browser.get("/w/other-press/").await;
         assert_eq!(r.status, 303);
@@ -759,6 +773,10 @@ both_setups!(
         let file = server.http.get(&link).send().await.unwrap();
         assert_eq!(file.status(), 200);
         assert!(!file.bytes().await.unwrap().is_empty());
+        let r = browser
+            .post(&path, &[("csrf", csrf.as_str()), ("version", "huge")])
+            .await;
+        assert_eq!(r.status, 400, "an unknown version: {}", r.text);
         let r = browser
             .post(&path, &[("csrf", csrf.as_str()), ("version", "large")])
             .await;
@@ -895,6 +913,13 @@ both_setups!(
         assert_eq!(r.status, 200, "{}", r.text);
         assert!(r.text.contains("Two-factor sign-in is on"), "{}", r.text);
         let r = browser
+            .post(
+                "/w/press/account/two-factor",
+                &[("csrf", csrf.as_str()), ("password", PRESS_PASSWORD)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "replacing the authenticator: {}", r.text);
+        let r = browser
             .post("/w/press/sign-out", &[("csrf", csrf.as_str())])
             .await;
         assert_eq!(r.status, 303);
@@ -978,6 +1003,36 @@ both_setups!(
             )
             .await;
         assert_eq!(visit(&server, "/w/public/register").await.status, 404);
+
+        // A flood of registrations, a new address each time, is refused
+        // before any work.
+        let mut flood = Browser::new(&server);
+        let r = flood.get("/w/press/register").await;
+        let pre = hidden(&r.text, "pre");
+        let pre = pre.as_str();
+        let mut refused = false;
+        for n in 0..30 {
+            let email = format!("flood{n}@example.com");
+            let r = flood
+                .post(
+                    "/w/press/register",
+                    &[
+                        ("pre", pre),
+                        ("name", "Flood"),
+                        ("outlet", "Flood"),
+                        ("email", email.as_str()),
+                        ("password", PRESS_PASSWORD),
+                    ],
+                )
+                .await;
+            if r.status == 429 {
+                assert!(r.header("retry-after").is_some());
+                refused = true;
+                break;
+            }
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        assert!(refused, "30 registrations from one address were all taken");
         Ok(())
     }
 );

@@ -559,10 +559,13 @@ fn policy(style: Option<&str>, img_origins: &[String]) -> String {
             img.push(origin.clone());
         }
     }
+    // A press download form is answered with a redirect to a signed link
+    // where media is served (an image origin): browsers hold redirects
+    // after a form to `form-action` too.
+    let img = img.join(" ");
     format!(
-        "default-src 'none'; img-src {}; style-src {style}; connect-src 'self'; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        img.join(" ")
+        "default-src 'none'; img-src {img}; style-src {style}; connect-src 'self'; \
+         form-action {img}; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 

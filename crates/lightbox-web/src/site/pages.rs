@@ -286,7 +286,6 @@ fn grid_to_zip(prefix: &str, images: &[Image], member: &SignedMember, offer: Dow
             p.actions {
                 button type="submit" name="version" value="large" { "ZIP of the selected photos (large)" }
                 @if offer == Downloads::Original {
-                    " "
                     button type="submit" name="version" value="original" { "ZIP of the selected originals" }
                 }
             }

@@ -435,9 +435,8 @@ impl Ctx<'_> {
             Ok(f) => f,
             Err(r) => return r,
         };
-        let version = match form.get("version") {
-            Some("original") => VersionName::Original,
-            _ => VersionName::Large,
+        let Some(version) = version_of(&form) else {
+            return bad_version(self, member);
         };
         let core = &self.sites.core;
         match press::download(core, self.site, member, id, version, ip).await {
@@ -462,9 +461,8 @@ impl Ctx<'_> {
             Ok(f) => f,
             Err(r) => return r,
         };
-        let version = match form.get("version") {
-            Some("original") => VersionName::Original,
-            _ => VersionName::Large,
+        let Some(version) = version_of(&form) else {
+            return bad_version(self, member);
         };
         let ids: Vec<String> = form.all("image").map(str::to_owned).collect();
         let core = &self.sites.core;
@@ -525,6 +523,25 @@ fn zip_page(ctx: &Ctx, member: &SignedMember, p: &press::ZipProgress) -> Rendere
         );
     }
     r
+}
+
+/// The version a download form asks for: `large` or `original`.
+fn version_of(form: &FormData) -> Option<VersionName> {
+    match form.get("version") {
+        Some("large") => Some(VersionName::Large),
+        Some("original") => Some(VersionName::Original),
+        _ => None,
+    }
+}
+
+fn bad_version(ctx: &Ctx, member: &SignedMember) -> Response {
+    private(message_page(
+        ctx,
+        Some(member),
+        StatusCode::BAD_REQUEST,
+        "No download",
+        "Choose the large version or the original.",
+    ))
 }
 
 /// Where to go after signing in: a page of the website (never elsewhere).
