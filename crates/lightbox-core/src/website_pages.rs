@@ -51,12 +51,14 @@ pub struct ShownSet {
 }
 
 /// A child set as a section of a page: its lead image (the chosen lead
-/// when it is live in the set, else the first live image) and how many
-/// images it shows.
+/// when it is live in the set, else the first live image; for a folder
+/// with no images of its own, that of the first set under it that has
+/// some), how many images it shows, and how many galleries it holds.
 pub struct Section {
     pub set: ShownSet,
     pub lead: Option<Image>,
     pub live_images: i64,
+    pub galleries: usize,
 }
 
 /// One page of a set's live images, in display order.
@@ -221,27 +223,41 @@ impl Site {
             let mut conn = core.store.read().await?;
             for set in self.children(parent) {
                 let live = self.live.get(&set.public_uuid).copied().unwrap_or(0);
-                let chosen = match &set.lead_image_id {
-                    Some(lead)
-                        if !websites::live_sets_of(
+                // A folder shows the lead of the first gallery under it.
+                let source = if live > 0 {
+                    Some(set)
+                } else {
+                    self.first_with_images(&set.public_uuid)
+                };
+                let chosen = match source {
+                    None => None,
+                    Some(source) => match &source.lead_image_id {
+                        Some(lead)
+                            if !websites::live_sets_of(
+                                &mut conn,
+                                lead,
+                                std::slice::from_ref(&source.public_uuid),
+                                Timestamp(now),
+                            )
+                            .await?
+                            .is_empty() =>
+                        {
+                            Some(lead.clone())
+                        }
+                        _ => websites::live_member_ids(
                             &mut conn,
-                            lead,
-                            std::slice::from_ref(&set.public_uuid),
+                            &source.public_uuid,
                             Timestamp(now),
+                            1,
+                            0,
                         )
                         .await?
-                        .is_empty() =>
-                    {
-                        Some(lead.clone())
-                    }
-                    _ => {
-                        websites::live_member_ids(&mut conn, &set.public_uuid, Timestamp(now), 1, 0)
-                            .await?
-                            .pop()
-                    }
+                        .pop(),
+                    },
                 };
                 lead_ids.push(chosen);
-                sections.push((set.clone(), live));
+                let galleries = self.children(&set.public_uuid).len();
+                sections.push((set.clone(), live, galleries));
             }
         }
         let wanted: Vec<String> = lead_ids.iter().flatten().cloned().collect();
@@ -253,12 +269,25 @@ impl Site {
         Ok(sections
             .into_iter()
             .zip(lead_ids)
-            .map(|((set, live_images), lead)| Section {
+            .map(|((set, live_images, galleries), lead)| Section {
                 set,
                 lead: lead.and_then(|id| leads.remove(&id)),
                 live_images,
+                galleries,
             })
             .collect())
+    }
+
+    /// The first shown set under `id` (depth first, in arranged order)
+    /// with live images of its own.
+    fn first_with_images(&self, id: &str) -> Option<&ShownSet> {
+        self.children(id).into_iter().find_map(|child| {
+            if self.live.get(&child.public_uuid).copied().unwrap_or(0) > 0 {
+                Some(child)
+            } else {
+                self.first_with_images(&child.public_uuid)
+            }
+        })
     }
 
     /// A page of a shown set's live images; `None` when the website does

@@ -125,6 +125,12 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
                 lightbox_core::websites::WebsiteType::Press => "press",
             };
             message.push_str(&format!("  website:  {} ({kind})\n", website.url));
+            if website.website_type == lightbox_core::websites::WebsiteType::Press {
+                message.push_str(&format!(
+                    "            register at {}register, then approve yourself in the console (Websites → Press members)\n",
+                    website.url
+                ));
+            }
         }
         if let Some((live_at, title)) = &seeded.embargo {
             message.push_str(&format!("  embargo:  \"{title}\" goes live at {live_at}\n"));

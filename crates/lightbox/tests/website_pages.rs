@@ -435,6 +435,32 @@ both_setups!(
         let r = visit(&server, "/w/squat/").await;
         assert_eq!(r.status, 200);
         assert!(r.text.contains(&image));
+        // A folder with no photos of its own shows the lead of the first
+        // gallery under it, and how many galleries it holds.
+        let weekend = create_set(
+            &server,
+            &token,
+            json!({"name": "Weekend", "type": "folder", "parent_public_uuid": root}),
+        )
+        .await;
+        let sunday = create_set(
+            &server,
+            &token,
+            json!({"name": "Sunday", "parent_public_uuid": weekend}),
+        )
+        .await;
+        let sunday_image = upload(&server, &token, "sundayword", &sunday).await;
+        let ready = lightbox_testkit::eventually(30, || async {
+            let r = visit(&server, "/w/squat/").await;
+            (r.text.contains("1 gallery") && r.text.contains(&format!("/media/{sunday_image}/")))
+                .then_some(())
+        })
+        .await;
+        assert!(
+            ready.is_some(),
+            "{}",
+            visit(&server, "/w/squat/").await.text
+        );
 
         // A press website shows nothing to someone not signed in: every
         // page leads to its sign-in page.

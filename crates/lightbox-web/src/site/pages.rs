@@ -309,12 +309,26 @@ fn sections(prefix: &str, sections: &[Section]) -> Markup {
                         }
                         span.label {
                             span.name { (s.set.name) }
-                            span.count { (photos(s.live_images)) }
+                            span.count {
+                                @if s.live_images == 0 && s.galleries > 0 {
+                                    (galleries(s.galleries))
+                                } @else {
+                                    (photos(s.live_images))
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+fn galleries(n: usize) -> String {
+    if n == 1 {
+        "1 gallery".to_owned()
+    } else {
+        format!("{n} galleries")
     }
 }
 
