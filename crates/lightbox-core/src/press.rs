@@ -903,6 +903,27 @@ pub async fn list_members(
     Ok((rows.iter().map(PressMember::of).collect(), more))
 }
 
+/// One press member of a website, as [`list_members`] shows them (for
+/// naming the member a decision was about).
+pub async fn get_member(
+    core: &Core,
+    principal: &Principal,
+    website_id: &str,
+    member_id: &str,
+) -> Result<PressMember, CoreError> {
+    may_manage(principal)?;
+    let not_found = || CoreError::new(ErrorKind::NotFound, format!("No press member {member_id}."));
+    let mut conn = core.store.read().await?;
+    let website = website_of(&mut conn, &principal.account.uuid, website_id).await?;
+    if !ids::is_uuid(member_id) {
+        return Err(not_found());
+    }
+    let row = store::find_member(&mut conn, &website.id, member_id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(PressMember::of(&row))
+}
+
 /// Approves, refuses or revokes a press member. Refusing or revoking ends
 /// the member's sign-ins in the same transaction.
 pub async fn decide(

@@ -10,6 +10,8 @@
 //! /admin/account (sessions, two-factor)                    everyone signed in
 //! /admin/websites (list, "View")                           everyone signed in
 //! /admin/websites/new, …/{website}, …/{website}/delete     roles that change websites (not `user`)
+//! /admin/websites/{website}/press, …/press/{member},
+//!   …/{website}/downloads (press websites only)             the same roles
 //! /admin/settings/api, …/api/tokens, /admin/users          account admins
 //! ```
 //! Every form posts a CSRF token ([`session`]); every answer carries a
@@ -74,7 +76,9 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         settings: Arc::new(settings),
         csp: Arc::new(csp),
     };
-    use pages::{account, library, settings as api_settings, sign_in, tokens, users, websites};
+    use pages::{
+        account, library, press, settings as api_settings, sign_in, tokens, users, websites,
+    };
     Router::new()
         .route("/admin", get(library::home))
         .route("/admin/", get(library::home))
@@ -128,6 +132,9 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
             "/admin/websites/{uuid}/delete",
             get(websites::confirm_delete).post(websites::delete),
         )
+        .route("/admin/websites/{uuid}/press", get(press::members))
+        .route("/admin/websites/{uuid}/press/{member}", post(press::decide))
+        .route("/admin/websites/{uuid}/downloads", get(press::downloads))
         // Not a fallback: the server's router has its own (the API's 404).
         .route(
             "/admin/{*rest}",

@@ -77,6 +77,9 @@ const WEBSITE_FORMS: [&str; 3] = [
     "/admin/websites/{uuid}/delete",
 ];
 
+/// A press website's console forms (roles that see press members).
+const PRESS_FORMS: [&str; 1] = ["/admin/websites/{uuid}/press/{uuid}"];
+
 /// The CSRF token with its first digit changed: certainly another token.
 fn altered(csrf: &str) -> String {
     let first = if csrf.starts_with('0') { "1" } else { "0" };
@@ -430,6 +433,7 @@ both_engines!(
             .iter()
             .chain(&MEMBER_FORMS)
             .chain(&WEBSITE_FORMS)
+            .chain(&PRESS_FORMS)
         {
             let path = path.replace("{uuid}", NOBODY);
             for form in [
@@ -1219,6 +1223,48 @@ both_engines!(
         b.resize(PHONE.0, PHONE.1).await;
         b.shot("websites-phone").await;
         b.resize(1280, 900).await;
+        // A press website's people: someone registers, an admin approves.
+        let mut ada = Visitor {
+            server: &server,
+            cookies: Vec::new(),
+        };
+        let r = ada.get("/w/festival-press/register").await;
+        let pre = hidden(&r.text, "pre");
+        let r = ada
+            .post(
+                "/w/festival-press/register",
+                &[
+                    ("pre", &pre),
+                    ("name", "Ada Reporter"),
+                    ("outlet", "The Daily Example"),
+                    ("email", "ada@example.com"),
+                    ("password", PRESS_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        b.follow("a[aria-label='Press members of Festival press']")
+            .await;
+        assert_eq!(b.path().await, format!("/admin/websites/{id}/press"));
+        let table = b.text("#press-members").await;
+        assert!(table.contains("The Daily Example"), "{table}");
+        b.shot("press-members").await;
+        b.resize(PHONE.0, PHONE.1).await;
+        b.shot("press-members-phone").await;
+        b.resize(1280, 900).await;
+        b.click_text("Approve").await;
+        assert!(
+            b.text(".notice").await.contains("Ada Reporter approved."),
+            "{}",
+            b.main_text().await
+        );
+        assert!(b.main_text().await.contains("No pending press members."));
+        b.shot("press-member-approved").await;
+        b.click_text("Download log").await;
+        assert_eq!(b.path().await, format!("/admin/websites/{id}/downloads"));
+        assert!(b.main_text().await.contains("Nothing downloaded yet."));
+        b.shot("download-log-empty").await;
+        b.goto(&server.at("/admin/websites")).await;
 
         // Change it: the same form, filled in.
         b.follow("a[aria-label='Edit Festival press']").await;
@@ -1417,6 +1463,401 @@ both_engines!(
         let all = websites_of(&server, &token).await;
         assert_eq!(all.len(), 1);
         assert_eq!(all[0]["slug"], "twice");
+        Ok(())
+    }
+);
+
+/// A visitor of the websites (no console cookie): keeps the cookies the
+/// website sets, shows redirects instead of following them.
+struct Visitor<'a> {
+    server: &'a Server,
+    cookies: Vec<(String, String)>,
+}
+
+impl Visitor<'_> {
+    fn keep(&mut self, r: &Reply) {
+        for v in r.headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !attrs.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    fn jar(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        let r = Reply::from(
+            no_redirects()
+                .get(self.server.at(path))
+                .header("Cookie", self.jar())
+                .send()
+                .await,
+        )
+        .await;
+        self.keep(&r);
+        r
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let r = Reply::from(
+            no_redirects()
+                .post(self.server.at(path))
+                .header("Cookie", self.jar())
+                .form(form)
+                .send()
+                .await,
+        )
+        .await;
+        self.keep(&r);
+        r
+    }
+}
+
+const PRESS_PASSWORD: &str = "ink-stained wretch of the press corps";
+
+both_engines!(
+    press_members_are_decided_and_downloads_logged_in_the_console,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        env.user("ed@example.com", PASSWORD, "acme", "user").await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let root = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Press room"}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let kit = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Press kit", "type": "press", "parent_public_uuid": root}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let image = server
+            .upload_with(
+                &token,
+                &json!({"filename": "stage.jpg", "title": "Stage", "set_public_uuid": kit}),
+                lightbox_media::fixtures::jpeg(64, 48),
+            )
+            .await;
+        let made = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/websites",
+            json!({"name": "Festival press", "type": "press", "slug": "press",
+                   "root_set_public_uuid": root, "downloads": "original"}),
+        )
+        .await;
+        let id = made["result"]["website"]["public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let public = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/websites",
+            json!({"name": "Festival", "slug": "festival", "root_set_public_uuid": root}),
+        )
+        .await["result"]["website"]["public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let members = |status: &'static str| {
+            let server = &server;
+            let token = &token;
+            let id = &id;
+            async move {
+                let r = server
+                    .get(
+                        token,
+                        &format!("/v1/websites/{id}/press_members?status={status}"),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                r.json().as_array().unwrap().clone()
+            }
+        };
+
+        // Ada registers through the website's own form.
+        let mut ada = Visitor {
+            server: &server,
+            cookies: Vec::new(),
+        };
+        let r = ada.get("/w/press/register").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let pre = hidden(&r.text, "pre");
+        let r = ada
+            .post(
+                "/w/press/register",
+                &[
+                    ("pre", &pre),
+                    ("name", "Ada Reporter"),
+                    ("outlet", "The Daily Example"),
+                    ("email", "ada@example.com"),
+                    ("password", PRESS_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let member = members("pending").await[0]["uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let decide = format!("/admin/websites/{id}/press/{member}");
+
+        // The list links a press website's people and log, not a public one's.
+        let boss = console_cookie(&server, "boss@example.com", PASSWORD, None).await;
+        let csrf = lightbox_core::console::csrf_token(&boss);
+        let list = get_page(&server, &boss, "/admin/websites").await;
+        assert!(
+            list.text
+                .contains(&format!("href=\"/admin/websites/{id}/press\"")),
+            "{}",
+            list.text
+        );
+        assert!(
+            list.text
+                .contains(&format!("href=\"/admin/websites/{id}/downloads\""))
+        );
+        assert!(
+            !list
+                .text
+                .contains(&format!("/admin/websites/{public}/press"))
+        );
+        let edit = get_page(&server, &boss, &format!("/admin/websites/{id}")).await;
+        assert!(
+            edit.text
+                .contains(&format!("href=\"/admin/websites/{id}/press\""))
+        );
+
+        // Pending first: Ada, with Approve and Refuse.
+        let page = get_page(&server, &boss, &format!("/admin/websites/{id}/press")).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        for part in [
+            "Ada Reporter",
+            "The Daily Example",
+            "ada@example.com",
+            ">pending<",
+            "aria-label=\"Approve Ada Reporter\"",
+            "aria-label=\"Refuse Ada Reporter\"",
+            "<caption>",
+            "<label for=\"status\">",
+        ] {
+            assert!(page.text.contains(part), "{part}: {}", page.text);
+        }
+        assert!(!page.text.contains("Revoke Ada Reporter"));
+        assert!(!page.text.contains("rel=\"next\""), "one page");
+        let idem = hidden(&page.text, "idem");
+        let approve = |csrf: String, idem: String| {
+            vec![
+                ("csrf".to_owned(), csrf),
+                ("idem".to_owned(), idem),
+                ("status".to_owned(), "approved".to_owned()),
+                ("shown".to_owned(), "pending".to_owned()),
+            ]
+        };
+        let send = |cookie: &str, form: Vec<(String, String)>| {
+            let server = &server;
+            let cookie = cookie.to_owned();
+            let decide = decide.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> =
+                    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                post_form(server, &cookie, &decide, &pairs).await
+            }
+        };
+
+        // Without the right CSRF token, or as a `user` member: nothing changes.
+        for bad in ["", "0", &altered(&csrf)] {
+            let r = send(&boss, approve(bad.to_owned(), idem.clone())).await;
+            assert_eq!(r.status, 403, "{bad:?}");
+            assert!(r.text.contains("nothing was changed"));
+        }
+        let ed = console_cookie(&server, "ed@example.com", PASSWORD, None).await;
+        let ed_csrf = lightbox_core::console::csrf_token(&ed);
+        let r = send(&ed, approve(ed_csrf, idem.clone())).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert!(r.text.contains("does not see or decide press members"));
+        for path in [
+            format!("/admin/websites/{id}/press"),
+            format!("/admin/websites/{id}/downloads"),
+        ] {
+            let r = get_page(&server, &ed, &path).await;
+            assert_eq!(r.status, 403, "{path}");
+            assert!(r.text.contains("does not see or decide press members"));
+            assert!(!r.text.contains("ada@example.com"));
+        }
+        let list = get_page(&server, &ed, "/admin/websites").await;
+        assert!(!list.text.contains("/press\""), "{}", list.text);
+        assert!(!list.text.contains("/downloads\""), "{}", list.text);
+        assert_eq!(members("pending").await.len(), 1);
+
+        // Approved: back to the list with a notice; the API agrees. The
+        // same button again decides nothing new.
+        for _ in 0..2 {
+            let r = send(&boss, approve(csrf.clone(), idem.clone())).await;
+            assert_eq!(r.status, 303, "{}", r.text);
+            let back = r.header("location").unwrap();
+            assert_eq!(
+                back,
+                format!("/admin/websites/{id}/press?status=pending&done=approved&member={member}")
+            );
+            let page = get_page(&server, &boss, &back).await;
+            assert!(
+                page.text.contains("Ada Reporter approved."),
+                "{}",
+                page.text
+            );
+            assert!(page.text.contains("No pending press members."));
+        }
+        let approved = members("approved").await;
+        assert_eq!(approved.len(), 1, "{approved:?}");
+        assert!(approved[0]["decided_at"].is_string());
+        let page = get_page(
+            &server,
+            &boss,
+            &format!("/admin/websites/{id}/press?status=all"),
+        )
+        .await;
+        assert!(page.text.contains(">approved<"), "{}", page.text);
+        assert!(page.text.contains("aria-label=\"Revoke Ada Reporter\""));
+        assert!(!page.text.contains("aria-label=\"Approve Ada Reporter\""));
+        let revoke_idem = hidden(&page.text, "idem");
+        let r = get_page(
+            &server,
+            &boss,
+            &format!("/admin/websites/{id}/press?status=maybe"),
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        let r = get_page(
+            &server,
+            &boss,
+            &format!("/admin/websites/{id}/press?status=all&offset=50"),
+        )
+        .await;
+        assert!(r.text.contains("No more press members here."));
+        assert!(r.text.contains("rel=\"prev\""));
+
+        // Ada signs in on the website and downloads: the log shows it.
+        let r = ada.get("/w/press/sign-in").await;
+        let pre = hidden(&r.text, "pre");
+        let r = ada
+            .post(
+                "/w/press/sign-in",
+                &[
+                    ("pre", &pre),
+                    ("next", ""),
+                    ("email", "ada@example.com"),
+                    ("password", PRESS_PASSWORD),
+                    ("code", ""),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = ada.get(&format!("/w/press/i/{image}")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let site_csrf = hidden(&r.text, "csrf");
+        let r = ada
+            .post(
+                &format!("/w/press/d/{image}"),
+                &[("csrf", &site_csrf), ("version", "original")],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let log = get_page(&server, &boss, &format!("/admin/websites/{id}/downloads")).await;
+        assert_eq!(log.status, 200, "{}", log.text);
+        for part in [
+            "Ada Reporter",
+            "ada@example.com",
+            &format!("href=\"/admin/library/{image}\""),
+            ">original<",
+            "—",
+            "127.0.0.1",
+            "UTC",
+        ] {
+            assert!(log.text.contains(part), "{part}: {}", log.text);
+        }
+        let r = get_page(&server, &ed, &format!("/admin/websites/{id}/downloads")).await;
+        assert_eq!(r.status, 403);
+
+        // Revoked: Ada's next request on the website is refused.
+        let r = send(
+            &boss,
+            vec![
+                ("csrf".to_owned(), csrf.clone()),
+                ("idem".to_owned(), revoke_idem),
+                ("status".to_owned(), "revoked".to_owned()),
+                ("shown".to_owned(), "all".to_owned()),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let page = get_page(&server, &boss, &r.header("location").unwrap()).await;
+        assert!(page.text.contains("Ada Reporter revoked."), "{}", page.text);
+        assert!(page.text.contains("aria-label=\"Approve Ada Reporter\""));
+        assert_eq!(members("revoked").await.len(), 1);
+        assert_eq!(ada.get("/w/press/").await.status, 303, "signed out");
+
+        // No member, and a public website's press pages, are not found.
+        let r = post_form(
+            &server,
+            &boss,
+            &format!("/admin/websites/{id}/press/{NOBODY}"),
+            &[
+                ("csrf", &csrf),
+                ("idem", &uuid::Uuid::new_v4().to_string()),
+                ("status", "approved"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        for path in [
+            format!("/admin/websites/{public}/press"),
+            format!("/admin/websites/{public}/downloads"),
+        ] {
+            let r = get_page(&server, &boss, &path).await;
+            assert_eq!(r.status, 404, "{path}");
+            assert!(r.text.contains("Public websites have no press members"));
+        }
+        let r = post_form(
+            &server,
+            &boss,
+            &format!("/admin/websites/{public}/press/{member}"),
+            &[
+                ("csrf", &csrf),
+                ("idem", &uuid::Uuid::new_v4().to_string()),
+                ("status", "approved"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 404);
+        assert_eq!(members("revoked").await.len(), 1, "unchanged");
         Ok(())
     }
 );

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod library;
+pub mod press;
 pub mod settings;
 pub mod sign_in;
 pub mod tokens;

@@ -43,9 +43,10 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
     }
 }
 
-/// Whether this person may create, change and delete websites: the same
-/// rule as the use-cases (a `user` member changes no website).
-fn may_write(user: &ConsoleUser) -> bool {
+/// Whether this person may create, change and delete websites, and see a
+/// press website's members and download log: the same rule as the
+/// use-cases (a `user` member changes no website and sees no press data).
+pub(crate) fn may_write(user: &ConsoleUser) -> bool {
     user.role != Role::User
 }
 
@@ -179,6 +180,10 @@ pub async fn list(
                                     td {
                                         div.actions {
                                             a href=(w.url) aria-label={ "View " (w.name) } { "View" }
+                                            @if writer && w.website_type == WebsiteType::Press {
+                                                a href={ "/admin/websites/" (w.public_uuid) "/press" } aria-label={ "Press members of " (w.name) } { "Press members" }
+                                                a href={ "/admin/websites/" (w.public_uuid) "/downloads" } aria-label={ "Download log of " (w.name) } { "Download log" }
+                                            }
                                             @if writer {
                                                 a href={ "/admin/websites/" (w.public_uuid) "/delete" } aria-label={ "Delete " (w.name) } { "Delete…" }
                                             }
@@ -586,6 +591,13 @@ pub async fn edit_form(
     let after = html! {
         h2 { "Live site" }
         p { a href=(website.url) { "View " (website.name) } " at " code { (website.url) } }
+        @if website.website_type == WebsiteType::Press {
+            h2 { "Press" }
+            p.actions {
+                a href={ "/admin/websites/" (website.public_uuid) "/press" } { "Press members" }
+                a href={ "/admin/websites/" (website.public_uuid) "/downloads" } { "Download log" }
+            }
+        }
         h2 { "Delete" }
         p { a href={ "/admin/websites/" (website.public_uuid) "/delete" } { "Delete this website…" } }
     };
