@@ -112,13 +112,31 @@ impl PressMember {
     }
 }
 
+/// An admin's decision about a press member (`pending` is where
+/// registrations start, never a decision).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PressDecision {
+    Approved,
+    Refused,
+    Revoked,
+}
+
+impl PressDecision {
+    pub fn status(self) -> PressStatus {
+        match self {
+            Self::Approved => PressStatus::Approved,
+            Self::Refused => PressStatus::Refused,
+            Self::Revoked => PressStatus::Revoked,
+        }
+    }
+}
+
 /// `PATCH /v1/websites/{id}/press_members/{uuid}` body.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PressMemberPatch {
-    /// `approved`, `refused` or `revoked` (`pending` is where registrations
-    /// start, never a decision).
-    pub status: PressStatus,
+    pub status: PressDecision,
 }
 
 /// One download a website handed out.
@@ -947,12 +965,7 @@ async fn decide_once(
     patch: PressMemberPatch,
 ) -> Result<Operation, CoreError> {
     may_manage(principal)?;
-    if patch.status == PressStatus::Pending {
-        return Err(CoreError::validation(
-            "status",
-            "status must be approved, refused or revoked.",
-        ));
-    }
+    let status = patch.status.status();
     let mut write = match writes::begin(core, ctx).await? {
         Begun::Replay(op) => return Ok(op),
         Begun::Fresh(write) => write,
@@ -965,18 +978,10 @@ async fn decide_once(
         return Err(member_not_found());
     }
     let now = Timestamp(write.now());
-    if !store::set_status(
-        write.tx(),
-        &website.id,
-        member_id,
-        patch.status.as_str(),
-        now,
-    )
-    .await?
-    {
+    if !store::set_status(write.tx(), &website.id, member_id, status.as_str(), now).await? {
         return Err(member_not_found());
     }
-    if patch.status != PressStatus::Approved {
+    if status != PressStatus::Approved {
         store::delete_sessions_of(write.tx(), member_id).await?;
     }
     let row = store::find_member(write.tx(), &website.id, member_id)

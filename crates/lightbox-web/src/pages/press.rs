@@ -10,7 +10,9 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::console::{self, ConsoleUser};
-use lightbox_core::press::{self, PressMember, PressMemberPatch, PressStatus, WebsiteDownload};
+use lightbox_core::press::{
+    self, PressDecision, PressMember, PressMemberPatch, PressStatus, WebsiteDownload,
+};
 use lightbox_core::websites::{self, Website, WebsiteType};
 use lightbox_core::writes::WriteContext;
 use lightbox_core::{CoreError, ErrorKind};
@@ -342,7 +344,13 @@ pub async fn decide(
         return page::error(Some(user), &crate::session::csrf_refused());
     };
     let sent = form.get("status").unwrap_or_default();
-    let Some(status) = parse_status(sent).filter(|s| *s != PressStatus::Pending) else {
+    let decision = match parse_status(sent) {
+        Some(PressStatus::Approved) => Some(PressDecision::Approved),
+        Some(PressStatus::Refused) => Some(PressDecision::Refused),
+        Some(PressStatus::Revoked) => Some(PressDecision::Revoked),
+        _ => None,
+    };
+    let Some(status) = decision else {
         return page::error(
             Some(user),
             &CoreError::validation("status", "Choose approve, refuse or revoke."),
@@ -376,7 +384,7 @@ pub async fn decide(
             Redirect::to(&format!(
                 "/admin/websites/{}/press?status={shown}&done={}&member={}",
                 website.public_uuid,
-                status.as_str(),
+                status.status().as_str(),
                 url_encode(&member),
             ))
             .into_response()
