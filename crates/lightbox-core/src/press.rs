@@ -234,7 +234,11 @@ fn check_email(value: &str) -> Result<String, CoreError> {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
                 && !domain.contains('@')
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !email.chars().any(|c| {
+                    // Nothing that could carry a header or a second
+                    // address into a `mailto:` link.
+                    c.is_whitespace() || c.is_control() || "?&%#/\\<>\"'(),;:[]".contains(c)
+                })
         }
         None => false,
     };
@@ -549,6 +553,7 @@ pub async fn confirm_two_factor(
     core: &Core,
     site: &Site,
     member: &SignedMember,
+    ip: IpAddr,
     code: &str,
 ) -> Result<(), CoreError> {
     let row = member_row(core, site, &member.uuid).await?;
@@ -558,6 +563,9 @@ pub async fn confirm_two_factor(
             "Start again: no authenticator is waiting for its first code.",
         ));
     };
+    // Code guesses count like sign-in attempts, settled once one is right.
+    let limits_settings = &core.sessions.settings.limits;
+    let attempt = limits::reserve(core, limits_settings, ip, &login_key(site, &row.email)).await?;
     let secret = crate::secrets::totp_secret(core, &secret_owner(&row.id), &stored)?;
     let now = core.now();
     let now_secs = u64::try_from(now.div_euclid(1_000_000)).unwrap_or(0);
@@ -578,6 +586,7 @@ pub async fn confirm_two_factor(
     // A sign-in someone else holds ends with the change.
     store::delete_other_sessions(&mut tx, &row.id, &member.session).await?;
     tx.commit().await?;
+    settle(core, &attempt).await;
     Ok(())
 }
 
@@ -680,7 +689,7 @@ pub async fn download(
         );
     }
     let now = core.now();
-    if site.image(core, image_id, now).await?.is_none() {
+    if !site.shows(core, image_id, now).await? {
         return Err(CoreError::new(ErrorKind::NotFound, "Not found."));
     }
     let link =
@@ -750,18 +759,6 @@ pub async fn zip(
         return Err(too_many());
     }
     let now = core.now();
-    {
-        let hour_ago = Timestamp(now - 3_600_000_000);
-        let mut conn = core.store.read().await?;
-        if store::zips_since(&mut conn, &member.uuid, hour_ago).await? >= ZIPS_PER_HOUR {
-            return Err(CoreError::new(
-                ErrorKind::RateLimited,
-                format!(
-                    "At most {ZIPS_PER_HOUR} ZIPs an hour; download the ones you have, or try again later."
-                ),
-            ));
-        }
-    }
     for id in &ids {
         if !site.shows(core, id, now).await? {
             return Err(CoreError::new(ErrorKind::NotFound, "Not found."));
@@ -796,6 +793,18 @@ pub async fn zip(
         // profile (large) build reads no original.
         originals_of: serde_json::Value::Null,
     };
+    // Counted under the member's row lock, inside the write: parallel
+    // requests are judged one after the other.
+    store::lock_member(write.tx(), &member.uuid, Timestamp(now)).await?;
+    let hour_ago = Timestamp(now - 3_600_000_000);
+    if store::zips_since(write.tx(), &member.uuid, hour_ago).await? >= ZIPS_PER_HOUR {
+        return Err(CoreError::new(
+            ErrorKind::RateLimited,
+            format!(
+                "At most {ZIPS_PER_HOUR} ZIPs an hour; download the ones you have, or try again later."
+            ),
+        ));
+    }
     let (archive, done) = crate::archives::queue(core, &mut write, owner, input, filename).await?;
     let address = crate::auth::canonical_ip(ip).to_string();
     for id in &ids {
@@ -1044,6 +1053,9 @@ mod tests {
             "a b@example.com",
             "ada@.com",
             "a@b@c.com",
+            "a@b.co?bcc=spy%40evil.com",
+            "a@b.co&subject=x",
+            "\"a\"@b.co",
         ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }

@@ -280,14 +280,19 @@ impl Site {
 
     /// The first shown set under `id` (depth first, in arranged order)
     /// with live images of its own.
+    /// A loop, not recursion: nesting depth is the editors' to choose.
     fn first_with_images(&self, id: &str) -> Option<&ShownSet> {
-        self.children(id).into_iter().find_map(|child| {
-            if self.live.get(&child.public_uuid).copied().unwrap_or(0) > 0 {
-                Some(child)
-            } else {
-                self.first_with_images(&child.public_uuid)
+        let mut stack: Vec<&ShownSet> = self.children(id).into_iter().rev().collect();
+        // Each shown set is visited at most once (the walk is a tree).
+        let mut budget = self.sets.len();
+        while let Some(set) = stack.pop() {
+            if self.live.get(&set.public_uuid).copied().unwrap_or(0) > 0 {
+                return Some(set);
             }
-        })
+            budget = budget.checked_sub(1)?;
+            stack.extend(self.children(&set.public_uuid).into_iter().rev());
+        }
+        None
     }
 
     /// A page of a shown set's live images; `None` when the website does
@@ -384,11 +389,14 @@ impl Site {
 
     /// Images as this website may show them: a press website's pages stop
     /// at the medium version, so the large one (a download, logged) is not
-    /// handed out unlogged through `srcset`.
+    /// handed out unlogged through `srcset` — its size stays, for the
+    /// download button, its URL goes.
     fn trimmed(&self, mut images: Vec<Image>) -> Vec<Image> {
         if self.website.website_type == crate::websites::WebsiteType::Press {
-            for image in &mut images {
-                image.versions.retain(|v| v.name != "large");
+            for version in images.iter_mut().flat_map(|i| i.versions.iter_mut()) {
+                if version.name == "large" {
+                    version.url = None;
+                }
             }
         }
         images

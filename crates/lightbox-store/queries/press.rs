@@ -344,3 +344,15 @@ pub async fn zips_since(
     .fetch_one(conn)
     .await
 }
+
+/// Takes the member's row for this transaction.
+pub async fn lock_member(conn: &mut Connection, id: &str, now: Timestamp) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE press_members SET updated_at = $2 WHERE id = $1",
+        id,
+        now,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -169,3 +169,9 @@ pub async fn delete_sessions_of_website(conn: &mut Conn, website_id: &str) -> Re
 pub async fn zips_since(conn: &mut Conn, member_id: &str, since: Timestamp) -> Result<i64> {
     Ok(on_engine!(conn, press::zips_since(member_id, since))?)
 }
+
+/// Takes the member's row for this transaction (what follows is judged one
+/// request at a time).
+pub async fn lock_member(conn: &mut Conn, id: &str, now: Timestamp) -> Result<bool> {
+    Ok(on_engine!(conn, press::lock_member(id, now))? > 0)
+}

@@ -777,6 +777,11 @@ both_setups!(
         let csrf = hidden(&r.text, "csrf");
         assert!(r.text.contains("value=\"original\""), "{}", r.text);
         assert!(
+            r.text.contains("value=\"large\""),
+            "a Large button: {}",
+            r.text
+        );
+        assert!(
             !r.text.contains("/large"),
             "the large version is a logged download, not in the page: {}",
             r.text

@@ -30,7 +30,6 @@ CREATE TABLE press_sessions (
     expires_at   TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX press_sessions_member ON press_sessions(member_id);
-CREATE INDEX press_sessions_expiry ON press_sessions(expires_at);
 
 -- Every download a website hands out. Who and what are copied, not
 -- referenced: the log outlives a removed member or a deleted image.
@@ -48,4 +47,3 @@ CREATE TABLE website_downloads (
     created_at    TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX website_downloads_website ON website_downloads(website_id, created_at, id);
-CREATE INDEX website_downloads_member ON website_downloads(member_id, archive_id);

@@ -134,7 +134,9 @@ pub(super) async fn serve(press_req: PressRequest<'_>, req: Request) -> Response
             match (path, reads) {
                 (PressPath::Account, true) => private(account_page(&ctx, &member, None, None)),
                 (PressPath::TwoFactorStart, false) => ctx.two_factor_start(req, &member, ip).await,
-                (PressPath::TwoFactorConfirm, false) => ctx.two_factor_confirm(req, &member).await,
+                (PressPath::TwoFactorConfirm, false) => {
+                    ctx.two_factor_confirm(req, &member, ip).await
+                }
                 (PressPath::TwoFactorOff, false) => ctx.two_factor_off(req, &member, ip).await,
                 (PressPath::Download(id), false) => ctx.download(req, &member, &id, ip).await,
                 (PressPath::Zip, false) => ctx.zip(req, &member, ip).await,
@@ -370,14 +372,19 @@ impl Ctx<'_> {
         }
     }
 
-    async fn two_factor_confirm(&self, req: Request, member: &SignedMember) -> Response {
+    async fn two_factor_confirm(
+        &self,
+        req: Request,
+        member: &SignedMember,
+        ip: IpAddr,
+    ) -> Response {
         let form = match self.member_form(req, member).await {
             Ok(f) => f,
             Err(r) => return r,
         };
         let core = &self.sites.core;
         let code = form.get("code").unwrap_or_default();
-        match press::confirm_two_factor(core, self.site, member, code).await {
+        match press::confirm_two_factor(core, self.site, member, ip, code).await {
             Ok(()) => {
                 let mut on = member.clone();
                 on.two_factor = true;
