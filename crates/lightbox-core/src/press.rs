@@ -46,7 +46,7 @@ const EMAIL_MAX: usize = 254;
 /// Domain separation of the press forms' CSRF token.
 const CSRF_CONTEXT: &str = "lightbox press csrf v1\0";
 /// Whose TOTP secret a sealed value is (never a user's id).
-fn secret_owner(member_id: &str) -> String {
+pub(crate) fn secret_owner(member_id: &str) -> String {
     format!("press:{member_id}")
 }
 

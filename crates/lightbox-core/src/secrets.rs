@@ -161,13 +161,26 @@ pub fn totp_secret(core: &Core, user_id: &str, stored: &str) -> Result<Vec<u8>, 
 /// Re-seals every stored secret that is in clear or not under the newest
 /// key; returns how many. A value changed meanwhile is left to its writer.
 async fn reseal_all(core: &Core, ring: &Keyring) -> Result<usize, CoreError> {
-    let rows = {
+    // Users' secrets, and press members' (sealed for `press:<id>`).
+    let (users, press) = {
         let mut conn = core.store.read().await?;
-        user_store::list_totp_secrets(&mut conn).await?
+        (
+            user_store::list_totp_secrets(&mut conn).await?,
+            lightbox_store::press::list_totp_secrets(&mut conn).await?,
+        )
     };
+    let rows = users
+        .into_iter()
+        .map(|(id, s, p)| (id, false, s, p))
+        .chain(press.into_iter().map(|(id, s, p)| (id, true, s, p)));
     let newest = ring.current().id();
     let mut done = 0;
-    for (user_id, secret, pending) in rows {
+    for (row_id, is_press, secret, pending) in rows {
+        let user_id = if is_press {
+            crate::press::secret_owner(&row_id)
+        } else {
+            row_id.clone()
+        };
         for (is_pending, stored) in [(false, secret), (true, pending)] {
             let Some(stored) = stored else { continue };
             let base32 = match secret_box::key_id(&stored) {
@@ -182,7 +195,13 @@ async fn reseal_all(core: &Core, ring: &Keyring) -> Result<usize, CoreError> {
                 .seal(&owner(&user_id), base32.as_bytes())
                 .map_err(internal)?;
             let mut tx = core.store.begin_write().await?;
-            if user_store::reseal_totp(&mut tx, &user_id, is_pending, &stored, &sealed).await? {
+            let resealed = if is_press {
+                lightbox_store::press::reseal_totp(&mut tx, &row_id, is_pending, &stored, &sealed)
+                    .await?
+            } else {
+                user_store::reseal_totp(&mut tx, &row_id, is_pending, &stored, &sealed).await?
+            };
+            if resealed {
                 done += 1;
             }
             tx.commit().await?;

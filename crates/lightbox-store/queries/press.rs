@@ -356,3 +356,55 @@ pub async fn lock_member(conn: &mut Connection, id: &str, now: Timestamp) -> sql
     .await?
     .rows_affected())
 }
+
+/// Every member with a stored TOTP secret (or one awaiting its first
+/// code): id, secret, pending secret — for re-sealing under a new key.
+pub async fn list_totp_secrets(
+    conn: &mut Connection,
+) -> sqlx::Result<Vec<(String, Option<String>, Option<String>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", totp_secret, totp_pending_secret FROM press_members
+           WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL ORDER BY id"#,
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.totp_secret, r.totp_pending_secret))
+        .collect())
+}
+
+pub async fn reseal_totp_secret(
+    conn: &mut Connection,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE press_members SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2",
+        id,
+        old,
+        new,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+pub async fn reseal_pending_totp_secret(
+    conn: &mut Connection,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "UPDATE press_members SET totp_pending_secret = $3
+         WHERE id = $1 AND totp_pending_secret = $2",
+        id,
+        old,
+        new,
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

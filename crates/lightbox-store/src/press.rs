@@ -175,3 +175,27 @@ pub async fn zips_since(conn: &mut Conn, member_id: &str, since: Timestamp) -> R
 pub async fn lock_member(conn: &mut Conn, id: &str, now: Timestamp) -> Result<bool> {
     Ok(on_engine!(conn, press::lock_member(id, now))? > 0)
 }
+
+/// Members with a stored TOTP secret: id, secret, pending secret.
+pub async fn list_totp_secrets(
+    conn: &mut Conn,
+) -> Result<Vec<(String, Option<String>, Option<String>)>> {
+    Ok(on_engine!(conn, press::list_totp_secrets())?)
+}
+
+/// Replaces a member's stored TOTP secret (`pending` picks the column) if
+/// it is still `old`; false when it changed meanwhile.
+pub async fn reseal_totp(
+    conn: &mut Conn,
+    id: &str,
+    pending: bool,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    let changed = if pending {
+        on_engine!(conn, press::reseal_pending_totp_secret(id, old, new))?
+    } else {
+        on_engine!(conn, press::reseal_totp_secret(id, old, new))?
+    };
+    Ok(changed == 1)
+}

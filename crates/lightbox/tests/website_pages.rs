@@ -987,6 +987,29 @@ both_setups!(
         assert_eq!(r.status, 401, "a spent code: {}", r.text);
         assert_eq!(members("approved").await[0]["two_factor"], true);
 
+        // A secret-key rotation re-seals press members' secrets as well: the
+        // authenticator keeps working (the running server follows the file).
+        let rotate: &[&str] = if env.engine == lightbox_testkit::Engine::Postgres {
+            &["secret-key", "rotate", "--servers-share-this-file"]
+        } else {
+            &["secret-key", "rotate"]
+        };
+        let new_key = env.cli(rotate).await;
+        let sealed = env
+            .sql_texts("SELECT totp_secret FROM press_members WHERE totp_secret IS NOT NULL")
+            .await;
+        assert!(
+            sealed.len() == 1 && sealed[0].starts_with(&format!("sk1.{new_key}.")),
+            "{sealed:?}"
+        );
+        let later = server.advance_debug_clock(30).await;
+        let mut rotated = Browser::new(&server);
+        rotated.cookies = vec![("lightbox_press_form".into(), pre.to_owned())];
+        let r = rotated
+            .post("/w/press/sign-in", &sign_in(code(later)))
+            .await;
+        assert_eq!(r.status, 303, "after a key rotation: {}", r.text);
+
         // Revoked: the very next request is refused, and no new sign-in.
         assert_eq!(browser.get("/w/press/").await.status, 200);
         server
