@@ -154,9 +154,15 @@ run_engine() {
   [ -n "${LIGHTBOX_ST_SEED:-}" ] && seed=(--seed "$LIGHTBOX_ST_SEED")
   local status=0
   # Run from the work dir so nothing (reports, caches) lands in the clone.
+  # use_after_free is left out: it takes `DELETE /v1/sets/{id}/images` (and
+  # the keyword and credit removals) for deleting the resource at that path,
+  # and a later read of the set's images (200, or 304 to `If-None-Match: *`)
+  # for a use after free — the set is still there, only members left. Reads
+  # after real deletes answering 404 are in the Rust tests (images, sets,
+  # websites, tokens).
   (cd "$dir" && "${ST[@]}" run "$base/openapi.v1.yaml" \
     --header "Authorization: Bearer $token" \
-    --checks all \
+    --checks all --exclude-checks use_after_free \
     --exclude-path-regex '^/v1/(images|facets|operations/batch|images/\{public_uuid\}/crop|sets/reorder|sets/\{public_uuid\}(/order|/visibility)?)$' \
     --max-examples "$MAX_EXAMPLES" \
     --generation-database none \
