@@ -1,8 +1,9 @@
 //! `lightbox demo`'s library: a festival account with an admin, a tree of
 //! sets, fifteen generated photographs of different scenes, sizes and
-//! orientations (one a PNG) with their captions, alt texts, keywords,
-//! credits, copyright and ratings, a public and a press website, and an
-//! image under embargo that goes live a few minutes after each start.
+//! orientations (one a PNG) and a four-second video, with their captions,
+//! alt texts, keywords, credits, copyright and ratings, a public and a press
+//! website, and an image under embargo that goes live a few minutes after
+//! each start.
 //!
 //! Everything is made through the core's use-cases, as the API makes it.
 //! The library is made once; a restart on the same data dir reuses it and
@@ -147,7 +148,14 @@ const CRIMSON: Palette = Palette {
     light: [255, 160, 120],
 };
 
-/// One generated photograph and what the library says of it.
+/// The demo's video: a 4 s, 640×360 H.264 clip of sweeping stage colours
+/// (27 KB), made once by ffmpeg and kept as a file, so the demo needs no
+/// encoder to have a video (its poster frame needs ffmpeg, as every video's
+/// does):
+/// `ffmpeg -f lavfi -i "gradients=s=640x360:d=4:r=25:c0=0x0b1026:c1=0x7c3aed:c2=0xf97316:c3=0x0b1026:c4=0xec4899:n=5:speed=0.03:type=linear:x0=0:y0=0:x1=640:y1=360" -vf format=yuv420p -c:v libx264 -preset veryslow -crf 32 -movflags +faststart -metadata creation_time=2026-07-10T20:41:07Z -metadata location=+50.3573-004.4547/ demo-light-sweep.mp4`
+const CLIP: &[u8] = include_bytes!("../assets/demo-light-sweep.mp4");
+
+/// One generated photograph (or the video) and what the library says of it.
 struct Photo {
     file: &'static str,
     size: (u32, u32),
@@ -170,9 +178,13 @@ impl Photo {
         self.file.ends_with(".png")
     }
 
-    /// The file: a JPEG with its Exif, IPTC and XMP, or a plain PNG.
+    /// The file: a JPEG with its Exif, IPTC and XMP, a plain PNG, or the
+    /// video.
     fn bytes(&self, seed: u32) -> Vec<u8> {
         use lightbox_media::fixtures::{jpeg_of_pixels_with_metadata, png_of_pixels, scene_pixels};
+        if self.file.ends_with(".mp4") {
+            return CLIP.to_vec();
+        }
         let (w, h) = self.size;
         let pixels = scene_pixels(w, h, self.scene, self.palette, seed);
         if self.is_png() {
@@ -212,7 +224,7 @@ const INES: &str = "Ines Duarte";
 const TOM: &str = "Tom Achterberg";
 const LEA: &str = "Lea Marchetti";
 
-static PHOTOS: [Photo; 15] = [
+static PHOTOS: [Photo; 16] = [
     Photo {
         file: "DSC_0101.jpg",
         size: (2000, 1125),
@@ -244,6 +256,21 @@ static PHOTOS: [Photo; 15] = [
         ],
         taken: "2026:07:10 20:05:42",
         rating: 4,
+        photographer: TOM,
+        sets: &["Friday"],
+    },
+    Photo {
+        file: "MVI_0107.mp4",
+        // The clip's own size; scene and palette are the photographs'.
+        size: (640, 360),
+        scene: Scene::StageLights,
+        palette: MAGENTA,
+        title: "Light check before the opening",
+        caption: "The lighting crew runs the colours across the main stage before the doors open.",
+        alt: "Violet, orange and pink light sweeping across a dark stage",
+        keywords: &["video", "lights", "stage:Main", "day:Friday"],
+        taken: "2026:07:10 21:41:07",
+        rating: 3,
         photographer: TOM,
         sets: &["Friday"],
     },

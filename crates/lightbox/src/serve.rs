@@ -135,6 +135,11 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         if let Some((live_at, title)) = &seeded.embargo {
             message.push_str(&format!("  embargo:  \"{title}\" goes live at {live_at}\n"));
         }
+        if !lightbox_media::ffmpeg_available() {
+            message.push_str(
+                "  note:     ffmpeg is not installed, so the demo's video has no poster frame (install ffmpeg and upload it again to see one)\n",
+            );
+        }
         message.push_str(&format!(
             "  try:      curl -H \"Authorization: Bearer {token}\" {base_url}/v1/me\n"
         ));

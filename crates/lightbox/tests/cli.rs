@@ -439,6 +439,16 @@ async fn demo_prints_a_working_all_scope_token() -> lightbox_testkit::TestResult
             );
         }
         assert!(images.iter().any(|i| i["rating"] == 5));
+        // One short video among them, its size read from its container.
+        let videos: Vec<&Value> = images.iter().filter(|i| i["is_video"] == true).collect();
+        assert_eq!(videos.len(), 1, "round {round}");
+        assert_eq!(videos[0]["content_type"], "video/mp4", "{}", videos[0]);
+        assert_eq!(
+            (videos[0]["width"].as_i64(), videos[0]["height"].as_i64()),
+            (Some(640), Some(360)),
+            "{}",
+            videos[0]
+        );
 
         // One image of the main stage is hidden until a few minutes from now.
         let embargoed: Vec<&Value> = images
