@@ -1,8 +1,10 @@
 //! Website pages in a real browser (Debian's headless Chromium): axe-core
 //! finds no accessibility violation on any page kind, on both setups, with
-//! screenshots at desktop and phone width under `target/screenshots/`; and
+//! screenshots at desktop and phone width under `target/screenshots/`;
 //! Lighthouse 12.2.3 (mobile) scores Performance, Accessibility, Best
-//! Practices and SEO at least 95 on the home, set and image pages.
+//! Practices and SEO at least 95 on the home, set and image pages; and a
+//! press member's whole way, from registering to being revoked, in the
+//! browser beside an admin in the console.
 //!
 //! axe-core and Lighthouse come from npm: `.ci/run` installs
 //! `.ci/web-quality/package.json` into `$CARGO_TARGET_DIR/tools/web-quality`
@@ -42,6 +44,13 @@ fn web_quality() -> PathBuf {
 
 struct Gallery {
     server: Server,
+    account: String,
+    token: String,
+    /// The press website's id.
+    press: String,
+    /// A gallery set's id, and the photographs' ids.
+    friday: String,
+    images: Vec<String>,
     /// Paths of a home, a set, an image, a search, and a not-found page;
     /// a press website's sign-in and registration pages.
     pages: Vec<(&'static str, String)>,
@@ -109,9 +118,14 @@ async fn create_set(server: &Server, token: &str, body: Value) -> String {
 /// A festival website with two galleries of real photographs, every
 /// version rendered.
 async fn gallery(env: &Env) -> Gallery {
+    gallery_served_with(env, &[]).await
+}
+
+/// [`gallery`] on a server started with `extra` flags.
+async fn gallery_served_with(env: &Env, extra: &[&str]) -> Gallery {
     let account = env.account("gallery").await;
     let token = env.token(&account, "all", &[]).await;
-    let server = env.serve(&[]).await;
+    let server = env.serve(extra).await;
     let root = create_set(
         &server,
         &token,
@@ -217,6 +231,11 @@ async fn gallery(env: &Env) -> Gallery {
     ];
     Gallery {
         server,
+        account,
+        token,
+        press,
+        friday,
+        images,
         pages,
         press_pages,
     }
@@ -339,3 +358,188 @@ async fn lighthouse_scores_95_on_home_set_and_image_pages() -> lightbox_testkit:
     }
     Ok(())
 }
+
+/// How many rows the press website's download log has (`GET …/downloads`).
+async fn logged(g: &Gallery) -> Vec<Value> {
+    let log = g
+        .server
+        .get(&g.token, &format!("/v1/websites/{}/downloads", g.press))
+        .await
+        .json();
+    log.as_array().cloned().unwrap_or_default()
+}
+
+both_setups!(
+    a_press_member_registers_is_approved_signs_in_with_totp_downloads_and_is_revoked,
+    |env: Env| async move {
+        // The debug clock: each sign-in step takes a code of its own.
+        let g = gallery_served_with(&env, &["--debug-clock"]).await;
+        const ADMIN_PASSWORD: &str = "correct horse battery staple 42";
+        env.user("boss@example.com", ADMIN_PASSWORD, &g.account, "admin")
+            .await;
+        let b = Browser::start("press-flow", env.engine).await;
+        let site = |path: &str| g.server.at(&format!("/w/festival-press{path}"));
+
+        // Registers on the website's own form.
+        b.goto(&site("/")).await;
+        assert!(b.path().await.starts_with("/w/festival-press/sign-in"));
+        b.click_text("Register").await;
+        b.fill("#name", "Bea Columnist").await;
+        b.fill("#outlet", "The Evening Example").await;
+        b.fill("#email", "bea@example.com").await;
+        b.fill("#password", PRESS_PASSWORD).await;
+        b.follow("form.press button[type=submit]").await;
+        assert!(
+            b.main_text().await.contains("approve"),
+            "{}",
+            b.main_text().await
+        );
+        b.shot("press-registered").await;
+        // Not in before an admin says so.
+        b.goto(&site("/sign-in")).await;
+        b.fill("#email", "bea@example.com").await;
+        b.fill("#password", PRESS_PASSWORD).await;
+        b.follow("form.press button[type=submit]").await;
+        assert!(b.path().await.contains("/sign-in"), "{}", b.path().await);
+
+        // An admin approves in the console (the same browser: the console's
+        // cookie is scoped to /admin, the website's to its own path).
+        b.goto(&g.server.at("/admin/sign-in")).await;
+        b.fill("#login", "boss@example.com").await;
+        b.fill("#password", ADMIN_PASSWORD).await;
+        b.follow("form button[type=submit]").await;
+        b.goto(&g.server.at(&format!("/admin/websites/{}/press", g.press)))
+            .await;
+        assert!(
+            b.text("#press-members")
+                .await
+                .contains("The Evening Example")
+        );
+        b.click_text("Approve").await;
+        assert!(
+            b.text(".notice").await.contains("Bea Columnist approved."),
+            "{}",
+            b.main_text().await
+        );
+
+        // Signs in with the password, then turns two-factor on.
+        b.goto(&site("/sign-in")).await;
+        b.fill("#email", "bea@example.com").await;
+        b.fill("#password", PRESS_PASSWORD).await;
+        b.follow("form.press button[type=submit]").await;
+        assert_eq!(b.path().await, "/w/festival-press/");
+        b.goto(&site("/account")).await;
+        b.fill("#password", PRESS_PASSWORD).await;
+        b.click_text("Continue").await;
+        let uri = b
+            .find("a[href^='otpauth://']")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let secret = lightbox_testkit::secret_of(&uri);
+        let code = |at: u64| {
+            lightbox_auth::totp::code_at(&secret, lightbox_auth::totp::TotpAlgorithm::Sha1, at, 6)
+        };
+        b.fill("#code", &code(g.server.debug_clock_now().await))
+            .await;
+        b.click_text("Turn on").await;
+        assert!(
+            b.main_text().await.contains("Two-factor sign-in is on"),
+            "{}",
+            b.main_text().await
+        );
+        b.shot("press-two-factor-on").await;
+
+        // Signs out, and back in: password and code.
+        b.click_text("Sign out").await;
+        b.goto(&site(&format!("/i/{}", g.images[0]))).await;
+        assert!(b.path().await.starts_with("/w/festival-press/sign-in"));
+        b.fill("#email", "bea@example.com").await;
+        b.fill("#password", PRESS_PASSWORD).await;
+        b.follow("form.press button[type=submit]").await;
+        assert!(b.path().await.contains("/sign-in"), "the code is needed");
+        let later = g.server.advance_debug_clock(30).await;
+        b.fill("#password", PRESS_PASSWORD).await;
+        b.fill("#code", &code(later)).await;
+        b.follow("form.press button[type=submit]").await;
+        assert_eq!(
+            b.path().await,
+            format!("/w/festival-press/i/{}", g.images[0]),
+            "back on the photo she wanted"
+        );
+
+        // Downloads an original from the image page: logged at once.
+        assert!(logged(&g).await.is_empty());
+        b.press("Original (1200 × 800)").await;
+        let log = lightbox_testkit::eventually(20, || async {
+            let log = logged(&g).await;
+            (log.len() == 1).then_some(log)
+        })
+        .await
+        .expect("the original's download is logged");
+        assert_eq!(log[0]["version"], "original", "{log:?}");
+        assert_eq!(log[0]["image_public_uuid"], g.images[0].as_str());
+
+        // A ZIP of two photos ticked on a set page, with its progress page.
+        b.goto(&site(&format!("/s/{}", g.friday))).await;
+        for image in &g.images[1..3] {
+            b.click(&format!("input[name=image][value='{image}']"))
+                .await;
+        }
+        b.click_text("ZIP of the selected originals").await;
+        assert!(b.path().await.starts_with("/w/festival-press/zip/"));
+        // The page refreshes itself until the ZIP is ready.
+        let ready = lightbox_testkit::eventually(60, || async {
+            b.main_text().await.contains("Ready").then_some(())
+        })
+        .await;
+        assert!(ready.is_some(), "{}", b.main_text().await);
+        b.shot("press-zip-ready").await;
+        let link = b
+            .find("a[download]")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let zip = g.server.http.get(&link).send().await.unwrap();
+        assert_eq!(zip.status(), 200);
+        assert!(zip.bytes().await.unwrap().starts_with(b"PK"), "a ZIP");
+
+        // The console's download log shows both.
+        let log = logged(&g).await;
+        assert_eq!(log.len(), 3, "the original, then a row per zipped photo");
+        b.goto(
+            &g.server
+                .at(&format!("/admin/websites/{}/downloads", g.press)),
+        )
+        .await;
+        let table = b.text("#downloads tbody").await;
+        assert_eq!(table.matches("Bea Columnist").count(), 3, "{table}");
+        assert_eq!(table.matches("original").count(), 3, "{table}");
+        b.shot("press-download-log").await;
+
+        // Revoked in the console: her very next request is refused.
+        b.goto(&g.server.at(&format!(
+            "/admin/websites/{}/press?status=approved",
+            g.press
+        )))
+        .await;
+        b.follow("button[aria-label='Revoke Bea Columnist']").await;
+        assert!(
+            b.text(".notice").await.contains("Bea Columnist revoked."),
+            "{}",
+            b.main_text().await
+        );
+        b.goto(&site(&format!("/i/{}", g.images[0]))).await;
+        assert!(
+            b.path().await.starts_with("/w/festival-press/sign-in"),
+            "{}",
+            b.path().await
+        );
+        b.close().await;
+        Ok(())
+    }
+);
