@@ -70,10 +70,7 @@ pub async fn read_body(body: Body) -> Result<axum::body::Bytes, ApiError> {
 }
 
 pub fn too_large() -> ApiError {
-    error(
-        ErrorKind::PayloadTooLarge,
-        "The request body is larger than this token or server accepts.",
-    )
+    CoreError::payload_too_large().into()
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

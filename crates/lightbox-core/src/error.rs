@@ -127,6 +127,15 @@ impl CoreError {
         e
     }
 
+    /// `413`: a body (or an uploaded file) over the credential's or the
+    /// server's size cap.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            ErrorKind::PayloadTooLarge,
+            "The request body is larger than this token or server accepts.",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             ErrorKind::Internal,

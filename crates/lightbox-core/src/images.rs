@@ -343,7 +343,7 @@ pub async fn list(
 
 /// Image objects for these ids of the account, in the ids' order (ids
 /// that are gone are left out).
-pub(crate) async fn render_ids(
+pub async fn render_ids(
     core: &Core,
     account_id: &str,
     ids: &[String],

@@ -134,6 +134,10 @@ pub struct TicketClaims {
     /// A member's device session: the file is taken only while it lives.
     #[serde(default)]
     pub session: Option<String>,
+    /// Asked for in the console: a person uploads there whether or not the
+    /// account's API access is on (the console does not need the API).
+    #[serde(default)]
+    pub via_console: bool,
 }
 
 /// Details after validation (keywords checked, date parsed).
@@ -224,11 +228,32 @@ pub async fn create_ticket(
     principal: &Principal,
     input: NewUpload,
 ) -> Result<UploadTicket, CoreError> {
+    let claims = claims_for(core, principal, input, false).await?;
+    seal_ticket(core, &claims).await
+}
+
+/// A ticket for a person signed in to the console (its upload page sends
+/// the file to the same processor as any client).
+pub async fn create_console_ticket(
+    core: &Core,
+    principal: &Principal,
+    input: NewUpload,
+) -> Result<UploadTicket, CoreError> {
+    let claims = claims_for(core, principal, input, true).await?;
+    seal_ticket(core, &claims).await
+}
+
+/// The checked details and the bounds of an upload by `principal`.
+pub async fn claims_for(
+    core: &Core,
+    principal: &Principal,
+    input: NewUpload,
+    via_console: bool,
+) -> Result<TicketClaims, CoreError> {
     let account_id = principal.account.uuid.clone();
     let details = check_details(core, &account_id, input).await?;
     let media = media::settings(core)?;
-    let now = core.now();
-    let claims = TicketClaims {
+    Ok(TicketClaims {
         tid: ids::new_public_uuid(),
         account: account_id,
         by: Uploader::of(principal),
@@ -237,11 +262,16 @@ pub async fn create_ticket(
             .max_request_bytes
             .unwrap_or(u64::MAX)
             .min(media.max_upload_bytes),
-        expires_at: now + TICKET_TTL_MICROS,
+        expires_at: core.now() + TICKET_TTL_MICROS,
         allowed_ips: principal.allowed_ips.clone(),
         session: principal.user().map(|(_, session)| session.uuid.clone()),
-    };
-    let payload = serde_json::to_vec(&claims).map_err(|_| CoreError::internal())?;
+        via_console,
+    })
+}
+
+async fn seal_ticket(core: &Core, claims: &TicketClaims) -> Result<UploadTicket, CoreError> {
+    let media = media::settings(core)?;
+    let payload = serde_json::to_vec(claims).map_err(|_| CoreError::internal())?;
     let sealed = lightbox_auth::seal::seal(ticket_key(core).await?, TICKET_PURPOSE, &payload);
     let mut fields = serde_json::Map::new();
     fields.insert("ticket".to_owned(), serde_json::Value::String(sealed));
@@ -249,10 +279,82 @@ pub async fn create_ticket(
         upload_url: format!("{}/upload", media.processor_url),
         file_field: "file".to_owned(),
         fields,
-        transaction_uuid: claims.tid,
+        transaction_uuid: claims.tid.clone(),
         expires_at: format_rfc3339(claims.expires_at),
         max_bytes: claims.max_bytes,
     })
+}
+
+/// The image processor's work once a ticket is open: the head of `file`
+/// decides the type and pixel size before anything is kept, the whole file
+/// streams to the blob store while hashed (never whole in memory), and the
+/// image is recorded — even if the client goes meanwhile.
+pub async fn receive<S, E>(
+    core: &Core,
+    claims: TicketClaims,
+    file: S,
+) -> Result<UploadAnswer, CoreError>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    use futures::StreamExt;
+    let media = media::settings(core)?;
+    let mut file = file;
+    let mut head = bytes::BytesMut::new();
+    while head.len() < HEAD_BYTES {
+        match file.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(reason)) => return Err(broke_off(&reason.to_string())),
+            None => break,
+        }
+    }
+    if head.len() as u64 > claims.max_bytes {
+        return Err(CoreError::payload_too_large());
+    }
+    let head = head.freeze();
+    // Sniffing and the metadata blocks (zlib inflates among them) are CPU
+    // work on up to 1 MiB of hostile bytes: off the async workers.
+    let checked = {
+        let (core, head) = (core.clone(), head.clone());
+        tokio::task::spawn_blocking(move || check_head(&core, &head))
+            .await
+            .map_err(|_| CoreError::internal())??
+    };
+    let rest = file.map(|chunk| chunk.map_err(|e| e.to_string()));
+    let source = futures::stream::once(async move { Ok::<bytes::Bytes, String>(head) }).chain(rest);
+    let staged = media
+        .blobs
+        .stage_original(Box::pin(source), claims.max_bytes)
+        .await
+        .map_err(|e| match e {
+            lightbox_media::BlobError::TooLarge(_) => CoreError::payload_too_large(),
+            lightbox_media::BlobError::Source(reason) => broke_off(&reason),
+            other => {
+                tracing::error!(error = %other, "storing an original failed");
+                CoreError::internal()
+            }
+        })?;
+    // The file took a while: the uploader may have been removed or signed
+    // out meanwhile. Then nothing is kept.
+    if let Err(e) = still_allowed(core, &claims).await {
+        media.blobs.discard_staged(&staged).await;
+        return Err(e);
+    }
+    // Published and recorded even if the client goes now (or the staged
+    // copy is left for the sweep, never a published blob without a note).
+    let core = core.clone();
+    match tokio::spawn(async move { finish(&core, &claims, &checked, &staged).await }).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(error = %e, "recording an upload failed");
+            Err(CoreError::internal())
+        }
+    }
+}
+
+fn broke_off(reason: &str) -> CoreError {
+    CoreError::validation("file", format!("The upload broke off: {reason}"))
 }
 
 /// Adds a file held in memory as an image, the way the processor would
@@ -275,6 +377,7 @@ pub async fn import(
         expires_at: core.now() + TICKET_TTL_MICROS,
         allowed_ips: Vec::new(),
         session: None,
+        via_console: false,
     };
     // CPU work on the file's bytes: off the async workers, as on upload.
     let (checker, head) = (core.clone(), bytes.slice(..bytes.len().min(HEAD_BYTES)));
@@ -338,7 +441,10 @@ pub async fn open_ticket(
 pub async fn still_allowed(core: &Core, claims: &TicketClaims) -> Result<(), CoreError> {
     let mut conn = core.store.read().await?;
     let account = accounts::find(&mut conn, &claims.account).await?;
-    if !account.as_ref().is_some_and(|a| a.api_enabled) {
+    if !account
+        .as_ref()
+        .is_some_and(|a| a.api_enabled || claims.via_console)
+    {
         return Err(CoreError::new(
             ErrorKind::ApiNotEnabled,
             "API access is switched off for this account (Settings → API → Settings).",

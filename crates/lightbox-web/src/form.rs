@@ -46,6 +46,11 @@ impl FormData {
 }
 
 impl FormData {
+    /// Fields read another way (the text parts of a multipart form).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        FormData(pairs)
+    }
+
     /// Reads a urlencoded form body.
     pub async fn read(req: Request) -> Result<Self, CoreError> {
         let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, &())

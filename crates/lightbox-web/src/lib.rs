@@ -7,6 +7,7 @@
 //! ```text
 //! /admin/sign-in ─ password ─▶ (two-factor on) /admin/sign-in/code ─▶ console cookie
 //! /admin/library, /admin/library/{image}, /admin/sets      everyone signed in
+//! /admin/upload (+ /ticket, /status for its script)         everyone signed in
 //! /admin/account (sessions, two-factor)                    everyone signed in
 //! /admin/websites (list, "View")                           everyone signed in
 //! /admin/websites/new, …/{website}, …/{website}/delete     roles that change websites (not `user`)
@@ -47,6 +48,9 @@ pub struct WebSettings {
     /// Where thumbnails and previews are loaded from, when not this origin
     /// (`--media-url`): allowed by the Content-Security-Policy.
     pub media_origin: Option<String>,
+    /// Where the upload page sends files, when not this origin
+    /// (`--processor-url`): allowed by the Content-Security-Policy.
+    pub processor_origin: Option<String>,
 }
 
 #[derive(Clone)]
@@ -59,16 +63,17 @@ pub struct WebState {
 /// The console's routes, to merge into the server's router.
 pub fn router(core: Core, settings: WebSettings) -> Router {
     let media = settings.media_origin.as_deref().unwrap_or_default();
+    let processor = settings.processor_origin.as_deref().unwrap_or_default();
     let csp = format!(
         "default-src 'none'; img-src 'self' data: {media}; style-src 'self'; script-src 'self'; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+         connect-src 'self' {processor}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     );
     let csp = HeaderValue::from_str(&csp).unwrap_or_else(|_| {
         // Only a media origin with characters a header cannot carry gets here.
-        tracing::error!(media, "the media origin cannot go into the console's Content-Security-Policy; images from it will not show");
+        tracing::error!(media, processor, "the media or processor origin cannot go into the console's Content-Security-Policy; images or uploads through it will not work");
         HeaderValue::from_static(
             "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
     });
     let state = WebState {
@@ -77,7 +82,7 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, library, press, settings as api_settings, sign_in, tokens, users, websites,
+        account, library, press, settings as api_settings, sign_in, tokens, upload, users, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -119,6 +124,15 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route("/admin/library/{uuid}", get(library::image))
         .route("/admin/library/{uuid}/download", post(library::download))
         .route("/admin/sets", get(library::sets))
+        .route(
+            "/admin/upload",
+            // Files stream through, each under its ticket's size cap.
+            get(upload::form)
+                .post(upload::plain)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/admin/upload/ticket", post(upload::ticket))
+        .route("/admin/upload/status", get(upload::status))
         .route(
             "/admin/websites",
             get(websites::list).post(websites::create),

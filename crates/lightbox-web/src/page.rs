@@ -11,6 +11,7 @@ use maud::{DOCTYPE, Markup, html};
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Library,
+    Upload,
     Sets,
     Websites,
     Users,
@@ -61,6 +62,7 @@ fn navigation(user: &ConsoleUser, section: Section) -> Markup {
         nav aria-label="Main" {
             ul {
                 (item("/admin/library", "Library", Section::Library))
+                (item("/admin/upload", "Upload", Section::Upload))
                 (item("/admin/sets", "Sets", Section::Sets))
                 (item("/admin/websites", "Websites", Section::Websites))
                 @if user.is_admin() {

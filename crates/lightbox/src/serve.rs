@@ -229,6 +229,7 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
                     trusted_proxies: settings.trusted_proxies.clone(),
                     secure_cookies: base_url.starts_with("https://"),
                     media_origin,
+                    processor_origin: settings.processor_url.as_deref().and_then(origin_of),
                 },
             )
             // Request ids and per-route metrics, as on the API.

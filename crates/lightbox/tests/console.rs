@@ -60,7 +60,7 @@ const ADMIN_FORMS: [&str; 6] = [
 ];
 
 /// Every other form a signed-in person sends.
-const MEMBER_FORMS: [&str; 7] = [
+const MEMBER_FORMS: [&str; 8] = [
     "/admin/sign-out",
     "/admin/account/sessions/end-others",
     "/admin/account/sessions/{uuid}/end",
@@ -68,6 +68,7 @@ const MEMBER_FORMS: [&str; 7] = [
     "/admin/account/two-factor/confirm",
     "/admin/account/two-factor/off",
     "/admin/library/{uuid}/download",
+    "/admin/upload/ticket",
 ];
 
 /// The website forms (roles that change websites; `user` is refused).
@@ -1858,6 +1859,187 @@ both_engines!(
         .await;
         assert_eq!(r.status, 404);
         assert_eq!(members("revoked").await.len(), 1, "unchanged");
+        Ok(())
+    }
+);
+
+lightbox_testkit::both_setups!(
+    upload_many_files_with_progress_and_refusals_per_file,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let friday = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Friday"}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Twenty different real JPEGs, one already in the library, and a
+        // text file, in a folder as a photographer has them.
+        let folder = env.dir.join("to-upload");
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut paths = Vec::new();
+        for i in 0..20u32 {
+            let path = folder.join(format!("DSC_{:04}.jpg", 100 + i));
+            let bytes = lightbox_media::fixtures::jpeg(640 + 16 * i, 480 + 8 * i);
+            std::fs::write(&path, bytes).unwrap();
+            paths.push(path);
+        }
+        let known = lightbox_media::fixtures::jpeg(999, 666);
+        let known_id = server.upload(&token, "earlier.jpg", known.clone()).await;
+        let duplicate = folder.join("again.jpg");
+        std::fs::write(&duplicate, known).unwrap();
+        let text = folder.join("notes.txt");
+        std::fs::write(&text, "not a picture at all\n".repeat(50)).unwrap();
+        paths.push(duplicate);
+        paths.push(text);
+        let originals_before = env.blob_keys("originals/").await.len();
+
+        let b = Browser::start("upload", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        b.click_text("Upload").await;
+        assert_eq!(b.path().await, "/admin/upload");
+        b.find("#set_public_uuid")
+            .await
+            .select_by_value(&friday)
+            .await
+            .unwrap();
+        b.fill("#keywords", "festival:Brightwater, day:Friday")
+            .await;
+        b.assert_axe_passes("the upload page").await;
+        b.shot("upload").await;
+        // The file input is the drop target's own: choosing files starts them.
+        let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        b.find("#file")
+            .await
+            .send_keys(&list.join("\n"))
+            .await
+            .unwrap();
+        // The overall line moves on until every file has settled.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut finished = String::new();
+        for _ in 0..1200 {
+            let text = b.text("#overall-text").await;
+            if text.contains("finished") {
+                finished = text;
+                break;
+            }
+            seen.insert(text);
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert!(
+            finished.starts_with("22 of 22 files"),
+            "{finished} (seen: {seen:?})"
+        );
+        assert!(finished.contains("1 refused"), "{finished}");
+        assert!(
+            seen.iter()
+                .any(|t| t.contains(" of 22 files") && !t.starts_with("22 ")),
+            "progress was seen before the end: {seen:?}"
+        );
+        let rows = b.text("#files").await;
+        assert!(
+            rows.contains("Not a picture or video Lightbox takes"),
+            "{rows}"
+        );
+        assert!(rows.contains("Already in the library"), "{rows}");
+        assert!(b.exists("button[aria-label='Retry notes.txt']").await);
+        // Versions appear in the page as they get ready, without a reload.
+        let thumbs = lightbox_testkit::eventually(90, || async {
+            let n = b
+                .js("return document.querySelectorAll('#files img.thumb').length;")
+                .await;
+            (n == json!(20)).then_some(())
+        })
+        .await;
+        assert!(thumbs.is_some(), "{}", b.text("#files").await);
+        b.assert_axe_passes("the upload page after the uploads")
+            .await;
+        b.shot("upload-finished").await;
+
+        // The API agrees: twenty new images in the set, with the keywords.
+        let images = server
+            .get(&token, &format!("/v1/sets/{friday}/images?limit=100"))
+            .await
+            .json();
+        let images = images.as_array().unwrap();
+        assert_eq!(images.len(), 20);
+        for image in images {
+            let keywords: Vec<&str> = image["keywords"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_str().or(k["keyword"].as_str()).unwrap())
+                .collect();
+            assert!(keywords.contains(&"festival:Brightwater"), "{keywords:?}");
+            assert!(keywords.contains(&"day:Friday"), "{keywords:?}");
+            assert!(image["id"] != known_id.as_str());
+        }
+        // Nothing kept for the refused and the duplicate: 20 new originals.
+        assert_eq!(
+            env.blob_keys("originals/").await.len(),
+            originals_before + 20
+        );
+        let tmp_empty = lightbox_testkit::eventually(20, || async {
+            env.blob_keys("tmp/").await.is_empty().then_some(())
+        })
+        .await;
+        assert!(tmp_empty.is_some(), "staged copies are gone");
+
+        // The form also works without the script: one file, posted as is.
+        b.close().await;
+        let cookie = console_cookie(&server, "boss@example.com", PASSWORD, None).await;
+        let csrf = lightbox_core::console::csrf_token(&cookie);
+        let one = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("set_public_uuid", friday.clone())
+            .text("keywords", "plain:form")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(320, 200))
+                    .file_name("plain.jpg"),
+            );
+        let r = Reply::from(
+            no_redirects()
+                .post(server.at("/admin/upload"))
+                .header("cookie", format!("lightbox_console={cookie}"))
+                .multipart(one)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Added"), "{}", r.text);
+        let refused = reqwest::multipart::Form::new()
+            .text("csrf", altered(&csrf))
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(321, 200))
+                    .file_name("forged.jpg"),
+            );
+        let r = Reply::from(
+            no_redirects()
+                .post(server.at("/admin/upload"))
+                .header("cookie", format!("lightbox_console={cookie}"))
+                .multipart(refused)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let images = server
+            .get(&token, &format!("/v1/sets/{friday}/images?limit=100"))
+            .await
+            .json();
+        assert_eq!(images.as_array().unwrap().len(), 21, "the plain one only");
         Ok(())
     }
 );

@@ -13,34 +13,12 @@
 
 mod browser;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use browser::Browser;
+use browser::{Browser, web_quality};
 use lightbox_media::fixtures;
 use lightbox_testkit::{Env, Server, both_setups};
 use serde_json::{Value, json};
-
-/// The folder whose `node_modules` holds axe-core and Lighthouse.
-fn web_quality() -> PathBuf {
-    let dir = std::env::var_os("LIGHTBOX_TEST_WEB_QUALITY")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("tools/web-quality"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/lightbox/target/tools/web-quality"))
-        })
-        .unwrap_or_default();
-    assert!(
-        dir.join("node_modules/axe-core/axe.min.js").is_file(),
-        "axe-core and Lighthouse are not installed in {} (bash .ci/run installs them: \
-         npm ci in a copy of .ci/web-quality/)",
-        dir.display()
-    );
-    dir
-}
 
 struct Gallery {
     server: Server,
@@ -244,9 +222,6 @@ async fn gallery_served_with(env: &Env, extra: &[&str]) -> Gallery {
 both_setups!(
     website_pages_pass_axe_at_desktop_and_phone_width,
     |env: Env| async move {
-        let quality = web_quality();
-        let axe =
-            std::fs::read_to_string(quality.join("node_modules/axe-core/axe.min.js")).unwrap();
         let g = gallery(&env).await;
         let b = Browser::start("website", env.engine).await;
         let signed_in = g.press_pages.iter().map(|(n, p)| (*n, p.clone(), true));
@@ -268,25 +243,8 @@ both_setups!(
                     b.goto(&g.server.at(path)).await;
                     assert!(!b.path().await.contains("/sign-in"), "signed in");
                 }
-                // WebDriver scripts are not the page's: its CSP allows none.
-                b.js(&axe).await;
-                let result = b
-                    .client
-                    .execute_async(
-                        "const done = arguments[arguments.length - 1];
-                         axe.run(document, {resultTypes: ['violations']})
-                            .then(r => done(r.violations.map(v => ({id: v.id, help: v.help,
-                                nodes: v.nodes.map(n => n.html)}))))
-                            .catch(e => done([{id: 'axe failed', help: String(e)}]));",
-                        Vec::new(),
-                    )
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    result,
-                    json!([]),
-                    "axe on the {name} page ({size}): {result:#}"
-                );
+                b.assert_axe_passes(&format!("the {name} page ({size})"))
+                    .await;
                 b.check_page().await;
                 b.shot(&format!("{name}-{size}")).await;
             }

@@ -12,15 +12,12 @@ use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
 use lightbox_core::CoreError;
-use lightbox_core::uploads::{self, HEAD_BYTES, NewUpload, UploadAnswer, UploadTicket};
-use lightbox_media::BlobError;
+use lightbox_core::uploads::{self, NewUpload, UploadAnswer, UploadTicket};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Caller, NoStore, StrictJson, detached, too_large};
+use crate::extract::{Caller, NoStore, StrictJson, too_large};
 
 /// Seal the image's details into a ticket for the image processor. The
 /// ticket lasts 15 minutes, works once, and is bound to this account, this
@@ -156,50 +153,5 @@ async fn process(
     if let Some(answer) = uploads::replay(core, &claims).await? {
         return Ok(answer);
     }
-    let media = core.media.clone().ok_or_else(CoreError::internal)?;
-    // The head decides the type and the pixel size before anything is kept.
-    let mut file = file;
-    let mut head = BytesMut::new();
-    while head.len() < HEAD_BYTES {
-        match file.chunk().await.map_err(multipart_error)? {
-            Some(chunk) => head.extend_from_slice(&chunk),
-            None => break,
-        }
-    }
-    if head.len() as u64 > claims.max_bytes {
-        return Err(too_large());
-    }
-    let head = head.freeze();
-    // Sniffing and the metadata blocks (zlib inflates among them) are CPU
-    // work on up to 1 MiB of hostile bytes: off the async workers.
-    let checked = {
-        let (core, head) = (core.clone(), head.clone());
-        tokio::task::spawn_blocking(move || uploads::check_head(&core, &head))
-            .await
-            .map_err(|_| ApiError::from(CoreError::internal()))??
-    };
-    let rest = file.map(|c| c.map_err(|e| e.to_string()));
-    let source = futures::stream::once(async move { Ok::<Bytes, String>(head) }).chain(rest);
-    let staged = media
-        .blobs
-        .stage_original(Box::pin(source), claims.max_bytes)
-        .await
-        .map_err(|e| match e {
-            BlobError::TooLarge(_) => too_large(),
-            BlobError::Source(reason) => form_error(&format!("The upload broke off: {reason}")),
-            other => {
-                tracing::error!(error = %other, "storing an original failed");
-                ApiError::from(CoreError::internal())
-            }
-        })?;
-    // The file took a while: the uploader may have been removed or signed
-    // out meanwhile. Then nothing is kept.
-    if let Err(e) = uploads::still_allowed(core, &claims).await {
-        media.blobs.discard_staged(&staged).await;
-        return Err(e.into());
-    }
-    // Published and recorded even if the client goes now (or the staged
-    // copy is left for the sweep, never a published blob without a note).
-    let core = core.clone();
-    detached(async move { uploads::finish(&core, &claims, &checked, &staged).await }).await
+    Ok(uploads::receive(core, claims, file).await?)
 }

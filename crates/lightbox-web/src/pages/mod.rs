@@ -6,5 +6,6 @@ pub mod press;
 pub mod settings;
 pub mod sign_in;
 pub mod tokens;
+pub mod upload;
 pub mod users;
 pub mod websites;

@@ -110,7 +110,7 @@ fn flatten(nodes: &[SetNode], depth: usize, out: &mut Vec<(usize, String, String
     }
 }
 
-async fn set_choices(
+pub(crate) async fn set_choices(
     state: &WebState,
     user: &ConsoleUser,
 ) -> Result<Vec<(usize, String, String)>, CoreError> {

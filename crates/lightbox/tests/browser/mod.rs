@@ -4,7 +4,10 @@
 //! `LIGHTBOX_TEST_CHROMIUM` / `LIGHTBOX_TEST_CHROMEDRIVER` point elsewhere.
 //!
 //! Screenshots go to `target/screenshots/` of the workspace (kept by CI as
-//! artefacts, and looked at by people).
+//! artefacts, and looked at by people). axe-core comes from npm: `.ci/run`
+//! installs `.ci/web-quality/package.json` into
+//! `$CARGO_TARGET_DIR/tools/web-quality` (or set `LIGHTBOX_TEST_WEB_QUALITY`
+//! to a folder holding `node_modules`).
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -29,6 +32,27 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// The folder whose `node_modules` holds axe-core and Lighthouse.
+pub fn web_quality() -> PathBuf {
+    let dir = std::env::var_os("LIGHTBOX_TEST_WEB_QUALITY")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("tools/web-quality"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/lightbox/target/tools/web-quality"))
+        })
+        .unwrap_or_default();
+    assert!(
+        dir.join("node_modules/axe-core/axe.min.js").is_file(),
+        "axe-core and Lighthouse are not installed in {} (bash .ci/run installs them: \
+         npm ci in a copy of .ci/web-quality/)",
+        dir.display()
+    );
+    dir
 }
 
 pub fn screenshot_dir() -> PathBuf {
@@ -305,6 +329,28 @@ impl Browser {
         }
         let file = screenshot_dir().join(format!("{}-{page}.png", self.name));
         std::fs::write(&file, png).unwrap_or_else(|e| panic!("write {}: {e}", file.display()));
+    }
+
+    /// axe-core (npm, from [`web_quality`]) finds no accessibility
+    /// violation on the page as it is now; `what` names it in the failure.
+    pub async fn assert_axe_passes(&self, what: &str) {
+        let axe = std::fs::read_to_string(web_quality().join("node_modules/axe-core/axe.min.js"))
+            .unwrap_or_else(|e| panic!("read axe-core: {e}"));
+        // WebDriver scripts are not the page's: its CSP allows none.
+        self.js(&axe).await;
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {resultTypes: ['violations']})
+                    .then(r => done(r.violations.map(v => ({id: v.id, help: v.help,
+                        nodes: v.nodes.map(n => n.html)}))))
+                    .catch(e => done([{id: 'axe failed', help: String(e)}]));",
+                Vec::new(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("run axe on {what}: {e}"));
+        assert_eq!(result, json!([]), "axe on {what}: {result:#}");
     }
 
     /// Every form control has a label people and screen readers see; the
