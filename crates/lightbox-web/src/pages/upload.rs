@@ -29,7 +29,7 @@ use serde_json::json;
 use crate::WebState;
 use crate::form::FormData;
 use crate::page::{self, Section};
-use crate::pages::websites::set_choices;
+use crate::pages::websites::{set_choices, set_options};
 use crate::session::{Signed, SignedForm};
 
 /// What the person chose for the files of one upload.
@@ -118,12 +118,7 @@ async fn upload_page(
                         p.hint #set-hint { "The files go into this set (or only into the library)." }
                         select #set_public_uuid name="set_public_uuid" aria-describedby="set-hint" {
                             option value="" selected[choices.set.is_empty()] { "No set: the library only" }
-                            @for (depth, id, name) in &sets {
-                                option value=(id) selected[*id == choices.set] {
-                                    @for _ in 0..*depth { "\u{a0}\u{a0}\u{a0}" }
-                                    (name)
-                                }
-                            }
+                            (set_options(&sets, &choices.set))
                         }
                     }
                     div {

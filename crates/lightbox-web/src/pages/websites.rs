@@ -110,6 +110,18 @@ fn flatten(nodes: &[SetNode], depth: usize, out: &mut Vec<(usize, String, String
     }
 }
 
+/// The `<option>`s of a set picker, indented by depth, `chosen` selected.
+pub(crate) fn set_options(sets: &[(usize, String, String)], chosen: &str) -> Markup {
+    html! {
+        @for (depth, id, name) in sets {
+            option value=(id) selected[id == chosen] {
+                @for _ in 0..*depth { "\u{a0}\u{a0}\u{a0}" }
+                (name)
+            }
+        }
+    }
+}
+
 pub(crate) async fn set_choices(
     state: &WebState,
     user: &ConsoleUser,
@@ -384,12 +396,7 @@ fn website_form(
                     select #root_set_public_uuid name="root_set_public_uuid" required
                         aria-describedby=[described("root_set_public_uuid", true)] aria-invalid=[invalid("root_set_public_uuid")] {
                         option value="" selected[values.root.is_empty()] { "Choose a set" }
-                        @for (depth, id, name) in sets {
-                            option value=(id) selected[*id == values.root] {
-                                @for _ in 0..*depth { "\u{a0}\u{a0}\u{a0}" }
-                                (name)
-                            }
-                        }
+                        (set_options(sets, &values.root))
                     }
                 }
                 div {
