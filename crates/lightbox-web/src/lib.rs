@@ -7,6 +7,8 @@
 //! ```text
 //! /admin/sign-in ─ password ─▶ (two-factor on) /admin/sign-in/code ─▶ console cookie
 //! /admin/library, /admin/library/{image}, /admin/sets      everyone signed in
+//! /admin/library/bulk (+ /ids for its script)              everyone signed in (the
+//!                                                          use-cases decide per image)
 //! /admin/upload (+ /ticket, /status for its script)         everyone signed in
 //! /admin/account (sessions, two-factor)                    everyone signed in
 //! /admin/websites (list, "View")                           everyone signed in
@@ -82,7 +84,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, library, press, settings as api_settings, sign_in, tokens, upload, users, websites,
+        account, bulk, library, press, settings as api_settings, sign_in, tokens, upload, users,
+        websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -121,6 +124,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route("/admin/users/{uuid}/role", post(users::role))
         .route("/admin/users/{uuid}/access", post(users::access))
         .route("/admin/library", get(library::grid))
+        .route("/admin/library/bulk", post(bulk::apply))
+        .route("/admin/library/bulk/ids", get(bulk::matching))
         .route("/admin/library/{uuid}", get(library::image))
         .route("/admin/library/{uuid}/download", post(library::download))
         .route("/admin/sets", get(library::sets))

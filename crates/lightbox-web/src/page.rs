@@ -201,6 +201,19 @@ pub fn limit(n: u64) -> String {
     }
 }
 
+/// A count for people, thousands grouped ("10,000").
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A byte count for people ("12.4 MB").
 pub fn bytes(n: i64) -> String {
     const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
@@ -214,5 +227,17 @@ pub fn bytes(n: i64) -> String {
         format!("{n} bytes")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(999), "999");
+        assert_eq!(super::count(1000), "1,000");
+        assert_eq!(super::count(10_000), "10,000");
+        assert_eq!(super::count(1_234_567), "1,234,567");
     }
 }

@@ -60,7 +60,7 @@ const ADMIN_FORMS: [&str; 6] = [
 ];
 
 /// Every other form a signed-in person sends.
-const MEMBER_FORMS: [&str; 8] = [
+const MEMBER_FORMS: [&str; 9] = [
     "/admin/sign-out",
     "/admin/account/sessions/end-others",
     "/admin/account/sessions/{uuid}/end",
@@ -69,6 +69,7 @@ const MEMBER_FORMS: [&str; 8] = [
     "/admin/account/two-factor/off",
     "/admin/library/{uuid}/download",
     "/admin/upload/ticket",
+    "/admin/library/bulk",
 ];
 
 /// The website forms (roles that change websites; `user` is refused).
@@ -2040,6 +2041,230 @@ lightbox_testkit::both_setups!(
             .await
             .json();
         assert_eq!(images.as_array().unwrap().len(), 21, "the plain one only");
+        Ok(())
+    }
+);
+
+/// How many images `GET /v1/images?{query}` lists, page after page.
+async fn count_images(server: &Server, token: &str, query: &str) -> usize {
+    let mut n = 0;
+    loop {
+        let page = server
+            .get(token, &format!("/v1/images?{query}&limit=200&offset={n}"))
+            .await
+            .json();
+        let got = page.as_array().unwrap().len();
+        n += got;
+        if got < 200 {
+            return n;
+        }
+    }
+}
+
+lightbox_testkit::both_setups!(
+    bulk_changes_reach_every_image_a_filter_finds,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        // 300 small real JPEGs the filter finds, and 5 it does not.
+        let upload = |i: u32, keyword: &'static str| {
+            let (server, token) = (&server, &token);
+            async move {
+                server
+                    .upload_with(
+                        token,
+                        &json!({"filename": format!("IMG_{i:04}.jpg"), "keywords": [keyword]}),
+                        lightbox_media::fixtures::jpeg(40 + i, 30),
+                    )
+                    .await
+            }
+        };
+        let mut picked = Vec::new();
+        for chunk in (0..300u32).collect::<Vec<_>>().chunks(10) {
+            let made =
+                futures::future::join_all(chunk.iter().map(|i| upload(*i, "batch:one"))).await;
+            picked.extend(made);
+        }
+        let mut others = Vec::new();
+        for i in 300..305u32 {
+            others.push(upload(i, "batch:two").await);
+        }
+        let shortlist = write(
+            &server,
+            &token,
+            "POST",
+            "/v1/sets",
+            json!({"name": "Shortlist"}),
+        )
+        .await["set_public_uuid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let b = Browser::start("bulk", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        b.goto(&server.at("/admin/library?keyword=batch:one")).await;
+        b.assert_axe_passes("the library grid with its bulk bar")
+            .await;
+        // Shift-click ticks a range; the count follows.
+        let picks = b
+            .client
+            .find_all(fantoccini::Locator::Css("input.pick"))
+            .await
+            .unwrap();
+        picks[0].click().await.unwrap();
+        b.js(
+            "const e = new MouseEvent('click', {bubbles: true, shiftKey: true});
+              document.querySelectorAll('input.pick')[4].dispatchEvent(e); return null;",
+        )
+        .await;
+        assert_eq!(b.text("#selected-count").await, "(5 ticked)");
+        b.click("#select-all").await;
+        assert_eq!(b.text("#selected-count").await, "(48 ticked)");
+        b.shot("bulk-selected").await;
+
+        // Every image the filter finds: a keyword, a rating, a set.
+        b.click("input[name=scope][value=filter]").await;
+        let steps: [(&str, &str, &str); 3] = [
+            ("add_keywords", "#bulk-keywords", "picked:yes"),
+            ("rating", "#bulk-rating", "4"),
+            ("add_to_set", "#bulk-set", &shortlist),
+        ];
+        for (action, field, value) in steps {
+            b.find("#bulk-action")
+                .await
+                .select_by_value(action)
+                .await
+                .unwrap();
+            if field == "#bulk-keywords" {
+                b.fill(field, value).await;
+            } else {
+                b.find(field).await.select_by_value(value).await.unwrap();
+            }
+            b.press("Apply").await;
+            // The status says so when this change (not the one before) ends.
+            assert!(!b.text("#bulk-status").await.contains("changed"));
+            let done = lightbox_testkit::eventually(120, || async {
+                let text = b.text("#bulk-status").await;
+                text.contains("changed").then_some(text)
+            })
+            .await
+            .unwrap_or_else(|| panic!("{action} never finished"));
+            assert!(
+                done.starts_with("300 of 300 images changed."),
+                "{action}: {done}"
+            );
+        }
+        b.shot("bulk-done").await;
+        assert_eq!(
+            count_images(&server, &token, "keyword=picked:yes").await,
+            300
+        );
+        assert_eq!(
+            count_images(&server, &token, "keyword=picked:yes&rating=4").await,
+            300
+        );
+        let set = server
+            .get(&token, &format!("/v1/sets/{shortlist}"))
+            .await
+            .json();
+        assert_eq!(set["image_count"], 300, "{set}");
+        for other in &others {
+            let image = server
+                .get(&token, &format!("/v1/images/{other}"))
+                .await
+                .json();
+            assert_eq!(image["rating"], 0, "{image}");
+            assert_eq!(image["keywords"].as_array().unwrap().len(), 1, "{image}");
+        }
+        b.close().await;
+
+        // Without the script: one post, a summary page; a delete asks first.
+        let cookie = console_cookie(&server, "boss@example.com", PASSWORD, None).await;
+        let csrf = lightbox_core::console::csrf_token(&cookie);
+        let idem = uuid::Uuid::new_v4().to_string();
+        let form = vec![
+            ("csrf", csrf.as_str()),
+            ("idem", idem.as_str()),
+            ("action", "delete"),
+            ("scope", "selected"),
+            ("image", others[0].as_str()),
+            ("image", others[1].as_str()),
+        ];
+        let r = post_form(&server, &cookie, "/admin/library/bulk", &form).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Delete 2 images"), "{}", r.text);
+        assert_eq!(
+            server
+                .get(&token, &format!("/v1/images/{}", others[0]))
+                .await
+                .status,
+            200
+        );
+        let mut confirmed = form.clone();
+        confirmed.push(("confirm", "yes"));
+        let r = post_form(&server, &cookie, "/admin/library/bulk", &confirmed).await;
+        assert!(r.text.contains("2 images deleted."), "{}", r.text);
+        assert_eq!(
+            server
+                .get(&token, &format!("/v1/images/{}", others[0]))
+                .await
+                .status,
+            404
+        );
+        // Sent again (a reload): the same answer, nothing else happens.
+        let r = post_form(&server, &cookie, "/admin/library/bulk", &confirmed).await;
+        assert!(r.text.contains("2 images deleted."), "{}", r.text);
+
+        // A `user` member changes only its own images: the rest are named
+        // as refused, its own is changed.
+        env.user("ed@example.com", PASSWORD, "acme", "user").await;
+        let ed = console_cookie(&server, "ed@example.com", PASSWORD, None).await;
+        let ed_token = server.access_token("ed@example.com", PASSWORD).await;
+        let own = server
+            .upload(
+                &ed_token,
+                "mine.jpg",
+                lightbox_media::fixtures::jpeg(77, 55),
+            )
+            .await;
+        let ed_csrf = lightbox_core::console::csrf_token(&ed);
+        let idem = uuid::Uuid::new_v4().to_string();
+        let r = post_form(
+            &server,
+            &ed,
+            "/admin/library/bulk",
+            &[
+                ("csrf", ed_csrf.as_str()),
+                ("idem", idem.as_str()),
+                ("action", "rating"),
+                ("rating", "2"),
+                ("scope", "selected"),
+                ("image", others[2].as_str()),
+                ("image", own.as_str()),
+            ],
+        )
+        .await;
+        assert!(r.text.contains("Rating set on 1 image."), "{}", r.text);
+        assert!(r.text.contains("1 not changed"), "{}", r.text);
+        assert!(
+            r.text.contains("only the images you uploaded"),
+            "{}",
+            r.text
+        );
+        let mine = server
+            .get(&token, &format!("/v1/images/{own}"))
+            .await
+            .json();
+        assert_eq!(mine["rating"], 2);
+        let theirs = server
+            .get(&token, &format!("/v1/images/{}", others[2]))
+            .await
+            .json();
+        assert_eq!(theirs["rating"], 0);
         Ok(())
     }
 );

@@ -16,6 +16,7 @@ use maud::{Markup, html};
 use crate::WebState;
 use crate::form::url_encode;
 use crate::page::{self, Section};
+use crate::pages::bulk;
 use crate::session::{Signed, SignedForm};
 
 const PAGE_SIZE: i64 = 48;
@@ -138,6 +139,8 @@ fn tile(image: &Image) -> Markup {
     };
     html! {
         li {
+            // Belongs to the bulk form around the grid.
+            input.pick type="checkbox" name="image" value=(image.public_uuid) aria-label={ "Select " (label) };
             a href={ "/admin/library/" (image.public_uuid) } {
                 @match version_url(image, "thumbnail") {
                     Some(url) => img src=(url) alt=(if image.alt_text.is_empty() { label } else { &image.alt_text }) loading="lazy";
@@ -196,6 +199,10 @@ pub async fn grid(
         Err(e) => (Some(e), Vec::new(), false),
     };
     let kept: Vec<(String, String)> = p.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let sets = match crate::pages::websites::set_choices(&state, &user).await {
+        Ok(s) => s,
+        Err(e) => return page::error(Some(&user), &e),
+    };
     page::respond(page::shell(
         Some(&user),
         Section::Library,
@@ -209,7 +216,18 @@ pub async fn grid(
                     @else { "Images " (offset + 1) "–" (offset + i64::try_from(items.len()).unwrap_or(0)) @if more { " (more follow)" } }
                 }
             }
-            ul.grid #images { @for image in &items { (tile(image)) } }
+            @if !items.is_empty() {
+                form #bulk method="post" action="/admin/library/bulk" {
+                    (bulk::bar(&user, &sets, &kept))
+                    // Needs the script; shown by it.
+                    label.check.select-all hidden {
+                        input #select-all type="checkbox";
+                        span { "Select all on this page" }
+                    }
+                    ul.grid #images { @for image in &items { (tile(image)) } }
+                }
+                script src="/admin/assets/bulk.js" defer {}
+            }
             nav.pager aria-label="Pages" {
                 @if offset > 0 {
                     a rel="prev" href={ "/admin/library?" (query_string(&kept, &[("offset", (offset - PAGE_SIZE).max(0).to_string())])) } { "← Previous" }

@@ -1,6 +1,7 @@
 //! One module per console area.
 
 pub mod account;
+pub mod bulk;
 pub mod library;
 pub mod press;
 pub mod settings;

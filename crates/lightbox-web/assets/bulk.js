@@ -1,0 +1,117 @@
+// The library grid's bulk actions: shift-click ticks a range, "select all
+// on this page", a count of the ticked images, and the change sent in
+// chunks of 50 so a progress bar shows how far it is. Without this script
+// the form posts once and the server answers with the summary.
+"use strict";
+(() => {
+  const form = document.getElementById("bulk");
+  if (!form) return;
+  const picks = Array.from(form.querySelectorAll("input.pick"));
+  const all = document.getElementById("select-all");
+  const count = document.getElementById("selected-count");
+  const bar = document.getElementById("bulk-progress");
+  const status = document.getElementById("bulk-status");
+  const button = form.querySelector("button[type=submit]");
+  const CHUNK = 50;
+  let last = null;
+
+  // A new idempotency key for the next change made from this page (the
+  // server replays a change sent again under the same key).
+  const newKey = () => {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  };
+
+  all.closest("label").hidden = false;
+  const recount = () => {
+    const n = picks.filter((p) => p.checked).length;
+    count.textContent = "(" + n + " ticked)";
+    all.checked = n === picks.length;
+  };
+  picks.forEach((pick, i) => {
+    pick.addEventListener("click", (e) => {
+      if (e.shiftKey && last !== null) {
+        const [from, to] = last < i ? [last, i] : [i, last];
+        for (let j = from; j <= to; j += 1) picks[j].checked = pick.checked;
+      }
+      last = i;
+      recount();
+    });
+  });
+  all.addEventListener("change", () => {
+    picks.forEach((p) => (p.checked = all.checked));
+    recount();
+  });
+  recount();
+
+  async function json(response) {
+    if (!(response.headers.get("content-type") || "").includes("application/json")) {
+      throw new Error("Your console session ended or this page is out of date: reload it (and sign in).");
+    }
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.error ? data.error.message : "The server refused the change.");
+    return data;
+  }
+
+  // The ids the change applies to.
+  async function chosen() {
+    if (form.elements.scope.value !== "filter") {
+      return picks.filter((p) => p.checked).map((p) => p.value);
+    }
+    const query = new URLSearchParams();
+    for (const input of form.querySelectorAll("input[type=hidden][name^='filter.']")) {
+      query.append(input.name, input.value);
+    }
+    const data = await json(await fetch("/admin/library/bulk/ids?" + query, { credentials: "same-origin" }));
+    return data.images;
+  }
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    status.textContent = "Starting…";
+    try {
+      const ids = await chosen();
+      if (ids.length === 0) throw new Error("No images were chosen: tick some, or choose every image the filters find.");
+      // What the form says now: changing it during the run changes nothing.
+      const fields = {};
+      for (const name of ["csrf", "idem", "action", "keywords", "rating", "target_set"]) {
+        fields[name] = form.elements[name].value;
+      }
+      const action = fields.action;
+      if (action === "delete" && !window.confirm("Delete " + ids.length + " images? This cannot be undone.")) {
+        return;
+      }
+      bar.hidden = false;
+      bar.value = 0;
+      let done = 0;
+      const refused = new Map();
+      for (let at = 0; at < ids.length; at += CHUNK) {
+        status.textContent = at + " of " + ids.length + " images…";
+        const body = new URLSearchParams();
+        for (const [name, value] of Object.entries(fields)) body.set(name, value);
+        body.set("scope", "selected");
+        body.set("format", "json");
+        body.set("confirm", "yes");
+        for (const id of ids.slice(at, at + CHUNK)) body.append("image", id);
+        const answer = await json(
+          await fetch("/admin/library/bulk", { method: "POST", body, credentials: "same-origin" }),
+        );
+        done += answer.done;
+        for (const r of answer.refused) refused.set(r.reason, (refused.get(r.reason) || 0) + r.images.length);
+        bar.value = Math.min(ids.length, at + CHUNK) / ids.length;
+      }
+      let text = done + " of " + ids.length + " images changed.";
+      for (const [reason, n] of refused) text += " " + n + " not changed: " + reason;
+      status.textContent = text + " Reload the page to see the changes.";
+      form.elements.idem.value = newKey();
+    } catch (err) {
+      status.textContent = String(err.message || err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+})();
