@@ -25,7 +25,7 @@
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   };
 
-  all.closest("label").hidden = false;
+  all.closest(".select-all").hidden = false;
   const recount = () => {
     const n = picks.filter((p) => p.checked).length;
     count.textContent = "(" + n + " ticked)";
@@ -69,6 +69,66 @@
     return data.images;
   }
 
+  // Sends `fields` for `ids` in chunks, the bar following; what was done
+  // and refused (by reason, and the refused ids).
+  async function change(fields, ids) {
+    bar.hidden = false;
+    bar.value = 0;
+    let done = 0;
+    const refused = new Map();
+    const refusedIds = new Set();
+    for (let at = 0; at < ids.length; at += CHUNK) {
+      status.textContent = at + " of " + ids.length + " images…";
+      const body = new URLSearchParams();
+      for (const [name, value] of Object.entries(fields)) body.set(name, value);
+      body.set("scope", "selected");
+      body.set("format", "json");
+      body.set("confirm", "yes");
+      for (const id of ids.slice(at, at + CHUNK)) body.append("image", id);
+      const answer = await json(
+        await fetch("/admin/library/bulk", { method: "POST", body, credentials: "same-origin" }),
+      );
+      done += answer.done;
+      for (const r of answer.refused) {
+        refused.set(r.reason, (refused.get(r.reason) || 0) + r.images.length);
+        r.images.forEach((id) => refusedIds.add(id));
+      }
+      bar.value = Math.min(ids.length, at + CHUNK) / ids.length;
+    }
+    let text = done + " of " + ids.length + " images changed.";
+    for (const [reason, n] of refused) text += " " + n + " not changed: " + reason;
+    return { text, refusedIds };
+  }
+
+  // Keys 0–5 on a tile rate it, or every ticked image when some are.
+  const grid = document.getElementById("images");
+  grid.addEventListener("keydown", async (e) => {
+    if (!/^[0-5]$/.test(e.key) || e.ctrlKey || e.metaKey || e.altKey) return;
+    const tile = e.target.closest("li");
+    if (!tile) return;
+    e.preventDefault();
+    const ticked = picks.filter((p) => p.checked).map((p) => p.value);
+    const ids = ticked.length ? ticked : [tile.querySelector("input.pick").value];
+    const fields = {
+      csrf: form.elements.csrf.value,
+      idem: newKey(),
+      action: "rating",
+      rating: e.key,
+      keywords: "",
+      target_set: "",
+    };
+    try {
+      const { text, refusedIds } = await change(fields, ids);
+      for (const id of ids.filter((id) => !refusedIds.has(id))) {
+        const stars = grid.querySelector("input.pick[value='" + id + "']").closest("li").querySelector(".stars");
+        stars.textContent = e.key === "0" ? "" : "★ " + e.key + " · ";
+      }
+      status.textContent = "Rating " + e.key + ": " + text;
+    } catch (err) {
+      status.textContent = String(err.message || err);
+    }
+  });
+
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     button.disabled = true;
@@ -85,27 +145,7 @@
       if (action === "delete" && !window.confirm("Delete " + ids.length + " images? This cannot be undone.")) {
         return;
       }
-      bar.hidden = false;
-      bar.value = 0;
-      let done = 0;
-      const refused = new Map();
-      for (let at = 0; at < ids.length; at += CHUNK) {
-        status.textContent = at + " of " + ids.length + " images…";
-        const body = new URLSearchParams();
-        for (const [name, value] of Object.entries(fields)) body.set(name, value);
-        body.set("scope", "selected");
-        body.set("format", "json");
-        body.set("confirm", "yes");
-        for (const id of ids.slice(at, at + CHUNK)) body.append("image", id);
-        const answer = await json(
-          await fetch("/admin/library/bulk", { method: "POST", body, credentials: "same-origin" }),
-        );
-        done += answer.done;
-        for (const r of answer.refused) refused.set(r.reason, (refused.get(r.reason) || 0) + r.images.length);
-        bar.value = Math.min(ids.length, at + CHUNK) / ids.length;
-      }
-      let text = done + " of " + ids.length + " images changed.";
-      for (const [reason, n] of refused) text += " " + n + " not changed: " + reason;
+      const { text } = await change(fields, ids);
       status.textContent = text + " Reload the page to see the changes.";
       form.elements.idem.value = newKey();
     } catch (err) {

@@ -2159,14 +2159,33 @@ lightbox_testkit::both_setups!(
             );
         }
         b.shot("bulk-done").await;
+        // A key on a tile rates that image (nothing ticked now).
+        b.click("#select-all").await;
+        assert_eq!(b.text("#selected-count").await, "(0 ticked)");
+        let first = b.value("#images li input.pick").await;
+        b.find("#images li a").await.send_keys("5").await.unwrap();
+        let rated = lightbox_testkit::eventually(30, || async {
+            let text = b.text("#bulk-status").await;
+            text.starts_with("Rating 5: 1 of 1 images changed.")
+                .then_some(())
+        })
+        .await;
+        assert!(rated.is_some(), "{}", b.text("#bulk-status").await);
+        assert!(b.text("#images li .stars").await.contains("★ 5"));
+        let image = server
+            .get(&token, &format!("/v1/images/{first}"))
+            .await
+            .json();
+        assert_eq!(image["rating"], 5, "{image}");
+        assert_eq!(
+            count_images(&server, &token, "keyword=picked:yes&rating=4").await,
+            299
+        );
         assert_eq!(
             count_images(&server, &token, "keyword=picked:yes").await,
             300
         );
-        assert_eq!(
-            count_images(&server, &token, "keyword=picked:yes&rating=4").await,
-            300
-        );
+
         let set = server
             .get(&token, &format!("/v1/sets/{shortlist}"))
             .await

@@ -148,7 +148,7 @@ fn tile(image: &Image) -> Markup {
                 }
                 span.name { (label) }
                 span.meta {
-                    @if image.rating > 0 { (format!("★ {}", image.rating)) " · " }
+                    span.stars { @if image.rating > 0 { "★ " (image.rating) " · " } }
                     @if image.is_video { "video · " }
                     (page::bytes(image.bytes))
                 }
@@ -220,9 +220,12 @@ pub async fn grid(
                 form #bulk method="post" action="/admin/library/bulk" {
                     (bulk::bar(&user, &sets, &kept))
                     // Needs the script; shown by it.
-                    label.check.select-all hidden {
-                        input #select-all type="checkbox";
-                        span { "Select all on this page" }
+                    div.select-all hidden {
+                        label.check {
+                            input #select-all type="checkbox";
+                            span { "Select all on this page" }
+                        }
+                        p.hint { "Keys 0 to 5 rate the image in focus, or every ticked image." }
                     }
                     ul.grid #images { @for image in &items { (tile(image)) } }
                 }
