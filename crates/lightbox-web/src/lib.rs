@@ -10,6 +10,7 @@
 //! /admin/library/bulk (+ /ids for its script)              everyone signed in (the
 //!                                                          use-cases decide per image)
 //! /admin/upload (+ /ticket, /status for its script)         everyone signed in
+//! /admin/keywords (+ /rename), /admin/operations/{op}      everyone signed in
 //! /admin/account (sessions, two-factor)                    everyone signed in
 //! /admin/websites (list, "View")                           everyone signed in
 //! /admin/websites/new, …/{website}, …/{website}/delete     roles that change websites (not `user`)
@@ -84,8 +85,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, bulk, library, press, settings as api_settings, sign_in, tokens, upload, users,
-        websites,
+        account, bulk, keywords, library, press, settings as api_settings, sign_in, tokens, upload,
+        users, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -137,6 +138,12 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/admin/upload/ticket", post(upload::ticket))
+        .route("/admin/keywords", get(keywords::list))
+        .route(
+            "/admin/keywords/rename",
+            get(keywords::rename_form).post(keywords::rename),
+        )
+        .route("/admin/operations/{uuid}", get(keywords::operation))
         .route("/admin/upload/status", get(upload::status))
         .route(
             "/admin/websites",

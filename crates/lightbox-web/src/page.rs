@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 pub enum Section {
     Library,
     Upload,
+    Keywords,
     Sets,
     Websites,
     Users,
@@ -64,6 +65,7 @@ fn navigation(user: &ConsoleUser, section: Section) -> Markup {
                 (item("/admin/library", "Library", Section::Library))
                 (item("/admin/upload", "Upload", Section::Upload))
                 (item("/admin/sets", "Sets", Section::Sets))
+                (item("/admin/keywords", "Keywords", Section::Keywords))
                 (item("/admin/websites", "Websites", Section::Websites))
                 @if user.is_admin() {
                     (item("/admin/users", "Users", Section::Users))

@@ -60,7 +60,7 @@ const ADMIN_FORMS: [&str; 6] = [
 ];
 
 /// Every other form a signed-in person sends.
-const MEMBER_FORMS: [&str; 9] = [
+const MEMBER_FORMS: [&str; 10] = [
     "/admin/sign-out",
     "/admin/account/sessions/end-others",
     "/admin/account/sessions/{uuid}/end",
@@ -70,6 +70,7 @@ const MEMBER_FORMS: [&str; 9] = [
     "/admin/library/{uuid}/download",
     "/admin/upload/ticket",
     "/admin/library/bulk",
+    "/admin/keywords/rename",
 ];
 
 /// The website forms (roles that change websites; `user` is refused).
@@ -2284,6 +2285,82 @@ lightbox_testkit::both_setups!(
             .await
             .json();
         assert_eq!(theirs["rating"], 0);
+        Ok(())
+    }
+);
+
+both_engines!(
+    keywords_are_listed_with_counts_and_renamed_with_progress,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        for i in 0..12u32 {
+            let keywords = if i < 8 {
+                json!(["artist:Marina", "stage:Main"])
+            } else {
+                json!(["stage:Main"])
+            };
+            server
+                .upload_with(
+                    &token,
+                    &json!({"filename": format!("k{i}.jpg"), "keywords": keywords}),
+                    lightbox_media::fixtures::jpeg(50 + i, 40),
+                )
+                .await;
+        }
+        let b = Browser::start("keywords", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        b.click_text("Keywords").await;
+        let table = b.text("#keywords tbody").await;
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(
+            rows[0].contains("Main") && rows[0].contains("12"),
+            "{table}"
+        );
+        assert!(
+            rows[1].contains("Marina") && rows[1].contains("8"),
+            "{table}"
+        );
+        b.assert_axe_passes("the keywords page").await;
+        b.shot("keywords").await;
+        // Renamed across the library: a job, followed on its page.
+        b.follow("a[aria-label='Rename artist:Marina']").await;
+        assert_eq!(b.value("#from").await, "artist:Marina");
+        b.fill("#to", "artist:Marina Sena").await;
+        b.assert_axe_passes("the rename form").await;
+        b.click_text("Rename").await;
+        assert!(b.path().await.starts_with("/admin/operations/op-"));
+        let finished = lightbox_testkit::eventually(60, || async {
+            let text = b.text("#operation-status").await;
+            text.starts_with("Done.").then_some(text)
+        })
+        .await
+        .expect("the rename finished");
+        assert_eq!(finished, "Done. 8 of 8 images.");
+        b.shot("keyword-renamed").await;
+        let listed = server.get(&token, "/v1/keywords?sort=count").await.json();
+        let names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["keyword"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["stage:Main", "artist:Marina Sena"], "{listed}");
+        // A bad new keyword: said on the form, nothing runs.
+        b.goto(&server.at("/admin/keywords/rename?from=stage:Main"))
+            .await;
+        b.fill("#to", "   ").await;
+        b.click_text("Rename").await;
+        assert!(
+            b.text(".problem").await.contains("to"),
+            "{}",
+            b.main_text().await
+        );
+        assert_eq!(b.value("#from").await, "stage:Main");
+        b.close().await;
         Ok(())
     }
 );
