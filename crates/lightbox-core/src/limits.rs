@@ -201,6 +201,15 @@ async fn give_ip_back(
     Ok(())
 }
 
+/// [`succeeded`] after the change it guarded committed: a failure to
+/// settle the counters is logged, not the caller's error (what the person
+/// asked for is done).
+pub async fn settle(core: &Core, attempt: &Attempt, what: &str) {
+    if let Err(e) = succeeded(core, &core.sessions.settings.limits, attempt).await {
+        tracing::warn!(error = %e, what, "could not settle the rate-limit counters");
+    }
+}
+
 /// A complete sign-in: the address gets its token back, the login's
 /// failures are forgotten, and the address becomes known for the login.
 pub async fn succeeded(

@@ -117,15 +117,6 @@ async fn spend_code(
         .map_err(|_| CoreError::validation("code", "The code is wrong or was already used."))
 }
 
-/// The change went through: the attempt counted up front is settled. A
-/// failure here must not fail a change already made.
-async fn settle(core: &Core, attempt: &crate::limits::Attempt) {
-    let limits = &core.sessions.settings.limits;
-    if let Err(e) = crate::limits::succeeded(core, limits, attempt).await {
-        tracing::warn!(error = %e, "could not settle a two-factor change's rate-limit counters");
-    }
-}
-
 /// Step 1: after the current password (and, to replace an active
 /// authenticator, a current code or a recovery code), a pending secret to
 /// scan.
@@ -147,7 +138,7 @@ pub async fn begin(
     let sealed = core.secrets.seal(&user.id, &totp::base32(&secret))?;
     user_store::set_pending_totp(&mut tx, &user.id, &sealed, Timestamp(core.now())).await?;
     tx.commit().await?;
-    settle(core, &attempt).await;
+    crate::limits::settle(core, &attempt, "a two-factor change").await;
     Ok(enrolment(&user.login, &secret))
 }
 
@@ -237,7 +228,7 @@ pub async fn disable(
     }
     switch_off(&mut tx, core, &user.id, keep_session).await?;
     tx.commit().await?;
-    settle(core, &attempt).await;
+    crate::limits::settle(core, &attempt, "a two-factor change").await;
     Ok(())
 }
 
@@ -260,4 +251,23 @@ pub async fn disable_by_operator(core: &Core, user: &str) -> Result<(), CoreErro
     switch_off(&mut tx, core, &user.id, None).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The TOTP time step `code` proves for a sealed secret, when it is right
+/// for now (±1 step) and later than the last step used; not yet spent (the
+/// caller records the step where the owner's row lives). Users' and press
+/// members' codes alike.
+pub(crate) fn verified_step(
+    core: &Core,
+    owner: &str,
+    sealed_secret: &str,
+    last_step: Option<i64>,
+    code: &str,
+    now: i64,
+) -> Result<Option<i64>, CoreError> {
+    let secret = crate::secrets::totp_secret(core, owner, sealed_secret)?;
+    let now_secs = u64::try_from(now.div_euclid(1_000_000)).unwrap_or(0);
+    let last = last_step.and_then(|s| u64::try_from(s).ok());
+    Ok(totp::verify(&secret, code, now_secs, last)
+        .map(|step| i64::try_from(step).unwrap_or(i64::MAX)))
 }

@@ -419,9 +419,7 @@ pub async fn sign_in(
     )
     .await?;
     tx.commit().await?;
-    if let Err(e) = limits::succeeded(core, limits_settings, &attempt).await {
-        tracing::warn!(error = %e, "could not settle a sign-in's rate-limit counters");
-    }
+    limits::settle(core, &attempt, "a press sign-in").await;
     let token = secret.as_str().to_owned();
     Ok(PressSignIn {
         member: SignedMember::of(&member, &token),
@@ -440,14 +438,12 @@ async fn second_factor(
     let Some(stored) = member.totp_secret.as_deref() else {
         return Ok(false);
     };
-    let secret = crate::secrets::totp_secret(core, &secret_owner(&member.id), stored)?;
-    let now_secs = u64::try_from(now.div_euclid(1_000_000)).unwrap_or(0);
-    let last = member.totp_last_step.and_then(|s| u64::try_from(s).ok());
-    let Some(step) = totp::verify(&secret, code, now_secs, last) else {
-        return Ok(false);
-    };
-    let step = i64::try_from(step).unwrap_or(i64::MAX);
-    Ok(store::accept_totp_step(conn, &member.id, step).await?)
+    let owner = secret_owner(&member.id);
+    let step = crate::mfa::verified_step(core, &owner, stored, member.totp_last_step, code, now)?;
+    match step {
+        Some(step) => Ok(store::accept_totp_step(conn, &member.id, step).await?),
+        None => Ok(false),
+    }
 }
 
 /// The approved member signed in on this website with `token`; `None`
@@ -517,7 +513,7 @@ pub async fn begin_two_factor(
         ));
     }
     let attempt = check_password(core, site, ip, &row, password).await?;
-    settle(core, &attempt).await;
+    limits::settle(core, &attempt, "a press member's change").await;
     let secret = totp::generate_secret().map_err(|_| CoreError::internal())?;
     let base32 = totp::base32(&secret);
     let sealed = core.secrets.seal(&secret_owner(&row.id), &base32)?;
@@ -586,7 +582,7 @@ pub async fn confirm_two_factor(
     // A sign-in someone else holds ends with the change.
     store::delete_other_sessions(&mut tx, &row.id, &member.session).await?;
     tx.commit().await?;
-    settle(core, &attempt).await;
+    limits::settle(core, &attempt, "a press member's change").await;
     Ok(())
 }
 
@@ -614,16 +610,8 @@ pub async fn disable_two_factor(
     store::set_totp(&mut tx, &row.id, None, None, Timestamp(now)).await?;
     store::delete_other_sessions(&mut tx, &row.id, &member.session).await?;
     tx.commit().await?;
-    settle(core, &attempt).await;
+    limits::settle(core, &attempt, "a press member's change").await;
     Ok(())
-}
-
-/// A change that passed its checks: the attempt counted up front is
-/// settled. A failure here must not fail a change already made.
-async fn settle(core: &Core, attempt: &limits::Attempt) {
-    if let Err(e) = limits::succeeded(core, &core.sessions.settings.limits, attempt).await {
-        tracing::warn!(error = %e, "could not settle rate-limit counters");
-    }
 }
 
 /// The member's current password, under the sign-in rate limits: the

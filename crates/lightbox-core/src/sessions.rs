@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use lightbox_auth::opaque::{self, OpaqueKind, OpaqueSecret};
-use lightbox_auth::{recovery, totp};
+use lightbox_auth::recovery;
 use lightbox_store::Conn;
 use lightbox_store::sessions::{self as store, DeviceSessionRow, MfaChallengeRow, RefreshTokenRow};
 use lightbox_store::users::{self as user_store, UserRow};
@@ -437,9 +437,7 @@ pub async fn complete_mfa(
         serde_json::from_str(challenge.device.as_str()).map_err(|_| CoreError::internal())?;
     let signed_in = open_session(core, &mut tx, &user, &device, ip).await?;
     tx.commit().await?;
-    if let Err(e) = limits::succeeded(core, &service.settings.limits, &attempt).await {
-        tracing::warn!(error = %e, "could not settle a sign-in's rate-limit counters");
-    }
+    limits::settle(core, &attempt, "a sign-in").await;
     Ok(signed_in)
 }
 
@@ -467,11 +465,8 @@ pub(crate) async fn check_second_factor(
     let Some(stored) = user.totp_secret.as_deref() else {
         return Ok(Err(wrong()));
     };
-    let secret = crate::secrets::totp_secret(core, &user.id, stored)?;
-    let now_secs = u64::try_from(now.div_euclid(MICROS)).unwrap_or(0);
-    let last = user.totp_last_step.and_then(|s| u64::try_from(s).ok());
-    if let Some(step) = totp::verify(&secret, code, now_secs, last) {
-        let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let step = crate::mfa::verified_step(core, &user.id, stored, user.totp_last_step, code, now)?;
+    if let Some(step) = step {
         return Ok(
             if user_store::accept_totp_step(conn, &user.id, step).await? {
                 Ok(())

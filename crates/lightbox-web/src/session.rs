@@ -35,7 +35,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value; `max_age` 0 deletes the cookie.
+/// A console `Set-Cookie` value; `max_age` 0 deletes the cookie.
 pub fn set_cookie(
     state: &WebState,
     name: &str,
@@ -43,11 +43,19 @@ pub fn set_cookie(
     path: &str,
     max_age: i64,
 ) -> Option<HeaderValue> {
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    cookie_header(name, value, path, max_age, state.settings.secure_cookies)
+}
+
+/// A `Set-Cookie` value (HttpOnly, SameSite=Lax; `Secure` when the public
+/// URL is HTTPS), for the console and the press websites alike.
+pub fn cookie_header(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: i64,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
     ))
@@ -56,17 +64,30 @@ pub fn set_cookie(
 
 /// The client's address, as the API decides it.
 pub fn client_ip(state: &WebState, parts: &Parts) -> Result<IpAddr, CoreError> {
-    let peer = parts
-        .extensions
+    client_ip_of(
+        &parts.extensions,
+        &parts.headers,
+        &state.settings.trusted_proxies,
+    )
+}
+
+/// The client's address from a request's connection and headers: a
+/// trusted proxy's forwarded hop, else the peer; a malformed hop is a
+/// `400`, never the proxy's own address (the API's rule).
+pub fn client_ip_of(
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+    trusted_proxies: &[ipnet::IpNet],
+) -> Result<IpAddr, CoreError> {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let forwarded = parts
-        .headers
+    let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
         .map(HeaderValue::as_bytes);
-    lightbox_core::auth::client_ip(peer, forwarded, &state.settings.trusted_proxies)
+    lightbox_core::auth::client_ip(peer, forwarded, trusted_proxies)
 }
 
 /// The caller's address, for handlers.

@@ -19,9 +19,9 @@
 //! Every answer is `private, no-store`: nothing of a press website is kept
 //! by a browser or a shared cache.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Query, Request};
+use axum::extract::{Query, Request};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lightbox_core::downloads::VersionName;
@@ -98,7 +98,12 @@ pub(super) async fn serve(press_req: PressRequest<'_>, req: Request) -> Response
         now,
     } = press_req;
     let core = &sites.core;
-    let ip = client_ip(sites, &req);
+    let ip =
+        match crate::session::client_ip_of(req.extensions(), req.headers(), &sites.trusted_proxies)
+        {
+            Ok(ip) => ip,
+            Err(e) => return private(pages::failed(&e)),
+        };
     let token = cookie(req.headers(), PRESS_COOKIE).map(str::to_owned);
     let member = match &token {
         Some(t) => match press::authenticate(core, site, t).await {
@@ -187,16 +192,13 @@ impl Ctx<'_> {
     }
 
     fn set_cookie(&self, name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
-        let secure = if self.sites.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        };
-        HeaderValue::from_str(&format!(
-            "{name}={value}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
-            self.cookie_path()
-        ))
-        .ok()
+        crate::session::cookie_header(
+            name,
+            value,
+            &self.cookie_path(),
+            max_age,
+            self.sites.secure_cookies,
+        )
     }
 
     /// A page with one of the two public forms: the random value they echo,
@@ -573,20 +575,6 @@ fn next_of_value(next: &str) -> String {
     } else {
         String::new()
     }
-}
-
-fn client_ip(sites: &Sites, req: &Request) -> IpAddr {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .map(HeaderValue::as_bytes);
-    lightbox_core::auth::client_ip(peer, forwarded, &sites.trusted_proxies).unwrap_or(peer)
 }
 
 async fn read_form(req: Request) -> Result<(HeaderMap, FormData), Response> {
