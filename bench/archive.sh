@@ -29,19 +29,7 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; grep 
 trap cleanup EXIT
 
 say "making $COUNT files of $SIZE_MIB MiB"
-mkdir -p "$WORK/files"
-python3 - "$WORK/files" "$COUNT" "$SIZE_MIB" <<'PY'
-import os, sys
-folder, count, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-head = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffc0000b080258032001011100")
-block = os.urandom(mib << 20)
-for n in range(count):
-    with open(os.path.join(folder, f"IMG_{n:05d}.jpg"), "wb") as f:
-        f.write(head)
-        # Distinct bytes per file (no duplicate is refused), same size.
-        f.write(n.to_bytes(8, "big"))
-        f.write(block[: (mib << 20) - len(head) - 8])
-PY
+make_jpeg_files "$WORK/files" "$COUNT" "$SIZE_MIB"
 BYTES=$(du -sb "$WORK/files" | awk '{print $1}')
 
 DATA="$WORK/data"

@@ -6,6 +6,25 @@ say() { echo "== $*" >&2; }
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
 CLK_TCK=$(getconf CLK_TCK)
+
+# COUNT files of MIB MiB in DIR: a real JPEG header (baseline, 800×600)
+# followed by random bytes, distinct per file (no duplicate is refused).
+# The processor checks the head and streams, hashes and stores the rest as
+# for any photo; their versions fail fast.
+make_jpeg_files() { # dir count mib
+  mkdir -p "$1"
+  python3 - "$1" "$2" "$3" <<'PY'
+import os, sys
+folder, count, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+head = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffc0000b080258032001011100")
+block = os.urandom(mib << 20)
+for n in range(count):
+    with open(os.path.join(folder, f"IMG_{n:05d}.jpg"), "wb") as f:
+        f.write(head)
+        f.write(n.to_bytes(8, "big"))
+        f.write(block[: (mib << 20) - len(head) - 8])
+PY
+}
 NCPU=$(nproc)
 
 # The base URL a server printed as the first line of its stdout.
