@@ -273,7 +273,9 @@ pub fn app(core: Core, settings: ApiSettings) -> Result<Router, String> {
         router = router.route(
             "/upload",
             axum::routing::post(routes::uploads::process_upload)
+                .options(routes::uploads::preflight)
                 .layer(axum::extract::DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(routes::uploads::any_origin))
                 .layer(axum::middleware::from_fn(middleware::method_not_allowed)),
         );
     }

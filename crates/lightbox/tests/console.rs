@@ -2364,3 +2364,57 @@ both_engines!(
         Ok(())
     }
 );
+
+both_engines!(
+    upload_page_sends_files_to_a_processor_on_another_origin,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        // The processor on its own port (another origin), the console on
+        // an API node that names it.
+        let processor = env.serve(&["--role", "processor"]).await;
+        let api = env
+            .serve(&["--role", "api", "--processor-url", &processor.url])
+            .await;
+        let preflight = api
+            .http
+            .request(reqwest::Method::OPTIONS, processor.at("/upload"))
+            .header("origin", &api.url)
+            .header("access-control-request-method", "POST")
+            .send()
+            .await?;
+        assert_eq!(preflight.status(), 204);
+        assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+        assert_eq!(preflight.headers()["access-control-allow-methods"], "POST");
+        let folder = env.dir.join("to-upload");
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut paths = Vec::new();
+        for i in 0..2u32 {
+            let path = folder.join(format!("far-{i}.jpg"));
+            std::fs::write(&path, lightbox_media::fixtures::jpeg(300 + i, 200)).unwrap();
+            paths.push(path.display().to_string());
+        }
+        let b = Browser::start("upload-far", env.engine).await;
+        sign_in(&b, &api, "boss@example.com", PASSWORD, None).await;
+        b.goto(&api.at("/admin/upload")).await;
+        b.find("#file")
+            .await
+            .send_keys(&paths.join("\n"))
+            .await
+            .unwrap();
+        let finished = lightbox_testkit::eventually(60, || async {
+            let text = b.text("#overall-text").await;
+            text.contains("finished").then_some(text)
+        })
+        .await
+        .expect("the uploads finished");
+        assert!(finished.starts_with("2 of 2 files"), "{finished}");
+        assert!(!finished.contains("refused"), "{}", b.text("#files").await);
+        let images = api.get(&token, "/v1/images").await.json();
+        assert_eq!(images.as_array().unwrap().len(), 2, "{images}");
+        b.close().await;
+        Ok(())
+    }
+);

@@ -155,3 +155,37 @@ async fn process(
     }
     Ok(uploads::receive(core, claims, file).await?)
 }
+
+/// The processor answers pages of any origin: the ticket is the whole
+/// credential (no cookie is read), so a console or an app served from
+/// another host than the processor (`--processor-url`) can send files and
+/// read the answer.
+pub async fn any_origin(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(req).await;
+    response.headers_mut().insert(
+        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        axum::http::HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// The CORS preflight a browser sends before a cross-origin upload that
+/// reports its progress: POST with any headers a multipart form needs.
+pub async fn preflight() -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
