@@ -145,6 +145,18 @@
       if (action === "delete" && !window.confirm("Delete " + ids.length + " images? This cannot be undone.")) {
         return;
       }
+      if (action === "zip") {
+        // One archive of them all; its page follows the build.
+        const body = new URLSearchParams(fields);
+        body.set("scope", "selected");
+        body.set("format", "json");
+        for (const id of ids) body.append("image", id);
+        const answer = await json(
+          await fetch("/admin/library/bulk", { method: "POST", body, credentials: "same-origin" }),
+        );
+        window.location.assign("/admin/operations/" + answer.operation);
+        return;
+      }
       const { text } = await change(fields, ids);
       status.textContent = text + " Reload the page to see the changes.";
       form.elements.idem.value = newKey();

@@ -2182,6 +2182,44 @@ lightbox_testkit::both_setups!(
             count_images(&server, &token, "keyword=picked:yes&rating=4").await,
             299
         );
+        // A ZIP of the ticked images, followed on its page to its link.
+        b.click("#select-all").await;
+        b.click("input[name=scope][value=selected]").await;
+        b.find("#bulk-action")
+            .await
+            .select_by_value("zip")
+            .await
+            .unwrap();
+        b.press("Apply").await;
+        let on_page = lightbox_testkit::eventually(30, || async {
+            b.path()
+                .await
+                .starts_with("/admin/operations/op-")
+                .then_some(())
+        })
+        .await;
+        assert!(on_page.is_some(), "{}", b.path().await);
+        let built = lightbox_testkit::eventually(60, || async {
+            b.text("#operation-status")
+                .await
+                .starts_with("Done.")
+                .then_some(())
+        })
+        .await;
+        assert!(built.is_some(), "{}", b.main_text().await);
+        assert!(b.main_text().await.contains("48 images"));
+        b.assert_axe_passes("a finished ZIP's page").await;
+        b.shot("bulk-zip").await;
+        let link = b
+            .find("a[download]")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let zip = server.http.get(&link).send().await?;
+        assert_eq!(zip.status(), 200);
+        assert!(zip.bytes().await?.starts_with(b"PK"), "a ZIP");
         assert_eq!(
             count_images(&server, &token, "keyword=picked:yes").await,
             300

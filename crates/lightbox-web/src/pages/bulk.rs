@@ -1,8 +1,9 @@
 //! Acting on many images at once from the library grid (issue 18 §3): the
 //! ticked images, or every image the grid's filters match (up to
 //! [`BULK_MAX`]), get keywords added or removed, a rating, added to or
-//! removed from a set, or deleted — through the API's own batches
-//! (`edits::run_batch`, [`BATCH_MAX`] a write) and set arrangements.
+//! removed from a set, deleted, or put in a ZIP — through the API's own
+//! batches (`edits::run_batch`, [`BATCH_MAX`] a write), set arrangements
+//! and archives.
 //!
 //! ```text
 //! POST /admin/library/bulk (CSRF, idem, action, scope, image…/filter.…)
@@ -18,7 +19,8 @@ use std::collections::{BTreeMap, HashSet};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use lightbox_core::archives::{self, NewArchive};
 use lightbox_core::console::{self, ConsoleUser};
 use lightbox_core::edits::{self, BATCH_MAX, Edit, KeywordRemoveBody, KeywordsBody, RatingBody};
 use lightbox_core::image_filters::{ImageFilter, is_filter_param};
@@ -46,15 +48,17 @@ enum Action {
     AddToSet,
     RemoveFromSet,
     Delete,
+    Zip,
 }
 
-const ACTIONS: [(&str, &str); 6] = [
+const ACTIONS: [(&str, &str); 7] = [
     ("add_keywords", "Add keywords"),
     ("remove_keywords", "Remove keywords"),
     ("rating", "Set the rating"),
     ("add_to_set", "Add to a set"),
     ("remove_from_set", "Remove from a set"),
     ("delete", "Delete"),
+    ("zip", "Build a ZIP"),
 ];
 
 impl Action {
@@ -66,6 +70,7 @@ impl Action {
             "add_to_set" => Action::AddToSet,
             "remove_from_set" => Action::RemoveFromSet,
             "delete" => Action::Delete,
+            "zip" => Action::Zip,
             _ => {
                 return Err(CoreError::validation(
                     "action",
@@ -89,6 +94,7 @@ impl Action {
             Action::AddToSet => format!("{images} added to the set."),
             Action::RemoveFromSet => format!("{images} removed from the set."),
             Action::Delete => format!("{images} deleted."),
+            Action::Zip => format!("A ZIP of {images} is being built."),
         }
     }
 }
@@ -218,6 +224,8 @@ fn too_many() -> CoreError {
 struct Summary {
     action: Action,
     done: usize,
+    /// The Operation that goes on (a ZIP being built).
+    operation: Option<String>,
     /// Refused images with the reason, per reason.
     refused: BTreeMap<String, Vec<String>>,
 }
@@ -226,6 +234,7 @@ impl Summary {
     fn json(&self) -> serde_json::Value {
         json!({
             "done": self.done,
+            "operation": self.operation,
             "message": self.action.done(self.done),
             "refused": self.refused.iter().map(|(reason, images)| json!({"reason": reason, "images": images})).collect::<Vec<_>>(),
         })
@@ -278,7 +287,7 @@ fn edits_for(action: Action, image: &str, form: &FormData) -> Result<Vec<Edit>, 
             vec![Edit::rating(image, RatingBody { rating })?]
         }
         Action::Delete => vec![Edit::delete(image)?],
-        Action::AddToSet | Action::RemoveFromSet => Vec::new(),
+        Action::AddToSet | Action::RemoveFromSet | Action::Zip => Vec::new(),
     })
 }
 
@@ -296,6 +305,7 @@ async fn run(
     let mut summary = Summary {
         action,
         done: 0,
+        operation: None,
         refused: BTreeMap::new(),
     };
     let principal = user.principal();
@@ -316,6 +326,18 @@ async fn run(
             request_hash: part,
         }
     };
+    if action == Action::Zip {
+        let names: Vec<&str> = images.iter().map(String::as_str).collect();
+        let input = NewArchive {
+            image_public_uuids: images.to_vec(),
+            version_profile_uuid: None,
+            filename: None,
+        };
+        let op = archives::create(&state.core, &principal, &context(&names), input).await?;
+        summary.done = images.len();
+        summary.operation = Some(op.uuid);
+        return Ok(summary);
+    }
     if matches!(action, Action::AddToSet | Action::RemoveFromSet) {
         let set = form
             .text("target_set")
@@ -404,6 +426,11 @@ pub async fn apply(State(state): State<WebState>, signed: SignedForm) -> Respons
         };
     }
     match answer {
+        // A ZIP goes on: its progress page follows it, then links it.
+        Ok(Applied::Done(Summary {
+            operation: Some(op),
+            ..
+        })) => Redirect::to(&format!("/admin/operations/{op}")).into_response(),
         Ok(Applied::Done(summary)) => summary_page(&user, &form, &summary),
         Ok(Applied::Confirm(n)) => confirm_page(&user, &form, n),
         Err(e) => page::error(Some(&user), &e),

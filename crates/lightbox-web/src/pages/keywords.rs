@@ -252,6 +252,18 @@ fn operation_body(op: &Operation, ongoing: bool) -> Markup {
             progress max=(total) value=(done) aria-labelledby="operation-status" {}
         }
         @if let Some(message) = message { p { (message) } }
+        // A ZIP built: its signed link (null for one the member may not have).
+        @if let Some(archive) = op.result.get("archive")
+            && let Some(url) = archive.get("url").and_then(|u| u.as_str())
+        {
+            p {
+                a.button href=(url) download { "Download the ZIP" }
+                " " span.hint {
+                    (archive.get("image_count").and_then(serde_json::Value::as_i64).unwrap_or(0)) " images, "
+                    (page::bytes(archive.get("bytes").and_then(serde_json::Value::as_i64).unwrap_or(0)))
+                }
+            }
+        }
         @if let Some(e) = &op.error { div.problem role="alert" { p { (e.message) } } }
         @if ongoing { p.hint { "This page follows it by itself." } }
         p { a href="/admin/keywords" { "Keywords" } " · " a href="/admin/library" { "Library" } }
