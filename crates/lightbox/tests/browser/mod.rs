@@ -353,7 +353,8 @@ impl Browser {
         assert_eq!(result, json!([]), "axe on {what}: {result:#}");
     }
 
-    /// Every form control has a label people and screen readers see; the
+    /// Every form control has a label people and screen readers see (and
+    /// axe-core agrees, [`Self::assert_axe_passes`]); the
     /// page asked nothing from another origin; nothing is wider than the
     /// window (works on a phone).
     pub async fn check_page(&self) {
@@ -395,6 +396,9 @@ impl Browser {
             .js("return document.querySelectorAll('h1').length;")
             .await;
         assert_eq!(h1, json!(1), "one h1 per page: {}", self.path().await);
+        // And axe-core finds nothing to fix (every page a test pictures).
+        let here = self.path().await;
+        self.assert_axe_passes(&here).await;
     }
 
     /// The console cookie, for requests made beside the browser.
