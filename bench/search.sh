@@ -16,7 +16,7 @@
 #    rows and their keywords/versions/sets from the database, JSON).
 # Prints markdown on stdout; progress on stderr.
 #
-# Settings: BENCH_IMAGES=1000000 BENCH_ITERATIONS=200 BENCH_DURATION=5
+# Settings: BENCH_IMAGES=1000000 BENCH_ITERATIONS=200 BENCH_DURATION=5 BENCH_CONSOLE=1 (the grid)
 #           BENCH_DATA=DIR (reuse a filled dir) BENCH_KEEP=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -128,3 +128,38 @@ while IFS='|' read -r name kind q extra qs; do
   ratio=$(awk -v h="$h50" -v d="$d50" 'BEGIN { if (d > 0) printf "%.2f", h / d; else print "-" }')
   echo "| $name | $d50 | $d99 | $h50 | $h99 | $ratio |"
 done < <(tr '\t' '|' <<<"$MIXES")
+
+# The console's library grid on the same library (BENCH_CONSOLE=1): an admin
+# signs in through the form, then wrk -c1 on the grid's first page, filtered
+# pages and a search page (48 tiles each, the whole HTML page).
+if [ -n "${BENCH_CONSOLE:-}" ]; then
+  say "console grid"
+  PASSWORD="bench-console-grid-password-1"
+  printf '%s\n' "$PASSWORD" | "$LB" user create --login grid@example.com --name Grid --password-stdin "${storage[@]}" >/dev/null 2>&1 || true
+  "$LB" user add-to-account grid@example.com bench --role admin "${storage[@]}" >/dev/null 2>&1 || true
+  jar="$WORK/console.jar"
+  form=$(curl -sf -c "$jar" "$base/admin/sign-in")
+  pre=$(sed -n 's/.*name="pre" value="\([^"]*\)".*/\1/p' <<<"$form" | head -n 1)
+  curl -sf -b "$jar" -c "$jar" -o /dev/null --data-urlencode "pre=$pre" --data-urlencode "next=/admin/library" \
+    --data-urlencode "login=grid@example.com" --data-urlencode "password=$PASSWORD" "$base/admin/sign-in"
+  console=$(awk '$6 == "lightbox_console" { print $7 }' "$jar")
+  [ -n "$console" ] || { say "console sign-in failed"; exit 1; }
+  echo
+  echo "### Console library grid, $IMAGES images (wrk -t1 -c1 -d${DURATION}s, load $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo
+  echo "| page | p50 ms | p99 ms | req/s |"
+  echo "| --- | ---: | ---: | ---: |"
+  while IFS='|' read -r name qs; do
+    out=$(wrk -t1 -c1 -d"${DURATION}s" --latency -H "Cookie: lightbox_console=$console" "$base/admin/library$qs")
+    if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then say "$name: wrk saw errors"; echo "$out" >&2; fi
+    echo "| $name | $(awk '$1 == "50%" { print $2 }' <<<"$out" | ms) | $(awk '$1 == "99%" { print $2 }' <<<"$out" | ms) | $(awk '/^Requests\/sec:/ { print $2 }' <<<"$out") |"
+  done <<'PAGES'
+first page (newest)|
+second page|?offset=48
+keyword filter (word17)|?keyword=word17
+rating + geo filter|?min_rating=4&has_geo=true
+taken order, a year|?sort=taken&creation_date_from=2023-01-01&creation_date_to=2023-12-31
+search (concert)|?query=concert
+search + filter|?query=concert+sunset&min_rating=3
+PAGES
+fi
