@@ -7,6 +7,8 @@
 //! ```text
 //! /admin/sign-in ─ password ─▶ (two-factor on) /admin/sign-in/code ─▶ console cookie
 //! /admin/library, /admin/library/{image}, /admin/sets      everyone signed in
+//! /admin/library/{image}/edit                              everyone signed in (the
+//!                                                          use-cases decide per image)
 //! /admin/library/bulk (+ /ids for its script)              everyone signed in (the
 //!                                                          use-cases decide per image)
 //! /admin/upload (+ /ticket, /status for its script)         everyone signed in
@@ -85,8 +87,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, bulk, keywords, library, press, settings as api_settings, sign_in, tokens, upload,
-        users, websites,
+        account, bulk, edit, keywords, library, press, settings as api_settings, sign_in, tokens,
+        upload, users, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -128,6 +130,10 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route("/admin/library/bulk", post(bulk::apply))
         .route("/admin/library/bulk/ids", get(bulk::matching))
         .route("/admin/library/{uuid}", get(library::image))
+        .route(
+            "/admin/library/{uuid}/edit",
+            get(edit::page).post(edit::save),
+        )
         .route("/admin/library/{uuid}/download", post(library::download))
         .route("/admin/sets", get(library::sets))
         .route(

@@ -60,7 +60,7 @@ const ADMIN_FORMS: [&str; 6] = [
 ];
 
 /// Every other form a signed-in person sends.
-const MEMBER_FORMS: [&str; 10] = [
+const MEMBER_FORMS: [&str; 11] = [
     "/admin/sign-out",
     "/admin/account/sessions/end-others",
     "/admin/account/sessions/{uuid}/end",
@@ -71,6 +71,7 @@ const MEMBER_FORMS: [&str; 10] = [
     "/admin/upload/ticket",
     "/admin/library/bulk",
     "/admin/keywords/rename",
+    "/admin/library/{uuid}/edit",
 ];
 
 /// The website forms (roles that change websites; `user` is refused).
@@ -2452,6 +2453,164 @@ both_engines!(
         assert!(!finished.contains("refused"), "{}", b.text("#files").await);
         let images = api.get(&token, "/v1/images").await.json();
         assert_eq!(images.as_array().unwrap().len(), 2, "{images}");
+        b.close().await;
+        Ok(())
+    }
+);
+
+both_engines!(
+    an_image_is_edited_field_by_field_and_refusals_change_nothing,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let id = server
+            .upload_with(
+                &token,
+                &json!({"filename": "DSC_0042.jpg", "keywords": ["artist:Marina", "stage:Main"]}),
+                lightbox_media::fixtures::jpeg(1600, 1000),
+            )
+            .await;
+        // The image as stored, without its versions (a rotation rebuilds
+        // them in the background).
+        let get = || async {
+            let mut image = server.get(&token, &format!("/v1/images/{id}")).await.json();
+            image.as_object_mut().unwrap().remove("versions");
+            image
+        };
+        let b = Browser::start("edit", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+        b.goto(&server.at(&format!("/admin/library/{id}"))).await;
+        b.click_text("Edit").await;
+        assert_eq!(b.path().await, format!("/admin/library/{id}/edit"));
+
+        // The details: one form, one write.
+        b.fill("#title", "Marina opens the main stage").await;
+        b.fill("#description", "Her first song, under magenta beams.")
+            .await;
+        b.fill("#alt_text", "A singer in pink light").await;
+        b.fill("#creation_date", "2026-07-10 20:05:42").await;
+        b.find("#rotation")
+            .await
+            .select_by_value("180")
+            .await
+            .unwrap();
+        b.click("#rating-4").await;
+        b.click_text("Save details").await;
+        assert_eq!(b.text(".notice").await, "The details were saved.");
+        let image = get().await;
+        assert_eq!(image["title"], "Marina opens the main stage");
+        assert_eq!(image["description"], "Her first song, under magenta beams.");
+        assert_eq!(image["alt_text"], "A singer in pink light");
+        assert_eq!(image["creation_date"], "2026-07-10T20:05:42Z");
+        assert_eq!(image["rotation"], 180);
+        assert_eq!(image["rating"], 4);
+        assert!(
+            b.checked("#rating-4").await,
+            "the form shows what is stored"
+        );
+
+        // A date that is not one: said beside the form, what was typed
+        // stays, nothing changes (the title typed with it neither).
+        b.fill("#title", "Not saved").await;
+        b.fill("#creation_date", "last tuesday").await;
+        b.click_text("Save details").await;
+        assert!(
+            b.text(".problem").await.contains("creation_date"),
+            "{}",
+            b.main_text().await
+        );
+        assert_eq!(b.value("#creation_date").await, "last tuesday");
+        assert_eq!(b.value("#title").await, "Not saved");
+        assert_eq!(get().await, image, "nothing changed");
+
+        // Keywords: add with the vocabulary's completion, remove one.
+        b.goto(&server.at(&format!("/admin/library/{id}/edit")))
+            .await;
+        let offered = b
+            .js("return [...document.querySelectorAll('#vocabulary option')].map(o => o.value);")
+            .await;
+        assert!(
+            offered
+                .as_array()
+                .unwrap()
+                .contains(&json!("artist:Marina")),
+            "{offered}"
+        );
+        b.fill("#new_keywords", "day:Friday, crowd").await;
+        b.click_text("Add").await;
+        assert_eq!(b.text(".notice").await, "The keywords were added.");
+        b.follow("button[aria-label='Remove stage:Main']").await;
+        let kw: Vec<String> = get().await["keywords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["keyword"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(kw.len(), 3, "{kw:?}");
+        assert!(kw.contains(&"day:Friday".to_owned()) && !kw.contains(&"stage:Main".to_owned()));
+
+        // A credit, the IPTC fields, a crop drawn over the picture.
+        b.fill("#credit_role", "Photo").await;
+        b.fill("#credit_name", "Ines Duarte").await;
+        b.click_text("Add the credit").await;
+        b.fill("#iptc-creator", "Ines Duarte").await;
+        b.fill("#iptc-copyright_notice", "© 2026 Brightwater").await;
+        b.click("#iptc-copyright_marked").await;
+        b.click_text("Save IPTC").await;
+        assert_eq!(b.text(".notice").await, "The IPTC fields were saved.");
+        b.fill("#crop-aspect_ratio", "16:9").await;
+        b.fill("#crop-width", "1600").await;
+        b.fill("#crop-height", "900").await;
+        b.click_text("Save the crop").await;
+        assert_eq!(b.text(".notice").await, "The crop was saved.");
+        assert!(
+            b.exists("svg.crops rect").await,
+            "the crop's frame is drawn"
+        );
+        b.shot("edit").await;
+        let image = get().await;
+        assert_eq!(image["credits"][0]["name"], "Ines Duarte", "{image}");
+        assert_eq!(image["metadata"]["creator"], "Ines Duarte", "{image}");
+        assert_eq!(image["metadata"]["copyright_notice"], "© 2026 Brightwater");
+        assert_eq!(image["metadata"]["copyright_marked"], true);
+        assert_eq!(image["crops"][0]["aspect_ratio"], "16:9", "{image}");
+        assert_eq!(image["crops"][0]["height"], 900);
+        // A crop outside the picture: refused, nothing changes.
+        b.fill("#crop-aspect_ratio", "1:1").await;
+        b.fill("#crop-x", "1000").await;
+        b.fill("#crop-width", "1000").await;
+        b.fill("#crop-height", "1000").await;
+        b.click_text("Save the crop").await;
+        assert!(b.exists(".problem").await, "{}", b.main_text().await);
+        assert_eq!(get().await, image, "nothing changed");
+
+        // A `user` member may not edit someone else's image.
+        env.user("ed@example.com", PASSWORD, "acme", "user").await;
+        let ed = console_cookie(&server, "ed@example.com", PASSWORD, None).await;
+        let ed_csrf = lightbox_core::console::csrf_token(&ed);
+        let idem = uuid::Uuid::new_v4().to_string();
+        let r = post_form(
+            &server,
+            &ed,
+            &format!("/admin/library/{id}/edit"),
+            &[
+                ("csrf", ed_csrf.as_str()),
+                ("idem", idem.as_str()),
+                ("part", "add_keywords"),
+                ("keywords", "sneaky"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert!(
+            r.text.contains("only the images you uploaded"),
+            "{}",
+            r.text
+        );
+        assert_eq!(get().await, image, "nothing changed");
         b.close().await;
         Ok(())
     }

@@ -404,7 +404,7 @@ fn failed_item(e: &CoreError) -> Option<usize> {
 }
 
 /// The error's message without the batch's `operations[n]: ` prefix.
-fn reason(e: &CoreError) -> String {
+pub(crate) fn reason(e: &CoreError) -> String {
     match e.message.split_once("]: ") {
         Some((head, tail)) if head.starts_with("operations[") => tail.to_owned(),
         _ => e.message.clone(),

@@ -267,6 +267,7 @@ pub async fn image(
         html! {
             div.actions {
                 a href="/admin/library" { "← Library" }
+                a.button href={ "/admin/library/" (image.public_uuid) "/edit" } { "Edit" }
                 form.inline method="post" action={ "/admin/library/" (image.public_uuid) "/download" } {
                     (page::csrf(&user))
                     button.secondary type="submit" { "Download" }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod bulk;
+pub mod edit;
 pub mod keywords;
 pub mod library;
 pub mod press;
