@@ -1276,9 +1276,139 @@ pub async fn snapshots(
     ))
 }
 
+/// What restoring a snapshot would change in the set as it is now: images
+/// that come back (unless deleted since), images that leave, how many of
+/// the rest move, and how many change visibility.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RestorePreview {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub moved: usize,
+    pub visibility_changed: usize,
+}
+
+pub async fn restore_preview(
+    core: &Core,
+    account_id: &str,
+    id: &str,
+    snapshot: &str,
+) -> Result<RestorePreview, CoreError> {
+    let id = set_id(id)?;
+    let mut conn = core.store.read().await?;
+    if !sets::exists(&mut conn, account_id, &id).await? {
+        return Err(set_not_found(&id));
+    }
+    let row = sets::find_snapshot(&mut conn, &id, snapshot)
+        .await?
+        .ok_or_else(|| {
+            CoreError::new(
+                ErrorKind::SnapshotNotFound,
+                format!("No snapshot {snapshot}."),
+            )
+        })?;
+    let state: SnapshotState =
+        serde_json::from_str(row.state.as_str()).map_err(|_| CoreError::internal())?;
+    let current: Vec<(String, i64, Option<i64>)> = sets::members(&mut conn, &id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            (
+                m.image_id,
+                i64::from(m.hidden),
+                m.activation_time.map(|t| t.0),
+            )
+        })
+        .collect();
+    Ok(preview(&current, &state.images))
+}
+
+/// [`restore_preview`] on two arrangements (`[image, hidden, activation]`
+/// in display order). "Moved" counts the fewest images that must move to
+/// turn one order of the shared images into the other (those outside a
+/// longest common increasing run).
+fn preview(
+    now: &[(String, i64, Option<i64>)],
+    then: &[(String, i64, Option<i64>)],
+) -> RestorePreview {
+    let now_at: HashMap<&str, usize> = now
+        .iter()
+        .enumerate()
+        .map(|(n, m)| (m.0.as_str(), n))
+        .collect();
+    let then_ids: HashSet<&str> = then.iter().map(|m| m.0.as_str()).collect();
+    let added = then
+        .iter()
+        .filter(|m| !now_at.contains_key(m.0.as_str()))
+        .map(|m| m.0.clone())
+        .collect();
+    let removed = now
+        .iter()
+        .filter(|m| !then_ids.contains(m.0.as_str()))
+        .map(|m| m.0.clone())
+        .collect();
+    // Positions now of the shared images, in the snapshot's order.
+    let positions: Vec<usize> = then
+        .iter()
+        .filter_map(|m| now_at.get(m.0.as_str()).copied())
+        .collect();
+    let visibility_changed = then
+        .iter()
+        .filter(|m| {
+            now_at
+                .get(m.0.as_str())
+                .is_some_and(|&n| (now[n].1, now[n].2) != (m.1, m.2))
+        })
+        .count();
+    RestorePreview {
+        added,
+        removed,
+        moved: positions.len() - longest_increasing(&positions),
+        visibility_changed,
+    }
+}
+
+/// Length of the longest strictly increasing subsequence (patience sort).
+fn longest_increasing(values: &[usize]) -> usize {
+    let mut tails: Vec<usize> = Vec::new();
+    for &v in values {
+        match tails.binary_search(&v) {
+            Ok(_) => {}
+            Err(at) if at == tails.len() => tails.push(v),
+            Err(at) => tails[at] = v,
+        }
+    }
+    tails.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restore_preview_names_what_comes_back_leaves_and_moves() {
+        let m = |ns: &[usize]| -> Vec<(String, i64, Option<i64>)> {
+            ns.iter().map(|n| (id(*n), 0, None)).collect()
+        };
+        // Nothing changed since: nothing to say.
+        assert_eq!(
+            preview(&m(&[1, 2, 3]), &m(&[1, 2, 3])),
+            RestorePreview::default()
+        );
+        // One image moved from last to first: one move, not three.
+        let p = preview(&m(&[2, 3, 4, 1]), &m(&[1, 2, 3, 4]));
+        assert_eq!((p.moved, p.added.len(), p.removed.len()), (1, 0, 0));
+        // Reversed: all but one move.
+        assert_eq!(preview(&m(&[4, 3, 2, 1]), &m(&[1, 2, 3, 4])).moved, 3);
+        // Added since (it leaves), removed since (it comes back).
+        let p = preview(&m(&[1, 2, 5]), &m(&[1, 2, 3]));
+        assert_eq!(p.added, ids(&[3]));
+        assert_eq!(p.removed, ids(&[5]));
+        assert_eq!(p.moved, 0);
+        // Hidden since: its visibility changes back.
+        let mut now = m(&[1, 2]);
+        now[1].1 = 1;
+        assert_eq!(preview(&now, &m(&[1, 2])).visibility_changed, 1);
+    }
 
     /// A UUID whose last digits are `n`.
     fn id(n: usize) -> String {

@@ -6,7 +6,10 @@
 //!
 //! ```text
 //! /admin/sign-in ─ password ─▶ (two-factor on) /admin/sign-in/code ─▶ console cookie
-//! /admin/library, /admin/library/{image}, /admin/sets      everyone signed in
+//! /admin/library, /admin/library/{image}                  everyone signed in
+//! /admin/sets (+ new), /admin/sets/{set} (settings, order,
+//!   lead, visibility, snapshots)                           everyone signed in (the
+//!                                                          use-cases decide)
 //! /admin/library/{image}/edit                              everyone signed in (the
 //!                                                          use-cases decide per image)
 //! /admin/library/bulk (+ /ids for its script)              everyone signed in (the
@@ -87,8 +90,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, bulk, edit, keywords, library, press, settings as api_settings, sign_in, tokens,
-        upload, users, websites,
+        account, bulk, edit, keywords, library, press, sets, settings as api_settings, sign_in,
+        tokens, upload, users, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -135,7 +138,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
             get(edit::page).post(edit::save),
         )
         .route("/admin/library/{uuid}/download", post(library::download))
-        .route("/admin/sets", get(library::sets))
+        .route("/admin/sets", get(sets::list).post(sets::create))
+        .route("/admin/sets/{uuid}", get(sets::show).post(sets::change))
         .route(
             "/admin/upload",
             // Files stream through, each under its ticket's size cap.

@@ -60,7 +60,7 @@ const ADMIN_FORMS: [&str; 6] = [
 ];
 
 /// Every other form a signed-in person sends.
-const MEMBER_FORMS: [&str; 11] = [
+const MEMBER_FORMS: [&str; 13] = [
     "/admin/sign-out",
     "/admin/account/sessions/end-others",
     "/admin/account/sessions/{uuid}/end",
@@ -72,6 +72,8 @@ const MEMBER_FORMS: [&str; 11] = [
     "/admin/library/bulk",
     "/admin/keywords/rename",
     "/admin/library/{uuid}/edit",
+    "/admin/sets",
+    "/admin/sets/{uuid}",
 ];
 
 /// The website forms (roles that change websites; `user` is refused).
@@ -827,7 +829,7 @@ both_engines!(
             "Main stage is nested under Day 1"
         );
         b.shot("sets").await;
-        b.click_text("Day 1").await;
+        b.follow("a[aria-label='Images of Day 1']").await;
         assert_eq!(
             b.js("return document.querySelectorAll('#images li').length")
                 .await,
@@ -2611,6 +2613,176 @@ both_engines!(
             r.text
         );
         assert_eq!(get().await, image, "nothing changed");
+        b.close().await;
+        Ok(())
+    }
+);
+
+/// The set a `/admin/sets/{set}?…` path names.
+fn set_in_path(path: &str) -> String {
+    let rest = path.trim_start_matches("/admin/sets/");
+    rest.split('?').next().unwrap_or(rest).to_owned()
+}
+
+both_engines!(
+    sets_are_made_arranged_scheduled_and_restored_in_the_console,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let b = Browser::start("sets", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+
+        // Two sets through the form, the second inside the first.
+        b.click_text("Sets").await;
+        b.fill("#name", "Festival").await;
+        b.find("#type")
+            .await
+            .select_by_value("folder")
+            .await
+            .unwrap();
+        b.click_text("Make the set").await;
+        assert_eq!(b.text(".notice").await, "The set was made.");
+        let festival = set_in_path(&b.path().await);
+        b.goto(&server.at("/admin/sets")).await;
+        b.fill("#name", "Friday").await;
+        b.find("#parent")
+            .await
+            .select_by_value(&festival)
+            .await
+            .unwrap();
+        b.click_text("Make the set").await;
+        let friday = set_in_path(&b.path().await);
+        let set = server
+            .get(&token, &format!("/v1/sets/{friday}"))
+            .await
+            .json();
+        assert_eq!(set["parent_public_uuid"], festival.as_str(), "{set}");
+        // Renamed and recoloured on its page.
+        b.fill("#name", "Friday night").await;
+        b.find("#colour")
+            .await
+            .select_by_value("blue")
+            .await
+            .unwrap();
+        b.click_text("Save the set").await;
+        assert_eq!(b.text(".notice").await, "The set was saved.");
+        let set = server
+            .get(&token, &format!("/v1/sets/{friday}"))
+            .await
+            .json();
+        assert_eq!(
+            (set["name"].as_str(), set["colour"].as_str()),
+            (Some("Friday night"), Some("blue"))
+        );
+
+        let mut ids = Vec::new();
+        for (i, title) in ["One", "Two", "Three", "Four"].iter().enumerate() {
+            ids.push(
+                server
+                    .upload_with(
+                        &token,
+                        &json!({"filename": format!("{title}.jpg"), "title": title, "set_public_uuid": friday}),
+                        lightbox_media::fixtures::jpeg(60 + i as u32, 40),
+                    )
+                    .await,
+            );
+        }
+        let order = || async {
+            let list = server
+                .get(&token, &format!("/v1/sets/{friday}/images"))
+                .await
+                .json();
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["title"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order().await, ["One", "Two", "Three", "Four"]);
+
+        // With the keyboard only: focus "First" on Four and press Enter.
+        b.goto(&server.at(&format!("/admin/sets/{friday}"))).await;
+        b.js("window.__lightboxOldPage = true; return null;").await;
+        b.find("button[aria-label='First: Four']")
+            .await
+            .send_keys("\u{E007}")
+            .await
+            .unwrap();
+        let moved = lightbox_testkit::eventually(20, || async {
+            (order().await == ["Four", "One", "Two", "Three"]).then_some(())
+        })
+        .await;
+        assert!(moved.is_some(), "{:?}", order().await);
+        // By dragging (the page's own drag and drop events, dispatched:
+        // WebDriver cannot drag HTML5 draggables in headless Chromium).
+        b.goto(&server.at(&format!("/admin/sets/{friday}"))).await;
+        b.js("const rows = document.querySelectorAll('#set-images li');
+              const dt = new DataTransfer();
+              const fire = (el, type) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
+              fire(rows[3], 'dragstart'); fire(rows[0], 'dragover'); fire(rows[0], 'drop');
+              return null;")
+            .await;
+        let dragged = lightbox_testkit::eventually(20, || async {
+            (order().await == ["Three", "Four", "One", "Two"]).then_some(())
+        })
+        .await;
+        assert!(dragged.is_some(), "{:?}", order().await);
+
+        // The snapshot before the drag says what restoring it would do.
+        b.goto(&server.at(&format!("/admin/sets/{friday}"))).await;
+        let snapshots = b.text("#snapshots tbody").await;
+        let first_row = snapshots.lines().next().unwrap_or_default().to_owned();
+        assert!(
+            first_row.contains("move 1 image,") || first_row.ends_with("move 1 image"),
+            "{snapshots}"
+        );
+        b.follow("#snapshots tbody tr:first-child button").await;
+        assert_eq!(b.text(".notice").await, "The snapshot was restored.");
+        assert_eq!(order().await, ["Four", "One", "Two", "Three"]);
+
+        // Go live 5 s from now: the countdown runs, the image is live after.
+        let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(5);
+        let typed = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        );
+        b.click("input[aria-label='Tick One']").await;
+        b.fill("#activation_time", &typed).await;
+        b.click_text("Show (or go live at the time)").await;
+        assert_eq!(b.text(".notice").await, "The visibility was changed.");
+        let set = server
+            .get(&token, &format!("/v1/sets/{friday}"))
+            .await
+            .json();
+        assert_eq!(set["live_image_count"], 3, "{set}");
+        let first = b.text("#countdown-left").await;
+        assert!(first.contains(" s"), "{first}");
+        b.shot("set-scheduled").await;
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let later = b.text("#countdown-left").await;
+        assert_ne!(first, later, "the countdown moves");
+        let live = lightbox_testkit::eventually(15, || async {
+            let set = server
+                .get(&token, &format!("/v1/sets/{friday}"))
+                .await
+                .json();
+            (set["live_image_count"] == 4).then_some(())
+        })
+        .await;
+        assert!(live.is_some(), "live after the instant");
+        // A time that is not one: said beside the form, nothing changes.
+        b.goto(&server.at(&format!("/admin/sets/{friday}"))).await;
+        b.fill("#activation_time", "soon").await;
+        b.click_text("Show (or go live at the time)").await;
+        assert!(b.exists(".problem").await, "{}", b.main_text().await);
         b.close().await;
         Ok(())
     }

@@ -10,7 +10,7 @@ use lightbox_core::CoreError;
 use lightbox_core::downloads::{self, NewDownload};
 use lightbox_core::image_filters::{ImageFilter, is_filter_param};
 use lightbox_core::images::{self, Image};
-use lightbox_core::sets::{self, SetNode};
+use lightbox_core::sets;
 use maud::{Markup, html};
 
 use crate::WebState;
@@ -376,36 +376,6 @@ pub async fn download(
         Ok(link) => Redirect::to(&link.url).into_response(),
         Err(e) => page::error(Some(user), &e),
     }
-}
-
-fn tree(nodes: &[SetNode]) -> Markup {
-    html! {
-        @for node in nodes {
-            li {
-                a href={ "/admin/library?set_public_uuid=" (node.set.public_uuid) } { (node.set.name) }
-                " "
-                span.hint { (node.set.image_count) " images, " (node.set.live_image_count) " live" }
-                @if !node.children.is_empty() { ul { (tree(&node.children)) } }
-            }
-        }
-    }
-}
-
-pub async fn sets(State(state): State<WebState>, Signed(user): Signed) -> Response {
-    let nodes = match sets::tree(&state.core, &user.account.uuid).await {
-        Ok(n) => n,
-        Err(e) => return page::error(Some(&user), &e),
-    };
-    page::respond(page::shell(
-        Some(&user),
-        Section::Sets,
-        "Sets",
-        html! {
-            @if nodes.is_empty() { p { "No sets yet." } } @else {
-                ul.tree #set-tree { (tree(&nodes)) }
-            }
-        },
-    ))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod edit;
 pub mod keywords;
 pub mod library;
 pub mod press;
+pub mod sets;
 pub mod settings;
 pub mod sign_in;
 pub mod tokens;
