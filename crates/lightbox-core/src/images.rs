@@ -358,6 +358,28 @@ pub async fn render_ids(
     render(core, account_id, &ordered).await
 }
 
+/// Of `ids`, the images `principal` may not change: for a `user` member,
+/// every one it did not upload (one query per thousand); none for roles
+/// that change any image. Ids of no image are not listed.
+pub async fn not_changeable(
+    core: &Core,
+    principal: &Principal,
+    ids: &[String],
+) -> Result<Vec<String>, CoreError> {
+    let Some(user) = crate::set_arrangement::only_uploaded_by(principal) else {
+        return Ok(Vec::new());
+    };
+    let mut conn = core.store.read().await?;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            lightbox_store::sets::not_uploaded_by(&mut conn, &principal.account.uuid, &user, chunk)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// May this caller change or delete the image? A `user` role only its own.
 pub(crate) fn may_change(principal: &Principal, row: &ImageRow) -> Result<(), CoreError> {
     match &principal.credential {

@@ -136,7 +136,7 @@ pub struct TicketClaims {
     pub session: Option<String>,
     /// Asked for in the console: a person uploads there whether or not the
     /// account's API access is on (the console does not need the API).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub via_console: bool,
 }
 

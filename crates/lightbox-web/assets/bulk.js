@@ -145,8 +145,12 @@
       if (action === "delete" && !window.confirm("Delete " + ids.length + " images? This cannot be undone.")) {
         return;
       }
-      if (action === "zip") {
-        // One archive of them all; its page follows the build.
+      // Each Apply is a change of its own (a new key); within it, the
+      // chunks are its writes.
+      fields.idem = newKey();
+      if (action === "zip" || action === "add_to_set" || action === "remove_from_set") {
+        // One archive, or one set change, of them all (one snapshot of the
+        // set, one undo); a job's page follows it.
         const body = new URLSearchParams(fields);
         body.set("scope", "selected");
         body.set("format", "json");
@@ -154,12 +158,17 @@
         const answer = await json(
           await fetch("/admin/library/bulk", { method: "POST", body, credentials: "same-origin" }),
         );
-        window.location.assign("/admin/operations/" + answer.operation);
+        if (answer.operation) {
+          window.location.assign("/admin/operations/" + answer.operation);
+          return;
+        }
+        let text = answer.done + " of " + ids.length + " images changed.";
+        for (const r of answer.refused) text += " " + r.images.length + " not changed: " + r.reason;
+        status.textContent = text + " Reload the page to see the changes.";
         return;
       }
       const { text } = await change(fields, ids);
       status.textContent = text + " Reload the page to see the changes.";
-      form.elements.idem.value = newKey();
     } catch (err) {
       status.textContent = String(err.message || err);
     } finally {

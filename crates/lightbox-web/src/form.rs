@@ -41,6 +41,21 @@ impl FormData {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// A fingerprint of what the form asks (every `name=value` but the
+    /// CSRF token), after `what`: the request hash of its write, so the
+    /// same key with other values is a conflict, never a replay.
+    pub fn fingerprint(&self, what: &[&str]) -> String {
+        let pairs: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k != "csrf")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let mut parts: Vec<&str> = what.to_vec();
+        parts.extend(pairs.iter().map(String::as_str));
+        lightbox_core::console::form_fingerprint(&parts)
+    }
+
     /// Every value of a repeated field.
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0

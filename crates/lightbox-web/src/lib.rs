@@ -56,9 +56,12 @@ pub struct WebSettings {
     /// Where thumbnails and previews are loaded from, when not this origin
     /// (`--media-url`): allowed by the Content-Security-Policy.
     pub media_origin: Option<String>,
-    /// Where the upload page sends files, when not this origin
-    /// (`--processor-url`): allowed by the Content-Security-Policy.
+    /// Where the upload page sends files (the ticket's `upload_url`):
+    /// allowed by the Content-Security-Policy.
     pub processor_origin: Option<String>,
+    /// This node is also the image processor: the upload form without
+    /// script may stream files here (never through an API-only node).
+    pub serves_processor: bool,
 }
 
 #[derive(Clone)]

@@ -218,6 +218,13 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         serve_media: matches!(settings.role, Role::All | Role::Media),
     };
     let serve_console = api.serve_api;
+    let serves_processor = api.serve_processor;
+    // Where tickets send files (the public URL unless --processor-url).
+    let processor_origin = settings
+        .processor_url
+        .as_deref()
+        .unwrap_or(&base_url)
+        .to_owned();
     let mut app = lightbox_api::app(core.clone(), api).map_err(Failure)?;
     if serve_console {
         // The admin console lives beside the API (same sign-in rules).
@@ -229,7 +236,8 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
                     trusted_proxies: settings.trusted_proxies.clone(),
                     secure_cookies: base_url.starts_with("https://"),
                     media_origin,
-                    processor_origin: settings.processor_url.as_deref().and_then(origin_of),
+                    processor_origin: origin_of(&processor_origin),
+                    serves_processor,
                 },
             )
             // Request ids and per-route metrics, as on the API.

@@ -326,6 +326,32 @@ async fn run(
             request_hash: part,
         }
     };
+    // A `user` member's images from others are set aside at once (one
+    // query), not found out batch by batch.
+    let foreign: HashSet<String> = if action == Action::Zip {
+        HashSet::new()
+    } else {
+        images::not_changeable(&state.core, &principal, images)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    if !foreign.is_empty() {
+        summary.refused.insert(
+            "Your role changes only the images you uploaded.".to_owned(),
+            images
+                .iter()
+                .filter(|i| foreign.contains(*i))
+                .cloned()
+                .collect(),
+        );
+    }
+    let images: Vec<String> = images
+        .iter()
+        .filter(|i| !foreign.contains(*i))
+        .cloned()
+        .collect();
+    let images = images.as_slice();
     if action == Action::Zip {
         let names: Vec<&str> = images.iter().map(String::as_str).collect();
         let input = NewArchive {
@@ -354,8 +380,13 @@ async fn run(
             Arrangement::remove(body)?
         };
         let names: Vec<&str> = images.iter().map(String::as_str).collect();
-        set_arrangement::arrange(&state.core, &principal, &context(&names), set, change).await?;
+        let op = set_arrangement::arrange(&state.core, &principal, &context(&names), set, change)
+            .await?;
         summary.done = images.len();
+        // Over a thousand images the change is a job: its page follows it.
+        if op.status != lightbox_core::operations::OperationStatus::Succeeded {
+            summary.operation = Some(op.uuid);
+        }
         return Ok(summary);
     }
     // Checked before anything runs: a bad keyword or rating is one error.
@@ -380,6 +411,9 @@ async fn run(
                     summary.done += left.len();
                     left.clear();
                 }
+                // Only a refusal of one image is set aside; anything else
+                // (the database, a conflict) stops the change.
+                Err(e) if !refuses_one_image(&e) => return Err(e),
                 Err(e) => match failed_item(&e).and_then(|i| owner.get(i).copied()) {
                     Some(n) => {
                         let image = left.remove(n);
@@ -395,6 +429,12 @@ async fn run(
         }
     }
     Ok(summary)
+}
+
+/// A batch refused because of one image (gone, or not the member's).
+fn refuses_one_image(e: &CoreError) -> bool {
+    e.kind == lightbox_core::ErrorKind::ImageNotFound
+        || e.detail.as_deref() == Some("own_images_only")
 }
 
 /// The batch item an error names (`operations[3]…`).
@@ -418,7 +458,7 @@ pub async fn apply(State(state): State<WebState>, signed: SignedForm) -> Respons
     if as_json {
         return match answer {
             Ok(Applied::Done(summary)) => Json(summary.json()).into_response(),
-            Ok(Applied::Confirm(_)) => json_error(&CoreError::validation(
+            Ok(Applied::Confirm(..)) => json_error(&CoreError::validation(
                 "confirm",
                 "Deleting needs confirm=yes.",
             )),
@@ -432,15 +472,16 @@ pub async fn apply(State(state): State<WebState>, signed: SignedForm) -> Respons
             ..
         })) => Redirect::to(&format!("/admin/operations/{op}")).into_response(),
         Ok(Applied::Done(summary)) => summary_page(&user, &form, &summary),
-        Ok(Applied::Confirm(n)) => confirm_page(&user, &form, n),
+        Ok(Applied::Confirm(n, seen)) => confirm_page(&user, &form, n, &seen),
         Err(e) => page::error(Some(&user), &e),
     }
 }
 
 enum Applied {
     Done(Summary),
-    /// A delete not yet confirmed, of this many images.
-    Confirm(usize),
+    /// A delete not yet confirmed, of this many images (and their
+    /// fingerprint, sent back with the confirmation).
+    Confirm(usize, String),
 }
 
 async fn apply_form(
@@ -460,8 +501,16 @@ async fn apply_form(
             "No images were chosen: tick some, or choose every image the filters find.",
         ));
     }
-    if action == Action::Delete && form.get("confirm") != Some("yes") {
-        return Ok(Applied::Confirm(images.len()));
+    if action == Action::Delete {
+        // What the member saw counted must be what is deleted: the filters
+        // may find other images by the time they confirm.
+        let names: Vec<&str> = images.iter().map(String::as_str).collect();
+        let seen = console::form_fingerprint(&names);
+        let confirmed = form.get("confirm") == Some("yes")
+            && (form.get("scope") != Some("filter") || form.get("expect") == Some(seen.as_str()));
+        if !confirmed {
+            return Ok(Applied::Confirm(images.len(), seen));
+        }
     }
     Ok(Applied::Done(
         run(state, user, form, idem, action, &images).await?,
@@ -513,7 +562,7 @@ fn summary_page(user: &ConsoleUser, form: &FormData, summary: &Summary) -> Respo
     ))
 }
 
-fn confirm_page(user: &ConsoleUser, form: &FormData, n: usize) -> Response {
+fn confirm_page(user: &ConsoleUser, form: &FormData, n: usize, seen: &str) -> Response {
     page::respond_with(
         StatusCode::OK,
         page::shell(
@@ -523,10 +572,11 @@ fn confirm_page(user: &ConsoleUser, form: &FormData, n: usize) -> Response {
             html! {
                 p { "Delete " strong { (n) " images" } "? Their originals and versions are removed; this cannot be undone." }
                 form method="post" action="/admin/library/bulk" {
-                    @for (name, value) in form.pairs().filter(|(k, _)| *k != "confirm") {
+                    @for (name, value) in form.pairs().filter(|(k, _)| *k != "confirm" && *k != "expect") {
                         input type="hidden" name=(name) value=(value);
                     }
                     input type="hidden" name="confirm" value="yes";
+                    input type="hidden" name="expect" value=(seen);
                     button.danger type="submit" { "Delete " (n) " images" }
                     " "
                     a href=(back_link(form)) { "Cancel" }

@@ -496,17 +496,10 @@ pub async fn save(
         return page::error(Some(&user), &crate::session::csrf_refused());
     };
     let part = form.get("part").unwrap_or_default().to_owned();
-    let fields: Vec<&str> = form
-        .pairs()
-        .filter(|(k, _)| *k != "csrf")
-        .map(|(_, v)| v)
-        .collect();
     let ctx = WriteContext {
         account_id: user.account.uuid.clone(),
         idempotency_key: console::idempotency_key(&format!("edit-{idem}")),
-        request_hash: console::form_fingerprint(
-            &[&["console image edit", &uuid][..], &fields].concat(),
-        ),
+        request_hash: form.fingerprint(&["console image edit", &uuid]),
     };
     let principal = user.principal();
     let written = match edits_of(&part, &uuid, &form) {

@@ -188,15 +188,10 @@ fn context(user: &ConsoleUser, form: &FormData, what: &str) -> Result<WriteConte
         .get("idem")
         .filter(|k| uuid::Uuid::parse_str(k).is_ok())
         .ok_or_else(crate::session::csrf_refused)?;
-    let fields: Vec<&str> = form
-        .pairs()
-        .filter(|(k, _)| *k != "csrf")
-        .map(|(_, v)| v)
-        .collect();
     Ok(WriteContext {
         account_id: user.account.uuid.clone(),
         idempotency_key: console::idempotency_key(&format!("set-{what}-{idem}")),
-        request_hash: console::form_fingerprint(&[&[what][..], &fields].concat()),
+        request_hash: form.fingerprint(&["console set", what]),
     })
 }
 

@@ -2,7 +2,7 @@
 //! and image processor as any API client.
 //!
 //! ```text
-//! with the script:  for each file (3 at a time)
+//! with the script:  for each file (4 at a time)
 //!   POST /admin/upload/ticket (CSRF, the chosen set, keywords) ─▶ ticket JSON
 //!   POST {upload_url} (multipart: ticket, file) with progress ─▶ 201/200/error
 //!   GET  /admin/upload/status?image=… until the thumbnail is ready
@@ -64,6 +64,26 @@ impl Choices {
             set_public_uuid: (!self.set.is_empty()).then(|| self.set.clone()),
             read_metadata: Some(self.read_metadata),
             ..NewUpload::default()
+        }
+    }
+}
+
+/// Text fields the no-script form may send before its files, and the
+/// longest one.
+const DETAIL_FIELDS_MAX: usize = 16;
+const DETAIL_FIELD_BYTES: usize = 4096;
+
+/// A text part read up to [`DETAIL_FIELD_BYTES`]; `None` past it or when
+/// it is not UTF-8.
+async fn bounded_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) if bytes.len() + chunk.len() <= DETAIL_FIELD_BYTES => {
+                bytes.extend_from_slice(&chunk)
+            }
+            Ok(None) => return String::from_utf8(bytes).ok(),
+            _ => return None,
         }
     }
 }
@@ -218,6 +238,14 @@ pub async fn plain(
     Signed(user): Signed,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
+    if !state.settings.serves_processor {
+        // Image bytes never pass through an API-only node (spec §7).
+        let e = CoreError::validation(
+            "file",
+            "This server is not the image processor: upload with the page's script (files go to the processor), or through the API.",
+        );
+        return page::error(Some(&user), &e);
+    }
     let mut form = match form {
         Ok(f) => f,
         Err(e) => {
@@ -245,9 +273,14 @@ pub async fn plain(
                     CoreError::validation("form", "The form's fields must come before the files.");
                 return page::error(Some(&user), &e);
             }
-            match field.text().await {
-                Ok(text) if text.len() <= 4096 => fields.push((name, text)),
-                _ => {
+            // Bounded as it arrives: the body limit is off for the files.
+            if fields.len() >= DETAIL_FIELDS_MAX {
+                let e = CoreError::validation("form", "The form has too many fields.");
+                return page::error(Some(&user), &e);
+            }
+            match bounded_text(field).await {
+                Some(text) => fields.push((name, text)),
+                None => {
                     let e = CoreError::validation(name, "This field is too long or not text.");
                     return page::error(Some(&user), &e);
                 }
