@@ -307,6 +307,19 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Image>, bool), CoreError> {
+    let (ids, more) = list_ids(core, account_id, filter, limit, offset).await?;
+    Ok((render_ids(core, account_id, &ids).await?, more))
+}
+
+/// The ids of a page of [`list`], without rendering the images (for work
+/// that needs only which images match).
+pub async fn list_ids(
+    core: &Core,
+    account_id: &str,
+    filter: &ImageFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<String>, bool), CoreError> {
     let ids = if filter.needs_index() {
         // Full text: the index ranks and filters (it agrees with SQL on
         // every filter); rows still come from the database.
@@ -337,8 +350,7 @@ pub async fn list(
         )
         .await?
     };
-    let (ids, more) = crate::cut_page(ids, limit);
-    Ok((render_ids(core, account_id, &ids).await?, more))
+    Ok(crate::cut_page(ids, limit))
 }
 
 /// Image objects for these ids of the account, in the ids' order (ids

@@ -15,15 +15,8 @@
   const CHUNK = 50;
   let last = null;
 
-  // A new idempotency key for the next change made from this page (the
-  // server replays a change sent again under the same key).
-  const newKey = () => {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  };
+  // A fresh idempotency key per change (console.js).
+  const newKey = window.lightboxNewKey;
 
   all.closest(".select-all").hidden = false;
   const recount = () => {

@@ -25,13 +25,8 @@
 
   const list = document.getElementById("set-images");
   if (!list) return;
-  const newKey = () => {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  };
+  // A fresh idempotency key per change (console.js).
+  const newKey = window.lightboxNewKey;
   let dragged = null;
   list.addEventListener("dragstart", (e) => {
     dragged = e.target.closest("li");

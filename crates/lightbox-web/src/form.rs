@@ -22,6 +22,16 @@ pub fn url_encode(text: &str) -> String {
     out
 }
 
+/// The keywords typed in one field: separated by commas (or lines), each
+/// trimmed, empty ones left out.
+pub fn keyword_list(text: &str) -> Vec<String> {
+    text.split([',', '\n'])
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 impl FormData {
     /// The first value of a field.
     pub fn get(&self, name: &str) -> Option<&str> {

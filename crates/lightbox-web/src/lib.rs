@@ -93,8 +93,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, bulk, edit, keywords, library, press, sets, settings as api_settings, sign_in,
-        tokens, upload, users, websites,
+        account, bulk, edit, keywords, library, operations, press, sets, settings as api_settings,
+        sign_in, tokens, upload, users, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -156,7 +156,7 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
             "/admin/keywords/rename",
             get(keywords::rename_form).post(keywords::rename),
         )
-        .route("/admin/operations/{uuid}", get(keywords::operation))
+        .route("/admin/operations/{uuid}", get(operations::page))
         .route("/admin/upload/status", get(upload::status))
         .route(
             "/admin/websites",

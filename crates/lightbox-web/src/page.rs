@@ -104,6 +104,28 @@ pub fn respond_with(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
+/// A page with a form: `400` when it shows a refusal, else `200`.
+pub fn respond_form(refused: bool, markup: Markup) -> Response {
+    let status = if refused {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    respond_with(status, markup)
+}
+
+/// A refusal for the console's scripts, in the API's error shape.
+pub fn json_error(e: &CoreError) -> Response {
+    (
+        status(e),
+        axum::Json(
+            serde_json::json!({"error": {"code": e.kind.code(), "message": e.message,
+            "field": e.field, "detail": e.detail}}),
+        ),
+    )
+        .into_response()
+}
+
 /// A status line for after a change ("Token revoked."), read aloud.
 pub fn notice(text: Option<&str>) -> Markup {
     html! {

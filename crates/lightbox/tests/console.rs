@@ -1868,6 +1868,31 @@ both_engines!(
     }
 );
 
+/// The upload form as a browser without script sends it: `fields`, then
+/// one real JPEG (`name`, `width` × 200 px).
+async fn plain_upload(
+    server: &Server,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    (name, width): (&str, u32),
+) -> Reply {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let file = reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(width, 200))
+        .file_name(name.to_owned());
+    Reply::from(
+        no_redirects()
+            .post(server.at("/admin/upload"))
+            .header("cookie", format!("lightbox_console={cookie}"))
+            .multipart(form.part("file", file))
+            .send()
+            .await,
+    )
+    .await
+}
+
 lightbox_testkit::both_setups!(
     upload_many_files_with_progress_and_refusals_per_file,
     |env: Env| async move {
@@ -2003,40 +2028,24 @@ lightbox_testkit::both_setups!(
         b.close().await;
         let cookie = console_cookie(&server, "boss@example.com", PASSWORD, None).await;
         let csrf = lightbox_core::console::csrf_token(&cookie);
-        let one = reqwest::multipart::Form::new()
-            .text("csrf", csrf.clone())
-            .text("set_public_uuid", friday.clone())
-            .text("keywords", "plain:form")
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(320, 200))
-                    .file_name("plain.jpg"),
-            );
-        let r = Reply::from(
-            no_redirects()
-                .post(server.at("/admin/upload"))
-                .header("cookie", format!("lightbox_console={cookie}"))
-                .multipart(one)
-                .send()
-                .await,
+        let r = plain_upload(
+            &server,
+            &cookie,
+            &[
+                ("csrf", &csrf),
+                ("set_public_uuid", &friday),
+                ("keywords", "plain:form"),
+            ],
+            ("plain.jpg", 320),
         )
         .await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert!(r.text.contains("Added"), "{}", r.text);
-        let refused = reqwest::multipart::Form::new()
-            .text("csrf", altered(&csrf))
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(321, 200))
-                    .file_name("forged.jpg"),
-            );
-        let r = Reply::from(
-            no_redirects()
-                .post(server.at("/admin/upload"))
-                .header("cookie", format!("lightbox_console={cookie}"))
-                .multipart(refused)
-                .send()
-                .await,
+        let r = plain_upload(
+            &server,
+            &cookie,
+            &[("csrf", &altered(&csrf))],
+            ("forged.jpg", 321),
         )
         .await;
         assert_eq!(r.status, 403, "{}", r.text);
@@ -2056,22 +2065,7 @@ lightbox_testkit::both_setups!(
         // The console is not the API: with the account's API switched off,
         // a console upload still goes through; an API ticket does not.
         env.cli(&["account", "api-access", "acme", "off"]).await;
-        let off = reqwest::multipart::Form::new()
-            .text("csrf", csrf.clone())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(322, 200))
-                    .file_name("api-off.jpg"),
-            );
-        let r = Reply::from(
-            no_redirects()
-                .post(server.at("/admin/upload"))
-                .header("cookie", format!("lightbox_console={cookie}"))
-                .multipart(off)
-                .send()
-                .await,
-        )
-        .await;
+        let r = plain_upload(&server, &cookie, &[("csrf", &csrf)], ("api-off.jpg", 322)).await;
         assert!(r.text.contains("Added"), "{}", r.text);
         server
             .post(&token, "/v1/uploads", None, &json!({"filename": "x.jpg"}))

@@ -31,7 +31,7 @@ use maud::{Markup, html};
 use serde_json::json;
 
 use crate::WebState;
-use crate::form::{FormData, url_encode};
+use crate::form::{FormData, keyword_list, url_encode};
 use crate::page::{self, Section};
 use crate::pages::websites::set_options;
 use crate::session::{Signed, SignedForm};
@@ -199,8 +199,8 @@ async fn matching_ids(
     loop {
         let offset = i64::try_from(out.len()).unwrap_or(i64::MAX);
         let (page, more) =
-            images::list(&state.core, &user.account.uuid, &filter, page_size, offset).await?;
-        out.extend(page.into_iter().map(|i| i.public_uuid));
+            images::list_ids(&state.core, &user.account.uuid, &filter, page_size, offset).await?;
+        out.extend(page);
         if out.len() > BULK_MAX {
             return Err(too_many());
         }
@@ -243,15 +243,7 @@ impl Summary {
 
 /// The edits for one image.
 fn edits_for(action: Action, image: &str, form: &FormData) -> Result<Vec<Edit>, CoreError> {
-    let keywords = || -> Vec<String> {
-        form.get("keywords")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+    let keywords = || keyword_list(form.get("keywords").unwrap_or_default());
     Ok(match action {
         Action::AddKeywords => vec![Edit::add_keywords(
             image,
@@ -458,11 +450,11 @@ pub async fn apply(State(state): State<WebState>, signed: SignedForm) -> Respons
     if as_json {
         return match answer {
             Ok(Applied::Done(summary)) => Json(summary.json()).into_response(),
-            Ok(Applied::Confirm(..)) => json_error(&CoreError::validation(
+            Ok(Applied::Confirm(..)) => page::json_error(&CoreError::validation(
                 "confirm",
                 "Deleting needs confirm=yes.",
             )),
-            Err(e) => json_error(&e),
+            Err(e) => page::json_error(&e),
         };
     }
     match answer {
@@ -515,14 +507,6 @@ async fn apply_form(
     Ok(Applied::Done(
         run(state, user, form, idem, action, &images).await?,
     ))
-}
-
-fn json_error(e: &CoreError) -> Response {
-    (
-        page::status(e),
-        Json(json!({"error": {"code": e.kind.code(), "message": e.message, "field": e.field}})),
-    )
-        .into_response()
 }
 
 /// Back to the grid with the filters the form carried.
@@ -599,6 +583,6 @@ pub async fn matching(
         .collect();
     match matching_ids(&state, &user, &filters).await {
         Ok(ids) => Json(json!({"images": ids})).into_response(),
-        Err(e) => json_error(&e),
+        Err(e) => page::json_error(&e),
     }
 }

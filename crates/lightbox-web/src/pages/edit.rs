@@ -15,7 +15,6 @@
 //! rule (a `user` member: only its own uploads).
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::CoreError;
 use lightbox_core::console::{self, ConsoleUser};
@@ -114,11 +113,6 @@ async fn render(
             .unwrap_or_default(),
         Err(_) => Vec::new(),
     };
-    let status = if refused.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
     let label = if image.title.is_empty() {
         image.filename.clone()
     } else {
@@ -165,8 +159,8 @@ async fn render(
         .get("copyright_marked")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    page::respond_with(
-        status,
+    page::respond_form(
+        refused.is_some(),
         page::shell(
             Some(user),
             Section::Library,
@@ -405,12 +399,7 @@ fn edits_of(part: &str, image: &str, form: &FormData) -> Result<Vec<Edit>, CoreE
             ]
         }
         "add_keywords" => {
-            let keywords: Vec<String> = text("keywords")
-                .split(',')
-                .map(str::trim)
-                .filter(|k| !k.is_empty())
-                .map(str::to_owned)
-                .collect();
+            let keywords = crate::form::keyword_list(&text("keywords"));
             vec![Edit::add_keywords(image, KeywordsBody { keywords })?]
         }
         "remove_keyword" => vec![Edit::remove_keyword(

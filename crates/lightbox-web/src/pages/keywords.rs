@@ -1,19 +1,17 @@
 //! The vocabulary (issue 18 §5): the account's keywords with how many
 //! images carry each (`GET /v1/keywords`), and a rename across the library
-//! (`POST /v1/keywords/rename`: a job) followed on a progress page; and
-//! any Operation's progress at `/admin/operations/{op}` (long console
-//! actions lead there).
+//! (`POST /v1/keywords/rename`: a job) followed on its Operation's page
+//! ([`super::operations`]).
 //!
 //! Everyone signed in: a `user` member's rename reaches only the images it
 //! uploaded, as the use-case decides.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::CoreError;
 use lightbox_core::console::{self, ConsoleUser};
 use lightbox_core::edits::{self, Edit, RenameBody};
 use lightbox_core::keywords::{self, VocabularyEntry};
-use lightbox_core::operations::{self, Operation, OperationStatus};
 use lightbox_core::writes::WriteContext;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -132,13 +130,8 @@ pub async fn rename_form(
 }
 
 fn rename_page(user: &ConsoleUser, from: &str, to: &str, e: Option<&CoreError>) -> Response {
-    let status = if e.is_some() {
-        axum::http::StatusCode::BAD_REQUEST
-    } else {
-        axum::http::StatusCode::OK
-    };
-    page::respond_with(
-        status,
+    page::respond_form(
+        e.is_some(),
         page::shell(
             Some(user),
             Section::Keywords,
@@ -194,84 +187,5 @@ pub async fn rename(State(state): State<WebState>, signed: SignedForm) -> Respon
     match edits::run(&state.core, &user.principal(), &ctx, edit).await {
         Ok(op) => Redirect::to(&format!("/admin/operations/{}", op.uuid)).into_response(),
         Err(e) => rename_page(&user, &from, &to, Some(&e)),
-    }
-}
-
-/// An Operation's progress: refreshes itself every 3 s until it ends.
-pub async fn operation(
-    State(state): State<WebState>,
-    Signed(user): Signed,
-    Path(uuid): Path<String>,
-) -> Response {
-    let op = match operations::get(&state.core, &user.account.uuid, &uuid).await {
-        Ok(op) => op,
-        Err(e) => return page::error(Some(&user), &e),
-    };
-    let op = match lightbox_core::archives::visible_operation(&state.core, &user.principal(), op)
-        .await
-    {
-        Ok(op) => op,
-        Err(e) => return page::error(Some(&user), &e),
-    };
-    let ongoing = matches!(
-        op.status,
-        OperationStatus::Queued | OperationStatus::Running
-    );
-    let mut response = page::respond(page::shell(
-        Some(&user),
-        Section::None,
-        "Progress",
-        operation_body(&op, ongoing),
-    ));
-    if ongoing {
-        // No script needed: the browser reloads the page every 3 s (not
-        // faster: each reload moves focus and a screen reader's place).
-        response
-            .headers_mut()
-            .insert("refresh", axum::http::HeaderValue::from_static("3"));
-    }
-    response
-}
-
-fn operation_body(op: &Operation, ongoing: bool) -> Markup {
-    let number = |key: &str| op.result.get(key).and_then(serde_json::Value::as_i64);
-    let (done, total) = (number("done"), number("total"));
-    let message = op.result.get("message").and_then(|m| m.as_str());
-    html! {
-        p role="status" #operation-status {
-            @match op.status {
-                OperationStatus::Queued => "Waiting to start…",
-                OperationStatus::Running => "Running…",
-                OperationStatus::Succeeded => "Done.",
-                OperationStatus::Failed => "It failed.",
-            }
-            @if let (Some(done), Some(total)) = (done, total) {
-                " " (done) " of " (total) " images."
-            }
-        }
-        @if let (Some(done), Some(total)) = (done, total) && total > 0 {
-            progress max=(total) value=(done) aria-labelledby="operation-status" {}
-        }
-        @if let Some(message) = message { p { (message) } }
-        // A rename says how many images it changed (a `user` member's
-        // passes others' images by).
-        @if let (Some(renamed), Some(total)) = (number("renamed"), total) && op.status == OperationStatus::Succeeded {
-            p #renamed { "Renamed on " (renamed) " of " (total) " images." }
-        }
-        // A ZIP built: its signed link (null for one the member may not have).
-        @if let Some(archive) = op.result.get("archive")
-            && let Some(url) = archive.get("url").and_then(|u| u.as_str())
-        {
-            p {
-                a.button href=(url) download { "Download the ZIP" }
-                " " span.hint {
-                    (archive.get("image_count").and_then(serde_json::Value::as_i64).unwrap_or(0)) " images, "
-                    (page::bytes(archive.get("bytes").and_then(serde_json::Value::as_i64).unwrap_or(0)))
-                }
-            }
-        }
-        @if let Some(e) = &op.error { div.problem role="alert" { p { (e.message) } } }
-        @if ongoing { p.hint { "This page follows it by itself." } }
-        p { a href="/admin/keywords" { "Keywords" } " · " a href="/admin/library" { "Library" } }
     }
 }

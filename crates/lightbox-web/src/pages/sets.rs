@@ -16,7 +16,6 @@
 //! always with the exact instant.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::CoreError;
 use lightbox_core::console::{self, ConsoleUser};
@@ -133,13 +132,8 @@ async fn list_page(
             .unwrap_or_default()
             .to_owned()
     };
-    let status = if refused.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    page::respond_with(
-        status,
+    page::respond_form(
+        refused.is_some(),
         page::shell(
             Some(user),
             Section::Sets,
@@ -277,13 +271,8 @@ async fn set_page(
     let next = next_activation(&images, &set.public_uuid, &now);
     let action = format!("/admin/sets/{}", set.public_uuid);
     let n = images.len();
-    let status = if refused.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    page::respond_with(
-        status,
+    page::respond_form(
+        refused.is_some(),
         page::shell(
             Some(user),
             Section::Sets,
@@ -528,11 +517,7 @@ pub async fn change(
     match done {
         Ok(()) if json => axum::Json(serde_json::json!({"done": true})).into_response(),
         Ok(()) => Redirect::to(&format!("/admin/sets/{id}?done={part}")).into_response(),
-        Err(e) if json => (
-            page::status(&e),
-            axum::Json(serde_json::json!({"error": {"message": e.message}})),
-        )
-            .into_response(),
+        Err(e) if json => page::json_error(&e),
         Err(e) if e.field.is_some() || e.kind == lightbox_core::ErrorKind::Validation => {
             set_page(&state, &user, &id, None, Some((&part, &e))).await
         }

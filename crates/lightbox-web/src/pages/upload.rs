@@ -51,13 +51,7 @@ impl Choices {
 
     /// The ticket's details for one file.
     fn details(&self, filename: &str) -> NewUpload {
-        let keywords: Vec<String> = self
-            .keywords
-            .split([',', '\n'])
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let keywords = crate::form::keyword_list(&self.keywords);
         NewUpload {
             filename: filename.to_owned(),
             keywords: (!keywords.is_empty()).then_some(keywords),
@@ -117,13 +111,8 @@ async fn upload_page(
         Ok(p) => p,
         Err(e) => return page::error(Some(user), &e),
     };
-    let status = if problem.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    page::respond_with(
-        status,
+    page::respond_form(
+        problem.is_some(),
         page::shell(
             Some(user),
             Section::Upload,
@@ -340,15 +329,12 @@ pub async fn ticket(State(state): State<WebState>, signed: SignedForm) -> Respon
     }
 }
 
+/// A refusal for the script, in words a person reads.
 fn json_error(e: &CoreError) -> Response {
-    (
-        page::status(e),
-        Json(
-            json!({"error": {"code": e.kind.code(), "message": plain_words(e),
-                    "field": e.field, "detail": e.detail}}),
-        ),
-    )
-        .into_response()
+    page::json_error(&CoreError {
+        message: plain_words(e),
+        ..e.clone()
+    })
 }
 
 /// Thumbnails of just-uploaded images once their versions are ready, for
