@@ -25,6 +25,7 @@ pub mod limits;
 pub mod media;
 pub mod metadata_profiles;
 pub mod mfa;
+pub mod multipart_budget;
 pub mod operations;
 pub mod passwords;
 pub mod press;

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::clock::format_rfc3339;
 use crate::edits::{MetadataPatch, merge_metadata};
 use crate::error::{CoreError, ErrorKind};
+use crate::uploads::{ProfileChoice, Uploader};
 use crate::{Core, ids, validate};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -26,6 +27,21 @@ pub struct MetadataProfile {
     pub default_for: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A profile by name or uuid (`404` when the account has none such).
+pub async fn find(
+    core: &Core,
+    account_id: &str,
+    profile: &str,
+) -> Result<MetadataProfile, CoreError> {
+    let row = {
+        let mut conn = core.store.read().await?;
+        editorial::find_profile(&mut conn, account_id, profile)
+            .await?
+            .ok_or_else(|| profile_not_found(profile))?
+    };
+    view(core, row).await
 }
 
 async fn view(core: &Core, row: ProfileRow) -> Result<MetadataProfile, CoreError> {
@@ -87,6 +103,29 @@ pub async fn save(
     view(core, row).await
 }
 
+/// Creates the profile `name`; a name the account already uses is refused
+/// (`409`), where [`save`] would replace that profile's fields.
+pub async fn create(
+    core: &Core,
+    account_id: &str,
+    name: &str,
+    fields: Value,
+) -> Result<MetadataProfile, CoreError> {
+    let name = validate::required_text("name", name, 100)?;
+    let taken = {
+        let mut conn = core.store.read().await?;
+        editorial::find_profile(&mut conn, account_id, &name).await?
+    };
+    if taken.is_some_and(|p| p.name == name) {
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            format!("A metadata profile is already named {name:?}: change that one, or choose another name."),
+        )
+        .with_field("name"));
+    }
+    save(core, account_id, &name, fields).await
+}
+
 fn profile_not_found(name: &str) -> CoreError {
     CoreError::new(
         ErrorKind::NotFound,
@@ -131,14 +170,25 @@ pub async fn delete(core: &Core, account_id: &str, profile: &str) -> Result<(), 
     Ok(())
 }
 
-/// Fills the keys `metadata` lacks from the uploader's default profile.
-pub(crate) async fn fill_from_default(
+/// Fills the keys `metadata` lacks from the profile the upload chose, else
+/// from the uploading member's default profile (tokens have none).
+pub(crate) async fn fill_for_upload(
     conn: &mut lightbox_store::Conn,
     account_id: &str,
-    user_id: &str,
+    by: &Uploader,
+    choice: Option<&ProfileChoice>,
     metadata: &mut Map<String, Value>,
 ) -> Result<(), CoreError> {
-    if let Some(profile) = editorial::default_profile(conn, account_id, user_id).await? {
+    let profile = match (choice, by) {
+        (Some(ProfileChoice::NoProfile), _) => None,
+        // Deleted since the ticket was made: nothing, not another profile.
+        (Some(ProfileChoice::Profile(id)), _) => {
+            editorial::find_profile(conn, account_id, id).await?
+        }
+        (None, Uploader::User(user)) => editorial::default_profile(conn, account_id, user).await?,
+        (None, Uploader::Token(_)) => None,
+    };
+    if let Some(profile) = profile {
         let fields: Map<String, Value> =
             serde_json::from_str(profile.fields.as_str()).unwrap_or_default();
         for (key, value) in fields {

@@ -138,6 +138,20 @@ pub struct TicketClaims {
     /// account's API access is on (the console does not need the API).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub via_console: bool,
+    /// The metadata profile a console upload chose; absent, the uploader's
+    /// default profile applies (as for every API ticket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_profile: Option<ProfileChoice>,
+}
+
+/// A console upload's choice of metadata profile (its uuid), or none at all.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub enum ProfileChoice {
+    #[serde(rename = "none")]
+    NoProfile,
+    #[serde(rename = "profile")]
+    Profile(String),
 }
 
 /// Details after validation (keywords checked, date parsed).
@@ -238,13 +252,36 @@ pub async fn create_console_ticket(
     core: &Core,
     principal: &Principal,
     input: NewUpload,
+    profile: Option<&str>,
 ) -> Result<UploadTicket, CoreError> {
-    let claims = claims_for(core, principal, input, true).await?;
+    let claims = console_claims(core, principal, input, profile).await?;
     seal_ticket(core, &claims).await
 }
 
+/// A console upload's claims: the checked details, and `profile` ("none",
+/// a profile's uuid or name, or `None` for the uploader's default) checked
+/// against the account's profiles.
+pub async fn console_claims(
+    core: &Core,
+    principal: &Principal,
+    input: NewUpload,
+    profile: Option<&str>,
+) -> Result<TicketClaims, CoreError> {
+    let mut claims = claims_for(core, principal, input, true).await?;
+    claims.metadata_profile = match profile {
+        None => None,
+        Some("none") => Some(ProfileChoice::NoProfile),
+        Some(name) => Some(ProfileChoice::Profile(
+            crate::metadata_profiles::find(core, &claims.account, name)
+                .await?
+                .uuid,
+        )),
+    };
+    Ok(claims)
+}
+
 /// The checked details and the bounds of an upload by `principal`.
-pub async fn claims_for(
+async fn claims_for(
     core: &Core,
     principal: &Principal,
     input: NewUpload,
@@ -266,6 +303,7 @@ pub async fn claims_for(
         allowed_ips: principal.allowed_ips.clone(),
         session: principal.user().map(|(_, session)| session.uuid.clone()),
         via_console,
+        metadata_profile: None,
     })
 }
 
@@ -378,6 +416,7 @@ pub async fn import(
         allowed_ips: Vec::new(),
         session: None,
         via_console: false,
+        metadata_profile: None,
     };
     // CPU work on the file's bytes: off the async workers, as on upload.
     let (checker, head) = (core.clone(), bytes.slice(..bytes.len().min(HEAD_BYTES)));
@@ -719,15 +758,14 @@ pub async fn finish(
     // The image references it from this commit on: the note goes with it.
     store::forget_garbage(write.tx(), &stored.key).await?;
     let image_id = ids::new_public_uuid();
-    if let Uploader::User(user) = &claims.by {
-        crate::metadata_profiles::fill_from_default(
-            write.tx(),
-            &claims.account,
-            user,
-            &mut metadata,
-        )
-        .await?;
-    }
+    crate::metadata_profiles::fill_for_upload(
+        write.tx(),
+        &claims.account,
+        &claims.by,
+        claims.metadata_profile.as_ref(),
+        &mut metadata,
+    )
+    .await?;
     let metadata = serde_json::Value::Object(metadata);
     let (uploaded_by, uploaded_by_token) = match &claims.by {
         Uploader::User(id) => (Some(id.clone()), None),

@@ -22,9 +22,22 @@
   const seconds = (s) =>
     s < 90 ? Math.max(1, Math.round(s)) + " s" : Math.round(s / 60) + " min";
 
+  // What the form says when files are added: later changes to the form
+  // apply to files added later, not to those already waiting.
+  function choices() {
+    const f = form.elements;
+    return {
+      set_public_uuid: f.set_public_uuid.value,
+      keywords: f.keywords.value,
+      read_metadata: f.read_metadata.checked,
+      metadata_profile: f.metadata_profile ? f.metadata_profile.value : "",
+    };
+  }
+
   function add(files) {
     if (!files || files.length === 0) return;
     section.hidden = false;
+    const chosen = choices();
     for (const file of files) {
       const row = document.createElement("li");
       const name = document.createElement("span");
@@ -39,7 +52,7 @@
       state.textContent = "Waiting";
       row.append(name, bar, state);
       list.append(row);
-      jobs.push({ file, row, bar, state, loaded: 0, status: "waiting", image: null });
+      jobs.push({ file, chosen, row, bar, state, loaded: 0, status: "waiting", image: null, ticket: null });
     }
     pump();
   }
@@ -64,7 +77,12 @@
     job.state.textContent = "Sending";
     job.row.classList.remove("refused");
     try {
-      const ticket = await ticketFor(job.file);
+      // A retry reuses the file's ticket while it has a minute left (the
+      // processor answers a ticket it took once with the same image).
+      if (!job.ticket || Date.parse(job.ticket.expires_at) - Date.now() < 60000) {
+        job.ticket = await ticketFor(job);
+      }
+      const ticket = job.ticket;
       if (job.file.size > ticket.max_bytes) {
         throw new Error("Larger than this server accepts (" + mb(ticket.max_bytes) + "); nothing was kept.");
       }
@@ -103,13 +121,14 @@
     summary();
   }
 
-  async function ticketFor(file) {
+  async function ticketFor(job) {
     const body = new URLSearchParams();
     body.set("csrf", form.elements.csrf.value);
-    body.set("filename", file.name);
-    body.set("set_public_uuid", form.elements.set_public_uuid.value);
-    body.set("keywords", form.elements.keywords.value);
-    if (form.elements.read_metadata.checked) body.set("read_metadata", "on");
+    body.set("filename", job.file.name);
+    body.set("set_public_uuid", job.chosen.set_public_uuid);
+    body.set("keywords", job.chosen.keywords);
+    body.set("metadata_profile", job.chosen.metadata_profile);
+    if (job.chosen.read_metadata) body.set("read_metadata", "on");
     let r;
     try {
       r = await fetch("/admin/upload/ticket", { method: "POST", body, credentials: "same-origin" });
@@ -143,6 +162,8 @@
         if ((xhr.status === 200 || xhr.status === 201) && answer && answer.image_public_uuid) {
           resolve(answer);
         } else {
+          // Only a server trouble keeps the ticket for a retry.
+          if (xhr.status < 500) job.ticket = null;
           reject(new Error(refusal(xhr.status, answer)));
         }
       });
@@ -158,6 +179,17 @@
     if (status === 415) {
       return "Not a picture or video Lightbox takes (JPEG, PNG, WebP, TIFF, HEIC, GIF, MP4, MOV); nothing was kept.";
     }
+    if (error.detail === "too_many_pixels") {
+      return "The picture has more pixels than this server decodes; nothing was kept.";
+    }
+    if (error.detail === "ticket_expired") {
+      return "Waited too long to send (the permission lasts 15 minutes); press Retry.";
+    }
+    if (status === 403 && error.code === "forbidden") {
+      return "You may not upload this here: " + (error.message || "refused") + " Nothing was kept.";
+    }
+    if (status === 401) return "Your sign-in ended meanwhile: sign in again in another tab, then press Retry.";
+    if (status === 429) return "Too many uploads at once; wait a moment and press Retry.";
     if (error.message) return error.message;
     return "The server refused this file (" + status + "); press Retry.";
   }

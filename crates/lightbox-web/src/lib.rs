@@ -22,6 +22,8 @@
 //! /admin/websites/{website}/press, …/press/{member},
 //!   …/{website}/downloads (press websites only)             the same roles
 //! /admin/settings/api, …/api/tokens, /admin/users          account admins
+//! /admin/metadata-profiles (+ /{profile}), …/users/{u}/metadata-profile
+//!                                                          account admins
 //! ```
 //! Every form posts a CSRF token ([`session`]); every answer carries a
 //! strict Content-Security-Policy ([`security_headers`]).
@@ -93,8 +95,8 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         csp: Arc::new(csp),
     };
     use pages::{
-        account, bulk, edit, keywords, library, operations, press, sets, settings as api_settings,
-        sign_in, tokens, upload, users, websites,
+        account, bulk, edit, keywords, library, metadata_profiles, operations, press, sets,
+        settings as api_settings, sign_in, tokens, upload, users, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -132,6 +134,18 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route("/admin/users/new", get(users::new_form))
         .route("/admin/users/{uuid}/role", post(users::role))
         .route("/admin/users/{uuid}/access", post(users::access))
+        .route(
+            "/admin/users/{uuid}/metadata-profile",
+            post(metadata_profiles::default_for),
+        )
+        .route(
+            "/admin/metadata-profiles",
+            get(metadata_profiles::list).post(metadata_profiles::create),
+        )
+        .route(
+            "/admin/metadata-profiles/{uuid}",
+            get(metadata_profiles::show).post(metadata_profiles::change),
+        )
         .route("/admin/library", get(library::grid))
         .route("/admin/library/bulk", post(bulk::apply))
         .route("/admin/library/bulk/ids", get(bulk::matching))
@@ -142,6 +156,7 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         )
         .route("/admin/library/{uuid}/download", post(library::download))
         .route("/admin/sets", get(sets::list).post(sets::create))
+        .route("/admin/sets/reorder", post(sets::reorder))
         .route("/admin/sets/{uuid}", get(sets::show).post(sets::change))
         .route(
             "/admin/upload",

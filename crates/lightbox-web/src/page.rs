@@ -16,6 +16,7 @@ pub enum Section {
     Sets,
     Websites,
     Users,
+    MetadataProfiles,
     ApiSettings,
     ApiTokens,
     Account,
@@ -69,6 +70,7 @@ fn navigation(user: &ConsoleUser, section: Section) -> Markup {
                 (item("/admin/websites", "Websites", Section::Websites))
                 @if user.is_admin() {
                     (item("/admin/users", "Users", Section::Users))
+                    (item("/admin/metadata-profiles", "Metadata profiles", Section::MetadataProfiles))
                     li.group {
                         span.group-label { "Settings → API" }
                         ul {

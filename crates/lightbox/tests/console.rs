@@ -1970,9 +1970,16 @@ lightbox_testkit::both_setups!(
             "{finished} (seen: {seen:?})"
         );
         assert!(finished.contains("1 refused"), "{finished}");
+        // Seen between the start and the end: some files settled, not all.
+        let settled_then = |t: &String| {
+            t.split(" of 22 files")
+                .next()
+                .and_then(|n| n.trim().parse::<u32>().ok())
+        };
         assert!(
             seen.iter()
-                .any(|t| t.contains(" of 22 files") && !t.starts_with("22 ")),
+                .filter_map(settled_then)
+                .any(|n| (1..22).contains(&n)),
             "progress was seen before the end: {seen:?}"
         );
         let rows = b.text("#files").await;
@@ -2011,7 +2018,7 @@ lightbox_testkit::both_setups!(
                 .collect();
             assert!(keywords.contains(&"festival:Brightwater"), "{keywords:?}");
             assert!(keywords.contains(&"day:Friday"), "{keywords:?}");
-            assert!(image["id"] != known_id.as_str());
+            assert!(image["public_uuid"] != known_id.as_str(), "{image}");
         }
         // Nothing kept for the refused and the duplicate: 20 new originals.
         assert_eq!(
@@ -2703,6 +2710,38 @@ both_engines!(
             (set["name"].as_str(), set["colour"].as_str()),
             (Some("Friday night"), Some("blue"))
         );
+        // A third set under Festival, moved before Friday with the keyboard.
+        b.goto(&server.at("/admin/sets")).await;
+        b.fill("#name", "Saturday").await;
+        b.find("#parent")
+            .await
+            .select_by_value(&festival)
+            .await
+            .unwrap();
+        b.click_text("Make the set").await;
+        assert_eq!(
+            sibling_names(&server, &token, Some(&festival)).await,
+            ["Friday night", "Saturday"]
+        );
+        b.goto(&server.at("/admin/sets")).await;
+        assert!(!b.exists("button[aria-label='Move Saturday down']").await);
+        b.keys_follow("button[aria-label='Move Saturday up']", "\u{E007}")
+            .await;
+        assert_eq!(
+            b.text(".notice").await,
+            "The set was moved among its siblings."
+        );
+        assert_eq!(
+            sibling_names(&server, &token, Some(&festival)).await,
+            ["Saturday", "Friday night"]
+        );
+        // The parent's snapshot says what a restore would put back.
+        b.goto(&server.at(&format!("/admin/sets/{festival}"))).await;
+        assert!(
+            b.text("#snapshots tbody").await.contains("children order"),
+            "{}",
+            b.main_text().await
+        );
 
         let mut ids = Vec::new();
         for (i, title) in ["One", "Two", "Three", "Four"].iter().enumerate() {
@@ -2809,6 +2848,354 @@ both_engines!(
         b.fill("#activation_time", "soon").await;
         b.click_text("Show (or go live at the time)").await;
         assert!(b.exists(".problem").await, "{}", b.main_text().await);
+        b.close().await;
+        Ok(())
+    }
+);
+
+/// The set tree's order under `parent` (`None`: the top level), by name.
+async fn sibling_names(server: &Server, token: &str, parent: Option<&str>) -> Vec<String> {
+    let path = match parent {
+        Some(p) => format!("/v1/sets?parent_public_uuid={p}"),
+        None => "/v1/sets".to_owned(),
+    };
+    server
+        .get(token, &path)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+both_engines!(
+    metadata_profiles_are_made_assigned_and_chosen_per_upload,
+    |env: Env| async move {
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        env.user("ines@example.com", PASSWORD, "acme", "user").await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let b = Browser::start("profiles", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+
+        // Made on the page (there was only the command line before).
+        b.click_text("Metadata profiles").await;
+        assert!(b.exists("#no-profiles").await);
+        b.fill("#name", "Festival press").await;
+        b.fill("#iptc-creator", "Jane Doe").await;
+        b.fill("#iptc-credit_line", "Brightwater Festival").await;
+        b.click("#iptc-copyright_marked").await;
+        b.click_text("Create the profile").await;
+        assert_eq!(b.text(".notice").await, "The profile was created.");
+        b.shot("metadata-profiles").await;
+        // The same name again: refused beside the form, what was typed kept.
+        b.fill("#name", "Festival press").await;
+        b.fill("#iptc-creator", "Someone else").await;
+        b.click_text("Create the profile").await;
+        assert!(b.text(".problem").await.contains("already named"));
+        assert_eq!(b.value("#iptc-creator").await, "Someone else");
+        b.fill("#name", "Agency pool").await;
+        b.fill("#iptc-creator", "Agency Pool").await;
+        b.click_text("Create the profile").await;
+        let profiles = server.get(&token, "/v1/metadata_profiles").await.json();
+        let profiles = profiles.as_array().unwrap().clone();
+        assert_eq!(profiles.len(), 2, "{profiles:?}");
+        let uuid_of = |name: &str| {
+            profiles
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["uuid"].as_str().unwrap().to_owned())
+                .unwrap()
+        };
+        let (press, agency) = (uuid_of("Festival press"), uuid_of("Agency pool"));
+        // Changed on its own page; an emptied field is no longer filled.
+        b.click_text("Festival press").await;
+        b.fill("#iptc-creator", "Jane Q. Doe").await;
+        b.fill("#iptc-credit_line", "").await;
+        b.shot("metadata-profile").await;
+        b.click_text("Save the profile").await;
+        assert!(
+            b.text(".notice")
+                .await
+                .starts_with("The profile was saved.")
+        );
+        let fields = server.get(&token, "/v1/metadata_profiles").await.json();
+        let saved = fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["uuid"] == press.as_str())
+            .unwrap()["fields"]
+            .clone();
+        assert_eq!(
+            saved,
+            json!({"creator": "Jane Q. Doe", "copyright_marked": true})
+        );
+
+        // The admin's default, chosen on the Users page.
+        b.click_text("Users").await;
+        let boss_select = b
+            .js("return document.querySelector('select[id^=profile-]').id;")
+            .await;
+        let boss_select = format!("#{}", boss_select.as_str().unwrap());
+        b.find(&boss_select)
+            .await
+            .select_by_value(&press)
+            .await
+            .unwrap();
+        b.follow(&format!("{boss_select} ~ button")).await;
+        assert!(
+            b.text(".notice")
+                .await
+                .starts_with("The default metadata profile was changed")
+        );
+        assert_eq!(b.value(&boss_select).await, press);
+
+        // Upload, choosing per upload: the default, another one, none.
+        let upload_one = |choice: String, width: u32| {
+            let (b, env, server) = (&b, &env, &server);
+            async move {
+                b.goto(&server.at("/admin/upload")).await;
+                b.find("#metadata_profile")
+                    .await
+                    .select_by_value(&choice)
+                    .await
+                    .unwrap();
+                let path = env.dir.join(format!("p{width}.jpg"));
+                std::fs::write(&path, lightbox_media::fixtures::jpeg(width, 90)).unwrap();
+                b.keys("#file", &path.display().to_string()).await;
+                let link = lightbox_testkit::eventually(60, || async {
+                    let text = b.text("#overall-text").await;
+                    text.contains("finished").then_some(())
+                })
+                .await;
+                assert!(link.is_some(), "{}", b.text("#files").await);
+                let href = b
+                    .js("return document.querySelector('#files a').getAttribute('href');")
+                    .await;
+                href.as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let by_default = upload_one(String::new(), 120).await;
+        let by_agency = upload_one(agency.clone(), 121).await;
+        let by_none = upload_one("none".to_owned(), 122).await;
+        let creator = |id: String| {
+            let (server, token) = (&server, &token);
+            async move {
+                let image = server.get(token, &format!("/v1/images/{id}")).await.json();
+                image["metadata"]["creator"].clone()
+            }
+        };
+        assert_eq!(creator(by_default).await, "Jane Q. Doe");
+        assert_eq!(creator(by_agency).await, "Agency Pool");
+        assert_eq!(creator(by_none).await, Value::Null);
+
+        // Deleting asks for the box; then members it was the default of
+        // have none.
+        let cookie = b.console_cookie().await.unwrap();
+        let csrf = lightbox_core::console::csrf_token(&cookie);
+        let unconfirmed = post_form(
+            &server,
+            &cookie,
+            &format!("/admin/metadata-profiles/{press}"),
+            &[("csrf", &csrf), ("action", "delete")],
+        )
+        .await;
+        assert_eq!(unconfirmed.status, 400);
+        assert!(
+            unconfirmed.text.contains("Tick the box"),
+            "{}",
+            unconfirmed.text
+        );
+        b.goto(&server.at(&format!("/admin/metadata-profiles/{press}")))
+            .await;
+        b.click("#confirm").await;
+        b.click_text("Delete the profile").await;
+        assert!(
+            b.text(".notice")
+                .await
+                .starts_with("The profile was deleted.")
+        );
+        let left = server.get(&token, "/v1/metadata_profiles").await.json();
+        assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+        b.goto(&server.at("/admin/users")).await;
+        assert_eq!(b.value(&boss_select).await, "");
+        b.close().await;
+
+        // Admins only: a `user` member is refused the pages and the writes.
+        let member = console_cookie(&server, "ines@example.com", PASSWORD, None).await;
+        let page = get_page(&server, &member, "/admin/metadata-profiles").await;
+        assert_eq!(page.status, 403);
+        let csrf = lightbox_core::console::csrf_token(&member);
+        let refused = post_form(
+            &server,
+            &member,
+            "/admin/metadata-profiles",
+            &[("csrf", &csrf), ("name", "Mine")],
+        )
+        .await;
+        assert_eq!(refused.status, 403);
+        assert_eq!(
+            server
+                .get(&token, "/v1/metadata_profiles")
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        Ok(())
+    }
+);
+
+both_engines!(
+    the_daily_flows_work_with_the_keyboard_alone,
+    |env: Env| async move {
+        const ENTER: &str = "\u{E007}";
+        env.account("acme").await;
+        env.user("boss@example.com", PASSWORD, "acme", "admin")
+            .await;
+        let token = env.token("acme", "all", &[]).await;
+        let server = env.serve(&[]).await;
+        let b = Browser::start("keyboard", env.engine).await;
+        sign_in(&b, &server, "boss@example.com", PASSWORD, None).await;
+
+        // A set, typed and submitted with Enter.
+        b.goto(&server.at("/admin/sets")).await;
+        b.keys("#name", &format!("Shortlist{ENTER}")).await;
+        let shortlist = lightbox_testkit::eventually(10, || async {
+            let path = b.path().await;
+            path.contains("done=created").then(|| set_in_path(&path))
+        })
+        .await
+        .unwrap();
+
+        // Upload: the file input takes the files (what a keyboard user's
+        // picker gives it); the keywords are typed.
+        b.goto(&server.at("/admin/upload")).await;
+        b.keys("#keywords", "day:Friday").await;
+        let mut paths = Vec::new();
+        for (i, name) in ["A.jpg", "B.jpg", "C.jpg"].iter().enumerate() {
+            let path = env.dir.join(name);
+            std::fs::write(&path, lightbox_media::fixtures::jpeg(200 + i as u32, 100)).unwrap();
+            paths.push(path.display().to_string());
+        }
+        b.keys("#file", &paths.join("\n")).await;
+        let finished = lightbox_testkit::eventually(60, || async {
+            let text = b.text("#overall-text").await;
+            text.contains("finished").then_some(text)
+        })
+        .await
+        .unwrap_or_default();
+        assert!(finished.starts_with("3 of 3 files"), "{finished}");
+
+        // Bulk: Space ticks two tiles, the action is chosen by typing its
+        // name, Enter applies it.
+        b.goto(&server.at("/admin/library?keyword=day:Friday"))
+            .await;
+        let picks = b
+            .client
+            .find_all(fantoccini::Locator::Css("input.pick"))
+            .await
+            .unwrap();
+        assert_eq!(picks.len(), 3);
+        picks[0].send_keys(" ").await.unwrap();
+        picks[1].send_keys(" ").await.unwrap();
+        assert_eq!(b.text("#selected-count").await, "(2 ticked)");
+        b.keys("#bulk-action", "Add to").await;
+        assert_eq!(b.value("#bulk-action").await, "add_to_set");
+        b.keys("#bulk-set", "Shortlist").await;
+        assert_eq!(b.value("#bulk-set").await, shortlist);
+        b.keys("#bulk-bar button[type=submit]", ENTER).await;
+        let added = lightbox_testkit::eventually(30, || async {
+            let text = b.text("#bulk-status").await;
+            text.contains("changed").then_some(text)
+        })
+        .await
+        .unwrap_or_default();
+        assert!(added.starts_with("2 of 2 images changed."), "{added}");
+
+        // The set: Enter on "Last" for the first image; the order follows.
+        let order = || async {
+            server
+                .get(&token, &format!("/v1/sets/{shortlist}/images"))
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["public_uuid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        let before = order().await;
+        assert_eq!(before.len(), 2);
+        b.goto(&server.at(&format!("/admin/sets/{shortlist}")))
+            .await;
+        b.keys_follow(
+            "#set-images li:first-child button[aria-label^='Last']",
+            ENTER,
+        )
+        .await;
+        assert_eq!(order().await, [before[1].clone(), before[0].clone()]);
+        // Go live later: Space ticks, the time is typed, Enter on Show.
+        b.keys("#set-images li:first-child input[type=checkbox]", " ")
+            .await;
+        b.keys("#activation_time", "2031-05-01 20:00:00").await;
+        b.keys_follow("button[name=hidden][value=false]", ENTER)
+            .await;
+        assert_eq!(b.text(".notice").await, "The visibility was changed.");
+        let image = server
+            .get(&token, &format!("/v1/images/{}", before[1]))
+            .await
+            .json();
+        let membership = image["sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["public_uuid"] == shortlist.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            membership["activation_time"], "2031-05-01T20:00:00Z",
+            "{membership}"
+        );
+        // Restore the snapshot taken before the move: Enter on its button.
+        let row = b
+            .js(
+                "const rows = [...document.querySelectorAll('#snapshots tbody tr')];
+                 return rows.findIndex((r) => r.textContent.includes('move 1 image')) + 1;",
+            )
+            .await;
+        let row = row.as_u64().unwrap();
+        assert!(row > 0, "{}", b.text("#snapshots tbody").await);
+        b.keys_follow(
+            &format!("#snapshots tbody tr:nth-child({row}) button"),
+            ENTER,
+        )
+        .await;
+        assert_eq!(b.text(".notice").await, "The snapshot was restored.");
+        assert_eq!(order().await, before);
+
+        // Edit an image: the title typed, Enter saves.
+        b.goto(&server.at(&format!("/admin/library/{}/edit", before[0])))
+            .await;
+        b.fill("#title", "Typed by keyboard").await;
+        b.keys_follow("#title", ENTER).await;
+        let image = server
+            .get(&token, &format!("/v1/images/{}", before[0]))
+            .await
+            .json();
+        assert_eq!(image["title"], "Typed by keyboard", "{image}");
         b.close().await;
         Ok(())
     }

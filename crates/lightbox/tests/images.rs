@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use lightbox_media::fixtures::{self, FixtureMeta};
 use lightbox_testkit::{
-    Env, Server, both_setups, eventually, finished_operation as operation, post_file, sha256_hex,
+    Env, Server, both_engines, both_setups, eventually, finished_operation as operation, post_file,
+    sha256_hex,
 };
 use serde_json::{Value, json};
 
@@ -1149,6 +1150,53 @@ both_setups!(
             .send()
             .await?;
         assert_eq!(e.status(), 400);
+        Ok(())
+    }
+);
+
+both_engines!(
+    endless_part_headers_are_cut_off_not_held,
+    |env: Env| async move {
+        let (server, token) = env.account_server("fest", &[]).await;
+        let ticket = server
+            .post(&token, "/v1/uploads", None, &json!({"filename": "a.jpg"}))
+            .await
+            .json();
+        // A part whose headers never end: 64 MiB of one header line, sent
+        // a MiB at a time while counting what the server took.
+        let boundary = "lightbox-test-boundary";
+        let head =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"ticket\"\r\nX-Pad: ");
+        let pulled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let chunks = std::iter::once(bytes::Bytes::from(head)).chain((0..64).map(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            bytes::Bytes::from(vec![b'a'; 1024 * 1024])
+        }));
+        let body =
+            reqwest::Body::wrap_stream(futures::stream::iter(chunks.map(Ok::<_, std::io::Error>)));
+        let sent = server
+            .http
+            .post(ticket["upload_url"].as_str().unwrap())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await;
+        if let Ok(r) = sent {
+            assert_eq!(r.status(), 400);
+            let text = r.text().await.unwrap();
+            assert!(text.contains("too long"), "{text}");
+        }
+        // The server stopped reading near its 4 MiB bound (socket buffers
+        // hold a few more), not at the end of the 64.
+        let taken = pulled.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(taken < 32, "the client could send {taken} MiB");
+        // The ticket still works.
+        let r = post_file(&server, &ticket, fixtures::jpeg(64, 64)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
         Ok(())
     }
 );

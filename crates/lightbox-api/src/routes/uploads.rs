@@ -3,16 +3,16 @@
 //! `multipart/form-data` post: the ticket field first, then the file, which
 //! streams to the blob store while hashed — never whole in memory.
 
-use axum::Json;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::multipart::{Field, MultipartError};
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Multipart, State};
+use axum::Json;
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{ConnectInfo, FromRequest, Multipart, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lightbox_core::CoreError;
+use lightbox_core::multipart_budget::MultipartBudget;
 use lightbox_core::uploads::{self, NewUpload, UploadAnswer, UploadTicket};
 
 use crate::AppState;
@@ -59,9 +59,10 @@ fn multipart_error(e: MultipartError) -> ApiError {
     ))
 }
 
-async fn read_ticket(mut field: Field<'_>) -> Result<String, ApiError> {
+async fn read_ticket(mut field: Field<'_>, budget: &MultipartBudget) -> Result<String, ApiError> {
     let mut text = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        budget.read(chunk.len());
         text.extend_from_slice(&chunk);
         if text.len() > TICKET_FIELD_MAX {
             return Err(CoreError::validation("ticket", "The ticket field is too long.").into());
@@ -80,13 +81,19 @@ pub async fn process_upload(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    form: Result<Multipart, MultipartRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     let ip =
         match crate::middleware::client_ip(peer.ip(), &headers, &state.settings.trusted_proxies) {
             Ok(ip) => ip,
             Err(e) => return ApiError::from(e).into_response(),
         };
+    // The parser's buffer for part headers is bounded by the budget.
+    let budget = MultipartBudget::new();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::from_stream(budget.guard(body.into_data_stream()));
+    let form =
+        Multipart::from_request(axum::extract::Request::from_parts(parts, body), &state).await;
     let mut form = match form {
         Ok(form) => form,
         Err(e) => {
@@ -100,7 +107,11 @@ pub async fn process_upload(
             .into_response();
         }
     };
-    match process(&state, &mut form, ip).await {
+    let processed = match process(&state, &mut form, &budget, ip).await {
+        Err(_) if budget.exceeded() => Err(MultipartBudget::refusal().into()),
+        other => other,
+    };
+    match processed {
         Ok(answer) => {
             let status = if answer.duplicate {
                 StatusCode::OK
@@ -116,6 +127,7 @@ pub async fn process_upload(
 async fn process(
     state: &AppState,
     form: &mut Multipart,
+    budget: &MultipartBudget,
     ip: std::net::IpAddr,
 ) -> Result<UploadAnswer, ApiError> {
     let core = &state.core;
@@ -130,7 +142,7 @@ async fn process(
             Some("ticket") if ticket.is_some() => {
                 return Err(CoreError::validation("ticket", "Send the ticket once.").into());
             }
-            Some("ticket") => ticket = Some(read_ticket(field).await?),
+            Some("ticket") => ticket = Some(read_ticket(field, budget).await?),
             Some("file") => break field,
             Some(other) => {
                 return Err(CoreError::validation(
@@ -153,7 +165,7 @@ async fn process(
     if let Some(answer) = uploads::replay(core, &claims).await? {
         return Ok(answer);
     }
-    Ok(uploads::receive(core, claims, file).await?)
+    Ok(uploads::receive(core, claims, budget.counted(file)).await?)
 }
 
 /// The processor answers pages of any origin: the ticket is the whole

@@ -35,7 +35,7 @@ use crate::page::{self, Section};
 use crate::session::{Signed, SignedForm};
 
 /// The IPTC Core text fields, in the form's order, with their labels.
-const IPTC: [(&str, &str); 18] = [
+pub(crate) const IPTC: [(&str, &str); 18] = [
     ("headline", "Headline"),
     ("creator", "Creator"),
     ("creator_job_title", "Creator's job title"),
@@ -55,6 +55,45 @@ const IPTC: [(&str, &str); 18] = [
     ("contact_url", "Contact web address"),
     ("caption", "IPTC caption"),
 ];
+
+/// The IPTC fields' inputs (and the copyright box), each filled by
+/// `value(key)`: the image's edit page and the metadata profiles' pages.
+pub(crate) fn iptc_inputs(value: impl Fn(&str) -> String, marked: bool) -> Markup {
+    html! {
+        @for (key, text) in IPTC {
+            div {
+                label for={ "iptc-" (key) } { (text) }
+                input id={ "iptc-" (key) } type="text" name=(key) maxlength="2000" value=(value(key));
+            }
+        }
+        label.check {
+            input #iptc-copyright_marked type="checkbox" name="copyright_marked" checked[marked];
+            span { "Copyrighted (not public domain)" }
+        }
+    }
+}
+
+/// What the IPTC inputs sent, as a metadata object (an empty field is
+/// `null`: cleared).
+pub(crate) fn iptc_fields(form: &FormData) -> Map<String, Value> {
+    let mut fields = Map::new();
+    for (key, _) in IPTC {
+        let value = form.get(key).unwrap_or_default().trim();
+        fields.insert(
+            key.to_owned(),
+            if value.is_empty() {
+                Value::Null
+            } else {
+                Value::String(value.to_owned())
+            },
+        );
+    }
+    fields.insert(
+        "copyright_marked".to_owned(),
+        Value::Bool(form.get("copyright_marked").is_some()),
+    );
+    fields
+}
 
 /// Keywords offered for completion (most used first).
 const VOCABULARY_OFFERED: i64 = 500;
@@ -277,16 +316,7 @@ async fn render(
                 (problem("iptc"))
                 form.iptc method="post" action=(action) aria-labelledby="iptc-title" {
                     (hidden("iptc"))
-                    @for (key, text) in IPTC {
-                        div {
-                            label for={ "iptc-" (key) } { (text) }
-                            input id={ "iptc-" (key) } type="text" name=(key) maxlength="2000" value=(typed("iptc", key, &meta(key)));
-                        }
-                    }
-                    label.check {
-                        input #iptc-copyright_marked type="checkbox" name="copyright_marked" checked[marked];
-                        span { "Copyrighted (not public domain)" }
-                    }
+                    (iptc_inputs(|key| typed("iptc", key, &meta(key)), marked))
                     div { button type="submit" { "Save IPTC" } }
                 }
                 h2 #crops-title { "Crops" }
@@ -425,24 +455,7 @@ fn edits_of(part: &str, image: &str, form: &FormData) -> Result<Vec<Edit>, CoreE
             )?]
         }
         "iptc" => {
-            let mut fields = Map::new();
-            for (key, _) in IPTC {
-                let value = text(key);
-                let value = value.trim();
-                fields.insert(
-                    key.to_owned(),
-                    if value.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::String(value.to_owned())
-                    },
-                );
-            }
-            fields.insert(
-                "copyright_marked".to_owned(),
-                Value::Bool(form.get("copyright_marked").is_some()),
-            );
-            let patch: MetadataPatch = serde_json::from_value(Value::Object(fields))
+            let patch: MetadataPatch = serde_json::from_value(Value::Object(iptc_fields(form)))
                 .map_err(|e| CoreError::validation("iptc", e.to_string()))?;
             vec![Edit::metadata(image, &patch)?]
         }

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod edit;
 pub mod keywords;
 pub mod library;
+pub mod metadata_profiles;
 pub mod operations;
 pub mod press;
 pub mod sets;

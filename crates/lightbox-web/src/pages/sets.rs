@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! GET  /admin/sets               the tree · POST: a new set
+//! POST /admin/sets/reorder       a set up or down among its siblings
 //! GET  /admin/sets/{set}         the set's page
 //! POST /admin/sets/{set}         part = settings | move | remove | lead |
 //!                                       visibility | restore
@@ -75,24 +76,59 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "lead" => "The lead image was chosen.",
         "visibility" => "The visibility was changed.",
         "restore" => "The snapshot was restored.",
+        "reordered" => "The set was moved among its siblings.",
         _ => return None,
     })
 }
 
-fn tree(nodes: &[SetNode]) -> Markup {
+/// The tree, each set with Up / Down buttons among its siblings (forms:
+/// they work with the keyboard and without script).
+fn tree(user: &ConsoleUser, nodes: &[SetNode]) -> Markup {
     html! {
-        @for node in nodes {
-            li {
-                a href={ "/admin/sets/" (node.set.public_uuid) } { (node.set.name) }
+        @for (at, node) in nodes.iter().enumerate() {
+            @let name = &node.set.name;
+            li id={ "set-" (node.set.public_uuid) } {
+                a href={ "/admin/sets/" (node.set.public_uuid) } { (name) }
                 " "
                 a.hint href={ "/admin/library?set_public_uuid=" (node.set.public_uuid) }
-                    aria-label={ "Images of " (node.set.name) } {
+                    aria-label={ "Images of " (name) } {
                     (node.set.image_count) " images, " (node.set.live_image_count) " live"
                 }
-                @if !node.children.is_empty() { ul { (tree(&node.children)) } }
+                @if nodes.len() > 1 {
+                    " "
+                    form.inline method="post" action="/admin/sets/reorder" {
+                        (hidden(user, "reorder"))
+                        input type="hidden" name="set" value=(node.set.public_uuid);
+                        @if at > 0 {
+                            button.secondary.small type="submit" name="direction" value="up"
+                                aria-label={ "Move " (name) " up" } { "Up" }
+                        }
+                        @if at + 1 < nodes.len() {
+                            button.secondary.small type="submit" name="direction" value="down"
+                                aria-label={ "Move " (name) " down" } { "Down" }
+                        }
+                    }
+                }
+                @if !node.children.is_empty() { ul { (tree(user, &node.children)) } }
             }
         }
     }
+}
+
+/// The parent (`None`: the top level) and the ids of `set` and its
+/// siblings in their order.
+fn siblings_of(
+    parent: Option<&str>,
+    nodes: &[SetNode],
+    set: &str,
+) -> Option<(Option<String>, Vec<String>)> {
+    if nodes.iter().any(|n| n.set.public_uuid == set) {
+        let ids = nodes.iter().map(|n| n.set.public_uuid.clone()).collect();
+        return Some((parent.map(str::to_owned), ids));
+    }
+    nodes
+        .iter()
+        .find_map(|n| siblings_of(Some(&n.set.public_uuid), &n.children, set))
 }
 
 /// The hidden fields every form of these pages carries.
@@ -140,11 +176,13 @@ async fn list_page(
             "Sets",
             html! {
                 (page::notice(notice))
+                @let reorder_refused = refused.filter(|(_, f)| f.get("part") == Some("reorder"));
+                (page::problem(reorder_refused.map(|(e, _)| e)))
                 @if nodes.is_empty() { p { "No sets yet." } } @else {
-                    ul.tree #set-tree { (tree(&nodes)) }
+                    ul.tree #set-tree { (tree(user, &nodes)) }
                 }
                 h2 #new-set-title { "New set" }
-                (page::problem(refused.map(|(e, _)| e)))
+                @if reorder_refused.is_none() { (page::problem(refused.map(|(e, _)| e))) }
                 form.row method="post" action="/admin/sets" aria-labelledby="new-set-title" {
                     (hidden(user, "create"))
                     div {
@@ -208,6 +246,43 @@ pub async fn create(State(state): State<WebState>, signed: SignedForm) -> Respon
             Some(id) => Redirect::to(&format!("/admin/sets/{id}?done=created")).into_response(),
             None => Redirect::to("/admin/sets?done=created").into_response(),
         },
+        Err(e) if e.field.is_some() => list_page(&state, &user, None, Some((&e, &form))).await,
+        Err(e) => page::error(Some(&user), &e),
+    }
+}
+
+/// A set one place up or down among its siblings (`PATCH /v1/sets/reorder`).
+pub async fn reorder(State(state): State<WebState>, signed: SignedForm) -> Response {
+    let SignedForm { user, form, .. } = signed;
+    let set = form.get("set").unwrap_or_default().to_owned();
+    let moved = async {
+        let ctx = context(&user, &form, "reorder")?;
+        let nodes = sets::tree(&state.core, &user.account.uuid).await?;
+        let (parent, mut order) = siblings_of(None, &nodes, &set).ok_or_else(|| {
+            CoreError::new(lightbox_core::ErrorKind::SetNotFound, "No such set.").with_field("set")
+        })?;
+        let at = order.iter().position(|s| *s == set).unwrap_or_default();
+        let to = match form.get("direction") {
+            Some("up") => at.checked_sub(1),
+            Some("down") => (at + 1 < order.len()).then_some(at + 1),
+            _ => None,
+        }
+        .ok_or_else(|| CoreError::validation("direction", "The set cannot move that way."))?;
+        let id = order.remove(at);
+        order.insert(to, id);
+        sets::reorder(
+            &state.core,
+            &ctx,
+            sets::SiblingOrder {
+                parent_public_uuid: parent,
+                set_public_uuids: order,
+            },
+        )
+        .await
+    }
+    .await;
+    match moved {
+        Ok(_) => Redirect::to(&format!("/admin/sets?done=reordered#set-{set}")).into_response(),
         Err(e) if e.field.is_some() => list_page(&state, &user, None, Some((&e, &form))).await,
         Err(e) => page::error(Some(&user), &e),
     }

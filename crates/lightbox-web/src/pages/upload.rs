@@ -15,12 +15,13 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{FromRequest, Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use lightbox_core::console::ConsoleUser;
 use lightbox_core::images;
+use lightbox_core::multipart_budget::MultipartBudget;
 use lightbox_core::uploads::{self, NewUpload, UploadAnswer};
 use lightbox_core::{CoreError, metadata_profiles};
 use maud::{Markup, html};
@@ -38,6 +39,8 @@ struct Choices {
     set: String,
     keywords: String,
     read_metadata: bool,
+    /// "" for the member's default profile, "none", or a profile's uuid.
+    profile: String,
 }
 
 impl Choices {
@@ -46,7 +49,13 @@ impl Choices {
             set: form.text("set_public_uuid").unwrap_or_default().to_owned(),
             keywords: form.get("keywords").unwrap_or_default().to_owned(),
             read_metadata: form.get("read_metadata").is_some(),
+            profile: form.text("metadata_profile").unwrap_or_default().to_owned(),
         }
+    }
+
+    /// The profile the tickets carry (`None`: the member's default).
+    fn profile(&self) -> Option<&str> {
+        (!self.profile.is_empty()).then_some(self.profile.as_str())
     }
 
     /// The ticket's details for one file.
@@ -65,15 +74,22 @@ impl Choices {
 /// Text fields the no-script form may send before its files, and the
 /// longest one.
 const DETAIL_FIELDS_MAX: usize = 16;
+/// Files one form without script may send (each is read and answered in
+/// turn; the page lists every outcome).
+const FILES_MAX: usize = 500;
 const DETAIL_FIELD_BYTES: usize = 4096;
 
 /// A text part read up to [`DETAIL_FIELD_BYTES`]; `None` past it or when
 /// it is not UTF-8.
-async fn bounded_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+async fn bounded_text(
+    mut field: axum::extract::multipart::Field<'_>,
+    budget: &MultipartBudget,
+) -> Option<String> {
     let mut bytes = Vec::new();
     loop {
         match field.chunk().await {
             Ok(Some(chunk)) if bytes.len() + chunk.len() <= DETAIL_FIELD_BYTES => {
+                budget.read(chunk.len());
                 bytes.extend_from_slice(&chunk)
             }
             Ok(None) => return String::from_utf8(bytes).ok(),
@@ -107,10 +123,14 @@ async fn upload_page(
         Ok(s) => s,
         Err(e) => return page::error(Some(user), &e),
     };
-    let profile = match default_profile(state, user).await {
+    let profiles = match metadata_profiles::list(&state.core, &user.account.uuid).await {
         Ok(p) => p,
         Err(e) => return page::error(Some(user), &e),
     };
+    let default = profiles
+        .iter()
+        .find(|p| p.default_for.contains(&user.user.uuid))
+        .map(|p| p.name.as_str());
     page::respond_form(
         problem.is_some(),
         page::shell(
@@ -140,8 +160,23 @@ async fn upload_page(
                         input #read_metadata type="checkbox" name="read_metadata" checked[choices.read_metadata];
                         span { "Read the title, caption, keywords, date and place from the files" }
                     }
-                    @if let Some(profile) = &profile {
-                        p.hint #profile { "Your uploads get the IPTC fields of the metadata profile “" (profile) "” where the file leaves them empty." }
+                    @if !profiles.is_empty() {
+                        div {
+                            label for="metadata_profile" { "Metadata profile" }
+                            p.hint #profile-hint { "Its IPTC fields fill what a file leaves empty." }
+                            select #metadata_profile name="metadata_profile" aria-describedby="profile-hint" {
+                                option value="" selected[choices.profile.is_empty()] {
+                                    @match default {
+                                        Some(name) => { "Your default: " (name) }
+                                        None => "Your default: none",
+                                    }
+                                }
+                                option value="none" selected[choices.profile == "none"] { "No profile" }
+                                @for p in &profiles {
+                                    option value=(p.uuid) selected[choices.profile == p.uuid] { (p.name) }
+                                }
+                            }
+                        }
                     }
                     div.drop #drop {
                         label for="file" { "Choose files, or drop them here" }
@@ -164,18 +199,6 @@ async fn upload_page(
             },
         ),
     )
-}
-
-/// The name of the member's default metadata profile, when it has one.
-async fn default_profile(
-    state: &WebState,
-    user: &ConsoleUser,
-) -> Result<Option<String>, CoreError> {
-    let profiles = metadata_profiles::list(&state.core, &user.account.uuid).await?;
-    Ok(profiles
-        .into_iter()
-        .find(|p| p.default_for.contains(&user.user.uuid))
-        .map(|p| p.name))
 }
 
 fn outcome_table(outcomes: &[Outcome]) -> Markup {
@@ -225,7 +248,7 @@ fn plain_words(e: &CoreError) -> String {
 pub async fn plain(
     State(state): State<WebState>,
     Signed(user): Signed,
-    form: Result<Multipart, MultipartRejection>,
+    request: axum::extract::Request,
 ) -> Response {
     if !state.settings.serves_processor {
         // Image bytes never pass through an API-only node (spec §7).
@@ -235,6 +258,12 @@ pub async fn plain(
         );
         return page::error(Some(&user), &e);
     }
+    // The parser's buffer for part headers is bounded by the budget.
+    let budget = MultipartBudget::new();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::Body::from_stream(budget.guard(body.into_data_stream()));
+    let form =
+        Multipart::from_request(axum::extract::Request::from_parts(parts, body), &state).await;
     let mut form = match form {
         Ok(f) => f,
         Err(e) => {
@@ -249,6 +278,9 @@ pub async fn plain(
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(_) if budget.exceeded() => {
+                return page::error(Some(&user), &MultipartBudget::refusal());
+            }
             Err(e) => {
                 let e = CoreError::validation("file", format!("The upload broke off: {e}"));
                 return page::error(Some(&user), &e);
@@ -267,7 +299,7 @@ pub async fn plain(
                 let e = CoreError::validation("form", "The form has too many fields.");
                 return page::error(Some(&user), &e);
             }
-            match bounded_text(field).await {
+            match bounded_text(field, &budget).await {
                 Some(text) => fields.push((name, text)),
                 None => {
                     let e = CoreError::validation(name, "This field is too long or not text.");
@@ -291,16 +323,30 @@ pub async fn plain(
             // The file input sent nothing chosen.
             continue;
         }
-        let result = match uploads::claims_for(
+        if outcomes.len() >= FILES_MAX {
+            let e = CoreError::validation(
+                "file",
+                format!(
+                    "Send at most {FILES_MAX} files at once without script; the files after these were not read."
+                ),
+            );
+            return upload_page(&state, &user, chosen, &outcomes, Some(&e)).await;
+        }
+        let mut file = budget.counted(field);
+        let result = match uploads::console_claims(
             &state.core,
             &user.principal(),
             chosen.details(&filename),
-            true,
+            chosen.profile(),
         )
         .await
         {
-            Ok(claims) => uploads::receive(&state.core, claims, field).await,
-            Err(e) => Err(e),
+            Ok(claims) => uploads::receive(&state.core, claims, &mut file).await,
+            Err(e) => {
+                // Read past the refused file (paid back, not held).
+                while let Some(Ok(_)) = file.next().await {}
+                Err(e)
+            }
         };
         outcomes.push(Outcome { filename, result });
     }
@@ -322,8 +368,15 @@ pub async fn plain(
 /// A ticket for one file, for the script (JSON, as `POST /v1/uploads`).
 pub async fn ticket(State(state): State<WebState>, signed: SignedForm) -> Response {
     let filename = signed.form.get("filename").unwrap_or_default();
-    let details = Choices::from_form(&signed.form).details(filename);
-    match uploads::create_console_ticket(&state.core, &signed.user.principal(), details).await {
+    let choices = Choices::from_form(&signed.form);
+    match uploads::create_console_ticket(
+        &state.core,
+        &signed.user.principal(),
+        choices.details(filename),
+        choices.profile(),
+    )
+    .await
+    {
         Ok(ticket) => (StatusCode::CREATED, Json(ticket)).into_response(),
         Err(e) => json_error(&e),
     }

@@ -4,6 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use lightbox_core::console::ConsoleUser;
+use lightbox_core::metadata_profiles;
 use lightbox_core::users::{self, Role};
 use lightbox_core::{CoreError, ErrorKind};
 use maud::{Markup, html};
@@ -27,6 +28,7 @@ fn notice_for(done: Option<&str>) -> Option<&'static str> {
         "role" => Some("The role was changed; it applies from their next click."),
         "disabled" => Some("The user was disabled and signed out everywhere."),
         "enabled" => Some("The user can sign in again."),
+        "profile" => Some("The default metadata profile was changed; it fills their next uploads."),
         _ => None,
     }
 }
@@ -50,9 +52,12 @@ pub async fn list(
     Admin(user): Admin,
     Query(q): Query<Done>,
 ) -> Response {
-    let members = match users::list_members(&state.core, &user.account.uuid).await {
-        Ok(m) => m,
-        Err(e) => return page::error(Some(&user), &e),
+    let (members, profiles) = match (
+        users::list_members(&state.core, &user.account.uuid).await,
+        metadata_profiles::list(&state.core, &user.account.uuid).await,
+    ) {
+        (Ok(m), Ok(p)) => (m, p),
+        (Err(e), _) | (_, Err(e)) => return page::error(Some(&user), &e),
     };
     page::respond(page::shell(
         Some(&user),
@@ -63,7 +68,7 @@ pub async fn list(
             p { a.button href="/admin/users/new" { "New user" } }
             div.table-wrap {
                 table.stackable #users {
-                    thead { tr { th { "Name" } th { "Login" } th { "Role" } th { "Two-factor" } th { "State" } th { "Added" } } }
+                    thead { tr { th { "Name" } th { "Login" } th { "Role" } th { "Two-factor" } th { "State" } th { "Metadata profile" } th { "Added" } } }
                     tbody {
                         @for m in &members {
                             @let me = m.uuid == user.user.uuid;
@@ -100,6 +105,20 @@ pub async fn list(
                                                 button.danger type="submit" aria-label={ "Disable " (m.login) } { "Disable" }
                                             }
                                         }
+                                    }
+                                }
+                                td data-label="Metadata profile" {
+                                    form.inline method="post" action={ "/admin/users/" (m.uuid) "/metadata-profile" } {
+                                        (page::csrf(&user))
+                                        label.visually-hidden for={ "profile-" (m.uuid) } { "Default metadata profile of " (m.login) }
+                                        select id={ "profile-" (m.uuid) } name="profile" {
+                                            option value="" { "None" }
+                                            @for p in &profiles {
+                                                option value=(p.uuid) selected[p.default_for.contains(&m.uuid)] { (p.name) }
+                                            }
+                                        }
+                                        " "
+                                        button.secondary type="submit" aria-label={ "Save the metadata profile of " (m.login) } { "Save" }
                                     }
                                 }
                                 td data-label="Added" { (page::when(&m.created_at)) }

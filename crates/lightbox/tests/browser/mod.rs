@@ -249,6 +249,25 @@ impl Browser {
         }
     }
 
+    /// Types `keys` into the element `css` (it takes the focus first), as
+    /// a person with only a keyboard does: Enter, Space, text.
+    pub async fn keys(&self, css: &str, keys: &str) {
+        self.find(css)
+            .await
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("keys into {css}: {e}"));
+    }
+
+    /// [`Browser::keys`] that leads to a new page (Enter on a link or a
+    /// submit button), waiting for it to load.
+    pub async fn keys_follow(&self, css: &str, keys: &str) {
+        self.js("window.__lightboxOldPage = true; return null;")
+            .await;
+        self.keys(css, keys).await;
+        self.wait_for_new_page(css).await;
+    }
+
     /// Clicks and waits until a new document has replaced this one and
     /// loaded (a mark left on the old one is gone).
     async fn navigate_by(&self, element: Element, what: &str) {
@@ -258,6 +277,10 @@ impl Browser {
             .click()
             .await
             .unwrap_or_else(|e| panic!("click {what}: {e}"));
+        self.wait_for_new_page(what).await;
+    }
+
+    async fn wait_for_new_page(&self, what: &str) {
         for _ in 0..200 {
             let loaded = self
                 .client
