@@ -2069,6 +2069,39 @@ lightbox_testkit::both_setups!(
             "the earlier one, 20 and the plain one: {names:?}"
         );
         assert!(!names.contains(&"forged.jpg"), "{names:?}");
+        // Part headers that never end are cut off (4 MiB ahead of what was
+        // read), not held: refused, nothing kept.
+        let boundary = "lightbox-test-boundary";
+        let mut hostile = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"endless.jpg\"\r\nX-Pad: "
+        )
+        .into_bytes();
+        hostile.extend(std::iter::repeat_n(b'a', 5 << 20));
+        let sent = no_redirects()
+            .post(server.at("/admin/upload"))
+            .header("cookie", format!("lightbox_console={cookie}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(hostile)
+            .send()
+            .await;
+        if let Ok(r) = sent {
+            assert_eq!(r.status(), 400);
+            let text = r.text().await.unwrap();
+            assert!(text.contains("part headers are too long"), "{text}");
+        }
+        assert_eq!(
+            server
+                .get(&token, "/v1/images?limit=100")
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .len(),
+            22
+        );
         // The console is not the API: with the account's API switched off,
         // a console upload still goes through; an API ticket does not.
         env.cli(&["account", "api-access", "acme", "off"]).await;
