@@ -2069,6 +2069,39 @@ lightbox_testkit::both_setups!(
             "the earlier one, 20 and the plain one: {names:?}"
         );
         assert!(!names.contains(&"forged.jpg"), "{names:?}");
+        // A large refused file does not spoil the files after it.
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(b"not a picture\n".repeat(500_000))
+                    .file_name("big-notes.txt"),
+            )
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(lightbox_media::fixtures::jpeg(333, 200))
+                    .file_name("after.jpg"),
+            );
+        let r = Reply::from(
+            no_redirects()
+                .post(server.at("/admin/upload"))
+                .header("cookie", format!("lightbox_console={cookie}"))
+                .multipart(form)
+                .send()
+                .await,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            r.text.contains("not an image or video Lightbox takes"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.contains("Added"),
+            "the file after the refused one: {}",
+            r.text
+        );
         // Part headers that never end are cut off (4 MiB ahead of what was
         // read), not held: refused, nothing kept.
         let boundary = "lightbox-test-boundary";
@@ -2100,7 +2133,7 @@ lightbox_testkit::both_setups!(
                 .as_array()
                 .unwrap()
                 .len(),
-            22
+            23
         );
         // The console is not the API: with the account's API switched off,
         // a console upload still goes through; an API ticket does not.

@@ -279,7 +279,14 @@ pub async fn plain(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(_) if budget.exceeded() => {
-                return page::error(Some(&user), &MultipartBudget::refusal());
+                // Files stored before the cut stay listed.
+                return match &choices {
+                    Some(chosen) => {
+                        let e = MultipartBudget::refusal();
+                        upload_page(&state, &user, chosen, &outcomes, Some(&e)).await
+                    }
+                    None => page::error(Some(&user), &MultipartBudget::refusal()),
+                };
             }
             Err(e) => {
                 let e = CoreError::validation("file", format!("The upload broke off: {e}"));
@@ -342,12 +349,13 @@ pub async fn plain(
         .await
         {
             Ok(claims) => uploads::receive(&state.core, claims, &mut file).await,
-            Err(e) => {
-                // Read past the refused file (paid back, not held).
-                while let Some(Ok(_)) = file.next().await {}
-                Err(e)
-            }
+            Err(e) => Err(e),
         };
+        if result.is_err() {
+            // Read past what is left of a refused file (paid back, not
+            // held), whether the ticket or the processor refused it.
+            while let Some(Ok(_)) = file.next().await {}
+        }
         outcomes.push(Outcome { filename, result });
     }
     let Some(choices) = choices else {
