@@ -37,9 +37,7 @@ pub async fn find(
 ) -> Result<MetadataProfile, CoreError> {
     let row = {
         let mut conn = core.store.read().await?;
-        editorial::find_profile(&mut conn, account_id, profile)
-            .await?
-            .ok_or_else(|| profile_not_found(profile))?
+        existing(&mut conn, account_id, profile).await?
     };
     view(core, row).await
 }
@@ -126,6 +124,17 @@ pub async fn create(
     save(core, account_id, &name, fields).await
 }
 
+/// The account's profile named (or with the uuid) `profile`, else `404`.
+async fn existing(
+    conn: &mut lightbox_store::Conn,
+    account_id: &str,
+    profile: &str,
+) -> Result<ProfileRow, CoreError> {
+    editorial::find_profile(conn, account_id, profile)
+        .await?
+        .ok_or_else(|| profile_not_found(profile))
+}
+
 fn profile_not_found(name: &str) -> CoreError {
     CoreError::new(
         ErrorKind::NotFound,
@@ -143,12 +152,7 @@ pub async fn set_default(
     let mut tx = core.store.begin_write().await?;
     let profile_id = match profile {
         None => None,
-        Some(name) => Some(
-            editorial::find_profile(&mut tx, account_id, name)
-                .await?
-                .ok_or_else(|| profile_not_found(name))?
-                .id,
-        ),
+        Some(name) => Some(existing(&mut tx, account_id, name).await?.id),
     };
     if !editorial::set_default_profile(&mut tx, account_id, user_id, profile_id.as_deref()).await? {
         return Err(CoreError::new(
@@ -162,9 +166,7 @@ pub async fn set_default(
 
 pub async fn delete(core: &Core, account_id: &str, profile: &str) -> Result<(), CoreError> {
     let mut tx = core.store.begin_write().await?;
-    let row = editorial::find_profile(&mut tx, account_id, profile)
-        .await?
-        .ok_or_else(|| profile_not_found(profile))?;
+    let row = existing(&mut tx, account_id, profile).await?;
     editorial::delete_profile(&mut tx, account_id, &row.id).await?;
     tx.commit().await?;
     Ok(())

@@ -2717,6 +2717,19 @@ both_engines!(
     }
 );
 
+/// Makes the set `name` inside `parent` with the Sets page's form; its id.
+async fn make_set_inside(b: &Browser, server: &Server, name: &str, parent: &str) -> String {
+    b.goto(&server.at("/admin/sets")).await;
+    b.fill("#name", name).await;
+    b.find("#parent")
+        .await
+        .select_by_value(parent)
+        .await
+        .unwrap();
+    b.click_text("Make the set").await;
+    set_in_path(&b.path().await)
+}
+
 /// The set a `/admin/sets/{set}?…` path names.
 fn set_in_path(path: &str) -> String {
     let rest = path.trim_start_matches("/admin/sets/");
@@ -2745,15 +2758,7 @@ both_engines!(
         b.click_text("Make the set").await;
         assert_eq!(b.text(".notice").await, "The set was made.");
         let festival = set_in_path(&b.path().await);
-        b.goto(&server.at("/admin/sets")).await;
-        b.fill("#name", "Friday").await;
-        b.find("#parent")
-            .await
-            .select_by_value(&festival)
-            .await
-            .unwrap();
-        b.click_text("Make the set").await;
-        let friday = set_in_path(&b.path().await);
+        let friday = make_set_inside(&b, &server, "Friday", &festival).await;
         let set = server
             .get(&token, &format!("/v1/sets/{friday}"))
             .await
@@ -2777,14 +2782,7 @@ both_engines!(
             (Some("Friday night"), Some("blue"))
         );
         // A third set under Festival, moved before Friday with the keyboard.
-        b.goto(&server.at("/admin/sets")).await;
-        b.fill("#name", "Saturday").await;
-        b.find("#parent")
-            .await
-            .select_by_value(&festival)
-            .await
-            .unwrap();
-        b.click_text("Make the set").await;
+        make_set_inside(&b, &server, "Saturday", &festival).await;
         assert_eq!(
             sibling_names(&server, &token, Some(&festival)).await,
             ["Friday night", "Saturday"]
