@@ -107,6 +107,19 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::websites::list_press_members))
         .routes(routes!(routes::websites::update_press_member))
         .routes(routes!(routes::websites::list_website_downloads))
+        .routes(routes!(
+            routes::webhooks::list_webhooks,
+            routes::webhooks::create_webhook
+        ))
+        .routes(routes!(
+            routes::webhooks::get_webhook,
+            routes::webhooks::update_webhook,
+            routes::webhooks::delete_webhook
+        ))
+        .routes(routes!(routes::webhooks::rotate_webhook_secret))
+        .routes(routes!(routes::webhooks::test_webhook))
+        .routes(routes!(routes::webhooks::list_webhook_deliveries))
+        .routes(routes!(routes::webhooks::redeliver_webhook_delivery))
         .routes(routes!(routes::operations::get_operation))
         .routes(routes!(routes::auth::sign_in))
         .routes(routes!(routes::auth::mfa))

@@ -25,6 +25,7 @@ pub mod seal;
 pub mod secret_box;
 pub mod token;
 pub mod totp;
+pub mod webhook;
 
 pub use opaque::{OpaqueKind, OpaqueSecret};
 pub use token::{ServiceTokenSecret, TokenFormatError, hash_token, hashes_equal};

@@ -30,6 +30,8 @@ pub struct Report {
     pub garbage_blobs: Part,
     /// Ended sessions, spent tokens and idle rate-limit counters.
     pub session_rows: Part,
+    /// Webhook events (and their delivery log) past their 30 days.
+    pub webhook_events: Part,
 }
 
 /// Runs every part once.
@@ -46,7 +48,21 @@ pub async fn hourly(core: &Core) -> Report {
             .map(count)
             .map_err(|e| e.to_string()),
         session_rows: purge_sessions(core).await,
+        webhook_events: prune_webhook_events(core).await.map_err(|e| e.to_string()),
     }
+}
+
+/// How long sent events and their delivery log are kept.
+pub const WEBHOOK_EVENT_RETENTION_MICROS: i64 = 30 * 86_400 * 1_000_000;
+
+/// Sent events past their retention, with their deliveries; an event with a
+/// delivery still pending stays until it ends.
+async fn prune_webhook_events(core: &Core) -> lightbox_store::Result<u64> {
+    let before = core.now() - WEBHOOK_EVENT_RETENTION_MICROS;
+    let mut tx = core.store.begin_write().await?;
+    let n = lightbox_store::webhooks::prune_events(&mut tx, Timestamp(before)).await?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Users' ended sessions and counters, and press members' ended sign-ins.

@@ -274,6 +274,8 @@ async fn finish_job(
                     true,
                 )
                 .await?;
+                crate::webhooks::events::record_ending(&mut tx, &job.operation_id, true, now)
+                    .await?;
             }
         }
         Err(failure) if failure.retryable && job.attempts < job.max_attempts => {
@@ -309,6 +311,8 @@ async fn finish_job(
         }
     }
     tx.commit().await?;
+    // Events the job's end recorded go out at once from here.
+    core.webhooks.wake.notify_one();
     Ok(())
 }
 
@@ -349,6 +353,7 @@ async fn fail_operation(
         true,
     )
     .await?;
+    crate::webhooks::events::record_ending(tx, operation_id, false, now).await?;
     Ok(())
 }
 

@@ -42,6 +42,7 @@ pub mod uploads;
 pub mod users;
 pub mod validate;
 pub mod versions;
+pub mod webhooks;
 pub mod website_pages;
 pub mod websites;
 pub mod writes;
@@ -83,6 +84,8 @@ pub struct Core {
     /// Writes this node has committed (what a cache of pages built from the
     /// data compares to know it is out of date).
     pub changes: Arc<std::sync::atomic::AtomicU64>,
+    /// How this node sends webhooks (none: it records events, others send).
+    pub webhooks: Arc<webhooks::WebhookSettings>,
 }
 
 impl Core {
@@ -106,6 +109,7 @@ impl Core {
             public_url: Arc::from("http://127.0.0.1:8080"),
             website_hosts: Arc::default(),
             changes: Arc::default(),
+            webhooks: Arc::default(),
         }
     }
 
@@ -121,6 +125,12 @@ impl Core {
     pub(crate) fn note_change(&self) {
         self.changes
             .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Sends webhooks with these settings (the binary's transport).
+    pub fn with_webhooks(mut self, settings: webhooks::WebhookSettings) -> Self {
+        self.webhooks = Arc::new(settings);
+        self
     }
 
     /// Serves websites at these host names (the binary's `--website-host`).

@@ -310,9 +310,51 @@ pub async fn register(
     };
     let mut tx = core.store.begin_write().await?;
     // False for an address already registered: the same answer.
-    store::insert_member(&mut tx, &row).await?;
+    if store::insert_member(&mut tx, &row).await? {
+        let event = crate::webhooks::events::NewEvent {
+            event_type: "press_member.registered",
+            subject: serde_json::json!({ "website_public_uuid": row.website_id, "uuid": row.id }),
+        };
+        let events =
+            crate::webhooks::events::record(&mut tx, site.account_id(), vec![event], now.micros())
+                .await?;
+        tx.commit().await?;
+        if events {
+            core.webhooks.wake.notify_one();
+        }
+        return Ok(());
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// A registration as `press_member.registered` tells it: the member as
+/// admins list them, and its website (none when either went).
+pub(crate) async fn registered_data(
+    core: &Core,
+    account_id: &str,
+    subject: &serde_json::Value,
+) -> Result<Option<serde_json::Value>, CoreError> {
+    let field = |key: &str| subject.get(key).and_then(serde_json::Value::as_str);
+    let (Some(website), Some(member)) = (field("website_public_uuid"), field("uuid")) else {
+        return Ok(None);
+    };
+    let mut conn = core.store.read().await?;
+    if lightbox_store::websites::find(&mut conn, account_id, website)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    let Some(row) = store::find_member(&mut conn, website, member).await? else {
+        return Ok(None);
+    };
+    let mut data =
+        serde_json::to_value(PressMember::of(&row)).map_err(|_| CoreError::internal())?;
+    if let Some(object) = data.as_object_mut() {
+        object.insert("website_public_uuid".to_owned(), website.into());
+    }
+    Ok(Some(data))
 }
 
 fn wrong_credentials() -> CoreError {

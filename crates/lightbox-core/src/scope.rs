@@ -34,10 +34,13 @@ pub enum Scope {
     Upload,
     #[serde(rename = "api.download")]
     Download,
+    /// Ours (api.md §11): manage webhook subscriptions.
+    #[serde(rename = "api.webhooks")]
+    Webhooks,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::ImagesRead,
         Scope::ImagesWrite,
         Scope::ImagesDelete,
@@ -47,6 +50,7 @@ impl Scope {
         Scope::SetsWrite,
         Scope::Upload,
         Scope::Download,
+        Scope::Webhooks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Scope {
             Scope::SetsWrite => "api.sets.write",
             Scope::Upload => "api.upload",
             Scope::Download => "api.download",
+            Scope::Webhooks => "api.webhooks",
         }
     }
 
@@ -79,6 +84,7 @@ impl Scope {
             Scope::SetsWrite => "Create and edit sets, membership, order and go-live",
             Scope::Upload => "Upload images",
             Scope::Download => "Resolve downloads and build archives",
+            Scope::Webhooks => "Manage webhook subscriptions and their deliveries",
         }
     }
 }

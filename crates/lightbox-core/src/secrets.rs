@@ -207,6 +207,35 @@ async fn reseal_all(core: &Core, ring: &Keyring) -> Result<usize, CoreError> {
             tx.commit().await?;
         }
     }
+    done += reseal_webhook_secrets(core, ring).await?;
+    Ok(done)
+}
+
+/// Webhook signing secrets (sealed for `webhook:<id>`), current and previous.
+async fn reseal_webhook_secrets(core: &Core, ring: &Keyring) -> Result<usize, CoreError> {
+    let rows = {
+        let mut conn = core.store.read().await?;
+        lightbox_store::webhooks::list_secrets(&mut conn).await?
+    };
+    let newest = ring.current().id();
+    let mut done = 0;
+    for (id, secret, previous) in rows {
+        let who = owner(&crate::webhooks::secret_owner(&id));
+        for (is_previous, stored) in [(false, Some(secret)), (true, previous)] {
+            let Some(stored) = stored else { continue };
+            if secret_box::key_id(&stored) == Some(newest) {
+                continue;
+            }
+            let plain = ring.open(&who, &stored).map_err(internal)?;
+            let sealed = ring.seal(&who, &plain).map_err(internal)?;
+            let mut tx = core.store.begin_write().await?;
+            if lightbox_store::webhooks::reseal(&mut tx, &id, is_previous, &stored, &sealed).await?
+            {
+                done += 1;
+            }
+            tx.commit().await?;
+        }
+    }
     Ok(done)
 }
 

@@ -861,7 +861,7 @@ async fn apply_plan(conn: &mut Conn, set: &SetRow, plan: &Plan, now: i64) -> Res
     if let Some(state) = &plan.restore {
         restore_placement(conn, set, state, now).await?;
     }
-    Ok(())
+    crate::webhooks::events::record_live(conn, &set.account_id, &set.id, &plan.current, now).await
 }
 
 /// Puts back a snapshot's lead image, parent (when it still exists and

@@ -181,6 +181,7 @@ pub async fn create(
     let (row, secret) = prepare(&account.uuid, new, core.now())?;
     let mut tx = core.store.begin_write().await?;
     service_tokens::insert(&mut tx, &row).await?;
+    crate::webhooks::events::record_token_expiring(&mut tx, &row, core.now()).await?;
     tx.commit().await?;
     Ok((ServiceTokenView::from_row(&row, None)?, secret))
 }
@@ -210,6 +211,8 @@ pub async fn create_by_admin(
         Begun::Fresh(write) => write,
     };
     service_tokens::insert(write.tx(), &row).await?;
+    let now = write.now();
+    crate::webhooks::events::record_token_expiring(write.tx(), &row, now).await?;
     let view = ServiceTokenView::from_row(&row, None)?;
     let op = write
         .finish(WorkDone {

@@ -70,6 +70,9 @@ pub struct PendingWrite {
     keyed: bool,
     /// This node's count of committed writes, bumped on commit.
     changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Webhook events were recorded: wake this node's sender on commit.
+    events: bool,
+    webhooks: std::sync::Arc<crate::webhooks::WebhookSettings>,
 }
 
 /// A job to run after the write commits, made from its typed payload.
@@ -150,6 +153,8 @@ pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> 
                     now,
                     keyed: true,
                     changes: core.changes.clone(),
+                    events: false,
+                    webhooks: core.webhooks.clone(),
                 }));
             }
             Err(e) if e.is_unique_violation() => continue,
@@ -205,6 +210,8 @@ pub async fn begin_unkeyed(core: &Core, account_id: &str) -> Result<PendingWrite
         now: core.now(),
         keyed: false,
         changes: core.changes.clone(),
+        events: false,
+        webhooks: core.webhooks.clone(),
     })
 }
 
@@ -269,6 +276,9 @@ impl PendingWrite {
             .map_err(|e| commit_failed(e, keyed))?;
         self.changes
             .fetch_add(1, std::sync::atomic::Ordering::Release);
+        if self.events {
+            self.webhooks.wake.notify_one();
+        }
         Ok(op)
     }
 
@@ -335,6 +345,10 @@ impl PendingWrite {
             };
             change_log::append(&mut self.tx, &change).await?;
         }
+        let events = crate::webhooks::events::events_of_work(&row.id, &done);
+        self.events |=
+            crate::webhooks::events::record(&mut self.tx, &self.account_id, events, self.now)
+                .await?;
         Operation::from_row(&row)
     }
 }

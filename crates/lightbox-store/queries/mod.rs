@@ -25,4 +25,5 @@ pub mod sessions;
 pub mod sets;
 pub mod signing_keys;
 pub mod users;
+pub mod webhooks;
 pub mod websites;

@@ -50,6 +50,7 @@ pub mod sets;
 pub mod signing_keys;
 pub(crate) mod sql;
 pub mod users;
+pub mod webhooks;
 pub mod websites;
 
 use std::path::Path;

@@ -22,6 +22,8 @@
 //! /admin/websites/{website}/press, …/press/{member},
 //!   …/{website}/downloads (press websites only)             the same roles
 //! /admin/settings/api, …/api/tokens, /admin/users          account admins
+//! /admin/settings/api/webhooks (+ /new, /{hook}, /{hook}/delete)
+//!                                                          account admins
 //! /admin/metadata-profiles (+ /{profile}), …/users/{u}/metadata-profile
 //!                                                          account admins
 //! ```
@@ -96,7 +98,7 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
     };
     use pages::{
         account, bulk, edit, keywords, library, metadata_profiles, operations, press, sets,
-        settings as api_settings, sign_in, tokens, upload, users, websites,
+        settings as api_settings, sign_in, tokens, upload, users, webhooks, websites,
     };
     Router::new()
         .route("/admin", get(library::home))
@@ -129,6 +131,19 @@ pub fn router(core: Core, settings: WebSettings) -> Router {
         .route(
             "/admin/settings/api/tokens/{uuid}/revoke",
             get(tokens::confirm_revoke).post(tokens::revoke),
+        )
+        .route(
+            "/admin/settings/api/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/admin/settings/api/webhooks/new", get(webhooks::new_form))
+        .route(
+            "/admin/settings/api/webhooks/{uuid}",
+            get(webhooks::show).post(webhooks::change),
+        )
+        .route(
+            "/admin/settings/api/webhooks/{uuid}/delete",
+            get(webhooks::confirm_delete).post(webhooks::delete),
         )
         .route("/admin/users", get(users::list).post(users::create))
         .route("/admin/users/new", get(users::new_form))

@@ -19,6 +19,7 @@ pub enum Section {
     MetadataProfiles,
     ApiSettings,
     ApiTokens,
+    ApiWebhooks,
     Account,
     None,
 }
@@ -76,6 +77,7 @@ fn navigation(user: &ConsoleUser, section: Section) -> Markup {
                         ul {
                             (item("/admin/settings/api", "Settings", Section::ApiSettings))
                             (item("/admin/settings/api/tokens", "API Tokens", Section::ApiTokens))
+                            (item("/admin/settings/api/webhooks", "Webhooks", Section::ApiWebhooks))
                         }
                     }
                 }

@@ -161,6 +161,10 @@ pub struct ServeArgs {
     /// How long a ZIP archive is kept, e.g. 12h, 7d [default: 7d].
     #[arg(long, env = "LIGHTBOX_ARCHIVE_LIFETIME")]
     pub archive_lifetime: Option<String>,
+    /// Let webhooks go to loopback, private, link-local and unique-local
+    /// addresses (tests, and receivers inside the same network).
+    #[arg(long, env = "LIGHTBOX_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
     /// Let `/readyz` tell a caller on this machine that came through no proxy
     /// why a part is down (address included, never a password).
     #[arg(long, env = "LIGHTBOX_READYZ_DETAIL")]

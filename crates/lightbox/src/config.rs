@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub role: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
     pub readyz_detail: Option<bool>,
+    pub webhook_allow_private: Option<bool>,
     pub max_request_bytes: Option<u64>,
     pub workers: Option<usize>,
     pub job_lease_secs: Option<u64>,
@@ -132,6 +133,7 @@ pub struct Serve {
     pub role: Role,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub readyz_detail: bool,
+    pub webhook_allow_private: bool,
     pub max_request_bytes: u64,
     pub workers: usize,
     pub job_lease: Duration,
@@ -254,6 +256,8 @@ pub fn serve(args: &ServeArgs, file: &FileConfig) -> Result<Serve, String> {
         role,
         trusted_proxies,
         readyz_detail: args.readyz_detail || file.readyz_detail.unwrap_or(false),
+        webhook_allow_private: args.webhook_allow_private
+            || file.webhook_allow_private.unwrap_or(false),
         max_request_bytes: args
             .max_request_bytes
             .or(file.max_request_bytes)

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod demo;
 mod serve;
+mod webhook_sender;
 
 use std::process::ExitCode;
 

@@ -108,7 +108,15 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
         .with_public_url(&base_url)
         .with_website_hosts(lightbox_core::websites::WebsiteHosts::new(
             &settings.website_hosts,
-        ));
+        ))
+        .with_webhooks(lightbox_core::webhooks::WebhookSettings {
+            allow_private: settings.webhook_allow_private,
+            transport: Some(std::sync::Arc::new(
+                crate::webhook_sender::HttpTransport::new()
+                    .map_err(|e| Failure(format!("cannot make the webhook client: {e}")))?,
+            )),
+            ..Default::default()
+        });
 
     // stdout carries the base URL (first line) so scripts can find a port-0 server.
     say(&base_url);
@@ -194,6 +202,11 @@ pub async fn serve(storage: Storage, settings: Serve, demo: Option<Demo>) -> Res
             core.clone(),
             registry,
             worker_settings,
+            stop_rx.clone(),
+        ));
+        background.push(lightbox_core::webhooks::delivery::spawn(
+            core.clone(),
+            format!("{}/{}/webhooks", hostname(), std::process::id()),
             stop_rx.clone(),
         ));
     }
@@ -357,6 +370,11 @@ fn log_housekeeping(report: lightbox_core::housekeeping::Report) {
         report.session_rows,
         "purged ended sessions, spent tokens and idle limits",
         "session purge",
+    );
+    log(
+        report.webhook_events,
+        "pruned sent webhook events past 30 days",
+        "webhook event prune",
     );
 }
 

@@ -363,7 +363,7 @@ async fn demo_prints_a_working_all_scope_token() -> lightbox_testkit::TestResult
         let me = get("/v1/me").await;
         assert_eq!(
             me["capabilities"].as_array().unwrap().len(),
-            9,
+            10,
             "round {round}: {me}"
         );
 

@@ -50,10 +50,13 @@ async fn sign_in(b: &Browser, server: &Server, login: &str, password: &str, code
 const NOBODY: &str = "00000000-0000-4000-8000-000000000000";
 
 /// Every form only an account admin may send.
-const ADMIN_FORMS: [&str; 6] = [
+const ADMIN_FORMS: [&str; 9] = [
     "/admin/settings/api",
     "/admin/settings/api/tokens",
     "/admin/settings/api/tokens/{uuid}/revoke",
+    "/admin/settings/api/webhooks",
+    "/admin/settings/api/webhooks/{uuid}",
+    "/admin/settings/api/webhooks/{uuid}/delete",
     "/admin/users",
     "/admin/users/{uuid}/role",
     "/admin/users/{uuid}/access",
@@ -368,6 +371,8 @@ both_engines!(a_user_role_sees_no_settings, |env: Env| async move {
         "/admin/settings/api",
         "/admin/settings/api/tokens",
         "/admin/settings/api/tokens/new",
+        "/admin/settings/api/webhooks",
+        "/admin/settings/api/webhooks/new",
         "/admin/users",
     ] {
         b.goto(&server.at(path)).await;

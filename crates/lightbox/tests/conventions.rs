@@ -523,7 +523,8 @@ both_engines!(
                 let concrete = path
                     .replace("{public_uuid}", "01a21e25-0000-7000-8000-000000000000")
                     .replace("{uuid}", "op-01a21e25-0000-7000-8000-000000000000")
-                    .replace("{member_uuid}", "01a21e25-0000-7000-8000-000000000001");
+                    .replace("{member_uuid}", "01a21e25-0000-7000-8000-000000000001")
+                    .replace("{delivery_id}", "01a21e25-0000-7000-8000-000000000002");
                 let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())?;
                 if requirement.as_object().is_some_and(|o| o.is_empty()) {
                     // Declared public: it takes its credential in the body, so an
@@ -611,7 +612,8 @@ both_engines!(
                 let concrete = path
                     .replace("{public_uuid}", "01a21e25-0000-7000-8000-000000000000")
                     .replace("{uuid}", "op-01a21e25-0000-7000-8000-000000000000")
-                    .replace("{member_uuid}", "01a21e25-0000-7000-8000-000000000001");
+                    .replace("{member_uuid}", "01a21e25-0000-7000-8000-000000000001")
+                    .replace("{delivery_id}", "01a21e25-0000-7000-8000-000000000002");
                 assert!(
                     !concrete.contains('{'),
                     "{method} {path}: fill its parameter"

@@ -15,4 +15,5 @@ pub mod operations;
 pub mod service_tokens;
 pub mod sets;
 pub mod uploads;
+pub mod webhooks;
 pub mod websites;

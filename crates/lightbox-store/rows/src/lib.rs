@@ -26,6 +26,7 @@ pub mod sets;
 pub mod signing_keys;
 pub mod types;
 pub mod users;
+pub mod webhooks;
 pub mod websites;
 
 pub use types::{JsonText, Micros, Timestamp};

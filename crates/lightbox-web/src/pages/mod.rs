@@ -14,4 +14,5 @@ pub mod sign_in;
 pub mod tokens;
 pub mod upload;
 pub mod users;
+pub mod webhooks;
 pub mod websites;

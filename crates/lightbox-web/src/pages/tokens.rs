@@ -22,7 +22,7 @@ use crate::session::{Admin, AdminForm};
 
 /// Scopes that only read: pre-selected on a new token.
 const READ: [Scope; 2] = [Scope::ImagesRead, Scope::Download];
-const WRITE: [Scope; 7] = [
+const WRITE: [Scope; 8] = [
     Scope::ImagesWrite,
     Scope::ImagesDelete,
     Scope::KeywordsWrite,
@@ -30,6 +30,7 @@ const WRITE: [Scope; 7] = [
     Scope::MetadataWrite,
     Scope::SetsWrite,
     Scope::Upload,
+    Scope::Webhooks,
 ];
 /// Expiry choices: (value, label, days).
 const EXPIRY: [(&str, &str, Option<i64>); 6] = [
