@@ -491,7 +491,8 @@ pub async fn redeliver(
     Ok(sqlx::query!(
         "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1,
             updated_at = $1, locked_by = NULL, locked_until = NULL
-         WHERE webhook_id = $2 AND id = $3",
+         WHERE webhook_id = $2 AND id = $3
+           AND (locked_until IS NULL OR locked_until < $1)",
         now,
         webhook_id,
         id,

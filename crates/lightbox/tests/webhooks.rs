@@ -18,7 +18,9 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lightbox_media::fixtures;
-use lightbox_testkit::{Env, Server, both_setups, eventually, idempotency_key};
+use lightbox_testkit::{
+    Env, Server, both_setups, eventually, finished_operation, idempotency_key, post_file,
+};
 use serde_json::{Value, json};
 
 /// One request a receiver got.
@@ -187,7 +189,7 @@ async fn deliveries(server: &Server, token: &str, hook: &str) -> Vec<Value> {
     r.json().as_array().unwrap().clone()
 }
 
-const SCOPES: &str = "api.images.read,api.images.write,api.images.delete,api.ratings.write,api.sets.write,api.upload,api.webhooks";
+const SCOPES: &str = "api.images.read,api.images.write,api.images.delete,api.ratings.write,api.sets.write,api.upload,api.download,api.webhooks";
 
 both_setups!(
     each_event_comes_from_its_cause_once_and_signed,
@@ -332,6 +334,96 @@ both_setups!(
             .wait_for("operation.succeeded", |d| d["uuid"] == deleted_op["uuid"])
             .await;
         verify(&secret, &succeeded);
+
+        // The rest, every type again (the filter "*").
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/webhooks/{id}"),
+                json!({"events": ["*"]}),
+            )
+            .await;
+        // set.updated, from renaming the set.
+        server
+            .write_ok(
+                "PATCH",
+                &token,
+                &format!("/v1/sets/{set}"),
+                json!({"name": "Main stage (Friday)"}),
+            )
+            .await;
+        let renamed = receiver
+            .wait_for("set.updated", |d| d["name"] == "Main stage (Friday)")
+            .await;
+        verify(&secret, &renamed);
+        // archive.ready, from a ZIP of a new image.
+        let photo = server
+            .upload(&token, "crowd.jpg", fixtures::jpeg(80, 60))
+            .await;
+        receiver
+            .wait_for("image.created", |d| d["public_uuid"] == photo.as_str())
+            .await;
+        let zipped = server
+            .write_ok(
+                "POST",
+                &token,
+                "/v1/archives",
+                json!({"image_public_uuids": [photo]}),
+            )
+            .await;
+        let ready = receiver.wait_for("archive.ready", |_| true).await;
+        verify(&secret, &ready);
+        let built = finished_operation(&server, &token, zipped["uuid"].as_str().unwrap()).await;
+        // The archive as the API reads it, but its download link (a
+        // capability of a credential with api.download) is left out.
+        let mut archive = built["result"]["archive"].clone();
+        assert!(archive["url"].is_string(), "{built}");
+        archive["url"] = Value::Null;
+        assert_eq!(ready.body["data"], archive, "{built}");
+        // set.images_removed, from taking it out of the set again.
+        server
+            .write_ok(
+                "POST",
+                &token,
+                &format!("/v1/sets/{set}/images"),
+                json!({"image_public_uuids": [photo]}),
+            )
+            .await;
+        server
+            .write_ok(
+                "DELETE",
+                &token,
+                &format!("/v1/sets/{set}/images"),
+                json!({"image_public_uuids": [photo]}),
+            )
+            .await;
+        let removed = receiver
+            .wait_for("set.images_removed", |d| {
+                d["set_public_uuid"] == set.as_str()
+            })
+            .await;
+        verify(&secret, &removed);
+        assert_eq!(removed.body["data"]["image_public_uuids"], json!([photo]));
+        // operation.failed, from an upload whose versions cannot be made.
+        let ticket = server
+            .post(&token, "/v1/uploads", None, &json!({"filename": "cut.jpg"}))
+            .await;
+        let cut = post_file(&server, &ticket.json(), fixtures::truncated_jpeg()).await;
+        assert_eq!(cut.status, 201, "{}", cut.text);
+        let cut_op = cut.json()["operation_uuid"].as_str().unwrap().to_owned();
+        let failed = receiver
+            .wait_for("operation.failed", |d| d["uuid"] == cut_op.as_str())
+            .await;
+        verify(&secret, &failed);
+        assert_eq!(failed.body["data"]["status"], "failed");
+        assert!(
+            receiver
+                .of_type("image.created")
+                .iter()
+                .all(|r| r.body["data"]["public_uuid"] != cut.json()["image_public_uuid"]),
+            "an image without versions is not told created"
+        );
 
         // Every event was received once, and the log says delivered.
         tokio::time::sleep(Duration::from_millis(600)).await;
@@ -551,6 +643,12 @@ both_setups!(
                     .contains("--webhook-allow-private"),
                 "{url}: {e}"
             );
+            // Where a name leads is not told (internal DNS stays unmapped).
+            let message = e["message"].as_str().unwrap();
+            assert!(
+                !message.contains("127.0.0.1") && !message.contains("::1"),
+                "{url}: {e}"
+            );
         }
         for (body, field) in [
             (json!({"url": "ftp://example.org/", "events": ["*"]}), "url"),
@@ -593,7 +691,11 @@ both_setups!(
         let receiver = Receiver::start().await;
         receiver.answer.store(302, Ordering::SeqCst);
         server.stop().await;
-        let server = env.serve(&["--webhook-allow-private"]).await;
+        // The debug clock: its retry 5 s on waits for this test, however
+        // slow the machine.
+        let server = env
+            .serve(&["--webhook-allow-private", "--debug-clock"])
+            .await;
         let (id, _) = subscribe(&server, &token, &receiver.url, json!(["set.created"])).await;
         server
             .write_ok("POST", &token, "/v1/sets", json!({"name": "Moved"}))
@@ -1252,5 +1354,62 @@ both_setups!(two_nodes_send_each_event_once, |env: Env| async move {
     for r in receiver.of_type("set.created") {
         verify(&secret, &r);
     }
+
+    // At most 20 subscriptions an account.
+    for _ in 1..20 {
+        subscribe(&b, &token, &receiver.url, json!(["ping"])).await;
+    }
+    b.write_refused(
+        "POST",
+        &token,
+        "/v1/webhooks",
+        json!({"url": receiver.url, "events": ["ping"]}),
+        (409, "conflict"),
+        None,
+    )
+    .await;
     Ok(())
 });
+
+both_setups!(
+    a_receiver_that_answers_too_late_is_tried_again,
+    |env: Env| async move {
+        let receiver = Receiver::start().await;
+        let account = env.account("fest").await;
+        let token = env.token(&account, SCOPES, &[]).await;
+        let server = env
+            .serve(&["--webhook-allow-private", "--debug-clock"])
+            .await;
+        let (hook, secret) =
+            subscribe(&server, &token, &receiver.url, json!(["set.created"])).await;
+        // 11 s is past the 10 s the server waits for an answer.
+        receiver.delay_ms.store(11_000, Ordering::SeqCst);
+        server
+            .write_ok("POST", &token, "/v1/sets", json!({"name": "Slow"}))
+            .await;
+        let first = receiver.wait_for("set.created", |_| true).await;
+        let late = eventually(20, || async {
+            let log = deliveries(&server, &token, &hook).await;
+            (log[0]["attempts"] == 1 && log[0]["last_error"].is_string()).then(|| log[0].clone())
+        })
+        .await
+        .expect("the late answer counts as a failure");
+        assert_eq!(late["status"], "pending", "{late}");
+        assert_eq!(late["last_status_code"], Value::Null, "{late}");
+        assert!(
+            late["last_error"].as_str().unwrap().contains("10 seconds"),
+            "{late}"
+        );
+        receiver.delay_ms.store(0, Ordering::SeqCst);
+        server.advance_debug_clock(5).await;
+        let again = eventually(10, || async {
+            let all = receiver.all();
+            (all.len() == 2).then(|| all[1].clone())
+        })
+        .await
+        .expect("tried again");
+        assert_eq!(again.id, first.id);
+        verify(&secret, &again);
+        Ok(())
+    }
+);

@@ -68,7 +68,7 @@ pub async fn list_webhooks(
         (status = 202, description = "Created; the Operation (with the secret)", body = Operation),
         (status = 400, description = "`validation`: `url` not http(s), carrying credentials, or leading to a non-public address; an unknown event type", body = crate::error::ErrorEnvelope),
         (status = 403, description = "`forbidden`: the `user` role manages no webhook", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "`idempotency_key_conflict`", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "`idempotency_key_conflict`; `conflict` (detail `webhook_limit`): the account has its 20 webhooks already", body = crate::error::ErrorEnvelope),
     )
 )]
 pub async fn create_webhook(

@@ -62,8 +62,8 @@ pub const DISABLE_AFTER_MICROS: i64 = 5 * 86_400 * 1_000_000;
 /// loses it then, and another sends again with the same event id).
 const CLAIM_MICROS: i64 = 60 * 1_000_000;
 /// Deliveries claimed, and sent side by side, per round.
-const CLAIM_BATCH: i64 = 32;
-const PARALLEL_SENDS: usize = 16;
+const CLAIM_BATCH: i64 = 64;
+const PARALLEL_SENDS: usize = 32;
 /// What the delivery log keeps of a request or an answer.
 pub const LOG_BYTES: usize = 4096;
 
@@ -113,13 +113,35 @@ fn signatures(
     Ok(out.join(" "))
 }
 
-/// Sends one claimed delivery and records the outcome.
+/// What one attempt came to, to be recorded with the others of its round.
+struct Finished {
+    delivery: String,
+    webhook: String,
+    /// Whether it counts toward the subscription's failure clock (pings
+    /// do not), and whether that clock runs now.
+    counts: bool,
+    was_failing: bool,
+    status: &'static str,
+    status_code: Option<i64>,
+    error: Option<String>,
+    request: String,
+    response: Option<String>,
+    next_attempt_at: Option<i64>,
+    now: i64,
+}
+
+impl Finished {
+    fn delivered(&self) -> bool {
+        self.status == "delivered"
+    }
+}
+
+/// Sends one claimed delivery; none when it is gone meanwhile (deleted).
 async fn send_one(
     core: &Core,
     transport: &dyn WebhookTransport,
-    node: &str,
     delivery: WebhookDeliveryRow,
-) -> Result<(), CoreError> {
+) -> Result<Option<Finished>, CoreError> {
     let (event, hook) = {
         let mut conn = core.store.read().await?;
         let event = store::find_event(&mut conn, &delivery.event_id).await?;
@@ -132,124 +154,139 @@ async fn send_one(
     let now = core.now();
     let (Some(event), Some(hook)) = (event, hook) else {
         // Deleted meanwhile (the cascade takes the delivery too).
-        return Ok(());
+        return Ok(None);
     };
-    let body = event.body.clone().unwrap_or_default();
-    let stamp = now.div_euclid(1_000_000);
-    let mut outcome = AttemptOutcome {
-        status: "pending",
+    let mut finished = Finished {
+        delivery: delivery.id.clone(),
+        webhook: hook.id.clone(),
+        counts: event.event_type != "ping",
+        was_failing: hook.failing_since.is_some(),
+        status: "failed",
         status_code: None,
         error: None,
-        request: "",
+        request: String::new(),
         response: None,
         next_attempt_at: None,
-        now: Timestamp(now),
+        now,
     };
-    let request_log;
-    let error_text;
-    let response_log;
-    let delivered;
     if !hook.enabled && event.event_type != "ping" {
-        error_text = "The subscription is disabled.".to_owned();
-        request_log = String::new();
-        outcome.status = "failed";
-        outcome.error = Some(&error_text);
-        outcome.request = &request_log;
-        store_outcome(core, node, &delivery, &outcome).await?;
-        return Ok(());
+        finished.counts = false;
+        finished.error = Some("The subscription is disabled.".to_owned());
+        return Ok(Some(finished));
     }
+    let body = event.body.clone().unwrap_or_default();
+    let stamp = now.div_euclid(1_000_000);
+    // A secret that cannot be opened (the server key changed) will not
+    // open on a later attempt either.
+    let Ok(signature) = signatures(core, &hook, &event.id, stamp, &body, now) else {
+        finished.error = Some("The signing secret could not be read; rotate it.".to_owned());
+        return Ok(Some(finished));
+    };
     let attempt = Attempt {
         url: hook.url.clone(),
         headers: vec![
             ("content-type", "application/json".to_owned()),
             ("webhook-id", event.id.clone()),
             ("webhook-timestamp", stamp.to_string()),
-            (
-                "webhook-signature",
-                signatures(core, &hook, &event.id, stamp, &body, now)?,
-            ),
+            ("webhook-signature", signature),
         ],
         body: body.clone(),
     };
-    request_log = truncate(&format!(
+    finished.request = truncate(&format!(
         "POST {}\nwebhook-id: {}\nwebhook-timestamp: {stamp}\n\n{body}",
         hook.url, event.id
     ));
     let result = transport.send(attempt, core.webhooks.allow_private).await;
     let now = core.now();
-    outcome.now = Timestamp(now);
-    match result {
+    finished.now = now;
+    let delivered = match result {
         AttemptResult::Answered { status, body } => {
-            outcome.status_code = Some(i64::from(status));
-            response_log = truncate(&format!("{status}\n\n{body}"));
-            delivered = (200..300).contains(&status);
-            error_text = if delivered {
-                String::new()
-            } else {
-                format!("The receiver answered {status}.")
-            };
+            finished.status_code = Some(i64::from(status));
+            finished.response = Some(truncate(&format!("{status}\n\n{body}")));
+            let ok = (200..300).contains(&status);
+            if !ok {
+                finished.error = Some(format!("The receiver answered {status}."));
+            }
+            ok
         }
         AttemptResult::Refused(refused) => {
-            response_log = String::new();
-            delivered = false;
-            error_text = refused.to_string();
+            finished.error = Some(refused.to_string());
+            false
         }
         AttemptResult::Failed(why) => {
-            response_log = String::new();
-            delivered = false;
-            error_text = why;
+            finished.error = Some(why);
+            false
         }
-    }
-    outcome.request = &request_log;
-    outcome.response = (!response_log.is_empty()).then_some(response_log.as_str());
+    };
     if delivered {
-        outcome.status = "delivered";
+        finished.status = "delivered";
     } else {
-        outcome.error = Some(&error_text);
-        outcome.next_attempt_at = next_attempt(delivery.attempts, now).map(Timestamp);
-        outcome.status = if outcome.next_attempt_at.is_some() {
+        finished.next_attempt_at = next_attempt(delivery.attempts, now);
+        finished.status = if finished.next_attempt_at.is_some() {
             "pending"
         } else {
             "failed"
         };
     }
-    store_outcome(core, node, &delivery, &outcome).await?;
+    Ok(Some(finished))
+}
+
+/// Records a round's attempts in one transaction (not one each: the
+/// database's writer is shared with every API write), with each
+/// subscription's failure clock — and disables one failing for 5 days.
+async fn record_round(core: &Core, node: &str, round: &[Finished]) -> Result<(), CoreError> {
+    if round.is_empty() {
+        return Ok(());
+    }
     let mut tx = core.store.begin_write().await?;
-    if delivered {
-        store::clear_failing(&mut tx, &hook.id).await?;
-    } else if event.event_type != "ping" {
-        store::mark_failing(&mut tx, &hook.id, Timestamp(now)).await?;
+    for f in round {
+        let outcome = AttemptOutcome {
+            status: f.status,
+            status_code: f.status_code,
+            error: f.error.as_deref(),
+            request: &f.request,
+            response: f.response.as_deref(),
+            next_attempt_at: f.next_attempt_at.map(Timestamp),
+            now: Timestamp(f.now),
+        };
+        if !store::record_attempt(&mut tx, &f.delivery, node, &outcome).await? {
+            tracing::warn!(delivery = %f.delivery, "a webhook delivery's claim ran out while it was sent");
+        }
+    }
+    // Per subscription: delivered once this round clears its clock; else
+    // a failure starts it (and may end in disabling).
+    let mut seen: Vec<&str> = Vec::new();
+    for f in round.iter().filter(|f| f.counts) {
+        if seen.contains(&f.webhook.as_str()) {
+            continue;
+        }
+        seen.push(&f.webhook);
+        let mine = || round.iter().filter(|g| g.counts && g.webhook == f.webhook);
+        if mine().any(Finished::delivered) {
+            if f.was_failing {
+                store::clear_failing(&mut tx, &f.webhook).await?;
+            }
+            continue;
+        }
+        let last = mine().next_back().unwrap_or(f);
+        store::mark_failing(&mut tx, &f.webhook, Timestamp(last.now)).await?;
         let reason = format!(
-            "Every delivery failed for 5 days (the last: {error_text}). Fix the receiver, then enable the webhook again."
+            "Every delivery failed for 5 days (the last: {}). Fix the receiver, then enable the webhook again.",
+            last.error.as_deref().unwrap_or("no answer")
         );
         if store::disable_failing(
             &mut tx,
-            &hook.id,
-            Timestamp(now - DISABLE_AFTER_MICROS),
+            &f.webhook,
+            Timestamp(last.now - DISABLE_AFTER_MICROS),
             &reason,
-            Timestamp(now),
+            Timestamp(last.now),
         )
         .await?
         {
-            tracing::warn!(webhook = %hook.id, "webhook disabled after 5 days of failures");
+            tracing::warn!(webhook = %f.webhook, "webhook disabled after 5 days of failures");
         }
     }
     tx.commit().await?;
-    Ok(())
-}
-
-async fn store_outcome(
-    core: &Core,
-    node: &str,
-    delivery: &WebhookDeliveryRow,
-    outcome: &AttemptOutcome<'_>,
-) -> Result<(), CoreError> {
-    let mut tx = core.store.begin_write().await?;
-    let held = store::record_attempt(&mut tx, &delivery.id, node, outcome).await?;
-    tx.commit().await?;
-    if !held {
-        tracing::warn!(delivery = %delivery.id, "a webhook delivery's claim ran out while it was sent");
-    }
     Ok(())
 }
 
@@ -274,17 +311,26 @@ pub async fn deliver_due(core: &Core, node: &str) -> Result<usize, CoreError> {
         rows
     };
     let count = claimed.len();
-    futures::stream::iter(claimed)
-        .for_each_concurrent(PARALLEL_SENDS, |delivery| {
+    let round: Vec<Finished> = futures::stream::iter(claimed)
+        .map(|delivery| {
             let transport = transport.clone();
             async move {
                 let id = delivery.id.clone();
-                if let Err(e) = send_one(core, transport.as_ref(), node, delivery).await {
-                    tracing::warn!(delivery = %id, error = %e, "webhook delivery");
+                match send_one(core, transport.as_ref(), delivery).await {
+                    Ok(finished) => finished,
+                    // Left claimed: tried again when the claim runs out.
+                    Err(e) => {
+                        tracing::warn!(delivery = %id, error = %e, "webhook delivery");
+                        None
+                    }
                 }
             }
         })
+        .buffer_unordered(PARALLEL_SENDS)
+        .filter_map(std::future::ready)
+        .collect()
         .await;
+    record_round(core, node, &round).await?;
     Ok(count)
 }
 
@@ -310,10 +356,12 @@ pub fn spawn(core: Core, node: String, mut shutdown: watch::Receiver<bool>) -> J
             if busy {
                 continue;
             }
-            let wait = until_next_due(&core)
-                .await
-                .unwrap_or(IDLE_POLL)
-                .min(IDLE_POLL);
+            // Nothing taken though something is overdue (an event that
+            // failed to dispatch): look again after the idle wait, not at once.
+            let wait = match until_next_due(&core).await {
+                Some(wait) if !wait.is_zero() => wait.min(IDLE_POLL),
+                _ => IDLE_POLL,
+            };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = core.webhooks.wake.notified() => {}

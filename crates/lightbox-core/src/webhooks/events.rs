@@ -383,6 +383,17 @@ pub(crate) fn wants(row: &WebhookRow, event_type: &str) -> bool {
         .any(|e| e == "*" || e == event_type)
 }
 
+/// An archive's download link is a capability of the credential that may
+/// download it; a webhook is not one (a token with `api.webhooks` alone
+/// must not get it), so the link leaves the body as `null`.
+fn without_link(archive: Option<&mut Value>) {
+    if let Some(object) = archive.and_then(Value::as_object_mut)
+        && object.contains_key("url")
+    {
+        object.insert("url".to_owned(), Value::Null);
+    }
+}
+
 /// An event's `data`: the object as the API reads it now (a gone object:
 /// its id alone), or the subject itself for membership events.
 async fn data_of(core: &Core, event: &WebhookEventRow, subject: &Value) -> Value {
@@ -407,14 +418,21 @@ async fn data_of(core: &Core, event: &WebhookEventRow, subject: &Value) -> Value
             Some(id) => crate::operations::get(core, account, &id)
                 .await
                 .ok()
-                .and_then(|o| serde_json::to_value(o).ok()),
+                .and_then(|mut o| {
+                    without_link(o.result.get_mut("archive"));
+                    serde_json::to_value(o).ok()
+                }),
             None => None,
         },
         "archive.ready" => match id("operation_id") {
             Some(id) => crate::operations::get(core, account, &id)
                 .await
                 .ok()
-                .and_then(|o| o.result.get("archive").cloned()),
+                .and_then(|mut o| {
+                    let mut archive = o.result.get_mut("archive").map(Value::take);
+                    without_link(archive.as_mut());
+                    archive
+                }),
             None => None,
         },
         _ => None,
@@ -468,13 +486,20 @@ pub async fn dispatch_due(core: &Core) -> Result<usize, CoreError> {
     }
     let mut bodies = Vec::with_capacity(due.len());
     for event in &due {
-        bodies.push(body_of(core, event).await?);
+        // One event's trouble holds back that event only (left for the
+        // next round), not the others due with it.
+        bodies.push(body_of(core, event).await.map_err(|e| {
+            tracing::warn!(event = %event.id, error = %e, "webhook event not dispatched");
+        }));
     }
     let mut tx = core.store.begin_write().await?;
     let mut dispatched = 0;
     let mut subscriptions: std::collections::HashMap<String, Vec<WebhookRow>> =
         std::collections::HashMap::new();
     for (event, body) in due.iter().zip(&bodies) {
+        let Ok(body) = body else {
+            continue;
+        };
         if !store::claim_dispatch(&mut tx, &event.id, body.as_deref()).await? {
             continue;
         }

@@ -28,6 +28,8 @@ pub use target::TargetRefused;
 
 pub const DESCRIPTION_MAX: usize = 500;
 pub const URL_MAX: usize = 2048;
+/// Subscriptions an account may have.
+pub const MAX_PER_ACCOUNT: i64 = 20;
 /// How long the secret before a rotation keeps signing beside the new one.
 pub const ROTATION_OVERLAP_MICROS: i64 = 24 * 3600 * 1_000_000;
 
@@ -270,10 +272,18 @@ fn check_events(events: &[String]) -> Result<Vec<String>, CoreError> {
 async fn check_url(core: &Core, url: &str) -> Result<String, CoreError> {
     let parsed = target::parse(url).map_err(|r| CoreError::validation("url", r.to_string()))?;
     if let Some(transport) = &core.webhooks.transport {
-        transport
-            .check(&parsed, core.webhooks.allow_private)
-            .await
-            .map_err(|r| CoreError::validation("url", r.to_string()))?;
+        // A resolver that never answers does not hold the request open.
+        let checked = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            transport.check(&parsed, core.webhooks.allow_private),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(TargetRefused::Unresolved(
+                parsed.host_str().unwrap_or_default().to_owned(),
+            ))
+        });
+        checked.map_err(|r| CoreError::validation("url", r.to_string()))?;
     }
     Ok(parsed.to_string())
 }
@@ -302,6 +312,20 @@ pub async fn create(
         }
         Begun::Fresh(write) => write,
     };
+    // Each subscription is one more POST per event (and one more receiver
+    // that may hold the senders up): a bounded number per account.
+    let account_id = write.account_id().to_owned();
+    if store::list(write.tx(), &account_id, MAX_PER_ACCOUNT, 0)
+        .await?
+        .len() as i64
+        >= MAX_PER_ACCOUNT
+    {
+        return Err(CoreError::new(
+            ErrorKind::Conflict,
+            format!("An account has at most {MAX_PER_ACCOUNT} webhooks; delete one first."),
+        )
+        .with_detail("webhook_limit"));
+    }
     let id = ids::new_public_uuid();
     let secret = WebhookSecret::generate()?;
     let now = Timestamp(write.now());
@@ -609,6 +633,18 @@ pub async fn redeliver(
         .ok_or_else(|| not_found(&id))?;
     let now = write.now();
     if !store::redeliver(write.tx(), &id, delivery_id, Timestamp(now)).await? {
+        // There, but a node is sending it right now: its outcome is not
+        // overwritten (nor the event sent twice at once).
+        if store::find_delivery(write.tx(), &id, delivery_id)
+            .await?
+            .is_some()
+        {
+            return Err(CoreError::new(
+                ErrorKind::Conflict,
+                "The delivery is being sent right now; redeliver it once this attempt ends.",
+            )
+            .with_detail("delivery_in_flight"));
+        }
         return Err(delivery_missing());
     }
     let op = write

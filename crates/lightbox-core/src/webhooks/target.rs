@@ -14,9 +14,11 @@ pub enum TargetRefused {
     #[error("The url must not carry a user name or password; put a token in its path or query.")]
     Credentials,
     #[error(
-        "The url leads to {0}, a loopback, private, link-local or otherwise non-public address; \
+        "The url leads to a loopback, private, link-local or otherwise non-public address; \
          webhooks go to public addresses only (unless the server runs with --webhook-allow-private)."
     )]
+    // The address stays out of the message: it would tell a caller where
+    // the server's internal names lead.
     Private(IpAddr),
     #[error("The url's host {0} does not resolve.")]
     Unresolved(String),
@@ -33,6 +35,11 @@ pub fn parse(text: &str) -> Result<Url, TargetRefused> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(TargetRefused::Credentials);
+    }
+    // Normalizing (punycode, percent-encoding) may lengthen it: the stored
+    // form must parse again.
+    if url.as_str().len() > super::URL_MAX {
+        return Err(TargetRefused::Malformed);
     }
     Ok(url)
 }
