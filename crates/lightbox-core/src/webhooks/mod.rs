@@ -114,7 +114,7 @@ pub struct NewWebhook {
     #[schema(example = "https://cms.example.org/hooks/lightbox", max_length = 2048)]
     pub url: String,
     /// Event types (see api.md §11), or `["*"]`.
-    #[schema(example = json!(["set.images_live", "image.created"]))]
+    #[schema(example = json!(["set.images_live", "image.created"]), min_items = 1)]
     pub events: Vec<String>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
@@ -129,6 +129,7 @@ pub struct NewWebhook {
 pub struct WebhookPatch {
     #[schema(max_length = 2048)]
     pub url: Option<String>,
+    #[schema(min_items = 1)]
     pub events: Option<Vec<String>>,
     #[schema(max_length = 500)]
     pub description: Option<String>,
