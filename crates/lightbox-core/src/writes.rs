@@ -111,26 +111,55 @@ pub struct WorkDone {
     pub changes: Vec<(&'static str, String, &'static str)>,
 }
 
+impl WorkDone {
+    /// Work that succeeded at once, about no image or set (settings and
+    /// the like).
+    pub fn succeeded(
+        kind: &'static str,
+        result: Value,
+        changes: Vec<(&'static str, String, &'static str)>,
+    ) -> Self {
+        Self {
+            kind,
+            status: OperationStatus::Succeeded,
+            result,
+            image_public_uuids: vec![],
+            set_public_uuid: None,
+            jobs: vec![],
+            changes,
+        }
+    }
+}
+
+/// The Operation this request's Idempotency-Key already made, if any: for
+/// a use-case that would otherwise do slow work (ask the resolver) before
+/// [`begin`] answers the replay.
+pub async fn replayed(core: &Core, ctx: &WriteContext) -> Result<Option<Operation>, CoreError> {
+    let not_before = core.now() - IDEMPOTENCY_RETENTION_MICROS;
+    let mut conn = core.store.read().await?;
+    match idempotency::find(
+        &mut conn,
+        &ctx.account_id,
+        &ctx.idempotency_key,
+        Timestamp(not_before),
+    )
+    .await?
+    {
+        Some(rec) => replay(&mut conn, ctx, &rec.request_hash, &rec.operation_id)
+            .await
+            .map(Some),
+        None => Ok(None),
+    }
+}
+
 pub async fn begin(core: &Core, ctx: &WriteContext) -> Result<Begun, CoreError> {
     // Three rounds cover: read miss → claim collides with a concurrent
     // winner → read its record. More means something is badly wrong.
     for _ in 0..3 {
         let now = core.now();
         let not_before = now - IDEMPOTENCY_RETENTION_MICROS;
-        {
-            let mut conn = core.store.read().await?;
-            if let Some(rec) = idempotency::find(
-                &mut conn,
-                &ctx.account_id,
-                &ctx.idempotency_key,
-                Timestamp(not_before),
-            )
-            .await?
-            {
-                return replay(&mut conn, ctx, &rec.request_hash, &rec.operation_id)
-                    .await
-                    .map(Begun::Replay);
-            }
+        if let Some(op) = replayed(core, ctx).await? {
+            return Ok(Begun::Replay(op));
         }
         let mut tx = core.store.begin_write().await?;
         let operation_id = ids::new_operation_id();

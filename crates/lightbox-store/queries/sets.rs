@@ -68,15 +68,29 @@ pub async fn lock(
     .rows_affected())
 }
 
-/// The highest position under `parent_id` (top level if None), -1 if none.
-pub async fn last_position(
+/// The highest position at the top level, -1 if none. (Two statements,
+/// not one with `parent_id IS NULL OR parent_id = $2`: that form cannot
+/// use the siblings index, and scanned every set of the account under the
+/// write lock at each creation.)
+pub async fn last_top_position(conn: &mut Connection, account_id: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT COALESCE(MAX(position), -1) AS "max!" FROM sets
+         WHERE account_id = $1 AND parent_id IS NULL"#,
+        account_id,
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// The highest position under `parent_id`, -1 if none.
+pub async fn last_child_position(
     conn: &mut Connection,
     account_id: &str,
-    parent_id: Option<&str>,
+    parent_id: &str,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT COALESCE(MAX(position), -1) AS "max!" FROM sets
-         WHERE account_id = $1 AND ((parent_id IS NULL AND CAST($2 AS TEXT) IS NULL) OR parent_id = $2)"#,
+         WHERE account_id = $1 AND parent_id = $2"#,
         account_id,
         parent_id,
     )

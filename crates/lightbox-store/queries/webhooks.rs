@@ -106,6 +106,39 @@ pub async fn find(
     .await
 }
 
+sqlite_only! {
+    /// [`find`] for a change (SQLite's single writer already holds it).
+    pub async fn find_for_update(
+        conn: &mut Connection,
+        account_id: &str,
+        id: &str,
+    ) -> sqlx::Result<Option<WebhookRow>> {
+        find(conn, account_id, id).await
+    }
+}
+
+postgres_only! {
+    /// [`find`], the row locked until the transaction ends: a change read
+    /// from it is not written over a disable the sender makes meanwhile.
+    pub async fn find_for_update(
+        conn: &mut Connection,
+        account_id: &str,
+        id: &str,
+    ) -> sqlx::Result<Option<WebhookRow>> {
+        sqlx::query_as!(
+            WebhookRow,
+            r#"SELECT id AS "id!", account_id, url, events, description, enabled AS "enabled: bool",
+                disabled_reason, secret, previous_secret, previous_until, failing_since,
+                created_at, updated_at
+             FROM webhooks WHERE id = $1 AND account_id = $2 FOR UPDATE"#,
+            id,
+            account_id,
+        )
+        .fetch_optional(conn)
+        .await
+    }
+}
+
 pub async fn list(
     conn: &mut Connection,
     account_id: &str,
@@ -326,24 +359,30 @@ pub async fn find_event(conn: &mut Connection, id: &str) -> sqlx::Result<Option<
     .await
 }
 
-/// Queues one delivery, due at `now`.
+/// Queues one delivery, due at `now` and claimed at once by `node` (the
+/// dispatching node sends it without a second claim) until `until`.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_delivery(
     conn: &mut Connection,
     id: &str,
     webhook_id: &str,
     event_id: &str,
     event_type: &str,
+    node: &str,
     now: Timestamp,
+    until: Timestamp,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, status, attempts,
-            next_attempt_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
+            next_attempt_at, locked_by, locked_until, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'pending', 1, $5, $6, $7, $5, $5)",
         id,
         webhook_id,
         event_id,
         event_type,
         now,
+        node,
+        until,
     )
     .execute(conn)
     .await?;

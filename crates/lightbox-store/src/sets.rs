@@ -46,7 +46,10 @@ pub async fn next_position(
     account_id: &str,
     parent_id: Option<&str>,
 ) -> Result<i64> {
-    let max = on_engine!(conn, sets::last_position(account_id, parent_id))?;
+    let max = match parent_id {
+        None => on_engine!(conn, sets::last_top_position(account_id))?,
+        Some(parent) => on_engine!(conn, sets::last_child_position(account_id, parent))?,
+    };
     Ok(max + 1)
 }
 

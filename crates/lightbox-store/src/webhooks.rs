@@ -43,6 +43,15 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<
 }
 
 /// A page of the account's subscriptions, oldest first.
+/// [`find`], locked for a change until the transaction ends.
+pub async fn find_for_update(
+    conn: &mut Conn,
+    account_id: &str,
+    id: &str,
+) -> Result<Option<WebhookRow>> {
+    Ok(on_engine!(conn, webhooks::find_for_update(account_id, id))?)
+}
+
 pub async fn list(
     conn: &mut Conn,
     account_id: &str,
@@ -119,17 +128,21 @@ pub async fn find_event(conn: &mut Conn, id: &str) -> Result<Option<WebhookEvent
     Ok(on_engine!(conn, webhooks::find_event(id))?)
 }
 
+/// Queues one delivery, claimed by `node` (which sends it) until `until`.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_delivery(
     conn: &mut Conn,
     id: &str,
     webhook_id: &str,
     event_id: &str,
     event_type: &str,
+    node: &str,
     now: Timestamp,
+    until: Timestamp,
 ) -> Result<()> {
     Ok(on_engine!(
         conn,
-        webhooks::insert_delivery(id, webhook_id, event_id, event_type, now)
+        webhooks::insert_delivery(id, webhook_id, event_id, event_type, node, now, until)
     )?)
 }
 

@@ -189,6 +189,37 @@ async fn deliveries(server: &Server, token: &str, hook: &str) -> Vec<Value> {
     r.json().as_array().unwrap().clone()
 }
 
+/// The subscription's newest delivery once `done` holds for it.
+async fn newest_delivery_where(
+    server: &Server,
+    token: &str,
+    hook: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Option<Value> {
+    eventually(20, || async {
+        let log = deliveries(server, token, hook).await;
+        log.first().filter(|d| done(d)).cloned()
+    })
+    .await
+}
+
+/// Whether `item` shows its attempt `n` recorded — not merely claimed (a
+/// claim counts the attempt before it is sent): an outcome is there, and
+/// it is not the one `before` (the same delivery after attempt n − 1) had.
+fn recorded(item: &Value, n: i64, before: Option<&Value>) -> bool {
+    let outcome = |d: &Value| {
+        (
+            d["status"].clone(),
+            d["next_attempt_at"].clone(),
+            d["last_error"].clone(),
+            d["last_status_code"].clone(),
+        )
+    };
+    item["attempts"] == n
+        && (item["last_error"].is_string() || item["last_status_code"].is_number())
+        && before.is_none_or(|b| outcome(b) != outcome(item))
+}
+
 const SCOPES: &str = "api.images.read,api.images.write,api.images.delete,api.ratings.write,api.sets.write,api.upload,api.download,api.webhooks";
 
 both_setups!(
@@ -468,12 +499,10 @@ both_setups!(
             .await;
         let first = receiver.wait_for("set.created", |_| true).await;
         // Pending, with the answer and the next attempt 5 s on.
-        let pending = eventually(10, || async {
-            let log = deliveries(&server, &token, &id).await;
-            (log.len() == 1 && log[0]["last_status_code"] == 500).then(|| log[0].clone())
-        })
-        .await
-        .expect("the failed attempt is logged");
+        let pending = newest_delivery_where(&server, &token, &id, |d| recorded(d, 1, None))
+            .await
+            .expect("the failed attempt is logged");
+        assert_eq!(pending["last_status_code"], 500);
         assert_eq!(pending["status"], "pending");
         assert_eq!(pending["attempts"], 1);
         assert!(pending["next_attempt_at"].is_string(), "{pending}");
@@ -493,12 +522,9 @@ both_setups!(
         assert_eq!(second.id, first.id);
         assert_eq!(second.raw, first.raw);
         verify(&secret, &second);
-        let done = eventually(10, || async {
-            let log = deliveries(&server, &token, &id).await;
-            (log[0]["status"] == "delivered").then(|| log[0].clone())
-        })
-        .await
-        .expect("delivered");
+        let done = newest_delivery_where(&server, &token, &id, |d| d["status"] == "delivered")
+            .await
+            .expect("delivered");
         assert_eq!(done["attempts"], 2);
         assert_eq!(done["last_status_code"], 200);
 
@@ -519,18 +545,15 @@ both_setups!(
         server
             .write_ok("POST", &token, "/v1/sets", json!({"name": "Unheard"}))
             .await;
-        let attempts_are = |n: i64| {
+        let attempts_are = |n: i64, before: Option<Value>| {
             let (server, token, dead) = (&server, &token, &dead);
             async move {
-                eventually(10, || async {
-                    let log = deliveries(server, token, dead).await;
-                    (log.len() == 1 && log[0]["attempts"] == n).then(|| log[0].clone())
-                })
-                .await
-                .unwrap_or_else(|| panic!("attempt {n} never came"))
+                newest_delivery_where(server, token, dead, |d| recorded(d, n, before.as_ref()))
+                    .await
+                    .unwrap_or_else(|| panic!("attempt {n} never came"))
             }
         };
-        let mut item = attempts_are(1).await;
+        let mut item = attempts_are(1, None).await;
         assert!(
             item["last_error"]
                 .as_str()
@@ -544,7 +567,7 @@ both_setups!(
         {
             assert_eq!(item["status"], "pending", "{item}");
             server.advance_debug_clock(delay).await;
-            item = attempts_are(n as i64 + 2).await;
+            item = attempts_are(n as i64 + 2, Some(item)).await;
         }
         assert_eq!(item["status"], "failed", "{item}");
         assert_eq!(item["next_attempt_at"], Value::Null);
@@ -700,12 +723,9 @@ both_setups!(
         server
             .write_ok("POST", &token, "/v1/sets", json!({"name": "Moved"}))
             .await;
-        let item = eventually(10, || async {
-            let log = deliveries(&server, &token, &id).await;
-            (log.len() == 1 && log[0]["attempts"] == 1).then(|| log[0].clone())
-        })
-        .await
-        .expect("attempted");
+        let item = newest_delivery_where(&server, &token, &id, |d| recorded(d, 1, None))
+            .await
+            .expect("attempted");
         assert_eq!(item["last_status_code"], 302);
         assert_eq!(item["status"], "pending");
 
@@ -714,12 +734,9 @@ both_setups!(
         server.stop().await;
         let server = env.serve(&["--debug-clock"]).await;
         server.advance_debug_clock(5).await;
-        let item = eventually(10, || async {
-            let log = deliveries(&server, &token, &id).await;
-            (log[0]["attempts"] == 2).then(|| log[0].clone())
-        })
-        .await
-        .expect("attempted again");
+        let item = newest_delivery_where(&server, &token, &id, |d| recorded(d, 2, Some(&item)))
+            .await
+            .expect("attempted again");
         assert!(
             item["last_error"].as_str().unwrap().contains("non-public"),
             "{item}"

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use lightbox_store::Timestamp;
-use lightbox_store::webhooks::{self as store, AttemptOutcome, WebhookDeliveryRow};
-use tokio::sync::watch;
+use lightbox_store::webhooks::{self as store, AttemptOutcome, WebhookEventRow, WebhookRow};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::target::{TargetRefused, Url};
@@ -61,9 +61,9 @@ pub const DISABLE_AFTER_MICROS: i64 = 5 * 86_400 * 1_000_000;
 /// How long a node's claim on a delivery holds (a node that dies mid-send
 /// loses it then, and another sends again with the same event id).
 const CLAIM_MICROS: i64 = 60 * 1_000_000;
-/// Deliveries claimed, and sent side by side, per round.
+/// Deliveries claimed at once (retries), and sent side by side.
 const CLAIM_BATCH: i64 = 64;
-const PARALLEL_SENDS: usize = 32;
+const PARALLEL_SENDS: usize = 64;
 /// What the delivery log keeps of a request or an answer.
 pub const LOG_BYTES: usize = 4096;
 
@@ -90,7 +90,7 @@ fn truncate(text: &str) -> String {
 /// while it still signs.
 fn signatures(
     core: &Core,
-    hook: &lightbox_store::webhooks::WebhookRow,
+    hook: &WebhookRow,
     event_id: &str,
     stamp: i64,
     body: &str,
@@ -113,7 +113,7 @@ fn signatures(
     Ok(out.join(" "))
 }
 
-/// What one attempt came to, to be recorded with the others of its round.
+/// What one attempt came to, to be recorded with the others finished beside it.
 struct Finished {
     delivery: String,
     webhook: String,
@@ -136,28 +136,27 @@ impl Finished {
     }
 }
 
-/// Sends one claimed delivery; none when it is gone meanwhile (deleted).
-async fn send_one(
-    core: &Core,
-    transport: &dyn WebhookTransport,
-    delivery: WebhookDeliveryRow,
-) -> Result<Option<Finished>, CoreError> {
-    let (event, hook) = {
-        let mut conn = core.store.read().await?;
-        let event = store::find_event(&mut conn, &delivery.event_id).await?;
-        let hook = match &event {
-            Some(e) => store::find(&mut conn, &e.account_id, &delivery.webhook_id).await?,
-            None => None,
-        };
-        (event, hook)
-    };
+/// A delivery this node holds a claim on, with what sending it needs.
+pub(super) struct Claimed {
+    pub delivery_id: String,
+    /// Attempts counted so far, this one included.
+    pub attempts: i64,
+    /// The event, its body frozen.
+    pub event: WebhookEventRow,
+    pub hook: WebhookRow,
+}
+
+/// Sends one claimed delivery: what it came to, to be recorded.
+async fn send_one(core: &Core, transport: &dyn WebhookTransport, claimed: Claimed) -> Finished {
+    let Claimed {
+        delivery_id,
+        attempts,
+        event,
+        hook,
+    } = claimed;
     let now = core.now();
-    let (Some(event), Some(hook)) = (event, hook) else {
-        // Deleted meanwhile (the cascade takes the delivery too).
-        return Ok(None);
-    };
     let mut finished = Finished {
-        delivery: delivery.id.clone(),
+        delivery: delivery_id,
         webhook: hook.id.clone(),
         counts: event.event_type != "ping",
         was_failing: hook.failing_since.is_some(),
@@ -172,15 +171,15 @@ async fn send_one(
     if !hook.enabled && event.event_type != "ping" {
         finished.counts = false;
         finished.error = Some("The subscription is disabled.".to_owned());
-        return Ok(Some(finished));
+        return finished;
     }
-    let body = event.body.clone().unwrap_or_default();
+    let body = event.body.unwrap_or_default();
     let stamp = now.div_euclid(1_000_000);
     // A secret that cannot be opened (the server key changed) will not
     // open on a later attempt either.
     let Ok(signature) = signatures(core, &hook, &event.id, stamp, &body, now) else {
         finished.error = Some("The signing secret could not be read; rotate it.".to_owned());
-        return Ok(Some(finished));
+        return finished;
     };
     let attempt = Attempt {
         url: hook.url.clone(),
@@ -221,25 +220,25 @@ async fn send_one(
     if delivered {
         finished.status = "delivered";
     } else {
-        finished.next_attempt_at = next_attempt(delivery.attempts, now);
+        finished.next_attempt_at = next_attempt(attempts, now);
         finished.status = if finished.next_attempt_at.is_some() {
             "pending"
         } else {
             "failed"
         };
     }
-    Ok(Some(finished))
+    finished
 }
 
-/// Records a round's attempts in one transaction (not one each: the
+/// Records finished attempts in one transaction (not one each: the
 /// database's writer is shared with every API write), with each
 /// subscription's failure clock — and disables one failing for 5 days.
-async fn record_round(core: &Core, node: &str, round: &[Finished]) -> Result<(), CoreError> {
-    if round.is_empty() {
+async fn record_batch(core: &Core, node: &str, batch: &[Finished]) -> Result<(), CoreError> {
+    if batch.is_empty() {
         return Ok(());
     }
     let mut tx = core.store.begin_write().await?;
-    for f in round {
+    for f in batch {
         let outcome = AttemptOutcome {
             status: f.status,
             status_code: f.status_code,
@@ -253,15 +252,15 @@ async fn record_round(core: &Core, node: &str, round: &[Finished]) -> Result<(),
             tracing::warn!(delivery = %f.delivery, "a webhook delivery's claim ran out while it was sent");
         }
     }
-    // Per subscription: delivered once this round clears its clock; else
+    // Per subscription: delivered once this batch clears its clock; else
     // a failure starts it (and may end in disabling).
     let mut seen: Vec<&str> = Vec::new();
-    for f in round.iter().filter(|f| f.counts) {
+    for f in batch.iter().filter(|f| f.counts) {
         if seen.contains(&f.webhook.as_str()) {
             continue;
         }
         seen.push(&f.webhook);
-        let mine = || round.iter().filter(|g| g.counts && g.webhook == f.webhook);
+        let mine = || batch.iter().filter(|g| g.counts && g.webhook == f.webhook);
         if mine().any(Finished::delivered) {
             if f.was_failing {
                 store::clear_failing(&mut tx, &f.webhook).await?;
@@ -290,85 +289,195 @@ async fn record_round(core: &Core, node: &str, round: &[Finished]) -> Result<(),
     Ok(())
 }
 
-/// Claims the deliveries due now and sends them, side by side. Answers how
-/// many were claimed.
-pub async fn deliver_due(core: &Core, node: &str) -> Result<usize, CoreError> {
-    let Some(transport) = core.webhooks.transport.clone() else {
-        return Ok(0);
-    };
+/// Claims up to `limit` deliveries due by now (retries, redeliveries, and
+/// those a node that died held), with what sending them needs.
+async fn claim_due(core: &Core, node: &str, limit: i64) -> Result<Vec<Claimed>, CoreError> {
     let now = core.now();
-    let claimed = {
+    let rows = {
         let mut tx = core.store.begin_write().await?;
         let rows = store::claim_deliveries(
             &mut tx,
             node,
             Timestamp(now),
             Timestamp(now + CLAIM_MICROS),
-            CLAIM_BATCH,
+            limit,
         )
         .await?;
         tx.commit().await?;
         rows
     };
-    let count = claimed.len();
-    let round: Vec<Finished> = futures::stream::iter(claimed)
-        .map(|delivery| {
-            let transport = transport.clone();
-            async move {
-                let id = delivery.id.clone();
-                match send_one(core, transport.as_ref(), delivery).await {
-                    Ok(finished) => finished,
-                    // Left claimed: tried again when the claim runs out.
-                    Err(e) => {
-                        tracing::warn!(delivery = %id, error = %e, "webhook delivery");
-                        None
-                    }
-                }
-            }
+    // Read side by side; one deleted meanwhile is left out (the cascade
+    // takes its delivery too).
+    let loaded: Vec<Result<Option<Claimed>, CoreError>> = futures::stream::iter(rows)
+        .map(|delivery| async move {
+            let mut conn = core.store.read().await?;
+            let Some(event) = store::find_event(&mut conn, &delivery.event_id).await? else {
+                return Ok(None);
+            };
+            let hook = store::find(&mut conn, &event.account_id, &delivery.webhook_id).await?;
+            Ok(hook.map(|hook| Claimed {
+                delivery_id: delivery.id,
+                attempts: delivery.attempts,
+                event,
+                hook,
+            }))
         })
-        .buffer_unordered(PARALLEL_SENDS)
-        .filter_map(std::future::ready)
+        .buffered(READS_AT_ONCE)
         .collect()
         .await;
-    record_round(core, node, &round).await?;
-    Ok(count)
+    let mut out = Vec::with_capacity(loaded.len());
+    for claimed in loaded {
+        out.extend(claimed?);
+    }
+    Ok(out)
+}
+
+/// Claimed deliveries read at once (their events and subscriptions).
+const READS_AT_ONCE: usize = 8;
+
+/// The end of a claim this node takes now.
+pub(super) fn claim_until(core: &Core) -> Timestamp {
+    Timestamp(core.now() + CLAIM_MICROS)
 }
 
 /// How long an idle sender waits before it looks again (events recorded
-/// on other nodes; this node's wake it at once).
+/// on other nodes, retries falling due; this node's events wake it at once).
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// Finished attempts recorded per transaction, at most.
+const RECORD_BATCH: usize = 256;
 
 /// Starts this node's webhook sender; it stops when `shutdown` turns true,
-/// after the deliveries in flight.
-pub fn spawn(core: Core, node: String, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+/// after the deliveries in flight are sent and recorded.
+///
+/// Three stages, so no delivery waits for another: the feeder dispatches
+/// events as they are committed (each delivery claimed in the dispatching
+/// transaction) and claims retries as they fall due; every claimed
+/// delivery is sent on its own task (at most [`PARALLEL_SENDS`] at once);
+/// the recorder writes what the sends came to, as many as have finished
+/// in one transaction.
+pub fn spawn(core: Core, node: String, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let Some(transport) = core.webhooks.transport.clone() else {
+            return;
+        };
         let core = Arc::new(core);
-        while !*shutdown.borrow() {
-            let mut busy = false;
-            match super::events::dispatch_due(&core).await {
-                Ok(n) => busy |= n > 0,
-                Err(e) => tracing::warn!(error = %e, "webhook dispatch"),
+        let (finished_tx, finished_rx) = mpsc::channel(RECORD_BATCH * 4);
+        let recorder = tokio::spawn(record_finished(core.clone(), node.clone(), finished_rx));
+        let sends = Arc::new(Semaphore::new(PARALLEL_SENDS));
+        feed(&core, &node, &transport, &sends, &finished_tx, shutdown).await;
+        // Every send holds a permit: all back means all sent.
+        let all = u32::try_from(PARALLEL_SENDS).unwrap_or(u32::MAX);
+        drop(sends.acquire_many(all).await);
+        drop(finished_tx);
+        if let Err(e) = recorder.await {
+            tracing::warn!(error = %e, "webhook recorder");
+        }
+    })
+}
+
+/// The feeder: dispatch and claim, and hand each delivery to a send task.
+async fn feed(
+    core: &Arc<Core>,
+    node: &str,
+    transport: &Arc<dyn WebhookTransport>,
+    sends: &Arc<Semaphore>,
+    finished: &mpsc::Sender<Finished>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut last_claim: Option<tokio::time::Instant> = None;
+    while !*shutdown.borrow() {
+        let mut busy = false;
+        let mut ready = Vec::new();
+        match super::events::dispatch_due(core, node).await {
+            Ok(claimed) => {
+                busy |= !claimed.is_empty();
+                ready.extend(claimed);
             }
-            match deliver_due(&core, &node).await {
-                Ok(n) => busy |= n > 0,
-                Err(e) => tracing::warn!(error = %e, "webhook delivery"),
-            }
-            if busy {
-                continue;
-            }
-            // Nothing taken though something is overdue (an event that
-            // failed to dispatch): look again after the idle wait, not at once.
-            let wait = match until_next_due(&core).await {
-                Some(wait) if !wait.is_zero() => wait.min(IDLE_POLL),
-                _ => IDLE_POLL,
-            };
+            Err(e) => tracing::warn!(error = %e, "webhook dispatch"),
+        }
+        // Retries are due seconds apart: looked for when idle, or again as
+        // soon as a send ends while a backlog fills whole batches.
+        if last_claim.is_none() && sends.available_permits() == 0 {
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = core.webhooks.wake.notified() => {}
+                permit = sends.acquire() => drop(permit),
                 _ = shutdown.changed() => {}
             }
         }
-    })
+        let free = i64::try_from(sends.available_permits()).unwrap_or(0);
+        if free > 0 && last_claim.is_none_or(|at| at.elapsed() >= IDLE_POLL) {
+            last_claim = Some(tokio::time::Instant::now());
+            let limit = free.min(CLAIM_BATCH);
+            match claim_due(core, node, limit).await {
+                Ok(claimed) => {
+                    if i64::try_from(claimed.len()).unwrap_or(0) == limit {
+                        last_claim = None;
+                        busy = true;
+                    }
+                    ready.extend(claimed);
+                }
+                Err(e) => tracing::warn!(error = %e, "webhook delivery"),
+            }
+        }
+        for claimed in ready {
+            // Waits while PARALLEL_SENDS are in flight; the claims hold.
+            let waiting = std::time::Instant::now();
+            let Ok(permit) = sends.clone().acquire_owned().await else {
+                return;
+            };
+            if waiting.elapsed() > Duration::from_millis(10) {
+                tracing::debug!(
+                    ms = waiting.elapsed().as_secs_f64() * 1e3,
+                    "webhook sends all busy"
+                );
+            }
+            let (core, transport, finished) = (core.clone(), transport.clone(), finished.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let done = send_one(&core, transport.as_ref(), claimed).await;
+                let sent = started.elapsed();
+                if sent > Duration::from_millis(50) {
+                    tracing::debug!(ms = sent.as_secs_f64() * 1e3, "a slow webhook send");
+                }
+                // The recorder is gone only at shutdown: the claim runs
+                // out and the delivery is sent again.
+                let _ = finished.send(done).await;
+                drop(permit);
+            });
+        }
+        if busy {
+            continue;
+        }
+        // Nothing taken though something is overdue (an event that
+        // failed to dispatch): look again after the idle wait, not at once.
+        let wait = match until_next_due(core).await {
+            Some(wait) if !wait.is_zero() => wait.min(IDLE_POLL),
+            _ => IDLE_POLL,
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = core.webhooks.wake.notified() => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// The recorder: what the sends came to, as many as are waiting in one
+/// transaction. A failed write leaves them claimed: sent again (same
+/// event id) once the claims run out.
+async fn record_finished(core: Arc<Core>, node: String, mut rx: mpsc::Receiver<Finished>) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let started = std::time::Instant::now();
+        if let Err(e) = record_batch(&core, &node, &batch).await {
+            tracing::warn!(error = %e, count = batch.len(), "webhook outcomes not recorded");
+        }
+        tracing::debug!(
+            count = batch.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "webhook outcomes recorded"
+        );
+        batch.clear();
+    }
 }
 
 /// How long until the next scheduled event falls due.

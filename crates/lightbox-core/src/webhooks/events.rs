@@ -2,11 +2,13 @@
 //! outbox — a crash after the commit loses none), then dispatched: their
 //! body made once and one delivery queued per subscription that wants them.
 
+use futures::StreamExt;
 use lightbox_store::sets::MemberRow;
 use lightbox_store::webhooks::{self as store, WebhookEventRow, WebhookRow};
 use lightbox_store::{Conn, Timestamp};
 use serde_json::{Value, json};
 
+use super::delivery::{Claimed, claim_until};
 use crate::clock::format_rfc3339_precise;
 use crate::error::CoreError;
 use crate::writes::WorkDone;
@@ -470,40 +472,51 @@ async fn body_of(core: &Core, event: &WebhookEventRow) -> Result<Option<String>,
 
 /// How many events one dispatch round takes.
 const DISPATCH_BATCH: i64 = 200;
+/// Bodies made at once (each a few reads on the read pool).
+const BODIES_AT_ONCE: usize = 8;
 
 /// Dispatches the events due by now: each one's body is made once, and a
 /// delivery is queued for every enabled subscription of its account that
-/// wants it (a `ping`: its own subscription). Claimed by one node (the
-/// conditional update). Answers how many events were dispatched.
-pub async fn dispatch_due(core: &Core) -> Result<usize, CoreError> {
+/// wants it (a `ping`: its own subscription), claimed by `node` in the same
+/// transaction. Each event is dispatched by one node (the conditional
+/// update). Answers the deliveries to send.
+pub(super) async fn dispatch_due(core: &Core, node: &str) -> Result<Vec<Claimed>, CoreError> {
     let now = core.now();
     let due = {
         let mut conn = core.store.read().await?;
         store::due_events(&mut conn, Timestamp(now), DISPATCH_BATCH).await?
     };
     if due.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let mut bodies = Vec::with_capacity(due.len());
-    for event in &due {
-        // One event's trouble holds back that event only (left for the
-        // next round), not the others due with it.
-        bodies.push(body_of(core, event).await.map_err(|e| {
-            tracing::warn!(event = %event.id, error = %e, "webhook event not dispatched");
-        }));
-    }
+    let started = std::time::Instant::now();
+    // Made side by side (each reads the object it tells of); one event's
+    // trouble holds back that event only (left for the next round), not the
+    // others due with it.
+    let bodies: Vec<Result<Option<String>, ()>> = futures::stream::iter(due.clone())
+        .map(|event| async move {
+            body_of(core, &event).await.map_err(|e| {
+                tracing::warn!(event = %event.id, error = %e, "webhook event not dispatched");
+            })
+        })
+        .buffered(BODIES_AT_ONCE)
+        .collect()
+        .await;
+    let made = started.elapsed();
+    let due_count = due.len();
+    let until = claim_until(core);
     let mut tx = core.store.begin_write().await?;
-    let mut dispatched = 0;
+    let begun = started.elapsed();
+    let mut claimed = Vec::new();
     let mut subscriptions: std::collections::HashMap<String, Vec<WebhookRow>> =
         std::collections::HashMap::new();
-    for (event, body) in due.iter().zip(&bodies) {
+    for (event, body) in due.into_iter().zip(bodies) {
         let Ok(body) = body else {
             continue;
         };
         if !store::claim_dispatch(&mut tx, &event.id, body.as_deref()).await? {
             continue;
         }
-        dispatched += 1;
         if body.is_none() {
             continue;
         }
@@ -531,20 +544,40 @@ pub async fn dispatch_due(core: &Core) -> Result<usize, CoreError> {
                 })
                 .unwrap_or_default()
         };
-        for target in targets {
+        let event = WebhookEventRow { body, ..event };
+        for hook in targets {
+            let delivery_id = ids::new_public_uuid();
             store::insert_delivery(
                 &mut tx,
-                &ids::new_public_uuid(),
-                &target.id,
+                &delivery_id,
+                &hook.id,
                 &event.id,
                 &event.event_type,
+                node,
                 Timestamp(now),
+                until,
             )
             .await?;
+            claimed.push(Claimed {
+                delivery_id,
+                attempts: 1,
+                event: event.clone(),
+                hook,
+            });
         }
     }
+    let written = started.elapsed();
     tx.commit().await?;
-    Ok(dispatched)
+    tracing::debug!(
+        events = due_count,
+        begun_ms = begun.as_secs_f64() * 1e3,
+        written_ms = written.as_secs_f64() * 1e3,
+        deliveries = claimed.len(),
+        bodies_ms = made.as_secs_f64() * 1e3,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "webhook events dispatched"
+    );
+    Ok(claimed)
 }
 
 #[cfg(test)]

@@ -11,14 +11,14 @@ pub mod target;
 use std::sync::Arc;
 
 use lightbox_store::webhooks::{self as store, WebhookDeliveryRow, WebhookRow};
-use lightbox_store::{JsonText, Timestamp};
+use lightbox_store::{Conn, JsonText, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::Principal;
 use crate::clock::format_rfc3339;
 use crate::error::{CoreError, ErrorKind};
-use crate::operations::{Operation, OperationStatus};
+use crate::operations::Operation;
 use crate::users::Role;
 use crate::writes::{self, Begun, WorkDone, WriteContext};
 use crate::{Core, ids, validate};
@@ -304,6 +304,12 @@ pub async fn create(
         input.description.as_deref().unwrap_or(""),
         DESCRIPTION_MAX,
     )?;
+    // A replay answers what the first call did, whatever the resolver
+    // says of the host now.
+    if let Some(op) = writes::replayed(core, ctx).await? {
+        let secret = replayed_secret(core, &ctx.account_id, &op).await?;
+        return Ok((op, secret));
+    }
     // Last: it may ask the resolver.
     let url = check_url(core, &input.url).await?;
     let mut write = match writes::begin(core, ctx).await? {
@@ -347,15 +353,11 @@ pub async fn create(
     };
     store::insert(write.tx(), &row).await?;
     let op = write
-        .finish(WorkDone {
-            kind: "webhook.create",
-            status: OperationStatus::Succeeded,
-            result: json!({ "message": "Webhook created.", "webhook": Webhook::from_row(&row) }),
-            image_public_uuids: vec![],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![("webhook", id, "create")],
-        })
+        .finish(WorkDone::succeeded(
+            "webhook.create",
+            json!({ "message": "Webhook created.", "webhook": Webhook::from_row(&row) }),
+            vec![("webhook", id, "create")],
+        ))
         .await?;
     Ok((op, Some(secret)))
 }
@@ -388,13 +390,19 @@ async fn replayed_secret(
     )?)))
 }
 
+/// The account's subscription `id`: another account's is the same `404`
+/// as one that never existed.
+async fn find_own(conn: &mut Conn, account_id: &str, id: &str) -> Result<WebhookRow, CoreError> {
+    store::find(conn, account_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
 pub async fn get(core: &Core, principal: &Principal, id: &str) -> Result<Webhook, CoreError> {
     may_manage(principal)?;
     let id = webhook_id(id)?;
     let mut conn = core.store.read().await?;
-    let row = store::find(&mut conn, &principal.account.uuid, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let row = find_own(&mut conn, &principal.account.uuid, &id).await?;
     Ok(Webhook::from_row(&row))
 }
 
@@ -429,7 +437,12 @@ pub async fn update(
         .map(|d| validate::optional_text("description", d, DESCRIPTION_MAX))
         .transpose()?;
     let url = match &patch.url {
-        Some(url) => Some(check_url(core, url).await?),
+        Some(url) => {
+            if let Some(op) = writes::replayed(core, ctx).await? {
+                return Ok(op); // as the first call did, whatever the resolver says now
+            }
+            Some(check_url(core, url).await?)
+        }
         None => None,
     };
     let mut write = match writes::begin(core, ctx).await? {
@@ -437,7 +450,7 @@ pub async fn update(
         Begun::Fresh(write) => write,
     };
     let account = write.account_id().to_owned();
-    let mut row = store::find(write.tx(), &account, &id)
+    let mut row = store::find_for_update(write.tx(), &account, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
     if let Some(url) = url {
@@ -462,15 +475,11 @@ pub async fn update(
         return Err(not_found(&id));
     }
     write
-        .finish(WorkDone {
-            kind: "webhook.update",
-            status: OperationStatus::Succeeded,
-            result: json!({ "message": "Webhook changed.", "webhook": Webhook::from_row(&row) }),
-            image_public_uuids: vec![],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![("webhook", id, "update")],
-        })
+        .finish(WorkDone::succeeded(
+            "webhook.update",
+            json!({ "message": "Webhook changed.", "webhook": Webhook::from_row(&row) }),
+            vec![("webhook", id, "update")],
+        ))
         .await
 }
 
@@ -491,15 +500,11 @@ pub async fn delete(
         return Err(not_found(&id));
     }
     write
-        .finish(WorkDone {
-            kind: "webhook.delete",
-            status: OperationStatus::Succeeded,
-            result: json!({ "message": "Webhook deleted.", "webhook_public_uuid": id }),
-            image_public_uuids: vec![],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![("webhook", id, "delete")],
-        })
+        .finish(WorkDone::succeeded(
+            "webhook.delete",
+            json!({ "message": "Webhook deleted.", "webhook_public_uuid": id }),
+            vec![("webhook", id, "delete")],
+        ))
         .await
 }
 
@@ -533,23 +538,13 @@ pub async fn rotate_secret(
     {
         return Err(not_found(&id));
     }
-    let row = store::find(write.tx(), &account, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let row = find_own(write.tx(), &account, &id).await?;
     let op = write
-        .finish(WorkDone {
-            kind: "webhook.rotate_secret",
-            status: OperationStatus::Succeeded,
-            result: json!({
+        .finish(WorkDone::succeeded("webhook.rotate_secret", json!({
                 "message": "A new secret signs every delivery; the old one signs beside it for 24 hours.",
                 "webhook": Webhook::from_row(&row),
                 "previous_secret_expires_at": format_rfc3339(now + ROTATION_OVERLAP_MICROS),
-            }),
-            image_public_uuids: vec![],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![("webhook", id, "update")],
-        })
+            }), vec![("webhook", id, "update")]))
         .await?;
     Ok((op, Some(secret)))
 }
@@ -568,21 +563,15 @@ pub async fn test(
         Begun::Fresh(write) => write,
     };
     let account = write.account_id().to_owned();
-    store::find(write.tx(), &account, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    find_own(write.tx(), &account, &id).await?;
     let now = write.now();
     let event_id = events::record_ping(write.tx(), &account, &id, now).await?;
     let op = write
-        .finish(WorkDone {
-            kind: "webhook.test",
-            status: OperationStatus::Succeeded,
-            result: json!({ "message": "A ping is on its way.", "event_id": event_id }),
-            image_public_uuids: vec![],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![],
-        })
+        .finish(WorkDone::succeeded(
+            "webhook.test",
+            json!({ "message": "A ping is on its way.", "event_id": event_id }),
+            vec![],
+        ))
         .await?;
     core.webhooks.wake.notify_one();
     Ok(op)
@@ -599,9 +588,7 @@ pub async fn deliveries(
     may_manage(principal)?;
     let id = webhook_id(id)?;
     let mut conn = core.store.read().await?;
-    store::find(&mut conn, &principal.account.uuid, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    find_own(&mut conn, &principal.account.uuid, &id).await?;
     let rows = store::list_deliveries(&mut conn, &id, limit + 1, offset).await?;
     let (rows, more) = crate::cut_page(rows, limit);
     Ok((rows.iter().map(Delivery::from_row).collect(), more))
@@ -629,9 +616,7 @@ pub async fn redeliver(
         Begun::Fresh(write) => write,
     };
     let account = write.account_id().to_owned();
-    store::find(write.tx(), &account, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    find_own(write.tx(), &account, &id).await?;
     let now = write.now();
     if !store::redeliver(write.tx(), &id, delivery_id, Timestamp(now)).await? {
         // There, but a node is sending it right now: its outcome is not
@@ -649,15 +634,11 @@ pub async fn redeliver(
         return Err(delivery_missing());
     }
     let op = write
-        .finish(WorkDone {
-            kind: "webhook.redeliver",
-            status: OperationStatus::Succeeded,
-            result: json!({ "message": "The delivery is sent again.", "delivery_id": delivery_id }),
-            image_public_uuids: vec![],
-            set_public_uuid: None,
-            jobs: vec![],
-            changes: vec![],
-        })
+        .finish(WorkDone::succeeded(
+            "webhook.redeliver",
+            json!({ "message": "The delivery is sent again.", "delivery_id": delivery_id }),
+            vec![],
+        ))
         .await?;
     core.webhooks.wake.notify_one();
     Ok(op)

@@ -66,7 +66,8 @@ pub fn check_address(ip: IpAddr, allow_private: bool) -> Result<(), TargetRefuse
 /// A globally reachable unicast address: not loopback, private, shared
 /// (CGNAT), link-local, unique-local, unspecified, multicast, broadcast,
 /// documentation or reserved — judged on the IPv4 inside an IPv4-mapped
-/// or -compatible IPv6 address too.
+/// or -compatible IPv6 address too; the IPv6 ranges that carry an IPv4
+/// address to a gateway (NAT64, 6to4, Teredo) are refused whole.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -105,6 +106,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xffc0) == 0xfec0 // site local (deprecated) fec0::/10
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
         || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64: an IPv4 in disguise
+        || s[0] == 0x2002 // 6to4: the same, through a relay
+        || (s[0] == 0x2001 && s[1] == 0) // Teredo: the same, through a tunnel
         || s[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated) and the like
 }
 
@@ -138,6 +141,8 @@ mod tests {
             "::ffff:10.1.2.3",
             "::127.0.0.1",
             "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
             "2001:db8::1",
         ] {
             assert!(!is_public(ip(text)), "{text} must be refused");
@@ -151,6 +156,7 @@ mod tests {
             "93.184.215.14",
             "8.8.8.8",
             "2606:4700::1111",
+            "2001:4860:4860::8888",
             "::ffff:8.8.8.8",
         ] {
             assert!(is_public(ip(text)), "{text} is public");
