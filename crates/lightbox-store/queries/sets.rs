@@ -109,7 +109,8 @@ pub async fn find(
         SetRow,
         r#"SELECT s.id AS "id!", s.account_id, s.parent_id, s.name, s.description, s.colour,
     s.set_type, s.position, s.lead_image_id, s.created_at, s.updated_at,
-    (SELECT COUNT(*) FROM sets c WHERE c.parent_id = s.id) AS "child_count!",
+    (SELECT COUNT(*) FROM sets c WHERE c.account_id = s.account_id AND c.parent_id = s.id)
+        AS "child_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id) AS "image_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id
         AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)))
@@ -165,7 +166,8 @@ pub async fn list_children(
         SetRow,
         r#"SELECT s.id AS "id!", s.account_id, s.parent_id, s.name, s.description, s.colour,
     s.set_type, s.position, s.lead_image_id, s.created_at, s.updated_at,
-    (SELECT COUNT(*) FROM sets c WHERE c.parent_id = s.id) AS "child_count!",
+    (SELECT COUNT(*) FROM sets c WHERE c.account_id = s.account_id AND c.parent_id = s.id)
+        AS "child_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id) AS "image_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id
         AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)))
@@ -194,7 +196,8 @@ pub async fn list_all(
         SetRow,
         r#"SELECT s.id AS "id!", s.account_id, s.parent_id, s.name, s.description, s.colour,
     s.set_type, s.position, s.lead_image_id, s.created_at, s.updated_at,
-    (SELECT COUNT(*) FROM sets c WHERE c.parent_id = s.id) AS "child_count!",
+    (SELECT COUNT(*) FROM sets c WHERE c.account_id = s.account_id AND c.parent_id = s.id)
+        AS "child_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id) AS "image_count!",
     (SELECT COUNT(*) FROM set_images m WHERE m.set_id = s.id
         AND (m.activation_time <= $1 OR (m.activation_time IS NULL AND m.hidden = FALSE)))
