@@ -227,6 +227,9 @@ fn rss_mib(pid: u32) -> f64 {
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     let index = (p / 100.0 * (sorted.len().saturating_sub(1)) as f64).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
@@ -285,6 +288,7 @@ async fn main() -> Result<(), Fail> {
     eprintln!("== phase 1: {events} events at {rate}/s");
     let made = make_sets(&api, "Live", events, rate).await?;
     let (sent, elapsed) = (&made.sent, made.seconds);
+    let phase1_end = began.elapsed().as_secs_f64();
     // Not fatal: a run that falls behind still tells how far.
     let phase1_missing = match wait_for("phase 1 deliveries", 120, || {
         seen.firsts.load(Ordering::SeqCst) >= events as u64
@@ -326,7 +330,6 @@ async fn main() -> Result<(), Fail> {
             })
             .collect()
     };
-    let phase1_end = began.elapsed().as_secs_f64();
     let rss_after_load = rss_mib(pid);
 
     // Phase 2: the receiver is down while BACKLOG more are made.

@@ -196,8 +196,10 @@ pub struct Store {
 }
 
 /// How long a writer waits for its turn before it goes to SQLite's lock
-/// without one (as long as `busy_timeout`): a turn is never a new way to
-/// hang.
+/// without one (then `busy_timeout` again, so 30 s at worst): a turn is
+/// never a new way to hang. A transaction dropped without a commit frees
+/// its turn a moment before sqlx's rollback runs; the next writer then
+/// meets the busy handler briefly, as before turns.
 const WRITE_TURN_WAIT: Duration = Duration::from_secs(15);
 
 /// Each engine's own pool.

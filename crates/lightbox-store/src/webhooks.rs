@@ -42,7 +42,6 @@ pub async fn find(conn: &mut Conn, account_id: &str, id: &str) -> Result<Option<
     Ok(on_engine!(conn, webhooks::find(account_id, id))?)
 }
 
-/// A page of the account's subscriptions, oldest first.
 /// [`find`], locked for a change until the transaction ends.
 pub async fn find_for_update(
     conn: &mut Conn,
@@ -52,6 +51,7 @@ pub async fn find_for_update(
     Ok(on_engine!(conn, webhooks::find_for_update(account_id, id))?)
 }
 
+/// A page of the account's subscriptions, oldest first.
 pub async fn list(
     conn: &mut Conn,
     account_id: &str,

@@ -64,6 +64,7 @@ const CLAIM_MICROS: i64 = 60 * 1_000_000;
 /// Deliveries claimed at once (retries), and sent side by side.
 const CLAIM_BATCH: i64 = 64;
 const PARALLEL_SENDS: usize = 64;
+const HALF_THE_SENDS: u32 = 32;
 /// What the delivery log keeps of a request or an answer.
 pub const LOG_BYTES: usize = 4096;
 
@@ -76,6 +77,8 @@ pub fn next_attempt(attempts: i64, now: i64) -> Option<i64> {
 }
 
 fn truncate(text: &str) -> String {
+    // PostgreSQL's text takes no NUL (a binary answer's bytes).
+    let text = &text.replace('\0', "\u{fffd}");
     if text.len() <= LOG_BYTES {
         return text.to_owned();
     }
@@ -118,9 +121,8 @@ struct Finished {
     delivery: String,
     webhook: String,
     /// Whether it counts toward the subscription's failure clock (pings
-    /// do not), and whether that clock runs now.
+    /// do not).
     counts: bool,
-    was_failing: bool,
     status: &'static str,
     status_code: Option<i64>,
     error: Option<String>,
@@ -144,6 +146,8 @@ pub(super) struct Claimed {
     /// The event, its body frozen.
     pub event: WebhookEventRow,
     pub hook: WebhookRow,
+    /// When this node's claim runs out (µs).
+    pub until: i64,
 }
 
 /// Sends one claimed delivery: what it came to, to be recorded.
@@ -153,13 +157,13 @@ async fn send_one(core: &Core, transport: &dyn WebhookTransport, claimed: Claime
         attempts,
         event,
         hook,
+        until: _,
     } = claimed;
     let now = core.now();
     let mut finished = Finished {
         delivery: delivery_id,
         webhook: hook.id.clone(),
         counts: event.event_type != "ping",
-        was_failing: hook.failing_since.is_some(),
         status: "failed",
         status_code: None,
         error: None,
@@ -262,9 +266,9 @@ async fn record_batch(core: &Core, node: &str, batch: &[Finished]) -> Result<(),
         seen.push(&f.webhook);
         let mine = || batch.iter().filter(|g| g.counts && g.webhook == f.webhook);
         if mine().any(Finished::delivered) {
-            if f.was_failing {
-                store::clear_failing(&mut tx, &f.webhook).await?;
-            }
+            // Whatever the row said at dispatch: a failure recorded since
+            // (another batch) is cleared too.
+            store::clear_failing(&mut tx, &f.webhook).await?;
             continue;
         }
         let last = mine().next_back().unwrap_or(f);
@@ -293,16 +297,11 @@ async fn record_batch(core: &Core, node: &str, batch: &[Finished]) -> Result<(),
 /// those a node that died held), with what sending them needs.
 async fn claim_due(core: &Core, node: &str, limit: i64) -> Result<Vec<Claimed>, CoreError> {
     let now = core.now();
+    let until = now + CLAIM_MICROS;
     let rows = {
         let mut tx = core.store.begin_write().await?;
-        let rows = store::claim_deliveries(
-            &mut tx,
-            node,
-            Timestamp(now),
-            Timestamp(now + CLAIM_MICROS),
-            limit,
-        )
-        .await?;
+        let rows =
+            store::claim_deliveries(&mut tx, node, Timestamp(now), Timestamp(until), limit).await?;
         tx.commit().await?;
         rows
     };
@@ -320,6 +319,7 @@ async fn claim_due(core: &Core, node: &str, limit: i64) -> Result<Vec<Claimed>, 
                 attempts: delivery.attempts,
                 event,
                 hook,
+                until,
             }))
         })
         .buffered(READS_AT_ONCE)
@@ -340,6 +340,11 @@ pub(super) fn claim_until(core: &Core) -> Timestamp {
     Timestamp(core.now() + CLAIM_MICROS)
 }
 
+/// A claim with less than this left is not sent on: the send (10 s at
+/// most) and its record could outlive it, and another node — or this one —
+/// could send it again meanwhile. It is left to run out and be claimed anew.
+const SEND_MARGIN_MICROS: i64 = 20 * 1_000_000;
+
 /// How long an idle sender waits before it looks again (events recorded
 /// on other nodes, retries falling due; this node's events wake it at once).
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -347,7 +352,8 @@ const IDLE_POLL: Duration = Duration::from_millis(250);
 const RECORD_BATCH: usize = 256;
 
 /// Starts this node's webhook sender; it stops when `shutdown` turns true,
-/// after the deliveries in flight are sent and recorded.
+/// once the sends in flight end and their outcomes are recorded (claimed
+/// deliveries not yet sent are claimed anew after their claim runs out).
 ///
 /// Three stages, so no delivery waits for another: the feeder dispatches
 /// events as they are committed (each delivery claimed in the dispatching
@@ -396,10 +402,11 @@ async fn feed(
             Err(e) => tracing::warn!(error = %e, "webhook dispatch"),
         }
         // Retries are due seconds apart: looked for when idle, or again as
-        // soon as a send ends while a backlog fills whole batches.
-        if last_claim.is_none() && sends.available_permits() == 0 {
+        // soon as half the sends are free while a backlog fills whole
+        // batches (not one claim per freed send).
+        if last_claim.is_none() {
             tokio::select! {
-                permit = sends.acquire() => drop(permit),
+                permits = sends.acquire_many(HALF_THE_SENDS) => drop(permits),
                 _ = shutdown.changed() => {}
             }
         }
@@ -419,16 +426,21 @@ async fn feed(
             }
         }
         for claimed in ready {
-            // Waits while PARALLEL_SENDS are in flight; the claims hold.
-            let waiting = std::time::Instant::now();
-            let Ok(permit) = sends.clone().acquire_owned().await else {
+            // Waits while PARALLEL_SENDS are in flight. Stopping: what is
+            // claimed and not sent is claimed anew once its claim runs out.
+            let permit = tokio::select! {
+                permit = sends.clone().acquire_owned() => permit,
+                _ = shutdown.changed() => return,
+            };
+            let Ok(permit) = permit else {
                 return;
             };
-            if waiting.elapsed() > Duration::from_millis(10) {
-                tracing::debug!(
-                    ms = waiting.elapsed().as_secs_f64() * 1e3,
-                    "webhook sends all busy"
-                );
+            if *shutdown.borrow() {
+                return;
+            }
+            if claimed.until - core.now() < SEND_MARGIN_MICROS {
+                tracing::debug!(delivery = %claimed.delivery_id, "webhook claim too near its end to send");
+                continue;
             }
             let (core, transport, finished) = (core.clone(), transport.clone(), finished.clone());
             tokio::spawn(async move {
@@ -469,7 +481,17 @@ async fn record_finished(core: Arc<Core>, node: String, mut rx: mpsc::Receiver<F
     while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
         let started = std::time::Instant::now();
         if let Err(e) = record_batch(&core, &node, &batch).await {
-            tracing::warn!(error = %e, count = batch.len(), "webhook outcomes not recorded");
+            // One outcome the database refuses must not take the others
+            // with it: each on its own, then.
+            tracing::warn!(error = %e, count = batch.len(), "webhook outcomes: recorded one by one");
+            if batch.len() > 1 {
+                for one in &batch {
+                    let single = std::slice::from_ref(one);
+                    if let Err(e) = record_batch(&core, &node, single).await {
+                        tracing::warn!(error = %e, delivery = %one.delivery, "webhook outcome not recorded");
+                    }
+                }
+            }
         }
         tracing::debug!(
             count = batch.len(),

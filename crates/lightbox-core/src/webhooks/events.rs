@@ -563,6 +563,7 @@ pub(super) async fn dispatch_due(core: &Core, node: &str) -> Result<Vec<Claimed>
                 attempts: 1,
                 event: event.clone(),
                 hook,
+                until: until.0,
             });
         }
     }
