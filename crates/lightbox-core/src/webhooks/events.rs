@@ -493,24 +493,26 @@ pub(super) async fn dispatch_due(core: &Core, node: &str) -> Result<Vec<Claimed>
     // Made side by side (each reads the object it tells of); one event's
     // trouble holds back that event only (left for the next round), not the
     // others due with it.
-    let bodies: Vec<Result<Option<String>, ()>> = futures::stream::iter(due.clone())
-        .map(|event| async move {
-            body_of(core, &event).await.map_err(|e| {
-                tracing::warn!(event = %event.id, error = %e, "webhook event not dispatched");
-            })
-        })
-        .buffered(BODIES_AT_ONCE)
-        .collect()
-        .await;
-    let made = started.elapsed();
     let due_count = due.len();
+    let with_bodies: Vec<(WebhookEventRow, Result<Option<String>, ()>)> =
+        futures::stream::iter(due)
+            .map(|event| async move {
+                let body = body_of(core, &event).await.map_err(|e| {
+                    tracing::warn!(event = %event.id, error = %e, "webhook event not dispatched");
+                });
+                (event, body)
+            })
+            .buffered(BODIES_AT_ONCE)
+            .collect()
+            .await;
+    let made = started.elapsed();
     let until = claim_until(core);
     let mut tx = core.store.begin_write().await?;
     let begun = started.elapsed();
     let mut claimed = Vec::new();
     let mut subscriptions: std::collections::HashMap<String, Vec<WebhookRow>> =
         std::collections::HashMap::new();
-    for (event, body) in due.into_iter().zip(bodies) {
+    for (event, body) in with_bodies {
         let Ok(body) = body else {
             continue;
         };
